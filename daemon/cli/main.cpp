@@ -1,0 +1,433 @@
+// peoplesync: run, simulate, enable and inspect pipelines from a shell.
+#include <cstdlib>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Logger.h>
+#include <Poco/PatternFormatter.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include "pipeline.hpp"
+#include "plugin_host.hpp"
+#include "report.hpp"
+#include "settings.hpp"
+#include "state_store.hpp"
+
+namespace core = peoplesync::core;
+using nlohmann::json;
+
+namespace {
+
+// Exit statuses, documented in the README.
+enum Exit : int { ok = 0, failed = 1, config_error = 2, rejected = 3, blocked = 4 };
+
+const char* usage = R"(usage: peoplesync [--config FILE] [--verbose] COMMAND [ARGS]
+
+Commands:
+  validate                      check the configuration and every plugin it names
+  plugins [--options]           list the plugins found (and files refused, with why)
+  status                        list pipelines with their mode (test or live)
+  run PIPELINE [--dry-run] [--force] [--json] [--detail]
+                                read the source and sync; test mode only simulates
+  simulate RUN [--json] [--detail]
+                                diff a logged run's snapshot against the destination now
+  enable PIPELINE               go live with the pipeline's current configuration
+  disable PIPELINE              back to test mode
+  approve RUN [--json]          apply a run the deletion guard blocked
+  runs [PIPELINE] [--limit N] [--json]
+                                list recent runs
+  show RUN [--json]             one run with its findings and changes
+  directory [--pipeline P] [--sink S] show USER
+  directory [--pipeline P] [--sink S] set USER FIELD VALUE
+                                read or edit a user of a directory sink, as its users
+                                would (synced fields of synced users are read-only)
+
+The configuration is --config, else $PEOPLESYNC_CONFIG, else ./etc/peoplesync.yaml.
+Exit status: 0 success, 1 run failed, 2 configuration or usage error,
+             3 snapshot rejected, 4 run blocked by the deletion guard.
+)";
+
+struct Args {
+    std::vector<std::string> positional;
+    std::map<std::string, std::string> options;  // --name or --name VALUE
+    bool flag(const std::string& name) const { return options.count(name) > 0; }
+    std::string option(const std::string& name, std::string fallback = {}) const {
+        auto it = options.find(name);
+        return it == options.end() ? fallback : it->second;
+    }
+};
+
+class UsageError : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+Args parse(int argc, char** argv) {
+    static const std::vector<std::string> with_value = {"--config", "--limit", "--pipeline", "--sink"};
+    Args args;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg.rfind("--", 0) == 0) {
+            if (auto eq = arg.find('='); eq != std::string::npos) {
+                args.options[arg.substr(0, eq)] = arg.substr(eq + 1);
+            } else if (std::find(with_value.begin(), with_value.end(), arg) != with_value.end()) {
+                if (i + 1 >= argc) throw UsageError(arg + " needs a value");
+                args.options[arg] = argv[++i];
+            } else {
+                args.options[arg] = "";
+            }
+        } else if (arg == "-c" || arg == "-v" || arg == "-h") {
+            if (arg == "-c") {
+                if (i + 1 >= argc) throw UsageError("-c needs a value");
+                args.options["--config"] = argv[++i];
+            } else {
+                args.options[arg == "-v" ? "--verbose" : "--help"] = "";
+            }
+        } else {
+            args.positional.push_back(arg);
+        }
+    }
+    return args;
+}
+
+std::filesystem::path config_path(const Args& args) {
+    if (args.flag("--config")) return args.option("--config");
+    if (const char* env = std::getenv("PEOPLESYNC_CONFIG"); env && *env) return env;
+    return "etc/peoplesync.yaml";
+}
+
+std::int64_t number(const std::string& text, const char* what) {
+    try {
+        std::size_t used = 0;
+        long long n = std::stoll(text, &used);
+        if (used == text.size() && n > 0) return n;
+    } catch (const std::exception&) {
+    }
+    throw UsageError(std::string(what) + " must be a positive number, not \"" + text + "\"");
+}
+
+// Shows what a long run is doing, on a terminal only.
+class TerminalProgress final : public core::ProgressListener {
+public:
+    TerminalProgress() : tty_(isatty(STDERR_FILENO) != 0) {}
+    ~TerminalProgress() override { clear(); }
+    void stage(const std::string& name) override {
+        if (!tty_) return;
+        stage_ = name;
+        std::cerr << "\r\033[K" << name << "..." << std::flush;
+        shown_ = true;
+    }
+    void progress(std::int64_t records) override {
+        if (!tty_) return;
+        std::cerr << "\r\033[K" << stage_ << ": " << records << " records" << std::flush;
+        shown_ = true;
+    }
+    void clear() {
+        if (shown_) std::cerr << "\r\033[K" << std::flush;
+        shown_ = false;
+    }
+
+private:
+    bool tty_;
+    bool shown_ = false;
+    std::string stage_;
+};
+
+int exit_for(const std::string& status) {
+    if (status == "rejected") return rejected;
+    if (status == "blocked") return blocked;
+    if (status == "failed" || status == "interrupted") return failed;
+    return ok;
+}
+
+class Cli {
+public:
+    explicit Cli(const Args& args)
+        : args_(args),
+          settings_(core::load_settings(config_path(args))),
+          plugins_(settings_.plugin_dirs),
+          state_(settings_.state_database) {}
+
+    int dispatch() {
+        const std::string& command = args_.positional.at(0);
+        if (command == "validate") return validate();
+        if (command == "plugins") return plugins();
+        if (command == "status") return status();
+        if (command == "run") return run();
+        if (command == "simulate") return simulate();
+        if (command == "enable" || command == "disable") return enable(command == "enable");
+        if (command == "approve") return approve();
+        if (command == "runs") return runs();
+        if (command == "show") return show();
+        if (command == "directory") return directory();
+        throw UsageError("unknown command \"" + command + "\"");
+    }
+
+private:
+    const std::string& arg(std::size_t i, const char* what) const {
+        if (args_.positional.size() <= i) throw UsageError(args_.positional[0] + " needs " + what);
+        return args_.positional[i];
+    }
+
+    core::Pipeline& pipeline(const std::string& name) {
+        auto it = pipelines_.find(name);
+        if (it != pipelines_.end()) return *it->second;
+        const auto& settings = settings_.pipeline(name);
+        auto made = std::make_unique<core::Pipeline>(settings_, settings, plugins_, state_);
+        return *pipelines_.emplace(name, std::move(made)).first->second;
+    }
+
+    core::Pipeline& pipeline_of_run(std::int64_t run_id) {
+        auto record = state_.run(run_id);
+        if (!record) throw peoplesync::Error("there is no run " + std::to_string(run_id));
+        return pipeline(record->pipeline);
+    }
+
+    int report(const core::RunReport& report) {
+        progress_.clear();
+        json out = core::report_json(report, args_.flag("--detail"));
+        if (args_.flag("--json"))
+            std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+        else
+            core::print_report(std::cout, out, args_.flag("--detail"));
+        return exit_for(report.status);
+    }
+
+    int validate() {
+        for (const auto& p : settings_.pipelines) pipeline(p.name);
+        std::cout << settings_.file.string() << ": valid, " << settings_.pipelines.size() << " pipeline(s)\n";
+        for (const auto& p : settings_.pipelines) {
+            std::cout << "  " << p.name << ": source " << p.source.type << " -> sinks";
+            for (const auto& s : p.sinks) std::cout << " " << s.name << " (" << s.type << ")";
+            std::cout << "; mode " << core::to_string(p.sync.mode) << ", on_invalid "
+                      << core::to_string(p.sync.on_invalid) << "\n";
+        }
+        return ok;
+    }
+
+    int plugins() {
+        for (const auto& p : plugins_.plugins()) {
+            std::cout << peoplesync::to_string(p.kind) << " " << p.type << ": " << p.description << "\n    "
+                      << p.file.string() << "\n";
+            if (args_.flag("--options"))
+                for (const auto& o : p.options)
+                    std::cout << "    " << std::left << std::setw(28) << o.name << " " << std::setw(8)
+                              << peoplesync::to_string(o.type) << (o.is_required ? "required " : "")
+                              << (o.default_value.empty() ? "" : "default " + o.default_value + ". ") << o.description
+                              << "\n";
+        }
+        for (const auto& r : plugins_.refused()) std::cout << "refused " << r.file.string() << ": " << r.reason << "\n";
+        return ok;
+    }
+
+    int status() {
+        for (const auto& p : settings_.pipelines) {
+            auto enabled = state_.enabled_fingerprint(p.name);
+            std::string mode = enabled && *enabled == p.fingerprint ? "live" : "test";
+            std::cout << std::left << std::setw(20) << p.name << " " << mode;
+            if (enabled && *enabled != p.fingerprint) std::cout << " (configuration changed since it was enabled)";
+            std::cout << "  fingerprint " << p.fingerprint.substr(0, 12) << "\n";
+        }
+        return ok;
+    }
+
+    int run() {
+        core::RunRequest request;
+        request.dry_run = args_.flag("--dry-run");
+        request.force = args_.flag("--force");
+        request.trigger = request.force ? "cli --force" : "cli";
+        return report(pipeline(arg(1, "a pipeline name")).run(request, progress_));
+    }
+
+    int simulate() {
+        auto id = number(arg(1, "a run id"), "RUN");
+        return report(pipeline_of_run(id).simulate(id, progress_));
+    }
+
+    int approve() {
+        auto id = number(arg(1, "a run id"), "RUN");
+        return report(pipeline_of_run(id).approve(id, progress_));
+    }
+
+    int enable(bool on) {
+        auto& p = pipeline(arg(1, "a pipeline name"));
+        if (on) {
+            p.enable();
+            std::cout << "pipeline " << p.settings().name << " is live (fingerprint "
+                      << p.settings().fingerprint.substr(0, 12) << "); its runs now apply changes\n";
+        } else {
+            p.disable();
+            std::cout << "pipeline " << p.settings().name << " is in test mode; its runs only simulate\n";
+        }
+        return ok;
+    }
+
+    int runs() {
+        std::string name = args_.positional.size() > 1 ? args_.positional[1] : "";
+        if (!name.empty()) settings_.pipeline(name);
+        auto limit = args_.flag("--limit") ? number(args_.option("--limit"), "--limit") : 20;
+        auto records = state_.runs(name, limit);
+        if (args_.flag("--json")) {
+            json out = json::array();
+            for (const auto& r : records) {
+                json result = r.result.empty() ? json::object() : json::parse(r.result);
+                out.push_back({{"run", r.id},
+                               {"pipeline", r.pipeline},
+                               {"trigger", r.trigger},
+                               {"mode", r.mode},
+                               {"status", r.status},
+                               {"started_at", r.started_at},
+                               {"finished_at", r.finished_at},
+                               {"users", r.users},
+                               {"changes", result.value("changes", json::object())},
+                               {"approved_by_run", r.approved_by_run},
+                               {"message", r.message}});
+            }
+            std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+            return ok;
+        }
+        std::cout << std::left << std::setw(6) << "RUN" << std::setw(16) << "PIPELINE" << std::setw(21)
+                  << "STARTED (UTC)" << std::setw(6) << "MODE" << std::setw(12) << "STATUS" << std::setw(8) << "USERS"
+                  << "CHANGES\n";
+        for (const auto& r : records) {
+            std::string changes;
+            json counts = r.result.empty() ? json::object() : json::parse(r.result).value("changes", json::object());
+            for (const auto& [k, v] : counts.items())
+                if (v.get<std::int64_t>() > 0)
+                    changes += (changes.empty() ? "" : ", ") + k + " " + std::to_string(v.get<std::int64_t>());
+            std::string status = r.approved_by_run ? "approved" : r.status;  // a blocked run someone approved
+            std::string started = r.started_at.substr(0, 19);                // 2026-11-28T13:04:11
+            if (started.size() > 10) started[10] = ' ';
+            std::cout << std::left << std::setw(6) << r.id << std::setw(16) << r.pipeline << std::setw(21) << started
+                      << std::setw(6) << r.mode << std::setw(12) << status << std::setw(8) << r.users
+                      << (changes.empty() ? "-" : changes) << "\n";
+        }
+        return ok;
+    }
+
+    int show() {
+        auto id = number(arg(1, "a run id"), "RUN");
+        auto record = state_.run(id);
+        if (!record) throw peoplesync::Error("there is no run " + std::to_string(id));
+        json result = record->result.empty() ? json{{"run", id},
+                                                    {"pipeline", record->pipeline},
+                                                    {"mode", record->mode},
+                                                    {"status", record->status},
+                                                    {"findings", json::array()},
+                                                    {"sinks", json::array()}}
+                                             : json::parse(record->result);
+        result["trigger"] = record->trigger;
+        result["started_at"] = record->started_at;
+        result["finished_at"] = record->finished_at;
+        result["snapshot"] = record->snapshot_key;
+        if (record->approved_by_run) result["approved_by_run"] = record->approved_by_run;
+        if (args_.flag("--json")) {
+            std::cout << result.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+        } else {
+            std::cout << "trigger " << record->trigger << ", started " << record->started_at << ", finished "
+                      << record->finished_at << "\n";
+            if (record->approved_by_run) std::cout << "approved: applied by run " << record->approved_by_run << "\n";
+            core::print_report(std::cout, result, true);
+        }
+        return ok;
+    }
+
+    peoplesync::Sink& directory_sink() {
+        std::vector<std::pair<std::string, std::string>> candidates;
+        for (const auto& p : settings_.pipelines) {
+            if (args_.flag("--pipeline") && p.name != args_.option("--pipeline")) continue;
+            for (const auto& s : p.sinks) {
+                if (args_.flag("--sink") ? s.name == args_.option("--sink") : s.type == "directory")
+                    candidates.emplace_back(p.name, s.name);
+            }
+        }
+        if (candidates.empty()) throw UsageError("no directory sink matches; name one with --pipeline and --sink");
+        if (candidates.size() > 1) {
+            std::string list;
+            for (const auto& [p, s] : candidates) list += " " + p + "/" + s;
+            throw UsageError("several sinks match (" + list + " ); choose one with --pipeline and --sink");
+        }
+        return pipeline(candidates[0].first).sink(candidates[0].second);
+    }
+
+    int directory() {
+        const std::string& action = arg(1, "show or set");
+        auto& sink = directory_sink();
+        const std::string& user = arg(2, "a user (hris_id or email)");
+        if (action == "set") {
+            const std::string& name = arg(3, "a field");
+            const std::string& value = arg(4, "a value");
+            sink.edit_user(user, name, value);
+            std::cout << "updated " << name << " of " << user << "\n";
+            return ok;
+        }
+        if (action != "show") throw UsageError("directory takes show or set, not \"" + action + "\"");
+        auto record = sink.find_user(user);
+        if (!record) throw peoplesync::Error("no user \"" + user + "\" in the directory");
+        const auto& u = record->user;
+        std::string synced;
+        for (const auto& f : record->synced_fields) synced += (synced.empty() ? "" : ", ") + f;
+        std::cout << "id            " << record->id << "\n"
+                  << "hris_id       " << u.hris_id << "\n"
+                  << "name          " << u.first_name << " " << u.last_name << "\n"
+                  << "email         " << u.email << "\n"
+                  << "active        " << (u.active ? "yes" : "no") << "\n"
+                  << "job_title     " << u.job_title << "\n"
+                  << "phone_number  " << u.phone_number << "\n"
+                  << "employee_id   " << u.employee_id << "\n"
+                  << "hire_date     " << u.hire_date << "\n"
+                  << "manager       " << u.manager_hris_id << "\n"
+                  << "departments   ";
+        for (std::size_t i = 0; i < u.departments.size(); ++i) std::cout << (i ? "; " : "") << u.departments[i];
+        std::cout << "\nsynced        " << (synced.empty() ? "no" : "yes: " + synced + " are read-only") << "\n";
+        return ok;
+    }
+
+    const Args& args_;
+    core::Settings settings_;
+    core::PluginHost plugins_;
+    core::StateStore state_;
+    std::map<std::string, std::unique_ptr<core::Pipeline>> pipelines_;
+    TerminalProgress progress_;
+};
+
+void setup_logging(bool verbose) {
+    Poco::AutoPtr<Poco::PatternFormatter> format(new Poco::PatternFormatter("%p %s: %t"));
+    Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel(std::cerr));
+    Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(format, console));
+    Poco::Logger::root().setChannel(channel);
+    Poco::Logger::root().setLevel(verbose ? Poco::Message::PRIO_DEBUG : Poco::Message::PRIO_WARNING);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        Args args = parse(argc, argv);
+        if (args.flag("--help") || args.positional.empty()) {
+            std::cout << usage;
+            return args.positional.empty() && !args.flag("--help") ? config_error : ok;
+        }
+        setup_logging(args.flag("--verbose"));
+        Cli cli(args);
+        return cli.dispatch();
+    } catch (const UsageError& e) {
+        std::cerr << "peoplesync: " << e.what() << "\n"
+                  << "run peoplesync --help for usage\n";
+        return config_error;
+    } catch (const peoplesync::ConfigError& e) {
+        std::cerr << "peoplesync: configuration error: " << e.what() << "\n";
+        return config_error;
+    } catch (const std::exception& e) {
+        std::cerr << "peoplesync: " << e.what() << "\n";
+        return failed;
+    }
+}

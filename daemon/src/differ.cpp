@@ -1,0 +1,437 @@
+#include "differ.hpp"
+
+#include <algorithm>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <peoplesync/validation.hpp>
+
+namespace peoplesync::core {
+
+namespace {
+
+constexpr std::int64_t none = -1;
+constexpr std::size_t fetch_batch = 2000;
+
+class Fnv1a {
+public:
+    void add(std::string_view text) {
+        for (unsigned char c : text) hash_ = (hash_ ^ c) * 1099511628211ull;
+        hash_ = (hash_ ^ 0x1fu) * 1099511628211ull;  // field separator
+    }
+    std::uint64_t value() const { return hash_ == 0 ? 1 : hash_; }
+
+private:
+    std::uint64_t hash_ = 14695981039346656037ull;
+};
+
+std::string profile_image_text(const ProfileImage& image) {
+    if (image.empty()) return {};
+    std::string text = image.url;
+    if (!image.last_modified.empty()) text += " (last_modified " + image.last_modified + ")";
+    if (!image.cache_info.empty()) text += " (cache_info " + image.cache_info + ")";
+    return text;
+}
+
+// The scalar fields compared one by one, in the order they are reported.
+struct ScalarField {
+    std::string_view name;
+    std::string (*get)(const User&);
+};
+const std::vector<ScalarField>& scalar_fields() {
+    static const std::vector<ScalarField> fields = {
+        {field::hris_id, [](const User& u) { return u.hris_id; }},
+        {field::first_name, [](const User& u) { return u.first_name; }},
+        {field::last_name, [](const User& u) { return u.last_name; }},
+        {field::email, [](const User& u) { return u.email; }},
+        {field::job_title, [](const User& u) { return u.job_title; }},
+        {field::phone_number, [](const User& u) { return u.phone_number; }},
+        {field::employee_id, [](const User& u) { return u.employee_id; }},
+        {field::hire_date, [](const User& u) { return u.hire_date; }},
+        {field::profile_image, [](const User& u) { return profile_image_text(u.profile_image); }},
+    };
+    return fields;
+}
+
+// "A > B > C" -> "A", "A > B", "A > B > C".
+std::vector<std::string> path_levels(const std::string& path) {
+    std::vector<std::string> levels;
+    std::size_t pos = 0;
+    while (true) {
+        auto sep = path.find(" > ", pos);
+        if (sep == std::string::npos) {
+            levels.push_back(path);
+            break;
+        }
+        levels.push_back(path.substr(0, sep));
+        pos = sep + 3;
+    }
+    return levels;
+}
+
+class Differ {
+public:
+    Differ(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy, const DestinationIndex& index)
+        : s_(snapshot), invalid_(std::move(invalid)), policy_(policy), index_(index) {
+        const auto m = index_.users.size();
+        dest_email_.resize(m);
+        for (std::size_t d = 0; d < m; ++d) {
+            const auto& du = index_.users[d];
+            if (!du.hris_id.empty()) by_hris_.emplace(du.hris_id, static_cast<std::int64_t>(d));
+            dest_email_[d] = fold_case(du.email);
+            by_email_.emplace(dest_email_[d], static_cast<std::int64_t>(d));
+            if (du.synced) ++result_.synced_before;
+        }
+        email_.resize(s_.users.size());
+        for (std::size_t u = 0; u < s_.users.size(); ++u) email_[u] = fold_case(s_.users[u].email);
+        department_paths();
+    }
+
+    DiffResult run(const FetchRecords& fetch) {
+        match();
+        resolve_managers();
+        plan_departments();
+        changes(fetch);
+        foreign_memberships();
+        for (const auto& change : result_.changes.users) result_.removals += (change.unsynced || change.deactivated);
+        return std::move(result_);
+    }
+
+private:
+    bool valid(std::size_t u) const { return invalid_[u] == 0; }
+    std::int64_t find(const std::unordered_map<std::string_view, std::int64_t>& map, std::string_view key) const {
+        auto it = map.find(key);
+        return it == map.end() ? none : it->second;
+    }
+
+    // Pairs snapshot users with destination users: by hris_id, then by email
+    // for destination users nobody claimed. A user whose email belongs to a
+    // destination user that keeps it is refused; under skip that may free a
+    // destination user for another claim, so matching repeats until stable.
+    void match() {
+        const auto n = s_.users.size(), m = index_.users.size();
+        while (true) {
+            match_.assign(n, none);
+            claimed_.assign(m, none);
+            matched_by_.clear();
+            protected_.assign(m, 0);
+            hold_removals_ = false;
+            for (std::size_t u = 0; u < n; ++u) {
+                if (valid(u)) continue;
+                const User& user = s_.users[u];
+                if (user.hris_id.empty()) hold_removals_ = true;
+                if (auto d = find(by_hris_, user.hris_id); d != none) protected_[static_cast<std::size_t>(d)] = 1;
+                if (auto d = find(by_email_, email_[u]); d != none && !email_[u].empty())
+                    protected_[static_cast<std::size_t>(d)] = 1;
+            }
+            for (std::size_t u = 0; u < n; ++u) {
+                if (!valid(u)) continue;
+                if (auto d = find(by_hris_, s_.users[u].hris_id); d != none) claim(u, d, "hris_id");
+            }
+            for (std::size_t u = 0; u < n; ++u) {
+                if (!valid(u) || match_[u] != none) continue;
+                auto d = find(by_email_, email_[u]);
+                if (d != none && claimed_[static_cast<std::size_t>(d)] == none &&
+                    !protected_[static_cast<std::size_t>(d)])
+                    claim(u, d, "email");
+            }
+            bool refused_more = false;
+            for (std::size_t u = 0; u < n; ++u) {
+                if (!valid(u)) continue;
+                auto d = find(by_email_, email_[u]);
+                if (d == none || d == match_[u] || claimed_[static_cast<std::size_t>(d)] != none) continue;
+                const auto& owner = index_.users[static_cast<std::size_t>(d)];
+                const User& user = s_.users[u];
+                std::string who = owner.hris_id.empty()
+                                      ? "a user the directory created (id " + std::to_string(owner.id) + ")"
+                                      : "the user with hris_id \"" + owner.hris_id + "\"";
+                result_.findings.push_back(
+                    {Severity::error, s_.locate(user, field::email),
+                     "email \"" + user.email + "\" already belongs to " + who + " in the destination, who keeps it",
+                     static_cast<std::int64_t>(u)});
+                result_.refused.push_back(static_cast<std::int64_t>(u));
+                if (policy_.on_invalid == InvalidPolicy::skip) {
+                    invalid_[u] = 1;
+                    refused_more = true;
+                }
+            }
+            if (!refused_more) break;
+        }
+        if (hold_removals_)
+            result_.findings.push_back({Severity::warning, "(snapshot)",
+                                        "an invalid record has no hris_id, so no user can be told apart from it: "
+                                        "no user is unsynced or deactivated in this run",
+                                        -1});
+    }
+
+    void claim(std::size_t u, std::int64_t d, const char* by) {
+        match_[u] = d;
+        claimed_[static_cast<std::size_t>(d)] = static_cast<std::int64_t>(u);
+        matched_by_[u] = by;
+    }
+
+    // A manager must be somebody: a valid user of the snapshot or any user
+    // of the destination. Otherwise the manager is left unset, with a warning.
+    void resolve_managers() {
+        manager_.assign(s_.users.size(), {});
+        if (!policy_.syncs(field::manager)) return;
+        std::unordered_set<std::string_view> present;
+        for (std::size_t u = 0; u < s_.users.size(); ++u)
+            if (valid(u)) present.insert(s_.users[u].hris_id);
+        for (std::size_t u = 0; u < s_.users.size(); ++u) {
+            const User& user = s_.users[u];
+            if (!valid(u) || user.manager_hris_id.empty()) continue;
+            if (present.count(user.manager_hris_id) || by_hris_.count(user.manager_hris_id)) {
+                manager_[u] = user.manager_hris_id;
+            } else {
+                result_.findings.push_back({Severity::warning, s_.locate(user, field::manager),
+                                            "manager \"" + user.manager_hris_id +
+                                                "\" is neither in the snapshot nor in the destination; the manager "
+                                                "stays unset",
+                                            static_cast<std::int64_t>(u)});
+            }
+        }
+    }
+
+    void department_paths() {
+        const auto& departments = index_.departments;
+        std::unordered_map<std::int64_t, std::size_t> by_id;
+        for (std::size_t i = 0; i < departments.size(); ++i) by_id.emplace(departments[i].id, i);
+        dept_path_.resize(departments.size());
+        for (std::size_t i = 0; i < departments.size(); ++i) {
+            std::vector<std::string> names;
+            std::size_t at = i;
+            for (std::size_t depth = 0; depth <= departments.size(); ++depth) {
+                names.push_back(departments[at].name);
+                auto parent = by_id.find(departments[at].parent_id);
+                if (departments[at].parent_id == 0 || parent == by_id.end()) break;
+                at = parent->second;
+            }
+            std::string path;
+            for (auto it = names.rbegin(); it != names.rend(); ++it) path += (path.empty() ? "" : " > ") + *it;
+            dept_path_[i] = path;
+            dept_by_path_.emplace(path, i);
+            dept_index_.emplace(departments[i].id, i);
+            if (departments[i].synced) synced_after_.insert(path);
+        }
+    }
+
+    // Every level of every path the snapshot names exists after the run and
+    // is a synced department: missing levels are created, unsynced ones
+    // adopted.
+    void plan_departments() {
+        if (!policy_.syncs(field::departments)) return;
+        std::unordered_set<std::string> seen;
+        for (std::size_t u = 0; u < s_.users.size(); ++u) {
+            if (!valid(u)) continue;
+            for (const auto& path : s_.users[u].departments) {
+                if (seen.count(path)) continue;
+                for (const auto& level : path_levels(path)) {
+                    if (!seen.insert(level).second) continue;
+                    auto existing = dept_by_path_.find(level);
+                    if (existing == dept_by_path_.end())
+                        result_.changes.departments_created.push_back(level);
+                    else if (!index_.departments[existing->second].synced)
+                        result_.changes.departments_adopted.push_back(level);
+                    synced_after_.insert(level);
+                }
+            }
+        }
+    }
+
+    const std::string* path_of(std::int64_t department_id) const {
+        auto it = dept_index_.find(department_id);
+        return it == dept_index_.end() ? nullptr : &dept_path_[it->second];
+    }
+
+    void changes(const FetchRecords& fetch) {
+        const auto n = s_.users.size();
+        hash_.assign(n, 0);
+        std::vector<std::int64_t> ids;
+        for (std::size_t u = 0; u < n; ++u) {
+            if (!valid(u)) continue;
+            hash_[u] = sync_hash(s_.users[u], policy_, manager_[u]);
+            if (match_[u] == none) continue;
+            const auto& du = index_.users[static_cast<std::size_t>(match_[u])];
+            if (!(du.synced && du.sync_hash == hash_[u] && du.hris_id == s_.users[u].hris_id)) ids.push_back(du.id);
+        }
+        for (std::size_t d = 0; d < index_.users.size(); ++d)
+            if (leaves(d)) ids.push_back(index_.users[d].id);
+
+        std::unordered_map<std::int64_t, DestinationRecord> records;
+        for (std::size_t start = 0; start < ids.size(); start += fetch_batch) {
+            auto count = std::min(fetch_batch, ids.size() - start);
+            for (auto& record : fetch(std::span<const std::int64_t>(ids.data() + start, count)))
+                records.emplace(record.id, std::move(record));
+        }
+        auto record_of = [&](std::int64_t id) -> const DestinationRecord& {
+            auto it = records.find(id);
+            if (it == records.end())
+                throw Error("the destination returned no record for user id " + std::to_string(id) +
+                            "; was it changed during the run?");
+            return it->second;
+        };
+
+        for (std::size_t u = 0; u < n; ++u) {
+            if (!valid(u)) continue;
+            if (match_[u] == none) {
+                created(u);
+                continue;
+            }
+            const auto& du = index_.users[static_cast<std::size_t>(match_[u])];
+            if (du.synced && du.sync_hash == hash_[u] && du.hris_id == s_.users[u].hris_id) continue;
+            matched(u, du, record_of(du.id));
+            processed_.insert(du.id);
+        }
+        for (std::size_t d = 0; d < index_.users.size(); ++d)
+            if (leaves(d)) {
+                left(index_.users[d], record_of(index_.users[d].id));
+                processed_.insert(index_.users[d].id);
+            }
+    }
+
+    // A synced destination user nobody in the snapshot claims, and no invalid
+    // record protects, leaves the sync.
+    bool leaves(std::size_t d) const {
+        return index_.users[d].synced && claimed_[d] == none && !protected_[d] && !hold_removals_;
+    }
+
+    UserChange change_for(std::size_t u) const {
+        const User& user = s_.users[u];
+        UserChange change;
+        change.snapshot_index = static_cast<std::int64_t>(u);
+        change.hris_id = user.hris_id;
+        change.email = user.email;
+        change.synced_fields = policy_.fields;
+        change.sync_hash = hash_[u];
+        return change;
+    }
+
+    void created(std::size_t u) {
+        const User& user = s_.users[u];
+        UserChange change = change_for(u);
+        change.created = true;
+        result_.changes.users.push_back(std::move(change));
+        for (const auto& path : user.departments) result_.changes.memberships_added.push_back({0, user.hris_id, path});
+        if (!manager_[u].empty()) result_.changes.managers.push_back({0, user.hris_id, "", manager_[u]});
+    }
+
+    void matched(std::size_t u, const DestinationUser& du, const DestinationRecord& record) {
+        const User& user = s_.users[u];
+        UserChange change = change_for(u);
+        change.destination_id = du.id;
+        change.previous_hris_id = du.hris_id;
+        if (!du.synced || du.hris_id != user.hris_id) {
+            change.linked = true;
+            change.linked_by = matched_by_.at(u);
+        }
+        for (const auto& f : scalar_fields()) {
+            if (!policy_.syncs(f.name)) continue;
+            std::string before = f.get(record.user), after = f.get(user);
+            if (before != after) change.fields.push_back({std::string(f.name), std::move(before), std::move(after)});
+        }
+        if (record.user.active && !user.active) change.deactivated = true;
+        if (!record.user.active && user.active) change.reactivated = true;
+
+        if (policy_.syncs(field::departments)) {
+            std::set<std::string> current;
+            for (auto id : record.department_ids)
+                if (const std::string* path = path_of(id); path && synced_after_.count(*path)) current.insert(*path);
+            std::set<std::string> desired(user.departments.begin(), user.departments.end());
+            for (const auto& path : desired)
+                if (!current.count(path)) result_.changes.memberships_added.push_back({du.id, user.hris_id, path});
+            for (const auto& path : current)
+                if (!desired.count(path)) result_.changes.memberships_removed.push_back({du.id, user.hris_id, path});
+        }
+        if (policy_.syncs(field::manager) && record.user.manager_hris_id != manager_[u])
+            result_.changes.managers.push_back({du.id, user.hris_id, record.user.manager_hris_id, manager_[u]});
+        result_.changes.users.push_back(std::move(change));
+    }
+
+    void left(const DestinationUser& du, const DestinationRecord& record) {
+        UserChange change;
+        change.destination_id = du.id;
+        change.hris_id = du.hris_id;
+        change.previous_hris_id = du.hris_id;
+        change.email = du.email;
+        change.unsynced = true;
+        change.deactivated = policy_.mode == SyncMode::one_to_one && du.active;
+        result_.changes.users.push_back(std::move(change));
+        for (auto id : record.department_ids)
+            if (const std::string* path = path_of(id); path && synced_after_.count(*path))
+                result_.changes.memberships_removed.push_back({du.id, du.hris_id, *path});
+    }
+
+    // Synced departments hold only synced users: users who stay unsynced
+    // leave them, and a department this run adopts keeps only the synced
+    // users whose paths name it.
+    void foreign_memberships() {
+        std::unordered_map<std::int64_t, std::size_t> user_index;
+        for (std::size_t d = 0; d < index_.users.size(); ++d) user_index.emplace(index_.users[d].id, d);
+        for (const auto& membership : index_.memberships_outside_sync) {
+            auto found = user_index.find(membership.user_id);
+            if (found == user_index.end()) continue;
+            const std::size_t d = found->second;
+            const std::string* path = path_of(membership.department_id);
+            if (path == nullptr || !synced_after_.count(*path)) continue;
+            if (processed_.count(index_.users[d].id) || protected_[d]) continue;
+            const auto& du = index_.users[d];
+            if (claimed_[d] != none) {
+                const auto& wanted = s_.users[static_cast<std::size_t>(claimed_[d])].departments;
+                if (std::find(wanted.begin(), wanted.end(), *path) != wanted.end()) continue;
+            } else if (du.synced) {
+                continue;  // removals are held back in this run
+            }
+            result_.changes.memberships_removed.push_back({du.id, du.hris_id, *path});
+        }
+    }
+
+    const Snapshot& s_;
+    std::vector<char> invalid_;
+    const SyncPolicy& policy_;
+    const DestinationIndex& index_;
+    DiffResult result_;
+
+    std::unordered_map<std::string_view, std::int64_t> by_hris_, by_email_;
+    std::vector<std::string> dest_email_, email_;
+    std::vector<std::int64_t> match_, claimed_;
+    std::unordered_map<std::size_t, const char*> matched_by_;
+    std::vector<char> protected_;
+    std::unordered_set<std::int64_t> processed_;  // destination users whose full record was compared
+    bool hold_removals_ = false;
+    std::vector<std::string> manager_;
+    std::vector<std::uint64_t> hash_;
+
+    std::vector<std::string> dept_path_;
+    std::unordered_map<std::string, std::size_t> dept_by_path_;
+    std::unordered_map<std::int64_t, std::size_t> dept_index_;
+    std::unordered_set<std::string> synced_after_;
+};
+
+}  // namespace
+
+std::uint64_t sync_hash(const User& user, const SyncPolicy& policy, const std::string& manager_hris_id) {
+    Fnv1a h;
+    for (const auto& f : policy.fields) h.add(f);
+    h.add("|");
+    for (const auto& f : scalar_fields())
+        if (policy.syncs(f.name)) h.add(f.get(user));
+    h.add(user.active ? "1" : "0");
+    if (policy.syncs(field::departments)) {
+        std::vector<std::string_view> paths(user.departments.begin(), user.departments.end());
+        std::sort(paths.begin(), paths.end());
+        for (auto p : paths) h.add(p);
+    }
+    h.add("|");
+    if (policy.syncs(field::manager)) h.add(manager_hris_id);
+    return h.value();
+}
+
+DiffResult diff(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy,
+                const DestinationIndex& index, const FetchRecords& fetch) {
+    return Differ(snapshot, std::move(invalid), policy, index).run(fetch);
+}
+
+}  // namespace peoplesync::core

@@ -1,0 +1,40 @@
+// The diff stage (DESIGN §4): matches a snapshot's users to a destination's,
+// resolves managers and departments against it, and produces the ChangeSet.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include <peoplesync/changeset.hpp>
+#include <peoplesync/model.hpp>
+
+#include "settings.hpp"
+
+namespace peoplesync::core {
+
+using FetchRecords = std::function<std::vector<DestinationRecord>(std::span<const std::int64_t>)>;
+
+struct DiffResult {
+    ChangeSet changes;
+    // Found against this destination: dangling managers (warnings), emails
+    // that belong to another destination user (errors).
+    std::vector<Finding> findings;
+    // Users refused against this destination (their index); under
+    // on_invalid: skip they are quarantined like invalid records.
+    std::vector<std::int64_t> refused;
+    std::int64_t synced_before = 0;  // synced users in the destination before the run
+    std::int64_t removals = 0;       // users this run deactivates or unsyncs
+    std::int64_t held_back = 0;      // removals withheld because an invalid record had no hris_id
+};
+
+// `invalid` marks the snapshot's quarantined records: they and the
+// destination users they name are left exactly as they are.
+DiffResult diff(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy,
+                const DestinationIndex& index, const FetchRecords& fetch);
+
+// The hash stored with a synced user: its synced values under `policy`.
+std::uint64_t sync_hash(const User& user, const SyncPolicy& policy, const std::string& manager_hris_id);
+
+}  // namespace peoplesync::core

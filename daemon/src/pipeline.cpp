@@ -1,0 +1,414 @@
+#include "pipeline.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <set>
+#include <unordered_map>
+
+#include <Poco/Logger.h>
+
+#include <peoplesync/validation.hpp>
+
+#include "report.hpp"
+
+namespace peoplesync::core {
+
+std::string_view to_string(PipelineMode mode) {
+    return mode == PipelineMode::test ? "test" : "live";
+}
+
+std::string DeletionGuard::check(std::int64_t removals, std::int64_t synced_before) const {
+    if (removals == 0) return {};
+    if (removals > limits.max_removals)
+        return "the run would deactivate or unsync " + std::to_string(removals) + " users, more than max_removals (" +
+               std::to_string(limits.max_removals) + ")";
+    const double percent =
+        synced_before > 0 ? 100.0 * static_cast<double>(removals) / static_cast<double>(synced_before) : 100.0;
+    if (percent > limits.max_removal_percent) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.1f", percent);
+        char limit[32];
+        std::snprintf(limit, sizeof limit, "%g", limits.max_removal_percent);
+        return "the run would deactivate or unsync " + std::to_string(removals) + " of " +
+               std::to_string(synced_before) + " synced users (" + text + "%), more than max_removal_percent (" +
+               limit + "%)";
+    }
+    return {};
+}
+
+ChangeSummary RunReport::changes() const {
+    ChangeSummary total;
+    for (const auto& sink : sinks) {
+        auto s = sink.changes.summary();
+        total.created += s.created;
+        total.linked += s.linked;
+        total.updated += s.updated;
+        total.reactivated += s.reactivated;
+        total.deactivated += s.deactivated;
+        total.unsynced += s.unsynced;
+        total.departments_created += s.departments_created;
+        total.memberships_added += s.memberships_added;
+        total.memberships_removed += s.memberships_removed;
+        total.managers_changed += s.managers_changed;
+    }
+    return total;
+}
+
+void normalize(Snapshot& snapshot, const SyncPolicy& policy) {
+    const bool departments = policy.syncs(field::departments);
+    for (User& user : snapshot.users) {
+        for (std::string* text :
+             {&user.hris_id, &user.first_name, &user.last_name, &user.email, &user.job_title, &user.phone_number,
+              &user.employee_id, &user.hire_date, &user.profile_image.url, &user.profile_image.last_modified,
+              &user.profile_image.cache_info, &user.manager_hris_id})
+            if (!text->empty() && (std::isspace(static_cast<unsigned char>(text->front())) ||
+                                   std::isspace(static_cast<unsigned char>(text->back()))))
+                *text = trim(*text);
+        if (departments) {
+            std::vector<std::string> paths;
+            for (const auto& path : user.departments) {
+                std::string normal = normalize_department_path(path).value_or(path);  // invalid: validation says so
+                if (std::find(paths.begin(), paths.end(), normal) == paths.end()) paths.push_back(std::move(normal));
+            }
+            user.departments = std::move(paths);
+        } else {
+            user.departments.clear();
+        }
+        if (!policy.syncs(field::job_title)) user.job_title.clear();
+        if (!policy.syncs(field::phone_number)) user.phone_number.clear();
+        if (!policy.syncs(field::employee_id)) user.employee_id.clear();
+        if (!policy.syncs(field::hire_date)) user.hire_date.clear();
+        if (!policy.syncs(field::profile_image)) user.profile_image = {};
+        if (!policy.syncs(field::manager)) user.manager_hris_id.clear();
+    }
+}
+
+namespace {
+
+// Marks every user on a manager cycle. Managers are looked up by hris_id
+// among the snapshot's users (the first of duplicates).
+void find_manager_cycles(Snapshot& snapshot) {
+    const auto n = snapshot.users.size();
+    std::unordered_map<std::string_view, std::size_t> by_hris;
+    for (std::size_t i = 0; i < n; ++i) by_hris.emplace(snapshot.users[i].hris_id, i);
+    std::vector<char> state(n, 0);  // 0 new, 1 on the current chain, 2 done
+    std::vector<std::size_t> chain;
+    for (std::size_t start = 0; start < n; ++start) {
+        if (state[start] != 0) continue;
+        chain.clear();
+        std::size_t at = start;
+        while (true) {
+            state[at] = 1;
+            chain.push_back(at);
+            const std::string& manager = snapshot.users[at].manager_hris_id;
+            auto next = manager.empty() ? by_hris.end() : by_hris.find(manager);
+            if (next == by_hris.end() || state[next->second] == 2) break;
+            if (state[next->second] == 1) {
+                auto first = std::find(chain.begin(), chain.end(), next->second);
+                std::string description;
+                for (auto it = first; it != chain.end(); ++it) description += snapshot.users[*it].hris_id + " -> ";
+                description += snapshot.users[next->second].hris_id;
+                for (auto it = first; it != chain.end(); ++it) {
+                    const User& user = snapshot.users[*it];
+                    snapshot.error(static_cast<std::int64_t>(*it), snapshot.locate(user, field::manager),
+                                   "manager chain forms a cycle: " + description);
+                }
+                break;
+            }
+            at = next->second;
+        }
+        for (auto i : chain) state[i] = 2;
+    }
+}
+
+}  // namespace
+
+std::vector<char> validate(Snapshot& snapshot, const SyncPolicy& policy) {
+    validate_records(snapshot);
+    if (policy.syncs(field::manager)) {
+        for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
+            User& user = snapshot.users[i];
+            if (!user.manager_hris_id.empty() && user.manager_hris_id == user.hris_id) {
+                snapshot.warning(
+                    static_cast<std::int64_t>(i), snapshot.locate(user, field::manager),
+                    "user \"" + user.hris_id + "\" is named as their own manager; the manager stays unset");
+                user.manager_hris_id.clear();
+            }
+        }
+        find_manager_cycles(snapshot);
+    }
+    std::vector<char> invalid(snapshot.users.size(), 0);
+    for (const auto& finding : snapshot.findings)
+        if (finding.severity == Severity::error && finding.record >= 0 &&
+            finding.record < static_cast<std::int64_t>(invalid.size()))
+            invalid[static_cast<std::size_t>(finding.record)] = 1;
+    return invalid;
+}
+
+// What a plugin instance gets from the host.
+class Pipeline::Services final : public Host, public Logger {
+public:
+    Services(const Settings& settings, StateStore& state, std::string pipeline, const std::string& role)
+        : settings_(settings),
+          pipeline_(std::move(pipeline)),
+          logger_(Poco::Logger::get("peoplesync." + pipeline_ + "." + role)),
+          values_(state.key_value(pipeline_ + "/" + role)) {}
+
+    Logger& log() override { return *this; }
+    KeyValueStore& state() override { return *values_; }
+    std::int64_t now() override {
+        return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
+    std::string resolve_path(const std::string& path) override { return settings_.resolve(path).string(); }
+    const std::string& pipeline() override { return pipeline_; }
+
+    void debug(const std::string& message) override { logger_.debug(message); }
+    void info(const std::string& message) override { logger_.information(message); }
+    void warning(const std::string& message) override { logger_.warning(message); }
+    void error(const std::string& message) override { logger_.error(message); }
+
+private:
+    const Settings& settings_;
+    std::string pipeline_;
+    Poco::Logger& logger_;
+    std::unique_ptr<KeyValueStore> values_;
+};
+
+Pipeline::Pipeline(const Settings& settings, const PipelineSettings& pipeline, const PluginHost& plugins,
+                   StateStore& state)
+    : global_(settings), settings_(pipeline), state_(state) {
+    source_services_ = std::make_unique<Services>(settings, state, pipeline.name, "source");
+    source_ = plugins.make_source(pipeline.source.type, pipeline.source.options, *source_services_);
+    for (const auto& sink : pipeline.sinks) {
+        sink_services_.push_back(std::make_unique<Services>(settings, state, pipeline.name, "sink." + sink.name));
+        sinks_.push_back(plugins.make_sink(sink.type, sink.options, *sink_services_.back()));
+    }
+}
+
+// Plugins go before the services they were given.
+Pipeline::~Pipeline() {
+    sinks_.clear();
+    source_.reset();
+}
+
+PipelineMode Pipeline::mode() {
+    auto enabled = state_.enabled_fingerprint(settings_.name);
+    return enabled && *enabled == settings_.fingerprint ? PipelineMode::live : PipelineMode::test;
+}
+
+void Pipeline::enable() {
+    state_.enable(settings_.name, settings_.fingerprint);
+}
+void Pipeline::disable() {
+    state_.disable(settings_.name);
+}
+
+Sink& Pipeline::sink(const std::string& name) {
+    for (std::size_t i = 0; i < sinks_.size(); ++i)
+        if (settings_.sinks[i].name == name) return *sinks_[i];
+    throw Error("pipeline \"" + settings_.name + "\" has no sink named \"" + name + "\"");
+}
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void add_unique(std::vector<Finding>& findings, std::set<std::pair<std::string, std::string>>& seen, const Finding& f) {
+    if (seen.emplace(f.location, f.message).second) findings.push_back(f);
+}
+}  // namespace
+
+RunReport Pipeline::process(Snapshot snapshot, const RunRequest& request, std::int64_t run_id,
+                            ProgressListener& progress) {
+    RunReport report;
+    report.run_id = run_id;
+    report.pipeline = settings_.name;
+    report.mode = mode();
+    report.users = static_cast<std::int64_t>(snapshot.users.size());
+    const SyncPolicy& policy = settings_.sync;
+    const bool apply = run_id != 0 && report.mode == PipelineMode::live && !request.dry_run;
+
+    progress.stage("validate");
+    auto started = std::chrono::steady_clock::now();
+    normalize(snapshot, policy);
+    std::vector<char> invalid = validate(snapshot, policy);
+    report.validate_seconds = seconds_since(started);
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const auto& f : snapshot.findings) add_unique(report.findings, seen, f);
+
+    std::int64_t invalid_count = std::count(invalid.begin(), invalid.end(), 1);
+    bool unusable = std::any_of(snapshot.findings.begin(), snapshot.findings.end(),
+                                [](const Finding& f) { return f.severity == Severity::error && f.record < 0; });
+    if (unusable) {
+        report.status = "rejected";
+        report.message = "the snapshot cannot be used; nothing was applied";
+        return report;
+    }
+    if (invalid_count > 0 && policy.on_invalid == InvalidPolicy::reject) {
+        report.status = "rejected";
+        report.message = std::to_string(invalid_count) + " invalid record" + (invalid_count == 1 ? "" : "s") +
+                         "; nothing was applied (on_invalid: reject)";
+        return report;
+    }
+
+    progress.stage("diff");
+    started = std::chrono::steady_clock::now();
+    bool refused = false;
+    for (std::size_t i = 0; i < sinks_.size(); ++i) {
+        Sink& sink = *sinks_[i];
+        SinkOutcome outcome;
+        outcome.name = settings_.sinks[i].name;
+        DestinationIndex index = sink.load_index();
+        DiffResult diffed = diff(snapshot, invalid, policy, index,
+                                 [&sink](std::span<const std::int64_t> ids) { return sink.fetch(ids); });
+        for (const auto& f : diffed.findings) add_unique(report.findings, seen, f);
+        outcome.changes = std::move(diffed.changes);
+        outcome.synced_before = diffed.synced_before;
+        outcome.removals = diffed.removals;
+        outcome.guard = DeletionGuard{policy.guard}.check(diffed.removals, diffed.synced_before);
+        if (!diffed.refused.empty() && policy.on_invalid == InvalidPolicy::reject) {
+            refused = true;
+            outcome.status = "rejected";
+            outcome.message = std::to_string(diffed.refused.size()) + " record(s) conflict with this destination";
+        }
+        report.sinks.push_back(std::move(outcome));
+    }
+    report.diff_seconds = seconds_since(started);
+
+    if (refused) {
+        report.status = "rejected";
+        report.message = "records conflict with a destination; nothing was applied (on_invalid: reject)";
+        return report;
+    }
+    bool guarded =
+        std::any_of(report.sinks.begin(), report.sinks.end(), [](const SinkOutcome& o) { return !o.guard.empty(); });
+    if (!apply) {
+        for (auto& outcome : report.sinks) {
+            outcome.status = "simulated";
+            if (!outcome.guard.empty())
+                add_unique(report.findings, seen,
+                           {Severity::warning, "sink " + outcome.name,
+                            "a live run would be blocked by the deletion guard: " + outcome.guard, -1});
+        }
+        report.status = "simulated";
+        return report;
+    }
+    if (guarded && !request.force) {
+        for (auto& outcome : report.sinks) {
+            outcome.status = outcome.guard.empty() ? "simulated" : "blocked";
+            outcome.message = outcome.guard;
+        }
+        report.status = "blocked";
+        report.message =
+            "blocked by the deletion guard; nothing was applied. Approve the run "
+            "(peoplesync approve RUN) or run with --force to apply it";
+        return report;
+    }
+
+    progress.stage("apply");
+    started = std::chrono::steady_clock::now();
+    bool failed = false, applied = false;
+    for (std::size_t i = 0; i < sinks_.size(); ++i) {
+        SinkOutcome& outcome = report.sinks[i];
+        if (outcome.changes.empty()) {
+            outcome.status = "noop";
+            continue;
+        }
+        try {
+            sinks_[i]->apply(snapshot, outcome.changes, ApplyContext{report.run_id, settings_.name});
+            outcome.status = "applied";
+            applied = true;
+        } catch (const std::exception& e) {
+            outcome.status = "failed";
+            outcome.message = e.what();
+            failed = true;
+        }
+    }
+    report.apply_seconds = seconds_since(started);
+    report.status = failed ? "failed" : applied ? "applied" : "noop";
+    if (failed) {
+        for (const auto& outcome : report.sinks)
+            if (outcome.status == "failed")
+                report.message +=
+                    (report.message.empty() ? "" : "; ") + ("sink " + outcome.name + ": " + outcome.message);
+    }
+    return report;
+}
+
+RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
+    RunRecord record;
+    record.pipeline = settings_.name;
+    record.trigger = request.trigger;
+    record.mode = std::string(to_string(mode()));
+    record.fingerprint = settings_.fingerprint;
+    state_.begin_run(record);
+
+    RunReport report;
+    report.pipeline = settings_.name;
+    report.mode = mode();
+    report.run_id = record.id;
+    try {
+        Snapshot snapshot;
+        auto started = std::chrono::steady_clock::now();
+        if (request.snapshot) {
+            snapshot = *request.snapshot;
+        } else {
+            progress.stage("read");
+            snapshot = source_->read(progress);
+        }
+        double read_seconds = seconds_since(started);
+        snapshot.pipeline = settings_.name;
+        if (snapshot.received_at.empty()) snapshot.received_at = now_iso8601();
+        record.users = static_cast<std::int64_t>(snapshot.users.size());
+        record.snapshot_key = state_.store_snapshot(snapshot);
+        report = process(std::move(snapshot), request, record.id, progress);
+        report.read_seconds = read_seconds;
+    } catch (const std::exception& e) {
+        report.status = "failed";
+        report.message = e.what();
+    }
+    record.mode = std::string(to_string(report.mode));
+    record.status = report.status;
+    record.message = report.message;
+    record.result = report_json(report, true).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    state_.finish_run(record);
+    return report;
+}
+
+RunReport Pipeline::simulate(std::int64_t run_id, ProgressListener& progress) {
+    auto record = state_.run(run_id);
+    if (!record || record->pipeline != settings_.name)
+        throw Error("pipeline \"" + settings_.name + "\" has no run " + std::to_string(run_id));
+    if (record->snapshot_key.empty())
+        throw Error("run " + std::to_string(run_id) + " has no snapshot to simulate (its source could not be read)");
+    RunRequest request;
+    request.dry_run = true;
+    RunReport report = process(state_.load_snapshot(record->snapshot_key), request, 0, progress);
+    report.run_id = run_id;
+    return report;
+}
+
+RunReport Pipeline::approve(std::int64_t run_id, ProgressListener& progress) {
+    auto record = state_.run(run_id);
+    if (!record || record->pipeline != settings_.name)
+        throw Error("pipeline \"" + settings_.name + "\" has no run " + std::to_string(run_id));
+    if (record->status != "blocked")
+        throw Error("run " + std::to_string(run_id) + " is " + record->status +
+                    ", not blocked; only blocked runs are approved");
+    if (record->approved_by_run != 0)
+        throw Error("run " + std::to_string(run_id) + " was already approved by run " +
+                    std::to_string(record->approved_by_run));
+    if (mode() != PipelineMode::live)
+        throw Error("pipeline \"" + settings_.name + "\" is in test mode; enable it before approving a run");
+    RunRequest request;
+    request.trigger = "approval of run " + std::to_string(run_id);
+    request.force = true;
+    request.snapshot = state_.load_snapshot(record->snapshot_key);
+    RunReport report = run(request, progress);
+    if (report.status == "applied" || report.status == "noop") state_.mark_approved(run_id, report.run_id);
+    return report;
+}
+
+}  // namespace peoplesync::core

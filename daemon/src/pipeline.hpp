@@ -1,0 +1,113 @@
+// One pipeline (DESIGN §1): source -> normalize -> validate -> diff per sink
+// -> guard -> apply, with test mode, simulation and approval around it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <peoplesync/changeset.hpp>
+#include <peoplesync/plugin.hpp>
+
+#include "differ.hpp"
+#include "plugin_host.hpp"
+#include "settings.hpp"
+#include "state_store.hpp"
+
+namespace peoplesync::core {
+
+enum class PipelineMode { test, live };
+std::string_view to_string(PipelineMode mode);
+
+// The deletion guard (DESIGN §6): a run that would deactivate or unsync more
+// users than the count or the percentage of synced users allows is blocked.
+struct DeletionGuard {
+    DeletionGuardSettings limits;
+    // Empty when the run may go on; otherwise why it may not.
+    std::string check(std::int64_t removals, std::int64_t synced_before) const;
+};
+
+// Stage 1: trims values, writes department paths in their normal form and
+// drops the fields the policy does not sync.
+void normalize(Snapshot& snapshot, const SyncPolicy& policy);
+// Stage 2: schema and snapshot findings: record errors, managers who manage
+// themselves (warning, unset), manager cycles (error). Returns the invalid
+// records, one flag per user.
+std::vector<char> validate(Snapshot& snapshot, const SyncPolicy& policy);
+
+struct SinkOutcome {
+    std::string name;
+    std::string status;  // applied, noop, simulated, blocked, failed, rejected
+    ChangeSet changes;
+    std::int64_t synced_before = 0;
+    std::int64_t removals = 0;
+    std::string guard;  // the guard's objection, if any
+    std::string message;
+};
+
+struct RunReport {
+    std::int64_t run_id = 0;
+    std::string pipeline;
+    PipelineMode mode = PipelineMode::test;
+    std::string status;  // applied, simulated, noop, rejected, blocked, failed
+    std::string message;
+    std::int64_t users = 0;
+    std::vector<Finding> findings;
+    std::vector<SinkOutcome> sinks;
+    double read_seconds = 0, validate_seconds = 0, diff_seconds = 0, apply_seconds = 0;
+
+    ChangeSummary changes() const;  // all sinks together
+};
+
+struct RunRequest {
+    std::string trigger = "cli";
+    bool dry_run = false;  // simulate even in live mode
+    bool force = false;    // pass the deletion guard
+    // A snapshot to use instead of reading the source (pushed or replayed).
+    std::optional<Snapshot> snapshot;
+};
+
+class ProgressListener : public ReadContext {
+public:
+    void progress(std::int64_t) override {}
+    virtual void stage(const std::string&) {}
+};
+
+class Pipeline {
+public:
+    Pipeline(const Settings& settings, const PipelineSettings& pipeline, const PluginHost& plugins, StateStore& state);
+    ~Pipeline();
+
+    const PipelineSettings& settings() const { return settings_; }
+    PipelineMode mode();
+    void enable();
+    void disable();
+
+    // Reads the source (or uses request.snapshot) and runs every stage; in
+    // test mode and for dry runs nothing is applied. Every run is recorded.
+    RunReport run(const RunRequest& request, ProgressListener& progress);
+    // Diffs a logged run's snapshot against the destinations as they are now.
+    // Writes nothing.
+    RunReport simulate(std::int64_t run_id, ProgressListener& progress);
+    // Applies a blocked run's snapshot past the guard, as a new run.
+    RunReport approve(std::int64_t run_id, ProgressListener& progress);
+
+    Sink& sink(const std::string& name);
+
+private:
+    // Applies only with a run_id (a recorded run).
+    RunReport process(Snapshot snapshot, const RunRequest& request, std::int64_t run_id, ProgressListener& progress);
+    class Services;
+
+    const Settings& global_;
+    PipelineSettings settings_;
+    StateStore& state_;
+    std::unique_ptr<Services> source_services_;
+    std::vector<std::unique_ptr<Services>> sink_services_;
+    std::shared_ptr<Source> source_;
+    std::vector<std::shared_ptr<Sink>> sinks_;
+};
+
+}  // namespace peoplesync::core

@@ -1,0 +1,225 @@
+#include "report.hpp"
+
+#include <iomanip>
+
+namespace peoplesync::core {
+
+using nlohmann::json;
+
+json summary_json(const ChangeSummary& s) {
+    return {{"created", s.created},
+            {"linked", s.linked},
+            {"updated", s.updated},
+            {"reactivated", s.reactivated},
+            {"deactivated", s.deactivated},
+            {"unsynced", s.unsynced},
+            {"departments_created", s.departments_created},
+            {"memberships_added", s.memberships_added},
+            {"memberships_removed", s.memberships_removed},
+            {"managers_changed", s.managers_changed}};
+}
+
+namespace {
+
+// Appends to a list unless it is full; counts what did not fit.
+class CappedList {
+public:
+    CappedList(json& parent, const char* name, std::size_t limit) : parent_(parent), name_(name), limit_(limit) {}
+    void add(json item) {
+        ++total_;
+        if (list_.size() < limit_) list_.push_back(std::move(item));
+    }
+    ~CappedList() {
+        parent_[name_] = std::move(list_);
+        if (total_ > limit_) parent_["truncated"][name_] = total_;
+    }
+
+private:
+    json& parent_;
+    const char* name_;
+    std::size_t limit_;
+    std::size_t total_ = 0;
+    json list_ = json::array();
+};
+
+json user_ref(const UserChange& u) {
+    return {{"hris_id", u.hris_id}, {"email", u.email}};
+}
+
+}  // namespace
+
+json changes_json(const ChangeSet& changes, std::size_t limit) {
+    json out = json::object();
+    {
+        CappedList created(out, "created", limit), linked(out, "linked", limit), updated(out, "updated", limit),
+            reactivated(out, "reactivated", limit), deactivated(out, "deactivated", limit),
+            unsynced(out, "unsynced", limit);
+        for (const auto& u : changes.users) {
+            json fields = json::array();
+            for (const auto& f : u.fields)
+                fields.push_back({{"field", f.field}, {"old", f.old_value}, {"new", f.new_value}});
+            if (u.created) created.add(user_ref(u));
+            if (u.linked) {
+                json item = user_ref(u);
+                item["by"] = u.linked_by;
+                item["previous_hris_id"] = u.previous_hris_id;
+                item["fields"] = fields;
+                linked.add(std::move(item));
+            }
+            if (u.updated()) {
+                json item = user_ref(u);
+                item["fields"] = fields;
+                updated.add(std::move(item));
+            }
+            if (u.reactivated) reactivated.add(user_ref(u));
+            if (u.deactivated) deactivated.add(user_ref(u));
+            if (u.unsynced) unsynced.add(user_ref(u));
+        }
+    }
+    {
+        CappedList created(out, "departments_created", limit), adopted(out, "departments_adopted", limit),
+            added(out, "memberships_added", limit), removed(out, "memberships_removed", limit),
+            managers(out, "managers_changed", limit);
+        for (const auto& d : changes.departments_created) created.add(d);
+        for (const auto& d : changes.departments_adopted) adopted.add(d);
+        for (const auto& m : changes.memberships_added)
+            added.add({{"hris_id", m.hris_id}, {"department", m.department}});
+        for (const auto& m : changes.memberships_removed)
+            removed.add({{"hris_id", m.hris_id}, {"department", m.department}});
+        for (const auto& m : changes.managers)
+            managers.add({{"hris_id", m.hris_id}, {"old", m.old_manager_hris_id}, {"new", m.new_manager_hris_id}});
+    }
+    return out;
+}
+
+json report_json(const RunReport& report, bool detail, std::size_t detail_limit) {
+    json findings = json::array();
+    for (const auto& f : report.findings)
+        findings.push_back({{"severity", to_string(f.severity)}, {"location", f.location}, {"message", f.message}});
+    json sinks = json::array();
+    for (const auto& s : report.sinks) {
+        json sink = {{"name", s.name},
+                     {"status", s.status},
+                     {"changes", summary_json(s.changes.summary())},
+                     {"synced_before", s.synced_before},
+                     {"removals", s.removals}};
+        if (!s.guard.empty()) sink["guard"] = s.guard;
+        if (!s.message.empty()) sink["message"] = s.message;
+        if (detail) sink["detail"] = changes_json(s.changes, detail_limit);
+        sinks.push_back(std::move(sink));
+    }
+    json out = {{"run", report.run_id},
+                {"pipeline", report.pipeline},
+                {"mode", to_string(report.mode)},
+                {"status", report.status},
+                {"users", report.users},
+                {"changes", summary_json(report.changes())},
+                {"findings", std::move(findings)},
+                {"sinks", std::move(sinks)},
+                {"seconds",
+                 {{"read", report.read_seconds},
+                  {"validate", report.validate_seconds},
+                  {"diff", report.diff_seconds},
+                  {"apply", report.apply_seconds}}}};
+    if (!report.message.empty()) out["message"] = report.message;
+    return out;
+}
+
+namespace {
+
+void print_summary(std::ostream& out, const json& changes) {
+    bool any = false;
+    for (const char* name : {"created", "linked", "updated", "reactivated", "deactivated", "unsynced",
+                             "departments_created", "memberships_added", "memberships_removed", "managers_changed"}) {
+        const std::int64_t count = changes.value(name, 0);
+        if (count == 0) continue;
+        out << "    " << std::left << std::setw(22) << name << count << "\n";
+        any = true;
+    }
+    if (!any) out << "    no changes\n";
+}
+
+std::string who(const json& item) {
+    std::string text = item.value("hris_id", "");
+    if (item.contains("email") && !item["email"].get<std::string>().empty())
+        text += " <" + item["email"].get<std::string>() + ">";
+    return text;
+}
+
+void print_detail(std::ostream& out, const json& detail) {
+    auto list = [&](const char* key) -> const json& {
+        static const json empty = json::array();
+        return detail.contains(key) ? detail[key] : empty;
+    };
+    auto print_fields = [&](const json& item) {
+        for (const auto& f : item.value("fields", json::array()))
+            out << "        " << f["field"].get<std::string>() << ": \"" << f["old"].get<std::string>() << "\" -> \""
+                << f["new"].get<std::string>() << "\"\n";
+    };
+    for (const auto& i : list("created")) out << "    + created      " << who(i) << "\n";
+    for (const auto& i : list("linked")) {
+        out << "    = linked       " << who(i) << " (by " << i["by"].get<std::string>() << ")\n";
+        print_fields(i);
+    }
+    for (const auto& i : list("updated")) {
+        out << "    ~ updated      " << who(i) << "\n";
+        print_fields(i);
+    }
+    for (const auto& i : list("reactivated")) out << "    ^ reactivated  " << who(i) << "\n";
+    for (const auto& i : list("deactivated")) out << "    v deactivated  " << who(i) << "\n";
+    for (const auto& i : list("unsynced")) out << "    - unsynced     " << who(i) << "\n";
+    for (const auto& d : list("departments_created")) out << "    + department   " << d.get<std::string>() << "\n";
+    for (const auto& d : list("departments_adopted"))
+        out << "    = department   " << d.get<std::string>() << " (now synced)\n";
+    for (const auto& m : list("memberships_added"))
+        out << "    + member       " << m["hris_id"].get<std::string>() << " in " << m["department"].get<std::string>()
+            << "\n";
+    for (const auto& m : list("memberships_removed"))
+        out << "    - member       " << m["hris_id"].get<std::string>() << " from "
+            << m["department"].get<std::string>() << "\n";
+    for (const auto& m : list("managers_changed")) {
+        auto name = [](const json& v) {
+            return v.get<std::string>().empty() ? std::string("(none)") : v.get<std::string>();
+        };
+        out << "    ~ manager      " << m["hris_id"].get<std::string>() << ": " << name(m["old"]) << " -> "
+            << name(m["new"]) << "\n";
+    }
+    if (detail.contains("truncated"))
+        for (const auto& [name, total] : detail["truncated"].items())
+            out << "    (" << name << ": " << total.get<std::int64_t>() << " in all, not all shown)\n";
+}
+
+}  // namespace
+
+void print_report(std::ostream& out, const json& report, bool detail) {
+    out << "run " << report["run"].get<std::int64_t>() << " of pipeline " << report["pipeline"].get<std::string>()
+        << ": " << report["status"].get<std::string>() << " (" << report["mode"].get<std::string>() << " mode, "
+        << report.value("users", 0) << " users read)\n";
+    if (report.contains("message")) out << "  " << report["message"].get<std::string>() << "\n";
+    const auto& findings = report["findings"];
+    if (!findings.empty()) {
+        std::size_t errors = 0;
+        for (const auto& f : findings) errors += f["severity"] == "error";
+        out << "  findings: " << errors << " error(s), " << findings.size() - errors << " warning(s)\n";
+        std::size_t shown = 0;
+        for (const auto& f : findings) {
+            if (!detail && ++shown > 20) {
+                out << "    ... " << findings.size() - 20 << " more (see: peoplesync show " << report["run"] << ")\n";
+                break;
+            }
+            out << "    " << f["severity"].get<std::string>() << ": " << f["location"].get<std::string>() << ": "
+                << f["message"].get<std::string>() << "\n";
+        }
+    }
+    for (const auto& sink : report["sinks"]) {
+        out << "  sink " << sink["name"].get<std::string>() << ": " << sink["status"].get<std::string>();
+        if (sink.contains("message") && sink["message"] != sink.value("guard", ""))
+            out << " (" << sink["message"].get<std::string>() << ")";
+        out << "\n";
+        if (sink.contains("guard")) out << "    guard: " << sink["guard"].get<std::string>() << "\n";
+        print_summary(out, sink["changes"]);
+        if (detail && sink.contains("detail")) print_detail(out, sink["detail"]);
+    }
+}
+
+}  // namespace peoplesync::core

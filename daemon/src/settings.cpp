@@ -1,0 +1,318 @@
+#include "settings.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <Poco/SHA2Engine.h>
+#include <yaml-cpp/yaml.h>
+#include <boost/dll/runtime_symbol_info.hpp>
+
+#include <peoplesync/model.hpp>
+
+namespace peoplesync::core {
+
+std::string_view to_string(SyncMode mode) {
+    return mode == SyncMode::normal ? "normal" : "one_to_one";
+}
+std::string_view to_string(InvalidPolicy policy) {
+    return policy == InvalidPolicy::reject ? "reject" : "skip";
+}
+
+bool SyncPolicy::syncs(std::string_view field) const {
+    return std::find(fields.begin(), fields.end(), field) != fields.end();
+}
+
+const PipelineSettings& Settings::pipeline(const std::string& name) const {
+    for (const auto& p : pipelines)
+        if (p.name == name) return p;
+    std::string known;
+    for (const auto& p : pipelines) known += (known.empty() ? "" : ", ") + p.name;
+    throw ConfigError(file.string() + ": no pipeline named \"" + name + "\" (configured: " + known + ")");
+}
+
+std::filesystem::path Settings::resolve(const std::string& path) const {
+    std::filesystem::path p(path);
+    return (p.is_absolute() ? p : base_dir / p).lexically_normal();
+}
+
+std::filesystem::path default_plugin_dir() {
+#ifdef PEOPLESYNC_BUILD_PLUGIN_DIR
+    std::filesystem::path built(PEOPLESYNC_BUILD_PLUGIN_DIR);
+    if (std::filesystem::is_directory(built)) return built;
+#endif
+    auto exe = std::filesystem::path(boost::dll::program_location().string());
+    return (exe.parent_path() / ".." / PEOPLESYNC_PLUGIN_INSTALL_SUBDIR).lexically_normal();
+}
+
+namespace {
+
+ConfigMark mark_of(const std::string& file, const YAML::Node& node) {
+    const YAML::Mark m = node.Mark();
+    if (m.is_null()) return {file, 0, 0};
+    return {file, m.line + 1, m.column + 1};
+}
+
+// ${NAME} and ${NAME:-fallback} take their value from the environment.
+std::string substitute_env(const std::string& text, const ConfigMark& mark, const std::string& path) {
+    std::string out;
+    std::size_t pos = 0;
+    while (true) {
+        auto start = text.find("${", pos);
+        if (start == std::string::npos) break;
+        auto end = text.find('}', start);
+        if (end == std::string::npos) break;
+        out.append(text, pos, start - pos);
+        std::string expr = text.substr(start + 2, end - start - 2);
+        std::string name = expr, fallback;
+        bool has_fallback = false;
+        if (auto sep = expr.find(":-"); sep != std::string::npos) {
+            name = expr.substr(0, sep);
+            fallback = expr.substr(sep + 2);
+            has_fallback = true;
+        }
+        const char* value = std::getenv(name.c_str());
+        if (value != nullptr && *value != '\0')
+            out += value;
+        else if (has_fallback)
+            out += fallback;
+        else
+            ConfigValue::scalar("", path, mark).fail("environment variable " + name + " is not set");
+        pos = end + 1;
+    }
+    out.append(text, pos, std::string::npos);
+    return out;
+}
+
+ConfigValue convert(const YAML::Node& node, const std::string& file, const std::string& path) {
+    ConfigMark mark = mark_of(file, node);
+    switch (node.Type()) {
+        case YAML::NodeType::Null:
+        case YAML::NodeType::Undefined:
+            return ConfigValue::null(path, mark);
+        case YAML::NodeType::Scalar:
+            return ConfigValue::scalar(substitute_env(node.Scalar(), mark, path), path, mark);
+        case YAML::NodeType::Sequence: {
+            ConfigValue list = ConfigValue::list(path, mark);
+            std::size_t i = 0;
+            for (const auto& item : node) list.push_back(convert(item, file, path + "[" + std::to_string(i++) + "]"));
+            return list;
+        }
+        case YAML::NodeType::Map: {
+            ConfigValue map = ConfigValue::map(path, mark);
+            for (const auto& entry : node) {
+                std::string key = entry.first.as<std::string>();
+                std::string child = path.empty() ? key : path + "." + key;
+                if (map.find(key) != nullptr)
+                    ConfigValue::scalar("", child, mark_of(file, entry.first)).fail("the key appears twice");
+                ConfigValue value = convert(entry.second, file, child);
+                map.set(key, std::move(value));
+            }
+            return map;
+        }
+    }
+    return ConfigValue();
+}
+
+// A canonical text of a node as written: maps sorted by key.
+void canonical(const YAML::Node& node, std::ostringstream& out) {
+    switch (node.Type()) {
+        case YAML::NodeType::Scalar:
+            out << 's' << node.Scalar().size() << ':' << node.Scalar();
+            break;
+        case YAML::NodeType::Sequence:
+            out << '[';
+            for (const auto& item : node) canonical(item, out), out << ',';
+            out << ']';
+            break;
+        case YAML::NodeType::Map: {
+            std::vector<std::pair<std::string, YAML::Node>> entries;
+            for (const auto& entry : node) entries.emplace_back(entry.first.as<std::string>(), entry.second);
+            std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+            out << '{';
+            for (const auto& [key, value] : entries)
+                out << key.size() << ':' << key << '=', canonical(value, out), out << ',';
+            out << '}';
+            break;
+        }
+        default:
+            out << '~';
+    }
+}
+
+std::string fingerprint_of(const YAML::Node& node) {
+    std::ostringstream text;
+    canonical(node, text);
+    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+    sha.update(text.str());
+    return Poco::DigestEngine::digestToHex(sha.digest());
+}
+
+const std::vector<OptionSpec>& top_level_options() {
+    static const std::vector<OptionSpec> options = {
+        option::list("plugin_dirs", "Folders searched for plugin libraries.")
+            .fallback("the build's or installation's plugin folder"),
+        option::string("state_database", "SQLite file holding runs, snapshots and pipeline state.")
+            .fallback("peoplesync-state.db"),
+        option::list("pipelines", "The pipelines.").required(),
+    };
+    return options;
+}
+
+const std::vector<OptionSpec>& pipeline_options() {
+    static const std::vector<OptionSpec> options = {
+        option::string("name", "Unique name of the pipeline.").required(),
+        option::map("source", "The source plugin: type and its options.").required(),
+        option::list("sinks", "The sink plugins: each a type, an optional name and its options.").required(),
+        option::map("sync", "The sync policy."),
+    };
+    return options;
+}
+
+const std::vector<OptionSpec>& sync_options() {
+    static const std::vector<OptionSpec> options = {
+        option::string("mode", "normal: absent users become not synced; one_to_one: they are also deactivated.")
+            .fallback("normal")
+            .one_of({"normal", "one_to_one"}),
+        option::list("fields", "Fields to sync; hris_id, email, first_name, last_name and active always are.")
+            .fallback("all"),
+        option::string("on_invalid", "reject: refuse the whole snapshot; skip: quarantine invalid records.")
+            .fallback("reject")
+            .one_of({"reject", "skip"}),
+        option::map("guard", "Deletion guard: max_removals and max_removal_percent."),
+    };
+    return options;
+}
+
+const std::vector<OptionSpec>& guard_options() {
+    static const std::vector<OptionSpec> options = {
+        option::integer("max_removals", "Most users one run may deactivate or unsync.")
+            .fallback("500")
+            .range(0, INT64_MAX),
+        option::number("max_removal_percent",
+                       "Most users one run may deactivate or unsync, in percent of the synced users.")
+            .fallback("20")
+            .range(0, 100),
+    };
+    return options;
+}
+
+PluginSettings plugin_settings(const ConfigValue& value, bool is_sink) {
+    if (value.kind() != ConfigValue::Kind::map) value.fail("expected a map with a type and the plugin's options");
+    PluginSettings plugin;
+    plugin.type = value.at("type").as_string();
+    plugin.name = is_sink ? value.get_string("name", plugin.type) : plugin.type;
+    plugin.options = ConfigValue::map(value.path(), value.mark());
+    for (const auto& [key, option] : value.entries())
+        if (key != "type" && !(is_sink && key == "name")) plugin.options.set(key, option);
+    return plugin;
+}
+
+SyncPolicy sync_policy(const ConfigValue& value) {
+    SyncPolicy policy;
+    for (auto f : always_synced_fields()) policy.fields.emplace_back(f);
+    if (value.is_null()) {
+        for (auto f : all_fields())
+            if (!policy.syncs(f)) policy.fields.emplace_back(f);
+        return policy;
+    }
+    check_options(value, sync_options());
+    policy.mode = value.get_string("mode", "normal") == "one_to_one" ? SyncMode::one_to_one : SyncMode::normal;
+    policy.on_invalid =
+        value.get_string("on_invalid", "reject") == "skip" ? InvalidPolicy::skip : InvalidPolicy::reject;
+    if (const ConfigValue* fields = value.find("fields"); fields != nullptr && !fields->is_null()) {
+        std::size_t i = 0;
+        for (const auto& name : fields->as_string_list()) {
+            if (!is_known_field(name)) {
+                std::string known;
+                for (auto f : all_fields()) known += (known.empty() ? "" : ", ") + std::string(f);
+                const ConfigValue& item = fields->kind() == ConfigValue::Kind::list ? fields->items()[i] : *fields;
+                item.fail("unknown field \"" + name + "\" (fields: " + known + ")");
+            }
+            if (!policy.syncs(name)) policy.fields.push_back(name);
+            ++i;
+        }
+    } else {
+        for (auto f : all_fields())
+            if (!policy.syncs(f)) policy.fields.emplace_back(f);
+    }
+    if (const ConfigValue* guard = value.find("guard"); guard != nullptr && !guard->is_null()) {
+        check_options(*guard, guard_options());
+        policy.guard.max_removals = guard->get_integer("max_removals", policy.guard.max_removals);
+        policy.guard.max_removal_percent = guard->get_number("max_removal_percent", policy.guard.max_removal_percent);
+    }
+    return policy;
+}
+
+}  // namespace
+
+ConfigValue parse_config_text(const std::string& yaml, const std::string& file) {
+    try {
+        return convert(YAML::Load(yaml), file, "");
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                          ": not valid YAML: " + e.msg);
+    }
+}
+
+Settings load_settings(const std::filesystem::path& file) {
+    Settings settings;
+    std::error_code ec;
+    settings.file = std::filesystem::absolute(file, ec).lexically_normal();
+    settings.base_dir = settings.file.parent_path();
+    const std::string name = file.string();
+    if (!std::filesystem::is_regular_file(settings.file))
+        throw ConfigError(name + ": the configuration file does not exist or is not a file");
+
+    YAML::Node root;
+    try {
+        root = YAML::LoadFile(settings.file.string());
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                          ": not valid YAML: " + e.msg);
+    }
+    ConfigValue config = convert(root, name, "");
+    if (config.kind() != ConfigValue::Kind::map) throw ConfigError(name + ": expected a map with pipelines");
+    check_options(config, top_level_options());
+
+    if (const ConfigValue* dirs = config.find("plugin_dirs"); dirs != nullptr && !dirs->is_null())
+        for (const auto& dir : dirs->as_string_list()) settings.plugin_dirs.push_back(settings.resolve(dir));
+    else
+        settings.plugin_dirs.push_back(default_plugin_dir());
+    settings.state_database = settings.resolve(config.get_string("state_database", "peoplesync-state.db"));
+
+    static const std::regex valid_name("[A-Za-z0-9][A-Za-z0-9_.-]*");
+    const auto& pipelines = config.at("pipelines");
+    for (std::size_t i = 0; i < pipelines.items().size(); ++i) {
+        const ConfigValue& value = pipelines.items()[i];
+        if (value.kind() != ConfigValue::Kind::map)
+            value.fail("expected a pipeline: a map with name, source and sinks");
+        check_options(value, pipeline_options());
+        PipelineSettings pipeline;
+        pipeline.name = value.at("name").as_string();
+        if (!std::regex_match(pipeline.name, valid_name))
+            value.at("name").fail("\"" + pipeline.name +
+                                  "\" is not a valid name: use letters, digits, '_', '.' and '-'");
+        for (const auto& other : settings.pipelines)
+            if (other.name == pipeline.name)
+                value.at("name").fail("a pipeline named \"" + pipeline.name + "\" already exists");
+        pipeline.source = plugin_settings(value.at("source"), false);
+        const ConfigValue& sinks = value.at("sinks");
+        if (sinks.items().empty()) sinks.fail("a pipeline needs at least one sink");
+        for (const auto& sink_value : sinks.items()) {
+            PluginSettings sink = plugin_settings(sink_value, true);
+            for (const auto& other : pipeline.sinks)
+                if (other.name == sink.name)
+                    sink_value.fail("two sinks are named \"" + sink.name + "\": give each a distinct name");
+            pipeline.sinks.push_back(std::move(sink));
+        }
+        pipeline.sync = sync_policy(value.find("sync") ? *value.find("sync") : ConfigValue());
+        pipeline.fingerprint = fingerprint_of(root["pipelines"][i]);
+        settings.pipelines.push_back(std::move(pipeline));
+    }
+    return settings;
+}
+
+}  // namespace peoplesync::core

@@ -1,0 +1,71 @@
+// The daemon's configuration file (etc/peoplesync.yaml), checked and typed.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <peoplesync/config.hpp>
+
+namespace peoplesync::core {
+
+enum class SyncMode { normal, one_to_one };
+enum class InvalidPolicy { reject, skip };
+
+std::string_view to_string(SyncMode mode);
+std::string_view to_string(InvalidPolicy policy);
+
+struct DeletionGuardSettings {
+    std::int64_t max_removals = 500;
+    double max_removal_percent = 20.0;
+};
+
+struct SyncPolicy {
+    SyncMode mode = SyncMode::normal;
+    InvalidPolicy on_invalid = InvalidPolicy::reject;
+    std::vector<std::string> fields;  // every field of the schema, always-synced ones included
+    DeletionGuardSettings guard;
+
+    bool syncs(std::string_view field) const;
+};
+
+struct PluginSettings {
+    std::string name;  // sinks only: unique within the pipeline
+    std::string type;
+    ConfigValue options;  // everything but "type" and "name"
+};
+
+struct PipelineSettings {
+    std::string name;
+    PluginSettings source;
+    std::vector<PluginSettings> sinks;
+    SyncPolicy sync;
+    // SHA-256 of the pipeline's configuration as written (before ${ENV}
+    // substitution, so a rotated secret does not count as a change).
+    std::string fingerprint;
+};
+
+struct Settings {
+    std::filesystem::path file;      // the configuration file, absolute
+    std::filesystem::path base_dir;  // relative paths resolve against this
+    std::vector<std::filesystem::path> plugin_dirs;
+    std::filesystem::path state_database;
+    std::vector<PipelineSettings> pipelines;
+
+    const PipelineSettings& pipeline(const std::string& name) const;  // throws ConfigError
+    std::filesystem::path resolve(const std::string& path) const;
+};
+
+// Reads and checks a configuration file. Throws ConfigError naming the file,
+// line, column and key of the first problem.
+Settings load_settings(const std::filesystem::path& file);
+
+// Parses YAML text into a configuration tree (with ${ENV} substitution);
+// `file` names it in errors. For tests and tools.
+ConfigValue parse_config_text(const std::string& yaml, const std::string& file = "<text>");
+
+// The plugin folder of the build tree or installation this binary belongs to.
+std::filesystem::path default_plugin_dir();
+
+}  // namespace peoplesync::core

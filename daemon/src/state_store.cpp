@@ -1,0 +1,321 @@
+#include "state_store.hpp"
+
+#include <sstream>
+
+#include <Poco/Data/LOB.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/DeflatingStream.h>
+#include <Poco/InflatingStream.h>
+#include <Poco/SHA2Engine.h>
+#include <Poco/StreamCopier.h>
+#include <nlohmann/json.hpp>
+
+namespace peoplesync::core {
+
+using namespace Poco::Data::Keywords;
+using nlohmann::json;
+
+std::string now_iso8601() {
+    return Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT);
+}
+
+namespace {
+
+// The stored form keeps what the guide's JSON drops: each record's origin,
+// the field labels and the source's findings, so a re-simulation reports
+// "employees.csv:12 column ..." as the first run did.
+std::string serialize(const Snapshot& snapshot) {
+    json users = json::array();
+    for (const User& u : snapshot.users)
+        users.push_back({u.hris_id,
+                         u.first_name,
+                         u.last_name,
+                         u.email,
+                         u.active,
+                         u.job_title,
+                         u.phone_number,
+                         u.employee_id,
+                         u.hire_date,
+                         {u.profile_image.url, u.profile_image.last_modified, u.profile_image.cache_info},
+                         u.departments,
+                         u.manager_hris_id,
+                         u.origin});
+    json findings = json::array();
+    for (const Finding& f : snapshot.findings)
+        findings.push_back({f.severity == Severity::error ? "error" : "warning", f.location, f.message, f.record});
+    json labels = json::object();
+    for (const auto& [k, v] : snapshot.field_labels) labels[k] = v;
+    return json({{"format", 1},
+                 {"pipeline", snapshot.pipeline},
+                 {"origin", snapshot.origin},
+                 {"received_at", snapshot.received_at},
+                 {"request_id", snapshot.request_id},
+                 {"field_labels", labels},
+                 {"findings", findings},
+                 {"users", users}})
+        // A source may hand over text that is not UTF-8; keep the snapshot storable.
+        .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Snapshot deserialize(const std::string& text) {
+    json doc = json::parse(text);
+    Snapshot s;
+    s.pipeline = doc.at("pipeline").get<std::string>();
+    s.origin = doc.at("origin").get<std::string>();
+    s.received_at = doc.at("received_at").get<std::string>();
+    s.request_id = doc.at("request_id").get<std::string>();
+    for (const auto& [k, v] : doc.at("field_labels").items()) s.field_labels[k] = v.get<std::string>();
+    for (const auto& f : doc.at("findings"))
+        s.findings.push_back({f[0] == "error" ? Severity::error : Severity::warning, f[1], f[2], f[3]});
+    s.users.reserve(doc.at("users").size());
+    for (const auto& u : doc.at("users")) {
+        User user;
+        user.hris_id = u[0];
+        user.first_name = u[1];
+        user.last_name = u[2];
+        user.email = u[3];
+        user.active = u[4];
+        user.job_title = u[5];
+        user.phone_number = u[6];
+        user.employee_id = u[7];
+        user.hire_date = u[8];
+        user.profile_image = {u[9][0], u[9][1], u[9][2]};
+        user.departments = u[10].get<std::vector<std::string>>();
+        user.manager_hris_id = u[11];
+        user.origin = u[12];
+        s.users.push_back(std::move(user));
+    }
+    return s;
+}
+
+std::string compress(const std::string& text) {
+    std::ostringstream out;
+    Poco::DeflatingOutputStream deflate(out, Poco::DeflatingStreamBuf::STREAM_ZLIB, 3);
+    deflate.write(text.data(), static_cast<std::streamsize>(text.size()));
+    deflate.close();
+    return out.str();
+}
+
+std::string decompress(const std::string& data) {
+    std::istringstream in(data);
+    Poco::InflatingInputStream inflate(in, Poco::InflatingStreamBuf::STREAM_ZLIB);
+    std::string out;
+    Poco::StreamCopier::copyToString(inflate, out);
+    return out;
+}
+
+class StoredKeyValues final : public KeyValueStore {
+public:
+    StoredKeyValues(StateStore& store, std::string name) : store_(store), name_(std::move(name)) {}
+    std::optional<std::string> get(const std::string& key) override { return store_.get_value(name_, key); }
+    void put(const std::string& key, const std::string& value) override { store_.put_value(name_, key, value); }
+    void erase(const std::string& key) override { store_.erase_value(name_, key); }
+
+private:
+    StateStore& store_;
+    std::string name_;
+};
+
+}  // namespace
+
+StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
+    Poco::Data::SQLite::Connector::registerConnector();
+    std::error_code ec;
+    if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+    try {
+        session_ = std::make_unique<Poco::Data::Session>("SQLite", file.string());
+        auto& s = *session_;
+        s << "PRAGMA journal_mode=WAL", now;
+        s << "PRAGMA busy_timeout=10000", now;
+        s << "PRAGMA synchronous=NORMAL", now;
+        s << "CREATE TABLE IF NOT EXISTS pipelines (name TEXT PRIMARY KEY, enabled_fingerprint TEXT NOT NULL, "
+             "enabled_at TEXT NOT NULL)",
+            now;
+        s << "CREATE TABLE IF NOT EXISTS snapshots (key TEXT PRIMARY KEY, users INTEGER NOT NULL, "
+             "stored_at TEXT NOT NULL, data BLOB NOT NULL)",
+            now;
+        s << "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, "
+             "trigger TEXT NOT NULL, mode TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, "
+             "finished_at TEXT NOT NULL DEFAULT '', fingerprint TEXT NOT NULL, snapshot_key TEXT NOT NULL DEFAULT '', "
+             "users INTEGER NOT NULL DEFAULT 0, result TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '', "
+             "approved_by_run INTEGER NOT NULL DEFAULT 0)",
+            now;
+        s << "CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs(pipeline, id)", now;
+        s << "CREATE TABLE IF NOT EXISTS plugin_state (namespace TEXT NOT NULL, key TEXT NOT NULL, "
+             "value TEXT NOT NULL, PRIMARY KEY(namespace, key))",
+            now;
+    } catch (const Poco::Exception& e) {
+        throw Error("state database " + file.string() + ": " + e.displayText());
+    }
+}
+
+StateStore::~StateStore() = default;
+
+std::optional<std::string> StateStore::enabled_fingerprint(const std::string& pipeline) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> rows;
+    *session_ << "SELECT enabled_fingerprint FROM pipelines WHERE name = ?", useRef(pipeline), into(rows), now;
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+}
+
+void StateStore::enable(const std::string& pipeline, const std::string& fingerprint) {
+    std::lock_guard lock(mutex_);
+    std::string at = now_iso8601();
+    *session_ << "INSERT INTO pipelines(name, enabled_fingerprint, enabled_at) VALUES(?, ?, ?) "
+                 "ON CONFLICT(name) DO UPDATE SET enabled_fingerprint = excluded.enabled_fingerprint, "
+                 "enabled_at = excluded.enabled_at",
+        useRef(pipeline), useRef(fingerprint), use(at), now;
+}
+
+void StateStore::disable(const std::string& pipeline) {
+    std::lock_guard lock(mutex_);
+    *session_ << "DELETE FROM pipelines WHERE name = ?", useRef(pipeline), now;
+}
+
+std::string StateStore::store_snapshot(const Snapshot& snapshot) {
+    std::string text = serialize(snapshot);
+    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+    sha.update(text);
+    std::string key = Poco::DigestEngine::digestToHex(sha.digest());
+    std::lock_guard lock(mutex_);
+    int found = 0;
+    *session_ << "SELECT COUNT(*) FROM snapshots WHERE key = ?", use(key), into(found), now;
+    if (found == 0) {
+        std::string packed = compress(text);
+        Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(packed.data()), packed.size());
+        auto users = static_cast<Poco::Int64>(snapshot.users.size());
+        std::string at = now_iso8601();
+        *session_ << "INSERT INTO snapshots(key, users, stored_at, data) VALUES(?, ?, ?, ?)", use(key), use(users),
+            use(at), use(blob), now;
+    }
+    return key;
+}
+
+Snapshot StateStore::load_snapshot(const std::string& key) {
+    std::vector<Poco::Data::BLOB> rows;
+    {
+        std::lock_guard lock(mutex_);
+        *session_ << "SELECT data FROM snapshots WHERE key = ?", useRef(key), into(rows), now;
+    }
+    if (rows.empty()) throw Error("the state database holds no snapshot " + key);
+    std::string packed(reinterpret_cast<const char*>(rows.front().rawContent()), rows.front().size());
+    return deserialize(decompress(packed));
+}
+
+std::int64_t StateStore::begin_run(RunRecord& run) {
+    std::lock_guard lock(mutex_);
+    run.started_at = now_iso8601();
+    run.status = run.status.empty() ? "running" : run.status;
+    *session_ << "INSERT INTO runs(pipeline, trigger, mode, status, started_at, fingerprint) VALUES(?, ?, ?, ?, ?, ?)",
+        use(run.pipeline), use(run.trigger), use(run.mode), use(run.status), use(run.started_at), use(run.fingerprint),
+        now;
+    Poco::Int64 id = 0;
+    *session_ << "SELECT last_insert_rowid()", into(id), now;
+    run.id = id;
+    return id;
+}
+
+void StateStore::finish_run(RunRecord& run) {
+    std::lock_guard lock(mutex_);
+    run.finished_at = now_iso8601();
+    Poco::Int64 users = run.users, id = run.id;
+    *session_ << "UPDATE runs SET mode = ?, status = ?, finished_at = ?, snapshot_key = ?, users = ?, result = ?, "
+                 "message = ? WHERE id = ?",
+        use(run.mode), use(run.status), use(run.finished_at), use(run.snapshot_key), use(users), use(run.result),
+        use(run.message), use(id), now;
+}
+
+namespace {
+using RunRow = Poco::Tuple<Poco::Int64, std::string, std::string, std::string, std::string, std::string, std::string,
+                           std::string, std::string, Poco::Int64, std::string, std::string, Poco::Int64>;
+const char* run_columns =
+    "id, pipeline, trigger, mode, status, started_at, finished_at, fingerprint, snapshot_key, users, result, "
+    "message, approved_by_run";
+
+RunRecord to_record(const RunRow& r) {
+    RunRecord run;
+    run.id = r.get<0>();
+    run.pipeline = r.get<1>();
+    run.trigger = r.get<2>();
+    run.mode = r.get<3>();
+    run.status = r.get<4>();
+    run.started_at = r.get<5>();
+    run.finished_at = r.get<6>();
+    run.fingerprint = r.get<7>();
+    run.snapshot_key = r.get<8>();
+    run.users = r.get<9>();
+    run.result = r.get<10>();
+    run.message = r.get<11>();
+    run.approved_by_run = r.get<12>();
+    return run;
+}
+}  // namespace
+
+std::optional<RunRecord> StateStore::run(std::int64_t id) {
+    std::lock_guard lock(mutex_);
+    std::vector<RunRow> rows;
+    Poco::Int64 key = id;
+    *session_ << "SELECT " + std::string(run_columns) + " FROM runs WHERE id = ?", use(key), into(rows), now;
+    if (rows.empty()) return std::nullopt;
+    return to_record(rows.front());
+}
+
+std::vector<RunRecord> StateStore::runs(const std::string& pipeline, std::int64_t limit) {
+    std::lock_guard lock(mutex_);
+    std::vector<RunRow> rows;
+    Poco::Int64 n = limit;
+    if (pipeline.empty())
+        *session_ << "SELECT " + std::string(run_columns) + " FROM runs ORDER BY id DESC LIMIT ?", use(n), into(rows),
+            now;
+    else
+        *session_ << "SELECT " + std::string(run_columns) + " FROM runs WHERE pipeline = ? ORDER BY id DESC LIMIT ?",
+            useRef(pipeline), use(n), into(rows), now;
+    std::vector<RunRecord> out;
+    for (const auto& row : rows) out.push_back(to_record(row));
+    return out;
+}
+
+void StateStore::mark_approved(std::int64_t blocked_run, std::int64_t by_run) {
+    std::lock_guard lock(mutex_);
+    Poco::Int64 a = blocked_run, b = by_run;
+    *session_ << "UPDATE runs SET approved_by_run = ? WHERE id = ?", use(b), use(a), now;
+}
+
+void StateStore::mark_interrupted_runs() {
+    std::lock_guard lock(mutex_);
+    std::string at = now_iso8601();
+    *session_
+        << "UPDATE runs SET status = 'interrupted', finished_at = ?, message = 'the process stopped during the run' "
+           "WHERE status = 'running'",
+        use(at), now;
+}
+
+std::unique_ptr<KeyValueStore> StateStore::key_value(const std::string& name) {
+    return std::make_unique<StoredKeyValues>(*this, name);
+}
+
+std::optional<std::string> StateStore::get_value(const std::string& name, const std::string& key) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> rows;
+    *session_ << "SELECT value FROM plugin_state WHERE namespace = ? AND key = ?", useRef(name), useRef(key),
+        into(rows), now;
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+}
+
+void StateStore::put_value(const std::string& name, const std::string& key, const std::string& value) {
+    std::lock_guard lock(mutex_);
+    *session_ << "INSERT INTO plugin_state(namespace, key, value) VALUES(?, ?, ?) "
+                 "ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value",
+        useRef(name), useRef(key), useRef(value), now;
+}
+
+void StateStore::erase_value(const std::string& name, const std::string& key) {
+    std::lock_guard lock(mutex_);
+    *session_ << "DELETE FROM plugin_state WHERE namespace = ? AND key = ?", useRef(name), useRef(key), now;
+}
+
+}  // namespace peoplesync::core

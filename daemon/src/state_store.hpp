@@ -1,0 +1,77 @@
+// The core's own database (DESIGN §5): pipelines and their enabled
+// fingerprints, every run with its snapshot, findings and ChangeSet, and the
+// plugins' key-value state. No sink's data lives here.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Poco/Data/Session.h>
+
+#include <peoplesync/model.hpp>
+#include <peoplesync/plugin.hpp>
+
+namespace peoplesync::core {
+
+struct RunRecord {
+    std::int64_t id = 0;
+    std::string pipeline;
+    std::string trigger;  // "cli", "schedule", "approve of run 12", ...
+    std::string mode;     // "test" or "live"
+    std::string status;   // running, applied, simulated, noop, rejected, blocked, failed, interrupted
+    std::string started_at;
+    std::string finished_at;
+    std::string fingerprint;
+    std::string snapshot_key;  // empty when the source could not be read
+    std::int64_t users = 0;
+    std::string result;  // the run's JSON report: changes, findings, per-sink results
+    std::string message;
+    std::int64_t approved_by_run = 0;  // for blocked runs: the run that applied it
+};
+
+class StateStore {
+public:
+    explicit StateStore(const std::filesystem::path& file);
+    ~StateStore();
+    StateStore(const StateStore&) = delete;
+    StateStore& operator=(const StateStore&) = delete;
+
+    const std::filesystem::path& file() const { return file_; }
+
+    std::optional<std::string> enabled_fingerprint(const std::string& pipeline);
+    void enable(const std::string& pipeline, const std::string& fingerprint);
+    void disable(const std::string& pipeline);
+
+    // Stores a snapshot once per content; returns its key (a SHA-256).
+    std::string store_snapshot(const Snapshot& snapshot);
+    Snapshot load_snapshot(const std::string& key);
+
+    std::int64_t begin_run(RunRecord& run);  // sets id and started_at
+    void finish_run(RunRecord& run);         // sets finished_at
+    std::optional<RunRecord> run(std::int64_t id);
+    std::vector<RunRecord> runs(const std::string& pipeline, std::int64_t limit);
+    void mark_approved(std::int64_t blocked_run, std::int64_t by_run);
+    // Runs left "running" by a process that died become "interrupted".
+    void mark_interrupted_runs();
+
+    // A KeyValueStore private to one namespace (a plugin instance).
+    std::unique_ptr<KeyValueStore> key_value(const std::string& name);
+
+    std::optional<std::string> get_value(const std::string& name, const std::string& key);
+    void put_value(const std::string& name, const std::string& key, const std::string& value);
+    void erase_value(const std::string& name, const std::string& key);
+
+private:
+    std::filesystem::path file_;
+    std::mutex mutex_;
+    std::unique_ptr<Poco::Data::Session> session_;
+};
+
+std::string now_iso8601();
+
+}  // namespace peoplesync::core

@@ -1,0 +1,680 @@
+// The pipeline's semantics (DESIGN §4-6) end to end: a real source plugin
+// reading a snapshot file, the real directory sink on a SQLite file, the real
+// state store.
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include "pipeline.hpp"
+#include "report.hpp"
+#include "test_host.hpp"
+
+namespace peoplesync::core {
+namespace {
+
+using namespace Poco::Data::Keywords;
+using nlohmann::json;
+
+struct Person {
+    std::string hris_id;
+    std::string email;
+    std::vector<std::string> departments;
+    std::string manager;
+    std::string job_title = "Engineer";
+    bool active = true;
+    std::string first_name = "First";
+};
+
+// A small organisation: A runs it, B runs Platform with C and D, E sells.
+std::vector<Person> org() {
+    return {{"A", "a@example.com", {"Exec"}, "", "CEO"},
+            {"B", "b@example.com", {"Eng > Platform"}, "A", "Director"},
+            {"C", "c@example.com", {"Eng > Platform"}, "B"},
+            {"D", "d@example.com", {"Eng > Platform"}, "B"},
+            {"E", "e@example.com", {"Sales"}, "A", "Seller"}};
+}
+
+std::vector<Person> without(std::vector<Person> people, const std::set<std::string>& ids) {
+    std::erase_if(people, [&](const Person& p) { return ids.count(p.hris_id) > 0; });
+    return people;
+}
+
+Person& person(std::vector<Person>& people, const std::string& id) {
+    for (auto& p : people)
+        if (p.hris_id == id) return p;
+    throw std::runtime_error("no person " + id);
+}
+
+std::string snapshot_json(const std::vector<Person>& people) {
+    json users = json::array();
+    for (const auto& p : people) {
+        json u = {{"hris_id", p.hris_id},
+                  {"first_name", p.first_name},
+                  {"last_name", "Last " + p.hris_id},
+                  {"email", p.email},
+                  {"active", p.active},
+                  {"job_title", p.job_title},
+                  {"departments", p.departments}};
+        if (!p.manager.empty()) u["manager"] = {{"hris_id", p.manager}};
+        users.push_back(u);
+    }
+    return json({{"users", users}}).dump(2);
+}
+
+class NoProgress final : public ProgressListener {};
+
+class PipelineTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ =
+            std::filesystem::temp_directory_path() / ("peoplesync-pipeline-" + std::to_string(::getpid()) + "-" +
+                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+        Poco::Data::SQLite::Connector::registerConnector();
+        configure();
+    }
+
+    void TearDown() override {
+        pipeline_.reset();
+        state_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    // (Re)writes the configuration and builds the pipeline from it, as a
+    // restarted daemon would.
+    void configure(const std::string& sync = "", const std::string& source_extra = "") {
+        pipeline_.reset();
+        state_.reset();
+        std::ofstream(dir_ / "peoplesync.yaml")
+            << "plugin_dirs: [" << default_plugin_dir().string() << ", " << PEOPLESYNC_FIXTURE_PLUGIN_DIR << "/json]\n"
+            << "state_database: state.db\n"
+            << "pipelines:\n"
+            << "  - name: people\n"
+            << "    source: {type: json-file, path: snapshot.json" << source_extra << "}\n"
+            << (sync.empty() ? "" : "    sync:\n" + sync) << "    sinks:\n"
+            << "      - {type: directory, database: directory.db}\n";
+        settings_ = load_settings(dir_ / "peoplesync.yaml");
+        plugins_ = std::make_unique<PluginHost>(settings_.plugin_dirs);
+        state_ = std::make_unique<StateStore>(settings_.state_database);
+        pipeline_ = std::make_unique<Pipeline>(settings_, settings_.pipelines[0], *plugins_, *state_);
+    }
+
+    RunReport run(const std::vector<Person>& people, RunRequest request = {}) {
+        return run_json(snapshot_json(people), request);
+    }
+
+    RunReport run_json(const std::string& text, RunRequest request = {}) {
+        std::ofstream(dir_ / "snapshot.json") << text;
+        return pipeline_->run(request, progress_);
+    }
+
+    // Enables the pipeline and applies the organisation.
+    RunReport go_live(const std::vector<Person>& people = org()) {
+        pipeline_->enable();
+        RunReport report = run(people);
+        EXPECT_EQ(report.status, "applied") << dump(report);
+        return report;
+    }
+
+    static std::string dump(const RunReport& report) { return report_json(report, true).dump(2); }
+
+    Poco::Data::Session db() { return Poco::Data::Session("SQLite", (dir_ / "directory.db").string()); }
+
+    void sql(const std::string& statement) {
+        auto s = db();
+        s << statement, now;
+    }
+
+    struct Row {
+        std::string email, job_title, manager, first_name;
+        bool active = false, synced = false;
+        std::int64_t id = 0;
+    };
+
+    std::map<std::string, Row> users() {
+        std::vector<Poco::Tuple<Poco::Int64, std::string, std::string, std::string, int, int, std::string, std::string>>
+            rows;
+        auto s = db();
+        s << "SELECT u.id, COALESCE(u.hris_id, '#' || u.id), u.email, u.job_title, u.active, u.synced, "
+             "COALESCE(m.hris_id, ''), u.first_name FROM users u LEFT JOIN users m ON m.id = u.manager_id",
+            into(rows), now;
+        std::map<std::string, Row> out;
+        for (const auto& r : rows)
+            out[r.get<1>()] = {r.get<2>(),      r.get<3>(),      r.get<6>(), r.get<7>(),
+                               r.get<4>() != 0, r.get<5>() != 0, r.get<0>()};
+        return out;
+    }
+
+    // "hris_id: path" for every membership, paths written out.
+    std::set<std::string> memberships() {
+        std::vector<Poco::Tuple<std::string, std::string>> rows;
+        auto s = db();
+        s << "WITH RECURSIVE paths(id, path) AS ("
+             " SELECT id, name FROM departments WHERE parent_id = 0"
+             " UNION ALL SELECT d.id, p.path || ' > ' || d.name FROM departments d JOIN paths p ON d.parent_id = p.id)"
+             " SELECT COALESCE(u.hris_id, '#' || u.id), p.path FROM memberships m JOIN users u ON u.id = m.user_id"
+             " JOIN paths p ON p.id = m.department_id",
+            into(rows), now;
+        std::set<std::string> out;
+        for (const auto& r : rows) out.insert(r.get<0>() + ": " + r.get<1>());
+        return out;
+    }
+
+    std::map<std::string, bool> departments() {
+        std::vector<Poco::Tuple<std::string, int>> rows;
+        auto s = db();
+        s << "WITH RECURSIVE paths(id, path, synced) AS ("
+             " SELECT id, name, synced FROM departments WHERE parent_id = 0"
+             " UNION ALL SELECT d.id, p.path || ' > ' || d.name, d.synced FROM departments d JOIN paths p ON "
+             "d.parent_id = p.id)"
+             " SELECT path, synced FROM paths",
+            into(rows), now;
+        std::map<std::string, bool> out;
+        for (const auto& r : rows) out[r.get<0>()] = r.get<1>() != 0;
+        return out;
+    }
+
+    // Every row of every directory table, to compare before and after.
+    std::string directory_dump() {
+        std::string out;
+        auto s = db();
+        for (const char* table : {"users", "departments", "memberships", "audit_log"}) {
+            Poco::Data::Statement select(s);
+            select << std::string("SELECT * FROM ") + table + " ORDER BY rowid", now;
+            Poco::Data::RecordSet rows(select);
+            for (bool more = rows.moveFirst(); more; more = rows.moveNext()) {
+                out += table;
+                for (std::size_t c = 0; c < rows.columnCount(); ++c)
+                    out += "|" + (rows.value(c).isEmpty() ? std::string("NULL") : rows.value(c).convert<std::string>());
+                out += "\n";
+            }
+        }
+        return out;
+    }
+
+    std::int64_t count(const std::string& query) {
+        Poco::Int64 n = 0;
+        auto s = db();
+        s << query, into(n), now;
+        return n;
+    }
+
+    static bool has_finding(const RunReport& report, const std::string& location, const std::string& fragment,
+                            Severity severity = Severity::error) {
+        for (const auto& f : report.findings)
+            if (f.severity == severity && f.location == location && f.message.find(fragment) != std::string::npos)
+                return true;
+        return false;
+    }
+
+    std::filesystem::path dir_;
+    Settings settings_;
+    std::unique_ptr<PluginHost> plugins_;
+    std::unique_ptr<StateStore> state_;
+    std::unique_ptr<Pipeline> pipeline_;
+    NoProgress progress_;
+};
+
+std::string allow_all_removals = "      guard: {max_removal_percent: 100}\n";
+
+// --- Test mode, enabling, simulation -----------------------------------------
+
+TEST_F(PipelineTest, StartsInTestModeAndOnlySimulates) {
+    RunReport report = run(org());
+    EXPECT_EQ(report.mode, PipelineMode::test);
+    EXPECT_EQ(report.status, "simulated") << dump(report);
+    EXPECT_EQ(report.changes().created, 5);
+    EXPECT_EQ(report.changes().departments_created, 4);  // Exec, Eng, Eng > Platform, Sales
+    EXPECT_TRUE(users().empty());
+    auto logged = state_->run(report.run_id);
+    ASSERT_TRUE(logged);
+    EXPECT_EQ(logged->status, "simulated");
+    EXPECT_FALSE(logged->snapshot_key.empty());
+}
+
+TEST_F(PipelineTest, EnabledPipelineAppliesEverything) {
+    RunReport report = go_live();
+    EXPECT_EQ(report.mode, PipelineMode::live);
+    EXPECT_EQ(report.changes().created, 5);
+    EXPECT_EQ(report.changes().memberships_added, 5);
+    EXPECT_EQ(report.changes().managers_changed, 4);
+    auto u = users();
+    ASSERT_EQ(u.size(), 5u);
+    EXPECT_TRUE(u["C"].synced);
+    EXPECT_EQ(u["C"].manager, "B");
+    EXPECT_EQ(u["E"].job_title, "Seller");
+    EXPECT_EQ(departments(),
+              (std::map<std::string, bool>{{"Eng", true}, {"Eng > Platform", true}, {"Exec", true}, {"Sales", true}}));
+    EXPECT_TRUE(memberships().count("C: Eng > Platform"));
+    EXPECT_EQ(count("SELECT COUNT(*) FROM audit_log WHERE run_id = " + std::to_string(report.run_id) +
+                    " AND action = 'created'"),
+              5);
+}
+
+TEST_F(PipelineTest, AnIdenticalSnapshotIsANoOpThatOnlyRecordsTheRun) {
+    go_live();
+    const std::string before = directory_dump();
+    RunReport again = run(org());
+    EXPECT_EQ(again.status, "noop") << dump(again);
+    EXPECT_EQ(again.changes().total(), 0);
+    EXPECT_EQ(directory_dump(), before);
+    ASSERT_TRUE(state_->run(again.run_id));
+    EXPECT_EQ(state_->run(again.run_id)->status, "noop");
+}
+
+TEST_F(PipelineTest, AChangedConfigurationGoesBackToTestMode) {
+    go_live();
+    EXPECT_EQ(pipeline_->mode(), PipelineMode::live);
+    configure("      mode: one_to_one\n");
+    EXPECT_EQ(pipeline_->mode(), PipelineMode::test);
+    auto people = org();
+    person(people, "C").job_title = "Staff Engineer";
+    RunReport report = run(people);
+    EXPECT_EQ(report.status, "simulated");
+    EXPECT_EQ(report.changes().updated, 1);
+    EXPECT_EQ(users()["C"].job_title, "Engineer");
+    pipeline_->enable();
+    EXPECT_EQ(run(people).status, "applied");
+    EXPECT_EQ(users()["C"].job_title, "Staff Engineer");
+}
+
+TEST_F(PipelineTest, TheSameConfigurationStaysLiveAcrossRestarts) {
+    go_live();
+    configure();  // identical text: same fingerprint
+    EXPECT_EQ(pipeline_->mode(), PipelineMode::live);
+}
+
+TEST_F(PipelineTest, ALoggedRunCanBeSimulatedAgainAgainstTheCurrentState) {
+    RunReport first = run(org());  // test mode: logged, not applied
+    EXPECT_EQ(first.changes().created, 5);
+    go_live(without(org(), {"E"}));
+    RunReport again = pipeline_->simulate(first.run_id, progress_);
+    EXPECT_EQ(again.run_id, first.run_id);
+    EXPECT_EQ(again.status, "simulated");
+    EXPECT_EQ(again.changes().created, 1);              // only E is missing now
+    EXPECT_EQ(again.changes().total(), 1 + 1 + 1 + 1);  // E, its membership, Sales, its manager
+    EXPECT_EQ(users().size(), 4u);                      // simulating changed nothing
+}
+
+// --- Normal and 1:1 modes -----------------------------------------------------
+
+TEST_F(PipelineTest, NormalModeUnsyncsAbsentUsersAndKeepsThemActive) {
+    configure(allow_all_removals);
+    go_live();
+    RunReport report = run(without(org(), {"E"}));
+    EXPECT_EQ(report.status, "applied") << dump(report);
+    EXPECT_EQ(report.changes().unsynced, 1);
+    EXPECT_EQ(report.changes().deactivated, 0);
+    EXPECT_EQ(report.changes().memberships_removed, 1);
+    auto u = users();
+    EXPECT_FALSE(u["E"].synced);
+    EXPECT_TRUE(u["E"].active);
+    EXPECT_FALSE(memberships().count("E: Sales"));  // synced departments hold only synced users
+    EXPECT_TRUE(departments()["Sales"]);            // the department itself stays
+}
+
+TEST_F(PipelineTest, OneToOneModeAlsoDeactivatesAbsentUsers) {
+    configure("      mode: one_to_one\n" + allow_all_removals);
+    go_live();
+    RunReport report = run(without(org(), {"E"}));
+    EXPECT_EQ(report.changes().unsynced, 1);
+    EXPECT_EQ(report.changes().deactivated, 1);
+    EXPECT_FALSE(users()["E"].synced);
+    EXPECT_FALSE(users()["E"].active);
+}
+
+TEST_F(PipelineTest, ActiveFalseDeactivatesInNormalModeAndStaysSynced) {
+    configure(allow_all_removals);
+    go_live();
+    auto people = org();
+    person(people, "D").active = false;
+    RunReport report = run(people);
+    EXPECT_EQ(report.changes().deactivated, 1);
+    EXPECT_EQ(report.changes().unsynced, 0);
+    EXPECT_FALSE(users()["D"].active);
+    EXPECT_TRUE(users()["D"].synced);
+}
+
+TEST_F(PipelineTest, AReturningUserIsLinkedAgainAndReactivated) {
+    configure("      mode: one_to_one\n" + allow_all_removals);
+    go_live();
+    run(without(org(), {"E"}));
+    ASSERT_FALSE(users()["E"].active);
+    const auto id = users()["E"].id;
+    RunReport back = run(org());
+    EXPECT_EQ(back.changes().linked, 1) << dump(back);
+    EXPECT_EQ(back.changes().reactivated, 1);
+    EXPECT_EQ(back.changes().created, 0);
+    EXPECT_TRUE(users()["E"].synced);
+    EXPECT_TRUE(users()["E"].active);
+    EXPECT_EQ(users()["E"].id, id);
+    EXPECT_TRUE(memberships().count("E: Sales"));
+}
+
+TEST_F(PipelineTest, ExistingUnsyncedUsersAreLinkedByEmailCaseInsensitively) {
+    sql("CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, hris_id TEXT UNIQUE, email TEXT NOT NULL, "
+        "first_name TEXT NOT NULL DEFAULT '', last_name TEXT NOT NULL DEFAULT '', job_title TEXT NOT NULL DEFAULT '', "
+        "phone_number TEXT NOT NULL DEFAULT '', employee_id TEXT NOT NULL DEFAULT '', hire_date TEXT NOT NULL DEFAULT "
+        "'', "
+        "profile_image_url TEXT NOT NULL DEFAULT '', profile_image_last_modified TEXT NOT NULL DEFAULT '', "
+        "profile_image_cache_info TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL DEFAULT 1, manager_id INTEGER, "
+        "synced INTEGER NOT NULL DEFAULT 0, synced_fields TEXT NOT NULL DEFAULT '', sync_hash INTEGER NOT NULL DEFAULT "
+        "0, "
+        "updated_at TEXT NOT NULL DEFAULT '')");
+    sql("INSERT INTO users(id, email, first_name, job_title) VALUES(77, 'C@Example.COM', 'Cee', 'Hand-made')");
+    RunReport report = go_live();
+    EXPECT_EQ(report.changes().linked, 1) << dump(report);
+    EXPECT_EQ(report.changes().created, 4);
+    auto u = users();
+    ASSERT_EQ(u.size(), 5u);
+    EXPECT_EQ(u["C"].id, 77);
+    EXPECT_TRUE(u["C"].synced);
+    EXPECT_EQ(u["C"].job_title, "Engineer");
+    EXPECT_EQ(u["C"].email, "c@example.com");
+}
+
+// --- Departments ---------------------------------------------------------------
+
+TEST_F(PipelineTest, DepartmentMovesRemoveAndAddMemberships) {
+    go_live();
+    auto people = org();
+    person(people, "C").departments = {"Sales > EMEA > DACH"};
+    RunReport report = run(people);
+    EXPECT_EQ(report.changes().memberships_removed, 1) << dump(report);
+    EXPECT_EQ(report.changes().memberships_added, 1);
+    EXPECT_EQ(report.changes().departments_created, 2);  // every missing level
+    EXPECT_TRUE(memberships().count("C: Sales > EMEA > DACH"));
+    EXPECT_FALSE(memberships().count("C: Eng > Platform"));
+    EXPECT_TRUE(departments()["Sales > EMEA"]);
+}
+
+TEST_F(PipelineTest, SyncedDepartmentsHoldOnlySyncedUsers) {
+    go_live();
+    // Someone adds a hand-made user to a synced department, and to a
+    // department of their own.
+    sql("INSERT INTO users(id, email, first_name) VALUES(90, 'x@example.com', 'Hand')");
+    sql("INSERT INTO departments(id, parent_id, name, synced) VALUES(500, 0, 'Book Club', 0)");
+    sql("INSERT INTO memberships(user_id, department_id) SELECT 90, id FROM departments WHERE name = 'Sales'");
+    sql("INSERT INTO memberships(user_id, department_id) VALUES(90, 500)");
+    RunReport report = run(org());
+    EXPECT_EQ(report.changes().memberships_removed, 1) << dump(report);
+    EXPECT_FALSE(memberships().count("#90: Sales"));
+    EXPECT_TRUE(memberships().count("#90: Book Club"));  // not a synced department: left alone
+}
+
+TEST_F(PipelineTest, AnExistingDepartmentNamedByTheSnapshotIsAdopted) {
+    sql("CREATE TABLE departments (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL DEFAULT 0, name TEXT NOT NULL, "
+        "synced INTEGER NOT NULL DEFAULT 0, UNIQUE(parent_id, name))");
+    sql("INSERT INTO departments(id, parent_id, name) VALUES(7, 0, 'Sales')");
+    RunReport report = go_live();
+    EXPECT_EQ(report.changes().departments_created, 3) << dump(report);  // Exec, Eng, Eng > Platform
+    EXPECT_TRUE(departments()["Sales"]);
+    EXPECT_TRUE(memberships().count("E: Sales"));
+    EXPECT_EQ(count("SELECT COUNT(*) FROM departments WHERE name = 'Sales'"), 1);
+}
+
+// --- Managers ---------------------------------------------------------------------
+
+TEST_F(PipelineTest, ManagerChangesAreApplied) {
+    go_live();
+    auto people = org();
+    person(people, "D").manager = "E";
+    RunReport report = run(people);
+    EXPECT_EQ(report.changes().managers_changed, 1);
+    EXPECT_EQ(report.changes().updated, 0);
+    EXPECT_EQ(users()["D"].manager, "E");
+}
+
+TEST_F(PipelineTest, ADanglingManagerIsAWarningAndStaysUnset) {
+    auto people = org();
+    person(people, "E").manager = "NOBODY";
+    RunReport report = go_live(people);
+    EXPECT_TRUE(has_finding(report, "users[4].manager", "\"NOBODY\" is neither in the snapshot nor in the destination",
+                            Severity::warning))
+        << dump(report);
+    EXPECT_EQ(users()["E"].manager, "");
+}
+
+TEST_F(PipelineTest, ASelfManagerIsAWarningAndStaysUnset) {
+    auto people = org();
+    person(people, "A").manager = "A";
+    RunReport report = go_live(people);
+    EXPECT_TRUE(has_finding(report, "users[0].manager", "their own manager", Severity::warning)) << dump(report);
+    EXPECT_EQ(users()["A"].manager, "");
+}
+
+TEST_F(PipelineTest, AManagerCycleIsAnErrorOnEveryoneInIt) {
+    pipeline_->enable();
+    auto people = org();
+    person(people, "C").manager = "D";
+    person(people, "D").manager = "C";
+    RunReport report = run(people);
+    EXPECT_EQ(report.status, "rejected") << dump(report);
+    EXPECT_TRUE(has_finding(report, "users[2].manager", "manager chain forms a cycle")) << dump(report);
+    EXPECT_TRUE(has_finding(report, "users[3].manager", "manager chain forms a cycle")) << dump(report);
+    EXPECT_FALSE(has_finding(report, "users[1].manager", "cycle"));
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "directory.db"));  // refused before any sink was touched
+}
+
+TEST_F(PipelineTest, UnderSkipAManagerCycleQuarantinesOnlyItsUsers) {
+    configure("      on_invalid: skip\n");
+    auto people = org();
+    person(people, "C").manager = "D";
+    person(people, "D").manager = "C";
+    RunReport report = go_live(people);
+    EXPECT_EQ(report.changes().created, 3) << dump(report);
+    EXPECT_FALSE(users().count("C"));
+    EXPECT_FALSE(users().count("D"));
+}
+
+// --- Invalid records --------------------------------------------------------------
+
+TEST_F(PipelineTest, RejectRefusesTheWholeSnapshotAndNamesTheRecord) {
+    go_live();
+    const std::string before = directory_dump();
+    auto people = org();
+    person(people, "C").email = "bob@";
+    person(people, "B").job_title = "VP";
+    RunReport report = run(people);
+    EXPECT_EQ(report.status, "rejected");
+    EXPECT_TRUE(has_finding(report, "users[2].email", "\"bob@\" is not an email address")) << dump(report);
+    EXPECT_EQ(directory_dump(), before);
+}
+
+TEST_F(PipelineTest, SkipQuarantinesInvalidRecordsAndAppliesTheRest) {
+    configure("      on_invalid: skip\n      mode: one_to_one\n" + allow_all_removals);
+    go_live();
+    auto people = org();
+    person(people, "C").email = "bob@";
+    person(people, "C").job_title = "Changed";
+    person(people, "B").job_title = "VP";
+    RunReport report = run(people);
+    EXPECT_EQ(report.status, "applied") << dump(report);
+    EXPECT_EQ(report.changes().updated, 1);
+    EXPECT_EQ(report.changes().unsynced, 0);  // never let a bad record turn into a removal
+    EXPECT_EQ(report.changes().deactivated, 0);
+    auto u = users();
+    EXPECT_EQ(u["B"].job_title, "VP");
+    EXPECT_EQ(u["C"].job_title, "Engineer");  // quarantined: exactly as before
+    EXPECT_EQ(u["C"].email, "c@example.com");
+    EXPECT_TRUE(u["C"].synced);
+    EXPECT_TRUE(u["C"].active);
+}
+
+TEST_F(PipelineTest, AnInvalidRecordWithoutHrisIdHoldsBackAllRemovals) {
+    configure("      on_invalid: skip\n      mode: one_to_one\n" + allow_all_removals);
+    go_live();
+    auto people = without(org(), {"E"});
+    people.push_back({"", "e@example.com", {"Sales"}, "A"});
+    RunReport report = run(people);
+    EXPECT_EQ(report.changes().unsynced, 0) << dump(report);
+    EXPECT_TRUE(has_finding(report, "(snapshot)", "no user is unsynced or deactivated", Severity::warning));
+    EXPECT_TRUE(users()["E"].synced);
+    EXPECT_TRUE(users()["E"].active);
+}
+
+TEST_F(PipelineTest, AnEmailThatBelongsToAnotherDestinationUserIsRefused) {
+    go_live();
+    sql("INSERT INTO users(id, email, first_name) VALUES(90, 'x@example.com', 'Hand')");
+    auto people = org();
+    person(people, "D").email = "X@example.com";
+    RunReport report = run(people);
+    EXPECT_EQ(report.status, "rejected") << dump(report);
+    EXPECT_TRUE(has_finding(report, "users[3].email", "already belongs to a user the directory created"))
+        << dump(report);
+    EXPECT_EQ(users()["D"].email, "d@example.com");
+}
+
+// --- Field selection ----------------------------------------------------------------
+
+TEST_F(PipelineTest, AnUnselectedFieldIsNeitherComparedNorWritten) {
+    configure("      fields: [departments, manager]\n");
+    go_live();
+    EXPECT_EQ(users()["C"].job_title, "");  // job_title is not synced: never written
+    auto people = org();
+    person(people, "C").job_title = "Changed";
+    EXPECT_EQ(run(people).status, "noop");
+    // ...and stays editable in the directory, while a synced field does not.
+    Sink& directory = pipeline_->sink("directory");
+    directory.edit_user("C", "job_title", "Typed by hand");
+    EXPECT_EQ(users()["C"].job_title, "Typed by hand");
+    try {
+        directory.edit_user("c@example.com", "first_name", "Renamed");
+        FAIL() << "a synced field of a synced user was edited";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("first_name of c@example.com is synced from the HRIS and read-only"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_EQ(users()["C"].first_name, "First");
+    EXPECT_EQ(run(people).status, "noop");  // the hand edit is not a difference
+}
+
+TEST_F(PipelineTest, UnsyncedUsersStayFullyEditable) {
+    configure(allow_all_removals);
+    go_live();
+    run(without(org(), {"E"}));
+    pipeline_->sink("directory").edit_user("E", "first_name", "Eve");
+    EXPECT_EQ(users()["E"].first_name, "Eve");
+}
+
+// --- Deletion guard ---------------------------------------------------------------------
+
+TEST_F(PipelineTest, TheGuardBlocksAboveTheCount) {
+    configure("      guard: {max_removals: 1, max_removal_percent: 100}\n");
+    go_live();
+    const std::string before = directory_dump();
+    RunReport report = run(without(org(), {"D", "E"}));
+    EXPECT_EQ(report.status, "blocked") << dump(report);
+    EXPECT_NE(report.sinks[0].guard.find("more than max_removals (1)"), std::string::npos) << report.sinks[0].guard;
+    EXPECT_EQ(directory_dump(), before);
+}
+
+TEST_F(PipelineTest, TheGuardBlocksAboveThePercentageByDefault) {
+    go_live();
+    RunReport report = run(without(org(), {"D", "E"}));  // 2 of 5 = 40% > 20%
+    EXPECT_EQ(report.status, "blocked") << dump(report);
+    EXPECT_NE(report.sinks[0].guard.find("2 of 5 synced users (40.0%)"), std::string::npos) << report.sinks[0].guard;
+    EXPECT_TRUE(users()["D"].synced);
+}
+
+TEST_F(PipelineTest, AnEmptySnapshotInOneToOneModeIsBlocked) {
+    configure("      mode: one_to_one\n");
+    go_live();
+    RunReport report = run({});
+    EXPECT_EQ(report.status, "blocked") << dump(report);
+    EXPECT_EQ(report.sinks[0].removals, 5);
+    for (const auto& [id, row] : users()) EXPECT_TRUE(row.active) << id;
+}
+
+TEST_F(PipelineTest, ABlockedRunGoesThroughWhenApproved) {
+    go_live();
+    RunReport blocked = run(without(org(), {"D", "E"}));
+    ASSERT_EQ(blocked.status, "blocked");
+    RunReport approved = pipeline_->approve(blocked.run_id, progress_);
+    EXPECT_EQ(approved.status, "applied") << dump(approved);
+    EXPECT_EQ(approved.changes().unsynced, 2);
+    EXPECT_FALSE(users()["D"].synced);
+    EXPECT_EQ(state_->run(blocked.run_id)->approved_by_run, approved.run_id);
+    EXPECT_THROW(pipeline_->approve(blocked.run_id, progress_), Error);  // once
+}
+
+TEST_F(PipelineTest, ABlockedRunCannotBeApprovedInTestMode) {
+    go_live();
+    RunReport blocked = run(without(org(), {"D", "E"}));
+    pipeline_->disable();
+    EXPECT_THROW(pipeline_->approve(blocked.run_id, progress_), Error);
+    EXPECT_TRUE(users()["D"].synced);
+}
+
+TEST_F(PipelineTest, ForcePassesTheGuard) {
+    go_live();
+    RunRequest request;
+    request.force = true;
+    RunReport report = run(without(org(), {"D", "E"}), request);
+    EXPECT_EQ(report.status, "applied") << dump(report);
+    EXPECT_FALSE(users()["E"].synced);
+}
+
+TEST_F(PipelineTest, TestModeReportsWhatTheGuardWouldDo) {
+    RunReport report = run({});
+    EXPECT_EQ(report.status, "simulated");
+    go_live();
+    pipeline_->disable();
+    report = run({});
+    EXPECT_EQ(report.status, "simulated");
+    EXPECT_TRUE(has_finding(report, "sink directory", "a live run would be blocked", Severity::warning))
+        << dump(report);
+}
+
+// --- Failures ---------------------------------------------------------------------------
+
+TEST_F(PipelineTest, AWriteFailureMidRunLeavesTheDirectoryExactlyAsBefore) {
+    configure(allow_all_removals);
+    go_live(without(org(), {"E"}));
+    auto people = org();
+    person(people, "B").job_title = "VP";
+    people.push_back({"F", "f@example.com", {"New > Team"}, "A"});
+    people.push_back({"G", "g@example.com", {"New > Team"}, "F"});
+    // A real failure inside the transaction: the database refuses G.
+    sql("CREATE TRIGGER refuse_g BEFORE INSERT ON memberships WHEN NEW.user_id = (SELECT id FROM users WHERE "
+        "hris_id = 'G') BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+    const std::string before = directory_dump();
+    RunReport report = run(people);
+    EXPECT_EQ(report.status, "failed") << dump(report);
+    EXPECT_NE(report.message.find("disk on fire"), std::string::npos) << report.message;
+    EXPECT_NE(report.message.find("rolled back"), std::string::npos) << report.message;
+    EXPECT_EQ(directory_dump(), before);
+    sql("DROP TRIGGER refuse_g");
+    EXPECT_EQ(run(people).status, "applied");
+    EXPECT_EQ(users()["G"].manager, "F");
+}
+
+TEST_F(PipelineTest, ASourceThatThrowsFailsTheRunWithItsMessage) {
+    configure("", ", fail_with: HRIS API answered 503");
+    pipeline_->enable();
+    RunReport report = run(org());
+    EXPECT_EQ(report.status, "failed");
+    EXPECT_EQ(report.message, "HRIS API answered 503");
+    EXPECT_EQ(state_->run(report.run_id)->status, "failed");
+}
+
+TEST_F(PipelineTest, MalformedInputFailsTheRunAndKeepsTheDirectory) {
+    go_live();
+    const std::string before = directory_dump();
+    RunReport report = run_json("{\"users\": [");
+    EXPECT_EQ(report.status, "failed");
+    EXPECT_NE(report.message.find("malformed JSON at byte"), std::string::npos) << report.message;
+    EXPECT_EQ(directory_dump(), before);
+}
+
+}  // namespace
+}  // namespace peoplesync::core

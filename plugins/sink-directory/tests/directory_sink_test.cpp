@@ -1,0 +1,176 @@
+// The directory sink on its own: opening databases, its edit operation and
+// the bad inputs it must refuse without losing anything.
+#include <fstream>
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "test_host.hpp"
+
+namespace peoplesync {
+namespace {
+
+using namespace Poco::Data::Keywords;
+
+class DirectorySinkTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ =
+            std::filesystem::temp_directory_path() / ("peoplesync-directory-" + std::to_string(::getpid()) + "-" +
+                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+        host_ = std::make_unique<testing::TestHost>(dir_);
+    }
+    void TearDown() override {
+        sink_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    Sink& sink(const std::string& yaml = "database: directory.db\n") {
+        sink_ = testing::built_plugins().make_sink("directory", core::parse_config_text(yaml, "sink.yaml"), *host_);
+        return *sink_;
+    }
+
+    // Applies a snapshot of `users` as created users, the way the pipeline would.
+    void seed(Sink& s, const std::vector<User>& users, std::vector<std::string> fields) {
+        Snapshot snapshot;
+        snapshot.users = users;
+        ChangeSet changes;
+        for (std::size_t i = 0; i < users.size(); ++i) {
+            UserChange c;
+            c.created = true;
+            c.snapshot_index = static_cast<std::int64_t>(i);
+            c.hris_id = users[i].hris_id;
+            c.email = users[i].email;
+            c.synced_fields = fields;
+            c.sync_hash = 42;
+            changes.users.push_back(c);
+        }
+        s.apply(snapshot, changes, ApplyContext{1, "test"});
+    }
+
+    static User user(const std::string& id, const std::string& email) {
+        User u;
+        u.hris_id = id;
+        u.email = email;
+        u.first_name = "F" + id;
+        u.last_name = "L" + id;
+        u.job_title = "Engineer";
+        return u;
+    }
+
+    std::string error_of(const std::function<void()>& action) {
+        try {
+            action();
+        } catch (const std::exception& e) {
+            return e.what();
+        }
+        return "";
+    }
+
+    std::filesystem::path dir_;
+    std::unique_ptr<testing::TestHost> host_;
+    std::shared_ptr<Sink> sink_;
+};
+
+const std::vector<std::string> core_fields = {"hris_id", "email", "first_name", "last_name", "active"};
+
+TEST_F(DirectorySinkTest, CreatesTheDatabaseAndItsFolderOnFirstUse) {
+    Sink& s = sink("database: nested/folder/directory.db\n");
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "nested"));  // constructing does no I/O
+    EXPECT_TRUE(s.load_index().users.empty());
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "nested/folder/directory.db"));
+}
+
+TEST_F(DirectorySinkTest, RefusesAnEmptyPath) {
+    EXPECT_EQ(error_of([&] { sink("database: ''\n"); }), "sink.yaml:1:11: database: the database path is empty");
+}
+
+TEST_F(DirectorySinkTest, AFileThatIsNotADatabaseIsAClearErrorAndIsLeftAlone) {
+    std::ofstream(dir_ / "directory.db") << "these are somebody's notes, not a database\n";
+    std::string message = error_of([&] { sink().load_index(); });
+    EXPECT_NE(message.find("directory " + (dir_ / "directory.db").string() + ": cannot open the database"),
+              std::string::npos)
+        << message;
+    std::ifstream in(dir_ / "directory.db");
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "these are somebody's notes, not a database");
+}
+
+TEST_F(DirectorySinkTest, AnUnwritableLocationIsAClearError) {
+    std::ofstream(dir_ / "file") << "x";
+    std::string message = error_of([&] { sink("database: file/directory.db\n").load_index(); });
+    EXPECT_NE(message.find("directory " + (dir_ / "file/directory.db").string()), std::string::npos) << message;
+}
+
+TEST_F(DirectorySinkTest, FindsUsersByHrisIdOrEmailIgnoringCase) {
+    Sink& s = sink();
+    seed(s, {user("A1", "Ann@Example.com")}, core_fields);
+    ASSERT_TRUE(s.find_user("A1"));
+    ASSERT_TRUE(s.find_user("ann@example.COM"));
+    EXPECT_EQ(s.find_user("ann@example.COM")->user.hris_id, "A1");
+    EXPECT_FALSE(s.find_user("nobody@example.com"));
+}
+
+TEST_F(DirectorySinkTest, EditingRefusesSyncedFieldsAndAllowsTheRest) {
+    Sink& s = sink();
+    seed(s, {user("A1", "ann@example.com"), user("B2", "bob@example.com")}, core_fields);
+    EXPECT_NE(
+        error_of([&] { s.edit_user("A1", "last_name", "Smith"); }).find("last_name of A1 is synced from the HRIS"),
+        std::string::npos);
+    EXPECT_NE(error_of([&] { s.edit_user("A1", "active", "false"); }).find("read-only"), std::string::npos);
+    s.edit_user("A1", "job_title", "Boss");
+    s.edit_user("A1", "manager", "bob@example.com");
+    auto record = s.find_user("A1");
+    EXPECT_EQ(record->user.job_title, "Boss");
+    EXPECT_EQ(record->user.manager_hris_id, "B2");
+    EXPECT_EQ(record->user.last_name, "LA1");
+}
+
+TEST_F(DirectorySinkTest, EditingRefusesBadValuesWithoutChangingAnything) {
+    Sink& s = sink();
+    seed(s, {user("A1", "ann@example.com"), user("B2", "bob@example.com")}, {"hris_id", "email"});
+    EXPECT_EQ(error_of([&] { s.edit_user("nobody", "job_title", "x"); }),
+              "no user \"nobody\" in the directory " + (dir_ / "directory.db").string());
+    EXPECT_NE(error_of([&] { s.edit_user("A1", "salary", "1"); }).find("\"salary\" is not a field one can set here"),
+              std::string::npos);
+    EXPECT_EQ(error_of([&] { s.edit_user("A1", "active", "maybe"); }), "active takes true or false, not \"maybe\"");
+    EXPECT_EQ(error_of([&] { s.edit_user("A1", "manager", "A1"); }), "a user cannot manage themselves");
+    EXPECT_EQ(error_of([&] { s.edit_user("A1", "manager", "ghost"); }), "no user \"ghost\" to be the manager");
+    auto record = s.find_user("A1");
+    EXPECT_TRUE(record->user.active);
+    EXPECT_EQ(record->user.manager_hris_id, "");
+}
+
+TEST_F(DirectorySinkTest, EditsAreAudited) {
+    Sink& s = sink();
+    seed(s, {user("A1", "ann@example.com")}, core_fields);
+    s.edit_user("A1", "job_title", "Boss");
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session db("SQLite", (dir_ / "directory.db").string());
+    std::vector<Poco::Tuple<std::string, std::string, std::string, std::string>> rows;
+    db << "SELECT action, field, old_value, new_value FROM audit_log WHERE action = 'edited'", into(rows), now;
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].get<1>(), "job_title");
+    EXPECT_EQ(rows[0].get<2>(), "Engineer");
+    EXPECT_EQ(rows[0].get<3>(), "Boss");
+}
+
+TEST_F(DirectorySinkTest, AChangeSetPointingNowhereIsRefusedAndRolledBack) {
+    Sink& s = sink();
+    seed(s, {user("A1", "ann@example.com")}, core_fields);
+    Snapshot snapshot;
+    ChangeSet changes;
+    changes.memberships_added.push_back({0, "A1", "No > Such > Department"});
+    std::string message = error_of([&] { s.apply(snapshot, changes, ApplyContext{2, "test"}); });
+    EXPECT_NE(message.find("rolled back"), std::string::npos) << message;
+    EXPECT_NE(message.find("department \"No > Such > Department\" does not exist"), std::string::npos) << message;
+    EXPECT_EQ(s.load_index().users.size(), 1u);
+}
+
+}  // namespace
+}  // namespace peoplesync

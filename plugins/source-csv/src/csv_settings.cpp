@@ -1,0 +1,222 @@
+#include "csv_settings.hpp"
+
+#include <filesystem>
+
+namespace peoplesync::csv {
+
+namespace {
+
+constexpr std::array<std::string_view, field_count> field_names = {
+    "hris_id",      "first_name",  "last_name", "email",       "active",  "job_title",
+    "phone_number", "employee_id", "hire_date", "departments", "manager", "profile_image"};
+
+std::string known_fields() {
+    std::string out;
+    for (auto name : field_names) {
+        if (!out.empty()) out += ", ";
+        out += name;
+    }
+    return out;
+}
+
+// Fails at `key` of `map`. An entry written without a value has no place of
+// its own, so the map's place and the key stand in for it.
+[[noreturn]] void fail_at(const ConfigValue& map, const std::string& key, const ConfigValue& value,
+                          const std::string& message) {
+    if (!value.is_null()) value.fail(message);
+    ConfigValue::scalar("", map.path().empty() ? key : map.path() + "." + key, map.mark()).fail(message);
+}
+
+bool has_wildcard(std::string_view text) {
+    return text.find_first_of("*?") != std::string_view::npos;
+}
+
+char parse_delimiter(const ConfigValue& value) {
+    const std::string& text = value.text();
+    if (text.size() == 1 && text[0] != '"' && text[0] != '\n' && text[0] != '\r' &&
+        static_cast<unsigned char>(text[0]) < 0x80)
+        return text[0];
+    if (text == "\\t" || equal_folded(text, "tab")) return '\t';
+    if (text.size() == 1) value.fail("a quote or a line break cannot separate fields");
+    value.fail("the delimiter is one character (or \"tab\"), found \"" + text + "\"");
+}
+
+ValueMap parse_value_map(Field f, const ConfigValue& map) {
+    ValueMap out;
+    if (map.kind() != ConfigValue::Kind::map)
+        map.fail("expected a map of values as they appear in the file to what they mean, e.g. {Active: true}");
+    for (const auto& [raw_key, target] : map.entries()) {
+        if (target.is_null()) fail_at(map, raw_key, target, "give the value \"" + raw_key + "\" stands for");
+        ValueMap::Entry entry{std::string(trim_blanks(raw_key)), {}, true};
+        if (f == Field::active)
+            entry.flag = target.as_bool();
+        else
+            entry.text = std::string(trim_blanks(target.as_string()));
+        if (!out.add(std::move(entry)))
+            fail_at(map, raw_key, target, "\"" + raw_key + "\" appears twice (values match case-insensitively)");
+    }
+    if (out.empty()) map.fail("the value map is empty");
+    return out;
+}
+
+}  // namespace
+
+bool ValueMap::add(Entry entry) {
+    if (find(entry.key) != nullptr) return false;
+    entries_.push_back(std::move(entry));
+    if (entries_.size() > scan_up_to) {
+        if (index_.empty())
+            for (std::size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].key, i);
+        else
+            index_.emplace(entries_.back().key, entries_.size() - 1);
+    }
+    return true;
+}
+
+const ValueMap::Entry* ValueMap::find(std::string_view raw) const {
+    if (!index_.empty()) {
+        auto hit = index_.find(raw);
+        return hit == index_.end() ? nullptr : &entries_[hit->second];
+    }
+    for (const auto& entry : entries_)
+        if (equal_folded(entry.key, raw)) return &entry;
+    return nullptr;
+}
+
+std::string ValueMap::describe_keys() const {
+    constexpr std::size_t shown = 10;
+    std::string out;
+    for (std::size_t i = 0; i < entries_.size() && i < shown; ++i) {
+        if (i > 0) out += ", ";
+        out += entries_[i].key.empty() ? std::string("\"\"") : entries_[i].key;
+    }
+    if (entries_.size() > shown) out += ", … (" + std::to_string(entries_.size()) + " in all)";
+    return out;
+}
+
+std::string_view name_of(Field f) {
+    return field_names[static_cast<std::size_t>(f)];
+}
+
+std::optional<Field> field_named(std::string_view name) {
+    for (std::size_t i = 0; i < field_count; ++i)
+        if (field_names[i] == name) return static_cast<Field>(i);
+    return std::nullopt;
+}
+
+bool is_required(Field f) {
+    return f == Field::hris_id || f == Field::first_name || f == Field::last_name || f == Field::email;
+}
+
+std::string_view to_string(ManagerBy by) {
+    switch (by) {
+        case ManagerBy::hris_id:
+            return "hris_id";
+        case ManagerBy::employee_id:
+            return "employee_id";
+        case ManagerBy::email:
+            return "email";
+    }
+    return "?";
+}
+
+std::vector<OptionSpec> csv_options() {
+    return {
+        option::string("path",
+                       "The CSV file, or a pattern with * and ? in the file name (the newest match is read). "
+                       "Relative to the configuration file.")
+            .required(),
+        option::string("delimiter", "The character between fields: one character, or tab (also written \\t).")
+            .fallback(","),
+        option::integer("header_line", "The line that holds the column names; lines above it are skipped.")
+            .fallback("1")
+            .range(1, 1000000),
+        option::map("columns",
+                    "Field → header of the column that feeds it. A field not named here is read from a column "
+                    "whose header is the field's name, if there is one."),
+        option::map("values",
+                    "Field → {value in the file: value meant}. Booleans for active, text for other fields. "
+                    "Values match after trimming, case-insensitively; a value not in the map is a record error."),
+        option::string("department_separator", "Separates several departments in one cell.").fallback("|"),
+        option::string("department_level_separator",
+                       "The separator the file uses between department levels (e.g. /); it becomes \" > \"."),
+        option::string("manager_by", "What the manager column holds: the manager's hris_id, employee_id or email.")
+            .fallback("hris_id")
+            .one_of({"hris_id", "employee_id", "email"}),
+    };
+}
+
+CsvSettings parse_settings(const ConfigValue& config, Host& host) {
+    CsvSettings s;
+
+    const ConfigValue& path = config.at("path");
+    if (trim_blanks(path.text()).empty()) path.fail("the path is empty");
+    std::filesystem::path resolved(host.resolve_path(path.text()));
+    if (has_wildcard(resolved.parent_path().string()))
+        path.fail("wildcards (* and ?) are allowed in the file name only, not in folder names");
+    s.path = resolved.string();
+    s.is_glob = has_wildcard(resolved.filename().string());
+
+    if (const ConfigValue* delimiter = config.find("delimiter"); delimiter != nullptr && !delimiter->is_null())
+        s.delimiter = parse_delimiter(*delimiter);
+    s.header_line = config.get_integer("header_line", 1);
+
+    if (const ConfigValue* columns = config.find("columns"); columns != nullptr && !columns->is_null()) {
+        for (const auto& [key, value] : columns->entries()) {
+            auto f = field_named(key);
+            if (!f) fail_at(*columns, key, value, "\"" + key + "\" is not a field (fields: " + known_fields() + ")");
+            if (value.is_null() || value.kind() != ConfigValue::Kind::scalar || trim_blanks(value.text()).empty())
+                fail_at(*columns, key, value, "give the header of the column that holds " + key);
+            s.columns[static_cast<std::size_t>(*f)] = std::string(trim_blanks(value.text()));
+        }
+    }
+
+    if (const ConfigValue* values = config.find("values"); values != nullptr && !values->is_null()) {
+        for (const auto& [key, value] : values->entries()) {
+            auto f = field_named(key);
+            if (!f) fail_at(*values, key, value, "\"" + key + "\" is not a field (fields: " + known_fields() + ")");
+            if (value.is_null()) fail_at(*values, key, value, "the value map is empty");
+            s.values[static_cast<std::size_t>(*f)] = parse_value_map(*f, value);
+        }
+    }
+
+    if (const ConfigValue* separator = config.find("department_separator");
+        separator != nullptr && !separator->is_null()) {
+        if (separator->text().empty()) separator->fail("the department separator is empty");
+        s.department_separator = separator->text();
+    }
+    if (const ConfigValue* level = config.find("department_level_separator"); level != nullptr && !level->is_null()) {
+        if (level->text().empty()) level->fail("the department level separator is empty");
+        if (level->text() == s.department_separator)
+            level->fail("the level separator is also the department separator (\"" + s.department_separator +
+                        "\"); they must differ");
+        s.department_level_separator = level->text();
+    }
+
+    const std::string by = config.get_string("manager_by", "hris_id");
+    s.manager_by = by == "employee_id" ? ManagerBy::employee_id : by == "email" ? ManagerBy::email : ManagerBy::hris_id;
+    return s;
+}
+
+bool matches_wildcard(std::string_view pattern, std::string_view name) {
+    // Iterative matching with one backtrack point for the last *.
+    std::size_t p = 0, n = 0, star = std::string_view::npos, resume = 0;
+    while (n < name.size()) {
+        if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
+            ++p;
+            ++n;
+        } else if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            resume = n;
+        } else if (star != std::string_view::npos) {
+            p = star + 1;
+            n = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*') ++p;
+    return p == pattern.size();
+}
+
+}  // namespace peoplesync::csv

@@ -1,0 +1,24 @@
+// The guide's JSON format: {"users": [...]}.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <peoplesync/error.hpp>
+#include <peoplesync/model.hpp>
+
+namespace peoplesync {
+
+// Parses a webhook payload. Malformed JSON throws Error naming the byte
+// offset; schema problems (a missing required field, a wrong type) become
+// findings located as "users[3].email" on the returned snapshot, so one
+// answer can list them all. Unknown keys are warnings.
+Snapshot parse_snapshot_json(std::string_view json);
+
+// Writes the snapshot in the guide's format. `fields` limits the optional
+// fields written (the always-synced ones are always written); empty means
+// every field.
+std::string to_json(const Snapshot& snapshot, const std::vector<std::string>& fields = {});
+
+}  // namespace peoplesync

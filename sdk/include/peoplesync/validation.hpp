@@ -1,0 +1,30 @@
+// Record validation (DESIGN §3) and the normal forms the pipeline compares.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <peoplesync/model.hpp>
+
+namespace peoplesync {
+
+// True for an address of the form local@domain.tld without spaces.
+bool is_valid_email(std::string_view email);
+
+// "Engineering >  Mobile Team" -> "Engineering > Mobile Team". Returns
+// nothing when a segment is empty ("Sales >> EMEA", "> Sales", "").
+std::optional<std::string> normalize_department_path(std::string_view path);
+
+// Lower-cases ASCII letters: emails compare case-insensitively.
+std::string fold_case(std::string_view text);
+
+std::string trim(std::string_view text);
+
+// Checks every user for schema violations — required fields, the email
+// form, department paths, duplicate hris_id or email (case-insensitive) —
+// and adds an error finding, with its place, per violation to
+// snapshot.findings. Managers are checked later, against the destination.
+void validate_records(Snapshot& snapshot);
+
+}  // namespace peoplesync

@@ -1,0 +1,213 @@
+#include <peoplesync/snapshot_json.hpp>
+
+#include <peoplesync/config.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace peoplesync {
+
+using nlohmann::json;
+
+namespace {
+
+std::string type_name(const json& value) {
+    switch (value.type()) {
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return "a boolean";
+        case json::value_t::string:
+            return "a string";
+        case json::value_t::number_integer:
+        case json::value_t::number_unsigned:
+        case json::value_t::number_float:
+            return "a number";
+        case json::value_t::array:
+            return "an array";
+        case json::value_t::object:
+            return "an object";
+        default:
+            return "a value of another type";
+    }
+}
+
+// Reads the users of one payload, collecting every problem.
+class UserReader {
+public:
+    UserReader(Snapshot& snapshot, std::int64_t index, User& user) : snapshot_(snapshot), index_(index), user_(user) {}
+
+    void error(std::string_view field, const std::string& message) {
+        snapshot_.error(index_, snapshot_.locate(user_, field), message);
+    }
+
+    // A string field; null or absent leaves `out` empty.
+    void text(const json& object, std::string_view name, std::string& out, bool required) {
+        auto it = object.find(name);
+        if (it == object.end() || it->is_null()) {
+            if (required) error(name, "required field " + std::string(name) + " is missing");
+            return;
+        }
+        if (!it->is_string()) {
+            error(name, "expected a string, found " + type_name(*it));
+            return;
+        }
+        out = it->get<std::string>();
+    }
+
+    void read(const json& object) {
+        static const std::vector<std::string> known = {"hris_id",       "first_name",   "last_name",   "email",
+                                                       "job_title",     "phone_number", "employee_id", "hire_date",
+                                                       "profile_image", "departments",  "active",      "manager"};
+        for (const auto& [key, value] : object.items())
+            if (std::find(known.begin(), known.end(), key) == known.end())
+                snapshot_.warning(index_, snapshot_.locate(user_, key), "unknown field \"" + key + "\" is ignored");
+
+        text(object, "hris_id", user_.hris_id, true);
+        text(object, "first_name", user_.first_name, true);
+        text(object, "last_name", user_.last_name, true);
+        text(object, "email", user_.email, true);
+        text(object, "job_title", user_.job_title, false);
+        text(object, "phone_number", user_.phone_number, false);
+        text(object, "employee_id", user_.employee_id, false);
+        text(object, "hire_date", user_.hire_date, false);
+
+        auto active = object.find("active");
+        if (active == object.end() || active->is_null())
+            error("active", "required field active is missing");
+        else if (!active->is_boolean())
+            error("active", "expected true or false, found " + type_name(*active));
+        else
+            user_.active = active->get<bool>();
+
+        if (auto image = object.find("profile_image"); image != object.end() && !image->is_null()) {
+            if (!image->is_object()) {
+                error("profile_image", "expected an object, found " + type_name(*image));
+            } else {
+                text(*image, "url", user_.profile_image.url, false);
+                if (user_.profile_image.url.empty()) error("profile_image.url", "required field url is missing");
+                text(*image, "cache_info", user_.profile_image.cache_info, false);
+                if (auto modified = image->find("last_modified"); modified != image->end() && !modified->is_null()) {
+                    // The guide's own example sends a number here, its schema a date-time.
+                    if (modified->is_string())
+                        user_.profile_image.last_modified = modified->get<std::string>();
+                    else if (modified->is_number_integer() || modified->is_number_unsigned())
+                        user_.profile_image.last_modified = modified->dump();
+                    else
+                        error("profile_image.last_modified",
+                              "expected a date-time or a number, found " + type_name(*modified));
+                }
+            }
+        }
+
+        if (auto departments = object.find("departments"); departments != object.end() && !departments->is_null()) {
+            if (!departments->is_array()) {
+                error("departments", "expected an array of strings, found " + type_name(*departments));
+            } else {
+                for (std::size_t i = 0; i < departments->size(); ++i) {
+                    const json& path = (*departments)[i];
+                    if (path.is_string())
+                        user_.departments.push_back(path.get<std::string>());
+                    else
+                        error("departments[" + std::to_string(i) + "]", "expected a string, found " + type_name(path));
+                }
+            }
+        }
+
+        if (auto manager = object.find("manager"); manager != object.end() && !manager->is_null()) {
+            if (!manager->is_object())
+                error("manager", "expected an object with hris_id, found " + type_name(*manager));
+            else
+                text(*manager, "hris_id", user_.manager_hris_id, false);
+            if (manager->is_object() && user_.manager_hris_id.empty())
+                error("manager.hris_id", "required field hris_id is missing");
+        }
+    }
+
+private:
+    Snapshot& snapshot_;
+    std::int64_t index_;
+    User& user_;
+};
+
+}  // namespace
+
+Snapshot parse_snapshot_json(std::string_view text) {
+    json document;
+    try {
+        document = json::parse(text.begin(), text.end());
+    } catch (const json::parse_error& e) {
+        std::string message = e.what();
+        // nlohmann prefixes "[json.exception.parse_error.101] parse error at line 1, column 2: ".
+        if (auto colon = message.find(": "); colon != std::string::npos) message = message.substr(colon + 2);
+        throw Error("malformed JSON at byte " + std::to_string(e.byte) + ": " + message);
+    }
+
+    Snapshot snapshot;
+    if (!document.is_object()) {
+        snapshot.error(-1, "(payload)", "expected a JSON object with \"users\", found " + type_name(document));
+        return snapshot;
+    }
+    for (const auto& [key, value] : document.items())
+        if (key != "users") snapshot.warning(-1, key, "unknown field \"" + key + "\" is ignored");
+    auto users = document.find("users");
+    if (users == document.end()) {
+        snapshot.error(-1, "users", "required field users is missing");
+        return snapshot;
+    }
+    if (!users->is_array()) {
+        snapshot.error(-1, "users", "expected an array of users, found " + type_name(*users));
+        return snapshot;
+    }
+    snapshot.users.resize(users->size());
+    for (std::size_t i = 0; i < users->size(); ++i) {
+        User& user = snapshot.users[i];
+        user.origin = "users[" + std::to_string(i) + "]";
+        const json& object = (*users)[i];
+        UserReader reader(snapshot, static_cast<std::int64_t>(i), user);
+        if (!object.is_object()) {
+            reader.error("", "expected a user object, found " + type_name(object));
+            continue;
+        }
+        reader.read(object);
+    }
+    return snapshot;
+}
+
+std::string to_json(const Snapshot& snapshot, const std::vector<std::string>& fields) {
+    auto selected = [&](std::string_view name) {
+        return fields.empty() || std::find(fields.begin(), fields.end(), name) != fields.end();
+    };
+    json users = json::array();
+    for (const User& user : snapshot.users) {
+        json out = json::object();
+        out["hris_id"] = user.hris_id;
+        out["first_name"] = user.first_name;
+        out["last_name"] = user.last_name;
+        out["email"] = user.email;
+        auto optional = [&](const char* name, const std::string& value) {
+            if (selected(name) && !value.empty()) out[name] = value;
+        };
+        optional("job_title", user.job_title);
+        optional("phone_number", user.phone_number);
+        optional("employee_id", user.employee_id);
+        optional("hire_date", user.hire_date);
+        if (selected("profile_image") && !user.profile_image.url.empty()) {
+            json image = {{"url", user.profile_image.url}};
+            if (!user.profile_image.last_modified.empty()) {
+                // Give a number back as a number, as the guide's example does.
+                const auto& modified = user.profile_image.last_modified;
+                bool digits = modified.find_first_not_of("0123456789") == std::string::npos && modified.size() < 19;
+                image["last_modified"] = digits ? json(std::stoll(modified)) : json(modified);
+            }
+            if (!user.profile_image.cache_info.empty()) image["cache_info"] = user.profile_image.cache_info;
+            out["profile_image"] = std::move(image);
+        }
+        if (selected("departments") && !user.departments.empty()) out["departments"] = user.departments;
+        out["active"] = user.active;
+        if (selected("manager") && !user.manager_hris_id.empty()) out["manager"] = {{"hris_id", user.manager_hris_id}};
+        users.push_back(std::move(out));
+    }
+    return json({{"users", std::move(users)}}).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace peoplesync

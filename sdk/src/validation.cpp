@@ -1,0 +1,106 @@
+#include <peoplesync/validation.hpp>
+
+#include <string>
+#include <unordered_map>
+
+namespace peoplesync {
+
+namespace {
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+}  // namespace
+
+std::string trim(std::string_view text) {
+    std::size_t begin = 0, end = text.size();
+    while (begin < end && is_space(text[begin])) ++begin;
+    while (end > begin && is_space(text[end - 1])) --end;
+    return std::string(text.substr(begin, end - begin));
+}
+
+std::string fold_case(std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+bool is_valid_email(std::string_view email) {
+    if (email.size() > 254) return false;
+    auto at = email.find('@');
+    if (at == std::string_view::npos || at == 0 || email.find('@', at + 1) != std::string_view::npos) return false;
+    std::string_view local = email.substr(0, at), domain = email.substr(at + 1);
+    if (local.size() > 64 || local.front() == '.' || local.back() == '.') return false;
+    for (char c : email)
+        if (is_space(c) || c == ',' || c == '<' || c == '>' || c == '"' || static_cast<unsigned char>(c) < 0x20)
+            return false;
+    if (domain.empty() || domain.find('.') == std::string_view::npos) return false;
+    // Every label of the domain is non-empty.
+    std::size_t start = 0;
+    while (start <= domain.size()) {
+        auto dot = domain.find('.', start);
+        auto label = domain.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+        if (label.empty() || label.front() == '-' || label.back() == '-') return false;
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
+    }
+    return true;
+}
+
+std::optional<std::string> normalize_department_path(std::string_view path) {
+    std::string out;
+    std::size_t start = 0;
+    while (true) {
+        auto sep = path.find('>', start);
+        std::string segment =
+            trim(path.substr(start, sep == std::string_view::npos ? std::string_view::npos : sep - start));
+        if (segment.empty()) return std::nullopt;
+        if (!out.empty()) out += " > ";
+        out += segment;
+        if (sep == std::string_view::npos) break;
+        start = sep + 1;
+    }
+    return out;
+}
+
+void validate_records(Snapshot& snapshot) {
+    std::unordered_map<std::string, std::int64_t> first_hris_id, first_email;
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(snapshot.users.size()); ++i) {
+        const User& user = snapshot.users[static_cast<std::size_t>(i)];
+        auto require = [&](std::string_view name, const std::string& value) {
+            if (value.empty())
+                snapshot.error(i, snapshot.locate(user, name),
+                               "required field " + std::string(name) + " is missing or empty");
+        };
+        require(field::hris_id, user.hris_id);
+        require(field::first_name, user.first_name);
+        require(field::last_name, user.last_name);
+        require(field::email, user.email);
+        if (!user.email.empty() && !is_valid_email(user.email))
+            snapshot.error(i, snapshot.locate(user, field::email), "\"" + user.email + "\" is not an email address");
+        for (const auto& path : user.departments) {
+            auto normal = normalize_department_path(path);
+            if (!normal)
+                snapshot.error(i, snapshot.locate(user, field::departments),
+                               "\"" + path + "\" is not a department path: a level between \">\" is empty");
+        }
+        if (user.profile_image.url.empty() && !user.profile_image.empty())
+            snapshot.error(i, snapshot.locate(user, field::profile_image), "profile_image needs a url");
+
+        auto check_unique = [&](std::unordered_map<std::string, std::int64_t>& seen, std::string key,
+                                std::string_view name, const std::string& shown) {
+            if (key.empty()) return;
+            auto [it, inserted] = seen.emplace(std::move(key), i);
+            if (inserted) return;
+            const User& first = snapshot.users[static_cast<std::size_t>(it->second)];
+            snapshot.error(i, snapshot.locate(user, name),
+                           std::string(name) + " \"" + shown + "\" is also used by " + first.origin);
+            snapshot.error(it->second, snapshot.locate(first, name),
+                           std::string(name) + " \"" + shown + "\" is also used by " + user.origin);
+        };
+        check_unique(first_hris_id, user.hris_id, field::hris_id, user.hris_id);
+        check_unique(first_email, fold_case(user.email), field::email, user.email);
+    }
+}
+
+}  // namespace peoplesync

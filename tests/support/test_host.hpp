@@ -1,0 +1,69 @@
+// What plugin tests need from the host: a Host that keeps its log and state
+// in memory, and plugins loaded from the build's plugin folder exactly as the
+// daemon loads them.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <peoplesync/plugin.hpp>
+
+#include "plugin_host.hpp"
+#include "settings.hpp"
+
+namespace peoplesync::testing {
+
+class MemoryKeyValues final : public KeyValueStore {
+public:
+    std::optional<std::string> get(const std::string& key) override {
+        auto it = values.find(key);
+        if (it == values.end()) return std::nullopt;
+        return it->second;
+    }
+    void put(const std::string& key, const std::string& value) override { values[key] = value; }
+    void erase(const std::string& key) override { values.erase(key); }
+    std::map<std::string, std::string> values;
+};
+
+class TestHost final : public Host, public Logger {
+public:
+    explicit TestHost(std::filesystem::path base_dir = std::filesystem::current_path())
+        : base_dir_(std::move(base_dir)) {}
+    Logger& log() override { return *this; }
+    KeyValueStore& state() override { return values; }
+    std::int64_t now() override { return clock; }
+    std::string resolve_path(const std::string& path) override {
+        std::filesystem::path p(path);
+        return (p.is_absolute() ? p : base_dir_ / p).string();
+    }
+    const std::string& pipeline() override { return pipeline_; }
+    void debug(const std::string& m) override { lines.push_back("debug: " + m); }
+    void info(const std::string& m) override { lines.push_back("info: " + m); }
+    void warning(const std::string& m) override { lines.push_back("warning: " + m); }
+    void error(const std::string& m) override { lines.push_back("error: " + m); }
+
+    std::vector<std::string> lines;
+    MemoryKeyValues values;
+    std::int64_t clock = 1700000000;
+
+private:
+    std::filesystem::path base_dir_;
+    std::string pipeline_ = "test";
+};
+
+// The plugins built with this tree.
+inline const core::PluginHost& built_plugins() {
+    static const core::PluginHost host({core::default_plugin_dir()});
+    return host;
+}
+
+class NullReadContext final : public ReadContext {
+public:
+    void progress(std::int64_t records) override { last = records; }
+    std::int64_t last = 0;
+};
+
+}  // namespace peoplesync::testing
