@@ -16,9 +16,12 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "admin_client.hpp"
 #include "pipeline.hpp"
 #include "plugin_host.hpp"
 #include "report.hpp"
+#include "request_log.hpp"
+#include "run_lock.hpp"
 #include "settings.hpp"
 #include "state_store.hpp"
 
@@ -30,7 +33,7 @@ namespace {
 // Exit statuses, documented in the README.
 enum Exit : int { ok = 0, failed = 1, config_error = 2, rejected = 3, blocked = 4 };
 
-const char* usage = R"(usage: peoplesync [--config FILE] [--verbose] COMMAND [ARGS]
+const char* usage = R"(usage: peoplesync [--config FILE] [--verbose] [--local] COMMAND [ARGS]
 
 Commands:
   validate                      check the configuration and every plugin it names
@@ -46,12 +49,23 @@ Commands:
   runs [PIPELINE] [--limit N] [--json]
                                 list recent runs
   show RUN [--json]             one run with its findings and changes
+  requests [PIPELINE] [--limit N] [--json]
+                                list requests pushed to webhook sources
+  request ID [--json]           one pushed request with its findings and its run
+  simulate --request ID [--json] [--detail]
+                                diff a logged request's snapshot against the destination now
+  webhook-credentials PIPELINE  make a webhook's endpoint and API key (shown once; rotates)
+  command PIPELINE source|SINK NAME [ARGS]
+                                run a plugin's command (see the plugin's README)
   directory [--pipeline P] [--sink S] show USER
   directory [--pipeline P] [--sink S] set USER FIELD VALUE
                                 read or edit a user of a directory sink, as its users
                                 would (synced fields of synced users are read-only)
 
 The configuration is --config, else $PEOPLESYNC_CONFIG, else ./etc/peoplesync.yaml.
+While peoplesyncd runs on the same state database, run, simulate, approve, enable,
+disable and plugin commands go through its admin API; --local acts here instead
+(a run then waits for no one: it fails if the pipeline is running elsewhere).
 Exit status: 0 success, 1 run failed, 2 configuration or usage error,
              3 snapshot rejected, 4 run blocked by the deletion guard.
 )";
@@ -71,7 +85,7 @@ class UsageError : public std::runtime_error {
 };
 
 Args parse(int argc, char** argv) {
-    static const std::vector<std::string> with_value = {"--config", "--limit", "--pipeline", "--sink"};
+    static const std::vector<std::string> with_value = {"--config", "--limit", "--pipeline", "--sink", "--request"};
     Args args;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -154,7 +168,8 @@ public:
         : args_(args),
           settings_(core::load_settings(config_path(args))),
           plugins_(settings_.plugin_dirs),
-          state_(settings_.state_database) {}
+          state_(settings_.state_database),
+          locks_(settings_.state_database, "peoplesync (pid " + std::to_string(::getpid()) + ")") {}
 
     int dispatch() {
         const std::string& command = args_.positional.at(0);
@@ -168,6 +183,9 @@ public:
         if (command == "runs") return runs();
         if (command == "show") return show();
         if (command == "directory") return directory();
+        if (command == "requests") return requests();
+        if (command == "request") return request();
+        if (command == "command" || command == "webhook-credentials") return plugin_command(command);
         throw UsageError("unknown command \"" + command + "\"");
     }
 
@@ -191,14 +209,38 @@ private:
         return pipeline(record->pipeline);
     }
 
-    int report(const core::RunReport& report) {
+    // The daemon serving this state database, unless --local or none runs.
+    const core::AdminClient* daemon() {
+        if (!daemon_looked_up_ && !args_.flag("--local")) daemon_ = core::AdminClient::find(settings_);
+        daemon_looked_up_ = true;
+        return daemon_ ? &*daemon_ : nullptr;
+    }
+
+    // Holds the pipeline's run lock for a run here; refuses when another process runs it.
+    core::PipelineLock lock(const std::string& name) {
+        std::string holder;
+        auto held = locks_.try_lock(name, &holder);
+        if (!held)
+            throw peoplesync::Error("pipeline " + name + " is running in " + holder + "; try again when it is done");
+        return std::move(*held);
+    }
+
+    json request_body() const {
+        return {{"dry_run", args_.flag("--dry-run")}, {"force", args_.flag("--force")}, {"detail", true}};
+    }
+
+    int report(const core::RunReport& report) { return report_json(core::report_json(report, args_.flag("--detail"))); }
+
+    // A run report, from this process or from the daemon.
+    int report_json(json out) {
+        if (!args_.flag("--detail"))
+            for (auto& sink : out["sinks"]) sink.erase("detail");
         progress_.clear();
-        json out = core::report_json(report, args_.flag("--detail"));
         if (args_.flag("--json"))
             std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
         else
             core::print_report(std::cout, out, args_.flag("--detail"));
-        return exit_for(report.status);
+        return exit_for(out.value("status", ""));
     }
 
     int validate() {
@@ -224,7 +266,12 @@ private:
                               << (o.default_value.empty() ? "" : "default " + o.default_value + ". ") << o.description
                               << "\n";
         }
-        for (const auto& r : plugins_.refused()) std::cout << "refused " << r.file.string() << ": " << r.reason << "\n";
+        for (const auto& r : plugins_.refused()) {
+            // A load error names its file itself; say it once.
+            std::string_view reason = r.reason;
+            if (reason.starts_with(r.file.string() + ": ")) reason.remove_prefix(r.file.string().size() + 2);
+            std::cout << "refused " << r.file.string() << ": " << reason << "\n";
+        }
         return ok;
     }
 
@@ -236,6 +283,13 @@ private:
             if (enabled && *enabled != p.fingerprint) std::cout << " (configuration changed since it was enabled)";
             std::cout << "  fingerprint " << p.fingerprint.substr(0, 12) << "\n";
         }
+        if (auto info = core::read_daemon_info(core::daemon_info_file(settings_.state_database))) {
+            try {
+                if (daemon()) std::cout << "peoplesyncd (pid " << info->pid << ") serves " << info->url << "\n";
+            } catch (const peoplesync::Error& e) {
+                std::cout << e.what() << "\n";
+            }
+        }
         return ok;
     }
 
@@ -244,20 +298,57 @@ private:
         request.dry_run = args_.flag("--dry-run");
         request.force = args_.flag("--force");
         request.trigger = request.force ? "cli --force" : "cli";
-        return report(pipeline(arg(1, "a pipeline name")).run(request, progress_));
+        const std::string& name = arg(1, "a pipeline name");
+        if (auto* d = daemon()) {
+            json body = request_body();
+            body["trigger"] = "cli through peoplesyncd";
+            return report_json(d->post("/admin/v1/pipelines/" + name + "/run", body));
+        }
+        auto& p = pipeline(name);
+        if (p.source().pushes())
+            throw UsageError("pipeline " + name + " receives its snapshots from source " + p.settings().source.type +
+                             " in peoplesyncd; it cannot be run from here");
+        auto held = lock(name);
+        return report(p.run(request, progress_));
     }
 
     int simulate() {
+        if (args_.flag("--request")) {
+            auto id = number(args_.option("--request"), "--request");
+            if (auto* d = daemon())
+                return report_json(d->post("/admin/v1/requests/" + std::to_string(id) + "/simulate"));
+            core::RequestLog log(settings_.state_database);
+            auto request = log.get(id);
+            if (!request) throw peoplesync::Error("there is no request " + std::to_string(id));
+            auto& p = pipeline(request->pipeline);
+            if (request->run_id != 0) return report(p.simulate(request->run_id, progress_));
+            return report(p.simulate_snapshot(core::pushed_snapshot(*request, log.body(id)), progress_));
+        }
         auto id = number(arg(1, "a run id"), "RUN");
+        if (auto* d = daemon()) return report_json(d->post("/admin/v1/runs/" + std::to_string(id) + "/simulate"));
         return report(pipeline_of_run(id).simulate(id, progress_));
     }
 
     int approve() {
         auto id = number(arg(1, "a run id"), "RUN");
-        return report(pipeline_of_run(id).approve(id, progress_));
+        if (auto* d = daemon())
+            return report_json(d->post("/admin/v1/runs/" + std::to_string(id) + "/approve", request_body()));
+        auto& p = pipeline_of_run(id);
+        auto held = lock(p.settings().name);
+        return report(p.approve(id, progress_));
     }
 
     int enable(bool on) {
+        if (auto* d = daemon()) {
+            const std::string& name = arg(1, "a pipeline name");
+            json out = d->post("/admin/v1/pipelines/" + name + (on ? "/enable" : "/disable"));
+            if (on)
+                std::cout << "pipeline " << name << " is live (fingerprint "
+                          << out.value("fingerprint", "").substr(0, 12) << "); its runs now apply changes\n";
+            else
+                std::cout << "pipeline " << name << " is in test mode; its runs only simulate\n";
+            return ok;
+        }
         auto& p = pipeline(arg(1, "a pipeline name"));
         if (on) {
             p.enable();
@@ -340,7 +431,92 @@ private:
         return ok;
     }
 
-    peoplesync::Sink& directory_sink() {
+    // `webhook-credentials PIPELINE` is `command PIPELINE source credentials URL`.
+    int plugin_command(const std::string& command) {
+        const std::string& name = arg(1, "a pipeline name");
+        std::string plugin = "source", action = "credentials";
+        std::vector<std::string> arguments;
+        if (command == "command") {
+            plugin = arg(2, "source or a sink's name");
+            action = arg(3, "a command name");
+            arguments.assign(args_.positional.begin() + 4, args_.positional.end());
+        }
+        if (auto* d = daemon()) {
+            if (command != "command") arguments = {d->url()};
+            json out = d->post("/admin/v1/pipelines/" + name + "/commands/" + plugin + "/" + action,
+                               {{"arguments", arguments}});
+            std::cout << out.value("output", "");
+            return ok;
+        }
+        if (command != "command") {
+            const auto& http = settings_.http;
+            std::string host = http.host == "0.0.0.0" ? "127.0.0.1" : http.host == "::" ? "::1" : http.host;
+            if (host.find(':') != std::string::npos) host = "[" + host + "]";
+            if (http.port != 0)
+                arguments = {std::string(http.tls.enabled() ? "https" : "http") + "://" + host + ":" +
+                             std::to_string(http.port)};
+        }
+        auto& p = pipeline(name);
+        auto held = lock(name);
+        std::cout << (plugin == "source" ? p.source().command(action, arguments)
+                                         : p.sink(plugin).command(action, arguments));
+        return ok;
+    }
+
+    int requests() {
+        std::string name = args_.positional.size() > 1 ? args_.positional[1] : "";
+        if (!name.empty()) settings_.pipeline(name);
+        auto limit = args_.flag("--limit") ? number(args_.option("--limit"), "--limit") : 20;
+        core::RequestLog log(settings_.state_database);
+        auto records = log.list(name, limit);
+        if (args_.flag("--json")) {
+            json out = json::array();
+            for (const auto& r : records) out.push_back(core::to_json(r));
+            std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+            return ok;
+        }
+        std::cout << std::left << std::setw(9) << "REQUEST" << std::setw(16) << "PIPELINE" << std::setw(21)
+                  << "RECEIVED (UTC)" << std::setw(6) << "MODE" << std::setw(11) << "STATUS" << std::setw(7) << "USERS"
+                  << std::setw(6) << "RUN"
+                  << "MESSAGE\n";
+        for (const auto& r : records) {
+            std::string received = r.received_at.substr(0, 19);
+            if (received.size() > 10) received[10] = ' ';
+            std::cout << std::left << std::setw(9) << r.id << std::setw(16) << r.pipeline << std::setw(21) << received
+                      << std::setw(6) << r.mode << std::setw(11) << r.status << std::setw(7) << r.users << std::setw(6)
+                      << (r.run_id ? std::to_string(r.run_id) : "-") << r.message << "\n";
+        }
+        return ok;
+    }
+
+    int request() {
+        auto id = number(arg(1, "a request id"), "ID");
+        core::RequestLog log(settings_.state_database);
+        auto r = log.get(id);
+        if (!r) throw peoplesync::Error("there is no request " + std::to_string(id));
+        auto run = r->run_id ? state_.run(r->run_id) : std::nullopt;
+        json out = core::to_json(*r);
+        if (run && !run->result.empty()) out["run_report"] = json::parse(run->result);
+        if (args_.flag("--json")) {
+            std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+            return ok;
+        }
+        std::cout << "request " << r->id << " of pipeline " << r->pipeline << ": " << r->status << " (" << r->mode
+                  << " mode)\n  received " << r->received_at << " from " << r->remote_address << ", "
+                  << (r->content_type.empty() ? "no content type" : r->content_type) << ", " << r->size << " bytes, "
+                  << r->users << " users\n";
+        if (!r->message.empty()) std::cout << "  " << r->message << "\n";
+        if (out.contains("run_report")) {
+            core::print_report(std::cout, out["run_report"], true);
+        } else {
+            for (const auto& f : r->findings)
+                std::cout << "    " << f.value("severity", "") << ": " << f.value("location", "") << ": "
+                          << f.value("message", "") << "\n";
+        }
+        return ok;
+    }
+
+    peoplesync::Sink& directory_sink(const std::string& user) {
         std::vector<std::pair<std::string, std::string>> candidates;
         for (const auto& p : settings_.pipelines) {
             if (args_.flag("--pipeline") && p.name != args_.option("--pipeline")) continue;
@@ -350,6 +526,14 @@ private:
             }
         }
         if (candidates.empty()) throw UsageError("no directory sink matches; name one with --pipeline and --sink");
+        if (candidates.size() > 1 && !args_.flag("--pipeline") && !args_.flag("--sink")) {
+            // Several directories: the one that holds the user, if only one does.
+            std::vector<std::pair<std::string, std::string>> holding;
+            for (const auto& [p, s] : candidates)
+                if (pipeline(p).sink(s).find_user(user)) holding.emplace_back(p, s);
+            if (holding.empty()) throw peoplesync::Error("no user \"" + user + "\" in any directory");
+            if (holding.size() == 1) candidates = holding;
+        }
         if (candidates.size() > 1) {
             std::string list;
             for (const auto& [p, s] : candidates) list += " " + p + "/" + s;
@@ -360,8 +544,8 @@ private:
 
     int directory() {
         const std::string& action = arg(1, "show or set");
-        auto& sink = directory_sink();
         const std::string& user = arg(2, "a user (hris_id or email)");
+        auto& sink = directory_sink(user);
         if (action == "set") {
             const std::string& name = arg(3, "a field");
             const std::string& value = arg(4, "a value");
@@ -395,6 +579,9 @@ private:
     core::Settings settings_;
     core::PluginHost plugins_;
     core::StateStore state_;
+    core::RunLocks locks_;
+    std::optional<core::AdminClient> daemon_;
+    bool daemon_looked_up_ = false;
     std::map<std::string, std::unique_ptr<core::Pipeline>> pipelines_;
     TerminalProgress progress_;
 };
@@ -428,6 +615,10 @@ int main(int argc, char** argv) {
         return config_error;
     } catch (const std::exception& e) {
         std::cerr << "peoplesync: " << e.what() << "\n";
+        return failed;
+    } catch (...) {
+        // A plugin command may throw anything; say so rather than abort.
+        std::cerr << "peoplesync: an exception that is not a std::exception\n";
         return failed;
     }
 }

@@ -1,6 +1,9 @@
 #include "differ.hpp"
 
+#include "flat_index.hpp"
+
 #include <algorithm>
+#include <cstring>
 #include <set>
 #include <string_view>
 #include <unordered_map>
@@ -15,16 +18,35 @@ namespace {
 constexpr std::int64_t none = -1;
 constexpr std::size_t fetch_batch = 2000;
 
-class Fnv1a {
+// Hashes a user's synced values a word at a time.
+class ValueHash {
 public:
+    explicit ValueHash(std::uint64_t seed) : hash_(seed) {}
     void add(std::string_view text) {
-        for (unsigned char c : text) hash_ = (hash_ ^ c) * 1099511628211ull;
-        hash_ = (hash_ ^ 0x1fu) * 1099511628211ull;  // field separator
+        std::size_t i = 0;
+        for (; i + 8 <= text.size(); i += 8) {
+            std::uint64_t word;
+            std::memcpy(&word, text.data() + i, 8);
+            step(word);
+        }
+        std::uint64_t tail = 0;
+        std::memcpy(&tail, text.data() + i, text.size() - i);
+        step(tail ^ (static_cast<std::uint64_t>(text.size()) << 56));  // the length separates fields
     }
-    std::uint64_t value() const { return hash_ == 0 ? 1 : hash_; }
+    std::uint64_t value() const {
+        std::uint64_t h = hash_;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 33;
+        return h == 0 ? 1 : h;
+    }
 
 private:
-    std::uint64_t hash_ = 14695981039346656037ull;
+    void step(std::uint64_t word) {
+        hash_ = (hash_ ^ (word * 0x9e3779b97f4a7c15ull)) * 0xc4ceb9fe1a85ec53ull;
+        hash_ ^= hash_ >> 29;
+    }
+    std::uint64_t hash_;
 };
 
 std::string profile_image_text(const ProfileImage& image) {
@@ -40,6 +62,18 @@ struct ScalarField {
     std::string_view name;
     std::string (*get)(const User&);
 };
+// The same without copies, for hashing; profile_image as its three parts.
+void add_scalars(ValueHash& h, const User& u, const std::vector<char>& synced) {
+    const std::string_view values[] = {u.hris_id,   u.first_name,   u.last_name,   u.email,
+                                       u.job_title, u.phone_number, u.employee_id, u.hire_date};
+    for (std::size_t i = 0; i < std::size(values); ++i)
+        if (synced[i]) h.add(values[i]);
+    if (synced[8]) {
+        h.add(u.profile_image.url);
+        h.add(u.profile_image.last_modified);
+        h.add(u.profile_image.cache_info);
+    }
+}
 const std::vector<ScalarField>& scalar_fields() {
     static const std::vector<ScalarField> fields = {
         {field::hris_id, [](const User& u) { return u.hris_id; }},
@@ -76,16 +110,13 @@ public:
     Differ(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy, const DestinationIndex& index)
         : s_(snapshot), invalid_(std::move(invalid)), policy_(policy), index_(index) {
         const auto m = index_.users.size();
-        dest_email_.resize(m);
+        by_hris_.reserve(m);
+        static_assert(flat::StringIndex<>::none == none);
         for (std::size_t d = 0; d < m; ++d) {
             const auto& du = index_.users[d];
             if (!du.hris_id.empty()) by_hris_.emplace(du.hris_id, static_cast<std::int64_t>(d));
-            dest_email_[d] = fold_case(du.email);
-            by_email_.emplace(dest_email_[d], static_cast<std::int64_t>(d));
             if (du.synced) ++result_.synced_before;
         }
-        email_.resize(s_.users.size());
-        for (std::size_t u = 0; u < s_.users.size(); ++u) email_[u] = fold_case(s_.users[u].email);
         department_paths();
     }
 
@@ -101,10 +132,11 @@ public:
 
 private:
     bool valid(std::size_t u) const { return invalid_[u] == 0; }
-    std::int64_t find(const std::unordered_map<std::string_view, std::int64_t>& map, std::string_view key) const {
-        auto it = map.find(key);
-        return it == map.end() ? none : it->second;
+    template <typename Index>
+    static std::int64_t find(const Index& index, std::string_view key) {
+        return index.find(key);
     }
+    std::string_view email(std::size_t u) const { return s_.users[u].email; }
 
     // Pairs snapshot users with destination users: by hris_id, then by email
     // for destination users nobody claimed. A user whose email belongs to a
@@ -115,7 +147,7 @@ private:
         while (true) {
             match_.assign(n, none);
             claimed_.assign(m, none);
-            matched_by_.clear();
+            matched_by_.assign(n, LinkedBy::none);
             protected_.assign(m, 0);
             hold_removals_ = false;
             for (std::size_t u = 0; u < n; ++u) {
@@ -123,24 +155,28 @@ private:
                 const User& user = s_.users[u];
                 if (user.hris_id.empty()) hold_removals_ = true;
                 if (auto d = find(by_hris_, user.hris_id); d != none) protected_[static_cast<std::size_t>(d)] = 1;
-                if (auto d = find(by_email_, email_[u]); d != none && !email_[u].empty())
+                if (auto d = find(by_email(), email(u)); d != none && !email(u).empty())
                     protected_[static_cast<std::size_t>(d)] = 1;
             }
             for (std::size_t u = 0; u < n; ++u) {
                 if (!valid(u)) continue;
-                if (auto d = find(by_hris_, s_.users[u].hris_id); d != none) claim(u, d, "hris_id");
+                if (auto d = find(by_hris_, s_.users[u].hris_id); d != none) claim(u, d, LinkedBy::hris_id);
             }
             for (std::size_t u = 0; u < n; ++u) {
                 if (!valid(u) || match_[u] != none) continue;
-                auto d = find(by_email_, email_[u]);
+                auto d = find(by_email(), email(u));
                 if (d != none && claimed_[static_cast<std::size_t>(d)] == none &&
                     !protected_[static_cast<std::size_t>(d)])
-                    claim(u, d, "email");
+                    claim(u, d, LinkedBy::email);
             }
             bool refused_more = false;
             for (std::size_t u = 0; u < n; ++u) {
                 if (!valid(u)) continue;
-                auto d = find(by_email_, email_[u]);
+                // Keeping one's own address cannot take anybody else's.
+                if (match_[u] != none &&
+                    flat::folded_equal(index_.users[static_cast<std::size_t>(match_[u])].email, email(u)))
+                    continue;
+                auto d = find(by_email(), email(u));
                 if (d == none || d == match_[u] || claimed_[static_cast<std::size_t>(d)] != none) continue;
                 const auto& owner = index_.users[static_cast<std::size_t>(d)];
                 const User& user = s_.users[u];
@@ -166,7 +202,18 @@ private:
                                         -1});
     }
 
-    void claim(std::size_t u, std::int64_t d, const char* by) {
+    // Destination users by email, built when first needed: a resync where
+    // everybody keeps their address never needs it.
+    const flat::StringIndex<true>& by_email() {
+        if (by_email_.empty() && !index_.users.empty()) {
+            by_email_.reserve(index_.users.size());
+            for (std::size_t d = 0; d < index_.users.size(); ++d)
+                by_email_.emplace(index_.users[d].email, static_cast<std::int64_t>(d));
+        }
+        return by_email_;
+    }
+
+    void claim(std::size_t u, std::int64_t d, LinkedBy by) {
         match_[u] = d;
         claimed_[static_cast<std::size_t>(d)] = static_cast<std::int64_t>(u);
         matched_by_[u] = by;
@@ -177,13 +224,13 @@ private:
     void resolve_managers() {
         manager_.assign(s_.users.size(), {});
         if (!policy_.syncs(field::manager)) return;
-        std::unordered_set<std::string_view> present;
+        present_.reserve(s_.users.size());
         for (std::size_t u = 0; u < s_.users.size(); ++u)
-            if (valid(u)) present.insert(s_.users[u].hris_id);
+            if (valid(u)) present_.emplace(s_.users[u].hris_id, static_cast<std::int64_t>(u));
         for (std::size_t u = 0; u < s_.users.size(); ++u) {
             const User& user = s_.users[u];
             if (!valid(u) || user.manager_hris_id.empty()) continue;
-            if (present.count(user.manager_hris_id) || by_hris_.count(user.manager_hris_id)) {
+            if (present_.contains(user.manager_hris_id) || by_hris_.contains(user.manager_hris_id)) {
                 manager_[u] = user.manager_hris_id;
             } else {
                 result_.findings.push_back({Severity::warning, s_.locate(user, field::manager),
@@ -241,6 +288,19 @@ private:
         }
     }
 
+    // Where the manager with this hris_id is: in the destination already, or
+    // created by this run (its snapshot index).
+    std::pair<std::int64_t, std::int64_t> locate_manager(const std::string& hris_id) const {
+        if (hris_id.empty()) return {0, none};
+        if (auto u = find(present_, hris_id); u != none) {
+            if (match_[static_cast<std::size_t>(u)] != none)
+                return {index_.users[static_cast<std::size_t>(match_[static_cast<std::size_t>(u)])].id, none};
+            return {0, u};
+        }
+        if (auto d = find(by_hris_, hris_id); d != none) return {index_.users[static_cast<std::size_t>(d)].id, none};
+        return {0, none};
+    }
+
     const std::string* path_of(std::int64_t department_id) const {
         auto it = dept_index_.find(department_id);
         return it == dept_index_.end() ? nullptr : &dept_path_[it->second];
@@ -252,7 +312,7 @@ private:
         std::vector<std::int64_t> ids;
         for (std::size_t u = 0; u < n; ++u) {
             if (!valid(u)) continue;
-            hash_[u] = sync_hash(s_.users[u], policy_, manager_[u]);
+            hash_[u] = hasher_(s_.users[u], manager_[u]);
             if (match_[u] == none) continue;
             const auto& du = index_.users[static_cast<std::size_t>(match_[u])];
             if (!(du.synced && du.sync_hash == hash_[u] && du.hris_id == s_.users[u].hris_id)) ids.push_back(du.id);
@@ -304,18 +364,19 @@ private:
         change.snapshot_index = static_cast<std::int64_t>(u);
         change.hris_id = user.hris_id;
         change.email = user.email;
-        change.synced_fields = policy_.fields;
         change.sync_hash = hash_[u];
         return change;
     }
 
     void created(std::size_t u) {
         const User& user = s_.users[u];
-        UserChange change = change_for(u);
-        change.created = true;
-        result_.changes.users.push_back(std::move(change));
-        for (const auto& path : user.departments) result_.changes.memberships_added.push_back({0, user.hris_id, path});
-        if (!manager_[u].empty()) result_.changes.managers.push_back({0, user.hris_id, "", manager_[u]});
+        CreatedUser change;
+        change.snapshot_index = static_cast<std::int64_t>(u);
+        change.sync_hash = hash_[u];
+        std::tie(change.manager_destination_id, change.manager_snapshot_index) = locate_manager(manager_[u]);
+        result_.changes.created.push_back(change);
+        result_.changes.created_memberships += static_cast<std::int64_t>(user.departments.size());
+        result_.changes.created_managers += !manager_[u].empty();
     }
 
     void matched(std::size_t u, const DestinationUser& du, const DestinationRecord& record) {
@@ -325,7 +386,7 @@ private:
         change.previous_hris_id = du.hris_id;
         if (!du.synced || du.hris_id != user.hris_id) {
             change.linked = true;
-            change.linked_by = matched_by_.at(u);
+            change.linked_by = matched_by_[u];
         }
         for (const auto& f : scalar_fields()) {
             if (!policy_.syncs(f.name)) continue;
@@ -345,8 +406,11 @@ private:
             for (const auto& path : current)
                 if (!desired.count(path)) result_.changes.memberships_removed.push_back({du.id, user.hris_id, path});
         }
-        if (policy_.syncs(field::manager) && record.user.manager_hris_id != manager_[u])
-            result_.changes.managers.push_back({du.id, user.hris_id, record.user.manager_hris_id, manager_[u]});
+        if (policy_.syncs(field::manager) && record.user.manager_hris_id != manager_[u]) {
+            auto [destination, created] = locate_manager(manager_[u]);
+            result_.changes.managers.push_back(
+                {du.id, user.hris_id, record.user.manager_hris_id, manager_[u], destination, created});
+        }
         result_.changes.users.push_back(std::move(change));
     }
 
@@ -391,13 +455,15 @@ private:
     const Snapshot& s_;
     std::vector<char> invalid_;
     const SyncPolicy& policy_;
+    SyncHasher hasher_{policy_};
     const DestinationIndex& index_;
     DiffResult result_;
 
-    std::unordered_map<std::string_view, std::int64_t> by_hris_, by_email_;
-    std::vector<std::string> dest_email_, email_;
+    flat::StringIndex<false> by_hris_;
+    flat::StringIndex<true> by_email_;  // emails match case-insensitively
+    flat::StringIndex<false> present_;  // valid snapshot users by hris_id
     std::vector<std::int64_t> match_, claimed_;
-    std::unordered_map<std::size_t, const char*> matched_by_;
+    std::vector<LinkedBy> matched_by_;
     std::vector<char> protected_;
     std::unordered_set<std::int64_t> processed_;  // destination users whose full record was compared
     bool hold_removals_ = false;
@@ -412,26 +478,40 @@ private:
 
 }  // namespace
 
-std::uint64_t sync_hash(const User& user, const SyncPolicy& policy, const std::string& manager_hris_id) {
-    Fnv1a h;
+SyncHasher::SyncHasher(const SyncPolicy& policy)
+    : departments_(policy.syncs(field::departments)), manager_(policy.syncs(field::manager)) {
+    for (const auto& f : scalar_fields()) scalars_.push_back(policy.syncs(f.name) ? 1 : 0);
+    ValueHash h(0x243f6a8885a308d3ull);
     for (const auto& f : policy.fields) h.add(f);
-    h.add("|");
-    for (const auto& f : scalar_fields())
-        if (policy.syncs(f.name)) h.add(f.get(user));
+    seed_ = h.value();
+}
+
+std::uint64_t SyncHasher::operator()(const User& user, std::string_view manager_hris_id) const {
+    ValueHash h(seed_);
+    add_scalars(h, user, scalars_);
     h.add(user.active ? "1" : "0");
-    if (policy.syncs(field::departments)) {
-        std::vector<std::string_view> paths(user.departments.begin(), user.departments.end());
-        std::sort(paths.begin(), paths.end());
-        for (auto p : paths) h.add(p);
+    if (departments_) {
+        // In a stable order; people rarely have more than a few departments.
+        std::string_view paths[8];
+        const std::size_t count = std::min<std::size_t>(user.departments.size(), 8);
+        for (std::size_t i = 0; i < count; ++i) {  // insertion sort: a handful at most
+            std::size_t j = i;
+            for (; j > 0 && paths[j - 1] > std::string_view(user.departments[i]); --j) paths[j] = paths[j - 1];
+            paths[j] = user.departments[i];
+        }
+        for (std::size_t i = 0; i < count; ++i) h.add(paths[i]);
+        for (std::size_t i = count; i < user.departments.size(); ++i) h.add(user.departments[i]);
+        h.add("|");
     }
-    h.add("|");
-    if (policy.syncs(field::manager)) h.add(manager_hris_id);
+    if (manager_) h.add(manager_hris_id);
     return h.value();
 }
 
 DiffResult diff(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy,
                 const DestinationIndex& index, const FetchRecords& fetch) {
-    return Differ(snapshot, std::move(invalid), policy, index).run(fetch);
+    DiffResult result = Differ(snapshot, std::move(invalid), policy, index).run(fetch);
+    result.changes.synced_fields = policy.fields;
+    return result;
 }
 
 }  // namespace peoplesync::core

@@ -34,7 +34,16 @@ struct DiffResult {
 DiffResult diff(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy,
                 const DestinationIndex& index, const FetchRecords& fetch);
 
-// The hash stored with a synced user: its synced values under `policy`.
-std::uint64_t sync_hash(const User& user, const SyncPolicy& policy, const std::string& manager_hris_id);
+// The hash stored with a synced user: its synced values under a policy.
+class SyncHasher {
+public:
+    explicit SyncHasher(const SyncPolicy& policy);
+    std::uint64_t operator()(const User& user, std::string_view manager_hris_id) const;
+
+private:
+    std::vector<char> scalars_;  // which of the scalar fields are synced
+    bool departments_, manager_;
+    std::uint64_t seed_ = 0;  // the field selection
+};
 
 }  // namespace peoplesync::core

@@ -9,6 +9,7 @@
 
 #include <peoplesync/validation.hpp>
 
+#include "flat_index.hpp"
 #include "report.hpp"
 
 namespace peoplesync::core {
@@ -65,12 +66,13 @@ void normalize(Snapshot& snapshot, const SyncPolicy& policy) {
                                    std::isspace(static_cast<unsigned char>(text->back()))))
                 *text = trim(*text);
         if (departments) {
-            std::vector<std::string> paths;
-            for (const auto& path : user.departments) {
-                std::string normal = normalize_department_path(path).value_or(path);  // invalid: validation says so
-                if (std::find(paths.begin(), paths.end(), normal) == paths.end()) paths.push_back(std::move(normal));
-            }
-            user.departments = std::move(paths);
+            for (auto& path : user.departments)
+                if (!is_normal_department_path(path))
+                    path = normalize_department_path(path).value_or(path);  // invalid: validation says so
+            for (std::size_t i = 1; i < user.departments.size(); ++i)       // the same path twice counts once
+                if (std::find(user.departments.begin(), user.departments.begin() + static_cast<std::ptrdiff_t>(i),
+                              user.departments[i]) != user.departments.begin() + static_cast<std::ptrdiff_t>(i))
+                    user.departments.erase(user.departments.begin() + static_cast<std::ptrdiff_t>(i--));
         } else {
             user.departments.clear();
         }
@@ -89,8 +91,8 @@ namespace {
 // among the snapshot's users (the first of duplicates).
 void find_manager_cycles(Snapshot& snapshot) {
     const auto n = snapshot.users.size();
-    std::unordered_map<std::string_view, std::size_t> by_hris;
-    for (std::size_t i = 0; i < n; ++i) by_hris.emplace(snapshot.users[i].hris_id, i);
+    flat::StringIndex<false> by_hris(n);
+    for (std::size_t i = 0; i < n; ++i) by_hris.emplace(snapshot.users[i].hris_id, static_cast<std::int64_t>(i));
     std::vector<char> state(n, 0);  // 0 new, 1 on the current chain, 2 done
     std::vector<std::size_t> chain;
     for (std::size_t start = 0; start < n; ++start) {
@@ -101,13 +103,15 @@ void find_manager_cycles(Snapshot& snapshot) {
             state[at] = 1;
             chain.push_back(at);
             const std::string& manager = snapshot.users[at].manager_hris_id;
-            auto next = manager.empty() ? by_hris.end() : by_hris.find(manager);
-            if (next == by_hris.end() || state[next->second] == 2) break;
-            if (state[next->second] == 1) {
-                auto first = std::find(chain.begin(), chain.end(), next->second);
+            const std::int64_t found = manager.empty() ? flat::StringIndex<>::none : by_hris.find(manager);
+            if (found == flat::StringIndex<>::none) break;
+            const auto next = static_cast<std::size_t>(found);
+            if (state[next] == 2) break;
+            if (state[next] == 1) {
+                auto first = std::find(chain.begin(), chain.end(), next);
                 std::string description;
                 for (auto it = first; it != chain.end(); ++it) description += snapshot.users[*it].hris_id + " -> ";
-                description += snapshot.users[next->second].hris_id;
+                description += snapshot.users[next].hris_id;
                 for (auto it = first; it != chain.end(); ++it) {
                     const User& user = snapshot.users[*it];
                     snapshot.error(static_cast<std::int64_t>(*it), snapshot.locate(user, field::manager),
@@ -115,7 +119,7 @@ void find_manager_cycles(Snapshot& snapshot) {
                 }
                 break;
             }
-            at = next->second;
+            at = next;
         }
         for (auto i : chain) state[i] = 2;
     }
@@ -148,8 +152,10 @@ std::vector<char> validate(Snapshot& snapshot, const SyncPolicy& policy) {
 // What a plugin instance gets from the host.
 class Pipeline::Services final : public Host, public Logger {
 public:
-    Services(const Settings& settings, StateStore& state, std::string pipeline, const std::string& role)
+    Services(const Settings& settings, StateStore& state, std::string pipeline, const std::string& role,
+             PushHost* push = nullptr)
         : settings_(settings),
+          push_(push),
           pipeline_(std::move(pipeline)),
           logger_(Poco::Logger::get("peoplesync." + pipeline_ + "." + role)),
           values_(state.key_value(pipeline_ + "/" + role)) {}
@@ -162,6 +168,11 @@ public:
     }
     std::string resolve_path(const std::string& path) override { return settings_.resolve(path).string(); }
     const std::string& pipeline() override { return pipeline_; }
+    void add_route(const std::string& path_prefix, HttpHandler& handler) override {
+        if (push_ == nullptr) return Host::add_route(path_prefix, handler);
+        push_->add_route(pipeline_, path_prefix, handler);
+    }
+    PushGateway& push() override { return push_ != nullptr ? push_->push(pipeline_) : Host::push(); }
 
     void debug(const std::string& message) override { logger_.debug(message); }
     void info(const std::string& message) override { logger_.information(message); }
@@ -170,15 +181,16 @@ public:
 
 private:
     const Settings& settings_;
+    PushHost* push_;
     std::string pipeline_;
     Poco::Logger& logger_;
     std::unique_ptr<KeyValueStore> values_;
 };
 
 Pipeline::Pipeline(const Settings& settings, const PipelineSettings& pipeline, const PluginHost& plugins,
-                   StateStore& state)
+                   StateStore& state, PushHost* push)
     : global_(settings), settings_(pipeline), state_(state) {
-    source_services_ = std::make_unique<Services>(settings, state, pipeline.name, "source");
+    source_services_ = std::make_unique<Services>(settings, state, pipeline.name, "source", push);
     source_ = plugins.make_source(pipeline.source.type, pipeline.source.options, *source_services_);
     for (const auto& sink : pipeline.sinks) {
         sink_services_.push_back(std::make_unique<Services>(settings, state, pipeline.name, "sink." + sink.name));
@@ -211,6 +223,16 @@ Sink& Pipeline::sink(const std::string& name) {
 }
 
 namespace {
+// Entries of each kind kept in a run's stored detail; the counts are always whole.
+constexpr std::size_t detail_limit = 10000;
+
+// Every stage starts here: a cancelled run stops before it applies anything.
+void enter_stage(ProgressListener& progress, const std::string& stage) {
+    if (progress.cancelled())
+        throw RunCancelled("the run was cancelled before its " + stage + " stage; nothing was applied");
+    progress.stage(stage);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -230,7 +252,7 @@ RunReport Pipeline::process(Snapshot snapshot, const RunRequest& request, std::i
     const SyncPolicy& policy = settings_.sync;
     const bool apply = run_id != 0 && report.mode == PipelineMode::live && !request.dry_run;
 
-    progress.stage("validate");
+    enter_stage(progress, "validate");
     auto started = std::chrono::steady_clock::now();
     normalize(snapshot, policy);
     std::vector<char> invalid = validate(snapshot, policy);
@@ -253,7 +275,7 @@ RunReport Pipeline::process(Snapshot snapshot, const RunRequest& request, std::i
         return report;
     }
 
-    progress.stage("diff");
+    enter_stage(progress, "diff");
     started = std::chrono::steady_clock::now();
     bool refused = false;
     for (std::size_t i = 0; i < sinks_.size(); ++i) {
@@ -265,6 +287,7 @@ RunReport Pipeline::process(Snapshot snapshot, const RunRequest& request, std::i
                                  [&sink](std::span<const std::int64_t> ids) { return sink.fetch(ids); });
         for (const auto& f : diffed.findings) add_unique(report.findings, seen, f);
         outcome.changes = std::move(diffed.changes);
+        outcome.detail = changes_json(snapshot, outcome.changes, detail_limit);
         outcome.synced_before = diffed.synced_before;
         outcome.removals = diffed.removals;
         outcome.guard = DeletionGuard{policy.guard}.check(diffed.removals, diffed.synced_before);
@@ -307,7 +330,7 @@ RunReport Pipeline::process(Snapshot snapshot, const RunRequest& request, std::i
         return report;
     }
 
-    progress.stage("apply");
+    enter_stage(progress, "apply");
     started = std::chrono::steady_clock::now();
     bool failed = false, applied = false;
     for (std::size_t i = 0; i < sinks_.size(); ++i) {
@@ -323,6 +346,11 @@ RunReport Pipeline::process(Snapshot snapshot, const RunRequest& request, std::i
         } catch (const std::exception& e) {
             outcome.status = "failed";
             outcome.message = e.what();
+            failed = true;
+        } catch (...) {
+            // A plugin may throw anything; it still only fails the run.
+            outcome.status = "failed";
+            outcome.message = "the sink threw an exception that is not a std::exception";
             failed = true;
         }
     }
@@ -355,19 +383,34 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         if (request.snapshot) {
             snapshot = *request.snapshot;
         } else {
-            progress.stage("read");
+            enter_stage(progress, "read");
             snapshot = source_->read(progress);
         }
         double read_seconds = seconds_since(started);
         snapshot.pipeline = settings_.name;
         if (snapshot.received_at.empty()) snapshot.received_at = now_iso8601();
         record.users = static_cast<std::int64_t>(snapshot.users.size());
-        record.snapshot_key = state_.store_snapshot(snapshot);
+        // Written while the run goes on; the run is not recorded before it is.
+        started = std::chrono::steady_clock::now();
+        std::future<std::string> stored = state_.store_snapshot_async(snapshot);
         report = process(std::move(snapshot), request, record.id, progress);
         report.read_seconds = read_seconds;
+        try {
+            record.snapshot_key = stored.get();
+        } catch (const std::exception& e) {
+            report.message +=
+                (report.message.empty() ? "" : "; ") + std::string("the snapshot could not be stored: ") + e.what();
+        }
+        report.store_seconds = seconds_since(started);
+    } catch (const RunCancelled& e) {
+        report.status = "interrupted";
+        report.message = e.what();
     } catch (const std::exception& e) {
         report.status = "failed";
         report.message = e.what();
+    } catch (...) {
+        report.status = "failed";
+        report.message = "a plugin threw an exception that is not a std::exception";
     }
     record.mode = std::string(to_string(report.mode));
     record.status = report.status;
@@ -388,6 +431,12 @@ RunReport Pipeline::simulate(std::int64_t run_id, ProgressListener& progress) {
     RunReport report = process(state_.load_snapshot(record->snapshot_key), request, 0, progress);
     report.run_id = run_id;
     return report;
+}
+
+RunReport Pipeline::simulate_snapshot(Snapshot snapshot, ProgressListener& progress) {
+    RunRequest request;
+    request.dry_run = true;
+    return process(std::move(snapshot), request, 0, progress);
 }
 
 RunReport Pipeline::approve(std::int64_t run_id, ProgressListener& progress) {

@@ -8,11 +8,14 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include <peoplesync/changeset.hpp>
 #include <peoplesync/plugin.hpp>
 
 #include "differ.hpp"
 #include "plugin_host.hpp"
+#include "push_host.hpp"
 #include "settings.hpp"
 #include "state_store.hpp"
 
@@ -41,6 +44,7 @@ struct SinkOutcome {
     std::string name;
     std::string status;  // applied, noop, simulated, blocked, failed, rejected
     ChangeSet changes;
+    nlohmann::json detail;  // the ChangeSet entry by entry, capped; see changes_json()
     std::int64_t synced_before = 0;
     std::int64_t removals = 0;
     std::string guard;  // the guard's objection, if any
@@ -56,7 +60,7 @@ struct RunReport {
     std::int64_t users = 0;
     std::vector<Finding> findings;
     std::vector<SinkOutcome> sinks;
-    double read_seconds = 0, validate_seconds = 0, diff_seconds = 0, apply_seconds = 0;
+    double read_seconds = 0, store_seconds = 0, validate_seconds = 0, diff_seconds = 0, apply_seconds = 0;
 
     ChangeSummary changes() const;  // all sinks together
 };
@@ -69,15 +73,27 @@ struct RunRequest {
     std::optional<Snapshot> snapshot;
 };
 
+// A run stopped by its ProgressListener (the daemon is shutting down) before
+// it applied anything. Recorded as "interrupted".
+class RunCancelled : public Error {
+public:
+    using Error::Error;
+};
+
 class ProgressListener : public ReadContext {
 public:
     void progress(std::int64_t) override {}
     virtual void stage(const std::string&) {}
+    // Asked before each stage: true stops the run with RunCancelled. A
+    // listener may also throw RunCancelled from progress() to end a long read.
+    virtual bool cancelled() { return false; }
 };
 
 class Pipeline {
 public:
-    Pipeline(const Settings& settings, const PipelineSettings& pipeline, const PluginHost& plugins, StateStore& state);
+    // `push` serves push sources (the daemon); without it they cannot receive.
+    Pipeline(const Settings& settings, const PipelineSettings& pipeline, const PluginHost& plugins, StateStore& state,
+             PushHost* push = nullptr);
     ~Pipeline();
 
     const PipelineSettings& settings() const { return settings_; }
@@ -95,6 +111,10 @@ public:
     RunReport approve(std::int64_t run_id, ProgressListener& progress);
 
     Sink& sink(const std::string& name);
+    Source& source() { return *source_; }
+    // Diffs a snapshot against the destinations as they are now, as a
+    // simulation. Writes nothing.
+    RunReport simulate_snapshot(Snapshot snapshot, ProgressListener& progress);
 
 private:
     // Applies only with a run_id (a recorded run).

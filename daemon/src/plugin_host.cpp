@@ -22,6 +22,21 @@ std::string describe_stamp(const peoplesync_abi_stamp& s) {
            (s.stdlib ? s.stdlib : "?");
 }
 
+// Runs a plugin's constructor. Its std::exceptions pass through as they are
+// (a ConfigError stays a configuration error); anything else becomes an
+// Error naming the plugin, so callers need not expect the unknown.
+template <typename Make>
+auto construct(const LoadedPlugin& plugin, Make make) {
+    try {
+        return make();
+    } catch (const std::exception&) {
+        throw;
+    } catch (...) {
+        throw Error(plugin.file.string() + ": the " + std::string(to_string(plugin.kind)) + " plugin \"" + plugin.type +
+                    "\" threw an exception that is not a std::exception while it was created");
+    }
+}
+
 std::string dirs_text(const std::vector<std::filesystem::path>& dirs) {
     std::string out;
     for (const auto& d : dirs) out += (out.empty() ? "" : ", ") + d.string();
@@ -123,7 +138,7 @@ const LoadedPlugin& PluginHost::find(PluginKind kind, const std::string& type) c
 std::shared_ptr<Source> PluginHost::make_source(const std::string& type, const ConfigValue& options, Host& host) const {
     const Entry& e = entry(PluginKind::source, type);
     check_options(options, e.info.options);
-    Source* source = e.exported->make_source(options, host);
+    Source* source = construct(e.info, [&] { return e.exported->make_source(options, host); });
     // The deleter holds the library: it is unloaded only after the object.
     auto library = e.library;
     return std::shared_ptr<Source>(source, [library](Source* s) { delete s; });
@@ -132,7 +147,7 @@ std::shared_ptr<Source> PluginHost::make_source(const std::string& type, const C
 std::shared_ptr<Sink> PluginHost::make_sink(const std::string& type, const ConfigValue& options, Host& host) const {
     const Entry& e = entry(PluginKind::sink, type);
     check_options(options, e.info.options);
-    Sink* sink = e.exported->make_sink(options, host);
+    Sink* sink = construct(e.info, [&] { return e.exported->make_sink(options, host); });
     auto library = e.library;
     return std::shared_ptr<Sink>(sink, [library](Sink* s) { delete s; });
 }

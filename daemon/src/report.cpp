@@ -46,22 +46,37 @@ json user_ref(const UserChange& u) {
     return {{"hris_id", u.hris_id}, {"email", u.email}};
 }
 
+const char* linked_by(LinkedBy by) {
+    switch (by) {
+        case LinkedBy::hris_id:
+            return "hris_id";
+        case LinkedBy::email:
+            return "email";
+        case LinkedBy::none:
+            break;
+    }
+    return "";
+}
+
 }  // namespace
 
-json changes_json(const ChangeSet& changes, std::size_t limit) {
+json changes_json(const Snapshot& snapshot, const ChangeSet& changes, std::size_t limit) {
     json out = json::object();
     {
         CappedList created(out, "created", limit), linked(out, "linked", limit), updated(out, "updated", limit),
             reactivated(out, "reactivated", limit), deactivated(out, "deactivated", limit),
             unsynced(out, "unsynced", limit);
+        for (const auto& c : changes.created) {
+            const User& user = snapshot.users.at(static_cast<std::size_t>(c.snapshot_index));
+            created.add({{"hris_id", user.hris_id}, {"email", user.email}});
+        }
         for (const auto& u : changes.users) {
             json fields = json::array();
             for (const auto& f : u.fields)
                 fields.push_back({{"field", f.field}, {"old", f.old_value}, {"new", f.new_value}});
-            if (u.created) created.add(user_ref(u));
             if (u.linked) {
                 json item = user_ref(u);
-                item["by"] = u.linked_by;
+                item["by"] = linked_by(u.linked_by);
                 item["previous_hris_id"] = u.previous_hris_id;
                 item["fields"] = fields;
                 linked.add(std::move(item));
@@ -89,10 +104,14 @@ json changes_json(const ChangeSet& changes, std::size_t limit) {
         for (const auto& m : changes.managers)
             managers.add({{"hris_id", m.hris_id}, {"old", m.old_manager_hris_id}, {"new", m.new_manager_hris_id}});
     }
+    if (changes.created_memberships > 0 || changes.created_managers > 0)
+        out["note"] =
+            "created users join the departments and get the managers of their records; those memberships "
+            "and managers are counted, not listed";
     return out;
 }
 
-json report_json(const RunReport& report, bool detail, std::size_t detail_limit) {
+json report_json(const RunReport& report, bool detail) {
     json findings = json::array();
     for (const auto& f : report.findings)
         findings.push_back({{"severity", to_string(f.severity)}, {"location", f.location}, {"message", f.message}});
@@ -105,7 +124,7 @@ json report_json(const RunReport& report, bool detail, std::size_t detail_limit)
                      {"removals", s.removals}};
         if (!s.guard.empty()) sink["guard"] = s.guard;
         if (!s.message.empty()) sink["message"] = s.message;
-        if (detail) sink["detail"] = changes_json(s.changes, detail_limit);
+        if (detail && !s.detail.is_null()) sink["detail"] = s.detail;
         sinks.push_back(std::move(sink));
     }
     json out = {{"run", report.run_id},
@@ -118,6 +137,7 @@ json report_json(const RunReport& report, bool detail, std::size_t detail_limit)
                 {"sinks", std::move(sinks)},
                 {"seconds",
                  {{"read", report.read_seconds},
+                  {"store", report.store_seconds},
                   {"validate", report.validate_seconds},
                   {"diff", report.diff_seconds},
                   {"apply", report.apply_seconds}}}};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -39,12 +40,18 @@ std::filesystem::path Settings::resolve(const std::string& path) const {
 }
 
 std::filesystem::path default_plugin_dir() {
+    // An installed binary uses its installation's plugins even when the build
+    // tree it came from is still there; a binary in the build tree has none
+    // beside it and uses the build's.
+    auto exe = std::filesystem::path(boost::dll::program_location().string());
+    auto installed = (exe.parent_path() / ".." / PEOPLESYNC_PLUGIN_INSTALL_SUBDIR).lexically_normal();
+    std::error_code ec;
+    if (std::filesystem::is_directory(installed, ec)) return installed;
 #ifdef PEOPLESYNC_BUILD_PLUGIN_DIR
     std::filesystem::path built(PEOPLESYNC_BUILD_PLUGIN_DIR);
-    if (std::filesystem::is_directory(built)) return built;
+    if (std::filesystem::is_directory(built, ec)) return built;
 #endif
-    auto exe = std::filesystem::path(boost::dll::program_location().string());
-    return (exe.parent_path() / ".." / PEOPLESYNC_PLUGIN_INSTALL_SUBDIR).lexically_normal();
+    return installed;
 }
 
 namespace {
@@ -128,9 +135,10 @@ void canonical(const YAML::Node& node, std::ostringstream& out) {
             out << ']';
             break;
         case YAML::NodeType::Map: {
-            std::vector<std::pair<std::string, YAML::Node>> entries;
-            for (const auto& entry : node) entries.emplace_back(entry.first.as<std::string>(), entry.second);
-            std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+            // A map, not a sorted vector: assigning a YAML::Node writes through
+            // to the node it refers to, so sorting nodes rewrote the tree.
+            std::map<std::string, YAML::Node> entries;
+            for (const auto& entry : node) entries.emplace(entry.first.as<std::string>(), entry.second);
             out << '{';
             for (const auto& [key, value] : entries)
                 out << key.size() << ':' << key << '=', canonical(value, out), out << ',';
@@ -144,7 +152,9 @@ void canonical(const YAML::Node& node, std::ostringstream& out) {
 
 std::string fingerprint_of(const YAML::Node& node) {
     std::ostringstream text;
-    canonical(node, text);
+    YAML::Node copy = YAML::Clone(node);
+    if (copy.IsMap()) copy.remove("schedule");
+    canonical(copy, text);
     Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
     sha.update(text.str());
     return Poco::DigestEngine::digestToHex(sha.digest());
@@ -157,6 +167,9 @@ const std::vector<OptionSpec>& top_level_options() {
         option::string("state_database", "SQLite file holding runs, snapshots and pipeline state.")
             .fallback("peoplesync-state.db"),
         option::list("pipelines", "The pipelines.").required(),
+        option::map("http", "The daemon's HTTP server."),
+        option::map("admin", "The daemon's admin API."),
+        option::map("log", "The daemon's log."),
     };
     return options;
 }
@@ -167,6 +180,7 @@ const std::vector<OptionSpec>& pipeline_options() {
         option::map("source", "The source plugin: type and its options.").required(),
         option::list("sinks", "The sink plugins: each a type, an optional name and its options.").required(),
         option::map("sync", "The sync policy."),
+        option::string("schedule", "For pull sources in the daemon: every 30m, every 1h, ..."),
     };
     return options;
 }
@@ -282,6 +296,10 @@ Settings load_settings(const std::filesystem::path& file) {
     else
         settings.plugin_dirs.push_back(default_plugin_dir());
     settings.state_database = settings.resolve(config.get_string("state_database", "peoplesync-state.db"));
+    auto section = [&](const char* key) { return config.find(key) ? *config.find(key) : ConfigValue(); };
+    settings.http = parse_http_settings(section("http"), settings.base_dir);
+    settings.admin = parse_admin_settings(section("admin"));
+    settings.log = parse_log_settings(section("log"), settings.base_dir);
 
     static const std::regex valid_name("[A-Za-z0-9][A-Za-z0-9_.-]*");
     const auto& pipelines = config.at("pipelines");
@@ -309,6 +327,7 @@ Settings load_settings(const std::filesystem::path& file) {
             pipeline.sinks.push_back(std::move(sink));
         }
         pipeline.sync = sync_policy(value.find("sync") ? *value.find("sync") : ConfigValue());
+        pipeline.schedule = parse_schedule(value.find("schedule") ? *value.find("schedule") : ConfigValue());
         pipeline.fingerprint = fingerprint_of(root["pipelines"][i]);
         settings.pipelines.push_back(std::move(pipeline));
     }

@@ -8,6 +8,8 @@
 
 #include <peoplesync/config.hpp>
 
+#include "daemon_settings.hpp"
+
 namespace peoplesync::core {
 
 enum class SyncMode { normal, one_to_one };
@@ -41,8 +43,10 @@ struct PipelineSettings {
     PluginSettings source;
     std::vector<PluginSettings> sinks;
     SyncPolicy sync;
+    Schedule schedule;  // pull pipelines in the daemon
     // SHA-256 of the pipeline's configuration as written (before ${ENV}
-    // substitution, so a rotated secret does not count as a change).
+    // substitution, so a rotated secret does not count as a change), without
+    // its schedule: when it runs does not change what it does.
     std::string fingerprint;
 };
 
@@ -52,6 +56,9 @@ struct Settings {
     std::vector<std::filesystem::path> plugin_dirs;
     std::filesystem::path state_database;
     std::vector<PipelineSettings> pipelines;
+    HttpSettings http;
+    AdminSettings admin;
+    LogSettings log;
 
     const PipelineSettings& pipeline(const std::string& name) const;  // throws ConfigError
     std::filesystem::path resolve(const std::string& path) const;

@@ -1,110 +1,19 @@
 #include "state_store.hpp"
 
-#include <sstream>
-
-#include <Poco/Data/LOB.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
-#include <Poco/DeflatingStream.h>
-#include <Poco/InflatingStream.h>
-#include <Poco/SHA2Engine.h>
-#include <Poco/StreamCopier.h>
-#include <nlohmann/json.hpp>
 
 namespace peoplesync::core {
 
 using namespace Poco::Data::Keywords;
-using nlohmann::json;
 
 std::string now_iso8601() {
     return Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT);
 }
 
 namespace {
-
-// The stored form keeps what the guide's JSON drops: each record's origin,
-// the field labels and the source's findings, so a re-simulation reports
-// "employees.csv:12 column ..." as the first run did.
-std::string serialize(const Snapshot& snapshot) {
-    json users = json::array();
-    for (const User& u : snapshot.users)
-        users.push_back({u.hris_id,
-                         u.first_name,
-                         u.last_name,
-                         u.email,
-                         u.active,
-                         u.job_title,
-                         u.phone_number,
-                         u.employee_id,
-                         u.hire_date,
-                         {u.profile_image.url, u.profile_image.last_modified, u.profile_image.cache_info},
-                         u.departments,
-                         u.manager_hris_id,
-                         u.origin});
-    json findings = json::array();
-    for (const Finding& f : snapshot.findings)
-        findings.push_back({f.severity == Severity::error ? "error" : "warning", f.location, f.message, f.record});
-    json labels = json::object();
-    for (const auto& [k, v] : snapshot.field_labels) labels[k] = v;
-    return json({{"format", 1},
-                 {"pipeline", snapshot.pipeline},
-                 {"origin", snapshot.origin},
-                 {"received_at", snapshot.received_at},
-                 {"request_id", snapshot.request_id},
-                 {"field_labels", labels},
-                 {"findings", findings},
-                 {"users", users}})
-        // A source may hand over text that is not UTF-8; keep the snapshot storable.
-        .dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-Snapshot deserialize(const std::string& text) {
-    json doc = json::parse(text);
-    Snapshot s;
-    s.pipeline = doc.at("pipeline").get<std::string>();
-    s.origin = doc.at("origin").get<std::string>();
-    s.received_at = doc.at("received_at").get<std::string>();
-    s.request_id = doc.at("request_id").get<std::string>();
-    for (const auto& [k, v] : doc.at("field_labels").items()) s.field_labels[k] = v.get<std::string>();
-    for (const auto& f : doc.at("findings"))
-        s.findings.push_back({f[0] == "error" ? Severity::error : Severity::warning, f[1], f[2], f[3]});
-    s.users.reserve(doc.at("users").size());
-    for (const auto& u : doc.at("users")) {
-        User user;
-        user.hris_id = u[0];
-        user.first_name = u[1];
-        user.last_name = u[2];
-        user.email = u[3];
-        user.active = u[4];
-        user.job_title = u[5];
-        user.phone_number = u[6];
-        user.employee_id = u[7];
-        user.hire_date = u[8];
-        user.profile_image = {u[9][0], u[9][1], u[9][2]};
-        user.departments = u[10].get<std::vector<std::string>>();
-        user.manager_hris_id = u[11];
-        user.origin = u[12];
-        s.users.push_back(std::move(user));
-    }
-    return s;
-}
-
-std::string compress(const std::string& text) {
-    std::ostringstream out;
-    Poco::DeflatingOutputStream deflate(out, Poco::DeflatingStreamBuf::STREAM_ZLIB, 3);
-    deflate.write(text.data(), static_cast<std::streamsize>(text.size()));
-    deflate.close();
-    return out.str();
-}
-
-std::string decompress(const std::string& data) {
-    std::istringstream in(data);
-    Poco::InflatingInputStream inflate(in, Poco::InflatingStreamBuf::STREAM_ZLIB);
-    std::string out;
-    Poco::StreamCopier::copyToString(inflate, out);
-    return out;
-}
 
 class StoredKeyValues final : public KeyValueStore {
 public:
@@ -130,11 +39,9 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         s << "PRAGMA journal_mode=WAL", now;
         s << "PRAGMA busy_timeout=10000", now;
         s << "PRAGMA synchronous=NORMAL", now;
+        s << "PRAGMA cache_size=-131072", now;  // 128 MiB: a large snapshot's records fit
         s << "CREATE TABLE IF NOT EXISTS pipelines (name TEXT PRIMARY KEY, enabled_fingerprint TEXT NOT NULL, "
              "enabled_at TEXT NOT NULL)",
-            now;
-        s << "CREATE TABLE IF NOT EXISTS snapshots (key TEXT PRIMARY KEY, users INTEGER NOT NULL, "
-             "stored_at TEXT NOT NULL, data BLOB NOT NULL)",
             now;
         s << "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, "
              "trigger TEXT NOT NULL, mode TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, "
@@ -146,8 +53,11 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         s << "CREATE TABLE IF NOT EXISTS plugin_state (namespace TEXT NOT NULL, key TEXT NOT NULL, "
              "value TEXT NOT NULL, PRIMARY KEY(namespace, key))",
             now;
+        snapshots_ = std::make_unique<SnapshotStore>(Poco::Data::SQLite::Utility::dbHandle(s));
     } catch (const Poco::Exception& e) {
         throw Error("state database " + file.string() + ": " + e.displayText());
+    } catch (const Error& e) {
+        throw Error("state database " + file.string() + ": " + e.what());
     }
 }
 
@@ -176,33 +86,23 @@ void StateStore::disable(const std::string& pipeline) {
 }
 
 std::string StateStore::store_snapshot(const Snapshot& snapshot) {
-    std::string text = serialize(snapshot);
-    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-    sha.update(text);
-    std::string key = Poco::DigestEngine::digestToHex(sha.digest());
+    EncodedSnapshot encoded = encode_snapshot(snapshot);
     std::lock_guard lock(mutex_);
-    int found = 0;
-    *session_ << "SELECT COUNT(*) FROM snapshots WHERE key = ?", use(key), into(found), now;
-    if (found == 0) {
-        std::string packed = compress(text);
-        Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(packed.data()), packed.size());
-        auto users = static_cast<Poco::Int64>(snapshot.users.size());
-        std::string at = now_iso8601();
-        *session_ << "INSERT INTO snapshots(key, users, stored_at, data) VALUES(?, ?, ?, ?)", use(key), use(users),
-            use(at), use(blob), now;
-    }
-    return key;
+    return snapshots_->store(encoded);
+}
+
+std::future<std::string> StateStore::store_snapshot_async(const Snapshot& snapshot) {
+    return std::async(std::launch::async, [file = file_, encoded = encode_snapshot(snapshot)]() {
+        Poco::Data::Session session("SQLite", file.string());
+        session << "PRAGMA busy_timeout=10000", now;
+        session << "PRAGMA cache_size=-131072", now;
+        return SnapshotStore(Poco::Data::SQLite::Utility::dbHandle(session)).store(encoded);
+    });
 }
 
 Snapshot StateStore::load_snapshot(const std::string& key) {
-    std::vector<Poco::Data::BLOB> rows;
-    {
-        std::lock_guard lock(mutex_);
-        *session_ << "SELECT data FROM snapshots WHERE key = ?", useRef(key), into(rows), now;
-    }
-    if (rows.empty()) throw Error("the state database holds no snapshot " + key);
-    std::string packed(reinterpret_cast<const char*>(rows.front().rawContent()), rows.front().size());
-    return deserialize(decompress(packed));
+    std::lock_guard lock(mutex_);
+    return snapshots_->load(key);
 }
 
 std::int64_t StateStore::begin_run(RunRecord& run) {
@@ -291,6 +191,15 @@ void StateStore::mark_interrupted_runs() {
         << "UPDATE runs SET status = 'interrupted', finished_at = ?, message = 'the process stopped during the run' "
            "WHERE status = 'running'",
         use(at), now;
+}
+
+void StateStore::mark_interrupted_runs(const std::string& pipeline) {
+    std::lock_guard lock(mutex_);
+    std::string at = now_iso8601();
+    *session_
+        << "UPDATE runs SET status = 'interrupted', finished_at = ?, message = 'the process stopped during the run' "
+           "WHERE status = 'running' AND pipeline = ?",
+        use(at), useRef(pipeline), now;
 }
 
 std::unique_ptr<KeyValueStore> StateStore::key_value(const std::string& name) {

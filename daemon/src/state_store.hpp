@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -15,6 +16,8 @@
 
 #include <peoplesync/model.hpp>
 #include <peoplesync/plugin.hpp>
+
+#include "snapshot_store.hpp"
 
 namespace peoplesync::core {
 
@@ -47,8 +50,11 @@ public:
     void enable(const std::string& pipeline, const std::string& fingerprint);
     void disable(const std::string& pipeline);
 
-    // Stores a snapshot once per content; returns its key (a SHA-256).
+    // Stores a snapshot once per content; returns its key. See SnapshotStore.
     std::string store_snapshot(const Snapshot& snapshot);
+    // The same on a thread and connection of its own, so a large snapshot is
+    // written while the run goes on; the snapshot may change once this returns.
+    std::future<std::string> store_snapshot_async(const Snapshot& snapshot);
     Snapshot load_snapshot(const std::string& key);
 
     std::int64_t begin_run(RunRecord& run);  // sets id and started_at
@@ -58,6 +64,9 @@ public:
     void mark_approved(std::int64_t blocked_run, std::int64_t by_run);
     // Runs left "running" by a process that died become "interrupted".
     void mark_interrupted_runs();
+    // The same for one pipeline; call it holding the pipeline's run lock, so
+    // a run another process is doing now is not taken for a dead one.
+    void mark_interrupted_runs(const std::string& pipeline);
 
     // A KeyValueStore private to one namespace (a plugin instance).
     std::unique_ptr<KeyValueStore> key_value(const std::string& name);
@@ -70,6 +79,7 @@ private:
     std::filesystem::path file_;
     std::mutex mutex_;
     std::unique_ptr<Poco::Data::Session> session_;
+    std::unique_ptr<SnapshotStore> snapshots_;
 };
 
 std::string now_iso8601();

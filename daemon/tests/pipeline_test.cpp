@@ -186,9 +186,9 @@ protected:
     std::string directory_dump() {
         std::string out;
         auto s = db();
-        for (const char* table : {"users", "departments", "memberships", "audit_log"}) {
+        for (const char* table : {"users", "departments", "memberships", "audit_log", "audit_runs"}) {
             Poco::Data::Statement select(s);
-            select << std::string("SELECT * FROM ") + table + " ORDER BY rowid", now;
+            select << std::string("SELECT * FROM ") + table + " ORDER BY 1, 2", now;
             Poco::Data::RecordSet rows(select);
             for (bool more = rows.moveFirst(); more; more = rows.moveNext()) {
                 out += table;

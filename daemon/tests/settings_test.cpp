@@ -62,12 +62,21 @@ TEST_F(SettingsTest, FingerprintFollowsTheConfigurationAsWritten) {
     EXPECT_EQ(load_settings(dir_ / "p.yaml").pipelines[0].fingerprint, first);
     std::ofstream(dir_ / "p.yaml") << valid << "    sync: {mode: one_to_one}\n";
     EXPECT_NE(load_settings(dir_ / "p.yaml").pipelines[0].fingerprint, first);
+    // Every value counts, in every map: the source's path, a sink's database.
+    std::string moved = valid;
+    moved.replace(moved.find("people.csv"), 10, "other.csv");
+    std::ofstream(dir_ / "p.yaml") << moved;
+    EXPECT_NE(load_settings(dir_ / "p.yaml").pipelines[0].fingerprint, first);
+    std::string other_db = valid;
+    other_db.replace(other_db.find("dir.db"), 6, "two.db");
+    std::ofstream(dir_ / "p.yaml") << other_db;
+    EXPECT_NE(load_settings(dir_ / "p.yaml").pipelines[0].fingerprint, first);
 }
 
 TEST_F(SettingsTest, RefusesBadConfigurationsWithFileLineAndKey) {
     EXPECT_EQ(
         error_of("pipelines:\n  - name: hr\n    source: {type: csv}\n    sinks: [{type: directory}]\n    mdoe: x\n"),
-        "p.yaml:5:11: pipelines[0].mdoe: unknown option \"mdoe\" (known options: name, source, sinks, sync)");
+        "p.yaml:5:11: pipelines[0].mdoe: unknown option \"mdoe\" (known options: name, source, sinks, sync, schedule)");
     EXPECT_EQ(error_of(std::string(valid) + "    sync: {mode: mirror}\n"),
               "p.yaml:7:18: pipelines[0].sync.mode: \"mirror\" is not one of: normal, one_to_one");
     EXPECT_EQ(error_of(std::string(valid) + "    sync: {fields: [job_title, salary]}\n"),

@@ -1,5 +1,7 @@
 #include <peoplesync/plugin.hpp>
 
+#include <cctype>
+
 namespace peoplesync {
 
 const peoplesync_abi_stamp& host_abi_stamp() {
@@ -15,6 +17,49 @@ Host::~Host() = default;
 ReadContext::~ReadContext() = default;
 Source::~Source() = default;
 Sink::~Sink() = default;
+
+HttpHandler::~HttpHandler() = default;
+PushGateway::~PushGateway() = default;
+
+std::string HttpRequest::header(std::string_view name) const {
+    auto same = [](std::string_view a, std::string_view b) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i)
+            if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+                return false;
+        return true;
+    };
+    for (const auto& [key, value] : headers)
+        if (same(key, name)) return value;
+    return {};
+}
+
+void Host::add_route(const std::string& path_prefix, HttpHandler&) {
+    throw Error("cannot serve " + path_prefix + ": only the daemon (peoplesyncd) serves HTTP");
+}
+
+PushGateway& Host::push() {
+    throw Error("only the daemon (peoplesyncd) receives pushed snapshots");
+}
+
+bool Source::pushes() const {
+    return false;
+}
+void Source::start() {}
+void Source::stop() {}
+
+namespace {
+[[noreturn]] void unknown_command(const std::string& name) {
+    throw Error("the plugin has no command \"" + name + "\"");
+}
+}  // namespace
+
+std::string Source::command(const std::string& name, const std::vector<std::string>&) {
+    unknown_command(name);
+}
+std::string Sink::command(const std::string& name, const std::vector<std::string>&) {
+    unknown_command(name);
+}
 
 void Sink::edit_user(const std::string&, const std::string&, const std::string&) {
     throw Error("this sink has no editable directory");

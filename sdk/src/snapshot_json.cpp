@@ -173,6 +173,27 @@ Snapshot parse_snapshot_json(std::string_view text) {
     return snapshot;
 }
 
+User& add_user_json(Snapshot& snapshot, std::string origin, std::string_view text) {
+    const auto index = static_cast<std::int64_t>(snapshot.users.size());
+    User& user = snapshot.users.emplace_back();
+    user.origin = std::move(origin);
+    UserReader reader(snapshot, index, user);
+    json object;
+    try {
+        object = json::parse(text.begin(), text.end());
+    } catch (const json::parse_error& e) {
+        std::string message = e.what();
+        if (auto colon = message.find(": "); colon != std::string::npos) message = message.substr(colon + 2);
+        reader.error("", "malformed JSON at byte " + std::to_string(e.byte) + ": " + message);
+        return user;
+    }
+    if (!object.is_object())
+        reader.error("", "expected a user object, found " + type_name(object));
+    else
+        reader.read(object);
+    return user;
+}
+
 std::string to_json(const Snapshot& snapshot, const std::vector<std::string>& fields) {
     auto selected = [&](std::string_view name) {
         return fields.empty() || std::find(fields.begin(), fields.end(), name) != fields.end();

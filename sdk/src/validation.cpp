@@ -1,7 +1,7 @@
 #include <peoplesync/validation.hpp>
 
 #include <string>
-#include <unordered_map>
+#include "flat_index.hpp"
 
 namespace peoplesync {
 
@@ -47,7 +47,25 @@ bool is_valid_email(std::string_view email) {
     return true;
 }
 
+bool is_normal_department_path(std::string_view path) {
+    std::size_t start = 0;
+    while (true) {
+        const auto sep = path.find('>', start);
+        const auto segment = path.substr(start, sep == std::string_view::npos ? std::string_view::npos : sep - start);
+        const bool first = start == 0, last = sep == std::string_view::npos;
+        // Inner segments are " name "; the first has no leading, the last no trailing space.
+        const std::size_t lead = first ? 0 : 1, trail = last ? 0 : 1;
+        if (segment.size() <= lead + trail) return false;
+        if (!first && segment.front() != ' ') return false;
+        if (!last && segment.back() != ' ') return false;
+        if (is_space(segment[lead]) || is_space(segment[segment.size() - trail - 1])) return false;
+        if (last) return true;
+        start = sep + 1;
+    }
+}
+
 std::optional<std::string> normalize_department_path(std::string_view path) {
+    if (is_normal_department_path(path)) return std::string(path);
     std::string out;
     std::size_t start = 0;
     while (true) {
@@ -64,8 +82,10 @@ std::optional<std::string> normalize_department_path(std::string_view path) {
 }
 
 void validate_records(Snapshot& snapshot) {
-    std::unordered_map<std::string, std::int64_t> first_hris_id, first_email;
-    for (std::int64_t i = 0; i < static_cast<std::int64_t>(snapshot.users.size()); ++i) {
+    const auto n = snapshot.users.size();
+    flat::StringIndex<false> first_hris_id(n);
+    flat::StringIndex<true> first_email(n);  // emails are unique case-insensitively
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(n); ++i) {
         const User& user = snapshot.users[static_cast<std::size_t>(i)];
         auto require = [&](std::string_view name, const std::string& value) {
             if (value.empty())
@@ -78,28 +98,26 @@ void validate_records(Snapshot& snapshot) {
         require(field::email, user.email);
         if (!user.email.empty() && !is_valid_email(user.email))
             snapshot.error(i, snapshot.locate(user, field::email), "\"" + user.email + "\" is not an email address");
-        for (const auto& path : user.departments) {
-            auto normal = normalize_department_path(path);
-            if (!normal)
+        for (const auto& path : user.departments)
+            if (!is_normal_department_path(path) && !normalize_department_path(path))
                 snapshot.error(i, snapshot.locate(user, field::departments),
                                "\"" + path + "\" is not a department path: a level between \">\" is empty");
-        }
         if (user.profile_image.url.empty() && !user.profile_image.empty())
             snapshot.error(i, snapshot.locate(user, field::profile_image), "profile_image needs a url");
 
-        auto check_unique = [&](std::unordered_map<std::string, std::int64_t>& seen, std::string key,
-                                std::string_view name, const std::string& shown) {
+        auto check_unique = [&](auto& seen, std::string_view key, std::string_view name) {
             if (key.empty()) return;
-            auto [it, inserted] = seen.emplace(std::move(key), i);
+            auto [first_index, inserted] = seen.emplace(key, i);
             if (inserted) return;
-            const User& first = snapshot.users[static_cast<std::size_t>(it->second)];
+            const User& first = snapshot.users[static_cast<std::size_t>(first_index)];
+            const std::string shown(key);
             snapshot.error(i, snapshot.locate(user, name),
                            std::string(name) + " \"" + shown + "\" is also used by " + first.origin);
-            snapshot.error(it->second, snapshot.locate(first, name),
+            snapshot.error(first_index, snapshot.locate(first, name),
                            std::string(name) + " \"" + shown + "\" is also used by " + user.origin);
         };
-        check_unique(first_hris_id, user.hris_id, field::hris_id, user.hris_id);
-        check_unique(first_email, fold_case(user.email), field::email, user.email);
+        check_unique(first_hris_id, user.hris_id, field::hris_id);
+        check_unique(first_email, user.email, field::email);
     }
 }
 

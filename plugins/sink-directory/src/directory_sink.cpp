@@ -1,4 +1,4 @@
-// sink `directory`: the local people directory in a database, through
+// sink `directory`: the local people directory in a SQLite database, through
 // Poco::Data. Users, the department tree, memberships, which users and
 // departments are synced (and which fields), and an audit log of every
 // change with its run. Each run applies in one transaction.
@@ -6,25 +6,24 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
-#include <set>
-#include <sstream>
 #include <unordered_map>
 
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
-#include <Poco/Tuple.h>
 
 #include <peoplesync/plugin.hpp>
 #include <peoplesync/validation.hpp>
 
+#include "sqlite_statement.hpp"
+
 namespace peoplesync::directory {
 
-using namespace Poco::Data::Keywords;
 using Poco::Data::Session;
-using Poco::Data::Statement;
+using sqlite::execute;
+using sqlite::SqliteStatement;
 
 namespace {
 
@@ -41,14 +40,14 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
     return out;
 }
 
-std::vector<std::string> split(const std::string& text, char separator) {
+std::vector<std::string> split(std::string_view text, char separator) {
     std::vector<std::string> out;
     if (text.empty()) return out;
     std::size_t start = 0;
     while (true) {
         auto at = text.find(separator, start);
-        out.push_back(text.substr(start, at == std::string::npos ? std::string::npos : at - start));
-        if (at == std::string::npos) break;
+        out.emplace_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+        if (at == std::string_view::npos) break;
         start = at + 1;
     }
     return out;
@@ -79,7 +78,7 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& field_column
     return columns;
 }
 
-std::string column_value(const User& user, const std::string& column) {
+const std::string& column_value(const User& user, std::string_view column) {
     if (column == "hris_id") return user.hris_id;
     if (column == "first_name") return user.first_name;
     if (column == "last_name") return user.last_name;
@@ -91,13 +90,16 @@ std::string column_value(const User& user, const std::string& column) {
     if (column == "profile_image_url") return user.profile_image.url;
     if (column == "profile_image_last_modified") return user.profile_image.last_modified;
     if (column == "profile_image_cache_info") return user.profile_image.cache_info;
-    throw Error("no column " + column);
+    throw Error("no column " + std::string(column));
 }
 
-const char* const schema[] = {
+// Indexes are named so a large load can drop and rebuild them: building an
+// index once over sorted keys is several times faster than a million random
+// inserts into it.
+const char* const tables[] = {
     "CREATE TABLE IF NOT EXISTS users ("
     " id INTEGER PRIMARY KEY,"
-    " hris_id TEXT UNIQUE,"
+    " hris_id TEXT,"  // NULL for users the directory made; unique otherwise
     " email TEXT NOT NULL,"
     " first_name TEXT NOT NULL DEFAULT '',"
     " last_name TEXT NOT NULL DEFAULT '',"
@@ -114,7 +116,6 @@ const char* const schema[] = {
     " synced_fields TEXT NOT NULL DEFAULT '',"
     " sync_hash INTEGER NOT NULL DEFAULT 0,"
     " updated_at TEXT NOT NULL DEFAULT '')",
-    "CREATE INDEX IF NOT EXISTS users_by_email ON users(lower(email))",
     "CREATE TABLE IF NOT EXISTS departments ("
     " id INTEGER PRIMARY KEY,"
     " parent_id INTEGER NOT NULL DEFAULT 0,"  // 0: top level
@@ -124,33 +125,40 @@ const char* const schema[] = {
     "CREATE TABLE IF NOT EXISTS memberships ("
     " user_id INTEGER NOT NULL,"
     " department_id INTEGER NOT NULL,"
-    " PRIMARY KEY(user_id, department_id))",
-    "CREATE INDEX IF NOT EXISTS memberships_by_department ON memberships(department_id)",
+    " PRIMARY KEY(user_id, department_id)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS audit_log ("
     " id INTEGER PRIMARY KEY,"
     " run_id INTEGER NOT NULL,"
-    " pipeline TEXT NOT NULL,"
-    " at TEXT NOT NULL,"
     " user_id INTEGER,"
-    " hris_id TEXT NOT NULL DEFAULT '',"
     " action TEXT NOT NULL,"
     " field TEXT NOT NULL DEFAULT '',"
     " old_value TEXT NOT NULL DEFAULT '',"
     " new_value TEXT NOT NULL DEFAULT '')",
+    "CREATE TABLE IF NOT EXISTS audit_runs ("
+    " run_id INTEGER PRIMARY KEY,"
+    " pipeline TEXT NOT NULL,"
+    " at TEXT NOT NULL)",
+};
+const char* const indexes[] = {
+    "CREATE UNIQUE INDEX IF NOT EXISTS users_by_hris_id ON users(hris_id)",
+    "CREATE INDEX IF NOT EXISTS memberships_by_department ON memberships(department_id)",
     "CREATE INDEX IF NOT EXISTS audit_by_run ON audit_log(run_id)",
 };
+const char* const index_names[] = {"users_by_hris_id", "memberships_by_department", "audit_by_run"};
+
+// Loads are "large" when they create more users than the directory holds.
+constexpr std::size_t large_load = 10000;
 
 // Every department's path ("Engineering > Mobile Team") by id.
-std::unordered_map<std::int64_t, std::string> department_paths(Session& session) {
-    std::vector<Poco::Tuple<Poco::Int64, Poco::Int64, std::string>> rows;
-    session << "SELECT id, parent_id, name FROM departments", into(rows), now;
+std::unordered_map<std::int64_t, std::string> department_paths(sqlite3* db) {
     std::unordered_map<std::int64_t, std::pair<std::int64_t, std::string>> by_id;
-    for (const auto& r : rows) by_id[r.get<0>()] = {r.get<1>(), r.get<2>()};
+    SqliteStatement select(db, "SELECT id, parent_id, name FROM departments");
+    while (select.next()) by_id[select.integer(0)] = {select.integer(1), std::string(select.text(2))};
     std::unordered_map<std::int64_t, std::string> paths;
     for (const auto& [id, entry] : by_id) {
         std::string path = entry.second;
         std::int64_t parent = entry.first;
-        for (std::size_t depth = 0; parent != 0 && depth <= by_id.size(); ++depth) {  // bounded: never loops
+        for (std::size_t depth = 0; parent != 0 && depth <= by_id.size(); ++depth) {  // bounded even if looped
             auto it = by_id.find(parent);
             if (it == by_id.end()) break;
             path = it->second.second + " > " + path;
@@ -161,37 +169,215 @@ std::unordered_map<std::int64_t, std::string> department_paths(Session& session)
     return paths;
 }
 
-// Collects the audit rows of one apply and writes them in one statement.
-class AuditLog {
-public:
-    AuditLog(std::int64_t run_id, std::string pipeline)
-        : run_id_(run_id), pipeline_(std::move(pipeline)), at_(now_text()) {}
+std::int64_t next_id(sqlite3* db, const char* table) {
+    SqliteStatement select(db, std::string("SELECT COALESCE(MAX(id), 0) + 1 FROM ") + table);
+    select.next();
+    const std::int64_t id = select.integer(0);
+    select.next();
+    return id;
+}
 
-    void add(std::int64_t user_id, const std::string& hris_id, const char* action, const std::string& field = {},
-             const std::string& old_value = {}, const std::string& new_value = {}) {
-        user_id_.push_back(user_id);
-        hris_id_.push_back(hris_id);
-        action_.emplace_back(action);
-        field_.push_back(field);
-        old_.push_back(old_value);
-        new_.push_back(new_value);
+// Writes one ChangeSet inside the caller's transaction.
+class Applier {
+public:
+    Applier(sqlite3* db, const Snapshot& snapshot, const ChangeSet& changes, const ApplyContext& context)
+        : db_(db),
+          snapshot_(snapshot),
+          changes_(changes),
+          run_(context.run_id),
+          at_(now_text()),
+          synced_fields_(join(changes.synced_fields, ",")),
+          audit_(db,
+                 "INSERT INTO audit_log(run_id, user_id, action, field, old_value, new_value) "
+                 "VALUES(?, ?, ?, ?, ?, ?)") {
+        SqliteStatement record(db, "INSERT OR REPLACE INTO audit_runs(run_id, pipeline, at) VALUES(?, ?, ?)");
+        record.bind(1, run_).bind(2, context.pipeline).bind(3, at_).run();
     }
 
-    void write(Session& session) {
-        if (action_.empty()) return;
-        std::vector<Poco::Int64> run(action_.size(), run_id_);
-        std::vector<std::string> pipeline(action_.size(), pipeline_), at(action_.size(), at_);
-        session << "INSERT INTO audit_log(run_id, pipeline, at, user_id, hris_id, action, field, old_value, new_value) "
-                   "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            use(run), use(pipeline), use(at), use(user_id_), use(hris_id_), use(action_), use(field_), use(old_),
-            use(new_), now;
+    void run() {
+        std::int64_t existing = 0;
+        {
+            SqliteStatement count(db_, "SELECT COUNT(*) FROM users");
+            count.next();
+            existing = count.integer(0);
+            count.next();
+        }
+        const bool large =
+            changes_.created.size() > large_load && static_cast<std::int64_t>(changes_.created.size()) > existing;
+        if (large)
+            for (const char* name : index_names) execute(db_, std::string("DROP INDEX IF EXISTS ") + name);
+        departments();
+        created();
+        users();
+        memberships();
+        managers();
+        if (large)
+            for (const char* statement : indexes) execute(db_, statement);
     }
 
 private:
-    Poco::Int64 run_id_;
-    std::string pipeline_, at_;
-    std::vector<Poco::Int64> user_id_;
-    std::vector<std::string> hris_id_, action_, field_, old_, new_;
+    void audit(std::int64_t user, std::string_view action, std::string_view field = {}, std::string_view old_value = {},
+               std::string_view new_value = {}) {
+        audit_.bind(1, run_)
+            .bind_id(2, user)
+            .bind(3, action)
+            .bind(4, field)
+            .bind(5, old_value)
+            .bind(6, new_value)
+            .run();
+    }
+
+    const User& desired(std::int64_t index) const {
+        if (index < 0 || index >= static_cast<std::int64_t>(snapshot_.users.size()))
+            throw Error("a change points outside the snapshot (record " + std::to_string(index) + ")");
+        return snapshot_.users[static_cast<std::size_t>(index)];
+    }
+
+    std::int64_t department(const std::string& path) const {
+        auto it = department_ids_.find(path);
+        if (it == department_ids_.end()) throw Error("department \"" + path + "\" does not exist in the directory");
+        return it->second;
+    }
+
+    void departments() {
+        for (auto& [id, path] : department_paths(db_)) department_ids_.emplace(std::move(path), id);
+        std::int64_t id = next_id(db_, "departments");
+        SqliteStatement insert(db_, "INSERT INTO departments(id, parent_id, name, synced) VALUES(?, ?, ?, 1)");
+        for (const auto& path : changes_.departments_created) {
+            auto sep = path.rfind(" > ");
+            const std::string_view name =
+                sep == std::string::npos ? std::string_view(path) : std::string_view(path).substr(sep + 3);
+            const std::int64_t parent = sep == std::string::npos ? 0 : department(path.substr(0, sep));
+            insert.bind(1, id).bind(2, parent).bind(3, name).run();
+            department_ids_[path] = id++;
+            audit(0, "department_created", "department", "", path);
+        }
+        SqliteStatement adopt(db_, "UPDATE departments SET synced = 1 WHERE id = ?");
+        for (const auto& path : changes_.departments_adopted) {
+            adopt.bind(1, department(path)).run();
+            audit(0, "department_adopted", "department", "", path);
+        }
+    }
+
+    // Created users get consecutive new ids, so their managers and
+    // memberships are written with the rows, without looking anything up.
+    void created() {
+        if (changes_.created.empty()) return;
+        const std::int64_t first = next_id(db_, "users");
+        created_ids_.reserve(changes_.created.size());
+        for (std::size_t k = 0; k < changes_.created.size(); ++k)
+            created_ids_.emplace(changes_.created[k].snapshot_index, first + static_cast<std::int64_t>(k));
+
+        SqliteStatement insert(
+            db_,
+            "INSERT INTO users(id, hris_id, email, first_name, last_name, job_title, phone_number, employee_id, "
+            "hire_date, profile_image_url, profile_image_last_modified, profile_image_cache_info, active, manager_id, "
+            "synced, synced_fields, sync_hash, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, "
+            "?)");
+        SqliteStatement member(db_, "INSERT OR IGNORE INTO memberships(user_id, department_id) VALUES(?, ?)");
+        for (std::size_t k = 0; k < changes_.created.size(); ++k) {
+            const CreatedUser& change = changes_.created[k];
+            const User& u = desired(change.snapshot_index);
+            const std::int64_t id = first + static_cast<std::int64_t>(k);
+            const std::int64_t manager = change.manager_snapshot_index >= 0 ? created_id(change.manager_snapshot_index)
+                                                                            : change.manager_destination_id;
+            insert.bind(1, id).bind(2, u.hris_id).bind(3, u.email).bind(4, u.first_name).bind(5, u.last_name);
+            insert.bind(6, u.job_title).bind(7, u.phone_number).bind(8, u.employee_id).bind(9, u.hire_date);
+            insert.bind(10, u.profile_image.url)
+                .bind(11, u.profile_image.last_modified)
+                .bind(12, u.profile_image.cache_info);
+            insert.bind(13, std::int64_t{u.active}).bind_id(14, manager).bind(15, synced_fields_);
+            insert.bind(16, static_cast<std::int64_t>(change.sync_hash)).bind(17, at_).run();
+            for (const auto& path : u.departments) member.bind(1, id).bind(2, department(path)).run();
+            // The row stands for the user as their snapshot record describes
+            // them (stored with the run), departments and manager included.
+            audit(id, "created");
+        }
+    }
+
+    std::int64_t created_id(std::int64_t snapshot_index) const {
+        auto it = created_ids_.find(snapshot_index);
+        if (it == created_ids_.end())
+            throw Error("record " + std::to_string(snapshot_index) + " is not created by this run");
+        return it->second;
+    }
+
+    // Existing users: field updates, links, (de)activation, unsync.
+    void users() {
+        std::map<std::string, std::unique_ptr<SqliteStatement>, std::less<>> set_column;
+        SqliteStatement set_sync(db_,
+                                 "UPDATE users SET synced = 1, synced_fields = ?, sync_hash = ?, active = ?, "
+                                 "updated_at = ? WHERE id = ?");
+        SqliteStatement unsync(db_,
+                               "UPDATE users SET synced = 0, synced_fields = '', sync_hash = 0, "
+                               "active = CASE WHEN ? = 1 THEN 0 ELSE active END, updated_at = ? WHERE id = ?");
+        for (const auto& change : changes_.users) {
+            const std::int64_t id = change.destination_id;
+            if (change.unsynced) {
+                unsync.bind(1, std::int64_t{change.deactivated}).bind(2, at_).bind(3, id).run();
+                audit(id, "unsynced", "hris_id", change.previous_hris_id, "");
+                if (change.deactivated) audit(id, "deactivated");
+                continue;
+            }
+            const User& user = desired(change.snapshot_index);
+            for (const auto& f : change.fields) {
+                for (const auto& column : field_columns().at(f.field)) {
+                    auto statement = set_column.find(column);
+                    if (statement == set_column.end()) {
+                        // An empty hris_id is NULL: the column is unique.
+                        const std::string value = column == "hris_id" ? "NULLIF(?, '')" : "?";
+                        statement = set_column
+                                        .emplace(column, std::make_unique<SqliteStatement>(
+                                                             db_, "UPDATE users SET " + column + " = " + value +
+                                                                      " WHERE id = ?"))
+                                        .first;
+                    }
+                    statement->second->bind(1, column_value(user, column)).bind(2, id).run();
+                }
+                audit(id, change.linked ? "linked_field" : "updated", f.field, f.old_value, f.new_value);
+            }
+            set_sync.bind(1, synced_fields_).bind(2, static_cast<std::int64_t>(change.sync_hash));
+            set_sync.bind(3, std::int64_t{user.active}).bind(4, at_).bind(5, id).run();
+            if (change.linked) audit(id, "linked", "by", "", change.linked_by == LinkedBy::email ? "email" : "hris_id");
+            if (change.reactivated) audit(id, "reactivated");
+            if (change.deactivated) audit(id, "deactivated");
+        }
+    }
+
+    void memberships() {
+        SqliteStatement remove(db_, "DELETE FROM memberships WHERE user_id = ? AND department_id = ?");
+        for (const auto& m : changes_.memberships_removed) {
+            remove.bind(1, m.destination_id).bind(2, department(m.department)).run();
+            audit(m.destination_id, "membership_removed", "department", m.department, "");
+        }
+        SqliteStatement add(db_, "INSERT OR IGNORE INTO memberships(user_id, department_id) VALUES(?, ?)");
+        for (const auto& m : changes_.memberships_added) {
+            add.bind(1, m.destination_id).bind(2, department(m.department)).run();
+            audit(m.destination_id, "membership_added", "department", "", m.department);
+        }
+    }
+
+    void managers() {
+        SqliteStatement set_manager(db_, "UPDATE users SET manager_id = ? WHERE id = ?");
+        for (const auto& m : changes_.managers) {
+            const std::int64_t manager = m.new_manager_snapshot_index >= 0 ? created_id(m.new_manager_snapshot_index)
+                                                                           : m.new_manager_destination_id;
+            if (!m.new_manager_hris_id.empty() && manager == 0)
+                throw Error("manager \"" + m.new_manager_hris_id + "\" of " + m.hris_id + " is not in the directory");
+            set_manager.bind_id(1, manager).bind(2, m.destination_id).run();
+            audit(m.destination_id, "manager_changed", "manager", m.old_manager_hris_id, m.new_manager_hris_id);
+        }
+    }
+
+    sqlite3* db_;
+    const Snapshot& snapshot_;
+    const ChangeSet& changes_;
+    std::int64_t run_;
+    std::string at_;
+    std::string synced_fields_;
+    SqliteStatement audit_;
+    std::unordered_map<std::string, std::int64_t> department_ids_;
+    std::unordered_map<std::int64_t, std::int64_t> created_ids_;  // snapshot index -> new user id
 };
 
 }  // namespace
@@ -199,7 +385,7 @@ private:
 class DirectorySink final : public Sink {
 public:
     static constexpr const char* type = "directory";
-    static constexpr const char* description = "The local people directory in a SQLite database, through Poco::Data";
+    static constexpr const char* description = "The local people directory in a SQLite database";
 
     static std::vector<OptionSpec> options() {
         return {
@@ -221,22 +407,42 @@ public:
     }
 
     DestinationIndex load_index() override {
-        Session& s = session();
+        sqlite3* db = handle();
         DestinationIndex index;
-        std::vector<Poco::Tuple<Poco::Int64, std::string, std::string, int, int, Poco::Int64>> users;
-        s << "SELECT id, COALESCE(hris_id, ''), email, active, synced, sync_hash FROM users", into(users), now;
-        index.users.reserve(users.size());
-        for (auto& u : users)
-            index.users.push_back({u.get<0>(), std::move(u.get<1>()), std::move(u.get<2>()), u.get<3>() != 0,
-                                   u.get<4>() != 0, static_cast<std::uint64_t>(u.get<5>())});
-        std::vector<Poco::Tuple<Poco::Int64, Poco::Int64, std::string, int>> departments;
-        s << "SELECT id, parent_id, name, synced FROM departments", into(departments), now;
-        for (auto& d : departments) index.departments.push_back({d.get<0>(), d.get<1>(), d.get<2>(), d.get<3>() != 0});
-        std::vector<Poco::Tuple<Poco::Int64, Poco::Int64>> memberships;
-        s << "SELECT m.user_id, m.department_id FROM memberships m JOIN users u ON u.id = m.user_id "
-             "JOIN departments d ON d.id = m.department_id WHERE u.synced = 0 OR d.synced = 0",
-            into(memberships), now;
-        for (auto& m : memberships) index.memberships_outside_sync.push_back({m.get<0>(), m.get<1>()});
+        std::vector<std::int64_t> unsynced_users;
+        {
+            SqliteStatement count(db, "SELECT COUNT(*) FROM users");
+            count.next();
+            index.users.reserve(static_cast<std::size_t>(count.integer(0)));
+            count.next();
+        }
+        SqliteStatement users(db, "SELECT id, COALESCE(hris_id, ''), email, active, synced, sync_hash FROM users");
+        while (users.next()) {
+            index.users.push_back({users.integer(0), std::string(users.text(1)), std::string(users.text(2)),
+                                   users.integer(3) != 0, users.integer(4) != 0,
+                                   static_cast<std::uint64_t>(users.integer(5))});
+            if (!index.users.back().synced) unsynced_users.push_back(users.integer(0));
+        }
+        std::vector<std::int64_t> unsynced_departments;
+        SqliteStatement departments(db, "SELECT id, parent_id, name, synced FROM departments");
+        while (departments.next()) {
+            index.departments.push_back({departments.integer(0), departments.integer(1),
+                                         std::string(departments.text(2)), departments.integer(3) != 0});
+            if (!index.departments.back().synced) unsynced_departments.push_back(departments.integer(0));
+        }
+        // Memberships in which the user or the department is not synced:
+        // typically few, found through the keys rather than a scan.
+        auto collect = [&](const std::string& column, const std::vector<std::int64_t>& ids) {
+            for (std::size_t start = 0; start < ids.size(); start += 1000) {
+                auto part =
+                    std::span<const std::int64_t>(ids).subspan(start, std::min<std::size_t>(1000, ids.size() - start));
+                SqliteStatement select(db, "SELECT user_id, department_id FROM memberships WHERE " + column + " IN (" +
+                                               id_list(part) + ")");
+                while (select.next()) index.memberships_outside_sync.push_back({select.integer(0), select.integer(1)});
+            }
+        };
+        collect("user_id", unsynced_users);
+        collect("department_id", unsynced_departments);
         return index;
     }
 
@@ -246,16 +452,17 @@ public:
     }
 
     void apply(const Snapshot& snapshot, const ChangeSet& changes, const ApplyContext& context) override {
-        Session& s = session();
-        s.begin();
+        sqlite3* db = handle();
         try {
-            Applier(s, snapshot, changes, AuditLog(context.run_id, context.pipeline)).run();
-            s.commit();
-        } catch (const Poco::Exception& e) {
-            s.rollback();
-            throw Error("directory " + path() + ": the run was rolled back, nothing changed: " + e.displayText());
+            execute(db, "BEGIN IMMEDIATE");
+        } catch (const Error& e) {
+            throw Error("directory " + path() + ": cannot start the run's transaction: " + e.what());
+        }
+        try {
+            Applier(db, snapshot, changes, context).run();
+            execute(db, "COMMIT");
         } catch (const std::exception& e) {
-            s.rollback();
+            execute(db, "ROLLBACK");
             throw Error("directory " + path() + ": the run was rolled back, nothing changed: " + e.what());
         }
     }
@@ -270,344 +477,163 @@ public:
         auto found = lookup(who);
         if (found.empty()) throw Error("no user \"" + who + "\" in the directory " + path());
         const DestinationRecord& record = found.front();
-        const bool synced = !record.synced_fields.empty();
-        if (synced && std::find(record.synced_fields.begin(), record.synced_fields.end(), field_name) !=
-                          record.synced_fields.end())
+        if (std::find(record.synced_fields.begin(), record.synced_fields.end(), field_name) !=
+            record.synced_fields.end())
             throw Error(field_name + " of " + who +
                         " is synced from the HRIS and read-only here; change it in the "
                         "HRIS, or sync fewer fields");
-
-        Session& s = session();
-        std::string old_value, new_value = value;
-        Poco::Int64 id = record.id;
-        std::string at = now_text();
-        s.begin();
-        try {
-            if (field_name == "active") {
-                if (value != "true" && value != "false")
-                    throw Error("active takes true or false, not \"" + value + "\"");
-                int active = value == "true";
-                old_value = record.user.active ? "true" : "false";
-                s << "UPDATE users SET active = ?, updated_at = ? WHERE id = ?", use(active), use(at), use(id), now;
-            } else if (field_name == "manager") {
-                old_value = record.user.manager_hris_id;
-                Poco::Nullable<Poco::Int64> manager;
-                if (!value.empty()) {
-                    auto managers = lookup(value);
-                    if (managers.empty()) throw Error("no user \"" + value + "\" to be the manager");
-                    if (managers.front().id == record.id) throw Error("a user cannot manage themselves");
-                    manager = managers.front().id;
-                }
-                s << "UPDATE users SET manager_id = ?, updated_at = ? WHERE id = ?", use(manager), use(at), use(id),
-                    now;
-            } else {
-                auto columns = field_columns().find(field_name);
-                if (columns == field_columns().end() || field_name == "profile_image")
-                    throw Error("\"" + field_name +
-                                "\" is not a field one can set here (fields: hris_id, first_name, "
-                                "last_name, email, job_title, phone_number, employee_id, hire_date, active, manager)");
-                if (field_name == "email" && !is_valid_email(value))
-                    throw Error("\"" + value + "\" is not an email address");
-                if (field_name == "hris_id" && !value.empty() && !lookup(value).empty() &&
-                    lookup(value).front().id != record.id)
-                    throw Error("hris_id \"" + value + "\" already belongs to another user");
-                old_value = column_value(record.user, field_name);
-                std::string column = columns->second.front();
-                if (field_name == "hris_id") {
-                    Poco::Nullable<std::string> hris;
-                    if (!value.empty()) hris = value;
-                    s << "UPDATE users SET hris_id = ?, updated_at = ? WHERE id = ?", use(hris), use(at), use(id), now;
-                } else {
-                    s << "UPDATE users SET " + column + " = ?, updated_at = ? WHERE id = ?", use(new_value), use(at),
-                        use(id), now;
-                }
+        const std::int64_t id = record.id;
+        std::string old_value;
+        std::string column;
+        std::int64_t number = 0;
+        bool is_number = false;
+        if (field_name == "active") {
+            if (value != "true" && value != "false") throw Error("active takes true or false, not \"" + value + "\"");
+            old_value = record.user.active ? "true" : "false";
+            column = "active";
+            number = value == "true";
+            is_number = true;
+        } else if (field_name == "manager") {
+            old_value = record.user.manager_hris_id;
+            column = "manager_id";
+            is_number = true;
+            if (!value.empty()) {
+                auto managers = lookup(value);
+                if (managers.empty()) throw Error("no user \"" + value + "\" to be the manager");
+                if (managers.front().id == record.id) throw Error("a user cannot manage themselves");
+                number = managers.front().id;
             }
-            AuditLog audit(0, "");
-            audit.add(record.id, record.user.hris_id, "edited", field_name, old_value, new_value);
-            audit.write(s);
-            s.commit();
+        } else {
+            auto columns = field_columns().find(field_name);
+            if (columns == field_columns().end() || field_name == "profile_image")
+                throw Error("\"" + field_name +
+                            "\" is not a field one can set here (fields: hris_id, first_name, "
+                            "last_name, email, job_title, phone_number, employee_id, hire_date, active, manager)");
+            if (field_name == "email" && !is_valid_email(value))
+                throw Error("\"" + value + "\" is not an email address");
+            if (field_name == "hris_id" && !value.empty()) {
+                auto other = lookup(value);
+                if (!other.empty() && other.front().id != record.id)
+                    throw Error("hris_id \"" + value + "\" already belongs to another user");
+            }
+            old_value = column_value(record.user, field_name);
+            column = columns->second.front();
+        }
+
+        sqlite3* db = handle();
+        execute(db, "BEGIN IMMEDIATE");
+        try {
+            const std::string at = now_text();
+            const std::string placeholder = column == "hris_id" ? "NULLIF(?, '')" : "?";
+            SqliteStatement update(
+                db, "UPDATE users SET " + column + " = " + placeholder + ", updated_at = ? WHERE id = ?");
+            if (column == "manager_id")
+                update.bind_id(1, number);  // 0: no manager
+            else if (is_number)
+                update.bind(1, number);
+            else
+                update.bind(1, value);
+            update.bind(2, at).bind(3, id).run();
+            SqliteStatement audit(db,
+                                  "INSERT INTO audit_log(run_id, user_id, action, field, old_value, new_value) "
+                                  "VALUES(0, ?, 'edited', ?, ?, ?)");
+            audit.bind(1, id).bind(2, field_name).bind(3, old_value).bind(4, value).run();
+            execute(db, "COMMIT");
         } catch (...) {
-            s.rollback();
+            execute(db, "ROLLBACK");
             throw;
         }
     }
 
 private:
-    // Writes one ChangeSet. Bulk statements for the many (created users,
-    // memberships, audit rows), prepared statements for the rest.
-    class Applier {
-    public:
-        Applier(Session& session, const Snapshot& snapshot, const ChangeSet& changes, AuditLog audit)
-            : s_(session), snapshot_(snapshot), changes_(changes), audit_(std::move(audit)), at_(now_text()) {}
-
-        void run() {
-            departments();
-            users();
-            memberships();
-            managers();
-            audit_.write(s_);
-        }
-
-    private:
-        const User& desired(const UserChange& change) const {
-            if (change.snapshot_index < 0 || change.snapshot_index >= static_cast<std::int64_t>(snapshot_.users.size()))
-                throw Error("change for " + change.hris_id + " points outside the snapshot");
-            return snapshot_.users[static_cast<std::size_t>(change.snapshot_index)];
-        }
-
-        void departments() {
-            for (auto& [id, path] : department_paths(s_)) department_ids_[path] = id;
-            for (const auto& path : changes_.departments_created) {
-                auto sep = path.rfind(" > ");
-                std::string name = sep == std::string::npos ? path : path.substr(sep + 3);
-                Poco::Int64 parent = 0;
-                if (sep != std::string::npos) parent = department(path.substr(0, sep));
-                s_ << "INSERT INTO departments(parent_id, name, synced) VALUES(?, ?, 1)", use(parent), use(name), now;
-                Poco::Int64 id = 0;
-                s_ << "SELECT id FROM departments WHERE parent_id = ? AND name = ?", use(parent), use(name), into(id),
-                    now;
-                department_ids_[path] = id;
-                audit_.add(0, "", "department_created", "department", "", path);
-            }
-            for (const auto& path : changes_.departments_adopted) {
-                Poco::Int64 id = department(path);
-                s_ << "UPDATE departments SET synced = 1 WHERE id = ?", use(id), now;
-                audit_.add(0, "", "department_adopted", "department", "", path);
-            }
-        }
-
-        std::int64_t department(const std::string& path) const {
-            auto it = department_ids_.find(path);
-            if (it == department_ids_.end()) throw Error("department \"" + path + "\" does not exist in the directory");
-            return it->second;
-        }
-
-        void users() {
-            // Created users, in one bulk insert.
-            std::vector<std::string> columns[11];
-            std::vector<int> active;
-            std::vector<std::string> synced_fields, hris_ids;
-            std::vector<Poco::Int64> hashes;
-            static const char* const names[11] = {"hris_id",
-                                                  "email",
-                                                  "first_name",
-                                                  "last_name",
-                                                  "job_title",
-                                                  "phone_number",
-                                                  "employee_id",
-                                                  "hire_date",
-                                                  "profile_image_url",
-                                                  "profile_image_last_modified",
-                                                  "profile_image_cache_info"};
-            for (const auto& change : changes_.users) {
-                if (!change.created) continue;
-                const User& user = desired(change);
-                for (std::size_t c = 0; c < 11; ++c) columns[c].push_back(column_value(user, names[c]));
-                active.push_back(user.active ? 1 : 0);
-                synced_fields.push_back(join(change.synced_fields, ","));
-                hashes.push_back(static_cast<Poco::Int64>(change.sync_hash));
-                audit_.add(0, user.hris_id, "created");
-            }
-            if (!active.empty()) {
-                std::vector<std::string> at(active.size(), at_);
-                s_ << "INSERT INTO users(hris_id, email, first_name, last_name, job_title, phone_number, employee_id, "
-                      "hire_date, profile_image_url, profile_image_last_modified, profile_image_cache_info, active, "
-                      "synced, synced_fields, sync_hash, updated_at) "
-                      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
-                    use(columns[0]), use(columns[1]), use(columns[2]), use(columns[3]), use(columns[4]),
-                    use(columns[5]), use(columns[6]), use(columns[7]), use(columns[8]), use(columns[9]),
-                    use(columns[10]), use(active), use(synced_fields), use(hashes), use(at), now;
-            }
-
-            // Everyone else, one prepared statement per kind of write.
-            Poco::Int64 id = 0;
-            std::string value, fields;
-            Poco::Int64 hash = 0;
-            int is_active = 1;
-            Statement set_sync = (s_ << "UPDATE users SET synced = 1, synced_fields = ?, sync_hash = ?, active = ?, "
-                                        "updated_at = ? WHERE id = ?",
-                                  use(fields), use(hash), use(is_active), use(at_), use(id));
-            int deactivate = 0;
-            Statement unsync = (s_ << "UPDATE users SET synced = 0, synced_fields = '', sync_hash = 0, "
-                                      "active = CASE WHEN ? = 1 THEN 0 ELSE active END, updated_at = ? WHERE id = ?",
-                                use(deactivate), use(at_), use(id));
-            std::map<std::string, Statement> set_column;
-            for (const auto& change : changes_.users) {
-                if (change.created) continue;
-                id = change.destination_id;
-                if (change.unsynced) {
-                    deactivate = change.deactivated ? 1 : 0;
-                    unsync.execute();
-                    audit_.add(id, change.hris_id, "unsynced");
-                    if (change.deactivated) audit_.add(id, change.hris_id, "deactivated");
-                    continue;
-                }
-                const User& user = desired(change);
-                for (const auto& f : change.fields) {
-                    for (const auto& column : field_columns().at(f.field)) {
-                        auto statement = set_column.find(column);
-                        if (statement == set_column.end()) {
-                            Statement made(s_);
-                            // hris_id is NULL, not '', when empty: it is unique.
-                            made << "UPDATE users SET " + column + " = " +
-                                        (column == "hris_id" ? std::string("NULLIF(?, '')") : std::string("?")) +
-                                        " WHERE id = ?",
-                                use(value), use(id);
-                            statement = set_column.emplace(column, std::move(made)).first;
-                        }
-                        value = column_value(user, column);
-                        statement->second.execute();
-                    }
-                    audit_.add(id, user.hris_id, change.linked ? "linked_field" : "updated", f.field, f.old_value,
-                               f.new_value);
-                }
-                fields = join(change.synced_fields, ",");
-                hash = static_cast<Poco::Int64>(change.sync_hash);
-                is_active = user.active ? 1 : 0;
-                set_sync.execute();
-                if (change.linked) audit_.add(id, user.hris_id, "linked", "by", "", change.linked_by);
-                if (change.reactivated) audit_.add(id, user.hris_id, "reactivated");
-                if (change.deactivated) audit_.add(id, user.hris_id, "deactivated");
-            }
-        }
-
-        std::int64_t user_id(std::int64_t destination_id, const std::string& hris_id) {
-            if (destination_id != 0) return destination_id;
-            auto it = user_ids_.find(hris_id);
-            if (it != user_ids_.end()) return it->second;
-            std::vector<Poco::Int64> ids;
-            std::string key = hris_id;
-            s_ << "SELECT id FROM users WHERE hris_id = ?", use(key), into(ids), now;
-            if (ids.empty()) throw Error("user \"" + hris_id + "\" does not exist in the directory");
-            user_ids_[hris_id] = ids.front();
-            return ids.front();
-        }
-
-        void memberships() {
-            std::vector<Poco::Int64> users, departments;
-            for (const auto& m : changes_.memberships_removed) {
-                Poco::Int64 user = user_id(m.destination_id, m.hris_id), dept = department(m.department);
-                s_ << "DELETE FROM memberships WHERE user_id = ? AND department_id = ?", use(user), use(dept), now;
-                audit_.add(user, m.hris_id, "membership_removed", "department", m.department, "");
-            }
-            for (const auto& m : changes_.memberships_added) {
-                users.push_back(user_id(m.destination_id, m.hris_id));
-                departments.push_back(department(m.department));
-                audit_.add(users.back(), m.hris_id, "membership_added", "department", "", m.department);
-            }
-            if (!users.empty())
-                s_ << "INSERT OR IGNORE INTO memberships(user_id, department_id) VALUES(?, ?)", use(users),
-                    use(departments), now;
-        }
-
-        void managers() {
-            Poco::Int64 id = 0;
-            Poco::Nullable<Poco::Int64> manager;
-            Statement set_manager = (s_ << "UPDATE users SET manager_id = ? WHERE id = ?", use(manager), use(id));
-            for (const auto& m : changes_.managers) {
-                id = user_id(m.destination_id, m.hris_id);
-                if (m.new_manager_hris_id.empty())
-                    manager.clear();
-                else
-                    manager = user_id(0, m.new_manager_hris_id);
-                set_manager.execute();
-                audit_.add(id, m.hris_id, "manager_changed", "manager", m.old_manager_hris_id, m.new_manager_hris_id);
-            }
-        }
-
-        Session& s_;
-        const Snapshot& snapshot_;
-        const ChangeSet& changes_;
-        AuditLog audit_;
-        std::string at_;
-        std::unordered_map<std::string, std::int64_t> department_ids_;
-        std::unordered_map<std::string, std::int64_t> user_ids_;
-    };
-
     std::string path() { return host_.resolve_path(database_); }
 
-    Session& session() {
-        if (session_) return *session_;
-        std::call_once(connector_registered_, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+    sqlite3* handle() {
+        if (session_) return Poco::Data::SQLite::Utility::dbHandle(*session_);
+        static std::once_flag registered;
+        std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
         const std::string file = path();
         try {
             std::filesystem::path parent = std::filesystem::path(file).parent_path();
             if (!parent.empty()) std::filesystem::create_directories(parent);
             auto session = std::make_unique<Session>("SQLite", file);
-            *session << "PRAGMA journal_mode=WAL", now;
-            *session << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms_), now;
-            *session << "PRAGMA synchronous=NORMAL", now;
-            for (const char* statement : schema) *session << statement, now;
+            sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(*session);
+            execute(db, "PRAGMA journal_mode=WAL");
+            execute(db, "PRAGMA synchronous=NORMAL");
+            execute(db, "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms_));
+            execute(db, "PRAGMA cache_size=-131072");  // 128 MiB: large loads touch many pages
+            for (const char* statement : tables) execute(db, statement);
+            for (const char* statement : indexes) execute(db, statement);
             session_ = std::move(session);
         } catch (const Poco::Exception& e) {
             throw Error("directory " + file + ": cannot open the database: " + e.displayText());
+        } catch (const Error& e) {
+            throw Error("directory " + file + ": cannot open the database: " + e.what());
         } catch (const std::filesystem::filesystem_error& e) {
             throw Error("directory " + file + ": cannot create its folder: " + e.what());
         }
-        return *session_;
+        return Poco::Data::SQLite::Utility::dbHandle(*session_);
     }
 
     // Users by hris_id, or by email (case-insensitive).
     std::vector<DestinationRecord> lookup(const std::string& who) {
-        std::string key = who;
-        Session& s = session();
-        std::vector<Poco::Int64> ids;
-        s << "SELECT id FROM users WHERE hris_id = ?", use(key), into(ids), now;
+        sqlite3* db = handle();
+        std::vector<std::int64_t> ids;
+        SqliteStatement by_hris(db, "SELECT id FROM users WHERE hris_id = ?");
+        by_hris.bind(1, who);
+        while (by_hris.next()) ids.push_back(by_hris.integer(0));
         if (ids.empty()) {
-            std::string folded = fold_case(who);
-            s << "SELECT id FROM users WHERE lower(email) = ?", use(folded), into(ids), now;
+            const std::string folded = fold_case(who);
+            SqliteStatement by_email(db, "SELECT id FROM users WHERE lower(email) = ?");
+            by_email.bind(1, folded);
+            while (by_email.next()) ids.push_back(by_email.integer(0));
         }
         if (ids.size() > 1) throw Error("several users have the email \"" + who + "\"; name one by hris_id");
         if (ids.empty()) return {};
-        std::vector<std::int64_t> wanted(ids.begin(), ids.end());
-        return records("u.id IN (" + id_list(wanted) + ")", true);
+        return records("u.id IN (" + id_list(ids) + ")", true);
     }
 
     std::vector<DestinationRecord> records(const std::string& where, bool with_paths) {
-        Session& s = session();
-        using Row =
-            Poco::Tuple<Poco::Int64, std::string, std::string, std::string, std::string, std::string, std::string,
-                        std::string, std::string, std::string, std::string, std::string, int, std::string, std::string>;
-        std::vector<Row> rows;
-        s << "SELECT u.id, COALESCE(u.hris_id, ''), u.email, u.first_name, u.last_name, u.job_title, u.phone_number, "
-             "u.employee_id, u.hire_date, u.profile_image_url, u.profile_image_last_modified, "
-             "u.profile_image_cache_info, u.active, "
-             "CASE WHEN u.manager_id IS NULL THEN '' ELSE COALESCE(m.hris_id, '(directory user ' || u.manager_id || "
-             "')') END, "
-             "CASE WHEN u.synced = 1 THEN u.synced_fields ELSE '' END "
-             "FROM users u LEFT JOIN users m ON m.id = u.manager_id WHERE " +
-                 where,
-            into(rows), now;
+        sqlite3* db = handle();
+        SqliteStatement select(
+            db,
+            "SELECT u.id, COALESCE(u.hris_id, ''), u.email, u.first_name, u.last_name, u.job_title, u.phone_number, "
+            "u.employee_id, u.hire_date, u.profile_image_url, u.profile_image_last_modified, "
+            "u.profile_image_cache_info, u.active, "
+            "CASE WHEN u.manager_id IS NULL THEN '' ELSE COALESCE(m.hris_id, '(directory user ' || u.manager_id || "
+            "')') END, "
+            "CASE WHEN u.synced = 1 THEN u.synced_fields ELSE '' END "
+            "FROM users u LEFT JOIN users m ON m.id = u.manager_id WHERE " +
+                where);
         std::vector<DestinationRecord> out;
         std::unordered_map<std::int64_t, std::size_t> position;
-        for (auto& r : rows) {
+        while (select.next()) {
             DestinationRecord record;
-            record.id = r.get<0>();
+            record.id = select.integer(0);
             User& u = record.user;
-            u.hris_id = r.get<1>();
-            u.email = r.get<2>();
-            u.first_name = r.get<3>();
-            u.last_name = r.get<4>();
-            u.job_title = r.get<5>();
-            u.phone_number = r.get<6>();
-            u.employee_id = r.get<7>();
-            u.hire_date = r.get<8>();
-            u.profile_image = {r.get<9>(), r.get<10>(), r.get<11>()};
-            u.active = r.get<12>() != 0;
-            u.manager_hris_id = r.get<13>();
-            record.synced_fields = split(r.get<14>(), ',');
+            u.hris_id = select.text(1);
+            u.email = select.text(2);
+            u.first_name = select.text(3);
+            u.last_name = select.text(4);
+            u.job_title = select.text(5);
+            u.phone_number = select.text(6);
+            u.employee_id = select.text(7);
+            u.hire_date = select.text(8);
+            u.profile_image = {std::string(select.text(9)), std::string(select.text(10)), std::string(select.text(11))};
+            u.active = select.integer(12) != 0;
+            u.manager_hris_id = select.text(13);
+            record.synced_fields = split(select.text(14), ',');
             position[record.id] = out.size();
             out.push_back(std::move(record));
         }
-        std::vector<Poco::Tuple<Poco::Int64, Poco::Int64>> memberships;
-        s << "SELECT m.user_id, m.department_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE " + where,
-            into(memberships), now;
-        for (const auto& m : memberships) {
-            auto it = position.find(m.get<0>());
-            if (it != position.end()) out[it->second].department_ids.push_back(m.get<1>());
+        SqliteStatement memberships(
+            db, "SELECT m.user_id, m.department_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE " + where);
+        while (memberships.next()) {
+            auto it = position.find(memberships.integer(0));
+            if (it != position.end()) out[it->second].department_ids.push_back(memberships.integer(1));
         }
         if (with_paths) {
-            auto paths = department_paths(s);
+            auto paths = department_paths(db);
             for (auto& record : out)
                 for (auto id : record.department_ids) record.user.departments.push_back(paths[id]);
         }
@@ -618,7 +644,6 @@ private:
     std::string database_;
     std::int64_t busy_timeout_ms_;
     std::unique_ptr<Session> session_;
-    static inline std::once_flag connector_registered_;
 };
 
 }  // namespace peoplesync::directory

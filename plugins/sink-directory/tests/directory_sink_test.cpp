@@ -39,15 +39,12 @@ protected:
         Snapshot snapshot;
         snapshot.users = users;
         ChangeSet changes;
+        changes.synced_fields = std::move(fields);
         for (std::size_t i = 0; i < users.size(); ++i) {
-            UserChange c;
-            c.created = true;
+            CreatedUser c;
             c.snapshot_index = static_cast<std::int64_t>(i);
-            c.hris_id = users[i].hris_id;
-            c.email = users[i].email;
-            c.synced_fields = fields;
             c.sync_hash = 42;
-            changes.users.push_back(c);
+            changes.created.push_back(c);
         }
         s.apply(snapshot, changes, ApplyContext{1, "test"});
     }
@@ -165,7 +162,7 @@ TEST_F(DirectorySinkTest, AChangeSetPointingNowhereIsRefusedAndRolledBack) {
     seed(s, {user("A1", "ann@example.com")}, core_fields);
     Snapshot snapshot;
     ChangeSet changes;
-    changes.memberships_added.push_back({0, "A1", "No > Such > Department"});
+    changes.memberships_added.push_back({s.find_user("A1")->id, "A1", "No > Such > Department"});
     std::string message = error_of([&] { s.apply(snapshot, changes, ApplyContext{2, "test"}); });
     EXPECT_NE(message.find("rolled back"), std::string::npos) << message;
     EXPECT_NE(message.find("department \"No > Such > Department\" does not exist"), std::string::npos) << message;

@@ -58,30 +58,41 @@ struct FieldChange {
     std::string new_value;
 };
 
-// One user the run touches. A user can be e.g. linked and updated at once.
+// A user the run creates. Their values, departments and manager are those
+// of their snapshot record; the manager as the pipeline resolved it (a
+// manager who is nobody stays unset).
+struct CreatedUser {
+    std::int64_t snapshot_index = 0;
+    std::uint64_t sync_hash = 0;
+    std::int64_t manager_destination_id = 0;   // the manager, if already in the destination
+    std::int64_t manager_snapshot_index = -1;  // the manager, if created in this run too
+};
+
+enum class LinkedBy : std::uint8_t { none, hris_id, email };
+
+// An existing user the run touches. A user can be e.g. linked and updated
+// at once.
 struct UserChange {
-    std::int64_t destination_id = 0;   // 0 for a created user
-    std::int64_t snapshot_index = -1;  // index into Snapshot::users; -1 for unsynced users
-    std::string hris_id;               // the user's hris_id after the run
-    std::string previous_hris_id;      // for linked users: what the destination had
+    std::int64_t destination_id = 0;
+    std::int64_t snapshot_index = -1;  // their snapshot record; -1 for users leaving the sync
+    std::string hris_id;               // after the run
+    std::string previous_hris_id;      // what the destination had (linked users may differ)
     std::string email;                 // after the run
-    bool created = false;
     bool linked = false;
-    std::string linked_by;  // "hris_id" or "email"
+    LinkedBy linked_by = LinkedBy::none;
     bool reactivated = false;
     bool deactivated = false;
     bool unsynced = false;
-    std::vector<FieldChange> fields;  // for created/linked/updated users
-    // What to store with the user: the synced fields and their hash.
-    std::vector<std::string> synced_fields;
-    std::uint64_t sync_hash = 0;
+    std::vector<FieldChange> fields;  // changed synced fields
+    std::uint64_t sync_hash = 0;      // for users who stay synced
 
-    bool updated() const { return !created && !linked && !fields.empty(); }
+    bool updated() const { return !linked && !fields.empty(); }
 };
 
-// A membership or department named by path ("Engineering > Mobile Team").
+// A membership of an existing user in a department named by path
+// ("Engineering > Mobile Team").
 struct MembershipChange {
-    std::int64_t destination_id = 0;  // 0: the user created in this run with hris_id
+    std::int64_t destination_id = 0;
     std::string hris_id;
     std::string department;
 };
@@ -89,8 +100,10 @@ struct MembershipChange {
 struct ManagerChange {
     std::int64_t destination_id = 0;
     std::string hris_id;
-    std::string old_manager_hris_id;  // empty: none
-    std::string new_manager_hris_id;  // empty: none
+    std::string old_manager_hris_id;               // empty: none
+    std::string new_manager_hris_id;               // empty: none
+    std::int64_t new_manager_destination_id = 0;   // the new manager, if already in the destination
+    std::int64_t new_manager_snapshot_index = -1;  // the new manager, if created in this run
 };
 
 struct ChangeSummary {
@@ -110,14 +123,21 @@ struct ChangeSummary {
 };
 
 struct ChangeSet {
+    std::vector<CreatedUser> created;
     std::vector<UserChange> users;
+    // The synced fields stored with every user the run leaves synced.
+    std::vector<std::string> synced_fields;
     // Parents come before their children.
     std::vector<std::string> departments_created;
     // Existing departments a snapshot names: they become synced departments.
     std::vector<std::string> departments_adopted;
+    // Of existing users; created users join their record's departments.
     std::vector<MembershipChange> memberships_added;
     std::vector<MembershipChange> memberships_removed;
     std::vector<ManagerChange> managers;
+    // What creating users adds, for the summary.
+    std::int64_t created_memberships = 0;
+    std::int64_t created_managers = 0;
 
     ChangeSummary summary() const;
     // Nothing to write but the run record.

@@ -18,6 +18,7 @@
 #include <peoplesync/abi.hpp>
 #include <peoplesync/changeset.hpp>
 #include <peoplesync/config.hpp>
+#include <peoplesync/http.hpp>
 #include <peoplesync/model.hpp>
 
 namespace peoplesync {
@@ -53,6 +54,12 @@ public:
     virtual std::string resolve_path(const std::string& path) = 0;
     // The pipeline this plugin instance serves.
     virtual const std::string& pipeline() = 0;
+
+    // For push sources, in the daemon only (other hosts throw Error): serve
+    // requests whose path starts with `path_prefix`. Routes are removed when
+    // the source is stopped.
+    virtual void add_route(const std::string& path_prefix, HttpHandler& handler);
+    virtual PushGateway& push();
 };
 
 // Per-run information for a source.
@@ -63,6 +70,14 @@ public:
     virtual void progress(std::int64_t records_read) = 0;
 };
 
+// An operator action a plugin offers (`peoplesync command PIPELINE
+// PLUGIN NAME [ARGS]` and the admin API): rotate credentials, retry a
+// delivery... Listed in the plugin's static commands().
+struct PluginCommand {
+    std::string name;
+    std::string description;
+};
+
 class Source {
 public:
     virtual ~Source();
@@ -70,7 +85,18 @@ public:
     // record go into Snapshot::findings with the record's index, so the
     // pipeline can quarantine it; problems that make the whole read
     // untrustworthy (a missing file, a lost connection) throw Error.
+    // Push sources are never read: their snapshots arrive through start().
     virtual Snapshot read(ReadContext& context) = 0;
+
+    // A push source receives snapshots instead of reading them. The daemon
+    // calls start() once it serves HTTP (add routes there, with
+    // Host::add_route) and stop() before it shuts down or reloads.
+    virtual bool pushes() const;
+    virtual void start();
+    virtual void stop();
+
+    // Runs one of the plugin's commands; returns what to show the operator.
+    virtual std::string command(const std::string& name, const std::vector<std::string>& arguments);
 };
 
 struct ApplyContext {
@@ -93,6 +119,9 @@ public:
     // throws.
     virtual void edit_user(const std::string& user, const std::string& field, const std::string& value);
     virtual std::optional<DestinationRecord> find_user(const std::string& user);
+
+    // Runs one of the plugin's commands; returns what to show the operator.
+    virtual std::string command(const std::string& name, const std::vector<std::string>& arguments);
 };
 
 enum class PluginKind { source, sink };
@@ -104,6 +133,7 @@ struct PluginInfo {
     std::string type;  // the name a pipeline uses: "csv", "directory"
     std::string description;
     std::vector<OptionSpec> options;
+    std::vector<PluginCommand> commands;
     Source* (*make_source)(const ConfigValue& config, Host& host) = nullptr;
     Sink* (*make_sink)(const ConfigValue& config, Host& host) = nullptr;
 };
@@ -117,6 +147,7 @@ PluginInfo plugin_info() {
     info.type = Plugin::type;
     info.description = Plugin::description;
     info.options = Plugin::options();
+    if constexpr (requires { Plugin::commands(); }) info.commands = Plugin::commands();
     if constexpr (std::is_base_of_v<Source, Plugin>) {
         info.kind = PluginKind::source;
         info.make_source = [](const ConfigValue& config, Host& host) -> Source* { return new Plugin(config, host); };
@@ -135,6 +166,7 @@ PluginInfo plugin_info() {
 //   static constexpr const char* type = "csv";
 //   static constexpr const char* description = "...";
 //   static std::vector<peoplesync::OptionSpec> options();
+//   static std::vector<peoplesync::PluginCommand> commands();  // optional
 //   Plugin(const peoplesync::ConfigValue& config, peoplesync::Host& host);
 // Use it once per library, at namespace scope.
 #define PEOPLESYNC_PLUGIN(Plugin)                                                                 \

@@ -16,6 +16,10 @@ bool is_valid_email(std::string_view email);
 // nothing when a segment is empty ("Sales >> EMEA", "> Sales", "").
 std::optional<std::string> normalize_department_path(std::string_view path);
 
+// True when `path` is already in the form normalize_department_path() gives
+// ("A > B"), checked without allocating.
+bool is_normal_department_path(std::string_view path);
+
 // Lower-cases ASCII letters: emails compare case-insensitively.
 std::string fold_case(std::string_view text);
 

@@ -1,0 +1,96 @@
+#include "metrics.hpp"
+
+#include <sstream>
+
+namespace peoplesync::server {
+
+namespace {
+
+// A label value in the exposition format: backslash, quote and newline escaped.
+std::string label(const std::string& value) {
+    std::string out;
+    for (char c : value) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+void header(std::ostringstream& out, const char* name, const char* type, const char* help) {
+    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+}  // namespace
+
+void Metrics::http_answered(const std::string& route, int status) {
+    std::lock_guard lock(mutex_);
+    ++http_[{route, status}];
+}
+
+void Metrics::run_finished(const std::string& pipeline, const std::string& status, const ChangeSummary& applied) {
+    std::lock_guard lock(mutex_);
+    ++runs_[{pipeline, status}];
+    if (status != "applied") return;
+    const std::pair<const char*, std::int64_t> kinds[] = {{"created", applied.created},
+                                                          {"linked", applied.linked},
+                                                          {"updated", applied.updated},
+                                                          {"reactivated", applied.reactivated},
+                                                          {"deactivated", applied.deactivated},
+                                                          {"unsynced", applied.unsynced},
+                                                          {"departments_created", applied.departments_created},
+                                                          {"memberships_added", applied.memberships_added},
+                                                          {"memberships_removed", applied.memberships_removed},
+                                                          {"managers_changed", applied.managers_changed}};
+    for (const auto& [kind, count] : kinds) changes_[{pipeline, kind}] += count;
+}
+
+void Metrics::last_success(const std::string& pipeline, std::int64_t epoch_seconds) {
+    std::lock_guard lock(mutex_);
+    auto& at = last_success_[pipeline];
+    if (epoch_seconds > at) at = epoch_seconds;
+}
+
+void Metrics::push_request(const std::string& pipeline, const std::string& status) {
+    std::lock_guard lock(mutex_);
+    ++requests_[{pipeline, status}];
+}
+
+std::string Metrics::render(const ServerGauges& server) const {
+    std::lock_guard lock(mutex_);
+    std::ostringstream out;
+    header(out, "peoplesync_runs_total", "counter", "Pipeline runs finished, by pipeline and status.");
+    for (const auto& [key, n] : runs_)
+        out << "peoplesync_runs_total{pipeline=\"" << label(key.first) << "\",status=\"" << label(key.second) << "\"} "
+            << n << '\n';
+    header(out, "peoplesync_changes_applied_total", "counter", "Changes applied to sinks, by pipeline and kind.");
+    for (const auto& [key, n] : changes_)
+        out << "peoplesync_changes_applied_total{pipeline=\"" << label(key.first) << "\",kind=\"" << label(key.second)
+            << "\"} " << n << '\n';
+    header(out, "peoplesync_last_success_timestamp_seconds", "gauge",
+           "When the pipeline's last run that went through (applied, noop or simulated) finished.");
+    for (const auto& [pipeline, at] : last_success_)
+        out << "peoplesync_last_success_timestamp_seconds{pipeline=\"" << label(pipeline) << "\"} " << at << '\n';
+    header(out, "peoplesync_push_requests_total", "counter",
+           "Pushed (webhook) requests logged, by pipeline and the status they reached.");
+    for (const auto& [key, n] : requests_)
+        out << "peoplesync_push_requests_total{pipeline=\"" << label(key.first) << "\",status=\"" << label(key.second)
+            << "\"} " << n << '\n';
+    header(out, "peoplesync_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
+    for (const auto& [key, n] : http_)
+        out << "peoplesync_http_requests_total{route=\"" << label(key.first) << "\",code=\"" << key.second << "\"} "
+            << n << '\n';
+    header(out, "peoplesync_http_refused_connections_total", "counter",
+           "Connections refused because every thread was busy and the queue was full.");
+    out << "peoplesync_http_refused_connections_total " << server.refused_connections << '\n';
+    header(out, "peoplesync_http_connections", "gauge", "Connections being served now.");
+    out << "peoplesync_http_connections " << server.current_connections << '\n';
+    header(out, "peoplesync_http_queued_connections", "gauge", "Connections waiting for a thread now.");
+    out << "peoplesync_http_queued_connections " << server.queued_connections << '\n';
+    return out.str();
+}
+
+}  // namespace peoplesync::server

@@ -1,0 +1,106 @@
+#include "push_gateway.hpp"
+
+#include <algorithm>
+
+namespace peoplesync::server {
+
+RequestNote& current_request_note() {
+    thread_local RequestNote note;
+    return note;
+}
+
+RequestGateway::RequestGateway(DaemonServices& services, core::Pipeline& pipeline, PipelineWorker& worker)
+    : services_(services), pipeline_(pipeline), worker_(worker), log_(Poco::Logger::get("peoplesyncd.push")) {}
+
+std::string RequestGateway::record_request(const HttpRequest& http) {
+    core::PushRequest request;
+    request.pipeline = pipeline_.settings().name;
+    request.status = "received";
+    request.mode = std::string(core::to_string(pipeline_.mode()));
+    request.remote_address = http.remote_address;
+    request.content_type = http.header("Content-Type");
+    request.size = static_cast<std::int64_t>(http.body.size());
+    services_.requests.record(request, http.body);
+    services_.metrics.push_request(request.pipeline, "received");
+    const std::string id = std::to_string(request.id);
+    current_request_note() = {request.pipeline, id};
+    return id;
+}
+
+core::PushRequest RequestGateway::logged(const std::string& request_id) {
+    std::int64_t id = 0;
+    try {
+        id = std::stoll(request_id);
+    } catch (const std::exception&) {
+    }
+    auto request = services_.requests.get(id);
+    if (!request || request->pipeline != pipeline_.settings().name)
+        throw Error("pipeline " + pipeline_.settings().name + " logged no request \"" + request_id + "\"");
+    return *request;
+}
+
+PushReceipt RequestGateway::refuse(const std::string& request_id, const std::string& reason) {
+    core::PushRequest request = logged(request_id);
+    Finding finding{Severity::error, "request body", reason, -1};
+    request.status = "rejected";
+    request.message = reason;
+    request.findings = core::findings_json({finding});
+    services_.requests.update(request);
+    services_.metrics.push_request(request.pipeline, request.status);
+    return {request_id, request.mode, false, {finding}};
+}
+
+PushReceipt RequestGateway::submit(const std::string& request_id, Snapshot snapshot) {
+    core::PushRequest request = logged(request_id);
+    return admit(request, std::move(snapshot));
+}
+
+void RequestGateway::readmit(core::PushRequest request) {
+    Snapshot snapshot;
+    try {
+        snapshot = core::pushed_snapshot(request, services_.requests.body(request.id));
+    } catch (const std::exception& e) {
+        refuse(std::to_string(request.id), e.what());
+        return;
+    }
+    auto receipt = admit(request, std::move(snapshot));
+    log_.information("pipeline " + request.pipeline + " request " + std::to_string(request.id) +
+                     ", left unvalidated by the last stop: " + (receipt.accepted ? "validated" : "rejected"));
+}
+
+PushReceipt RequestGateway::admit(core::PushRequest& request, Snapshot snapshot) {
+    snapshot.pipeline = request.pipeline;
+    snapshot.origin = "request " + std::to_string(request.id);
+    snapshot.received_at = request.received_at;
+    snapshot.request_id = std::to_string(request.id);
+
+    // The pipeline's first two stages, on a copy: the run repeats them on the snapshot as received.
+    const core::SyncPolicy& policy = pipeline_.settings().sync;
+    Snapshot checked = snapshot;
+    core::normalize(checked, policy);
+    const std::vector<char> invalid = core::validate(checked, policy);
+    const auto invalid_count = std::count(invalid.begin(), invalid.end(), 1);
+    const bool unusable = std::any_of(checked.findings.begin(), checked.findings.end(),
+                                      [](const Finding& f) { return f.severity == Severity::error && f.record < 0; });
+
+    request.users = static_cast<std::int64_t>(snapshot.users.size());
+    request.findings = core::findings_json(checked.findings);
+    PushReceipt receipt{std::to_string(request.id), request.mode, true, checked.findings};
+    if (unusable || (invalid_count > 0 && policy.on_invalid == core::InvalidPolicy::reject)) {
+        request.status = "rejected";
+        request.message = unusable ? "the snapshot cannot be used; nothing was applied"
+                                   : std::to_string(invalid_count) + " invalid record" +
+                                         (invalid_count == 1 ? "" : "s") + "; nothing was applied (on_invalid: reject)";
+        receipt.accepted = false;
+    } else {
+        request.status = "validated";
+        request.message = "";
+        worker_.remember(request.id, std::move(snapshot));
+    }
+    services_.requests.update(request);
+    services_.metrics.push_request(request.pipeline, request.status);
+    if (receipt.accepted) worker_.notify();
+    return receipt;
+}
+
+}  // namespace peoplesync::server

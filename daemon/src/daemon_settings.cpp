@@ -1,0 +1,174 @@
+#include "daemon_settings.hpp"
+
+#include <Poco/Net/IPAddress.h>
+
+namespace peoplesync::core {
+
+const std::vector<OptionSpec>& http_options() {
+    static const std::vector<OptionSpec> options = {
+        option::string("listen", "Address and port of the HTTP server (webhooks, admin API, /health, /metrics).")
+            .fallback("127.0.0.1:8080"),
+        option::integer("threads", "Most requests served at once.").fallback("16").range(1, 1024),
+        option::integer("queue", "Connections waiting for a thread before new ones are refused.")
+            .fallback("64")
+            .range(1, 65536),
+        option::integer("keepalive_timeout_secs", "How long an idle keep-alive connection stays open.")
+            .fallback("10")
+            .range(0, 3600),
+        option::integer("request_timeout_secs", "Most seconds to wait for the next bytes of a request.")
+            .fallback("30")
+            .range(1, 3600),
+        option::integer("max_body_bytes", "Largest request body; larger ones get 413 before they are read.")
+            .fallback("67108864")
+            .range(1, INT64_MAX),
+        option::map("tls", "HTTPS: certificate_file and private_key_file (PEM)."),
+    };
+    return options;
+}
+
+namespace {
+
+const std::vector<OptionSpec>& tls_options() {
+    static const std::vector<OptionSpec> options = {
+        option::string("certificate_file", "The server's certificate chain, PEM.").required(),
+        option::string("private_key_file", "The certificate's private key, PEM.").required(),
+    };
+    return options;
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& admin_options() {
+    static const std::vector<OptionSpec> options = {
+        option::string("token", "Bearer token of the admin API; empty: a new random one at each start."),
+        option::boolean("allow_remote", "Answer admin requests from other hosts too (they still need the token).")
+            .fallback("false"),
+    };
+    return options;
+}
+
+const std::vector<OptionSpec>& log_options() {
+    static const std::vector<OptionSpec> options = {
+        option::string("target", "Where log lines go.").fallback("console").one_of({"console", "file", "syslog"}),
+        option::string("level", "The least important lines written.")
+            .fallback("information")
+            .one_of({"debug", "information", "notice", "warning", "error"}),
+        option::string("path", "The log file, for target: file."),
+        option::integer("rotate_bytes", "The log file is rotated when it reaches this size.")
+            .fallback("10485760")
+            .range(4096, INT64_MAX),
+        option::integer("keep_files", "Rotated log files kept.").fallback("5").range(1, 1000),
+    };
+    return options;
+}
+
+void split_listen_address(const std::string& text, std::string& host, std::uint16_t& port) {
+    std::string host_part, port_part;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find(']');
+        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+            throw Error("\"" + text + "\" is not an address: write [IPv6]:port");
+        host_part = text.substr(1, close - 1);
+        port_part = text.substr(close + 2);
+    } else {
+        auto colon = text.rfind(':');
+        if (colon == std::string::npos) throw Error("\"" + text + "\" is not an address: write host:port");
+        host_part = text.substr(0, colon);
+        port_part = text.substr(colon + 1);
+        if (host_part.find(':') != std::string::npos)
+            throw Error("\"" + text + "\": write an IPv6 address in brackets, [::1]:8080");
+    }
+    if (host_part.empty()) host_part = "0.0.0.0";
+    if (host_part == "localhost") host_part = "127.0.0.1";
+    Poco::Net::IPAddress address;
+    if (!Poco::Net::IPAddress::tryParse(host_part, address))
+        throw Error("\"" + host_part + "\" is not an IP address (write 127.0.0.1, 0.0.0.0 or [::1])");
+    std::size_t used = 0;
+    unsigned long number = 0;
+    try {
+        number = std::stoul(port_part, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (port_part.empty() || used != port_part.size() || number > 65535)
+        throw Error("\"" + port_part + "\" is not a port (0 to 65535; 0 picks a free one)");
+    host = host_part;
+    port = static_cast<std::uint16_t>(number);
+}
+
+HttpSettings parse_http_settings(const ConfigValue& value, const std::filesystem::path& base_dir) {
+    HttpSettings http;
+    if (value.is_null()) return http;
+    check_options(value, http_options());
+    http.listen = value.get_string("listen", http.listen);
+    try {
+        split_listen_address(http.listen, http.host, http.port);
+    } catch (const Error& e) {
+        value.at("listen").fail(e.what());
+    }
+    http.threads = static_cast<int>(value.get_integer("threads", http.threads));
+    http.queue = static_cast<int>(value.get_integer("queue", http.queue));
+    http.keepalive_timeout_secs =
+        static_cast<int>(value.get_integer("keepalive_timeout_secs", http.keepalive_timeout_secs));
+    http.request_timeout_secs = static_cast<int>(value.get_integer("request_timeout_secs", http.request_timeout_secs));
+    http.max_body_bytes = value.get_integer("max_body_bytes", http.max_body_bytes);
+    if (const ConfigValue* tls = value.find("tls"); tls != nullptr && !tls->is_null()) {
+        check_options(*tls, tls_options());
+        auto resolve = [&](const std::string& path) {
+            std::filesystem::path p(path);
+            return (p.is_absolute() ? p : base_dir / p).lexically_normal();
+        };
+        http.tls.certificate_file = resolve(tls->at("certificate_file").as_string());
+        http.tls.private_key_file = resolve(tls->at("private_key_file").as_string());
+    }
+    return http;
+}
+
+AdminSettings parse_admin_settings(const ConfigValue& value) {
+    AdminSettings admin;
+    if (value.is_null()) return admin;
+    check_options(value, admin_options());
+    admin.token = value.get_string("token", "");
+    if (!admin.token.empty() && admin.token.size() < 16)
+        value.at("token").fail("the admin token is too short: use at least 16 characters (openssl rand -hex 24)");
+    admin.allow_remote = value.get_bool("allow_remote", false);
+    return admin;
+}
+
+LogSettings parse_log_settings(const ConfigValue& value, const std::filesystem::path& base_dir) {
+    LogSettings log;
+    if (value.is_null()) return log;
+    check_options(value, log_options());
+    log.target = value.get_string("target", log.target);
+    log.level = value.get_string("level", log.level);
+    if (const ConfigValue* path = value.find("path"); path != nullptr && !path->is_null()) {
+        std::filesystem::path p(path->as_string());
+        log.path = (p.is_absolute() ? p : base_dir / p).lexically_normal();
+    }
+    if (log.target == "file" && log.path.empty()) value.fail("target: file needs a path");
+    log.rotate_bytes = value.get_integer("rotate_bytes", log.rotate_bytes);
+    log.keep_files = static_cast<int>(value.get_integer("keep_files", log.keep_files));
+    return log;
+}
+
+Schedule parse_schedule(const ConfigValue& value) {
+    Schedule schedule;
+    if (value.is_null()) return schedule;
+    const std::string text = value.as_string();
+    const std::string how = "write \"every\" and a duration: every 90s, every 30m, every 1h, every 1d";
+    if (text.rfind("every ", 0) != 0) value.fail("\"" + text + "\" is not a schedule: " + how);
+    std::string amount = text.substr(6);
+    while (!amount.empty() && amount.front() == ' ') amount.erase(0, 1);
+    std::size_t digits = 0;
+    while (digits < amount.size() && std::isdigit(static_cast<unsigned char>(amount[digits])) != 0) ++digits;
+    const std::string unit = amount.substr(digits);
+    std::int64_t scale = unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+    if (digits == 0 || digits > 9 || scale == 0) value.fail("\"" + text + "\" is not a schedule: " + how);
+    schedule.every_secs = std::stoll(amount.substr(0, digits)) * scale;
+    if (schedule.every_secs <= 0) value.fail("\"" + text + "\": the interval must be longer than zero");
+    schedule.text = text;
+    schedule.where = value.where();
+    return schedule;
+}
+
+}  // namespace peoplesync::core

@@ -1,0 +1,72 @@
+// The parts of the configuration only the daemon acts on: its HTTP server,
+// the admin API, logging and the schedules of pull pipelines. The CLI reads
+// them too, to find a running daemon.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <peoplesync/config.hpp>
+
+namespace peoplesync::core {
+
+struct TlsSettings {
+    std::filesystem::path certificate_file;  // PEM; both empty: plain HTTP
+    std::filesystem::path private_key_file;
+
+    bool enabled() const { return !certificate_file.empty(); }
+};
+
+struct HttpSettings {
+    std::string listen = "127.0.0.1:8080";  // as written
+    std::string host = "127.0.0.1";         // an IP address; "0.0.0.0" or "::" for every interface
+    std::uint16_t port = 8080;              // 0: any free port (the daemon says which in its runtime file)
+    int threads = 16;
+    int queue = 64;
+    int keepalive_timeout_secs = 10;
+    int request_timeout_secs = 30;
+    std::int64_t max_body_bytes = std::int64_t{64} << 20;
+    TlsSettings tls;
+};
+
+struct AdminSettings {
+    // Empty: the daemon makes a new random token at each start and writes it
+    // to its runtime file, readable only by its own user.
+    std::string token;
+    bool allow_remote = false;  // false: only loopback clients reach the admin API
+};
+
+struct LogSettings {
+    std::string target = "console";  // console, file or syslog
+    std::string level = "information";
+    std::filesystem::path path;  // for target: file
+    std::int64_t rotate_bytes = std::int64_t{10} << 20;
+    int keep_files = 5;
+};
+
+// `every 30m`: a pull pipeline's runs, at most this far apart.
+struct Schedule {
+    std::string text;  // as written; empty: no schedule
+    std::int64_t every_secs = 0;
+    std::string where;  // "file:line:column: pipelines[0].schedule", for errors found later
+
+    bool empty() const { return every_secs == 0; }
+};
+
+const std::vector<OptionSpec>& http_options();
+const std::vector<OptionSpec>& admin_options();
+const std::vector<OptionSpec>& log_options();
+
+// Each checks its section (null: all defaults) and throws ConfigError with
+// the file, line and key of the first problem.
+HttpSettings parse_http_settings(const ConfigValue& value, const std::filesystem::path& base_dir);
+AdminSettings parse_admin_settings(const ConfigValue& value);
+LogSettings parse_log_settings(const ConfigValue& value, const std::filesystem::path& base_dir);
+Schedule parse_schedule(const ConfigValue& value);
+
+// "[::1]:8080" / "127.0.0.1:8080" / ":8080" -> host and port. Throws Error.
+void split_listen_address(const std::string& text, std::string& host, std::uint16_t& port);
+
+}  // namespace peoplesync::core

@@ -1,0 +1,214 @@
+#include "request_log.hpp"
+
+#include <sstream>
+
+#include <Poco/Data/LOB.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/DeflatingStream.h>
+#include <Poco/InflatingStream.h>
+#include <Poco/StreamCopier.h>
+
+#include <peoplesync/error.hpp>
+#include <peoplesync/snapshot_json.hpp>
+
+#include "state_store.hpp"
+
+namespace peoplesync::core {
+
+using namespace Poco::Data::Keywords;
+using nlohmann::json;
+
+namespace {
+
+std::string deflate(const std::string& text) {
+    std::ostringstream out;
+    Poco::DeflatingOutputStream stream(out, Poco::DeflatingStreamBuf::STREAM_ZLIB, 3);
+    stream.write(text.data(), static_cast<std::streamsize>(text.size()));
+    stream.close();
+    return out.str();
+}
+
+std::string inflate(const std::string& data) {
+    std::istringstream in(data);
+    Poco::InflatingInputStream stream(in, Poco::InflatingStreamBuf::STREAM_ZLIB);
+    std::string out;
+    Poco::StreamCopier::copyToString(stream, out);
+    return out;
+}
+
+using Row = Poco::Tuple<Poco::Int64, std::string, std::string, std::string, std::string, std::string, std::string,
+                        Poco::Int64, Poco::Int64, Poco::Int64, std::string, std::string, std::string>;
+constexpr const char* columns =
+    "id, pipeline, received_at, status, mode, remote_address, content_type, size, users, run_id, findings, message, "
+    "updated_at";
+
+PushRequest to_request(const Row& row) {
+    PushRequest r;
+    r.id = row.get<0>();
+    r.pipeline = row.get<1>();
+    r.received_at = row.get<2>();
+    r.status = row.get<3>();
+    r.mode = row.get<4>();
+    r.remote_address = row.get<5>();
+    r.content_type = row.get<6>();
+    r.size = row.get<7>();
+    r.users = row.get<8>();
+    r.run_id = row.get<9>();
+    r.findings = json::parse(row.get<10>(), nullptr, false);
+    if (r.findings.is_discarded()) r.findings = json::array();
+    r.message = row.get<11>();
+    r.updated_at = row.get<12>();
+    return r;
+}
+
+std::vector<PushRequest> to_requests(const std::vector<Row>& rows) {
+    std::vector<PushRequest> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) out.push_back(to_request(row));
+    return out;
+}
+
+}  // namespace
+
+json findings_json(const std::vector<Finding>& findings) {
+    json out = json::array();
+    for (const auto& f : findings)
+        out.push_back({{"severity", to_string(f.severity)}, {"location", f.location}, {"message", f.message}});
+    return out;
+}
+
+json to_json(const PushRequest& r) {
+    json out = {{"id", r.id},
+                {"pipeline", r.pipeline},
+                {"received_at", r.received_at},
+                {"status", r.status},
+                {"mode", r.mode},
+                {"remote_address", r.remote_address},
+                {"content_type", r.content_type},
+                {"size", r.size},
+                {"users", r.users},
+                {"findings", r.findings},
+                {"updated_at", r.updated_at}};
+    out["run"] = r.run_id != 0 ? json(r.run_id) : json(nullptr);
+    if (!r.message.empty()) out["message"] = r.message;
+    return out;
+}
+
+RequestLog::RequestLog(const std::filesystem::path& state_database) {
+    Poco::Data::SQLite::Connector::registerConnector();
+    std::error_code ec;
+    if (state_database.has_parent_path()) std::filesystem::create_directories(state_database.parent_path(), ec);
+    try {
+        session_ = std::make_unique<Poco::Data::Session>("SQLite", state_database.string());
+        auto& s = *session_;
+        s << "PRAGMA journal_mode=WAL", now;
+        s << "PRAGMA busy_timeout=10000", now;
+        // Unlike the rest of the state database: an acknowledged request must survive a power loss.
+        s << "PRAGMA synchronous=FULL", now;
+        s << "CREATE TABLE IF NOT EXISTS push_requests (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+             "pipeline TEXT NOT NULL, received_at TEXT NOT NULL, status TEXT NOT NULL, mode TEXT NOT NULL, "
+             "remote_address TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL, "
+             "users INTEGER NOT NULL DEFAULT 0, run_id INTEGER NOT NULL DEFAULT 0, "
+             "findings TEXT NOT NULL DEFAULT '[]', message TEXT NOT NULL DEFAULT '', "
+             "updated_at TEXT NOT NULL, body BLOB NOT NULL)",
+            now;
+        s << "CREATE INDEX IF NOT EXISTS push_requests_by_pipeline ON push_requests(pipeline, id)", now;
+        s << "CREATE INDEX IF NOT EXISTS push_requests_by_status ON push_requests(status, id)", now;
+    } catch (const Poco::Exception& e) {
+        throw Error("state database " + state_database.string() + ": " + e.displayText());
+    }
+}
+
+RequestLog::~RequestLog() = default;
+
+void RequestLog::record(PushRequest& request, const std::string& body) {
+    const std::string packed = deflate(body);
+    Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(packed.data()), packed.size());
+    request.received_at = now_iso8601();
+    request.updated_at = request.received_at;
+    if (request.status.empty()) request.status = "received";
+    const std::string findings = request.findings.dump();
+    Poco::Int64 size = request.size, users = request.users, run = request.run_id;
+    std::lock_guard lock(mutex_);
+    *session_ << "INSERT INTO push_requests(pipeline, received_at, status, mode, remote_address, content_type, size, "
+                 "users, run_id, findings, message, updated_at, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        use(request.pipeline), use(request.received_at), use(request.status), use(request.mode),
+        use(request.remote_address), use(request.content_type), use(size), use(users), use(run), useRef(findings),
+        use(request.message), use(request.updated_at), use(blob), now;
+    Poco::Int64 id = 0;
+    *session_ << "SELECT last_insert_rowid()", into(id), now;
+    request.id = id;
+}
+
+void RequestLog::update(PushRequest& request) {
+    request.updated_at = now_iso8601();
+    const std::string findings = request.findings.dump(-1, ' ', false, json::error_handler_t::replace);
+    Poco::Int64 users = request.users, run = request.run_id, id = request.id;
+    std::lock_guard lock(mutex_);
+    *session_ << "UPDATE push_requests SET status = ?, users = ?, run_id = ?, findings = ?, message = ?, "
+                 "updated_at = ? WHERE id = ?",
+        use(request.status), use(users), use(run), useRef(findings), use(request.message), use(request.updated_at),
+        use(id), now;
+}
+
+std::optional<PushRequest> RequestLog::get(std::int64_t id) {
+    std::vector<Row> rows;
+    Poco::Int64 key = id;
+    std::lock_guard lock(mutex_);
+    *session_ << "SELECT " + std::string(columns) + " FROM push_requests WHERE id = ?", use(key), into(rows), now;
+    if (rows.empty()) return std::nullopt;
+    return to_request(rows.front());
+}
+
+std::string RequestLog::body(std::int64_t id) {
+    std::vector<Poco::Data::BLOB> rows;
+    Poco::Int64 key = id;
+    {
+        std::lock_guard lock(mutex_);
+        *session_ << "SELECT body FROM push_requests WHERE id = ?", use(key), into(rows), now;
+    }
+    if (rows.empty()) throw Error("there is no request " + std::to_string(id));
+    return inflate(std::string(reinterpret_cast<const char*>(rows.front().rawContent()), rows.front().size()));
+}
+
+std::vector<PushRequest> RequestLog::list(const std::string& pipeline, std::int64_t limit) {
+    std::vector<Row> rows;
+    Poco::Int64 n = limit;
+    std::lock_guard lock(mutex_);
+    if (pipeline.empty())
+        *session_ << "SELECT " + std::string(columns) + " FROM push_requests ORDER BY id DESC LIMIT ?", use(n),
+            into(rows), now;
+    else
+        *session_ << "SELECT " + std::string(columns) +
+                         " FROM push_requests WHERE pipeline = ? ORDER BY id DESC LIMIT ?",
+            useRef(pipeline), use(n), into(rows), now;
+    return to_requests(rows);
+}
+
+std::vector<PushRequest> RequestLog::with_status(const std::string& pipeline, const std::string& status) {
+    std::vector<Row> rows;
+    std::lock_guard lock(mutex_);
+    *session_ << "SELECT " + std::string(columns) + " FROM push_requests WHERE status = ? AND pipeline = ? ORDER BY id",
+        useRef(status), useRef(pipeline), into(rows), now;
+    return to_requests(rows);
+}
+
+std::vector<PushRequest> RequestLog::pending() {
+    std::vector<Row> rows;
+    std::lock_guard lock(mutex_);
+    *session_ << "SELECT " + std::string(columns) +
+                     " FROM push_requests WHERE status IN ('received', 'validated') ORDER BY id",
+        into(rows), now;
+    return to_requests(rows);
+}
+
+Snapshot pushed_snapshot(const PushRequest& request, const std::string& body) {
+    Snapshot snapshot = parse_snapshot_json(body);
+    snapshot.pipeline = request.pipeline;
+    snapshot.origin = "request " + std::to_string(request.id);
+    snapshot.received_at = request.received_at;
+    snapshot.request_id = std::to_string(request.id);
+    return snapshot;
+}
+
+}  // namespace peoplesync::core

@@ -1,0 +1,275 @@
+#include "snapshot_store.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/DeflatingStream.h>
+#include <Poco/InflatingStream.h>
+#include <Poco/StreamCopier.h>
+#include <nlohmann/json.hpp>
+
+#include "sqlite_statement.hpp"
+
+namespace peoplesync::core {
+
+using nlohmann::json;
+using sqlite::execute;
+using sqlite::SqliteStatement;
+
+namespace {
+
+void put_varint(std::string& out, std::uint64_t value) {
+    while (value >= 0x80) {
+        out.push_back(static_cast<char>((value & 0x7f) | 0x80));
+        value >>= 7;
+    }
+    out.push_back(static_cast<char>(value));
+}
+
+void put_text(std::string& out, std::string_view text) {
+    put_varint(out, text.size());
+    out.append(text);
+}
+
+class Reader {
+public:
+    explicit Reader(std::string_view bytes) : bytes_(bytes) {}
+    std::uint64_t varint() {
+        std::uint64_t value = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (at_ >= bytes_.size()) throw Error("a stored snapshot is truncated");
+            const auto byte = static_cast<unsigned char>(bytes_[at_++]);
+            value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+            if ((byte & 0x80) == 0) return value;
+        }
+        throw Error("a stored snapshot is corrupt");
+    }
+    std::string text() {
+        const auto size = varint();
+        if (size > bytes_.size() - at_) throw Error("a stored snapshot is truncated");
+        std::string out(bytes_.substr(at_, size));
+        at_ += size;
+        return out;
+    }
+    bool byte() {
+        if (at_ >= bytes_.size()) throw Error("a stored snapshot is truncated");
+        return bytes_[at_++] != '\0';
+    }
+
+private:
+    std::string_view bytes_;
+    std::size_t at_ = 0;
+};
+
+std::uint64_t mix(std::uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
+std::uint64_t hash64(std::string_view bytes, std::uint64_t seed) {
+    std::uint64_t h = seed ^ (bytes.size() * 0x9e3779b97f4a7c15ull);
+    std::size_t i = 0;
+    for (; i + 8 <= bytes.size(); i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, bytes.data() + i, 8);
+        h = (h ^ mix(word)) * 0x9e3779b97f4a7c15ull;
+        h = (h << 27) | (h >> 37);
+    }
+    std::uint64_t tail = 0;
+    std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
+    h = (h ^ mix(tail ^ seed)) * 0x9e3779b97f4a7c15ull;
+    return mix(h);
+}
+
+std::string deflate(const std::string& text) {
+    std::ostringstream out;
+    Poco::DeflatingOutputStream stream(out, Poco::DeflatingStreamBuf::STREAM_ZLIB, 1);
+    stream.write(text.data(), static_cast<std::streamsize>(text.size()));
+    stream.close();
+    return out.str();
+}
+
+std::string inflate(std::string_view data) {
+    std::istringstream in{std::string(data)};
+    Poco::InflatingInputStream stream(in, Poco::InflatingStreamBuf::STREAM_ZLIB);
+    std::string out;
+    Poco::StreamCopier::copyToString(stream, out);
+    return out;
+}
+
+// The metadata that identifies a snapshot's content; when it was received is
+// a fact about the run, not the content, so an unchanged source dedupes.
+std::string meta_of(const Snapshot& snapshot) {
+    json findings = json::array();
+    for (const Finding& f : snapshot.findings)
+        findings.push_back({f.severity == Severity::error ? "error" : "warning", f.location, f.message, f.record});
+    json labels = json::object();
+    for (const auto& [k, v] : snapshot.field_labels) labels[k] = v;
+    return json({{"pipeline", snapshot.pipeline},
+                 {"origin", snapshot.origin},
+                 {"request_id", snapshot.request_id},
+                 {"field_labels", labels},
+                 {"findings", findings}})
+        // A source may hand over text that is not UTF-8; keep the snapshot storable.
+        .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string hex(const RecordHash& hash) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (auto word : hash)
+        for (int shift = 60; shift >= 0; shift -= 4) out.push_back(digits[(word >> shift) & 0xf]);
+    return out;
+}
+
+std::string_view as_bytes(const RecordHash& hash) {
+    return {reinterpret_cast<const char*>(hash.data()), sizeof(RecordHash)};
+}
+
+}  // namespace
+
+void encode_record(const User& u, std::string& out) {
+    for (const std::string* text : {&u.hris_id, &u.first_name, &u.last_name, &u.email, &u.job_title, &u.phone_number,
+                                    &u.employee_id, &u.hire_date, &u.profile_image.url, &u.profile_image.last_modified,
+                                    &u.profile_image.cache_info, &u.manager_hris_id})
+        put_text(out, *text);
+    out.push_back(u.active ? '\1' : '\0');
+    put_varint(out, u.departments.size());
+    for (const auto& path : u.departments) put_text(out, path);
+}
+
+RecordHash hash_bytes(std::string_view bytes) {
+    return {hash64(bytes, 0x243f6a8885a308d3ull), hash64(bytes, 0x13198a2e03707344ull)};
+}
+
+SnapshotStore::SnapshotStore(sqlite3* db) : db_(db) {
+    execute(db_,
+            "CREATE TABLE IF NOT EXISTS snapshot_records (hash BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID");
+    execute(db_,
+            "CREATE TABLE IF NOT EXISTS snapshot_lists (key TEXT PRIMARY KEY, pipeline TEXT NOT NULL, "
+            "users INTEGER NOT NULL, stored_at TEXT NOT NULL, meta BLOB NOT NULL, records BLOB NOT NULL, "
+            "origins BLOB NOT NULL)");
+}
+
+EncodedSnapshot encode_snapshot(const Snapshot& snapshot) {
+    EncodedSnapshot out;
+    out.pipeline = snapshot.pipeline;
+    out.ends.reserve(snapshot.users.size());
+    for (const User& user : snapshot.users) {
+        encode_record(user, out.records);
+        out.ends.push_back(out.records.size());
+        put_text(out.origins, user.origin);
+    }
+    out.meta = meta_of(snapshot);
+    return out;
+}
+
+std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
+    // Every record's hash; the list of hashes is the snapshot.
+    const std::size_t n = snapshot.ends.size();
+    auto record = [&](std::size_t i) {
+        const std::size_t begin = i == 0 ? 0 : snapshot.ends[i - 1];
+        return std::string_view(snapshot.records).substr(begin, snapshot.ends[i] - begin);
+    };
+    std::vector<RecordHash> hashes(n);
+    for (std::size_t i = 0; i < n; ++i) hashes[i] = hash_bytes(record(i));
+    const std::string_view list(reinterpret_cast<const char*>(hashes.data()), n * sizeof(RecordHash));
+    std::string whole(list);
+    whole += snapshot.origins;
+    whole += snapshot.meta;
+    const std::string key = hex(hash_bytes(whole));
+
+    SqliteStatement exists(db_, "SELECT 1 FROM snapshot_lists WHERE key = ?");
+    exists.bind(1, key);
+    if (exists.next()) {
+        exists.next();
+        return key;
+    }
+
+    // Records the pipeline's previous snapshot holds are stored already.
+    std::vector<RecordHash> known;
+    {
+        SqliteStatement previous(db_,
+                                 "SELECT records FROM snapshot_lists WHERE pipeline = ? ORDER BY rowid DESC LIMIT 1");
+        previous.bind(1, snapshot.pipeline);
+        if (previous.next()) {
+            const std::string_view blob = previous.blob(0);
+            known.resize(blob.size() / sizeof(RecordHash));
+            std::memcpy(known.data(), blob.data(), known.size() * sizeof(RecordHash));
+            previous.next();
+        }
+    }
+    std::sort(known.begin(), known.end());
+    // The others, in key order: appending to the index is far cheaper than scattering.
+    std::vector<std::size_t> missing;
+    for (std::size_t i = 0; i < n; ++i)
+        if (!std::binary_search(known.begin(), known.end(), hashes[i])) missing.push_back(i);
+    std::sort(missing.begin(), missing.end(), [&](std::size_t a, std::size_t b) { return hashes[a] < hashes[b]; });
+
+    execute(db_, "BEGIN IMMEDIATE");
+    try {
+        SqliteStatement insert(db_, "INSERT OR IGNORE INTO snapshot_records(hash, data) VALUES(?, ?)");
+        for (std::size_t i : missing) insert.bind_blob(1, as_bytes(hashes[i])).bind_blob(2, record(i)).run();
+        const std::string packed_meta = deflate(snapshot.meta), packed_origins = deflate(snapshot.origins);
+        const std::string at = Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT);
+        SqliteStatement add(db_,
+                            "INSERT INTO snapshot_lists(key, pipeline, users, stored_at, meta, records, origins) "
+                            "VALUES(?, ?, ?, ?, ?, ?, ?)");
+        add.bind(1, key).bind(2, snapshot.pipeline).bind(3, static_cast<std::int64_t>(n)).bind(4, at);
+        add.bind_blob(5, packed_meta).bind_blob(6, list).bind_blob(7, packed_origins).run();
+        execute(db_, "COMMIT");
+    } catch (...) {
+        execute(db_, "ROLLBACK");
+        throw;
+    }
+    return key;
+}
+
+Snapshot SnapshotStore::load(const std::string& key) {
+    SqliteStatement select(db_, "SELECT meta, records, origins, stored_at FROM snapshot_lists WHERE key = ?");
+    select.bind(1, key);
+    if (!select.next()) throw Error("the state database holds no snapshot " + key);
+    const std::string stored_at(select.text(3));
+    const json meta = json::parse(inflate(select.blob(0)));
+    const std::string list(select.blob(1));
+    const std::string origins = inflate(select.blob(2));
+    Reader origins_reader(origins);
+    select.next();
+
+    Snapshot s;
+    s.pipeline = meta.at("pipeline").get<std::string>();
+    s.origin = meta.at("origin").get<std::string>();
+    s.received_at = stored_at;
+    s.request_id = meta.at("request_id").get<std::string>();
+    for (const auto& [k, v] : meta.at("field_labels").items()) s.field_labels[k] = v.get<std::string>();
+    for (const auto& f : meta.at("findings"))
+        s.findings.push_back({f[0] == "error" ? Severity::error : Severity::warning, f[1], f[2], f[3]});
+
+    const std::size_t n = list.size() / sizeof(RecordHash);
+    s.users.resize(n);
+    SqliteStatement record(db_, "SELECT data FROM snapshot_records WHERE hash = ?");
+    for (std::size_t i = 0; i < n; ++i) {
+        record.bind_blob(1, std::string_view(list).substr(i * sizeof(RecordHash), sizeof(RecordHash)));
+        if (!record.next()) throw Error("the state database lost a record of snapshot " + key);
+        Reader r(record.blob(0));
+        User& u = s.users[i];
+        for (std::string* text : {&u.hris_id, &u.first_name, &u.last_name, &u.email, &u.job_title, &u.phone_number,
+                                  &u.employee_id, &u.hire_date, &u.profile_image.url, &u.profile_image.last_modified,
+                                  &u.profile_image.cache_info, &u.manager_hris_id})
+            *text = r.text();
+        u.active = r.byte();
+        u.departments.resize(r.varint());
+        for (auto& path : u.departments) path = r.text();
+        u.origin = origins_reader.text();
+        record.next();
+    }
+    return s;
+}
+
+}  // namespace peoplesync::core

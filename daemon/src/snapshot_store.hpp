@@ -1,0 +1,51 @@
+// Where the state store keeps every run's snapshot, in space proportional to
+// what changed: each user record (everything but where it came from) is
+// stored once, under a 128-bit hash of its content, however many snapshots
+// contain it; a snapshot is the ordered list of its records' hashes, its
+// records' origins, and its metadata and source findings. A resync with 1%
+// churn stores 1% new records and two compact lists; an identical snapshot
+// stores nothing.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <sqlite3.h>
+
+#include <peoplesync/model.hpp>
+
+namespace peoplesync::core {
+
+using RecordHash = std::array<std::uint64_t, 2>;
+
+// One user as bytes, origin excluded, and its hash.
+void encode_record(const User& user, std::string& out);
+RecordHash hash_bytes(std::string_view bytes);
+
+// A snapshot as the store keeps it, made on the caller's thread so the
+// snapshot itself can change (be normalized) while it is written.
+struct EncodedSnapshot {
+    std::string pipeline;
+    std::string records;            // every record's bytes, one after the other
+    std::vector<std::size_t> ends;  // where each record's bytes end
+    std::string origins;            // every record's origin, length-prefixed
+    std::string meta;               // metadata and the source's findings, JSON
+};
+EncodedSnapshot encode_snapshot(const Snapshot& snapshot);
+
+class SnapshotStore {
+public:
+    // Works inside the state database; creates its tables.
+    explicit SnapshotStore(sqlite3* db);
+
+    // Stores the snapshot unless an identical one is stored; returns its key.
+    std::string store(const EncodedSnapshot& snapshot);
+    Snapshot load(const std::string& key);
+
+private:
+    sqlite3* db_;
+};
+
+}  // namespace peoplesync::core

@@ -1,0 +1,141 @@
+// What the host guarantees whatever a plugin does: a plugin built with
+// another standard library is refused before it is called, and whatever a
+// plugin throws, from its constructor, read(), load_index() or apply(),
+// becomes an error or a failed run with its message, never a crash.
+#include <fstream>
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "pipeline.hpp"
+#include "state_store.hpp"
+#include "test_host.hpp"
+
+namespace peoplesync::core {
+namespace {
+
+const std::filesystem::path fixtures = PEOPLESYNC_FIXTURE_PLUGIN_DIR;
+
+TEST(PluginSafety, RefusesAPluginBuiltWithAnotherStandardLibraryNamingBoth) {
+    PluginHost host({fixtures / "foreign-stdlib"});
+    ASSERT_EQ(host.refused().size(), 1u);
+    const std::string reason = host.refused()[0].reason;
+    EXPECT_NE(reason.find("fixture-foreign-stdlib.so"), std::string::npos) << reason;
+    EXPECT_NE(reason.find("built for ABI " + std::to_string(PEOPLESYNC_ABI_VERSION) + ", clang-17, libc++-17"),
+              std::string::npos)
+        << reason;
+    EXPECT_NE(reason.find(std::string("needs ABI ") + std::to_string(PEOPLESYNC_ABI_VERSION) + ", " +
+                          PEOPLESYNC_COMPILER + ", " + PEOPLESYNC_STDLIB),
+              std::string::npos)
+        << reason;
+    EXPECT_TRUE(host.plugins().empty());
+}
+
+class PluginFailureTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ =
+            std::filesystem::temp_directory_path() / ("peoplesync-plugin-safety-" + std::to_string(::getpid()) + "-" +
+                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+        Poco::Data::SQLite::Connector::registerConnector();
+        std::ofstream(dir_ / "snapshot.json")
+            << R"({"users": [{"hris_id": "1", "first_name": "Ada", "last_name": "Lovelace",)"
+            << R"( "email": "ada@example.com", "active": true}]})";
+    }
+    void TearDown() override {
+        pipeline_.reset();
+        state_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    // A live pipeline from `source` to `sink`, both flow-style YAML maps.
+    void configure(const std::string& source, const std::string& sink) {
+        std::ofstream(dir_ / "peoplesync.yaml")
+            << "plugin_dirs: [" << default_plugin_dir().string() << ", " << (fixtures / "json").string() << ", "
+            << (fixtures / "throwing").string() << "]\n"
+            << "state_database: state.db\n"
+            << "pipelines:\n"
+            << "  - name: people\n"
+            << "    source: " << source << "\n"
+            << "    sinks:\n"
+            << "      - " << sink << "\n";
+        settings_ = load_settings(dir_ / "peoplesync.yaml");
+        plugins_ = std::make_unique<PluginHost>(settings_.plugin_dirs);
+        state_ = std::make_unique<StateStore>(settings_.state_database);
+        pipeline_ = std::make_unique<Pipeline>(settings_, settings_.pipelines[0], *plugins_, *state_);
+        pipeline_->enable();
+    }
+
+    RunReport run() {
+        ProgressListener progress;
+        RunReport report = pipeline_->run({}, progress);
+        EXPECT_EQ(state_->run(report.run_id)->status, report.status) << "the run record says what happened";
+        return report;
+    }
+
+    const std::string json_source = "{type: json-file, path: snapshot.json}";
+    const std::string directory_sink = "{type: directory, database: directory.db}";
+    std::filesystem::path dir_;
+    Settings settings_;
+    std::unique_ptr<PluginHost> plugins_;
+    std::unique_ptr<StateStore> state_;
+    std::unique_ptr<Pipeline> pipeline_;
+};
+
+TEST_F(PluginFailureTest, AConstructorThatThrowsIsAnErrorWithItsMessage) {
+    try {
+        configure("{type: throwing, throw_from: constructor, message: no API key for tenant 7}", directory_sink);
+        FAIL() << "the pipeline was built";
+    } catch (const std::exception& e) {
+        EXPECT_EQ(std::string(e.what()), "no API key for tenant 7");
+    }
+}
+
+TEST_F(PluginFailureTest, AConstructorThatThrowsSomethingElseIsAnErrorNamingThePlugin) {
+    try {
+        configure(json_source, "{type: throwing, throw_from: constructor, exception: other}");
+        FAIL() << "the pipeline was built";
+    } catch (const Error& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("fixture-throwing-sink.so: the sink plugin \"throwing\" threw an exception that is not "
+                               "a std::exception while it was created"),
+                  std::string::npos)
+            << message;
+    }
+}
+
+TEST_F(PluginFailureTest, AReadThatThrowsSomethingElseFailsTheRun) {
+    configure("{type: throwing, throw_from: read, exception: other}", directory_sink);
+    RunReport report = run();
+    EXPECT_EQ(report.status, "failed");
+    EXPECT_EQ(report.message, "a plugin threw an exception that is not a std::exception");
+}
+
+TEST_F(PluginFailureTest, AnApplyThatThrowsFailsTheRunWithItsMessage) {
+    configure(json_source, "{type: throwing, throw_from: apply, message: LDAP server said no}");
+    RunReport report = run();
+    EXPECT_EQ(report.status, "failed");
+    EXPECT_EQ(report.message, "sink throwing: LDAP server said no");
+    ASSERT_EQ(report.sinks.size(), 1u);
+    EXPECT_EQ(report.sinks[0].status, "failed");
+}
+
+TEST_F(PluginFailureTest, AnApplyThatThrowsSomethingElseFailsTheRun) {
+    configure(json_source, "{type: throwing, throw_from: apply, exception: other}");
+    RunReport report = run();
+    EXPECT_EQ(report.status, "failed");
+    EXPECT_EQ(report.message, "sink throwing: the sink threw an exception that is not a std::exception");
+}
+
+TEST_F(PluginFailureTest, ALoadIndexThatThrowsFailsTheRunWithItsMessage) {
+    configure(json_source, "{type: throwing, throw_from: load_index, message: directory unreachable}");
+    RunReport report = run();
+    EXPECT_EQ(report.status, "failed");
+    EXPECT_EQ(report.message, "directory unreachable");
+}
+
+}  // namespace
+}  // namespace peoplesync::core

@@ -1,0 +1,241 @@
+// source `webhook`: the receiving side of the HRIS webhook guide. The HRIS
+// POSTs its complete snapshot as JSON to /hriswebhook/sync/<endpoint-token>/
+// with its API key in X-HRIS-AUTHENTICATION; peoplesyncd serves the route,
+// this plugin checks the request, logs it through the daemon before it
+// answers, and hands the snapshot to its pipeline.
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <optional>
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Timestamp.h>
+#include <nlohmann/json.hpp>
+
+#include <peoplesync/plugin.hpp>
+#include <peoplesync/snapshot_json.hpp>
+
+#include "credentials.hpp"
+
+namespace peoplesync::webhook {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* key_header = "X-HRIS-AUTHENTICATION";
+constexpr const char* credentials_key = "credentials";
+// The guide's formats: a 32-digit endpoint token, a 40-digit API key.
+constexpr std::size_t token_bytes = 16;
+constexpr std::size_t key_bytes = 20;
+
+std::string lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+// "application/json; charset=utf-8" -> true; so is any "application/...+json".
+bool is_json_media_type(const std::string& content_type) {
+    std::string type = lower(content_type.substr(0, content_type.find(';')));
+    while (!type.empty() && std::isspace(static_cast<unsigned char>(type.back())) != 0) type.pop_back();
+    while (!type.empty() && std::isspace(static_cast<unsigned char>(type.front())) != 0) type.erase(0, 1);
+    if (type == "application/json") return true;
+    return type.rfind("application/", 0) == 0 && type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0;
+}
+
+json findings_json(const std::vector<Finding>& findings) {
+    json out = json::array();
+    for (const auto& f : findings)
+        out.push_back({{"severity", to_string(f.severity)}, {"location", f.location}, {"message", f.message}});
+    return out;
+}
+
+void answer(HttpResponse& response, int status, const json& body) {
+    response.status = status;
+    response.content_type = "application/json";
+    response.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+class WebhookSource final : public Source, public HttpHandler {
+public:
+    static constexpr const char* type = "webhook";
+    static constexpr const char* description =
+        "People pushed by the HRIS: POST the guide's JSON to /hriswebhook/sync/<endpoint-token>/ with "
+        "X-HRIS-AUTHENTICATION (peoplesyncd only).";
+    static std::vector<OptionSpec> options() {
+        return {option::string("path_prefix", "The path the endpoints live under; the endpoint token follows it.")
+                    .fallback("/hriswebhook/sync/")};
+    }
+    static std::vector<PluginCommand> commands() {
+        return {{"credentials",
+                 "Makes a new endpoint token and API key and shows them once; the key is stored only as a hash. "
+                 "Replaces earlier ones. Argument: the daemon's base URL, to show the whole endpoint."},
+                {"endpoint", "Shows the endpoint's path (never the key) and when its credentials were made."}};
+    }
+
+    WebhookSource(const ConfigValue& config, Host& host)
+        : host_(host), prefix_(config.get_string("path_prefix", "/hriswebhook/sync/")) {
+        if (prefix_.empty() || prefix_.front() != '/' || prefix_.back() != '/')
+            config.at("path_prefix").fail("\"" + prefix_ + "\" must start and end with '/', like /hriswebhook/sync/");
+    }
+
+    Snapshot read(ReadContext&) override {
+        throw Error("source webhook is pushed to: its snapshots arrive at peoplesyncd's " + prefix_ +
+                    " endpoint, they cannot be read. Start the daemon (peoplesyncd) and POST to it");
+    }
+
+    bool pushes() const override { return true; }
+
+    void start() override {
+        host_.add_route(prefix_, *this);
+        if (!stored())
+            host_.log().warning(
+                "pipeline " + host_.pipeline() +
+                ": the webhook has no credentials yet; make them with: peoplesync webhook-credentials " +
+                host_.pipeline());
+    }
+
+    std::string command(const std::string& name, const std::vector<std::string>& arguments) override {
+        if (name == "credentials") return make_credentials(arguments.empty() ? "" : arguments.front());
+        if (name == "endpoint") return show_endpoint();
+        return Source::command(name, arguments);
+    }
+
+    bool handle(const HttpRequest& request, HttpResponse& response) override {
+        // The path is <prefix><token>/ (the guide's form) or <prefix><token>.
+        if (request.path.compare(0, prefix_.size(), prefix_) != 0) return false;
+        std::string token = request.path.substr(prefix_.size());
+        if (!token.empty() && token.back() == '/') token.pop_back();
+        if (token.empty() || token.find('/') != std::string::npos) return false;
+        const auto credentials = stored();
+        if (!credentials || !equal_in_constant_time(token, credentials->endpoint_token)) return false;
+
+        if (request.method != "POST") {
+            response.headers.emplace_back("Allow", "POST");
+            answer(response, 405, {{"error", "this endpoint takes POST, not " + request.method}});
+            return true;
+        }
+        // One answer for a missing and a wrong key: the caller learns nothing from the difference.
+        if (!equal_in_constant_time(sha256_hex(request.header(key_header)), credentials->key_sha256)) {
+            response.headers.emplace_back("WWW-Authenticate", "X-HRIS-AUTHENTICATION");
+            answer(response, 401, {{"error", std::string("missing or wrong API key in ") + key_header}});
+            return true;
+        }
+
+        PushGateway& push = host_.push();
+        std::string id;
+        try {
+            id = push.record_request(request);
+        } catch (const std::exception& e) {
+            host_.log().error("pipeline " + host_.pipeline() + ": a request could not be stored: " + e.what());
+            answer(response, 503,
+                   {{"error", "the request could not be stored, so it was not accepted; send it again"}});
+            return true;
+        }
+
+        const std::string content_type = request.header("Content-Type");
+        if (!is_json_media_type(content_type)) {
+            PushReceipt receipt = push.refuse(
+                id, "unsupported content type \"" + content_type + "\": send Content-Type: application/json");
+            refused(response, 415, receipt);
+            return true;
+        }
+
+        Snapshot snapshot;
+        try {
+            snapshot = parse_snapshot_json(request.body);
+        } catch (const Error& e) {
+            refused(response, 400, push.refuse(id, e.what()));  // "malformed JSON at byte N: ..."
+            return true;
+        }
+        const auto users = static_cast<std::int64_t>(snapshot.users.size());
+        PushReceipt receipt = push.submit(id, std::move(snapshot));
+        if (!receipt.accepted) {
+            refused(response, 400, receipt);
+            return true;
+        }
+        json body = {
+            {"request_id", receipt.request_id},
+            {"mode", receipt.mode},
+            {"status", "validated"},
+            {"users", users},
+            {"message", receipt.mode == "live"
+                            ? "the snapshot is valid and logged; it will be applied"
+                            : "the snapshot is valid and logged; test mode: it will be simulated, not applied"},
+            {"findings", findings_json(receipt.findings)}};
+        answer(response, 202, body);
+        return true;
+    }
+
+private:
+    static void refused(HttpResponse& response, int status, const PushReceipt& receipt) {
+        std::size_t errors = 0;
+        for (const auto& f : receipt.findings) errors += f.severity == Severity::error ? 1 : 0;
+        std::string error = errors == 1 && receipt.findings.size() == 1
+                                ? receipt.findings.front().message
+                                : "the snapshot has " + std::to_string(errors) + " error" + (errors == 1 ? "" : "s") +
+                                      "; nothing was applied";
+        answer(response, status,
+               {{"request_id", receipt.request_id},
+                {"mode", receipt.mode},
+                {"status", "rejected"},
+                {"error", error},
+                {"findings", findings_json(receipt.findings)}});
+    }
+
+    std::optional<Credentials> stored() {
+        // Read on every request: `peoplesync webhook-credentials` may rotate them at any time.
+        auto text = host_.state().get(credentials_key);
+        return text ? from_stored(*text) : std::nullopt;
+    }
+
+    std::string make_credentials(std::string base_url) {
+        Credentials credentials;
+        credentials.endpoint_token = random_hex(token_bytes);
+        const std::string key = random_hex(key_bytes);
+        credentials.key_sha256 = sha256_hex(key);
+        credentials.created_at =
+            Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(static_cast<std::time_t>(host_.now())),
+                                            Poco::DateTimeFormat::ISO8601_FORMAT);
+        host_.state().put(credentials_key, to_stored(credentials));
+        host_.log().info("pipeline " + host_.pipeline() + ": new webhook credentials; earlier ones stop working");
+
+        while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+        const std::string path = prefix_ + credentials.endpoint_token + "/";
+        const std::string url = (base_url.empty() ? "http://HOST:PORT" : base_url) + path;
+        return "Webhook credentials of pipeline " + host_.pipeline() +
+               ". The API key is shown only now: peoplesync keeps only its hash. Earlier credentials stop "
+               "working.\n"
+               "endpoint_token: " +
+               credentials.endpoint_token + "\napi_key: " + key + "\nurl: " + url +
+               "\nSend a snapshot (the guide's example):\n"
+               "  curl --header \"X-HRIS-AUTHENTICATION: " +
+               key +
+               "\" \\\n"
+               "  --header \"Content-Type: application/json\" \\\n"
+               "  -X POST \\\n"
+               "  --data-binary '@webhook-data-example.json' \\\n  " +
+               url + "\n";
+    }
+
+    std::string show_endpoint() {
+        auto credentials = stored();
+        if (!credentials)
+            return "pipeline " + host_.pipeline() +
+                   " has no webhook credentials yet: make them with peoplesync webhook-credentials " +
+                   host_.pipeline() + "\n";
+        return "endpoint: " + prefix_ + credentials->endpoint_token + "/\ncreated_at: " + credentials->created_at +
+               "\n";
+    }
+
+    Host& host_;
+    std::string prefix_;
+};
+
+}  // namespace peoplesync::webhook
+
+PEOPLESYNC_PLUGIN(peoplesync::webhook::WebhookSource)

@@ -1,0 +1,58 @@
+# What `cmake --install` and `cpack` ship, besides the targets the
+# subdirectories install themselves (the CLI and the daemon, the SDK library
+# and headers, the built-in plugins):
+#   share/peoplesync/examples/   etc/ and samples/ as in the repository
+#   share/doc/peoplesync/        the READMEs
+#   lib/cmake/PeopleSyncSDK/     the CMake package plugin authors find_package()
+include(CMakePackageConfigHelpers)
+
+set(PEOPLESYNC_EXAMPLES_DIR ${CMAKE_INSTALL_DATADIR}/peoplesync/examples)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/etc/ DESTINATION ${PEOPLESYNC_EXAMPLES_DIR}/etc)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/samples/ DESTINATION ${PEOPLESYNC_EXAMPLES_DIR}/samples
+  PATTERN "build*" EXCLUDE)
+
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/sdk/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}/sdk OPTIONAL)
+file(GLOB plugin_readmes RELATIVE ${PROJECT_SOURCE_DIR}/plugins ${PROJECT_SOURCE_DIR}/plugins/*/README.md)
+foreach(readme IN LISTS plugin_readmes)
+  get_filename_component(folder ${readme} DIRECTORY)
+  install(FILES ${PROJECT_SOURCE_DIR}/plugins/${readme} DESTINATION ${CMAKE_INSTALL_DOCDIR}/plugins/${folder})
+endforeach()
+
+# The SDK package. PEOPLESYNC_ABI_VERSION is read from the header the loader
+# checks, so the package cannot claim another.
+file(STRINGS ${PROJECT_SOURCE_DIR}/sdk/include/peoplesync/abi.hpp abi_line
+  REGEX "^#define PEOPLESYNC_ABI_VERSION [0-9]+$")
+string(REGEX REPLACE ".* ([0-9]+)$" "\\1" PEOPLESYNC_ABI_VERSION "${abi_line}")
+set(PEOPLESYNC_SDK_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/PeopleSyncSDK)
+install(EXPORT PeopleSyncSDKTargets NAMESPACE PeopleSyncSDK:: DESTINATION ${PEOPLESYNC_SDK_CMAKE_DIR})
+configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/PeopleSyncSDKConfig.cmake.in
+  ${CMAKE_BINARY_DIR}/PeopleSyncSDKConfig.cmake
+  INSTALL_DESTINATION ${PEOPLESYNC_SDK_CMAKE_DIR}
+  PATH_VARS PEOPLESYNC_PLUGIN_INSTALL_DIR)
+# Within a minor version the plugin ABI may still change; the loader's stamp
+# check is what decides.
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/PeopleSyncSDKConfigVersion.cmake
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/PeopleSyncSDKConfig.cmake ${CMAKE_BINARY_DIR}/PeopleSyncSDKConfigVersion.cmake
+  DESTINATION ${PEOPLESYNC_SDK_CMAKE_DIR})
+
+# `cpack -G DEB` in the build folder: one package with the CLI, the daemon,
+# the plugins, the SDK and the examples, installed under /usr. Its library
+# dependencies come from dpkg-shlibdeps.
+set(CPACK_PACKAGE_NAME peoplesync)
+set(CPACK_PACKAGE_VENDOR "peoplesync")
+set(CPACK_PACKAGE_CONTACT "peoplesync maintainers <peoplesync@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_PACKAGE_DESCRIPTION "peoplesync keeps a people directory in step with the HR system of record. \
+The package holds the peoplesync CLI and daemon, the built-in source and sink plugins, and the plugin SDK \
+(headers, libpeoplesync-sdk and the CMake package PeopleSyncSDK) for writing new ones.")
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION admin)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# The plugins link libpeoplesync-sdk, which the package itself ships.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${CMAKE_BINARY_DIR}/lib)
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "g++, cmake")
+include(CPack)

@@ -1,0 +1,119 @@
+// What the SDK gives a plugin author beyond the interfaces: add_user_json
+// for sources that receive users one at a time, and <peoplesync/testing.hpp>.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <peoplesync/snapshot_json.hpp>
+#include <peoplesync/testing.hpp>
+
+namespace peoplesync {
+namespace {
+
+const std::string fixtures = PEOPLESYNC_FIXTURE_PLUGIN_DIR;
+
+bool has_error(const Snapshot& s, const std::string& location, const std::string& fragment) {
+    for (const auto& f : s.findings)
+        if (f.severity == Severity::error && f.location == location && f.message.find(fragment) != std::string::npos)
+            return true;
+    return false;
+}
+
+TEST(AddUserJson, AppendsOneUserWithItsPlace) {
+    Snapshot snapshot;
+    User& user = add_user_json(snapshot, "people.jsonl:3",
+                               R"({"hris_id": "7", "first_name": "Ada", "last_name": "Lovelace",
+                                   "email": "ada@example.com", "active": true, "departments": ["Eng > Core"],
+                                   "manager": {"hris_id": "1"}})");
+    ASSERT_EQ(snapshot.users.size(), 1u);
+    EXPECT_EQ(&user, &snapshot.users[0]);
+    EXPECT_EQ(user.origin, "people.jsonl:3");
+    EXPECT_EQ(user.hris_id, "7");
+    EXPECT_EQ(user.departments, std::vector<std::string>{"Eng > Core"});
+    EXPECT_EQ(user.manager_hris_id, "1");
+    EXPECT_TRUE(snapshot.findings.empty()) << testing::describe(snapshot.findings);
+}
+
+TEST(AddUserJson, EveryProblemIsAFindingOnThatRecordNeverAnException) {
+    Snapshot snapshot;
+    add_user_json(snapshot, "a.jsonl:1", R"({"hris_id": "1", "first_name": "A", "last_name": "B",)");
+    add_user_json(snapshot, "a.jsonl:2", R"(["not", "a", "user"])");
+    add_user_json(snapshot, "a.jsonl:3", R"({"hris_id": 3, "first_name": "C", "last_name": "D", "email": "c@d.e"})");
+    ASSERT_EQ(snapshot.users.size(), 3u);
+    EXPECT_TRUE(has_error(snapshot, "a.jsonl:1", "malformed JSON at byte")) << testing::describe(snapshot.findings);
+    EXPECT_TRUE(has_error(snapshot, "a.jsonl:2", "expected a user object, found an array"));
+    EXPECT_TRUE(has_error(snapshot, "a.jsonl:3.hris_id", "expected a string, found a number"));
+    EXPECT_TRUE(has_error(snapshot, "a.jsonl:3.active", "required field active is missing"));
+    for (const auto& f : snapshot.findings) EXPECT_GE(f.record, 0) << f.location << ": " << f.message;
+    EXPECT_EQ(snapshot.findings.front().record, 0);
+    EXPECT_EQ(snapshot.findings.back().record, 2);
+}
+
+TEST(TestingHelpers, MemoryHostKeepsEverythingInMemory) {
+    testing::MemoryHost host("/data/base", "hr");
+    host.log().warning("careful");
+    host.state().put("cursor", "42");
+    EXPECT_EQ(host.log_lines, std::vector<std::string>{"warning: careful"});
+    EXPECT_EQ(host.values.at("cursor"), "42");
+    EXPECT_EQ(host.state().get("cursor"), "42");
+    host.state().erase("cursor");
+    EXPECT_FALSE(host.state().get("cursor"));
+    EXPECT_EQ(host.resolve_path("x/people.jsonl"), "/data/base/x/people.jsonl");
+    EXPECT_EQ(host.resolve_path("/abs.jsonl"), "/abs.jsonl");
+    EXPECT_EQ(host.pipeline(), "hr");
+    host.clock = 5;
+    EXPECT_EQ(host.now(), 5);
+}
+
+TEST(TestingHelpers, ReadsASourceFromItsFileAndValidatesWhatItRead) {
+    auto dir = std::filesystem::temp_directory_path() / ("peoplesync-sdk-testing-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "people.json")
+        << R"({"users": [{"hris_id": "1", "first_name": "A", "last_name": "B", "email": "a@", "active": true}]})";
+    testing::MemoryHost host(dir.string());
+    auto plugin = testing::PluginFile::load(fixtures + "/json/fixture-json-file-source.so");
+    EXPECT_EQ(plugin.info().type, "json-file");
+    auto source = plugin.make_source(testing::options({{"path", "people.json"}}), host);
+    Snapshot snapshot = testing::read_and_validate(*source);
+    ASSERT_EQ(snapshot.users.size(), 1u);
+    EXPECT_TRUE(has_error(snapshot, "users[0].email", "not an email address")) << testing::describe(snapshot.findings);
+    EXPECT_NE(testing::describe(snapshot.findings).find("error: users[0].email: "), std::string::npos);
+    source.reset();
+    std::filesystem::remove_all(dir);
+}
+
+TEST(TestingHelpers, ChecksTheOptionTableBeforeConstructing) {
+    testing::MemoryHost host;
+    auto plugin = testing::PluginFile::load(fixtures + "/json/fixture-json-file-source.so");
+    try {
+        plugin.make_source(testing::options({{"pth", "x"}}), host);
+        FAIL() << "an unknown option was accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("test options: pth: unknown option \"pth\""), std::string::npos)
+            << e.what();
+    }
+    EXPECT_THROW(plugin.make_sink(testing::options({{"path", "x"}}), host), Error);
+}
+
+TEST(TestingHelpers, RefusesAPluginOfAnotherAbiOrStandardLibraryAsTheDaemonWould) {
+    try {
+        testing::PluginFile::load(fixtures + "/bad-abi/fixture-bad-abi.so");
+        FAIL() << "a plugin of another ABI was loaded";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("built for ABI " + std::to_string(PEOPLESYNC_ABI_VERSION + 998)),
+                  std::string::npos)
+            << e.what();
+    }
+    try {
+        testing::PluginFile::load(fixtures + "/foreign-stdlib/fixture-foreign-stdlib.so");
+        FAIL() << "a plugin of another standard library was loaded";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("libc++-17, but this SDK is ABI"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(testing::PluginFile::load(fixtures + "/not-a-plugin/fixture-not-a-plugin.so"), Error);
+}
+
+}  // namespace
+}  // namespace peoplesync
