@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <peoplesync/text.hpp>
+
 namespace peoplesync::flat {
 
 inline std::uint64_t hash(std::string_view text) {
@@ -17,23 +19,15 @@ inline std::uint64_t hash(std::string_view text) {
     return h ^ (h >> 29);
 }
 
-inline unsigned char fold(char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u >= 'A' && u <= 'Z' ? static_cast<unsigned char>(u + 32) : u;
-}
-
 // Case-insensitive for ASCII letters: emails.
 inline std::uint64_t folded_hash(std::string_view text) {
     std::uint64_t h = 14695981039346656037ull;
-    for (char c : text) h = (h ^ fold(c)) * 1099511628211ull;
+    for (char c : text) h = (h ^ static_cast<unsigned char>(fold(c))) * 1099511628211ull;
     return h ^ (h >> 29);
 }
 
 inline bool folded_equal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (fold(a[i]) != fold(b[i])) return false;
-    return true;
+    return equal_folded(a, b);
 }
 
 template <bool CaseInsensitive = false>

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -117,8 +118,12 @@ public:
     RunReport simulate_snapshot(Snapshot snapshot, ProgressListener& progress);
 
 private:
-    // Applies only with a run_id (a recorded run).
-    RunReport process(Snapshot snapshot, const RunRequest& request, std::int64_t run_id, ProgressListener& progress);
+    // Each sink's DestinationIndex, read on threads of their own.
+    std::vector<std::future<DestinationIndex>> load_indexes();
+    // Applies only with a run_id (a recorded run). Without `indexes`, the
+    // sinks' indexes are read here.
+    RunReport process(Snapshot snapshot, const RunRequest& request, std::int64_t run_id, ProgressListener& progress,
+                      std::vector<std::future<DestinationIndex>> indexes = {});
     class Services;
 
     const Settings& global_;

@@ -561,7 +561,7 @@ private:
             execute(db, "PRAGMA journal_mode=WAL");
             execute(db, "PRAGMA synchronous=NORMAL");
             execute(db, "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms_));
-            execute(db, "PRAGMA cache_size=-131072");  // 128 MiB: large loads touch many pages
+            execute(db, "PRAGMA cache_size=-65536");  // 64 MiB: large loads touch many pages
             for (const char* statement : tables) execute(db, statement);
             for (const char* statement : indexes) execute(db, statement);
             session_ = std::move(session);

@@ -1,5 +1,4 @@
-// Text checks the csv source needs per cell, without allocating: trimming,
-// ASCII case folding for value maps and emails, and UTF-8 validation.
+// Text checks the csv source needs per cell; the general ones are the SDK's.
 #pragma once
 
 #include <cstddef>
@@ -7,30 +6,20 @@
 #include <string>
 #include <string_view>
 
+#include <peoplesync/text.hpp>
+
 namespace peoplesync::csv {
 
-inline bool is_blank(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
+using peoplesync::equal_folded;
+using peoplesync::find_invalid_utf8;
+using peoplesync::fold;
+using peoplesync::is_blank;
+using peoplesync::replace_invalid_utf8;
 
 // Cells lose the white space around them: exports pad values, and the
 // schema's values never start or end with it.
 inline std::string_view trim_blanks(std::string_view text) {
-    std::size_t begin = 0, end = text.size();
-    while (begin < end && is_blank(text[begin])) ++begin;
-    while (end > begin && is_blank(text[end - 1])) --end;
-    return text.substr(begin, end - begin);
-}
-
-inline char fold(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-inline bool equal_folded(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (fold(a[i]) != fold(b[i])) return false;
-    return true;
+    return trim_view(text);
 }
 
 // FNV-1a over the case-folded bytes.
@@ -53,13 +42,5 @@ struct FoldedEqual {
     using is_transparent = void;
     bool operator()(std::string_view a, std::string_view b) const { return equal_folded(a, b); }
 };
-
-// The offset of the first byte that does not belong to a well-formed UTF-8
-// sequence (overlong forms and surrogates included), or npos.
-std::size_t find_invalid_utf8(std::string_view text);
-
-// `text` with every ill-formed sequence replaced by U+FFFD, so that what a
-// source hands over can always be written as JSON.
-std::string replace_invalid_utf8(std::string_view text);
 
 }  // namespace peoplesync::csv

@@ -5,21 +5,16 @@
 #include <string>
 #include <string_view>
 
+#include <peoplesync/text.hpp>
+
 namespace peoplesync::ldap_source {
 
-inline char fold(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-inline bool equal_folded(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (fold(a[i]) != fold(b[i])) return false;
-    return true;
-}
+using peoplesync::equal_folded;
+using peoplesync::fold;
 
 std::string fold_ascii(std::string_view text);
 
+// Spaces and tabs around a value, not line ends.
 inline std::string_view trim_spaces(std::string_view text) {
     std::size_t begin = 0, end = text.size();
     while (begin < end && (text[begin] == ' ' || text[begin] == '\t')) ++begin;

@@ -1,8 +1,9 @@
-#include "text.hpp"
+#include <peoplesync/text.hpp>
 
+#include <cstdint>
 #include <cstring>
 
-namespace peoplesync::csv {
+namespace peoplesync {
 
 namespace {
 
@@ -73,4 +74,4 @@ std::string replace_invalid_utf8(std::string_view text) {
     return out;
 }
 
-}  // namespace peoplesync::csv
+}  // namespace peoplesync
