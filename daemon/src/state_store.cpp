@@ -95,7 +95,7 @@ std::future<std::string> StateStore::store_snapshot_async(const Snapshot& snapsh
     return std::async(std::launch::async, [file = file_, encoded = encode_snapshot(snapshot)]() {
         Poco::Data::Session session("SQLite", file.string());
         session << "PRAGMA busy_timeout=10000", now;
-        session << "PRAGMA cache_size=-16384", now;  // records are inserted in key order: appends
+        session << "PRAGMA cache_size=-131072", now;  // a large snapshot's index pages stay cached
         return SnapshotStore(Poco::Data::SQLite::Utility::dbHandle(session)).store(encoded);
     });
 }

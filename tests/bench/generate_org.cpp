@@ -255,7 +255,7 @@ int main(int argc, char** argv) {
             p.hire_date = "2026-11-02";
             p.phone = "+1 415-555-0000";
             p.departments = {churner.below(leaves.size())};
-            p.manager = static_cast<std::int64_t>(churner.below(people / 2));
+            p.manager = static_cast<std::int64_t>(churner.below(first_leaf));  // never a leaver
             org.push_back(p);
             ++created;
             ++memberships_added;
