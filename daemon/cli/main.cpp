@@ -368,20 +368,7 @@ private:
         auto records = state_.runs(name, limit);
         if (args_.flag("--json")) {
             json out = json::array();
-            for (const auto& r : records) {
-                json result = r.result.empty() ? json::object() : json::parse(r.result);
-                out.push_back({{"run", r.id},
-                               {"pipeline", r.pipeline},
-                               {"trigger", r.trigger},
-                               {"mode", r.mode},
-                               {"status", r.status},
-                               {"started_at", r.started_at},
-                               {"finished_at", r.finished_at},
-                               {"users", r.users},
-                               {"changes", result.value("changes", json::object())},
-                               {"approved_by_run", r.approved_by_run},
-                               {"message", r.message}});
-            }
+            for (const auto& r : records) out.push_back(core::run_summary_json(r));
             std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
             return ok;
         }
@@ -408,18 +395,7 @@ private:
         auto id = number(arg(1, "a run id"), "RUN");
         auto record = state_.run(id);
         if (!record) throw peoplesync::Error("there is no run " + std::to_string(id));
-        json result = record->result.empty() ? json{{"run", id},
-                                                    {"pipeline", record->pipeline},
-                                                    {"mode", record->mode},
-                                                    {"status", record->status},
-                                                    {"findings", json::array()},
-                                                    {"sinks", json::array()}}
-                                             : json::parse(record->result);
-        result["trigger"] = record->trigger;
-        result["started_at"] = record->started_at;
-        result["finished_at"] = record->finished_at;
-        result["snapshot"] = record->snapshot_key;
-        if (record->approved_by_run) result["approved_by_run"] = record->approved_by_run;
+        json result = core::run_detail_json(*record);
         if (args_.flag("--json")) {
             std::cout << result.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
         } else {

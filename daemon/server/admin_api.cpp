@@ -81,39 +81,6 @@ std::int64_t positive(const std::string& text, const char* what) {
     throw ApiError{400, std::string(what) + " must be a positive number, not \"" + text + "\""};
 }
 
-json dumpable(const std::string& text) {
-    json out = json::parse(text, nullptr, false);
-    return out.is_discarded() ? json::object() : out;
-}
-
-json run_summary(const core::RunRecord& r) {
-    json result = r.result.empty() ? json::object() : dumpable(r.result);
-    return {{"run", r.id},
-            {"pipeline", r.pipeline},
-            {"trigger", r.trigger},
-            {"mode", r.mode},
-            {"status", r.status},
-            {"started_at", r.started_at},
-            {"finished_at", r.finished_at},
-            {"users", r.users},
-            {"changes", result.value("changes", json::object())},
-            {"approved_by_run", r.approved_by_run},
-            {"message", r.message}};
-}
-
-// One run in full, as `peoplesync show RUN --json` prints it.
-json run_detail(const core::RunRecord& r) {
-    json result = r.result.empty() ? json{{"run", r.id},        {"pipeline", r.pipeline},    {"mode", r.mode},
-                                          {"status", r.status}, {"findings", json::array()}, {"sinks", json::array()}}
-                                   : dumpable(r.result);
-    result["trigger"] = r.trigger;
-    result["started_at"] = r.started_at;
-    result["finished_at"] = r.finished_at;
-    result["snapshot"] = r.snapshot_key;
-    if (r.approved_by_run) result["approved_by_run"] = r.approved_by_run;
-    return result;
-}
-
 class Call {
 public:
     Call(Daemon& daemon, const HttpRequest& request) : daemon_(daemon), request_(request), runtime_(daemon.runtime()) {
@@ -145,7 +112,7 @@ public:
         if (is(0, "runs")) {
             if (n == 1) return get([&] { return runs(); });
             const std::int64_t id = positive(s[1], "a run id");
-            if (n == 2) return get([&] { return run_detail(run_record(id)); });
+            if (n == 2) return get([&] { return core::run_detail_json(run_record(id)); });
             if (n == 3 && is(2, "simulate")) return post([&] { return simulate_run(id); });
             if (n == 3 && is(2, "approve")) return post([&] { return approve(id); });
         }
@@ -285,7 +252,7 @@ private:
         if (!name.empty()) pipeline(name);
         const std::int64_t limit = query_.count("limit") ? positive(query_["limit"], "limit") : 20;
         json out = json::array();
-        for (const auto& r : daemon_.services().state.runs(name, limit)) out.push_back(run_summary(r));
+        for (const auto& r : daemon_.services().state.runs(name, limit)) out.push_back(core::run_summary_json(r));
         return out;
     }
 
@@ -339,7 +306,8 @@ private:
         core::PushRequest request = request_record(id);
         json out = core::to_json(request);
         if (request.run_id != 0)
-            if (auto run = daemon_.services().state.run(request.run_id)) out["run_report"] = run_detail(*run);
+            if (auto run = daemon_.services().state.run(request.run_id))
+                out["run_report"] = core::run_detail_json(*run);
         return out;
     }
 

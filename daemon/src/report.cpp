@@ -146,6 +146,42 @@ json report_json(const RunReport& report, bool detail) {
 }
 
 namespace {
+// A stored result that cannot be parsed (written by another version) shows as empty.
+json stored_result(const RunRecord& run) {
+    if (run.result.empty()) return json::object();
+    json out = json::parse(run.result, nullptr, false);
+    return out.is_discarded() ? json::object() : out;
+}
+}  // namespace
+
+json run_summary_json(const RunRecord& r) {
+    return {{"run", r.id},
+            {"pipeline", r.pipeline},
+            {"trigger", r.trigger},
+            {"mode", r.mode},
+            {"status", r.status},
+            {"started_at", r.started_at},
+            {"finished_at", r.finished_at},
+            {"users", r.users},
+            {"changes", stored_result(r).value("changes", json::object())},
+            {"approved_by_run", r.approved_by_run},
+            {"message", r.message}};
+}
+
+json run_detail_json(const RunRecord& r) {
+    json result = stored_result(r);
+    if (result.empty())
+        result = {{"run", r.id},        {"pipeline", r.pipeline},    {"mode", r.mode},
+                  {"status", r.status}, {"findings", json::array()}, {"sinks", json::array()}};
+    result["trigger"] = r.trigger;
+    result["started_at"] = r.started_at;
+    result["finished_at"] = r.finished_at;
+    result["snapshot"] = r.snapshot_key;
+    if (r.approved_by_run) result["approved_by_run"] = r.approved_by_run;
+    return result;
+}
+
+namespace {
 
 void print_summary(std::ostream& out, const json& changes) {
     bool any = false;

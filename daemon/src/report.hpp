@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline.hpp"
+#include "state_store.hpp"
 
 namespace peoplesync::core {
 
@@ -16,6 +17,11 @@ nlohmann::json report_json(const RunReport& report, bool detail);
 nlohmann::json summary_json(const ChangeSummary& summary);
 // The ChangeSet entry by entry, at most `limit` entries of each kind.
 nlohmann::json changes_json(const Snapshot& snapshot, const ChangeSet& changes, std::size_t limit);
+
+// A recorded run: one line of `runs` (changes counted), or in full as `show`
+// prints it (findings, ChangeSet detail, trigger, times, snapshot).
+nlohmann::json run_summary_json(const RunRecord& run);
+nlohmann::json run_detail_json(const RunRecord& run);
 
 // Human-readable, for the CLI: a summary, then the detail when asked.
 void print_report(std::ostream& out, const nlohmann::json& report, bool detail);
