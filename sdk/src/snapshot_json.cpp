@@ -62,10 +62,12 @@ public:
             if (std::find(known.begin(), known.end(), key) == known.end())
                 snapshot_.warning(index_, snapshot_.locate(user_, key), "unknown field \"" + key + "\" is ignored");
 
-        text(object, "hris_id", user_.hris_id, true);
-        text(object, "first_name", user_.first_name, true);
-        text(object, "last_name", user_.last_name, true);
-        text(object, "email", user_.email, true);
+        // Missing required text fields are validate_records()'s to report
+        // (once, as "missing or empty"); here only their types are checked.
+        text(object, "hris_id", user_.hris_id, false);
+        text(object, "first_name", user_.first_name, false);
+        text(object, "last_name", user_.last_name, false);
+        text(object, "email", user_.email, false);
         text(object, "job_title", user_.job_title, false);
         text(object, "phone_number", user_.phone_number, false);
         text(object, "employee_id", user_.employee_id, false);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -97,6 +98,14 @@ TEST(Schema, MissingRequiredFieldsAreLocated) {
         Snapshot s = parse_and_validate(user_json(fields));
         EXPECT_TRUE(has_finding(s, Severity::error, "users[0]." + field, "missing")) << field << "\n" << dump(s);
     }
+}
+
+TEST(Schema, AMissingFieldIsReportedOnce) {
+    Snapshot s = parse_and_validate(user_json(R"("hris_id":"A","first_name":"A","last_name":"B","active":true)"));
+    EXPECT_EQ(std::count_if(s.findings.begin(), s.findings.end(),
+                            [](const Finding& f) { return f.location == "users[0].email"; }),
+              1)
+        << dump(s);
 }
 
 TEST(Schema, WrongTypesAreErrors) {
