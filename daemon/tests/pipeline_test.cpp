@@ -14,6 +14,7 @@
 
 #include "pipeline.hpp"
 #include "report.hpp"
+#include "test_dir.hpp"
 #include "test_host.hpp"
 
 namespace peoplesync::core {
@@ -73,11 +74,7 @@ class NoProgress final : public ProgressListener {};
 class PipelineTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ =
-            std::filesystem::temp_directory_path() / ("peoplesync-pipeline-" + std::to_string(::getpid()) + "-" +
-                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
+        dir_ = peoplesync::testing::fresh_test_dir("peoplesync-pipeline");
         Poco::Data::SQLite::Connector::registerConnector();
         configure();
     }

@@ -10,6 +10,7 @@
 
 #include "pipeline.hpp"
 #include "state_store.hpp"
+#include "test_dir.hpp"
 #include "test_host.hpp"
 
 namespace peoplesync::core {
@@ -35,11 +36,7 @@ TEST(PluginSafety, RefusesAPluginBuiltWithAnotherStandardLibraryNamingBoth) {
 class PluginFailureTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ =
-            std::filesystem::temp_directory_path() / ("peoplesync-plugin-safety-" + std::to_string(::getpid()) + "-" +
-                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
+        dir_ = peoplesync::testing::fresh_test_dir("peoplesync-plugin-safety");
         Poco::Data::SQLite::Connector::registerConnector();
         std::ofstream(dir_ / "snapshot.json")
             << R"({"users": [{"hris_id": "1", "first_name": "Ada", "last_name": "Lovelace",)"

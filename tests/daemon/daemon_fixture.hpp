@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
+#include "test_dir.hpp"
 
 namespace peoplesync::daemon_test {
 
@@ -85,11 +86,7 @@ inline bool alive(pid_t pid) {
 class DaemonTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ =
-            std::filesystem::temp_directory_path() / ("peoplesyncd-" + std::to_string(::getpid()) + "-" +
-                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
+        dir_ = peoplesync::testing::fresh_test_dir("peoplesyncd");
         std::filesystem::copy_file(PEOPLESYNC_SOURCE_DIR "/samples/webhook-data-example.json",
                                    dir_ / "webhook-data-example.json");
         write_config();

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
+#include "test_dir.hpp"
 
 namespace {
 
@@ -27,11 +28,7 @@ struct Result {
 class CliTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ =
-            std::filesystem::temp_directory_path() / ("peoplesync-cli-" + std::to_string(::getpid()) + "-" +
-                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
+        dir_ = peoplesync::testing::fresh_test_dir("peoplesync-cli");
         // The shipped configuration; PEOPLESYNC_EXPORT points it at a copy of the sample export.
         std::filesystem::copy_file(PEOPLESYNC_SOURCE_DIR "/samples/employees.csv", dir_ / "employees.csv");
         std::ifstream in(PEOPLESYNC_SOURCE_DIR "/etc/peoplesync.yaml");

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "test_dir.hpp"
 #include "test_host.hpp"
 
 namespace peoplesync {
@@ -17,11 +18,7 @@ using namespace Poco::Data::Keywords;
 class DirectorySinkTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ =
-            std::filesystem::temp_directory_path() / ("peoplesync-directory-" + std::to_string(::getpid()) + "-" +
-                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
+        dir_ = peoplesync::testing::fresh_test_dir("peoplesync-directory");
         host_ = std::make_unique<testing::TestHost>(dir_);
     }
     void TearDown() override {
