@@ -27,6 +27,7 @@
 
 namespace core = peoplesync::core;
 using nlohmann::json;
+using peoplesync::DeliveryResult;
 
 namespace {
 
@@ -57,6 +58,11 @@ Commands:
   webhook-credentials PIPELINE  make a webhook's endpoint and API key (shown once; rotates)
   command PIPELINE source|SINK NAME [ARGS]
                                 run a plugin's command (see the plugin's README)
+  outbox [PIPELINE] [--json]    what sinks that deliver (webhook) still have to send
+  outbox retry PIPELINE SINK    a stopped delivery: try its waiting messages again now
+  outbox drop PIPELINE SINK     a stopped delivery: drop its waiting messages (the next
+                                run sends what changed since the last one delivered)
+  outbox deliver PIPELINE       try every waiting message now (without peoplesyncd)
   directory [--pipeline P] [--sink S] show USER
   directory [--pipeline P] [--sink S] set USER FIELD VALUE
                                 read or edit a user of a directory sink, as its users
@@ -183,6 +189,7 @@ public:
         if (command == "runs") return runs();
         if (command == "show") return show();
         if (command == "directory") return directory();
+        if (command == "outbox") return outbox();
         if (command == "requests") return requests();
         if (command == "request") return request();
         if (command == "command" || command == "webhook-credentials") return plugin_command(command);
@@ -282,6 +289,14 @@ private:
             std::cout << std::left << std::setw(20) << p.name << " " << mode;
             if (enabled && *enabled != p.fingerprint) std::cout << " (configuration changed since it was enabled)";
             std::cout << "  fingerprint " << p.fingerprint.substr(0, 12) << "\n";
+            for (const auto& sink : state_.outbox().sinks(p.name)) {
+                if (!sink.stopped.empty())
+                    std::cout << "  sink " << sink.sink << ": delivery STOPPED (" << sink.pending
+                              << " waiting): " << sink.stopped << "\n";
+                else if (sink.pending > 0)
+                    std::cout << "  sink " << sink.sink << ": " << sink.pending
+                              << " message(s) waiting to be delivered\n";
+            }
         }
         if (auto info = core::read_daemon_info(core::daemon_info_file(settings_.state_database))) {
             try {
@@ -308,8 +323,98 @@ private:
         if (p.source().pushes())
             throw UsageError("pipeline " + name + " receives its snapshots from source " + p.settings().source.type +
                              " in peoplesyncd; it cannot be run from here");
-        auto held = lock(name);
-        return report(p.run(request, progress_));
+        int status = ok;
+        {
+            auto held = lock(name);
+            status = report(p.run(request, progress_));
+        }
+        deliver(p, false);
+        return status;
+    }
+
+    // Without peoplesyncd nobody else delivers what a run queued: try it now,
+    // once; what is not delivered waits for the next run or `outbox deliver`.
+    // Returns whether every waiting message went.
+    bool deliver(core::Pipeline& p, bool verbose) {
+        bool all = true;
+        const std::string& name = p.settings().name;
+        std::ostream& out = args_.flag("--json") ? std::cerr : std::cout;
+        for (const auto& sink : p.delivering_sinks()) {
+            std::string holder;
+            auto held = locks_.try_lock(core::delivery_lock_name(name, sink.name), &holder);
+            if (!held) {
+                out << "sink " << sink.name << ": " << holder << " is delivering its messages\n";
+                continue;
+            }
+            auto events = core::deliver_due(state_.outbox(), name, sink.name, *sink.sink, sink.retry, true);
+            for (const auto& e : events) {
+                out << "sink " << sink.name << ": message " << e.entry << " (run " << e.run_id << "): ";
+                if (e.outcome == DeliveryResult::Outcome::delivered)
+                    out << "delivered (" << e.message << ")\n";
+                else
+                    out << "not delivered: " << e.message << "\n";
+            }
+            auto state = state_.outbox().sink(name, sink.name);
+            if (!state.stopped.empty()) {
+                all = false;
+                out << "sink " << sink.name << ": delivery STOPPED: " << state.stopped
+                    << "\n  fix the cause, then: peoplesync outbox retry " << name << " " << sink.name
+                    << "   (or drop it: peoplesync outbox drop " << name << " " << sink.name << ")\n";
+            } else if (state.pending > 0) {
+                all = false;
+                out << "sink " << sink.name << ": " << state.pending
+                    << " message(s) wait in the outbox; peoplesyncd retries them, or: peoplesync outbox deliver "
+                    << name << "\n";
+            } else if (verbose && events.empty()) {
+                out << "sink " << sink.name << ": nothing waits\n";
+            }
+        }
+        return all;
+    }
+
+    int outbox() {
+        const std::string action = args_.positional.size() > 1 ? args_.positional[1] : "";
+        if (action == "retry" || action == "drop") {
+            const std::string& name = arg(2, "a pipeline name");
+            const std::string& sink = arg(3, "a sink name");
+            if (auto* d = daemon()) {
+                json out = d->post("/admin/v1/pipelines/" + name + "/sinks/" + sink + "/outbox/" + action);
+                if (action == "retry")
+                    std::cout << "sink " << sink << ": delivery goes on; " << out.value("waiting", 0)
+                              << " message(s) waiting are tried again now by peoplesyncd\n";
+                else
+                    std::cout << "sink " << sink << ": dropped " << out.value("dropped", 0) << " message(s)\n";
+                return ok;
+            }
+            auto& p = pipeline(name);
+            bool delivers = false;
+            for (const auto& s : p.delivering_sinks()) delivers = delivers || s.name == sink;
+            if (!delivers)
+                throw UsageError("pipeline " + name + " has no sink \"" + sink +
+                                 "\" that delivers to a remote receiver");
+            if (action == "drop") {
+                std::cout << "sink " << sink << ": dropped " << state_.outbox().drop(name, sink)
+                          << " message(s); the next run sends what changed since the receiver's last "
+                             "acknowledged state\n";
+                return ok;
+            }
+            std::cout << "sink " << sink << ": " << state_.outbox().resume(name, sink)
+                      << " message(s) waiting; trying now\n";
+            return deliver(p, true) ? ok : failed;
+        }
+        if (action == "deliver") {
+            const std::string& name = arg(2, "a pipeline name");
+            if (daemon())
+                throw UsageError("peoplesyncd delivers the outbox of this state database; see peoplesync outbox");
+            return deliver(pipeline(name), true) ? ok : failed;
+        }
+        if (!action.empty()) settings_.pipeline(action);
+        json out = core::outbox_json(state_.outbox(), action);
+        if (args_.flag("--json"))
+            std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+        else
+            core::print_outbox(std::cout, out);
+        return ok;
     }
 
     int simulate() {

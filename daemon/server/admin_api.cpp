@@ -108,7 +108,10 @@ public:
             if (n == 3 && (is(2, "enable") || is(2, "disable"))) return post([&] { return enable(entry, s[2]); });
             if (n == 3 && is(2, "run")) return post([&] { return run_now(entry); });
             if (n == 5 && is(2, "commands")) return post([&] { return command(entry, s[3], s[4]); });
+            if (n == 6 && is(2, "sinks") && is(4, "outbox") && (is(5, "retry") || is(5, "drop")))
+                return post([&] { return outbox_action(entry, s[3], s[5]); });
         }
+        if (n == 1 && is(0, "outbox")) return get([&] { return outbox(); });
         if (is(0, "runs")) {
             if (n == 1) return get([&] { return runs(); });
             const std::int64_t id = positive(s[1], "a run id");
@@ -171,6 +174,14 @@ private:
         auto enabled = daemon_.services().state.enabled_fingerprint(name);
         json sinks = json::array();
         for (const auto& sink : settings.sinks) sinks.push_back({{"name", sink.name}, {"type", sink.type}});
+        for (const auto& d : p.delivering_sinks()) {
+            auto state = daemon_.services().state.outbox().sink(name, d.name);
+            for (auto& sink : sinks)
+                if (sink["name"] == d.name)
+                    sink["delivery"] = {{"pending", state.pending},
+                                        {"stopped", state.stopped.empty() ? json(nullptr) : json(state.stopped)},
+                                        {"delivered", state.delivered}};
+        }
         auto status = entry.worker->status();
         json out = {{"name", name},
                     {"source", settings.source.type},
@@ -189,6 +200,29 @@ private:
                                                        Poco::DateTimeFormat::ISO8601_FORMAT))
                 : json(nullptr);
         return out;
+    }
+
+    json outbox() {
+        auto pipeline_name = query_.count("pipeline") ? query_.at("pipeline") : "";
+        if (!pipeline_name.empty()) pipeline(pipeline_name);
+        return core::outbox_json(daemon_.services().state.outbox(), pipeline_name);
+    }
+
+    // An operator's answer to a stopped delivery: try the waiting messages
+    // again now, or drop them.
+    json outbox_action(Runtime::Entry& entry, const std::string& sink, const std::string& action) {
+        const std::string& name = entry.pipeline->settings().name;
+        bool delivers = false;
+        for (const auto& d : entry.pipeline->delivering_sinks()) delivers = delivers || d.name == sink;
+        if (!delivers)
+            throw ApiError{404,
+                           "pipeline " + name + " has no sink \"" + sink + "\" that delivers to a remote receiver"};
+        auto& store = daemon_.services().state.outbox();
+        std::int64_t n = action == "retry" ? store.resume(name, sink) : store.drop(name, sink);
+        Poco::Logger::get("peoplesyncd.delivery")
+            .information("pipeline " + name + ", sink " + sink + ": an operator " +
+                         (action == "retry" ? "retried " : "dropped ") + std::to_string(n) + " waiting message(s)");
+        return {{"pipeline", name}, {"sink", sink}, {action == "retry" ? "waiting" : "dropped", n}};
     }
 
     json pipelines() {

@@ -261,7 +261,8 @@ std::string Daemon::respond(const HttpRequest& request, HttpResponse& response) 
         }
         response.status = 200;
         response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        response.body = metrics_.render(server_ ? server_->gauges() : ServerGauges{});
+        response.body =
+            metrics_.render(server_ ? server_->gauges() : ServerGauges{}, services_.state.outbox().sinks(""));
         return "metrics";
     }
     if (path == "/admin" || path.rfind("/admin/", 0) == 0) {

@@ -59,7 +59,12 @@ void Metrics::push_request(const std::string& pipeline, const std::string& statu
     ++requests_[{pipeline, status}];
 }
 
-std::string Metrics::render(const ServerGauges& server) const {
+void Metrics::delivery(const std::string& pipeline, const std::string& sink, const std::string& outcome) {
+    std::lock_guard lock(mutex_);
+    ++deliveries_[{pipeline, sink, outcome}];
+}
+
+std::string Metrics::render(const ServerGauges& server, const std::vector<core::OutboxSink>& outbox) const {
     std::lock_guard lock(mutex_);
     std::ostringstream out;
     header(out, "peoplesync_runs_total", "counter", "Pipeline runs finished, by pipeline and status.");
@@ -79,6 +84,22 @@ std::string Metrics::render(const ServerGauges& server) const {
     for (const auto& [key, n] : requests_)
         out << "peoplesync_push_requests_total{pipeline=\"" << label(key.first) << "\",status=\"" << label(key.second)
             << "\"} " << n << '\n';
+    header(out, "peoplesync_deliveries_total", "counter",
+           "Attempts to deliver outbox messages to remote receivers, by pipeline, sink and outcome "
+           "(delivered, retry, rejected).");
+    for (const auto& [key, n] : deliveries_)
+        out << "peoplesync_deliveries_total{pipeline=\"" << label(std::get<0>(key)) << "\",sink=\""
+            << label(std::get<1>(key)) << "\",outcome=\"" << label(std::get<2>(key)) << "\"} " << n << '\n';
+    header(out, "peoplesync_outbox_messages", "gauge", "Messages waiting in a sink's outbox.");
+    for (const auto& s : outbox)
+        out << "peoplesync_outbox_messages{pipeline=\"" << label(s.pipeline) << "\",sink=\"" << label(s.sink) << "\"} "
+            << s.pending << '\n';
+    header(out, "peoplesync_outbox_stopped", "gauge",
+           "1 when a sink's delivery stopped (a receiver refused a message, or retries ran out) until an operator "
+           "retries or drops it.");
+    for (const auto& s : outbox)
+        out << "peoplesync_outbox_stopped{pipeline=\"" << label(s.pipeline) << "\",sink=\"" << label(s.sink) << "\"} "
+            << (s.stopped.empty() ? 0 : 1) << '\n';
     header(out, "peoplesync_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
     for (const auto& [key, n] : http_)
         out << "peoplesync_http_requests_total{route=\"" << label(key.first) << "\",code=\"" << key.second << "\"} "

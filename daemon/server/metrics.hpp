@@ -10,6 +10,8 @@
 
 #include <peoplesync/changeset.hpp>
 
+#include "outbox.hpp"
+
 namespace peoplesync::server {
 
 struct ServerGauges {
@@ -27,8 +29,10 @@ public:
     // (applied, noop or simulated).
     void last_success(const std::string& pipeline, std::int64_t epoch_seconds);
     void push_request(const std::string& pipeline, const std::string& status);
+    // One attempt to deliver an outbox message: delivered, retry or rejected.
+    void delivery(const std::string& pipeline, const std::string& sink, const std::string& outcome);
 
-    std::string render(const ServerGauges& server) const;
+    std::string render(const ServerGauges& server, const std::vector<core::OutboxSink>& outbox = {}) const;
 
 private:
     mutable std::mutex mutex_;
@@ -37,6 +41,7 @@ private:
     std::map<std::pair<std::string, std::string>, std::int64_t> changes_;
     std::map<std::pair<std::string, std::string>, std::int64_t> requests_;
     std::map<std::string, std::int64_t> last_success_;
+    std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> deliveries_;
 };
 
 }  // namespace peoplesync::server

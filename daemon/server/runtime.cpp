@@ -18,6 +18,8 @@ Runtime::Runtime(DaemonServices& services, core::Settings settings)
                               " receives its snapshots when they are pushed; it takes no schedule");
         entry.worker = std::make_unique<PipelineWorker>(services_, *entry.pipeline, entry.pushes);
         entry.gateway = std::make_unique<RequestGateway>(services_, *entry.pipeline, *entry.worker);
+        if (!entry.pipeline->delivering_sinks().empty())
+            entry.delivery = std::make_unique<DeliveryWorker>(services_, *entry.pipeline);
         entries_.emplace(pipeline.name, std::move(entry));
     }
 }
@@ -28,6 +30,7 @@ Runtime::~Runtime() {
     // Workers go before the pipelines they serve; the plugins before their libraries.
     for (auto& [name, entry] : entries_) {
         entry.gateway.reset();
+        entry.delivery.reset();
         entry.worker.reset();
         entry.pipeline.reset();
     }
@@ -77,7 +80,10 @@ void Runtime::start() {
     std::stable_sort(routes_.begin(), routes_.end(),
                      [](const Route& a, const Route& b) { return a.prefix.size() > b.prefix.size(); });
     started_ = true;
-    for (auto& [name, entry] : entries_) entry.worker->start();
+    for (auto& [name, entry] : entries_) {
+        entry.worker->start();
+        if (entry.delivery) entry.delivery->start();
+    }
 }
 
 void Runtime::stop(bool cancel) {
@@ -94,11 +100,15 @@ void Runtime::stop(bool cancel) {
     stopped_ = true;
     for (auto& [name, entry] : entries_)
         if (entry.worker) entry.worker->stop(cancel);
+    for (auto& [name, entry] : entries_)
+        if (entry.delivery) entry.delivery->stop();
 }
 
 void Runtime::join() {
     for (auto& [name, entry] : entries_)
         if (entry.worker) entry.worker->join();
+    for (auto& [name, entry] : entries_)
+        if (entry.delivery) entry.delivery->join();
 }
 
 }  // namespace peoplesync::server

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "delivery_worker.hpp"
 #include "pipeline.hpp"
 #include "pipeline_worker.hpp"
 #include "plugin_host.hpp"
@@ -48,6 +49,7 @@ public:
     struct Entry {
         std::unique_ptr<core::Pipeline> pipeline;
         std::unique_ptr<PipelineWorker> worker;
+        std::unique_ptr<DeliveryWorker> delivery;  // when a sink delivers to a remote receiver
         std::unique_ptr<RequestGateway> gateway;
         bool pushes = false;
     };

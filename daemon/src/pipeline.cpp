@@ -173,6 +173,8 @@ public:
         push_->add_route(pipeline_, path_prefix, handler);
     }
     PushGateway& push() override { return push_ != nullptr ? push_->push(pipeline_) : Host::push(); }
+    Outbox& outbox() override { return outbox_ ? *outbox_ : Host::outbox(); }
+    void set_outbox(std::unique_ptr<Outbox> outbox) { outbox_ = std::move(outbox); }
 
     void debug(const std::string& message) override { logger_.debug(message); }
     void info(const std::string& message) override { logger_.information(message); }
@@ -185,6 +187,7 @@ private:
     std::string pipeline_;
     Poco::Logger& logger_;
     std::unique_ptr<KeyValueStore> values_;
+    std::unique_ptr<Outbox> outbox_;
 };
 
 Pipeline::Pipeline(const Settings& settings, const PipelineSettings& pipeline, const PluginHost& plugins,
@@ -194,8 +197,20 @@ Pipeline::Pipeline(const Settings& settings, const PipelineSettings& pipeline, c
     source_ = plugins.make_source(pipeline.source.type, pipeline.source.options, *source_services_);
     for (const auto& sink : pipeline.sinks) {
         sink_services_.push_back(std::make_unique<Services>(settings, state, pipeline.name, "sink." + sink.name));
+        sink_services_.back()->set_outbox(state.outbox().for_sink(pipeline.name, sink.name));
         sinks_.push_back(plugins.make_sink(sink.type, sink.options, *sink_services_.back()));
+        if (!sinks_.back()->delivers() && !sink.retry_where.empty())
+            throw ConfigError(sink.retry_where + ": sink " + sink.name + " (" + sink.type +
+                              ") writes its destination itself; retry applies only to sinks that deliver to a "
+                              "remote receiver (webhook)");
     }
+}
+
+std::vector<Pipeline::DeliveringSink> Pipeline::delivering_sinks() {
+    std::vector<DeliveringSink> out;
+    for (std::size_t i = 0; i < sinks_.size(); ++i)
+        if (sinks_[i]->delivers()) out.push_back({settings_.sinks[i].name, sinks_[i].get(), settings_.sinks[i].retry});
+    return out;
 }
 
 // Plugins go before the services they were given.

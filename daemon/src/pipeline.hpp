@@ -112,6 +112,13 @@ public:
     RunReport approve(std::int64_t run_id, ProgressListener& progress);
 
     Sink& sink(const std::string& name);
+    // The sinks whose apply() queues messages in the outbox (Sink::delivers()).
+    struct DeliveringSink {
+        std::string name;
+        Sink* sink = nullptr;
+        RetryPolicy retry;
+    };
+    std::vector<DeliveringSink> delivering_sinks();
     Source& source() { return *source_; }
     // Diffs a snapshot against the destinations as they are now, as a
     // simulation. Writes nothing.

@@ -219,8 +219,14 @@ PluginSettings plugin_settings(const ConfigValue& value, bool is_sink) {
     plugin.type = value.at("type").as_string();
     plugin.name = is_sink ? value.get_string("name", plugin.type) : plugin.type;
     plugin.options = ConfigValue::map(value.path(), value.mark());
-    for (const auto& [key, option] : value.entries())
-        if (key != "type" && !(is_sink && key == "name")) plugin.options.set(key, option);
+    for (const auto& [key, option] : value.entries()) {
+        if (is_sink && key == "retry") {
+            plugin.retry = parse_retry_policy(option);
+            plugin.retry_where = option.where();
+        } else if (key != "type" && !(is_sink && key == "name")) {
+            plugin.options.set(key, option);
+        }
+    }
     return plugin;
 }
 

@@ -9,6 +9,7 @@
 #include <peoplesync/config.hpp>
 
 #include "daemon_settings.hpp"
+#include "retry_policy.hpp"
 
 namespace peoplesync::core {
 
@@ -35,7 +36,10 @@ struct SyncPolicy {
 struct PluginSettings {
     std::string name;  // sinks only: unique within the pipeline
     std::string type;
-    ConfigValue options;  // everything but "type" and "name"
+    ConfigValue options;  // everything but "type", "name" and "retry"
+    // Sinks that deliver to a remote receiver: the core's retries (`retry`).
+    RetryPolicy retry;
+    std::string retry_where;  // where `retry` was written; empty when it was not
 };
 
 struct PipelineSettings {

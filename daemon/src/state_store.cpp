@@ -54,6 +54,7 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
              "value TEXT NOT NULL, PRIMARY KEY(namespace, key))",
             now;
         snapshots_ = std::make_unique<SnapshotStore>(Poco::Data::SQLite::Utility::dbHandle(s));
+        outbox_ = std::make_unique<OutboxStore>(file);
     } catch (const Poco::Exception& e) {
         throw Error("state database " + file.string() + ": " + e.displayText());
     } catch (const Error& e) {

@@ -17,6 +17,7 @@
 #include <peoplesync/model.hpp>
 #include <peoplesync/plugin.hpp>
 
+#include "outbox.hpp"
 #include "snapshot_store.hpp"
 
 namespace peoplesync::core {
@@ -68,6 +69,10 @@ public:
     // a run another process is doing now is not taken for a dead one.
     void mark_interrupted_runs(const std::string& pipeline);
 
+    // What sinks that deliver to a remote receiver queued (on a connection of
+    // its own).
+    OutboxStore& outbox() { return *outbox_; }
+
     // A KeyValueStore private to one namespace (a plugin instance).
     std::unique_ptr<KeyValueStore> key_value(const std::string& name);
 
@@ -80,6 +85,7 @@ private:
     std::mutex mutex_;
     std::unique_ptr<Poco::Data::Session> session_;
     std::unique_ptr<SnapshotStore> snapshots_;
+    std::unique_ptr<OutboxStore> outbox_;
 };
 
 std::string now_iso8601();

@@ -18,6 +18,7 @@ ReadContext::~ReadContext() = default;
 Source::~Source() = default;
 Sink::~Sink() = default;
 
+Outbox::~Outbox() = default;
 HttpHandler::~HttpHandler() = default;
 PushGateway::~PushGateway() = default;
 
@@ -40,6 +41,18 @@ void Host::add_route(const std::string& path_prefix, HttpHandler&) {
 
 PushGateway& Host::push() {
     throw Error("only the daemon (peoplesyncd) receives pushed snapshots");
+}
+
+Outbox& Host::outbox() {
+    throw Error("this host keeps no outbox; only peoplesync's pipelines deliver to remote receivers");
+}
+
+bool Sink::delivers() const {
+    return false;
+}
+
+DeliveryResult Sink::deliver(const Delivery&) {
+    throw Error("this sink does not deliver to a remote receiver");
 }
 
 bool Source::pushes() const {

@@ -26,6 +26,10 @@ std::string MemoryHost::resolve_path(const std::string& path) {
     std::filesystem::path p(path);
     return (p.is_absolute() ? p : std::filesystem::path(base_dir_) / p).lexically_normal().string();
 }
+Outbox& MemoryHost::outbox() {
+    return memory_outbox;
+}
+
 const std::string& MemoryHost::pipeline() {
     return pipeline_;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <peoplesync/plugin.hpp>
+#include <peoplesync/testing.hpp>
 
 #include "plugin_host.hpp"
 #include "settings.hpp"
@@ -40,6 +41,7 @@ public:
         return (p.is_absolute() ? p : base_dir_ / p).string();
     }
     const std::string& pipeline() override { return pipeline_; }
+    Outbox& outbox() override { return memory_outbox; }
     void debug(const std::string& m) override { lines.push_back("debug: " + m); }
     void info(const std::string& m) override { lines.push_back("info: " + m); }
     void warning(const std::string& m) override { lines.push_back("warning: " + m); }
@@ -47,6 +49,7 @@ public:
 
     std::vector<std::string> lines;
     MemoryKeyValues values;
+    MemoryOutbox memory_outbox;
     std::int64_t clock = 1700000000;
 
 private:

@@ -41,6 +41,57 @@ public:
     virtual void erase(const std::string& key) = 0;
 };
 
+// A message a sink that sends to a remote receiver leaves with the core
+// (Host::outbox()): stored durably in the run that decides it, before any
+// network I/O, then handed to Sink::deliver() in order until the receiver
+// acknowledges it. Retries, backoff and operator retry/drop are the core's.
+struct OutboxMessage {
+    std::int64_t run_id = 0;  // ApplyContext::run_id
+    std::string body;         // what deliver() sends
+    // The sink's state once the receiver has acknowledged this message
+    // (what load_index() describes then); none: the state does not change.
+    std::optional<std::string> state;
+    std::string summary;  // one line for operators ("snapshot of 50 users"); no secret, no payload
+};
+
+class Outbox {
+public:
+    virtual ~Outbox();
+    // Stores the messages, in this order, behind those already queued for
+    // this sink, all of them or (on any failure) none; returns their ids.
+    // Throws Error while the sink's delivery is stopped (a receiver refused
+    // an earlier message), saying why and what the operator can do.
+    virtual std::vector<std::int64_t> enqueue(const std::vector<OutboxMessage>& messages) = 0;
+    // The state the receiver holds once everything queued is delivered: that
+    // of the newest queued message with one, else the last acknowledged;
+    // empty before anything was acknowledged.
+    virtual std::string state() = 0;
+};
+
+// One attempt to deliver a queued message.
+struct Delivery {
+    std::int64_t id = 0;         // the outbox entry; ascending in the order of delivery
+    std::string message_id;      // unique, the same on every attempt: the receiver's de-duplication key
+    std::int64_t run_id = 0;     // the run that queued it
+    std::int64_t queued_at = 0;  // seconds since the epoch
+    std::int64_t attempt = 1;
+    std::string body;
+};
+
+struct DeliveryResult {
+    // delivered: the receiver acknowledged it (a 2xx). retry: try again
+    // later (no connection, a timeout, 5xx, 408, 429). rejected: the
+    // receiver refused it for good; delivery to this sink stops until an
+    // operator retries or drops it.
+    enum class Outcome { delivered, retry, rejected };
+    Outcome outcome = Outcome::retry;
+    // What happened, for the log, the outbox listing and the admin API
+    // ("HTTP 503 Service Unavailable: ..."). Never a secret or the payload.
+    std::string message;
+    // The receiver's Retry-After in seconds, or -1: the core's backoff decides.
+    std::int64_t retry_after_secs = -1;
+};
+
 // What the host offers a plugin.
 class Host {
 public:
@@ -60,6 +111,10 @@ public:
     // the source is stopped.
     virtual void add_route(const std::string& path_prefix, HttpHandler& handler);
     virtual PushGateway& push();
+
+    // For sinks that deliver (Sink::delivers()): this sink's outbox in the
+    // core's state database. Other hosts throw Error.
+    virtual Outbox& outbox();
 };
 
 // Per-run information for a source.
@@ -122,6 +177,15 @@ public:
 
     // Runs one of the plugin's commands; returns what to show the operator.
     virtual std::string command(const std::string& name, const std::vector<std::string>& arguments);
+
+    // A sink that sends to a remote receiver returns true: its apply()
+    // queues messages in Host::outbox() instead of sending, and the core
+    // calls deliver() for each, oldest first, retrying as the result says.
+    // deliver() runs on a thread of the core's, possibly while a run calls
+    // load_index() or apply() on another: it may use only what the
+    // constructor set up (and Host::now() and log()).
+    virtual bool delivers() const;
+    virtual DeliveryResult deliver(const Delivery& delivery);
 };
 
 enum class PluginKind { source, sink };

@@ -24,6 +24,36 @@
 
 namespace peoplesync::testing {
 
+// An Outbox for sinks that deliver (Sink::delivers()): what apply() queued,
+// in memory, and the state the receiver would hold.
+class MemoryOutbox final : public Outbox {
+public:
+    std::vector<std::int64_t> enqueue(const std::vector<OutboxMessage>& messages) override {
+        if (!stopped.empty()) throw Error(stopped);
+        std::vector<std::int64_t> ids;
+        for (const auto& message : messages) {
+            queued.push_back(message);
+            ids.push_back(next_id++);
+        }
+        return ids;
+    }
+    std::string state() override {
+        for (auto it = queued.rbegin(); it != queued.rend(); ++it)
+            if (it->state) return *it->state;
+        return acknowledged;
+    }
+    // As if the receiver acknowledged everything queued.
+    void deliver_all() {
+        acknowledged = state();
+        queued.clear();
+    }
+
+    std::vector<OutboxMessage> queued;
+    std::string acknowledged;  // the state of the last acknowledged message with one
+    std::string stopped;       // not empty: delivery is stopped and enqueue() throws this
+    std::int64_t next_id = 1;
+};
+
 // A Host for tests: log lines and state in memory, a clock that stands
 // still until a test moves it, relative paths resolved against `base_dir`.
 class MemoryHost : public Host, public Logger, public KeyValueStore {
@@ -36,6 +66,7 @@ public:
     std::int64_t now() override;
     std::string resolve_path(const std::string& path) override;
     const std::string& pipeline() override;
+    Outbox& outbox() override;
 
     void debug(const std::string& message) override;
     void info(const std::string& message) override;
@@ -49,6 +80,7 @@ public:
     std::vector<std::string> log_lines;         // "warning: ..."
     std::map<std::string, std::string> values;  // what the plugin keeps in state()
     std::int64_t clock = 1700000000;            // what now() returns
+    MemoryOutbox memory_outbox;                 // what a delivering sink's apply() queued
 
 private:
     std::string base_dir_;

@@ -1,0 +1,45 @@
+#include "retry_policy.hpp"
+
+#include <algorithm>
+
+namespace peoplesync::core {
+
+std::int64_t RetryPolicy::backoff_ms(std::int64_t failed_attempts, double unit) const {
+    const std::int64_t ceiling = max_backoff_secs * 1000;
+    std::int64_t wait = initial_backoff_ms;
+    for (std::int64_t i = 1; i < failed_attempts && wait < ceiling; ++i) wait *= 2;
+    wait = std::min(wait, ceiling);
+    unit = std::clamp(unit, 0.0, 1.0);
+    return wait / 2 + static_cast<std::int64_t>(static_cast<double>(wait - wait / 2) * unit);
+}
+
+const std::vector<OptionSpec>& retry_options() {
+    static const std::vector<OptionSpec> options = {
+        option::integer("initial_backoff_ms", "The wait after the first failed attempt; it doubles with each one.")
+            .fallback("1000")
+            .range(10, 3600000),
+        option::integer("max_backoff_secs", "The longest wait between two attempts.").fallback("300").range(1, 86400),
+        option::integer("max_age_secs",
+                        "How long a message is retried before the sink's delivery stops (the message is kept "
+                        "until an operator retries or drops it).")
+            .fallback("259200")
+            .range(1, 31536000),
+    };
+    return options;
+}
+
+RetryPolicy parse_retry_policy(const ConfigValue& value) {
+    RetryPolicy policy;
+    if (value.is_null()) return policy;
+    check_options(value, retry_options());
+    policy.initial_backoff_ms = value.get_integer("initial_backoff_ms", policy.initial_backoff_ms);
+    policy.max_backoff_secs = value.get_integer("max_backoff_secs", policy.max_backoff_secs);
+    policy.max_age_secs = value.get_integer("max_age_secs", policy.max_age_secs);
+    if (policy.initial_backoff_ms > policy.max_backoff_secs * 1000)
+        value.at("initial_backoff_ms")
+            .fail("the first wait (" + std::to_string(policy.initial_backoff_ms) +
+                  " ms) is longer than max_backoff_secs (" + std::to_string(policy.max_backoff_secs) + " s)");
+    return policy;
+}
+
+}  // namespace peoplesync::core
