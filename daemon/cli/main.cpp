@@ -40,8 +40,9 @@ Commands:
   validate                      check the configuration and every plugin it names
   plugins [--options]           list the plugins found (and files refused, with why)
   status                        list pipelines with their mode (test or live)
-  run PIPELINE [--dry-run] [--force] [--json] [--detail]
-                                read the source and sync; test mode only simulates
+  run PIPELINE [--dry-run] [--force] [--full] [--json] [--detail]
+                                read the source and sync; test mode only simulates;
+                                --full even when nothing changed since the last run
   simulate RUN [--json] [--detail]
                                 diff a logged run's snapshot against the destination now
   enable PIPELINE               go live with the pipeline's current configuration
@@ -233,7 +234,10 @@ private:
     }
 
     json request_body() const {
-        return {{"dry_run", args_.flag("--dry-run")}, {"force", args_.flag("--force")}, {"detail", true}};
+        return {{"dry_run", args_.flag("--dry-run")},
+                {"force", args_.flag("--force")},
+                {"full", args_.flag("--full")},
+                {"detail", true}};
     }
 
     int report(const core::RunReport& report) { return report_json(core::report_json(report, args_.flag("--detail"))); }
@@ -311,6 +315,7 @@ private:
     int run() {
         core::RunRequest request;
         request.dry_run = args_.flag("--dry-run");
+        request.full = args_.flag("--full");
         request.force = args_.flag("--force");
         request.trigger = request.force ? "cli --force" : "cli";
         const std::string& name = arg(1, "a pipeline name");

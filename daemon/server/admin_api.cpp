@@ -250,6 +250,7 @@ private:
         run.trigger = body_.value("trigger", std::string("admin API"));
         run.dry_run = body_.value("dry_run", false);
         run.force = body_.value("force", false);
+        run.full = body_.value("full", false);
         if (run.force) run.trigger += " --force";
         const bool with_detail = detail();
         PipelineWorker& worker = *entry.worker;

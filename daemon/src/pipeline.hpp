@@ -70,6 +70,9 @@ struct RunRequest {
     std::string trigger = "cli";
     bool dry_run = false;  // simulate even in live mode
     bool force = false;    // pass the deletion guard
+    // Read, validate and diff even when the source's input and every
+    // destination are unchanged since the last run (Source::input_digest).
+    bool full = false;
     // A snapshot to use instead of reading the source (pushed or replayed).
     std::optional<Snapshot> snapshot;
 };
@@ -132,6 +135,11 @@ private:
     RunReport process(Snapshot snapshot, const RunRequest& request, std::int64_t run_id, ProgressListener& progress,
                       std::vector<std::future<DestinationIndex>> indexes = {});
     class Services;
+    // The sinks' state tokens; empty when a sink cannot tell.
+    std::vector<std::string> sink_tokens();
+    // A live run that would change nothing: the source's input and every
+    // destination are as the last full run left them. Fills the report.
+    bool unchanged(const std::string& digest, RunRecord& record, RunReport& report);
 
     const Settings& global_;
     PipelineSettings settings_;

@@ -153,7 +153,12 @@ void canonical(const YAML::Node& node, std::ostringstream& out) {
 std::string fingerprint_of(const YAML::Node& node) {
     std::ostringstream text;
     YAML::Node copy = YAML::Clone(node);
-    if (copy.IsMap()) copy.remove("schedule");
+    // When it runs, and how often an unchanged one is checked in full, do
+    // not change what a run does.
+    if (copy.IsMap()) {
+        copy.remove("schedule");
+        copy.remove("full_resync_every_secs");
+    }
     canonical(copy, text);
     Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
     sha.update(text.str());
@@ -181,6 +186,12 @@ const std::vector<OptionSpec>& pipeline_options() {
         option::list("sinks", "The sink plugins: each a type, an optional name and its options.").required(),
         option::map("sync", "The sync policy."),
         option::string("schedule", "For pull sources in the daemon: every 30m, every 1h, ..."),
+        option::integer("full_resync_every_secs",
+                        "A live run whose source input and destinations are unchanged since the last run is a "
+                        "no-op without reading the source; at least this often a run reads, validates and diffs "
+                        "everything anyway (0: every run does).")
+            .fallback("86400")
+            .range(0, 31536000),
     };
     return options;
 }
@@ -334,6 +345,7 @@ Settings load_settings(const std::filesystem::path& file) {
         }
         pipeline.sync = sync_policy(value.find("sync") ? *value.find("sync") : ConfigValue());
         pipeline.schedule = parse_schedule(value.find("schedule") ? *value.find("schedule") : ConfigValue());
+        pipeline.full_resync_every_secs = value.get_integer("full_resync_every_secs", 86400);
         pipeline.fingerprint = fingerprint_of(root["pipelines"][i]);
         settings.pipelines.push_back(std::move(pipeline));
     }

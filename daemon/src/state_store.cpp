@@ -1,9 +1,12 @@
 #include "state_store.hpp"
 
+#include <chrono>
+
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
+#include <nlohmann/json.hpp>
 
 namespace peoplesync::core {
 
@@ -53,6 +56,10 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         s << "CREATE TABLE IF NOT EXISTS plugin_state (namespace TEXT NOT NULL, key TEXT NOT NULL, "
              "value TEXT NOT NULL, PRIMARY KEY(namespace, key))",
             now;
+        s << "CREATE TABLE IF NOT EXISTS run_inputs (pipeline TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
+             "digest TEXT NOT NULL, tokens TEXT NOT NULL, run_id INTEGER NOT NULL, snapshot_key TEXT NOT NULL, "
+             "users INTEGER NOT NULL, full_at INTEGER NOT NULL)",
+            now;
         snapshots_ = std::make_unique<SnapshotStore>(Poco::Data::SQLite::Utility::dbHandle(s));
         outbox_ = std::make_unique<OutboxStore>(file);
     } catch (const Poco::Exception& e) {
@@ -92,12 +99,19 @@ std::string StateStore::store_snapshot(const Snapshot& snapshot) {
     return snapshots_->store(encoded);
 }
 
-std::future<std::string> StateStore::store_snapshot_async(const Snapshot& snapshot) {
-    return std::async(std::launch::async, [file = file_, encoded = encode_snapshot(snapshot)]() {
+std::future<StateStore::StoredSnapshot> StateStore::store_snapshot_async(const Snapshot& snapshot) {
+    const auto started = std::chrono::steady_clock::now();
+    EncodedSnapshot encoded = encode_snapshot(snapshot);
+    const double encoding = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return std::async(std::launch::async, [file = file_, encoded = std::move(encoded), encoding]() {
+        const auto begun = std::chrono::steady_clock::now();
         Poco::Data::Session session("SQLite", file.string());
         session << "PRAGMA busy_timeout=10000", now;
         session << "PRAGMA cache_size=-131072", now;  // a large snapshot's index pages stay cached
-        return SnapshotStore(Poco::Data::SQLite::Utility::dbHandle(session)).store(encoded);
+        StoredSnapshot stored;
+        stored.key = SnapshotStore(Poco::Data::SQLite::Utility::dbHandle(session)).store(encoded);
+        stored.seconds = encoding + std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
+        return stored;
     });
 }
 
@@ -201,6 +215,41 @@ void StateStore::mark_interrupted_runs(const std::string& pipeline) {
         << "UPDATE runs SET status = 'interrupted', finished_at = ?, message = 'the process stopped during the run' "
            "WHERE status = 'running' AND pipeline = ?",
         use(at), useRef(pipeline), now;
+}
+
+std::optional<RunInputs> StateStore::run_inputs(const std::string& pipeline) {
+    std::lock_guard lock(mutex_);
+    using Row = Poco::Tuple<std::string, std::string, std::string, Poco::Int64, std::string, Poco::Int64, Poco::Int64>;
+    std::vector<Row> rows;
+    *session_ << "SELECT fingerprint, digest, tokens, run_id, snapshot_key, users, full_at FROM run_inputs "
+                 "WHERE pipeline = ?",
+        useRef(pipeline), into(rows), now;
+    if (rows.empty()) return std::nullopt;
+    const Row& r = rows.front();
+    RunInputs inputs;
+    inputs.fingerprint = r.get<0>();
+    inputs.digest = r.get<1>();
+    const auto tokens = nlohmann::json::parse(r.get<2>(), nullptr, false);
+    if (!tokens.is_array()) return std::nullopt;
+    for (const auto& t : tokens) inputs.tokens.push_back(t.is_string() ? t.get<std::string>() : "");
+    inputs.run_id = r.get<3>();
+    inputs.snapshot_key = r.get<4>();
+    inputs.users = r.get<5>();
+    inputs.full_at = r.get<6>();
+    return inputs;
+}
+
+void StateStore::record_run_inputs(const std::string& pipeline, const RunInputs& inputs) {
+    std::lock_guard lock(mutex_);
+    const std::string tokens = nlohmann::json(inputs.tokens).dump();
+    Poco::Int64 run_id = inputs.run_id, users = inputs.users, full_at = inputs.full_at;
+    *session_
+        << "INSERT INTO run_inputs(pipeline, fingerprint, digest, tokens, run_id, snapshot_key, users, full_at) "
+           "VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(pipeline) DO UPDATE SET fingerprint = excluded.fingerprint, "
+           "digest = excluded.digest, tokens = excluded.tokens, run_id = excluded.run_id, "
+           "snapshot_key = excluded.snapshot_key, users = excluded.users, full_at = excluded.full_at",
+        useRef(pipeline), useRef(inputs.fingerprint), useRef(inputs.digest), useRef(tokens), use(run_id),
+        useRef(inputs.snapshot_key), use(users), use(full_at), now;
 }
 
 std::unique_ptr<KeyValueStore> StateStore::key_value(const std::string& name) {

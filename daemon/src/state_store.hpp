@@ -38,6 +38,19 @@ struct RunRecord {
     std::int64_t approved_by_run = 0;  // for blocked runs: the run that applied it
 };
 
+// What a pipeline's last full live run read and left behind: with the same
+// configuration, source input and destination states, a run would change
+// nothing (Source::input_digest, Sink::state_token).
+struct RunInputs {
+    std::string fingerprint;
+    std::string digest;
+    std::vector<std::string> tokens;  // one per sink, after the run
+    std::int64_t run_id = 0;
+    std::string snapshot_key;
+    std::int64_t users = 0;
+    std::int64_t full_at = 0;  // seconds since the epoch
+};
+
 class StateStore {
 public:
     explicit StateStore(const std::filesystem::path& file);
@@ -55,7 +68,11 @@ public:
     std::string store_snapshot(const Snapshot& snapshot);
     // The same on a thread and connection of its own, so a large snapshot is
     // written while the run goes on; the snapshot may change once this returns.
-    std::future<std::string> store_snapshot_async(const Snapshot& snapshot);
+    struct StoredSnapshot {
+        std::string key;
+        double seconds = 0;  // encoding it here plus storing it there
+    };
+    std::future<StoredSnapshot> store_snapshot_async(const Snapshot& snapshot);
     Snapshot load_snapshot(const std::string& key);
 
     std::int64_t begin_run(RunRecord& run);  // sets id and started_at
@@ -72,6 +89,9 @@ public:
     // What sinks that deliver to a remote receiver queued (on a connection of
     // its own).
     OutboxStore& outbox() { return *outbox_; }
+
+    std::optional<RunInputs> run_inputs(const std::string& pipeline);
+    void record_run_inputs(const std::string& pipeline, const RunInputs& inputs);
 
     // A KeyValueStore private to one namespace (a plugin instance).
     std::unique_ptr<KeyValueStore> key_value(const std::string& name);

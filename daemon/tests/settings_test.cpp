@@ -76,7 +76,8 @@ TEST_F(SettingsTest, FingerprintFollowsTheConfigurationAsWritten) {
 TEST_F(SettingsTest, RefusesBadConfigurationsWithFileLineAndKey) {
     EXPECT_EQ(
         error_of("pipelines:\n  - name: hr\n    source: {type: csv}\n    sinks: [{type: directory}]\n    mdoe: x\n"),
-        "p.yaml:5:11: pipelines[0].mdoe: unknown option \"mdoe\" (known options: name, source, sinks, sync, schedule)");
+        "p.yaml:5:11: pipelines[0].mdoe: unknown option \"mdoe\" (known options: name, source, sinks, sync, schedule, "
+        "full_resync_every_secs)");
     EXPECT_EQ(error_of(std::string(valid) + "    sync: {mode: mirror}\n"),
               "p.yaml:7:18: pipelines[0].sync.mode: \"mirror\" is not one of: normal, one_to_one");
     EXPECT_EQ(error_of(std::string(valid) + "    sync: {fields: [job_title, salary]}\n"),

@@ -67,6 +67,14 @@ namespace {
 }
 }  // namespace
 
+std::string Source::input_digest() {
+    return "";
+}
+
+std::string Sink::state_token() {
+    return "";
+}
+
 std::string Source::command(const std::string& name, const std::vector<std::string>&) {
     unknown_command(name);
 }

@@ -124,6 +124,53 @@ TEST_F(CliTest, TestModeThenEnableThenLive) {
     EXPECT_EQ(simulated.report()["changes"]["created"], 0);
 }
 
+TEST_F(CliTest, AnUnchangedExportIntoAnUnchangedDirectoryIsANoOpWithoutReading) {
+    // phone_number not synced, so the directory's users may edit it.
+    config_.replace(config_.find("fields: [job_title, phone_number, "), 34, "fields: [job_title, ");
+    write_config(config_);
+    ASSERT_EQ(cli({"enable", "hr-csv"}).status, 0);
+    ASSERT_EQ(cli({"run", "hr-csv", "--json"}).report()["status"], "applied");
+    auto message = [](const Result& r) { return r.report().value("message", ""); };
+
+    Result skipped = cli({"run", "hr-csv", "--json"});
+    EXPECT_EQ(skipped.report()["status"], "noop");
+    EXPECT_NE(message(skipped).find("unchanged since run 1"), std::string::npos) << skipped.out;
+    EXPECT_EQ(skipped.report()["users"], 50);
+    // Its snapshot is the one it did not read: it simulates like any run.
+    Result simulated = cli({"simulate", std::to_string(skipped.report()["run"].get<int>()), "--json"});
+    EXPECT_EQ(simulated.report()["status"], "simulated") << simulated.err;
+    EXPECT_EQ(simulated.report()["users"], 50);
+    EXPECT_EQ(simulated.report()["changes"]["updated"], 0);
+
+    // --full reads, validates and diffs anyway.
+    Result full = cli({"run", "hr-csv", "--full", "--json"});
+    EXPECT_EQ(full.report()["status"], "noop");
+    EXPECT_EQ(message(full).find("unchanged"), std::string::npos) << full.out;
+
+    // An edit in the directory: the next run checks everything.
+    Result edited = cli({"directory", "set", "W-10002", "phone_number", "+1 555"});
+    ASSERT_EQ(edited.status, 0) << edited.err;
+    Result after_edit = cli({"run", "hr-csv", "--json"});
+    EXPECT_EQ(message(after_edit).find("unchanged"), std::string::npos) << after_edit.out;
+    EXPECT_NE(message(cli({"run", "hr-csv", "--json"})).find("unchanged"), std::string::npos);
+
+    // A changed export is read, whatever its size and date.
+    replace_in_export("Chief Executive Officer", "Chief Executive Officer ");
+    replace_in_export("VP Engineering", "VP Engineerinx");
+    Result changed = cli({"run", "hr-csv", "--json"});
+    EXPECT_EQ(changed.report()["status"], "applied") << changed.out;
+    EXPECT_EQ(changed.report()["changes"]["updated"], 1);
+
+    // full_resync_every_secs: 0 reads every time, and stays live (it is not
+    // part of what the pipeline does).
+    std::string text = config_;
+    text.replace(text.find("  - name: hr-csv\n"), 17, "  - name: hr-csv\n    full_resync_every_secs: 0\n");
+    write_config(text);
+    Result always = cli({"run", "hr-csv", "--json"});
+    EXPECT_EQ(always.report()["mode"], "live");
+    EXPECT_EQ(message(always).find("unchanged"), std::string::npos) << always.out;
+}
+
 TEST_F(CliTest, ThreePeopleRemovedAreUnsyncedInNormalMode) {
     ASSERT_EQ(cli({"enable", "hr-csv"}).status, 0);
     ASSERT_EQ(cli({"run", "hr-csv"}).status, 0);

@@ -138,7 +138,14 @@ const char* const tables[] = {
     " run_id INTEGER PRIMARY KEY,"
     " pipeline TEXT NOT NULL,"
     " at TEXT NOT NULL)",
+    // This database's identity and a number every write through peoplesync
+    // (a run, an edit) raises: together, the sink's state token.
+    "CREATE TABLE IF NOT EXISTS directory_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "INSERT OR IGNORE INTO directory_meta(key, value) VALUES('instance', lower(hex(randomblob(16))))",
+    "INSERT OR IGNORE INTO directory_meta(key, value) VALUES('generation', '0')",
 };
+const char* const bump_generation =
+    "UPDATE directory_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'";
 const char* const indexes[] = {
     "CREATE UNIQUE INDEX IF NOT EXISTS users_by_hris_id ON users(hris_id)",
     "CREATE INDEX IF NOT EXISTS memberships_by_department ON memberships(department_id)",
@@ -460,11 +467,23 @@ public:
         }
         try {
             Applier(db, snapshot, changes, context).run();
+            execute(db, bump_generation);
             execute(db, "COMMIT");
         } catch (const std::exception& e) {
             execute(db, "ROLLBACK");
             throw Error("directory " + path() + ": the run was rolled back, nothing changed: " + e.what());
         }
+    }
+
+    // Writes that bypass peoplesync (SQL from elsewhere) do not change it;
+    // the pipeline's full_resync_every_secs bounds how long they go unseen.
+    std::string state_token() override {
+        sqlite3* db = handle();
+        SqliteStatement select(db, "SELECT key, value FROM directory_meta WHERE key IN ('instance', 'generation')");
+        std::string instance, generation;
+        while (select.next()) (select.text(0) == "instance" ? instance : generation) = std::string(select.text(1));
+        if (instance.empty() || generation.empty()) return "";
+        return "directory " + instance + " generation " + generation;
     }
 
     std::optional<DestinationRecord> find_user(const std::string& who) override {
@@ -538,6 +557,7 @@ public:
                                   "INSERT INTO audit_log(run_id, user_id, action, field, old_value, new_value) "
                                   "VALUES(0, ?, 'edited', ?, ?, ?)");
             audit.bind(1, id).bind(2, field_name).bind(3, old_value).bind(4, value).run();
+            execute(db, bump_generation);
             execute(db, "COMMIT");
         } catch (...) {
             execute(db, "ROLLBACK");

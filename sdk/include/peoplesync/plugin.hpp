@@ -152,6 +152,13 @@ public:
 
     // Runs one of the plugin's commands; returns what to show the operator.
     virtual std::string command(const std::string& name, const std::vector<std::string>& arguments);
+
+    // A digest of everything read() would read now, computed far more
+    // cheaply than reading it (a file's bytes, a server's change number);
+    // empty when the source cannot tell. Equal digests promise equal
+    // snapshots: with every sink's state_token() unchanged too, a live run
+    // is a no-op without reading, validating or diffing anything.
+    virtual std::string input_digest();
 };
 
 struct ApplyContext {
@@ -177,6 +184,11 @@ public:
 
     // Runs one of the plugin's commands; returns what to show the operator.
     virtual std::string command(const std::string& name, const std::vector<std::string>& arguments);
+
+    // Changes whenever what load_index() and fetch() return may have changed
+    // (a write by peoplesync or by the destination's own users); empty when
+    // the sink cannot tell. See Source::input_digest().
+    virtual std::string state_token();
 
     // A sink that sends to a remote receiver returns true: its apply()
     // queues messages in Host::outbox() instead of sending, and the core
