@@ -683,6 +683,7 @@ void setup_logging(bool verbose) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    core::tune_sqlite();
     try {
         Args args = parse(argc, argv);
         if (args.flag("--help") || args.positional.empty()) {

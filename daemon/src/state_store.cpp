@@ -6,11 +6,16 @@
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
+#include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
 namespace peoplesync::core {
 
 using namespace Poco::Data::Keywords;
+
+void tune_sqlite() {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // SQLITE_MISUSE once initialized: then it stays as it is
+}
 
 std::string now_iso8601() {
     return Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT);

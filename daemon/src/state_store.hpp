@@ -110,4 +110,10 @@ private:
 
 std::string now_iso8601();
 
+// Process-wide SQLite settings; call first thing in main(), before any
+// database is opened: no memory statistics, whose global mutex every SQLite
+// allocation would take (a run writes the directory and its snapshot on two
+// threads at once).
+void tune_sqlite();
+
 }  // namespace peoplesync::core
