@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <sstream>
 
 #include <Poco/DateTimeFormat.h>
@@ -149,8 +150,13 @@ RecordHash hash_bytes(std::string_view bytes) {
 }
 
 SnapshotStore::SnapshotStore(sqlite3* db) : db_(db) {
-    execute(db_,
-            "CREATE TABLE IF NOT EXISTS snapshot_records (hash BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID");
+    // Records go into a rowid table, appended in order, with a narrow index
+    // on their hash: a fraction of the page splits the same rows cost as the
+    // keys of a WITHOUT ROWID table.
+    execute(
+        db_,
+        "CREATE TABLE IF NOT EXISTS snapshot_rows (id INTEGER PRIMARY KEY, hash BLOB NOT NULL, data BLOB NOT NULL)");
+    execute(db_, "CREATE UNIQUE INDEX IF NOT EXISTS snapshot_rows_by_hash ON snapshot_rows(hash)");
     execute(db_,
             "CREATE TABLE IF NOT EXISTS snapshot_lists (key TEXT PRIMARY KEY, pipeline TEXT NOT NULL, "
             "users INTEGER NOT NULL, stored_at TEXT NOT NULL, meta BLOB NOT NULL, records BLOB NOT NULL, "
@@ -184,7 +190,6 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     whole += snapshot.origins;
     whole += snapshot.meta;
     const std::string key = hex(hash_bytes(whole));
-
     SqliteStatement exists(db_, "SELECT 1 FROM snapshot_lists WHERE key = ?");
     exists.bind(1, key);
     if (exists.next()) {
@@ -211,10 +216,9 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     for (std::size_t i = 0; i < n; ++i)
         if (!std::binary_search(known.begin(), known.end(), hashes[i])) missing.push_back(i);
     std::sort(missing.begin(), missing.end(), [&](std::size_t a, std::size_t b) { return hashes[a] < hashes[b]; });
-
     execute(db_, "BEGIN IMMEDIATE");
     try {
-        SqliteStatement insert(db_, "INSERT OR IGNORE INTO snapshot_records(hash, data) VALUES(?, ?)");
+        SqliteStatement insert(db_, "INSERT OR IGNORE INTO snapshot_rows(hash, data) VALUES(?, ?)");
         for (std::size_t i : missing) insert.bind_blob(1, as_bytes(hashes[i])).bind_blob(2, record(i)).run();
         const std::string packed_meta = deflate(snapshot.meta), packed_origins = deflate(snapshot.origins);
         const std::string at = Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT);
@@ -253,11 +257,24 @@ Snapshot SnapshotStore::load(const std::string& key) {
 
     const std::size_t n = list.size() / sizeof(RecordHash);
     s.users.resize(n);
-    SqliteStatement record(db_, "SELECT data FROM snapshot_records WHERE hash = ?");
+    SqliteStatement record(db_, "SELECT data FROM snapshot_rows WHERE hash = ?");
+    // Records stored before snapshot_rows existed (state databases of 0.1
+    // development builds) stay where they were.
+    std::optional<SqliteStatement> legacy;
+    {
+        SqliteStatement table(db_, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'snapshot_records'");
+        if (table.next()) legacy.emplace(db_, "SELECT data FROM snapshot_records WHERE hash = ?");
+    }
     for (std::size_t i = 0; i < n; ++i) {
-        record.bind_blob(1, std::string_view(list).substr(i * sizeof(RecordHash), sizeof(RecordHash)));
-        if (!record.next()) throw Error("the state database lost a record of snapshot " + key);
-        Reader r(record.blob(0));
+        const std::string_view hash = std::string_view(list).substr(i * sizeof(RecordHash), sizeof(RecordHash));
+        SqliteStatement* found = &record;
+        record.bind_blob(1, hash);
+        if (!record.next()) {
+            if (legacy) legacy->bind_blob(1, hash);
+            if (!legacy || !legacy->next()) throw Error("the state database lost a record of snapshot " + key);
+            found = &*legacy;
+        }
+        Reader r(found->blob(0));
         User& u = s.users[i];
         for (std::string* text : {&u.hris_id, &u.first_name, &u.last_name, &u.email, &u.job_title, &u.phone_number,
                                   &u.employee_id, &u.hire_date, &u.profile_image.url, &u.profile_image.last_modified,
@@ -267,7 +284,7 @@ Snapshot SnapshotStore::load(const std::string& key) {
         u.departments.resize(r.varint());
         for (auto& path : u.departments) path = r.text();
         u.origin = origins_reader.text();
-        record.next();
+        found->next();
     }
     return s;
 }

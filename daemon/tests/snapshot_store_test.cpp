@@ -1,0 +1,127 @@
+// The content-addressed snapshot store in a real SQLite file: a snapshot
+// comes back as it went in; an identical one stores nothing; a changed one
+// stores only its changed records; records of the older layout still load.
+#include <gtest/gtest.h>
+
+#include "sqlite_statement.hpp"
+#include "state_store.hpp"
+#include "test_dir.hpp"
+
+namespace peoplesync::core {
+namespace {
+
+Snapshot organisation(int people, const std::string& title) {
+    Snapshot s;
+    s.pipeline = "p";
+    s.origin = "file org.csv";
+    s.field_labels["email"] = "column \"Work Email\"";
+    for (int i = 0; i < people; ++i) {
+        User u;
+        u.hris_id = "W-" + std::to_string(i);
+        u.first_name = "Zoë";
+        u.last_name = "Number " + std::to_string(i);
+        u.email = "p" + std::to_string(i) + "@example.com";
+        u.job_title = i == 0 ? title : "Engineer";
+        u.departments = {"Engineering > Mobile", "Sales"};
+        u.manager_hris_id = i == 0 ? "" : "W-0";
+        u.active = i % 7 != 0;
+        u.origin = "org.csv:" + std::to_string(i + 2);
+        s.users.push_back(u);
+    }
+    s.findings.push_back({Severity::warning, "org.csv:3", "a warning", 1});
+    return s;
+}
+
+class SnapshotStoreTest : public ::testing::Test {
+protected:
+    void SetUp() override { dir_ = testing::fresh_test_dir("snapshots"); }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    std::int64_t rows(const std::string& table) {
+        sqlite3* db = nullptr;
+        sqlite3_open((dir_ / "state.db").string().c_str(), &db);
+        std::int64_t n = 0;
+        {
+            sqlite::SqliteStatement count(db, "SELECT count(*) FROM " + table);
+            count.next();
+            n = count.integer(0);
+            count.next();
+        }
+        sqlite3_close(db);
+        return n;
+    }
+    std::filesystem::path dir_;
+};
+
+void expect_same(const Snapshot& a, const Snapshot& b) {
+    ASSERT_EQ(a.users.size(), b.users.size());
+    for (std::size_t i = 0; i < a.users.size(); ++i) {
+        EXPECT_EQ(a.users[i].hris_id, b.users[i].hris_id);
+        EXPECT_EQ(a.users[i].last_name, b.users[i].last_name);
+        EXPECT_EQ(a.users[i].job_title, b.users[i].job_title);
+        EXPECT_EQ(a.users[i].departments, b.users[i].departments);
+        EXPECT_EQ(a.users[i].manager_hris_id, b.users[i].manager_hris_id);
+        EXPECT_EQ(a.users[i].active, b.users[i].active);
+        EXPECT_EQ(a.users[i].origin, b.users[i].origin);
+    }
+    EXPECT_EQ(a.origin, b.origin);
+    EXPECT_EQ(a.field_labels, b.field_labels);
+    ASSERT_EQ(a.findings.size(), b.findings.size());
+    EXPECT_EQ(a.findings[0].message, b.findings[0].message);
+}
+
+TEST_F(SnapshotStoreTest, ASnapshotComesBackAsItWentIn) {
+    StateStore store(dir_ / "state.db");
+    const Snapshot s = organisation(300, "CEO");
+    expect_same(store.load_snapshot(store.store_snapshot(s)), s);
+    expect_same(store.load_snapshot(store.store_snapshot_async(s).get().key), s);
+}
+
+TEST_F(SnapshotStoreTest, IdenticalStoresNothingAndAChangeStoresOnlyItsRecords) {
+    StateStore store(dir_ / "state.db");
+    const std::string first = store.store_snapshot(organisation(300, "CEO"));
+    const std::int64_t stored = rows("snapshot_rows");
+    EXPECT_EQ(stored, 300);
+    EXPECT_EQ(store.store_snapshot(organisation(300, "CEO")), first);
+    EXPECT_EQ(rows("snapshot_rows"), stored);
+    const std::string second = store.store_snapshot(organisation(300, "Chief Executive"));
+    EXPECT_NE(second, first);
+    EXPECT_EQ(rows("snapshot_rows"), stored + 1);
+    EXPECT_EQ(store.load_snapshot(second).users[0].job_title, "Chief Executive");
+    EXPECT_EQ(store.load_snapshot(first).users[0].job_title, "CEO");
+}
+
+TEST_F(SnapshotStoreTest, RecordsOfTheOlderLayoutStillLoad) {
+    std::string key;
+    {
+        StateStore store(dir_ / "state.db");
+        key = store.store_snapshot(organisation(50, "CEO"));
+    }
+    // As a development build of 0.1 kept them: in snapshot_records.
+    sqlite3* db = nullptr;
+    sqlite3_open((dir_ / "state.db").string().c_str(), &db);
+    sqlite::execute(db, "CREATE TABLE snapshot_records (hash BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID");
+    sqlite::execute(db, "INSERT INTO snapshot_records SELECT hash, data FROM snapshot_rows");
+    sqlite::execute(db, "DELETE FROM snapshot_rows");
+    sqlite3_close(db);
+
+    StateStore store(dir_ / "state.db");
+    expect_same(store.load_snapshot(key), organisation(50, "CEO"));
+}
+
+TEST_F(SnapshotStoreTest, ALostRecordIsAClearError) {
+    StateStore store(dir_ / "state.db");
+    const std::string key = store.store_snapshot(organisation(5, "CEO"));
+    sqlite3* db = nullptr;
+    sqlite3_open((dir_ / "state.db").string().c_str(), &db);
+    sqlite::execute(db, "DELETE FROM snapshot_rows WHERE id = (SELECT min(id) FROM snapshot_rows)");
+    sqlite3_close(db);
+    try {
+        store.load_snapshot(key);
+        FAIL() << "loaded a snapshot with a record missing";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("lost a record of snapshot " + key), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
+}  // namespace peoplesync::core
