@@ -113,9 +113,13 @@ const char* const tables[] = {
     " active INTEGER NOT NULL DEFAULT 1,"
     " manager_id INTEGER,"
     " synced INTEGER NOT NULL DEFAULT 0,"
-    " synced_fields TEXT NOT NULL DEFAULT '',"
+    " synced_fields TEXT NOT NULL DEFAULT '',"       // before field_sets; '' since
+    " synced_field_set INTEGER NOT NULL DEFAULT 0,"  // field_sets.id; 0: none
     " sync_hash INTEGER NOT NULL DEFAULT 0,"
     " updated_at TEXT NOT NULL DEFAULT '')",
+    // The synced fields of synced users, once per distinct list (one per
+    // pipeline configuration), not once per user.
+    "CREATE TABLE IF NOT EXISTS field_sets (id INTEGER PRIMARY KEY, fields TEXT NOT NULL UNIQUE)",
     "CREATE TABLE IF NOT EXISTS departments ("
     " id INTEGER PRIMARY KEY,"
     " parent_id INTEGER NOT NULL DEFAULT 0,"  // 0: top level
@@ -176,6 +180,27 @@ std::unordered_map<std::int64_t, std::string> department_paths(sqlite3* db) {
     return paths;
 }
 
+// The id of a list of synced fields, made on first use.
+std::int64_t field_set(sqlite3* db, const std::string& fields) {
+    SqliteStatement insert(db, "INSERT OR IGNORE INTO field_sets(fields) VALUES(?)");
+    insert.bind(1, fields).run();
+    SqliteStatement select(db, "SELECT id FROM field_sets WHERE fields = ?");
+    select.bind(1, fields);
+    if (!select.next()) throw Error("the directory lost its list of synced fields \"" + fields + "\"");
+    const std::int64_t id = select.integer(0);
+    select.next();
+    return id;
+}
+
+// Directories made before field_sets keep their users' lists in
+// users.synced_fields; new writes go to synced_field_set.
+void upgrade(sqlite3* db) {
+    SqliteStatement columns(db, "SELECT 1 FROM pragma_table_info('users') WHERE name = 'synced_field_set'");
+    const bool has = columns.next();
+    if (has) columns.next();
+    if (!has) execute(db, "ALTER TABLE users ADD COLUMN synced_field_set INTEGER NOT NULL DEFAULT 0");
+}
+
 std::int64_t next_id(sqlite3* db, const char* table) {
     SqliteStatement select(db, std::string("SELECT COALESCE(MAX(id), 0) + 1 FROM ") + table);
     select.next();
@@ -183,6 +208,39 @@ std::int64_t next_id(sqlite3* db, const char* table) {
     select.next();
     return id;
 }
+
+// Memberships of created users, many rows per statement: for rows this
+// small, running a statement costs more than the row.
+class MembershipWriter {
+public:
+    explicit MembershipWriter(sqlite3* db)
+        : one_(db, "INSERT OR IGNORE INTO memberships(user_id, department_id) VALUES(?, ?)"), many_(db, many_text()) {}
+    void add(std::int64_t user, std::int64_t department) {
+        pending_.emplace_back(user, department);
+        if (pending_.size() == batch) {
+            for (std::size_t k = 0; k < batch; ++k)
+                many_.bind(static_cast<int>(2 * k + 1), pending_[k].first)
+                    .bind(static_cast<int>(2 * k + 2), pending_[k].second);
+            many_.run();
+            pending_.clear();
+        }
+    }
+    void flush() {
+        for (const auto& [user, department] : pending_) one_.bind(1, user).bind(2, department).run();
+        pending_.clear();
+    }
+
+private:
+    static constexpr std::size_t batch = 128;
+    static std::string many_text() {
+        std::string text = "INSERT OR IGNORE INTO memberships(user_id, department_id) VALUES(?, ?)";
+        for (std::size_t k = 1; k < batch; ++k) text += ", (?, ?)";
+        return text;
+    }
+    SqliteStatement one_;
+    SqliteStatement many_;
+    std::vector<std::pair<std::int64_t, std::int64_t>> pending_;
+};
 
 // Writes one ChangeSet inside the caller's transaction.
 class Applier {
@@ -193,7 +251,7 @@ public:
           changes_(changes),
           run_(context.run_id),
           at_(now_text()),
-          synced_fields_(join(changes.synced_fields, ",")),
+          synced_fields_(field_set(db, join(changes.synced_fields, ","))),
           audit_(db,
                  "INSERT INTO audit_log(run_id, user_id, action, field, old_value, new_value) "
                  "VALUES(?, ?, ?, ?, ?, ?)") {
@@ -279,9 +337,10 @@ private:
             db_,
             "INSERT INTO users(id, hris_id, email, first_name, last_name, job_title, phone_number, employee_id, "
             "hire_date, profile_image_url, profile_image_last_modified, profile_image_cache_info, active, manager_id, "
-            "synced, synced_fields, sync_hash, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, "
+            "synced, synced_field_set, sync_hash, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, "
+            "?, "
             "?)");
-        SqliteStatement member(db_, "INSERT OR IGNORE INTO memberships(user_id, department_id) VALUES(?, ?)");
+        MembershipWriter member(db_);
         for (std::size_t k = 0; k < changes_.created.size(); ++k) {
             const CreatedUser& change = changes_.created[k];
             const User& u = desired(change.snapshot_index);
@@ -295,11 +354,20 @@ private:
                 .bind(12, u.profile_image.cache_info);
             insert.bind(13, std::int64_t{u.active}).bind_id(14, manager).bind(15, synced_fields_);
             insert.bind(16, static_cast<std::int64_t>(change.sync_hash)).bind(17, at_).run();
-            for (const auto& path : u.departments) member.bind(1, id).bind(2, department(path)).run();
-            // The row stands for the user as their snapshot record describes
-            // them (stored with the run), departments and manager included.
-            audit(id, "created");
+            for (const auto& path : u.departments) member.add(id, department(path));
         }
+        member.flush();
+        // One "created" row per user, standing for the user as their snapshot
+        // record describes them (stored with the run), departments and
+        // manager included; made inside SQLite in one statement, as the ids
+        // are consecutive.
+        SqliteStatement created(db_,
+                                "WITH RECURSIVE ids(id) AS (SELECT ? UNION ALL SELECT id + 1 FROM ids WHERE id < ?) "
+                                "INSERT INTO audit_log(run_id, user_id, action) SELECT ?, id, 'created' FROM ids");
+        created.bind(1, first)
+            .bind(2, first + static_cast<std::int64_t>(changes_.created.size()) - 1)
+            .bind(3, run_)
+            .run();
     }
 
     std::int64_t created_id(std::int64_t snapshot_index) const {
@@ -312,11 +380,12 @@ private:
     // Existing users: field updates, links, (de)activation, unsync.
     void users() {
         std::map<std::string, std::unique_ptr<SqliteStatement>, std::less<>> set_column;
-        SqliteStatement set_sync(db_,
-                                 "UPDATE users SET synced = 1, synced_fields = ?, sync_hash = ?, active = ?, "
-                                 "updated_at = ? WHERE id = ?");
+        SqliteStatement set_sync(
+            db_,
+            "UPDATE users SET synced = 1, synced_fields = '', synced_field_set = ?, sync_hash = ?, active = ?, "
+            "updated_at = ? WHERE id = ?");
         SqliteStatement unsync(db_,
-                               "UPDATE users SET synced = 0, synced_fields = '', sync_hash = 0, "
+                               "UPDATE users SET synced = 0, synced_fields = '', synced_field_set = 0, sync_hash = 0, "
                                "active = CASE WHEN ? = 1 THEN 0 ELSE active END, updated_at = ? WHERE id = ?");
         for (const auto& change : changes_.users) {
             const std::int64_t id = change.destination_id;
@@ -381,7 +450,7 @@ private:
     const ChangeSet& changes_;
     std::int64_t run_;
     std::string at_;
-    std::string synced_fields_;
+    std::int64_t synced_fields_;  // their field_sets id
     SqliteStatement audit_;
     std::unordered_map<std::string, std::int64_t> department_ids_;
     std::unordered_map<std::int64_t, std::int64_t> created_ids_;  // snapshot index -> new user id
@@ -583,6 +652,7 @@ private:
             execute(db, "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms_));
             execute(db, "PRAGMA cache_size=-65536");  // 64 MiB: large loads touch many pages
             for (const char* statement : tables) execute(db, statement);
+            upgrade(db);
             for (const char* statement : indexes) execute(db, statement);
             session_ = std::move(session);
         } catch (const Poco::Exception& e) {
@@ -622,8 +692,9 @@ private:
             "u.profile_image_cache_info, u.active, "
             "CASE WHEN u.manager_id IS NULL THEN '' ELSE COALESCE(m.hris_id, '(directory user ' || u.manager_id || "
             "')') END, "
-            "CASE WHEN u.synced = 1 THEN u.synced_fields ELSE '' END "
-            "FROM users u LEFT JOIN users m ON m.id = u.manager_id WHERE " +
+            "CASE WHEN u.synced = 1 THEN COALESCE(f.fields, u.synced_fields) ELSE '' END "
+            "FROM users u LEFT JOIN users m ON m.id = u.manager_id LEFT JOIN field_sets f ON f.id = u.synced_field_set "
+            "WHERE " +
                 where);
         std::vector<DestinationRecord> out;
         std::unordered_map<std::int64_t, std::size_t> position;

@@ -168,3 +168,91 @@ TEST_F(DirectorySinkTest, AChangeSetPointingNowhereIsRefusedAndRolledBack) {
 
 }  // namespace
 }  // namespace peoplesync
+
+namespace peoplesync {
+namespace {
+
+class DirectoryUpgradeTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = peoplesync::testing::fresh_test_dir("peoplesync-directory-upgrade");
+        host_ = std::make_unique<testing::TestHost>(dir_);
+        Poco::Data::SQLite::Connector::registerConnector();
+    }
+    void TearDown() override {
+        sink_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+    Sink& sink() {
+        sink_ = testing::built_plugins().make_sink(
+            "directory", core::parse_config_text("database: directory.db\n", "sink.yaml"), *host_);
+        return *sink_;
+    }
+    std::filesystem::path dir_;
+    std::unique_ptr<testing::TestHost> host_;
+    std::shared_ptr<Sink> sink_;
+};
+
+TEST_F(DirectoryUpgradeTest, ADirectoryWithSyncedFieldsPerUserKeepsThem) {
+    // A directory as peoplesync 0.1 development builds wrote it: the list in each row.
+    {
+        Poco::Data::Session db("SQLite", (dir_ / "directory.db").string());
+        db << "CREATE TABLE users (id INTEGER PRIMARY KEY, hris_id TEXT, email TEXT NOT NULL, "
+              "first_name TEXT NOT NULL DEFAULT '', last_name TEXT NOT NULL DEFAULT '', "
+              "job_title TEXT NOT NULL DEFAULT '', phone_number TEXT NOT NULL DEFAULT '', "
+              "employee_id TEXT NOT NULL DEFAULT '', hire_date TEXT NOT NULL DEFAULT '', "
+              "profile_image_url TEXT NOT NULL DEFAULT '', profile_image_last_modified TEXT NOT NULL DEFAULT '', "
+              "profile_image_cache_info TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL DEFAULT 1, "
+              "manager_id INTEGER, synced INTEGER NOT NULL DEFAULT 0, synced_fields TEXT NOT NULL DEFAULT '', "
+              "sync_hash INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL DEFAULT '')",
+            Poco::Data::Keywords::now;
+        db << "INSERT INTO users(id, hris_id, email, first_name, last_name, job_title, synced, synced_fields) "
+              "VALUES(1, 'A1', 'a@example.com', 'Ann', 'Lee', 'Engineer', 1, "
+              "'hris_id,email,first_name,last_name,active,job_title')",
+            Poco::Data::Keywords::now;
+    }
+    Sink& s = sink();
+    auto record = s.find_user("A1");
+    ASSERT_TRUE(record);
+    EXPECT_EQ(record->synced_fields,
+              (std::vector<std::string>{"hris_id", "email", "first_name", "last_name", "active", "job_title"}));
+    try {
+        s.edit_user("A1", "job_title", "Boss");
+        FAIL() << "edited a synced field";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("read-only"), std::string::npos) << e.what();
+    }
+    s.edit_user("A1", "phone_number", "+1 555");  // not synced
+    EXPECT_EQ(s.find_user("A1")->user.phone_number, "+1 555");
+}
+
+TEST_F(DirectoryUpgradeTest, EveryWriteChangesTheStateTokenAndNothingElseDoes) {
+    Sink& s = sink();
+    const std::string empty = s.state_token();
+    EXPECT_NE(empty.find("generation 0"), std::string::npos) << empty;
+    Snapshot snapshot;
+    User u;
+    u.hris_id = "A1";
+    u.email = "a@example.com";
+    u.first_name = "Ann";
+    u.last_name = "Lee";
+    snapshot.users = {u};
+    ChangeSet changes;
+    changes.synced_fields = {"hris_id", "email", "first_name", "last_name", "active"};
+    changes.created.push_back(CreatedUser{0, 7, 0, -1});
+    s.apply(snapshot, changes, ApplyContext{1, "test"});
+    const std::string applied = s.state_token();
+    EXPECT_NE(applied, empty);
+    s.load_index();
+    s.find_user("A1");
+    EXPECT_EQ(s.state_token(), applied) << "reading changed the token";
+    s.edit_user("A1", "job_title", "Boss");
+    EXPECT_NE(s.state_token(), applied);
+    // Another directory file is another instance, whatever its generation.
+    auto other = testing::built_plugins().make_sink(
+        "directory", core::parse_config_text("database: other.db\n", "sink.yaml"), *host_);
+    EXPECT_NE(other->state_token().substr(0, 30), empty.substr(0, 30));
+}
+
+}  // namespace
+}  // namespace peoplesync
