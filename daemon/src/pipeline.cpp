@@ -406,6 +406,7 @@ bool Pipeline::unchanged(const std::string& digest, RunRecord& record, RunReport
         return false;
     report.status = "noop";
     report.users = last->users;
+    report.unchanged_since_run = last->run_id;
     report.message = "unchanged since run " + std::to_string(last->run_id) +
                      ": the same source input, and no destination changed since; nothing was read or diffed "
                      "(run with --full to check everything)";

@@ -59,6 +59,9 @@ struct RunReport {
     std::string status;  // applied, simulated, noop, rejected, blocked, failed
     std::string message;
     std::int64_t users = 0;
+    // Not 0: nothing was read, the input and the destinations being as this
+    // run left them (Source::input_digest).
+    std::int64_t unchanged_since_run = 0;
     std::vector<Finding> findings;
     std::vector<SinkOutcome> sinks;
     double read_seconds = 0, store_seconds = 0, validate_seconds = 0, diff_seconds = 0, apply_seconds = 0;

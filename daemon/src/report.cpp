@@ -142,6 +142,7 @@ json report_json(const RunReport& report, bool detail) {
                   {"diff", report.diff_seconds},
                   {"apply", report.apply_seconds}}}};
     if (!report.message.empty()) out["message"] = report.message;
+    if (report.unchanged_since_run != 0) out["unchanged_since_run"] = report.unchanged_since_run;
     return out;
 }
 
@@ -250,7 +251,8 @@ void print_detail(std::ostream& out, const json& detail) {
 void print_report(std::ostream& out, const json& report, bool detail) {
     out << "run " << report["run"].get<std::int64_t>() << " of pipeline " << report["pipeline"].get<std::string>()
         << ": " << report["status"].get<std::string>() << " (" << report["mode"].get<std::string>() << " mode, "
-        << report.value("users", 0) << " users read)\n";
+        << report.value("users", 0)
+        << (report.contains("unchanged_since_run") ? " users, unchanged: not read again)\n" : " users read)\n");
     if (report.contains("message")) out << "  " << report["message"].get<std::string>() << "\n";
     const auto& findings = report["findings"];
     if (!findings.empty()) {

@@ -136,6 +136,7 @@ TEST_F(CliTest, AnUnchangedExportIntoAnUnchangedDirectoryIsANoOpWithoutReading) 
     EXPECT_EQ(skipped.report()["status"], "noop");
     EXPECT_NE(message(skipped).find("unchanged since run 1"), std::string::npos) << skipped.out;
     EXPECT_EQ(skipped.report()["users"], 50);
+    EXPECT_EQ(skipped.report()["unchanged_since_run"], 1);
     // Its snapshot is the one it did not read: it simulates like any run.
     Result simulated = cli({"simulate", std::to_string(skipped.report()["run"].get<int>()), "--json"});
     EXPECT_EQ(simulated.report()["status"], "simulated") << simulated.err;
