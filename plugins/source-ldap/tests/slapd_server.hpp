@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -53,22 +54,26 @@ inline void run(const std::string& command, const fs::path& log) {
                                  read_text(log));
 }
 
-// A port of 127.0.0.1 nobody listens on right now.
+// A port of 127.0.0.1 nobody listens on right now, below the kernel's
+// ephemeral range (32768 and up here): tests running beside this one get
+// their listening and outgoing ports from that range, so none of them can
+// take this port between now and slapd binding it.
 inline int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) throw std::runtime_error("socket() failed");
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t length = sizeof address;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    static std::mt19937 random(std::random_device{}());
+    std::uniform_int_distribution<int> pick(20000, 32000);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        const int port = pick(random);
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0) throw std::runtime_error("socket() failed");
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = htons(static_cast<std::uint16_t>(port));
+        const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
         ::close(fd);
-        throw std::runtime_error("cannot find a free port on 127.0.0.1");
+        if (bound) return port;
     }
-    ::close(fd);
-    return ntohs(address.sin_port);
+    throw std::runtime_error("cannot find a free port on 127.0.0.1 between 20000 and 32000");
 }
 
 inline bool accepts_connections(int port) {
@@ -198,7 +203,10 @@ public:
             const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
             while (std::chrono::steady_clock::now() < deadline) {
                 pid_ = read_pid();
-                if (pid_ > 0 && accepts_connections(port_) && accepts_connections(tls_port_)) return;
+                // Our slapd, alive, on both ports (a slapd that could not bind exits).
+                if (pid_ > 0 && running(pid_) && accepts_connections(port_) && accepts_connections(tls_port_) &&
+                    running(pid_))
+                    return;
                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
             }
             error = "slapd did not answer on 127.0.0.1:" + std::to_string(port_) + " within 10 s";
