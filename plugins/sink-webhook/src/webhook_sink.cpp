@@ -86,14 +86,18 @@ std::string shown_path(const std::string& path) {
     return out;
 }
 
+// The option's text as a URL; fails at the option when it is none.
+Poco::URI uri_of(const ConfigValue& option) {
+    try {
+        return Poco::URI(option.text());
+    } catch (const Poco::Exception& e) {
+        option.fail("\"" + option.text() + "\" is not a URL: " + e.message());
+    }
+}
+
 void parse_url(const ConfigValue& option, DeliverySettings& s) {
     const std::string& text = option.text();
-    Poco::URI uri;
-    try {
-        uri = Poco::URI(text);
-    } catch (const Poco::Exception& e) {
-        option.fail("\"" + text + "\" is not a URL: " + e.message());
-    }
+    const Poco::URI uri = uri_of(option);
     if (!uri.getUserInfo().empty())
         option.fail("the URL carries a user name or password; give the receiver's API key with api_key_env instead");
     if (uri.getScheme() != "http" && uri.getScheme() != "https")
@@ -112,12 +116,7 @@ void parse_url(const ConfigValue& option, DeliverySettings& s) {
 
 void parse_proxy(const ConfigValue& option, DeliverySettings& s) {
     const std::string& text = option.text();
-    Poco::URI uri;
-    try {
-        uri = Poco::URI(text);
-    } catch (const Poco::Exception& e) {
-        option.fail("\"" + text + "\" is not a URL: " + e.message());
-    }
+    const Poco::URI uri = uri_of(option);
     if (!uri.getUserInfo().empty()) option.fail("proxies that need a user name and password are not supported");
     if (uri.getScheme() != "http" || uri.getHost().empty() || uri.getSpecifiedPort() == 0 ||
         (uri.getPath() != "" && uri.getPath() != "/"))
