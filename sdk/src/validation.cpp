@@ -1,6 +1,9 @@
 #include <peoplesync/validation.hpp>
 
+#include <future>
 #include <string>
+#include <vector>
+
 #include "flat_index.hpp"
 
 namespace peoplesync {
@@ -81,43 +84,94 @@ std::optional<std::string> normalize_department_path(std::string_view path) {
     return out;
 }
 
-void validate_records(Snapshot& snapshot) {
-    const auto n = snapshot.users.size();
-    flat::StringIndex<false> first_hris_id(n);
-    flat::StringIndex<true> first_email(n);  // emails are unique case-insensitively
-    for (std::int64_t i = 0; i < static_cast<std::int64_t>(n); ++i) {
-        const User& user = snapshot.users[static_cast<std::size_t>(i)];
+namespace {
+
+// A finding and the record whose check made it (a duplicate also names the
+// record that came first).
+struct Emitted {
+    std::size_t at;
+    Finding finding;
+};
+
+// Each record's own checks: required fields, email, department paths.
+std::vector<Emitted> check_each(const Snapshot& snapshot) {
+    std::vector<Emitted> out;
+    auto error = [&](std::size_t i, std::string location, std::string message) {
+        out.push_back({i, {Severity::error, std::move(location), std::move(message), static_cast<std::int64_t>(i)}});
+    };
+    for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
+        const User& user = snapshot.users[i];
         auto require = [&](std::string_view name, const std::string& value) {
             if (value.empty())
-                snapshot.error(i, snapshot.locate(user, name),
-                               "required field " + std::string(name) + " is missing or empty");
+                error(i, snapshot.locate(user, name), "required field " + std::string(name) + " is missing or empty");
         };
         require(field::hris_id, user.hris_id);
         require(field::first_name, user.first_name);
         require(field::last_name, user.last_name);
         require(field::email, user.email);
         if (!user.email.empty() && !is_valid_email(user.email))
-            snapshot.error(i, snapshot.locate(user, field::email), "\"" + user.email + "\" is not an email address");
+            error(i, snapshot.locate(user, field::email), "\"" + user.email + "\" is not an email address");
         for (const auto& path : user.departments)
             if (!is_normal_department_path(path) && !normalize_department_path(path))
-                snapshot.error(i, snapshot.locate(user, field::departments),
-                               "\"" + path + "\" is not a department path: a level between \">\" is empty");
+                error(i, snapshot.locate(user, field::departments),
+                      "\"" + path + "\" is not a department path: a level between \">\" is empty");
         if (user.profile_image.url.empty() && !user.profile_image.empty())
-            snapshot.error(i, snapshot.locate(user, field::profile_image), "profile_image needs a url");
+            error(i, snapshot.locate(user, field::profile_image), "profile_image needs a url");
+    }
+    return out;
+}
 
-        auto check_unique = [&](auto& seen, std::string_view key, std::string_view name) {
+// hris_id and email (case-insensitively) used once: a duplicate is an error
+// on both records.
+std::vector<Emitted> check_unique(const Snapshot& snapshot) {
+    const auto n = snapshot.users.size();
+    std::vector<Emitted> out;
+    flat::StringIndex<false> first_hris_id(n);
+    flat::StringIndex<true> first_email(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const User& user = snapshot.users[i];
+        auto unique = [&](auto& seen, std::string_view key, std::string_view name) {
             if (key.empty()) return;
-            auto [first_index, inserted] = seen.emplace(key, i);
+            auto [first_index, inserted] = seen.emplace(key, static_cast<std::int64_t>(i));
             if (inserted) return;
             const User& first = snapshot.users[static_cast<std::size_t>(first_index)];
             const std::string shown(key);
-            snapshot.error(i, snapshot.locate(user, name),
-                           std::string(name) + " \"" + shown + "\" is also used by " + first.origin);
-            snapshot.error(first_index, snapshot.locate(first, name),
-                           std::string(name) + " \"" + shown + "\" is also used by " + user.origin);
+            out.push_back({i,
+                           {Severity::error, snapshot.locate(user, name),
+                            std::string(name) + " \"" + shown + "\" is also used by " + first.origin,
+                            static_cast<std::int64_t>(i)}});
+            out.push_back({i,
+                           {Severity::error, snapshot.locate(first, name),
+                            std::string(name) + " \"" + shown + "\" is also used by " + user.origin, first_index}});
         };
-        check_unique(first_hris_id, user.hris_id, field::hris_id);
-        check_unique(first_email, user.email, field::email);
+        unique(first_hris_id, user.hris_id, field::hris_id);
+        unique(first_email, user.email, field::email);
+    }
+    return out;
+}
+
+// Large snapshots are checked on two threads.
+constexpr std::size_t parallel_from = 50000;
+
+}  // namespace
+
+void validate_records(Snapshot& snapshot) {
+    std::vector<Emitted> each, unique;
+    if (snapshot.users.size() >= parallel_from) {
+        auto checked = std::async(std::launch::async, [&snapshot] { return check_unique(snapshot); });
+        each = check_each(snapshot);
+        unique = checked.get();
+    } else {
+        each = check_each(snapshot);
+        unique = check_unique(snapshot);
+    }
+    // In record order, a record's own findings before its duplicates', as
+    // one pass over the records would find them.
+    snapshot.findings.reserve(snapshot.findings.size() + each.size() + unique.size());
+    std::size_t a = 0, b = 0;
+    while (a < each.size() || b < unique.size()) {
+        const bool take_each = b == unique.size() || (a < each.size() && each[a].at <= unique[b].at);
+        snapshot.findings.push_back(std::move(take_each ? each[a++].finding : unique[b++].finding));
     }
 }
 

@@ -211,5 +211,41 @@ TEST(Validation, LocationsUseFieldLabelsWhenASourceGivesThem) {
         << dump(s);
 }
 
+TEST(Validation, ALargeSnapshotGetsItsFindingsInRecordOrder) {
+    // Large enough to be checked on two threads; the order must be that of
+    // one pass over the records.
+    Snapshot s;
+    for (int i = 0; i < 60000; ++i) {
+        User u;
+        u.hris_id = "H" + std::to_string(i);
+        u.first_name = "F";
+        u.last_name = "L";
+        u.email = "p" + std::to_string(i) + "@example.com";
+        u.origin = "r" + std::to_string(i);
+        s.users.push_back(u);
+    }
+    s.users[10].email = "bad";
+    s.users[30000].hris_id = "H10";                    // duplicate of record 10
+    s.users[30000].email = "P5@example.com";           // duplicate of record 5, case aside
+    s.users[30000].first_name = "";                    // and its own error
+    s.users[59999].departments = {"Sales >  > Team"};  // an empty level
+    validate_records(s);
+    std::vector<std::string> got;
+    for (const auto& f : s.findings) got.push_back(f.location + ": " + f.message);
+    EXPECT_EQ(got, (std::vector<std::string>{
+                       "r10.email: \"bad\" is not an email address",
+                       "r30000.first_name: required field first_name is missing or empty",
+                       "r30000.hris_id: hris_id \"H10\" is also used by r10",
+                       "r10.hris_id: hris_id \"H10\" is also used by r30000",
+                       "r30000.email: email \"P5@example.com\" is also used by r5",
+                       "r5.email: email \"P5@example.com\" is also used by r30000",
+                       "r59999.departments: \"Sales >  > Team\" is not a department path: a level between \">\" is "
+                       "empty",
+                   }));
+    ASSERT_EQ(s.findings.size(), 7u);
+    EXPECT_EQ(s.findings[3].record, 10);
+    EXPECT_EQ(s.findings[2].record, 30000);
+}
+
 }  // namespace
 }  // namespace peoplesync
