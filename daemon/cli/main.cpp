@@ -392,9 +392,7 @@ private:
                 return ok;
             }
             auto& p = pipeline(name);
-            bool delivers = false;
-            for (const auto& s : p.delivering_sinks()) delivers = delivers || s.name == sink;
-            if (!delivers)
+            if (!p.delivers(sink))
                 throw UsageError("pipeline " + name + " has no sink \"" + sink +
                                  "\" that delivers to a remote receiver");
             if (action == "drop") {

@@ -212,9 +212,7 @@ private:
     // again now, or drop them.
     json outbox_action(Runtime::Entry& entry, const std::string& sink, const std::string& action) {
         const std::string& name = entry.pipeline->settings().name;
-        bool delivers = false;
-        for (const auto& d : entry.pipeline->delivering_sinks()) delivers = delivers || d.name == sink;
-        if (!delivers)
+        if (!entry.pipeline->delivers(sink))
             throw ApiError{404,
                            "pipeline " + name + " has no sink \"" + sink + "\" that delivers to a remote receiver"};
         auto& store = daemon_.services().state.outbox();

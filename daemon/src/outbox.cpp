@@ -81,8 +81,12 @@ OutboxEntry to_entry(const EntryRow& r) {
     return e;
 }
 
-using SinkRow = Poco::Tuple<std::string, std::string, std::string, Poco::Int64, Poco::Int64, Poco::Int64, std::string>;
-const char* sink_columns = "pipeline, sink, stopped, stopped_at_ms, delivered, last_delivered_at_ms, last_delivered";
+using SinkRow = Poco::Tuple<std::string, std::string, std::string, Poco::Int64, Poco::Int64, Poco::Int64, std::string,
+                            Poco::Int64, Poco::Int64>;
+const char* sink_columns =
+    "s.pipeline, s.sink, s.stopped, s.stopped_at_ms, s.delivered, s.last_delivered_at_ms, s.last_delivered, "
+    "(SELECT count(*) FROM outbox o WHERE o.pipeline = s.pipeline AND o.sink = s.sink), "
+    "(SELECT coalesce(min(o.queued_at_ms), 0) FROM outbox o WHERE o.pipeline = s.pipeline AND o.sink = s.sink)";
 
 std::string new_message_id() {
     static Poco::UUIDGenerator generator;
@@ -304,35 +308,33 @@ std::vector<OutboxEntry> OutboxStore::entries(const std::string& pipeline, const
     return out;
 }
 
-std::vector<OutboxSink> OutboxStore::sinks(const std::string& pipeline) {
+std::vector<OutboxSink> OutboxStore::sinks(const std::string& pipeline, const std::string& sink) {
     std::lock_guard lock(mutex_);
     std::vector<SinkRow> rows;
     *session_ << "SELECT " + std::string(sink_columns) +
-                     " FROM outbox_sinks WHERE (? = '' OR pipeline = ?) ORDER BY pipeline, sink",
-        useRef(pipeline), useRef(pipeline), into(rows), now;
+                     " FROM outbox_sinks s WHERE (? = '' OR s.pipeline = ?) AND (? = '' OR s.sink = ?) "
+                     "ORDER BY s.pipeline, s.sink",
+        useRef(pipeline), useRef(pipeline), useRef(sink), useRef(sink), into(rows), now;
     std::vector<OutboxSink> out;
     for (const auto& r : rows) {
-        OutboxSink sink;
-        sink.pipeline = r.get<0>();
-        sink.sink = r.get<1>();
-        sink.stopped = r.get<2>();
-        sink.stopped_at_ms = r.get<3>();
-        sink.delivered = r.get<4>();
-        sink.last_delivered_at_ms = r.get<5>();
-        sink.last_delivered = r.get<6>();
-        Poco::Int64 pending = 0, oldest = 0;
-        *session_ << "SELECT count(*), coalesce(min(queued_at_ms), 0) FROM outbox WHERE pipeline = ? AND sink = ?",
-            useRef(sink.pipeline), useRef(sink.sink), into(pending), into(oldest), now;
-        sink.pending = pending;
-        sink.oldest_queued_at_ms = oldest;
-        out.push_back(std::move(sink));
+        OutboxSink s;
+        s.pipeline = r.get<0>();
+        s.sink = r.get<1>();
+        s.stopped = r.get<2>();
+        s.stopped_at_ms = r.get<3>();
+        s.delivered = r.get<4>();
+        s.last_delivered_at_ms = r.get<5>();
+        s.last_delivered = r.get<6>();
+        s.pending = r.get<7>();
+        s.oldest_queued_at_ms = r.get<8>();
+        out.push_back(std::move(s));
     }
     return out;
 }
 
 OutboxSink OutboxStore::sink(const std::string& pipeline, const std::string& sink) {
-    for (auto& s : sinks(pipeline))
-        if (s.sink == sink) return s;
+    auto found = sinks(pipeline, sink);
+    if (!found.empty()) return found.front();
     OutboxSink none;
     none.pipeline = pipeline;
     none.sink = sink;

@@ -96,7 +96,7 @@ public:
 
     // Oldest first; empty names mean all.
     std::vector<OutboxEntry> entries(const std::string& pipeline, const std::string& sink);
-    std::vector<OutboxSink> sinks(const std::string& pipeline);
+    std::vector<OutboxSink> sinks(const std::string& pipeline, const std::string& sink = "");
     OutboxSink sink(const std::string& pipeline, const std::string& sink);
 
     // Changes made through this store (queued, delivered, retried, dropped),

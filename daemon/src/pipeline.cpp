@@ -206,6 +206,12 @@ Pipeline::Pipeline(const Settings& settings, const PipelineSettings& pipeline, c
     }
 }
 
+bool Pipeline::delivers(const std::string& sink_name) {
+    for (const auto& sink : delivering_sinks())
+        if (sink.name == sink_name) return true;
+    return false;
+}
+
 std::vector<Pipeline::DeliveringSink> Pipeline::delivering_sinks() {
     std::vector<DeliveringSink> out;
     for (std::size_t i = 0; i < sinks_.size(); ++i)
@@ -388,6 +394,13 @@ RunReport Pipeline::process(Snapshot snapshot, const RunRequest& request, std::i
     return report;
 }
 
+namespace {
+// Every sink can tell whether it changed.
+bool all_known(const std::vector<std::string>& tokens) {
+    return std::none_of(tokens.begin(), tokens.end(), [](const std::string& t) { return t.empty(); });
+}
+}  // namespace
+
 std::vector<std::string> Pipeline::sink_tokens() {
     std::vector<std::string> tokens;
     for (auto& sink : sinks_) tokens.push_back(sink->state_token());
@@ -397,13 +410,9 @@ std::vector<std::string> Pipeline::sink_tokens() {
 bool Pipeline::unchanged(const std::string& digest, RunRecord& record, RunReport& report) {
     auto last = state_.run_inputs(settings_.name);
     if (!last || last->fingerprint != settings_.fingerprint || last->digest != digest) return false;
-    const std::int64_t now =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    if (now - last->full_at >= settings_.full_resync_every_secs) return false;
+    if (epoch_ms() / 1000 - last->full_at >= settings_.full_resync_every_secs) return false;
     const std::vector<std::string> tokens = sink_tokens();
-    if (tokens != last->tokens ||
-        std::any_of(tokens.begin(), tokens.end(), [](const std::string& t) { return t.empty(); }))
-        return false;
+    if (tokens != last->tokens || !all_known(tokens)) return false;
     report.status = "noop";
     report.users = last->users;
     report.unchanged_since_run = last->run_id;
@@ -434,6 +443,14 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
     report.pipeline = settings_.name;
     report.mode = mode();
     report.run_id = record.id;
+    auto finish = [&] {
+        record.mode = std::string(to_string(report.mode));
+        record.status = report.status;
+        record.message = report.message;
+        record.result = report_json(report, true).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        state_.finish_run(record);
+        return report;
+    };
     try {
         Snapshot snapshot;
         auto started = std::chrono::steady_clock::now();
@@ -444,11 +461,7 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         if (!digest.empty() && !request.full && !request.force && settings_.full_resync_every_secs > 0 &&
             unchanged(digest, record, report)) {
             report.read_seconds = seconds_since(started);
-            record.status = report.status;
-            record.message = report.message;
-            record.result = report_json(report, true).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-            state_.finish_run(record);
-            return report;
+            return finish();
         }
         // What each sink holds is read while the source is: they do not depend
         // on each other, and both take long for a large organisation.
@@ -485,12 +498,8 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             inputs.run_id = record.id;
             inputs.snapshot_key = record.snapshot_key;
             inputs.users = record.users;
-            inputs.full_at =
-                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-            if (std::none_of(inputs.tokens.begin(), inputs.tokens.end(),
-                             [](const std::string& t) { return t.empty(); }))
-                state_.record_run_inputs(settings_.name, inputs);
+            inputs.full_at = epoch_ms() / 1000;
+            if (all_known(inputs.tokens)) state_.record_run_inputs(settings_.name, inputs);
         }
     } catch (const RunCancelled& e) {
         report.status = "interrupted";
@@ -502,12 +511,7 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         report.status = "failed";
         report.message = "a plugin threw an exception that is not a std::exception";
     }
-    record.mode = std::string(to_string(report.mode));
-    record.status = report.status;
-    record.message = report.message;
-    record.result = report_json(report, true).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    state_.finish_run(record);
-    return report;
+    return finish();
 }
 
 RunReport Pipeline::simulate(std::int64_t run_id, ProgressListener& progress) {

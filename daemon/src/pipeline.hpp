@@ -125,6 +125,7 @@ public:
         RetryPolicy retry;
     };
     std::vector<DeliveringSink> delivering_sinks();
+    bool delivers(const std::string& sink_name);
     Source& source() { return *source_; }
     // Diffs a snapshot against the destinations as they are now, as a
     // simulation. Writes nothing.
