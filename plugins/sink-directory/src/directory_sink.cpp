@@ -160,6 +160,29 @@ const char* const index_names[] = {"users_by_hris_id", "memberships_by_departmen
 // Loads are "large" when they create more users than the directory holds.
 constexpr std::size_t large_load = 10000;
 
+bool is_large_load(sqlite3* db, const ChangeSet& changes) {
+    if (changes.created.size() <= large_load) return false;
+    SqliteStatement count(db, "SELECT COUNT(*) FROM users");
+    count.next();
+    return static_cast<std::int64_t>(changes.created.size()) > count.integer(0);
+}
+
+// The journal mode the database is in after asking for MODE, without waiting
+// for other connections: with any open, WAL stays.
+std::string switch_journal(sqlite3* db, const char* mode, int busy_timeout_ms) {
+    sqlite3_busy_timeout(db, 0);
+    std::string now;
+    try {
+        SqliteStatement pragma(db, std::string("PRAGMA journal_mode=") + mode);
+        if (pragma.next()) now = std::string(pragma.text(0));
+        pragma.next();
+    } catch (const Error&) {
+        // busy: another connection has the file open
+    }
+    sqlite3_busy_timeout(db, busy_timeout_ms);
+    return now;
+}
+
 // Every department's path ("Engineering > Mobile Team") by id.
 std::unordered_map<std::int64_t, std::string> department_paths(sqlite3* db) {
     std::unordered_map<std::int64_t, std::pair<std::int64_t, std::string>> by_id;
@@ -259,16 +282,7 @@ public:
         record.bind(1, run_).bind(2, context.pipeline).bind(3, at_).run();
     }
 
-    void run() {
-        std::int64_t existing = 0;
-        {
-            SqliteStatement count(db_, "SELECT COUNT(*) FROM users");
-            count.next();
-            existing = count.integer(0);
-            count.next();
-        }
-        const bool large =
-            changes_.created.size() > large_load && static_cast<std::int64_t>(changes_.created.size()) > existing;
+    void run(bool large) {
         if (large)
             for (const char* name : index_names) execute(db_, std::string("DROP INDEX IF EXISTS ") + name);
         departments();
@@ -529,13 +543,27 @@ public:
 
     void apply(const Snapshot& snapshot, const ChangeSet& changes, const ApplyContext& context) override {
         sqlite3* db = handle();
+        const bool large = is_large_load(db, changes);
+        // A large first load goes through a rollback journal: pages past the
+        // file's end need no journal, so each is written once, where WAL
+        // writes it to the log and again at the checkpoint. Only while no
+        // other connection has the file open; WAL comes back after.
+        const bool rollback_journal = large && switch_journal(db, "DELETE", busy_timeout_ms_) == "delete";
+        struct BackToWal {
+            sqlite3* db;
+            bool active;
+            int timeout;
+            ~BackToWal() {
+                if (active) switch_journal(db, "WAL", timeout);
+            }
+        } back_to_wal{db, rollback_journal, static_cast<int>(busy_timeout_ms_)};
         try {
             execute(db, "BEGIN IMMEDIATE");
         } catch (const Error& e) {
             throw Error("directory " + path() + ": cannot start the run's transaction: " + e.what());
         }
         try {
-            Applier(db, snapshot, changes, context).run();
+            Applier(db, snapshot, changes, context).run(large);
             execute(db, bump_generation);
             execute(db, "COMMIT");
         } catch (const std::exception& e) {

@@ -166,6 +166,65 @@ TEST_F(DirectorySinkTest, AChangeSetPointingNowhereIsRefusedAndRolledBack) {
     EXPECT_EQ(s.load_index().users.size(), 1u);
 }
 
+std::string journal_mode(const std::filesystem::path& file) {
+    Poco::Data::Session db("SQLite", file.string());
+    std::string mode;
+    db << "PRAGMA journal_mode", into(mode), now;
+    return mode;
+}
+
+std::vector<User> many_users(std::size_t n) {
+    std::vector<User> users;
+    for (std::size_t i = 0; i < n; ++i) {
+        User u;
+        u.hris_id = "E" + std::to_string(i);
+        u.email = "e" + std::to_string(i) + "@example.com";
+        u.first_name = "F";
+        u.last_name = "L";
+        users.push_back(std::move(u));
+    }
+    return users;
+}
+
+// A large first load goes through a rollback journal; the directory is in WAL
+// again after it, whether the load landed or was rolled back.
+TEST_F(DirectorySinkTest, ALargeFirstLoadLeavesTheDirectoryInWal) {
+    Sink& s = sink();
+    seed(s, many_users(12000), core_fields);
+    EXPECT_EQ(s.load_index().users.size(), 12000u);
+    EXPECT_EQ(journal_mode(dir_ / "directory.db"), "wal");
+
+    Snapshot snapshot;
+    snapshot.users = many_users(30000);
+    ChangeSet changes;
+    changes.synced_fields = core_fields;
+    for (std::size_t i = 0; i < snapshot.users.size(); ++i)
+        changes.created.push_back(CreatedUser{static_cast<std::int64_t>(i), 42, 0, -1});
+    changes.memberships_added.push_back({1, "E0", "No > Such > Department"});
+    std::string message = error_of([&] { s.apply(snapshot, changes, ApplyContext{2, "test"}); });
+    EXPECT_NE(message.find("rolled back"), std::string::npos) << message;
+    EXPECT_EQ(s.load_index().users.size(), 12000u);
+    EXPECT_EQ(journal_mode(dir_ / "directory.db"), "wal");
+}
+
+// With another connection open (a reader, another process) the journal stays
+// WAL and the load lands all the same.
+TEST_F(DirectorySinkTest, ALargeLoadBesideAnotherConnectionStaysInWal) {
+    Sink& s = sink();
+    s.load_index();  // the database exists
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session reader("SQLite", (dir_ / "directory.db").string());
+    int users = -1;
+    reader << "SELECT COUNT(*) FROM users", into(users), now;
+    EXPECT_EQ(users, 0);
+    seed(s, many_users(12000), core_fields);
+    reader << "SELECT COUNT(*) FROM users", into(users), now;
+    EXPECT_EQ(users, 12000);
+    std::string mode;
+    reader << "PRAGMA journal_mode", into(mode), now;
+    EXPECT_EQ(mode, "wal");
+}
+
 }  // namespace
 }  // namespace peoplesync
 
