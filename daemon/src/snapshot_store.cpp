@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <optional>
+#include <memory>
 #include <sstream>
 
 #include <Poco/DateTimeFormat.h>
@@ -149,14 +149,45 @@ RecordHash hash_bytes(std::string_view bytes) {
     return {hash64(bytes, 0x243f6a8885a308d3ull), hash64(bytes, 0x13198a2e03707344ull)};
 }
 
-SnapshotStore::SnapshotStore(sqlite3* db) : db_(db) {
-    // Records go into a rowid table, appended in order, with a narrow index
-    // on their hash: a fraction of the page splits the same rows cost as the
-    // keys of a WITHOUT ROWID table.
-    execute(
-        db_,
-        "CREATE TABLE IF NOT EXISTS snapshot_rows (id INTEGER PRIMARY KEY, hash BLOB NOT NULL, data BLOB NOT NULL)");
-    execute(db_, "CREATE UNIQUE INDEX IF NOT EXISTS snapshot_rows_by_hash ON snapshot_rows(hash)");
+std::filesystem::path snapshot_records_file(const std::filesystem::path& state_file) {
+    std::filesystem::path records = state_file;
+    records.replace_filename(state_file.stem().string() + ".snapshots" + state_file.extension().string());
+    return records;
+}
+
+namespace {
+
+// Where a record with this hash goes first: its hash's first 64 bits as the
+// rowid. Another record whose hash begins alike (about once in 10^10 stores of
+// a million records) takes the next free rowid; records are never deleted, so
+// the rowids from a hash's first to its record are all taken.
+std::int64_t first_slot(const RecordHash& hash) {
+    return static_cast<std::int64_t>(hash[0]);
+}
+std::int64_t next_slot(std::int64_t slot) {
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(slot) + 1);
+}
+
+}  // namespace
+
+SnapshotStore::SnapshotStore(sqlite3* db, const std::filesystem::path& records_file) : db_(db) {
+    // Records live in a file of their own, attached, in a rollback journal:
+    // a page the file did not have needs no journal, so a large snapshot's
+    // pages are written once, where WAL writes them twice. Nothing else is
+    // written there, and it is written a run at a time.
+    bool attached = false;
+    {
+        SqliteStatement list(db_, "PRAGMA database_list");
+        while (list.next()) attached = attached || list.text(1) == "records";
+    }
+    if (!attached) {
+        SqliteStatement attach(db_, "ATTACH DATABASE ? AS records");
+        attach.bind(1, records_file.string()).run();
+    }
+    execute(db_, "PRAGMA records.synchronous=NORMAL");
+    execute(db_,
+            "CREATE TABLE IF NOT EXISTS records.snapshot_data (id INTEGER PRIMARY KEY, hash BLOB NOT NULL, "
+            "data BLOB NOT NULL)");
     execute(db_,
             "CREATE TABLE IF NOT EXISTS snapshot_lists (key TEXT PRIMARY KEY, pipeline TEXT NOT NULL, "
             "users INTEGER NOT NULL, stored_at TEXT NOT NULL, meta BLOB NOT NULL, records BLOB NOT NULL, "
@@ -215,11 +246,35 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     std::vector<std::size_t> missing;
     for (std::size_t i = 0; i < n; ++i)
         if (!std::binary_search(known.begin(), known.end(), hashes[i])) missing.push_back(i);
-    std::sort(missing.begin(), missing.end(), [&](std::size_t a, std::size_t b) { return hashes[a] < hashes[b]; });
+    std::sort(missing.begin(), missing.end(),
+              [&](std::size_t a, std::size_t b) { return first_slot(hashes[a]) < first_slot(hashes[b]); });
+    // The records first, on their own: a list is stored only once every
+    // record it names is. Records left by a run that stopped between the two
+    // are found by their hash when they come again.
+    if (!missing.empty()) {
+        execute(db_, "BEGIN");  // locks only the records file, at the first insert
+        try {
+            SqliteStatement insert(db_, "INSERT OR IGNORE INTO records.snapshot_data(id, hash, data) VALUES(?, ?, ?)");
+            SqliteStatement taken(db_, "SELECT hash FROM records.snapshot_data WHERE id = ?");
+            for (std::size_t i : missing) {
+                const std::string_view hash = as_bytes(hashes[i]);
+                for (std::int64_t slot = first_slot(hashes[i]);; slot = next_slot(slot)) {
+                    insert.bind(1, slot).bind_blob(2, hash).bind_blob(3, record(i)).run();
+                    if (sqlite3_changes(db_) > 0) break;
+                    taken.bind(1, slot);
+                    const bool same = taken.next() && taken.blob(0) == hash;
+                    taken.next();
+                    if (same) break;  // stored by an earlier snapshot
+                }
+            }
+            execute(db_, "COMMIT");
+        } catch (...) {
+            execute(db_, "ROLLBACK");
+            throw;
+        }
+    }
     execute(db_, "BEGIN IMMEDIATE");
     try {
-        SqliteStatement insert(db_, "INSERT OR IGNORE INTO snapshot_rows(hash, data) VALUES(?, ?)");
-        for (std::size_t i : missing) insert.bind_blob(1, as_bytes(hashes[i])).bind_blob(2, record(i)).run();
         const std::string packed_meta = deflate(snapshot.meta), packed_origins = deflate(snapshot.origins);
         const std::string at = Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT);
         SqliteStatement add(db_,
@@ -257,24 +312,39 @@ Snapshot SnapshotStore::load(const std::string& key) {
 
     const std::size_t n = list.size() / sizeof(RecordHash);
     s.users.resize(n);
-    SqliteStatement record(db_, "SELECT data FROM snapshot_rows WHERE hash = ?");
-    // Records stored before snapshot_rows existed (state databases of 0.1
-    // development builds) stay where they were.
-    std::optional<SqliteStatement> legacy;
-    {
-        SqliteStatement table(db_, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'snapshot_records'");
-        if (table.next()) legacy.emplace(db_, "SELECT data FROM snapshot_records WHERE hash = ?");
+    SqliteStatement record(db_, "SELECT hash, data FROM records.snapshot_data WHERE id = ?");
+    // Records stored by 0.1 development builds stay where they were, in the
+    // state database: in snapshot_rows, or before it in snapshot_records.
+    std::vector<std::unique_ptr<SqliteStatement>> legacy;
+    for (const char* table : {"snapshot_rows", "snapshot_records"}) {
+        SqliteStatement exists(db_, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?");
+        exists.bind(1, std::string_view(table));
+        if (exists.next())
+            legacy.push_back(std::make_unique<SqliteStatement>(
+                db_, std::string("SELECT hash, data FROM main.") + table + " WHERE hash = ?"));
+        exists.next();
     }
+    // The statement positioned on the record with this hash, or none.
+    auto find = [&](std::string_view hash, const RecordHash& value) -> SqliteStatement* {
+        for (std::int64_t slot = first_slot(value);; slot = next_slot(slot)) {
+            record.bind(1, slot);
+            if (!record.next()) break;
+            if (record.blob(0) == hash) return &record;
+            record.next();
+        }
+        for (auto& statement : legacy) {
+            statement->bind_blob(1, hash);
+            if (statement->next()) return statement.get();
+        }
+        return nullptr;
+    };
     for (std::size_t i = 0; i < n; ++i) {
         const std::string_view hash = std::string_view(list).substr(i * sizeof(RecordHash), sizeof(RecordHash));
-        SqliteStatement* found = &record;
-        record.bind_blob(1, hash);
-        if (!record.next()) {
-            if (legacy) legacy->bind_blob(1, hash);
-            if (!legacy || !legacy->next()) throw Error("the state database lost a record of snapshot " + key);
-            found = &*legacy;
-        }
-        Reader r(found->blob(0));
+        RecordHash value;
+        std::memcpy(value.data(), hash.data(), sizeof value);
+        SqliteStatement* found = find(hash, value);
+        if (found == nullptr) throw Error("the state database lost a record of snapshot " + key);
+        Reader r(found->blob(1));
         User& u = s.users[i];
         for (std::string* text : {&u.hris_id, &u.first_name, &u.last_name, &u.email, &u.job_title, &u.phone_number,
                                   &u.employee_id, &u.hire_date, &u.profile_image.url, &u.profile_image.last_modified,

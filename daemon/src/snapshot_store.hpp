@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -35,10 +36,15 @@ struct EncodedSnapshot {
 };
 EncodedSnapshot encode_snapshot(const Snapshot& snapshot);
 
+// The file beside the state database that holds the records: state.db ->
+// state.snapshots.db.
+std::filesystem::path snapshot_records_file(const std::filesystem::path& state_file);
+
 class SnapshotStore {
 public:
-    // Works inside the state database; creates its tables.
-    explicit SnapshotStore(sqlite3* db);
+    // Works on a connection to the state database, with the records file
+    // attached as "records"; creates their tables.
+    SnapshotStore(sqlite3* db, const std::filesystem::path& records_file);
 
     // Stores the snapshot unless an identical one is stored; returns its key.
     std::string store(const EncodedSnapshot& snapshot);

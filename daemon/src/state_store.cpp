@@ -65,7 +65,8 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
              "digest TEXT NOT NULL, tokens TEXT NOT NULL, run_id INTEGER NOT NULL, snapshot_key TEXT NOT NULL, "
              "users INTEGER NOT NULL, full_at INTEGER NOT NULL)",
             now;
-        snapshots_ = std::make_unique<SnapshotStore>(Poco::Data::SQLite::Utility::dbHandle(s));
+        snapshots_ =
+            std::make_unique<SnapshotStore>(Poco::Data::SQLite::Utility::dbHandle(s), snapshot_records_file(file));
         outbox_ = std::make_unique<OutboxStore>(file);
     } catch (const Poco::Exception& e) {
         throw Error("state database " + file.string() + ": " + e.displayText());
@@ -112,9 +113,10 @@ std::future<StateStore::StoredSnapshot> StateStore::store_snapshot_async(const S
         const auto begun = std::chrono::steady_clock::now();
         Poco::Data::Session session("SQLite", file.string());
         session << "PRAGMA busy_timeout=10000", now;
-        session << "PRAGMA cache_size=-131072", now;  // a large snapshot's index pages stay cached
+        SnapshotStore store(Poco::Data::SQLite::Utility::dbHandle(session), snapshot_records_file(file));
+        session << "PRAGMA records.cache_size=-131072", now;  // new records land all over a large table
         StoredSnapshot stored;
-        stored.key = SnapshotStore(Poco::Data::SQLite::Utility::dbHandle(session)).store(encoded);
+        stored.key = store.store(encoded);
         stored.seconds = encoding + std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
         return stored;
     });

@@ -36,9 +36,10 @@ class SnapshotStoreTest : public ::testing::Test {
 protected:
     void SetUp() override { dir_ = testing::fresh_test_dir("snapshots"); }
     void TearDown() override { std::filesystem::remove_all(dir_); }
-    std::int64_t rows(const std::string& table) {
+    // Rows of a table in the records file.
+    std::int64_t rows(const std::string& table = "snapshot_data") {
         sqlite3* db = nullptr;
-        sqlite3_open((dir_ / "state.db").string().c_str(), &db);
+        sqlite3_open((dir_ / "state.snapshots.db").string().c_str(), &db);
         std::int64_t n = 0;
         {
             sqlite::SqliteStatement count(db, "SELECT count(*) FROM " + table);
@@ -79,41 +80,99 @@ TEST_F(SnapshotStoreTest, ASnapshotComesBackAsItWentIn) {
 TEST_F(SnapshotStoreTest, IdenticalStoresNothingAndAChangeStoresOnlyItsRecords) {
     StateStore store(dir_ / "state.db");
     const std::string first = store.store_snapshot(organisation(300, "CEO"));
-    const std::int64_t stored = rows("snapshot_rows");
+    const std::int64_t stored = rows();
     EXPECT_EQ(stored, 300);
     EXPECT_EQ(store.store_snapshot(organisation(300, "CEO")), first);
-    EXPECT_EQ(rows("snapshot_rows"), stored);
+    EXPECT_EQ(rows(), stored);
     const std::string second = store.store_snapshot(organisation(300, "Chief Executive"));
     EXPECT_NE(second, first);
-    EXPECT_EQ(rows("snapshot_rows"), stored + 1);
+    EXPECT_EQ(rows(), stored + 1);
     EXPECT_EQ(store.load_snapshot(second).users[0].job_title, "Chief Executive");
     EXPECT_EQ(store.load_snapshot(first).users[0].job_title, "CEO");
 }
 
-TEST_F(SnapshotStoreTest, RecordsOfTheOlderLayoutStillLoad) {
-    std::string key;
+// Both layouts of 0.1 development builds: records in the state database, in
+// snapshot_rows (hash indexed) or before that in snapshot_records.
+TEST_F(SnapshotStoreTest, RecordsOfTheOlderLayoutsStillLoad) {
+    std::string first, second;
     {
         StateStore store(dir_ / "state.db");
-        key = store.store_snapshot(organisation(50, "CEO"));
+        first = store.store_snapshot(organisation(50, "CEO"));
+        second = store.store_snapshot(organisation(50, "Chief Executive"));
     }
-    // As a development build of 0.1 kept them: in snapshot_records.
     sqlite3* db = nullptr;
     sqlite3_open((dir_ / "state.db").string().c_str(), &db);
+    {
+        sqlite::SqliteStatement attach(db, "ATTACH DATABASE ? AS records");
+        attach.bind(1, (dir_ / "state.snapshots.db").string()).run();
+    }
     sqlite::execute(db, "CREATE TABLE snapshot_records (hash BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID");
-    sqlite::execute(db, "INSERT INTO snapshot_records SELECT hash, data FROM snapshot_rows");
-    sqlite::execute(db, "DELETE FROM snapshot_rows");
+    sqlite::execute(db, "CREATE TABLE snapshot_rows (id INTEGER PRIMARY KEY, hash BLOB NOT NULL, data BLOB NOT NULL)");
+    sqlite::execute(db, "CREATE UNIQUE INDEX snapshot_rows_by_hash ON snapshot_rows(hash)");
+    // The changed record in the newer layout, the rest in the oldest.
+    sqlite::execute(db,
+                    "INSERT INTO snapshot_rows(hash, data) SELECT hash, data FROM records.snapshot_data "
+                    "WHERE id = (SELECT max(rowid) FROM records.snapshot_data)");
+    sqlite::execute(db,
+                    "INSERT INTO snapshot_records SELECT hash, data FROM records.snapshot_data WHERE hash NOT IN "
+                    "(SELECT hash FROM snapshot_rows)");
+    sqlite::execute(db, "DELETE FROM records.snapshot_data");
+    sqlite3_close(db);
+    EXPECT_EQ(rows(), 0);
+
+    StateStore store(dir_ / "state.db");
+    expect_same(store.load_snapshot(first), organisation(50, "CEO"));
+    expect_same(store.load_snapshot(second), organisation(50, "Chief Executive"));
+}
+
+// Two records whose hashes begin with the same 64 bits: the second takes the
+// next rowid, and each loads as itself.
+TEST_F(SnapshotStoreTest, RecordsWhoseHashesBeginAlikeBothKeepTheirPlace) {
+    const Snapshot snapshot = organisation(3, "CEO");
+    std::string bytes;
+    encode_record(snapshot.users[1], bytes);
+    const RecordHash hash = hash_bytes(bytes);
+    {
+        StateStore store(dir_ / "state.db");  // creates the records file
+    }
+    // Another record already holds the first slot of users[1]'s hash.
+    sqlite3* db = nullptr;
+    sqlite3_open((dir_ / "state.snapshots.db").string().c_str(), &db);
+    {
+        sqlite::SqliteStatement squat(db, "INSERT INTO snapshot_data(id, hash, data) VALUES(?, ?, ?)");
+        RecordHash other = hash;
+        other[1] ^= 1;
+        std::string other_bytes;
+        User stranger = snapshot.users[1];
+        stranger.last_name = "Somebody Else";
+        encode_record(stranger, other_bytes);
+        squat.bind(1, static_cast<std::int64_t>(hash[0]))
+            .bind_blob(2, std::string_view(reinterpret_cast<const char*>(other.data()), sizeof other))
+            .bind_blob(3, other_bytes)
+            .run();
+    }
     sqlite3_close(db);
 
     StateStore store(dir_ / "state.db");
-    expect_same(store.load_snapshot(key), organisation(50, "CEO"));
+    const std::string key = store.store_snapshot(snapshot);
+    EXPECT_EQ(rows(), 4);
+    expect_same(store.load_snapshot(key), snapshot);
+    // Back after a snapshot without it, it is found where it went, not
+    // stored twice.
+    store.store_snapshot(organisation(1, "CEO"));
+    const Snapshot back = organisation(3, "Chief");
+    const std::string back_key = store.store_snapshot(back);
+    EXPECT_EQ(rows(), 5);  // only the changed users[0]
+    expect_same(store.load_snapshot(back_key), back);
+    expect_same(store.load_snapshot(key), snapshot);
 }
 
 TEST_F(SnapshotStoreTest, ALostRecordIsAClearError) {
     StateStore store(dir_ / "state.db");
     const std::string key = store.store_snapshot(organisation(5, "CEO"));
     sqlite3* db = nullptr;
-    sqlite3_open((dir_ / "state.db").string().c_str(), &db);
-    sqlite::execute(db, "DELETE FROM snapshot_rows WHERE id = (SELECT min(id) FROM snapshot_rows)");
+    sqlite3_open((dir_ / "state.snapshots.db").string().c_str(), &db);
+    sqlite::execute(db, "DELETE FROM snapshot_data WHERE id = (SELECT min(id) FROM snapshot_data)");
     sqlite3_close(db);
     try {
         store.load_snapshot(key);
