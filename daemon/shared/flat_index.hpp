@@ -1,11 +1,12 @@
 // An index from strings to numbers for a million keys: open addressing in
-// one array, no allocation per key, the key's hash kept to skip most
-// comparisons. Keys are views; what they view must outlive the index.
+// one array, no allocation per key, part of the key's hash kept to skip most
+// comparisons.
 // Measured on a million users, several times faster than std::unordered_map,
 // whose node allocations dominated validation and diffing.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -30,12 +31,19 @@ inline bool folded_equal(std::string_view a, std::string_view b) {
     return equal_folded(a, b);
 }
 
+// Keys are not stored: a slot holds 32 bits of the key's hash and the value,
+// eight bytes, and the key is read back through `key_of(value)` when the hash
+// bits match. Values are indexes into the caller's records (0 .. 2^31 - 1);
+// key_of(value) must return the key the value was added under.
 template <bool CaseInsensitive = false>
 class StringIndex {
 public:
     static constexpr std::int64_t none = -1;
+    using KeyOf = std::function<std::string_view(std::int64_t)>;
 
-    explicit StringIndex(std::size_t expected = 0) { reserve(expected); }
+    explicit StringIndex(KeyOf key_of = {}, std::size_t expected = 0) : key_of_(std::move(key_of)) {
+        reserve(expected);
+    }
 
     void reserve(std::size_t expected) {
         std::size_t capacity = 16;
@@ -46,7 +54,7 @@ public:
         mask_ = capacity - 1;
         size_ = 0;
         for (const Slot& s : old)
-            if (s.value != none) place(s);
+            if (s.tag != 0) place(s, positions_of(s));
     }
 
     // Adds key -> value unless the key is there; returns the value stored for
@@ -54,24 +62,26 @@ public:
     std::pair<std::int64_t, bool> emplace(std::string_view key, std::int64_t value) {
         if ((size_ + 1) * 2 > slots_.size()) reserve(slots_.size());
         const std::uint64_t h = hash_of(key);
+        const std::uint32_t tag = tag_of(h);
         for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
             Slot& s = slots_[i];
-            if (s.value == none) {
-                s = {h, value, key.data(), key.size()};
+            if (s.tag == 0) {
+                s = {tag, static_cast<std::int32_t>(value)};
                 ++size_;
                 return {value, true};
             }
-            if (s.hash == h && equal(s.key(), key)) return {s.value, false};
+            if (s.tag == tag && equal(key_of_(s.value), key)) return {s.value, false};
         }
     }
 
     std::int64_t find(std::string_view key) const {
         if (size_ == 0) return none;
         const std::uint64_t h = hash_of(key);
+        const std::uint32_t tag = tag_of(h);
         for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
             const Slot& s = slots_[i];
-            if (s.value == none) return none;
-            if (s.hash == h && equal(s.key(), key)) return s.value;
+            if (s.tag == 0) return none;
+            if (s.tag == tag && equal(key_of_(s.value), key)) return s.value;
         }
     }
 
@@ -81,30 +91,31 @@ public:
 
 private:
     struct Slot {
-        std::uint64_t hash = 0;
-        std::int64_t value = none;
-        const char* data = nullptr;
-        std::size_t length = 0;
-        std::string_view key() const { return {data, length}; }
+        std::uint32_t tag = 0;  // the hash's high bits, never 0; 0: empty
+        std::int32_t value = 0;
     };
 
     static std::uint64_t hash_of(std::string_view key) {
         if constexpr (CaseInsensitive) return folded_hash(key);
         return hash(key);
     }
+    static std::uint32_t tag_of(std::uint64_t h) { return static_cast<std::uint32_t>(h >> 32) | 1u; }
     static bool equal(std::string_view a, std::string_view b) {
         if constexpr (CaseInsensitive) return folded_equal(a, b);
         return a == b;
     }
-    void place(const Slot& slot) {
-        for (std::size_t i = slot.hash & mask_;; i = (i + 1) & mask_)
-            if (slots_[i].value == none) {
+    // A slot's home when the table grows: its key's hash again.
+    std::uint64_t positions_of(const Slot& s) const { return hash_of(key_of_(s.value)); }
+    void place(const Slot& slot, std::uint64_t h) {
+        for (std::size_t i = h & mask_;; i = (i + 1) & mask_)
+            if (slots_[i].tag == 0) {
                 slots_[i] = slot;
                 ++size_;
                 return;
             }
     }
 
+    KeyOf key_of_;
     std::vector<Slot> slots_;
     std::size_t mask_ = 0;
     std::size_t size_ = 0;

@@ -108,7 +108,14 @@ std::vector<std::string> path_levels(const std::string& path) {
 class Differ {
 public:
     Differ(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy, const DestinationIndex& index)
-        : s_(snapshot), invalid_(std::move(invalid)), policy_(policy), index_(index) {
+        : s_(snapshot),
+          invalid_(std::move(invalid)),
+          policy_(policy),
+          index_(index),
+          by_hris_([this](std::int64_t d) -> std::string_view { return destination(d).hris_id; }),
+          by_email_([this](std::int64_t d) -> std::string_view { return destination(d).email; }),
+          present_(
+              [this](std::int64_t u) -> std::string_view { return s_.users[static_cast<std::size_t>(u)].hris_id; }) {
         const auto m = index_.users.size();
         by_hris_.reserve(m);
         static_assert(flat::StringIndex<>::none == none);
@@ -132,6 +139,7 @@ public:
 
 private:
     bool valid(std::size_t u) const { return invalid_[u] == 0; }
+    const DestinationUser& destination(std::int64_t d) const { return index_.users[static_cast<std::size_t>(d)]; }
     template <typename Index>
     static std::int64_t find(const Index& index, std::string_view key) {
         return index.find(key);

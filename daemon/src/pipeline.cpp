@@ -91,7 +91,9 @@ namespace {
 // among the snapshot's users (the first of duplicates).
 void find_manager_cycles(Snapshot& snapshot) {
     const auto n = snapshot.users.size();
-    flat::StringIndex<false> by_hris(n);
+    flat::StringIndex<false> by_hris(
+        [&snapshot](std::int64_t i) -> std::string_view { return snapshot.users[static_cast<std::size_t>(i)].hris_id; },
+        n);
     for (std::size_t i = 0; i < n; ++i) by_hris.emplace(snapshot.users[i].hris_id, static_cast<std::int64_t>(i));
     std::vector<char> state(n, 0);  // 0 new, 1 on the current chain, 2 done
     std::vector<std::size_t> chain;

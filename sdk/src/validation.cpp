@@ -126,8 +126,9 @@ std::vector<Emitted> check_each(const Snapshot& snapshot) {
 std::vector<Emitted> check_unique(const Snapshot& snapshot) {
     const auto n = snapshot.users.size();
     std::vector<Emitted> out;
-    flat::StringIndex<false> first_hris_id(n);
-    flat::StringIndex<true> first_email(n);
+    auto user_at = [&snapshot](std::int64_t i) -> const User& { return snapshot.users[static_cast<std::size_t>(i)]; };
+    flat::StringIndex<false> first_hris_id([&](std::int64_t i) -> std::string_view { return user_at(i).hris_id; }, n);
+    flat::StringIndex<true> first_email([&](std::int64_t i) -> std::string_view { return user_at(i).email; }, n);
     for (std::size_t i = 0; i < n; ++i) {
         const User& user = snapshot.users[i];
         auto unique = [&](auto& seen, std::string_view key, std::string_view name) {

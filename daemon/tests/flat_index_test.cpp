@@ -1,0 +1,55 @@
+// The flat string index on its own: found and missed keys, growth past its
+// first size, keys whose hashes share bits, and case-folded emails.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "flat_index.hpp"
+
+namespace peoplesync::flat {
+namespace {
+
+TEST(FlatIndex, FindsWhatWasAddedAndNothingElseAfterGrowing) {
+    std::vector<std::string> keys;
+    for (int i = 0; i < 5000; ++i) keys.push_back("W-" + std::to_string(i));
+    StringIndex<false> index([&](std::int64_t i) -> std::string_view { return keys[static_cast<std::size_t>(i)]; });
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        EXPECT_TRUE(index.emplace(keys[i], static_cast<std::int64_t>(i)).second);
+    EXPECT_EQ(index.size(), keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(index.find(keys[i]), static_cast<std::int64_t>(i));
+    EXPECT_EQ(index.find("W-5000"), StringIndex<>::none);
+    EXPECT_EQ(index.find(""), StringIndex<>::none);
+    // The first value stays when a key comes again.
+    keys.push_back("W-17");
+    auto [value, added] = index.emplace(keys.back(), static_cast<std::int64_t>(keys.size() - 1));
+    EXPECT_FALSE(added);
+    EXPECT_EQ(value, 17);
+}
+
+TEST(FlatIndex, EmailsMatchWhateverTheirCase) {
+    std::vector<std::string> emails = {"Ann.Lee@Example.com", "bo@example.com"};
+    StringIndex<true> index([&](std::int64_t i) -> std::string_view { return emails[static_cast<std::size_t>(i)]; },
+                            emails.size());
+    index.emplace(emails[0], 0);
+    index.emplace(emails[1], 1);
+    EXPECT_EQ(index.find("ann.lee@example.COM"), 0);
+    EXPECT_EQ(index.find("BO@EXAMPLE.COM"), 1);
+    EXPECT_EQ(index.find("ann.lee@example.co"), StringIndex<true>::none);
+}
+
+// Far more keys than the 32 bits of hash a slot keeps can tell apart in a
+// small table: every lookup still compares the key itself.
+TEST(FlatIndex, KeysThatShareHashBitsStayApart) {
+    std::vector<std::string> keys;
+    for (int i = 0; i < 200000; ++i) keys.push_back(std::to_string(i * 7919));
+    StringIndex<false> index([&](std::int64_t i) -> std::string_view { return keys[static_cast<std::size_t>(i)]; }, 16);
+    for (std::size_t i = 0; i < keys.size(); ++i) index.emplace(keys[i], static_cast<std::int64_t>(i));
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < keys.size(); ++i) wrong += index.find(keys[i]) != static_cast<std::int64_t>(i);
+    EXPECT_EQ(wrong, 0u);
+    EXPECT_EQ(index.find("1"), StringIndex<>::none);
+}
+
+}  // namespace
+}  // namespace peoplesync::flat
