@@ -440,6 +440,7 @@ private:
     // leave them, and a department this run adopts keeps only the synced
     // users whose paths name it.
     void foreign_memberships() {
+        if (index_.memberships_outside_sync.empty()) return;
         std::unordered_map<std::int64_t, std::size_t> user_index;
         for (std::size_t d = 0; d < index_.users.size(); ++d) user_index.emplace(index_.users[d].id, d);
         for (const auto& membership : index_.memberships_outside_sync) {

@@ -25,9 +25,11 @@ namespace {
 class CappedList {
 public:
     CappedList(json& parent, const char* name, std::size_t limit) : parent_(parent), name_(name), limit_(limit) {}
-    void add(json item) {
+    // The item is made only if it fits: a million created users make ten thousand.
+    template <typename Make>
+    void add(Make&& make) {
         ++total_;
-        if (list_.size() < limit_) list_.push_back(std::move(item));
+        if (list_.size() < limit_) list_.push_back(make());
     }
     ~CappedList() {
         parent_[name_] = std::move(list_);
@@ -66,43 +68,51 @@ json changes_json(const Snapshot& snapshot, const ChangeSet& changes, std::size_
         CappedList created(out, "created", limit), linked(out, "linked", limit), updated(out, "updated", limit),
             reactivated(out, "reactivated", limit), deactivated(out, "deactivated", limit),
             unsynced(out, "unsynced", limit);
-        for (const auto& c : changes.created) {
-            const User& user = snapshot.users.at(static_cast<std::size_t>(c.snapshot_index));
-            created.add({{"hris_id", user.hris_id}, {"email", user.email}});
-        }
+        for (const auto& c : changes.created)
+            created.add([&] {
+                const User& user = snapshot.users.at(static_cast<std::size_t>(c.snapshot_index));
+                return json{{"hris_id", user.hris_id}, {"email", user.email}};
+            });
         for (const auto& u : changes.users) {
-            json fields = json::array();
-            for (const auto& f : u.fields)
-                fields.push_back({{"field", f.field}, {"old", f.old_value}, {"new", f.new_value}});
-            if (u.linked) {
-                json item = user_ref(u);
-                item["by"] = linked_by(u.linked_by);
-                item["previous_hris_id"] = u.previous_hris_id;
-                item["fields"] = fields;
-                linked.add(std::move(item));
-            }
-            if (u.updated()) {
-                json item = user_ref(u);
-                item["fields"] = fields;
-                updated.add(std::move(item));
-            }
-            if (u.reactivated) reactivated.add(user_ref(u));
-            if (u.deactivated) deactivated.add(user_ref(u));
-            if (u.unsynced) unsynced.add(user_ref(u));
+            auto fields = [&u] {
+                json list = json::array();
+                for (const auto& f : u.fields)
+                    list.push_back({{"field", f.field}, {"old", f.old_value}, {"new", f.new_value}});
+                return list;
+            };
+            if (u.linked)
+                linked.add([&] {
+                    json item = user_ref(u);
+                    item["by"] = linked_by(u.linked_by);
+                    item["previous_hris_id"] = u.previous_hris_id;
+                    item["fields"] = fields();
+                    return item;
+                });
+            if (u.updated())
+                updated.add([&] {
+                    json item = user_ref(u);
+                    item["fields"] = fields();
+                    return item;
+                });
+            if (u.reactivated) reactivated.add([&] { return user_ref(u); });
+            if (u.deactivated) deactivated.add([&] { return user_ref(u); });
+            if (u.unsynced) unsynced.add([&] { return user_ref(u); });
         }
     }
     {
         CappedList created(out, "departments_created", limit), adopted(out, "departments_adopted", limit),
             added(out, "memberships_added", limit), removed(out, "memberships_removed", limit),
             managers(out, "managers_changed", limit);
-        for (const auto& d : changes.departments_created) created.add(d);
-        for (const auto& d : changes.departments_adopted) adopted.add(d);
+        for (const auto& d : changes.departments_created) created.add([&] { return json(d); });
+        for (const auto& d : changes.departments_adopted) adopted.add([&] { return json(d); });
         for (const auto& m : changes.memberships_added)
-            added.add({{"hris_id", m.hris_id}, {"department", m.department}});
+            added.add([&] { return json{{"hris_id", m.hris_id}, {"department", m.department}}; });
         for (const auto& m : changes.memberships_removed)
-            removed.add({{"hris_id", m.hris_id}, {"department", m.department}});
+            removed.add([&] { return json{{"hris_id", m.hris_id}, {"department", m.department}}; });
         for (const auto& m : changes.managers)
-            managers.add({{"hris_id", m.hris_id}, {"old", m.old_manager_hris_id}, {"new", m.new_manager_hris_id}});
+            managers.add([&] {
+                return json{{"hris_id", m.hris_id}, {"old", m.old_manager_hris_id}, {"new", m.new_manager_hris_id}};
+            });
     }
     if (changes.created_memberships > 0 || changes.created_managers > 0)
         out["note"] =

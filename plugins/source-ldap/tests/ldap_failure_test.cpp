@@ -70,11 +70,12 @@ TEST_F(LdapFailure, AServerThatStopsAnsweringMidReadTimesOut) {
     context().on_progress = [&](std::int64_t) { server.pause(); };
     const auto started = std::chrono::steady_clock::now();
     const std::string message = read_error(connection(server, {{"page_size", "5"}, {"timeout_secs", "1"}}));
-    // Paused after the first page; the next may have been answered already.
+    // Paused after the first page; the next may have been answered already,
+    // in whole or in part (slapd sends a page entry by entry).
     const std::string answer = server.uri() + ": no answer from the server within 1 s (timeout_secs) after ";
     ASSERT_EQ(message.rfind(answer, 0), 0u) << message;
     const long entries = std::stol(message.substr(answer.size()));
-    EXPECT_TRUE(entries >= 5 && entries < 27 && entries % 5 == 0) << message;
+    EXPECT_TRUE(entries >= 5 && entries < 27) << message;
     EXPECT_EQ(message.substr(message.size() - std::string(discarded).size()), discarded) << message;
     EXPECT_LT(seconds_since(started), 5.0);
 }
