@@ -113,7 +113,6 @@ public:
           policy_(policy),
           index_(index),
           by_hris_([this](std::int64_t d) -> std::string_view { return destination(d).hris_id; }),
-          by_email_([this](std::int64_t d) -> std::string_view { return destination(d).email; }),
           present_(
               [this](std::int64_t u) -> std::string_view { return s_.users[static_cast<std::size_t>(u)].hris_id; }) {
         const auto m = index_.users.size();
@@ -121,7 +120,8 @@ public:
         static_assert(flat::StringIndex<>::none == none);
         for (std::size_t d = 0; d < m; ++d) {
             const auto& du = index_.users[d];
-            if (!du.hris_id.empty()) by_hris_.emplace(du.hris_id, static_cast<std::int64_t>(d));
+            if (!du.hris_id.empty() && !by_hris_.emplace(du.hris_id, static_cast<std::int64_t>(d)).second)
+                unique_hris_ids_ = false;  // the index names the first; so must every lookup
             if (du.synced) ++result_.synced_before;
         }
         department_paths();
@@ -158,33 +158,41 @@ private:
             matched_by_.assign(n, LinkedBy::none);
             protected_.assign(m, 0);
             hold_removals_ = false;
+            // A resync's records come mostly in the order the destination
+            // holds them: the one after the last match is tried first.
+            std::size_t next = 0;
+            for (std::size_t u = 0; u < n; ++u) {
+                if (!valid(u)) continue;
+                const std::string& hris_id = s_.users[u].hris_id;
+                std::int64_t d = none;
+                if (unique_hris_ids_ && next < m && !hris_id.empty() && index_.users[next].hris_id == hris_id)
+                    d = static_cast<std::int64_t>(next);
+                else
+                    d = find(by_hris_, hris_id);
+                if (d == none) continue;
+                claim(u, d, LinkedBy::hris_id);
+                next = static_cast<std::size_t>(d) + 1;
+            }
+            const EmailOwners owners(*this);
             for (std::size_t u = 0; u < n; ++u) {
                 if (valid(u)) continue;
                 const User& user = s_.users[u];
                 if (user.hris_id.empty()) hold_removals_ = true;
                 if (auto d = find(by_hris_, user.hris_id); d != none) protected_[static_cast<std::size_t>(d)] = 1;
-                if (auto d = find(by_email(), email(u)); d != none && !email(u).empty())
+                if (auto d = owners.find(email(u)); d != none && !email(u).empty())
                     protected_[static_cast<std::size_t>(d)] = 1;
             }
             for (std::size_t u = 0; u < n; ++u) {
-                if (!valid(u)) continue;
-                if (auto d = find(by_hris_, s_.users[u].hris_id); d != none) claim(u, d, LinkedBy::hris_id);
-            }
-            for (std::size_t u = 0; u < n; ++u) {
                 if (!valid(u) || match_[u] != none) continue;
-                auto d = find(by_email(), email(u));
+                auto d = owners.find(email(u));
                 if (d != none && claimed_[static_cast<std::size_t>(d)] == none &&
                     !protected_[static_cast<std::size_t>(d)])
                     claim(u, d, LinkedBy::email);
             }
             bool refused_more = false;
             for (std::size_t u = 0; u < n; ++u) {
-                if (!valid(u)) continue;
-                // Keeping one's own address cannot take anybody else's.
-                if (match_[u] != none &&
-                    flat::folded_equal(index_.users[static_cast<std::size_t>(match_[u])].email, email(u)))
-                    continue;
-                auto d = find(by_email(), email(u));
+                if (!valid(u) || keeps_own_email(u)) continue;
+                auto d = owners.find(email(u));
                 if (d == none || d == match_[u] || claimed_[static_cast<std::size_t>(d)] != none) continue;
                 const auto& owner = index_.users[static_cast<std::size_t>(d)];
                 const User& user = s_.users[u];
@@ -210,16 +218,46 @@ private:
                                         -1});
     }
 
-    // Destination users by email, built when first needed: a resync where
-    // everybody keeps their address never needs it.
-    const flat::StringIndex<true>& by_email() {
-        if (by_email_.empty() && !index_.users.empty()) {
-            by_email_.reserve(index_.users.size());
-            for (std::size_t d = 0; d < index_.users.size(); ++d)
-                by_email_.emplace(index_.users[d].email, static_cast<std::int64_t>(d));
-        }
-        return by_email_;
+    // Keeping one's own address cannot take anybody else's.
+    bool keeps_own_email(std::size_t u) const {
+        return match_[u] != none &&
+               flat::folded_equal(index_.users[static_cast<std::size_t>(match_[u])].email, email(u));
     }
+
+    // The first destination user with each address the matching asks about:
+    // those of invalid records, of users no hris_id matched, and of users
+    // whose address changed. A resync asks about a few, so one pass over the
+    // destination's addresses against them costs far less than an index of
+    // every address.
+    class EmailOwners {
+    public:
+        explicit EmailOwners(const Differ& d)
+            : d_(d), asked_([this](std::int64_t i) { return d_.email(asking_[static_cast<std::size_t>(i)]); }) {
+            for (std::size_t u = 0; u < d.s_.users.size(); ++u)
+                if (!d.valid(u) || !d.keeps_own_email(u)) asking_.push_back(u);
+            if (asking_.empty()) return;
+            asked_.reserve(asking_.size());
+            for (std::size_t i = 0; i < asking_.size(); ++i)
+                asked_.emplace(d.email(asking_[i]), static_cast<std::int64_t>(i));
+            owner_.assign(asking_.size(), none);
+            for (std::size_t dest = 0; dest < d.index_.users.size(); ++dest) {
+                const std::int64_t i = asked_.find(d.index_.users[dest].email);
+                if (i != none && owner_[static_cast<std::size_t>(i)] == none)
+                    owner_[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(dest);
+            }
+        }
+        // Only for addresses asked about.
+        std::int64_t find(std::string_view email) const {
+            const std::int64_t i = asked_.find(email);
+            return i == none ? none : owner_[static_cast<std::size_t>(i)];
+        }
+
+    private:
+        const Differ& d_;
+        std::vector<std::size_t> asking_;  // snapshot users
+        flat::StringIndex<true> asked_;    // their addresses, case-insensitively, to the first asking
+        std::vector<std::int64_t> owner_;  // per entry of asked_
+    };
 
     void claim(std::size_t u, std::int64_t d, LinkedBy by) {
         match_[u] = d;
@@ -469,13 +507,13 @@ private:
     DiffResult result_;
 
     flat::StringIndex<false> by_hris_;
-    flat::StringIndex<true> by_email_;  // emails match case-insensitively
     flat::StringIndex<false> present_;  // valid snapshot users by hris_id
     std::vector<std::int64_t> match_, claimed_;
     std::vector<LinkedBy> matched_by_;
     std::vector<char> protected_;
     std::unordered_set<std::int64_t> processed_;  // destination users whose full record was compared
     bool hold_removals_ = false;
+    bool unique_hris_ids_ = true;  // in the destination
     std::vector<std::string> manager_;
     std::vector<std::uint64_t> hash_;
 

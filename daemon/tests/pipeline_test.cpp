@@ -267,6 +267,29 @@ TEST_F(PipelineTest, AnIdenticalSnapshotIsANoOpThatOnlyRecordsTheRun) {
     EXPECT_EQ(state_->run(again.run_id)->status, "noop");
 }
 
+// Matching tries the destination's next user first; records in another
+// order, with one gone and one new, still pair up by hris_id.
+TEST_F(PipelineTest, RecordsInAnotherOrderMatchTheSameUsers) {
+    configure(allow_all_removals);
+    go_live();
+    std::vector<Person> people = org();
+    std::reverse(people.begin(), people.end());
+    people.erase(std::find_if(people.begin(), people.end(), [](const Person& p) { return p.hris_id == "E"; }));
+    Person newcomer = people.front();
+    newcomer.hris_id = "F";
+    newcomer.email = "f@example.com";
+    people.insert(people.begin() + 1, newcomer);
+    RunReport report = run(people);
+    EXPECT_EQ(report.status, "applied") << dump(report);
+    EXPECT_EQ(report.changes().created, 1);
+    EXPECT_EQ(report.changes().updated, 0) << dump(report);
+    EXPECT_EQ(report.changes().linked, 0) << dump(report);
+    EXPECT_EQ(report.changes().unsynced, 1);
+    auto u = users();
+    EXPECT_TRUE(u["F"].synced);
+    EXPECT_FALSE(u["E"].synced);
+}
+
 TEST_F(PipelineTest, AChangedConfigurationGoesBackToTestMode) {
     go_live();
     EXPECT_EQ(pipeline_->mode(), PipelineMode::live);
