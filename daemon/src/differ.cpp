@@ -228,19 +228,29 @@ private:
     // those of invalid records, of users no hris_id matched, and of users
     // whose address changed. A resync asks about a few, so one pass over the
     // destination's addresses against them costs far less than an index of
-    // every address.
+    // every address; when more are asked than the destination holds, the
+    // destination's addresses are indexed instead.
     class EmailOwners {
     public:
         explicit EmailOwners(const Differ& d)
-            : d_(d), asked_([this](std::int64_t i) { return d_.email(asking_[static_cast<std::size_t>(i)]); }) {
+            : d_(d),
+              asked_([this](std::int64_t i) { return d_.email(asking_[static_cast<std::size_t>(i)]); }),
+              held_([this](std::int64_t dest) -> std::string_view { return d_.destination(dest).email; }) {
+            const std::size_t m = d.index_.users.size();
+            if (m == 0) return;
             for (std::size_t u = 0; u < d.s_.users.size(); ++u)
                 if (!d.valid(u) || !d.keeps_own_email(u)) asking_.push_back(u);
-            if (asking_.empty()) return;
+            if (asking_.size() >= m) {
+                held_.reserve(m);
+                for (std::size_t dest = 0; dest < m; ++dest)
+                    held_.emplace(d.index_.users[dest].email, static_cast<std::int64_t>(dest));
+                return;
+            }
             asked_.reserve(asking_.size());
             for (std::size_t i = 0; i < asking_.size(); ++i)
                 asked_.emplace(d.email(asking_[i]), static_cast<std::int64_t>(i));
             owner_.assign(asking_.size(), none);
-            for (std::size_t dest = 0; dest < d.index_.users.size(); ++dest) {
+            for (std::size_t dest = 0; dest < m; ++dest) {
                 const std::int64_t i = asked_.find(d.index_.users[dest].email);
                 if (i != none && owner_[static_cast<std::size_t>(i)] == none)
                     owner_[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(dest);
@@ -248,6 +258,7 @@ private:
         }
         // Only for addresses asked about.
         std::int64_t find(std::string_view email) const {
+            if (!held_.empty()) return held_.find(email);
             const std::int64_t i = asked_.find(email);
             return i == none ? none : owner_[static_cast<std::size_t>(i)];
         }
@@ -257,6 +268,7 @@ private:
         std::vector<std::size_t> asking_;  // snapshot users
         flat::StringIndex<true> asked_;    // their addresses, case-insensitively, to the first asking
         std::vector<std::int64_t> owner_;  // per entry of asked_
+        flat::StringIndex<true> held_;     // or the destination's addresses, to the first holding
     };
 
     void claim(std::size_t u, std::int64_t d, LinkedBy by) {

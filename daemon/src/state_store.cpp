@@ -114,7 +114,7 @@ std::future<StateStore::StoredSnapshot> StateStore::store_snapshot_async(const S
         Poco::Data::Session session("SQLite", file.string());
         session << "PRAGMA busy_timeout=10000", now;
         SnapshotStore store(Poco::Data::SQLite::Utility::dbHandle(session), snapshot_records_file(file));
-        session << "PRAGMA records.cache_size=-131072", now;  // new records land all over a large table
+        session << "PRAGMA records.cache_size=-32768", now;  // new records land all over a large table
         StoredSnapshot stored;
         stored.key = store.store(encoded);
         stored.seconds = encoding + std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
