@@ -83,6 +83,21 @@ void normalize(Snapshot& snapshot, const SyncPolicy& policy) {
         if (!policy.syncs(field::profile_image)) user.profile_image = {};
         if (!policy.syncs(field::manager)) user.manager_hris_id.clear();
     }
+    if (policy.syncs(field::manager))
+        for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
+            User& user = snapshot.users[i];
+            if (!user.manager_hris_id.empty() && user.manager_hris_id == user.hris_id) {
+                snapshot.warning(
+                    static_cast<std::int64_t>(i), snapshot.locate(user, field::manager),
+                    "user \"" + user.hris_id + "\" is named as their own manager; the manager stays unset");
+                user.manager_hris_id.clear();
+            }
+        }
+}
+
+bool keeps_every_field(const SyncPolicy& policy) {
+    const auto& fields = all_fields();
+    return std::all_of(fields.begin(), fields.end(), [&](std::string_view f) { return policy.syncs(f); });
 }
 
 namespace {
@@ -131,18 +146,7 @@ void find_manager_cycles(Snapshot& snapshot) {
 
 std::vector<char> validate(Snapshot& snapshot, const SyncPolicy& policy) {
     validate_records(snapshot);
-    if (policy.syncs(field::manager)) {
-        for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
-            User& user = snapshot.users[i];
-            if (!user.manager_hris_id.empty() && user.manager_hris_id == user.hris_id) {
-                snapshot.warning(
-                    static_cast<std::int64_t>(i), snapshot.locate(user, field::manager),
-                    "user \"" + user.hris_id + "\" is named as their own manager; the manager stays unset");
-                user.manager_hris_id.clear();
-            }
-        }
-        find_manager_cycles(snapshot);
-    }
+    if (policy.syncs(field::manager)) find_manager_cycles(snapshot);
     std::vector<char> invalid(snapshot.users.size(), 0);
     for (const auto& finding : snapshot.findings)
         if (finding.severity == Severity::error && finding.record >= 0 &&
@@ -272,8 +276,9 @@ std::vector<std::future<DestinationIndex>> Pipeline::load_indexes() {
     return indexes;
 }
 
-RunReport Pipeline::process(Snapshot snapshot, const RunRequest& request, std::int64_t run_id,
-                            ProgressListener& progress, std::vector<std::future<DestinationIndex>> indexes) {
+RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::int64_t run_id,
+                            ProgressListener& progress, std::vector<std::future<DestinationIndex>> indexes,
+                            bool normalized) {
     if (indexes.empty()) indexes = load_indexes();
     RunReport report;
     report.run_id = run_id;
@@ -285,7 +290,7 @@ RunReport Pipeline::process(Snapshot snapshot, const RunRequest& request, std::i
 
     enter_stage(progress, "validate");
     auto started = std::chrono::steady_clock::now();
-    normalize(snapshot, policy);
+    if (!normalized) normalize(snapshot, policy);
     std::vector<char> invalid = validate(snapshot, policy);
     report.validate_seconds = seconds_since(started);
     std::set<std::pair<std::string, std::string>> seen;
@@ -478,10 +483,22 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         snapshot.pipeline = settings_.name;
         if (snapshot.received_at.empty()) snapshot.received_at = now_iso8601();
         record.users = static_cast<std::int64_t>(snapshot.users.size());
-        // Written while the run goes on; the run is not recorded before it is.
-        std::future<StateStore::StoredSnapshot> stored = state_.store_snapshot_async(snapshot);
-        report = process(std::move(snapshot), request, record.id, progress, std::move(indexes));
+        // Written while the run goes on; the run is not recorded before it
+        // is. When the policy keeps every field, normalizing drops nothing
+        // a later run could want, so the normalized snapshot is the one
+        // stored, read by the store as the run reads it (from here on the
+        // run only reads users); otherwise the store takes a copy first.
+        const bool shared = keeps_every_field(settings_.sync);
+        if (shared) {
+            started = std::chrono::steady_clock::now();
+            normalize(snapshot, settings_.sync);
+        }
+        const double normalize_seconds = shared ? seconds_since(started) : 0;
+        std::future<StateStore::StoredSnapshot> stored = state_.store_snapshot_async(
+            snapshot, shared ? StateStore::Sharing::read_while_running : StateStore::Sharing::copy);
+        report = process(snapshot, request, record.id, progress, std::move(indexes), shared);
         report.read_seconds = read_seconds;
+        report.validate_seconds += normalize_seconds;
         try {
             StateStore::StoredSnapshot done = stored.get();
             record.snapshot_key = done.key;
@@ -524,7 +541,8 @@ RunReport Pipeline::simulate(std::int64_t run_id, ProgressListener& progress) {
         throw Error("run " + std::to_string(run_id) + " has no snapshot to simulate (its source could not be read)");
     RunRequest request;
     request.dry_run = true;
-    RunReport report = process(state_.load_snapshot(record->snapshot_key), request, 0, progress);
+    Snapshot snapshot = state_.load_snapshot(record->snapshot_key);
+    RunReport report = process(snapshot, request, 0, progress);
     report.run_id = run_id;
     return report;
 }
@@ -532,7 +550,7 @@ RunReport Pipeline::simulate(std::int64_t run_id, ProgressListener& progress) {
 RunReport Pipeline::simulate_snapshot(Snapshot snapshot, ProgressListener& progress) {
     RunRequest request;
     request.dry_run = true;
-    return process(std::move(snapshot), request, 0, progress);
+    return process(snapshot, request, 0, progress);
 }
 
 RunReport Pipeline::approve(std::int64_t run_id, ProgressListener& progress) {

@@ -33,12 +33,15 @@ struct DeletionGuard {
     std::string check(std::int64_t removals, std::int64_t synced_before) const;
 };
 
-// Stage 1: trims values, writes department paths in their normal form and
-// drops the fields the policy does not sync.
+// Stage 1: trims values, writes department paths in their normal form,
+// drops the fields the policy does not sync and unsets the manager of a user
+// named as their own (with a warning).
 void normalize(Snapshot& snapshot, const SyncPolicy& policy);
-// Stage 2: schema and snapshot findings: record errors, managers who manage
-// themselves (warning, unset), manager cycles (error). Returns the invalid
-// records, one flag per user.
+// Whether normalize() keeps every field: nothing is dropped that another
+// policy would sync.
+bool keeps_every_field(const SyncPolicy& policy);
+// Stage 2: schema and snapshot findings: record errors, manager cycles
+// (error). Returns the invalid records, one flag per user.
 std::vector<char> validate(Snapshot& snapshot, const SyncPolicy& policy);
 
 struct SinkOutcome {
@@ -136,8 +139,9 @@ private:
     std::vector<std::future<DestinationIndex>> load_indexes();
     // Applies only with a run_id (a recorded run). Without `indexes`, the
     // sinks' indexes are read here.
-    RunReport process(Snapshot snapshot, const RunRequest& request, std::int64_t run_id, ProgressListener& progress,
-                      std::vector<std::future<DestinationIndex>> indexes = {});
+    // `normalized`: normalize() has run on the snapshot already.
+    RunReport process(Snapshot& snapshot, const RunRequest& request, std::int64_t run_id, ProgressListener& progress,
+                      std::vector<std::future<DestinationIndex>> indexes = {}, bool normalized = false);
     class Services;
     // The sinks' state tokens; empty when a sink cannot tell.
     std::vector<std::string> sink_tokens();

@@ -240,18 +240,36 @@ EncodedSnapshot encode_snapshot(const Snapshot& snapshot) {
     return out;
 }
 
+EncodedSnapshot refer_to_snapshot(const Snapshot& snapshot) {
+    EncodedSnapshot out;
+    out.pipeline = snapshot.pipeline;
+    out.users = &snapshot.users;
+    out.meta = meta_of(snapshot);
+    return out;
+}
+
+std::string_view EncodedSnapshot::record(std::size_t i, std::string& scratch) const {
+    if (users != nullptr) {
+        scratch.clear();
+        encode_record((*users)[i], scratch);
+        return scratch;
+    }
+    const std::size_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(records).substr(begin, ends[i] - begin);
+}
+
 std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     // Every record's hash; the list of hashes is the snapshot.
-    const std::size_t n = snapshot.ends.size();
-    auto record = [&](std::size_t i) {
-        const std::size_t begin = i == 0 ? 0 : snapshot.ends[i - 1];
-        return std::string_view(snapshot.records).substr(begin, snapshot.ends[i] - begin);
-    };
+    const std::size_t n = snapshot.size();
+    std::string scratch;
     std::vector<RecordHash> hashes(n);
-    for (std::size_t i = 0; i < n; ++i) hashes[i] = hash_bytes(record(i));
+    for (std::size_t i = 0; i < n; ++i) hashes[i] = hash_bytes(snapshot.record(i, scratch));
+    std::string origins;
+    if (snapshot.users != nullptr)
+        for (const User& user : *snapshot.users) put_text(origins, user.origin);
     const std::string_view list(reinterpret_cast<const char*>(hashes.data()), n * sizeof(RecordHash));
     std::string whole(list);
-    whole += snapshot.origins;
+    whole += snapshot.users != nullptr ? origins : snapshot.origins;
     whole += snapshot.meta;
     const std::string key = hex(hash_bytes(whole));
     SqliteStatement exists(db_, "SELECT 1 FROM snapshot_lists WHERE key = ?");
@@ -292,7 +310,7 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
             for (std::size_t i : missing) {
                 const std::string_view hash = as_bytes(hashes[i]);
                 for (std::int64_t slot = first_slot(hashes[i]);; slot = next_slot(slot)) {
-                    insert.bind(1, slot).bind_blob(2, hash).bind_blob(3, record(i)).run();
+                    insert.bind(1, slot).bind_blob(2, hash).bind_blob(3, snapshot.record(i, scratch)).run();
                     if (sqlite3_changes(db_) > 0) break;
                     taken.bind(1, slot);
                     const bool same = taken.next() && taken.blob(0) == hash;
@@ -308,7 +326,8 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     }
     execute(db_, "BEGIN IMMEDIATE");
     try {
-        const std::string packed_meta = deflate(snapshot.meta), packed_origins = deflate(snapshot.origins);
+        const std::string packed_meta = deflate(snapshot.meta),
+                          packed_origins = deflate(snapshot.users != nullptr ? origins : snapshot.origins);
         const std::string at = Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT);
         SqliteStatement add(db_,
                             "INSERT INTO snapshot_lists(key, pipeline, users, stored_at, meta, records, origins) "

@@ -25,16 +25,24 @@ using RecordHash = std::array<std::uint64_t, 2>;
 void encode_record(const User& user, std::string& out);
 RecordHash hash_bytes(std::string_view bytes);
 
-// A snapshot as the store keeps it, made on the caller's thread so the
-// snapshot itself can change (be normalized) while it is written.
+// A snapshot as the store keeps it. Either encoded on the caller's thread,
+// so the snapshot itself can change (be normalized) while it is written, or
+// a reference to users that stay as they are until it is stored, encoded one
+// at a time as the store goes.
 struct EncodedSnapshot {
     std::string pipeline;
-    std::string records;            // every record's bytes, one after the other
-    std::vector<std::size_t> ends;  // where each record's bytes end
-    std::string origins;            // every record's origin, length-prefixed
-    std::string meta;               // metadata and the source's findings, JSON
+    const std::vector<User>* users = nullptr;  // when set, records and origins are read from there
+    std::string records;                       // every record's bytes, one after the other
+    std::vector<std::size_t> ends;             // where each record's bytes end
+    std::string origins;                       // every record's origin, length-prefixed
+    std::string meta;                          // metadata and the source's findings, JSON
+
+    std::size_t size() const { return users != nullptr ? users->size() : ends.size(); }
+    // Record i's bytes: in `records`, or encoded into `scratch`.
+    std::string_view record(std::size_t i, std::string& scratch) const;
 };
 EncodedSnapshot encode_snapshot(const Snapshot& snapshot);
+EncodedSnapshot refer_to_snapshot(const Snapshot& snapshot);
 
 // The file beside the state database that holds the records: state.db ->
 // state.snapshots.db.

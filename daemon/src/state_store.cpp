@@ -105,9 +105,9 @@ std::string StateStore::store_snapshot(const Snapshot& snapshot) {
     return snapshots_->store(encoded);
 }
 
-std::future<StateStore::StoredSnapshot> StateStore::store_snapshot_async(const Snapshot& snapshot) {
+std::future<StateStore::StoredSnapshot> StateStore::store_snapshot_async(const Snapshot& snapshot, Sharing sharing) {
     const auto started = std::chrono::steady_clock::now();
-    EncodedSnapshot encoded = encode_snapshot(snapshot);
+    EncodedSnapshot encoded = sharing == Sharing::copy ? encode_snapshot(snapshot) : refer_to_snapshot(snapshot);
     const double encoding = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return std::async(std::launch::async, [file = file_, encoded = std::move(encoded), encoding]() {
         const auto begun = std::chrono::steady_clock::now();

@@ -67,12 +67,19 @@ public:
     // Stores a snapshot once per content; returns its key. See SnapshotStore.
     std::string store_snapshot(const Snapshot& snapshot);
     // The same on a thread and connection of its own, so a large snapshot is
-    // written while the run goes on; the snapshot may change once this returns.
+    // written while the run goes on.
     struct StoredSnapshot {
         std::string key;
         double seconds = 0;  // encoding it here plus storing it there
     };
-    std::future<StoredSnapshot> store_snapshot_async(const Snapshot& snapshot);
+    enum class Sharing {
+        copy,  // the store copies the records first; the snapshot may change once this returns
+        // The store reads the snapshot's users on its thread: the caller keeps
+        // them unchanged and alive until the future is ready (or destroyed).
+        // No copy, so half a gigabyte less for a million users.
+        read_while_running,
+    };
+    std::future<StoredSnapshot> store_snapshot_async(const Snapshot& snapshot, Sharing sharing = Sharing::copy);
     Snapshot load_snapshot(const std::string& key);
 
     std::int64_t begin_run(RunRecord& run);  // sets id and started_at
