@@ -343,9 +343,12 @@ private:
     void created() {
         if (changes_.created.empty()) return;
         const std::int64_t first = next_id(db_, "users");
-        created_ids_.reserve(changes_.created.size());
-        for (std::size_t k = 0; k < changes_.created.size(); ++k)
-            created_ids_.emplace(changes_.created[k].snapshot_index, first + static_cast<std::int64_t>(k));
+        created_ids_.assign(snapshot_.users.size(), 0);
+        for (std::size_t k = 0; k < changes_.created.size(); ++k) {
+            desired(changes_.created[k].snapshot_index);  // inside the snapshot, or a clear error
+            created_ids_[static_cast<std::size_t>(changes_.created[k].snapshot_index)] =
+                first + static_cast<std::int64_t>(k);
+        }
 
         SqliteStatement insert(
             db_,
@@ -385,10 +388,10 @@ private:
     }
 
     std::int64_t created_id(std::int64_t snapshot_index) const {
-        auto it = created_ids_.find(snapshot_index);
-        if (it == created_ids_.end())
+        if (snapshot_index < 0 || static_cast<std::size_t>(snapshot_index) >= created_ids_.size() ||
+            created_ids_[static_cast<std::size_t>(snapshot_index)] == 0)
             throw Error("record " + std::to_string(snapshot_index) + " is not created by this run");
-        return it->second;
+        return created_ids_[static_cast<std::size_t>(snapshot_index)];
     }
 
     // Existing users: field updates, links, (de)activation, unsync.
@@ -467,7 +470,7 @@ private:
     std::int64_t synced_fields_;  // their field_sets id
     SqliteStatement audit_;
     std::unordered_map<std::string, std::int64_t> department_ids_;
-    std::unordered_map<std::int64_t, std::int64_t> created_ids_;  // snapshot index -> new user id
+    std::vector<std::int64_t> created_ids_;  // by snapshot index: the new user's id, or 0
 };
 
 }  // namespace
