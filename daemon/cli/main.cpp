@@ -681,7 +681,7 @@ void setup_logging(bool verbose) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    core::tune_sqlite();
+    core::tune_process();
     try {
         Args args = parse(argc, argv);
         if (args.flag("--help") || args.positional.empty()) {

@@ -276,7 +276,7 @@ int check_before_fork(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    peoplesync::core::tune_sqlite();
+    peoplesync::core::tune_process();
     if (int status = check_before_fork(argc, argv); status != 0) return status;
 #if defined(POCO_OS_FAMILY_UNIX)
     // Before any thread exists (Poco forks for --daemon first; the mask survives the fork).

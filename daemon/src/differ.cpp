@@ -348,7 +348,7 @@ private:
 
     // Where the manager with this hris_id is: in the destination already, or
     // created by this run (its snapshot index).
-    std::pair<std::int64_t, std::int64_t> locate_manager(const std::string& hris_id) const {
+    std::pair<std::int64_t, std::int64_t> locate_manager(std::string_view hris_id) const {
         if (hris_id.empty()) return {0, none};
         if (auto u = find(present_, hris_id); u != none) {
             if (match_[static_cast<std::size_t>(u)] != none)
@@ -467,7 +467,7 @@ private:
         if (policy_.syncs(field::manager) && record.user.manager_hris_id != manager_[u]) {
             auto [destination, created] = locate_manager(manager_[u]);
             result_.changes.managers.push_back(
-                {du.id, user.hris_id, record.user.manager_hris_id, manager_[u], destination, created});
+                {du.id, user.hris_id, record.user.manager_hris_id, std::string(manager_[u]), destination, created});
         }
         result_.changes.users.push_back(std::move(change));
     }
@@ -525,8 +525,8 @@ private:
     std::vector<char> protected_;
     std::unordered_set<std::int64_t> processed_;  // destination users whose full record was compared
     bool hold_removals_ = false;
-    bool unique_hris_ids_ = true;  // in the destination
-    std::vector<std::string> manager_;
+    bool unique_hris_ids_ = true;            // in the destination
+    std::vector<std::string_view> manager_;  // each user's manager as it will be: theirs, or none
     std::vector<std::uint64_t> hash_;
 
     std::vector<std::string> dept_path_;

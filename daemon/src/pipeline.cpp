@@ -291,6 +291,24 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
     enter_stage(progress, "validate");
     auto started = std::chrono::steady_clock::now();
     if (!normalized) normalize(snapshot, policy);
+    // The diff against every sink starts now, beside validation, as if every
+    // record were valid: that is the diff when they are, as they nearly
+    // always are, and it is made again with the invalid ones marked when not.
+    // Both only read the users.
+    std::vector<DestinationIndex> destinations(sinks_.size());
+    auto diff_all = [&](const std::vector<char>& invalid) {
+        std::vector<DiffResult> out;
+        for (std::size_t i = 0; i < sinks_.size(); ++i) {
+            Sink& sink = *sinks_[i];
+            out.push_back(diff(snapshot, invalid, policy, destinations[i],
+                               [&sink](std::span<const std::int64_t> ids) { return sink.fetch(ids); }));
+        }
+        return out;
+    };
+    std::future<std::vector<DiffResult>> diffed_as_valid = std::async(std::launch::async, [&] {
+        for (std::size_t i = 0; i < sinks_.size(); ++i) destinations[i] = indexes[i].get();
+        return diff_all(std::vector<char>(snapshot.users.size(), 0));
+    });
     std::vector<char> invalid = validate(snapshot, policy);
     report.validate_seconds = seconds_since(started);
     std::set<std::pair<std::string, std::string>> seen;
@@ -313,14 +331,13 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
 
     enter_stage(progress, "diff");
     started = std::chrono::steady_clock::now();
+    std::vector<DiffResult> diffs = diffed_as_valid.get();
+    if (invalid_count > 0) diffs = diff_all(invalid);
     bool refused = false;
     for (std::size_t i = 0; i < sinks_.size(); ++i) {
-        Sink& sink = *sinks_[i];
         SinkOutcome outcome;
         outcome.name = settings_.sinks[i].name;
-        DestinationIndex index = indexes[i].get();
-        DiffResult diffed = diff(snapshot, invalid, policy, index,
-                                 [&sink](std::span<const std::int64_t> ids) { return sink.fetch(ids); });
+        DiffResult& diffed = diffs[i];
         for (const auto& f : diffed.findings) add_unique(report.findings, seen, f);
         outcome.changes = std::move(diffed.changes);
         outcome.detail = changes_json(snapshot, outcome.changes, detail_limit);

@@ -2,6 +2,10 @@
 
 #include <chrono>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/DateTimeFormat.h>
@@ -13,8 +17,11 @@ namespace peoplesync::core {
 
 using namespace Poco::Data::Keywords;
 
-void tune_sqlite() {
+void tune_process() {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // SQLITE_MISUSE once initialized: then it stays as it is
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
 }
 
 std::string now_iso8601() {

@@ -117,10 +117,14 @@ private:
 
 std::string now_iso8601();
 
-// Process-wide SQLite settings; call first thing in main(), before any
-// database is opened: no memory statistics, whose global mutex every SQLite
+// Process-wide settings; call first thing in main(), before any database is
+// opened. SQLite without memory statistics, whose global mutex every SQLite
 // allocation would take (a run writes the directory and its snapshot on two
-// threads at once).
-void tune_sqlite();
+// threads at once). With glibc, blocks of 1 MiB and more always get memory
+// of their own from the system and give it back when freed: by default the
+// threshold rises to 32 MiB after the first such block is freed, and a
+// large run's freed indexes then stay in the heap, at the cost of the peak
+// and, in the daemon, of the memory it holds between runs.
+void tune_process();
 
 }  // namespace peoplesync::core
