@@ -184,7 +184,9 @@ SnapshotStore::SnapshotStore(sqlite3* db, const std::filesystem::path& records_f
         SqliteStatement attach(db_, "ATTACH DATABASE ? AS records");
         attach.bind(1, records_file.string()).run();
     }
-    execute(db_, "PRAGMA records.synchronous=NORMAL");
+    // FULL: in a rollback journal, NORMAL may leave a file corrupt after a
+    // power cut on some filesystems; records of past runs cannot be made again.
+    execute(db_, "PRAGMA records.synchronous=FULL");
     execute(db_,
             "CREATE TABLE IF NOT EXISTS records.snapshot_data (id INTEGER PRIMARY KEY, hash BLOB NOT NULL, "
             "data BLOB NOT NULL)");

@@ -119,7 +119,9 @@ std::future<StateStore::StoredSnapshot> StateStore::store_snapshot_async(const S
     return std::async(std::launch::async, [file = file_, encoded = std::move(encoded), encoding]() {
         const auto begun = std::chrono::steady_clock::now();
         Poco::Data::Session session("SQLite", file.string());
-        session << "PRAGMA busy_timeout=10000", now;
+        // Another pipeline's store may hold the records file for a few
+        // seconds; nobody waits on this thread.
+        session << "PRAGMA busy_timeout=120000", now;
         SnapshotStore store(Poco::Data::SQLite::Utility::dbHandle(session), snapshot_records_file(file));
         session << "PRAGMA records.cache_size=-32768", now;  // new records land all over a large table
         StoredSnapshot stored;
