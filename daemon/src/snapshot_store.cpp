@@ -1,6 +1,7 @@
 #include "snapshot_store.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <sstream>
@@ -132,6 +133,42 @@ std::string hex(const RecordHash& hash) {
 std::string_view as_bytes(const RecordHash& hash) {
     return {reinterpret_cast<const char*>(hash.data()), sizeof(RecordHash)};
 }
+
+// Where each hash of a list is, made on the first lookup: open addressing
+// on the hash's first word, compared in full.
+class KnownHashes {
+public:
+    static constexpr std::size_t none = SIZE_MAX;
+    explicit KnownHashes(const std::vector<RecordHash>& list) : list_(list) {}
+    std::size_t find(const RecordHash& hash) {
+        if (list_.empty()) return none;
+        if (slots_.empty()) build();
+        for (std::size_t i = hash[0] & mask_;; i = (i + 1) & mask_) {
+            const std::uint32_t at = slots_[i];
+            if (at == 0) return none;
+            if (list_[at - 1] == hash) return at - 1;
+        }
+    }
+
+private:
+    void build() {
+        std::size_t capacity = 16;
+        while (capacity < list_.size() * 2) capacity <<= 1;
+        slots_.assign(capacity, 0);
+        mask_ = capacity - 1;
+        for (std::size_t k = 0; k < list_.size(); ++k) {
+            std::size_t i = list_[k][0] & mask_;
+            while (slots_[i] != 0) {
+                if (list_[slots_[i] - 1] == list_[k]) break;  // the first place of a hash listed twice
+                i = (i + 1) & mask_;
+            }
+            if (slots_[i] == 0) slots_[i] = static_cast<std::uint32_t>(k + 1);
+        }
+    }
+    const std::vector<RecordHash>& list_;
+    std::vector<std::uint32_t> slots_;  // a list position + 1; 0: empty
+    std::size_t mask_ = 0;
+};
 
 }  // namespace
 
@@ -294,11 +331,23 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
             previous.next();
         }
     }
-    std::sort(known.begin(), known.end());
-    // The others, in key order: appending to the index is far cheaper than scattering.
+    // Exports keep their order from one run to the next, so the previous
+    // list is walked alongside; where they part, an index of it by hash
+    // (made at the first such place) finds where to go on.
     std::vector<std::size_t> missing;
-    for (std::size_t i = 0; i < n; ++i)
-        if (!std::binary_search(known.begin(), known.end(), hashes[i])) missing.push_back(i);
+    KnownHashes index(known);
+    for (std::size_t i = 0, at = 0; i < n; ++i) {
+        if (at < known.size() && known[at] == hashes[i]) {
+            ++at;
+            continue;
+        }
+        const std::size_t found = index.find(hashes[i]);
+        if (found == KnownHashes::none)
+            missing.push_back(i);
+        else
+            at = found + 1;
+    }
+    // The others, in key order: appending to the table is far cheaper than scattering.
     std::sort(missing.begin(), missing.end(),
               [&](std::size_t a, std::size_t b) { return first_slot(hashes[a]) < first_slot(hashes[b]); });
     // The records first, on their own: a list is stored only once every

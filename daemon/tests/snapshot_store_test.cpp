@@ -1,6 +1,8 @@
 // The content-addressed snapshot store in a real SQLite file: a snapshot
 // comes back as it went in; an identical one stores nothing; a changed one
 // stores only its changed records; records of the older layout still load.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "sqlite_statement.hpp"
@@ -89,6 +91,25 @@ TEST_F(SnapshotStoreTest, IdenticalStoresNothingAndAChangeStoresOnlyItsRecords) 
     EXPECT_EQ(rows(), stored + 1);
     EXPECT_EQ(store.load_snapshot(second).users[0].job_title, "Chief Executive");
     EXPECT_EQ(store.load_snapshot(first).users[0].job_title, "CEO");
+}
+
+// The previous list is walked alongside the new one; records in another
+// order, or with some gone and some new, are still found where they are.
+TEST_F(SnapshotStoreTest, RecordsInAnotherOrderAreNotStoredAgain) {
+    StateStore store(dir_ / "state.db");
+    store.store_snapshot(organisation(300, "CEO"));
+    EXPECT_EQ(rows(), 300);
+    Snapshot shuffled = organisation(300, "CEO");
+    std::reverse(shuffled.users.begin() + 100, shuffled.users.end());
+    shuffled.users.erase(shuffled.users.begin() + 10);
+    const std::string key = store.store_snapshot(shuffled);
+    EXPECT_EQ(rows(), 300);
+    shuffled.users[5].job_title = "Archivist";
+    shuffled.users.push_back(organisation(301, "CEO").users.back());
+    const std::string changed = store.store_snapshot(shuffled);
+    EXPECT_EQ(rows(), 302);
+    expect_same(store.load_snapshot(changed), shuffled);
+    EXPECT_NE(key, changed);
 }
 
 // Both layouts of 0.1 development builds: records in the state database, in
