@@ -112,6 +112,21 @@ TEST_F(SnapshotStoreTest, RecordsInAnotherOrderAreNotStoredAgain) {
     EXPECT_NE(key, changed);
 }
 
+// Two pipelines' stores at once, each on its own connection: one waits for
+// the other's records, and both land whole.
+TEST_F(SnapshotStoreTest, TwoStoresAtOnceBothLand) {
+    StateStore store(dir_ / "state.db");
+    Snapshot a = organisation(20000, "CEO"), b = organisation(20000, "Chief");
+    b.pipeline = "q";
+    for (auto& user : b.users) user.last_name += " (q)";
+    auto first = store.store_snapshot_async(a, StateStore::Sharing::read_while_running);
+    auto second = store.store_snapshot_async(b, StateStore::Sharing::read_while_running);
+    const std::string key_a = first.get().key, key_b = second.get().key;
+    EXPECT_EQ(rows(), 40000);
+    expect_same(store.load_snapshot(key_a), a);
+    expect_same(store.load_snapshot(key_b), b);
+}
+
 // Both layouts of 0.1 development builds: records in the state database, in
 // snapshot_rows (hash indexed) or before that in snapshot_records.
 TEST_F(SnapshotStoreTest, RecordsOfTheOlderLayoutsStillLoad) {
