@@ -30,8 +30,8 @@ public:
             step(word);
         }
         std::uint64_t tail = 0;
-        std::memcpy(&tail, text.data() + i, text.size() - i);
-        step(tail ^ (static_cast<std::uint64_t>(text.size()) << 56));  // the length separates fields
+        if (i < text.size()) std::memcpy(&tail, text.data() + i, text.size() - i);  // an empty view may be null
+        step(tail ^ (static_cast<std::uint64_t>(text.size()) << 56));               // the length separates fields
     }
     std::uint64_t value() const {
         std::uint64_t h = hash_;
@@ -126,6 +126,10 @@ public:
         }
         department_paths();
     }
+
+    // Its indexes read keys through `this`: it stays where it is made.
+    Differ(const Differ&) = delete;
+    Differ& operator=(const Differ&) = delete;
 
     DiffResult run(const FetchRecords& fetch) {
         match();
@@ -256,6 +260,10 @@ private:
                     owner_[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(dest);
             }
         }
+        // Its index reads keys through `this`: it stays where it is made.
+        EmailOwners(const EmailOwners&) = delete;
+        EmailOwners& operator=(const EmailOwners&) = delete;
+
         // Only for addresses asked about.
         std::int64_t find(std::string_view email) const {
             if (!held_.empty()) return held_.find(email);

@@ -84,7 +84,7 @@ std::uint64_t hash64(std::string_view bytes, std::uint64_t seed) {
         h = (h << 27) | (h >> 37);
     }
     std::uint64_t tail = 0;
-    std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
+    if (i < bytes.size()) std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
     h = (h ^ mix(tail ^ seed)) * 0x9e3779b97f4a7c15ull;
     return mix(h);
 }
@@ -327,7 +327,7 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
         if (previous.next()) {
             const std::string_view blob = previous.blob(0);
             known.resize(blob.size() / sizeof(RecordHash));
-            std::memcpy(known.data(), blob.data(), known.size() * sizeof(RecordHash));
+            if (!known.empty()) std::memcpy(known.data(), blob.data(), known.size() * sizeof(RecordHash));
             previous.next();
         }
     }
