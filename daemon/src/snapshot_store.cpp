@@ -205,6 +205,49 @@ std::int64_t next_slot(std::int64_t slot) {
     return static_cast<std::int64_t>(static_cast<std::uint64_t>(slot) + 1);
 }
 
+// Finds stored records by hash: in the records file, or where 0.1
+// development builds kept them, in the state database (snapshot_rows, or
+// before it snapshot_records).
+class RecordLookup {
+public:
+    explicit RecordLookup(sqlite3* db) : record_(db, "SELECT hash, data FROM records.snapshot_data WHERE id = ?") {
+        for (const char* table : {"snapshot_rows", "snapshot_records"}) {
+            SqliteStatement exists(db, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?");
+            exists.bind(1, std::string_view(table));
+            if (exists.next())
+                legacy_.push_back(std::make_unique<SqliteStatement>(
+                    db, std::string("SELECT hash, data FROM main.") + table + " WHERE hash = ?"));
+            exists.next();
+        }
+    }
+    // The statement positioned on the record (column 1: its bytes), or null.
+    // The caller steps it to its end before the next lookup.
+    SqliteStatement* find(const RecordHash& hash) {
+        const std::string_view bytes = as_bytes(hash);
+        for (std::int64_t slot = first_slot(hash);; slot = next_slot(slot)) {
+            record_.bind(1, slot);
+            if (!record_.next()) break;
+            if (record_.blob(0) == bytes) return &record_;
+            record_.next();
+        }
+        for (auto& statement : legacy_) {
+            statement->bind_blob(1, bytes);
+            if (statement->next()) return statement.get();
+        }
+        return nullptr;
+    }
+    bool holds(const RecordHash& hash) {
+        SqliteStatement* found = find(hash);
+        if (found == nullptr) return false;
+        found->next();
+        return true;
+    }
+
+private:
+    SqliteStatement record_;
+    std::vector<std::unique_ptr<SqliteStatement>> legacy_;
+};
+
 }  // namespace
 
 SnapshotStore::SnapshotStore(sqlite3* db, const std::filesystem::path& records_file) : db_(db) {
@@ -331,6 +374,13 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
             previous.next();
         }
     }
+    // A previous list whose records are not here (the records file was lost
+    // or replaced) is no guide: then every record is stored again.
+    if (!known.empty()) {
+        RecordLookup lookup(db_);
+        if (!lookup.holds(known.front()) || !lookup.holds(known[known.size() / 2]) || !lookup.holds(known.back()))
+            known.clear();
+    }
     // Exports keep their order from one run to the next, so the previous
     // list is walked alongside; where they part, an index of it by hash
     // (made at the first such place) finds where to go on.
@@ -415,37 +465,12 @@ Snapshot SnapshotStore::load(const std::string& key) {
 
     const std::size_t n = list.size() / sizeof(RecordHash);
     s.users.resize(n);
-    SqliteStatement record(db_, "SELECT hash, data FROM records.snapshot_data WHERE id = ?");
-    // Records stored by 0.1 development builds stay where they were, in the
-    // state database: in snapshot_rows, or before it in snapshot_records.
-    std::vector<std::unique_ptr<SqliteStatement>> legacy;
-    for (const char* table : {"snapshot_rows", "snapshot_records"}) {
-        SqliteStatement exists(db_, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?");
-        exists.bind(1, std::string_view(table));
-        if (exists.next())
-            legacy.push_back(std::make_unique<SqliteStatement>(
-                db_, std::string("SELECT hash, data FROM main.") + table + " WHERE hash = ?"));
-        exists.next();
-    }
-    // The statement positioned on the record with this hash, or none.
-    auto find = [&](std::string_view hash, const RecordHash& value) -> SqliteStatement* {
-        for (std::int64_t slot = first_slot(value);; slot = next_slot(slot)) {
-            record.bind(1, slot);
-            if (!record.next()) break;
-            if (record.blob(0) == hash) return &record;
-            record.next();
-        }
-        for (auto& statement : legacy) {
-            statement->bind_blob(1, hash);
-            if (statement->next()) return statement.get();
-        }
-        return nullptr;
-    };
+    RecordLookup records(db_);
     for (std::size_t i = 0; i < n; ++i) {
         const std::string_view hash = std::string_view(list).substr(i * sizeof(RecordHash), sizeof(RecordHash));
         RecordHash value;
         std::memcpy(value.data(), hash.data(), sizeof value);
-        SqliteStatement* found = find(hash, value);
+        SqliteStatement* found = records.find(value);
         if (found == nullptr) throw Error("the state database lost a record of snapshot " + key);
         Reader r(found->blob(1));
         User& u = s.users[i];

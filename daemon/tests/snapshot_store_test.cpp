@@ -127,6 +127,22 @@ TEST_F(SnapshotStoreTest, TwoStoresAtOnceBothLand) {
     expect_same(store.load_snapshot(key_b), b);
 }
 
+// The state database restored without its records file: the previous list
+// names records that are not there, so the next snapshot stores all of its
+// own rather than trusting that list.
+TEST_F(SnapshotStoreTest, ALostRecordsFileIsFilledAgainByTheNextSnapshot) {
+    {
+        StateStore store(dir_ / "state.db");
+        store.store_snapshot(organisation(300, "CEO"));
+    }
+    std::filesystem::remove(dir_ / "state.snapshots.db");
+    StateStore store(dir_ / "state.db");
+    const Snapshot next = organisation(300, "Chief");
+    const std::string key = store.store_snapshot(next);
+    EXPECT_EQ(rows(), 300);
+    expect_same(store.load_snapshot(key), next);
+}
+
 // Both layouts of 0.1 development builds: records in the state database, in
 // snapshot_rows (hash indexed) or before that in snapshot_records.
 TEST_F(SnapshotStoreTest, RecordsOfTheOlderLayoutsStillLoad) {
