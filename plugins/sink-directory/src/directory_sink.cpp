@@ -379,14 +379,14 @@ private:
         member.flush();
         // One "created" row per user, standing for the user as their snapshot
         // record describes them (stored with the run), departments and
-        // manager included; made inside SQLite in one statement, as the ids
-        // are consecutive.
+        // manager included; made inside SQLite in one statement from the
+        // rows just written, as their ids are consecutive.
         SqliteStatement created(db_,
-                                "WITH RECURSIVE ids(id) AS (SELECT ? UNION ALL SELECT id + 1 FROM ids WHERE id < ?) "
-                                "INSERT INTO audit_log(run_id, user_id, action) SELECT ?, id, 'created' FROM ids");
-        created.bind(1, first)
-            .bind(2, first + static_cast<std::int64_t>(changes_.created.size()) - 1)
-            .bind(3, run_)
+                                "INSERT INTO audit_log(run_id, user_id, action) SELECT ?, id, 'created' FROM users "
+                                "WHERE id BETWEEN ? AND ? ORDER BY id");
+        created.bind(1, run_)
+            .bind(2, first)
+            .bind(3, first + static_cast<std::int64_t>(changes_.created.size()) - 1)
             .run();
     }
 
