@@ -171,18 +171,31 @@ bool is_large_load(sqlite3* db, const ChangeSet& changes) {
 // for other connections: with any open, WAL stays. In a rollback journal
 // every commit syncs fully (NORMAL there can leave a file corrupt after a
 // power cut on some filesystems); in WAL, NORMAL is safe.
-std::string switch_journal(sqlite3* db, const char* mode, int busy_timeout_ms) {
-    sqlite3_busy_timeout(db, 0);
+// Never throws: it also runs from a destructor.
+std::string switch_journal(sqlite3* db, const char* mode, int busy_timeout_ms) noexcept {
+    auto journal_mode = [db](const std::string& pragma) {
+        SqliteStatement statement(db, pragma);
+        std::string mode_now = statement.next() ? std::string(statement.text(0)) : "";
+        statement.next();
+        return mode_now;
+    };
     std::string now;
+    sqlite3_busy_timeout(db, 0);
     try {
-        SqliteStatement pragma(db, std::string("PRAGMA journal_mode=") + mode);
-        if (pragma.next()) now = std::string(pragma.text(0));
-        pragma.next();
+        now = journal_mode(std::string("PRAGMA journal_mode=") + mode);
     } catch (const Error&) {
-        // busy: another connection has the file open
+        // busy: another connection has the file open, and the mode stays
+        try {
+            now = journal_mode("PRAGMA journal_mode");
+        } catch (const Error&) {
+        }
     }
     sqlite3_busy_timeout(db, busy_timeout_ms);
-    execute(db, now == "wal" ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL");
+    try {
+        execute(db, now == "wal" ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL");
+    } catch (const Error&) {
+        // the connection keeps the level it had
+    }
     return now;
 }
 
