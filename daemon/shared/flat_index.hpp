@@ -41,9 +41,7 @@ public:
     static constexpr std::int64_t none = -1;
     using KeyOf = std::function<std::string_view(std::int64_t)>;
 
-    explicit StringIndex(KeyOf key_of = {}, std::size_t expected = 0) : key_of_(std::move(key_of)) {
-        reserve(expected);
-    }
+    explicit StringIndex(KeyOf key_of, std::size_t expected = 0) : key_of_(std::move(key_of)) { reserve(expected); }
 
     void reserve(std::size_t expected) {
         std::size_t capacity = 16;
@@ -54,7 +52,7 @@ public:
         mask_ = capacity - 1;
         size_ = 0;
         for (const Slot& s : old)
-            if (s.tag != 0) place(s, positions_of(s));
+            if (s.tag != 0) place(s, hash_of(key_of_(s.value)));  // its home in the larger table
     }
 
     // Adds key -> value unless the key is there; returns the value stored for
@@ -104,8 +102,6 @@ private:
         if constexpr (CaseInsensitive) return folded_equal(a, b);
         return a == b;
     }
-    // A slot's home when the table grows: its key's hash again.
-    std::uint64_t positions_of(const Slot& s) const { return hash_of(key_of_(s.value)); }
     void place(const Slot& slot, std::uint64_t h) {
         for (std::size_t i = h & mask_;; i = (i + 1) & mask_)
             if (slots_[i].tag == 0) {

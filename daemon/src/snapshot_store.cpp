@@ -1,6 +1,7 @@
 #include "snapshot_store.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -134,6 +135,23 @@ std::string_view as_bytes(const RecordHash& hash) {
     return {reinterpret_cast<const char*>(hash.data()), sizeof(RecordHash)};
 }
 
+// A record's text fields in the order they are stored (User or const User).
+template <typename U>
+auto record_texts(U& u) {
+    return std::array{&u.hris_id,
+                      &u.first_name,
+                      &u.last_name,
+                      &u.email,
+                      &u.job_title,
+                      &u.phone_number,
+                      &u.employee_id,
+                      &u.hire_date,
+                      &u.profile_image.url,
+                      &u.profile_image.last_modified,
+                      &u.profile_image.cache_info,
+                      &u.manager_hris_id};
+}
+
 // Where each hash of a list is, made on the first lookup: open addressing
 // on the hash's first word, compared in full.
 class KnownHashes {
@@ -173,10 +191,7 @@ private:
 }  // namespace
 
 void encode_record(const User& u, std::string& out) {
-    for (const std::string* text : {&u.hris_id, &u.first_name, &u.last_name, &u.email, &u.job_title, &u.phone_number,
-                                    &u.employee_id, &u.hire_date, &u.profile_image.url, &u.profile_image.last_modified,
-                                    &u.profile_image.cache_info, &u.manager_hris_id})
-        put_text(out, *text);
+    for (const std::string* text : record_texts(u)) put_text(out, *text);
     out.push_back(u.active ? '\1' : '\0');
     put_varint(out, u.departments.size());
     for (const auto& path : u.departments) put_text(out, path);
@@ -290,10 +305,7 @@ std::size_t text_size(std::string_view text) {
 // What encode_record writes, to the byte.
 std::size_t record_size(const User& u) {
     std::size_t size = 1 + varint_size(u.departments.size());
-    for (const std::string* text : {&u.hris_id, &u.first_name, &u.last_name, &u.email, &u.job_title, &u.phone_number,
-                                    &u.employee_id, &u.hire_date, &u.profile_image.url, &u.profile_image.last_modified,
-                                    &u.profile_image.cache_info, &u.manager_hris_id})
-        size += text_size(*text);
+    for (const std::string* text : record_texts(u)) size += text_size(*text);
     for (const auto& path : u.departments) size += text_size(path);
     return size;
 }
@@ -346,12 +358,13 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     std::string scratch;
     std::vector<RecordHash> hashes(n);
     for (std::size_t i = 0; i < n; ++i) hashes[i] = hash_bytes(snapshot.record(i, scratch));
-    std::string origins;
+    std::string read_origins;
     if (snapshot.users != nullptr)
-        for (const User& user : *snapshot.users) put_text(origins, user.origin);
+        for (const User& user : *snapshot.users) put_text(read_origins, user.origin);
+    const std::string& origins = snapshot.users != nullptr ? read_origins : snapshot.origins;
     const std::string_view list(reinterpret_cast<const char*>(hashes.data()), n * sizeof(RecordHash));
     std::string whole(list);
-    whole += snapshot.users != nullptr ? origins : snapshot.origins;
+    whole += origins;
     whole += snapshot.meta;
     const std::string key = hex(hash_bytes(whole));
     SqliteStatement exists(db_, "SELECT 1 FROM snapshot_lists WHERE key = ?");
@@ -427,8 +440,7 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     }
     execute(db_, "BEGIN IMMEDIATE");
     try {
-        const std::string packed_meta = deflate(snapshot.meta),
-                          packed_origins = deflate(snapshot.users != nullptr ? origins : snapshot.origins);
+        const std::string packed_meta = deflate(snapshot.meta), packed_origins = deflate(origins);
         const std::string at = Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT);
         SqliteStatement add(db_,
                             "INSERT INTO snapshot_lists(key, pipeline, users, stored_at, meta, records, origins) "
@@ -474,10 +486,7 @@ Snapshot SnapshotStore::load(const std::string& key) {
         if (found == nullptr) throw Error("the state database lost a record of snapshot " + key);
         Reader r(found->blob(1));
         User& u = s.users[i];
-        for (std::string* text : {&u.hris_id, &u.first_name, &u.last_name, &u.email, &u.job_title, &u.phone_number,
-                                  &u.employee_id, &u.hire_date, &u.profile_image.url, &u.profile_image.last_modified,
-                                  &u.profile_image.cache_info, &u.manager_hris_id})
-            *text = r.text();
+        for (std::string* text : record_texts(u)) *text = r.text();
         u.active = r.byte();
         u.departments.resize(r.varint());
         for (auto& path : u.departments) path = r.text();
