@@ -277,7 +277,11 @@ SnapshotStore::SnapshotStore(sqlite3* db, const std::filesystem::path& records_f
     }
     if (!attached) {
         SqliteStatement attach(db_, "ATTACH DATABASE ? AS records");
-        attach.bind(1, records_file.string()).run();
+        try {
+            attach.bind(1, records_file.string()).run();
+        } catch (const Error& e) {
+            throw Error("cannot open the snapshot records file " + records_file.string() + ": " + e.what());
+        }
     }
     // FULL: in a rollback journal, NORMAL may leave a file corrupt after a
     // power cut on some filesystems; records of past runs cannot be made again.

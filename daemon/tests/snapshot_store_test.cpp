@@ -143,6 +143,19 @@ TEST_F(SnapshotStoreTest, ALostRecordsFileIsFilledAgainByTheNextSnapshot) {
     expect_same(store.load_snapshot(key), next);
 }
 
+// A records file that cannot be opened is named in the error.
+TEST_F(SnapshotStoreTest, ARecordsFileThatCannotBeOpenedIsNamed) {
+    std::filesystem::create_directories(dir_ / "state.snapshots.db");  // a folder where the file goes
+    try {
+        StateStore store(dir_ / "state.db");
+        FAIL() << "opened a state database without its records file";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("snapshot records file " + (dir_ / "state.snapshots.db").string()),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 // Both layouts of 0.1 development builds: records in the state database, in
 // snapshot_rows (hash indexed) or before that in snapshot_records.
 TEST_F(SnapshotStoreTest, RecordsOfTheOlderLayoutsStillLoad) {
