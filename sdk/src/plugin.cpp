@@ -55,6 +55,18 @@ DeliveryResult Sink::deliver(const Delivery&) {
     throw Error("this sink does not deliver to a remote receiver");
 }
 
+bool Sink::applies_changes_only() const {
+    return false;
+}
+
+std::optional<RecordScan> Source::scan(ReadContext&) {
+    return std::nullopt;
+}
+
+Snapshot Source::read_records(std::span<const std::int64_t>, ReadContext&) {
+    throw Error("this source reads only whole snapshots (it has no scan())");
+}
+
 bool Source::pushes() const {
     return false;
 }

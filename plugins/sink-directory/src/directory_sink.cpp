@@ -591,6 +591,9 @@ public:
         }
     }
 
+    // apply() reads only the records the ChangeSet names.
+    bool applies_changes_only() const override { return true; }
+
     // Writes that bypass peoplesync (SQL from elsewhere) do not change it;
     // the pipeline's full_resync_every_secs bounds how long they go unseen.
     std::string state_token() override {

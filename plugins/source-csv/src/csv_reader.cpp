@@ -12,9 +12,7 @@
 
 namespace peoplesync::csv {
 
-namespace {
-
-std::FILE* open_file(const std::filesystem::path& file) {
+std::FILE* open_csv_file(const std::filesystem::path& file) {
     std::error_code ec;
     if (std::filesystem::is_directory(file, ec)) throw Error(file.string() + ": is a folder, not a file");
     std::FILE* f = std::fopen(file.string().c_str(), "rb");
@@ -26,15 +24,27 @@ std::FILE* open_file(const std::filesystem::path& file) {
     return f;
 }
 
-}  // namespace
-
 CsvReader::CsvReader(const std::filesystem::path& file, std::string name, char delimiter, std::size_t buffer_bytes)
-    : file_(open_file(file)),
+    : file_(open_csv_file(file)),
       name_(std::move(name)),
       delimiter_(delimiter),
       buffer_(std::max<std::size_t>(buffer_bytes, 16)) {
     refill();
     if (end_ >= 3 && std::memcmp(buffer_.data(), "\xEF\xBB\xBF", 3) == 0) pos_ = 3;
+}
+
+CsvReader::CsvReader(std::string name, char delimiter, std::size_t buffer_bytes)
+    : name_(std::move(name)), delimiter_(delimiter), buffer_(std::max<std::size_t>(buffer_bytes, 16)) {
+    eof_ = true;
+}
+
+void CsvReader::reset(std::string_view bytes, std::int64_t line) {
+    memory_ = bytes;
+    pos_ = 0;
+    end_ = 0;
+    eof_ = false;
+    line_ = line;
+    open_quote_line_ = 0;
 }
 
 void CsvReader::fail_at(std::int64_t line, const std::string& message) const {
@@ -60,9 +70,16 @@ void CsvReader::refill() {
         buffer_.resize(std::min(buffer_.size() * 2, max_record_bytes));
         data = buffer_.data();
     }
-    const std::size_t n = std::fread(data + end_, 1, buffer_.size() - end_, file_.get());
+    std::size_t n;
+    if (file_) {
+        n = std::fread(data + end_, 1, buffer_.size() - end_, file_.get());
+    } else {
+        n = std::min(memory_.size(), buffer_.size() - end_);
+        if (n > 0) std::memcpy(data + end_, memory_.data(), n);
+        memory_.remove_prefix(n);
+    }
     if (n == 0) {
-        if (std::ferror(file_.get()) != 0)
+        if (file_ && std::ferror(file_.get()) != 0)
             throw Error(name_ + ": cannot read the file: " + std::error_code(errno, std::generic_category()).message());
         eof_ = true;
     }
@@ -246,7 +263,7 @@ bool CsvReader::next(CsvRecord& record) {
 }
 
 std::int64_t CsvReader::count_line_ends(const std::filesystem::path& file) {
-    std::unique_ptr<std::FILE, Closer> f(open_file(file));
+    std::unique_ptr<std::FILE, Closer> f(open_csv_file(file));
     std::vector<char> buffer(default_buffer_bytes);
     std::int64_t count = 0;
     while (true) {

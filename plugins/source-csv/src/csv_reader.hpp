@@ -1,8 +1,8 @@
-// An RFC 4180 reader that streams a file through a fixed buffer and hands out
-// one record at a time as views into that buffer: quoted fields, doubled
-// quotes, delimiters and line breaks inside quotes, CRLF or LF line ends, a
-// UTF-8 byte order mark, blank lines skipped, the last line with or without
-// a line end.
+// An RFC 4180 reader that streams a file (or bytes already in memory) through
+// a fixed buffer and hands out one record at a time as views into that
+// buffer: quoted fields, doubled quotes, delimiters and line breaks inside
+// quotes, CRLF or LF line ends, a UTF-8 byte order mark, blank lines skipped,
+// the last line with or without a line end.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,10 @@
 #include <vector>
 
 namespace peoplesync::csv {
+
+// Opens `file` for reading, without stdio's buffer. Throws Error, naming the
+// file, when it is a folder or cannot be opened.
+std::FILE* open_csv_file(const std::filesystem::path& file);
 
 struct CsvRecord {
     std::int64_t line = 0;  // the physical line the record starts on, 1-based
@@ -35,6 +39,14 @@ public:
     // Error when the file cannot be opened.
     CsvReader(const std::filesystem::path& file, std::string name, char delimiter,
               std::size_t buffer_bytes = default_buffer_bytes);
+    // A reader of bytes in memory, given with reset().
+    CsvReader(std::string name, char delimiter, std::size_t buffer_bytes = default_buffer_bytes);
+
+    // Reads `bytes` from now on, as a stretch of a file whose first byte is on
+    // `line`: records parse exactly as they do in the whole file, so `bytes`
+    // must start where a record (or a blank line) starts. The bytes are
+    // copied as they are read and must outlive the reading.
+    void reset(std::string_view bytes, std::int64_t line);
 
     // Skips `count` physical lines as they are, quotes or not.
     void skip_lines(std::int64_t count);
@@ -65,7 +77,8 @@ private:
     struct Closer {
         void operator()(std::FILE* f) const { std::fclose(f); }
     };
-    std::unique_ptr<std::FILE, Closer> file_;
+    std::unique_ptr<std::FILE, Closer> file_;  // none: the reader reads memory_
+    std::string_view memory_;                  // what is left of the bytes given to reset()
     std::string name_;
     char delimiter_;
     std::vector<char> buffer_;

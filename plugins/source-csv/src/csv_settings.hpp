@@ -53,6 +53,7 @@ public:
     bool add(Entry entry);
     const Entry* find(std::string_view raw) const;
     bool empty() const { return entries_.empty(); }
+    const std::vector<Entry>& entries() const { return entries_; }
     // The keys for a message: the first few, and how many there are.
     std::string describe_keys() const;
 

@@ -1,18 +1,27 @@
 // source `csv`: people from an HRIS export file. Columns feed schema fields by
 // header name, value maps translate the export's wording, and every finding
 // names the file, the line and the column.
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <span>
+#include <unordered_map>
 #include <vector>
 
 #include <peoplesync/plugin.hpp>
 
 #include "csv_reader.hpp"
 #include "csv_settings.hpp"
+#include "record_splitter.hpp"
+#include "row_index.hpp"
 #include "row_mapper.hpp"
+#include "two_threads.hpp"
 
 namespace peoplesync::csv {
 
@@ -50,14 +59,6 @@ std::filesystem::path choose_file(const CsvSettings& settings) {
     return best;
 }
 
-std::uint64_t mix(std::uint64_t h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 33);
-}
-
 // A 128-bit digest of a file's bytes at memory speed (not a cryptographic
 // one: it tells an unchanged export from a changed one, nothing more).
 std::string file_digest(const std::filesystem::path& file) {
@@ -91,6 +92,169 @@ std::string file_digest(const std::filesystem::path& file) {
     return text;
 }
 
+// Bumped whenever the same bytes may read differently: hashes of an earlier
+// version then never match.
+constexpr std::uint64_t scan_format = 1;
+
+// Everything in the settings that decides how a record reads, hashed: a
+// record hash from before a configuration change never matches after it.
+std::uint64_t settings_hash(const CsvSettings& settings) {
+    std::string text = std::to_string(scan_format);
+    auto add = [&text](std::string_view part) { text.append(std::to_string(part.size())).append(1, ':').append(part); };
+    add(std::string_view(&settings.delimiter, 1));
+    for (const std::string& column : settings.columns) add(column);
+    for (const ValueMap& map : settings.values) {
+        add(std::to_string(map.entries().size()));
+        for (const ValueMap::Entry& entry : map.entries()) {
+            add(entry.key);
+            add(entry.text);
+            add(entry.flag ? "1" : "0");
+        }
+    }
+    add(settings.department_separator);
+    add(settings.department_level_separator);
+    add(to_string(settings.manager_by));
+    return hash_bytes(text, 0x452821e638d01377ull);
+}
+
+[[noreturn]] void fail_without_header(const CsvSettings& settings, const std::string& file_name) {
+    if (settings.header_line == 1) throw Error(file_name + ": the file is empty; its first line must name the columns");
+    throw Error(file_name + ": the file ends before line " + std::to_string(settings.header_line) +
+                ", where header_line says the column names are");
+}
+
+// Managers given by employee_id or email are found in the file itself, so a
+// record's manager depends on other records.
+bool finds_managers_in_file(const CsvSettings& settings, const Layout& layout) {
+    return settings.manager_by != ManagerBy::hris_id && layout.of(Field::manager) >= 0;
+}
+
+// The fields of a record without quotes, up to `max_fields`, as CsvReader
+// would give them.
+void split_plain(std::string_view bytes, char delimiter, std::size_t max_fields, CsvRecord& record) {
+    record.fields.clear();
+    record.stray_text_field = -1;
+    std::size_t from = 0;
+    while (record.fields.size() < max_fields) {
+        const std::size_t stop = bytes.find(delimiter, from);
+        if (stop == std::string_view::npos) {
+            std::string_view last = bytes.substr(from);
+            if (!last.empty() && last.back() == '\r') last.remove_suffix(1);
+            record.fields.push_back(last);
+            return;
+        }
+        record.fields.push_back(bytes.substr(from, stop - from));
+        from = stop + 1;
+    }
+}
+
+// A view that costs nothing to allocate: arrays of a million of them are
+// filled by two threads, each touching its own half first.
+struct Text {
+    const char* data;
+    std::size_t size;
+
+    std::string_view view() const { return {data, size}; }
+};
+
+// Where scan() found each record.
+struct RecordPlaces {
+    std::vector<std::size_t> begins;  // per record, then the end of the data
+    std::vector<std::size_t> ends;    // per record: past its last byte, the line feed excluded
+    std::vector<std::int64_t> lines;
+    std::vector<char> quoted;  // per record: it has a quote, so only CsvReader can take it apart
+};
+
+// For managers given by employee_id or email, while scanning: each record's
+// key (its employee_id or email), whether it has an hris_id, and the manager
+// it names, as RowMapper reads them; then whom each manager cell finds.
+class ManagerCells {
+public:
+    ManagerCells(const CsvSettings& settings, const Layout& layout, const RowMapper& rows, const std::string& file_name,
+                 std::string_view data)
+        : rows_(rows),
+          file_name_(file_name),
+          data_(data),
+          delimiter_(settings.delimiter),
+          key_field_(settings.manager_by == ManagerBy::email ? Field::email : Field::employee_id),
+          by_email_(settings.manager_by == ManagerBy::email) {
+        for (Field f : {Field::hris_id, key_field_, Field::manager})
+            max_fields_ = std::max(max_fields_, static_cast<std::size_t>(std::max(layout.of(f), 0)) + 1);
+    }
+
+    void read(const RecordPlaces& places) {
+        count_ = places.lines.size();
+        keys_ = std::make_unique_for_overwrite<Text[]>(count_);
+        key_hashes_ = std::make_unique_for_overwrite<std::size_t[]>(count_);
+        managers_ = std::make_unique_for_overwrite<Text[]>(count_);
+        manager_hashes_ = std::make_unique_for_overwrite<std::size_t[]>(count_);
+        has_hris_id_ = std::make_unique_for_overwrite<bool[]>(count_);
+        for_halves(count_, [this, &places](std::size_t from, std::size_t to) {
+            read_range(places, from, to, copies_[from == 0 ? 0 : 1]);
+        });
+    }
+
+    bool names_manager(std::size_t row) const { return managers_[row].size > 0; }
+    bool has_hris_id(std::uint32_t row) const { return has_hris_id_[row]; }
+
+    // Per record, the rows its manager cell finds (none for an empty cell).
+    std::vector<RowMatch> match() const {
+        const RowIndex rows(
+            count_, [this](std::uint32_t row) { return keys_[row].view(); }, by_email_, key_hashes_.get());
+        std::vector<RowMatch> matches(count_);
+        for_halves(count_, [this, &rows, &matches](std::size_t from, std::size_t to) {
+            rows.find_range(
+                from, to, [this](std::size_t i) { return managers_[i].view(); }, matches.data(), manager_hashes_.get());
+        });
+        return matches;
+    }
+
+private:
+    // The cells of records `from` to `to` - 1; values that are not views into
+    // the file's bytes or the settings are copied into `copies`.
+    void read_range(const RecordPlaces& places, std::size_t from, std::size_t to, std::deque<std::string>& copies) {
+        CsvReader parser(file_name_, delimiter_);
+        CsvRecord record;
+        std::string scratch;
+        auto keep = [&copies, &scratch](std::string_view value, bool copy) -> Text {
+            if (!value.empty() && (copy || !scratch.empty())) value = copies.emplace_back(value);
+            return {value.data(), value.size()};
+        };
+        for (std::size_t i = from; i < to; ++i) {
+            const bool quoted = places.quoted[i] != 0;
+            if (quoted) {
+                parser.reset(
+                    data_.substr(places.begins[i], std::min(places.ends[i] + 1, data_.size()) - places.begins[i]),
+                    places.lines[i]);
+                parser.next(record);
+            } else {
+                split_plain(data_.substr(places.begins[i], places.ends[i] - places.begins[i]), delimiter_, max_fields_,
+                            record);
+            }
+            keys_[i] = keep(rows_.value_of(key_field_, record, scratch), quoted);
+            key_hashes_[i] = key_hash(keys_[i].view(), by_email_);
+            managers_[i] = keep(rows_.value_of(Field::manager, record, scratch), quoted);
+            manager_hashes_[i] = key_hash(managers_[i].view(), by_email_);
+            has_hris_id_[i] = !rows_.value_of(Field::hris_id, record, scratch).empty();
+        }
+    }
+
+    const RowMapper& rows_;
+    const std::string& file_name_;
+    std::string_view data_;
+    char delimiter_;
+    Field key_field_;
+    bool by_email_;
+    std::size_t max_fields_ = 1;
+    std::size_t count_ = 0;
+    std::unique_ptr<Text[]> keys_;
+    std::unique_ptr<std::size_t[]> key_hashes_;  // key_hash() of each key, for the RowIndex
+    std::unique_ptr<Text[]> managers_;
+    std::unique_ptr<std::size_t[]> manager_hashes_;
+    std::unique_ptr<bool[]> has_hris_id_;
+    std::array<std::deque<std::string>, 2> copies_;  // one per thread
+};
+
 }  // namespace
 
 class CsvSource final : public Source {
@@ -100,37 +264,24 @@ public:
         "People from a CSV export of the HRIS: columns mapped by header, value maps, newest file of a pattern.";
     static std::vector<OptionSpec> options() { return csv_options(); }
 
-    CsvSource(const ConfigValue& config, Host& host) : host_(host), settings_(parse_settings(config, host)) {}
+    CsvSource(const ConfigValue& config, Host& host)
+        : host_(host), settings_(parse_settings(config, host)), settings_hash_(settings_hash(settings_)) {}
 
     Snapshot read(ReadContext& context) override {
+        scanned_.reset();  // a whole read needs none of it; its memory is better freed
         const std::filesystem::path file = choose_file(settings_);
         const std::string file_name = file.filename().string();
         host_.log().info("reading " + file.string());
 
-        Snapshot snapshot;
-        snapshot.origin = "file " + file.string();
         // Sized once: a million users must not be moved while the vector grows.
         const std::int64_t line_ends = CsvReader::count_line_ends(file);
         CsvReader reader(file, file_name, settings_.delimiter);
 
         reader.skip_lines(settings_.header_line - 1);
         CsvRecord record;
-        if (!reader.next(record)) {
-            if (settings_.header_line == 1)
-                throw Error(file_name + ": the file is empty; its first line must name the columns");
-            throw Error(file_name + ": the file ends before line " + std::to_string(settings_.header_line) +
-                        ", where header_line says the column names are");
-        }
-        const Layout layout = read_layout(record, settings_, file_name);
-        for (std::size_t i = 0; i < field_count; ++i)
-            if (layout.column[i] >= 0)
-                snapshot.field_labels[std::string(name_of(static_cast<Field>(i)))] =
-                    "column \"" + layout.headers[static_cast<std::size_t>(layout.column[i])] + "\"";
-        if (!layout.unread.empty()) {
-            std::string list;
-            for (const auto& name : layout.unread) list += (list.empty() ? "" : ", ") + name;
-            host_.log().info(file_name + ": no column for " + list + "; they are read as empty");
-        }
+        if (!reader.next(record)) fail_without_header(settings_, file_name);
+        const Layout layout = read_header(record, file_name);
+        Snapshot snapshot = start_snapshot(file, layout);
 
         snapshot.users.reserve(
             static_cast<std::size_t>(std::max<std::int64_t>(line_ends + 1 - settings_.header_line, 0)));
@@ -141,8 +292,120 @@ public:
             if (++count % progress_every == 0) context.progress(count);
         }
         context.progress(count);
-        if (settings_.manager_by != ManagerBy::hris_id && layout.of(Field::manager) >= 0)
-            resolve_managers(snapshot, settings_.manager_by);
+        if (finds_managers_in_file(settings_, layout)) resolve_managers(snapshot, settings_.manager_by);
+        return snapshot;
+    }
+
+    // Reads the file whole and splits it into records without parsing them.
+    // A record's hash covers its bytes, the header and the settings, and,
+    // when managers are given by employee_id or email, whom its manager cell
+    // finds: the hris_id (as the bytes of that row) or why it finds none.
+    std::optional<RecordScan> scan(ReadContext& context) override {
+        FileBytes recycled = scanned_ ? std::move(scanned_->bytes) : FileBytes();
+        scanned_.reset();
+        auto scanned = std::make_unique<Scanned>();
+        scanned->file = choose_file(settings_);
+        scanned->file_name = scanned->file.filename().string();
+        const std::string& file_name = scanned->file_name;
+        host_.log().info("scanning " + scanned->file.string());
+
+        scanned->bytes = FileBytes::read(scanned->file, file_name, std::move(recycled));
+        std::string_view data = scanned->bytes.view();
+        if (data.starts_with("\xEF\xBB\xBF")) data.remove_prefix(3);
+        scanned->data = data;
+        RecordSplitter splitter(data, file_name, settings_.delimiter);
+        splitter.skip_lines(settings_.header_line - 1);
+        RecordBounds bounds;
+        if (!splitter.next(bounds)) fail_without_header(settings_, file_name);
+        CsvReader parser(file_name, settings_.delimiter);
+        CsvRecord header;
+        parser.reset(data.substr(bounds.begin, std::min(bounds.end + 1, data.size()) - bounds.begin), bounds.line);
+        parser.next(header);
+        scanned->layout = read_header(header, file_name);
+        const std::uint64_t seed = hash_bytes(data.substr(bounds.begin, bounds.end - bounds.begin), settings_hash_);
+        const bool finds_managers = finds_managers_in_file(settings_, scanned->layout);
+
+        // Rows are rarely shorter than half the header; reserved memory that
+        // stays unused is never touched.
+        const std::size_t expected =
+            (data.size() - bounds.end) / std::max<std::size_t>((bounds.end - bounds.begin) / 2, 8) + 1;
+        RecordScan result;
+        result.hashes.reserve(expected);
+        result.origins.reserve(expected);
+        RecordPlaces places;
+        places.begins.reserve(expected + 1);
+        places.lines.reserve(expected);
+        if (finds_managers) {
+            places.ends.reserve(expected);
+            places.quoted.reserve(expected);
+        }
+        std::int64_t count = 0;
+        while (splitter.next(bounds)) {
+            result.hashes.push_back(hash_bytes(data.substr(bounds.begin, bounds.end - bounds.begin), seed));
+            set_origin(result.origins.emplace_back(), file_name, bounds.line);
+            places.begins.push_back(bounds.begin);
+            places.lines.push_back(bounds.line);
+            if (finds_managers) {
+                places.ends.push_back(bounds.end);
+                places.quoted.push_back(bounds.has_quote ? 1 : 0);
+            }
+            if (++count % progress_every == 0) context.progress(count);
+        }
+        places.begins.push_back(data.size());
+        if (finds_managers) {
+            const RowMapper rows(settings_, scanned->layout, file_name);
+            ManagerCells cells(settings_, scanned->layout, rows, file_name, data);
+            cells.read(places);
+            scanned->managers = cells.match();
+            mix_managers(cells, scanned->managers, places.lines, result.hashes);
+        }
+        scanned->begins = std::move(places.begins);
+        scanned->lines = std::move(places.lines);
+        context.progress(count);
+        scanned_ = std::move(scanned);
+        return result;
+    }
+
+    Snapshot read_records(std::span<const std::int64_t> positions, ReadContext& context) override {
+        if (!scanned_)
+            throw Error("the csv source reads records only from the bytes of its last scan: call scan() first");
+        const Scanned& scanned = *scanned_;
+        const auto records = static_cast<std::int64_t>(scanned.lines.size());
+        for (std::size_t i = 0; i < positions.size(); ++i) {
+            if (positions[i] < 0 || positions[i] >= records)
+                throw Error(scanned.file_name + ": there is no record at position " + std::to_string(positions[i]) +
+                            "; the last scan found " + std::to_string(records) + " records (positions 0 to " +
+                            std::to_string(records - 1) + ")");
+            if (i > 0 && positions[i] <= positions[i - 1])
+                throw Error(scanned.file_name + ": record positions must be in ascending order, each once; position " +
+                            std::to_string(positions[i]) + " follows position " + std::to_string(positions[i - 1]));
+        }
+
+        Snapshot snapshot = start_snapshot(scanned.file, scanned.layout);
+        snapshot.users.reserve(positions.size());
+        RowMapper rows(settings_, scanned.layout, scanned.file_name);
+        CsvReader parser(scanned.file_name, settings_.delimiter);
+        CsvRecord record;
+        std::int64_t count = 0;
+        for (std::size_t i = 0; i < positions.size();) {
+            // Consecutive records are parsed in one go, as read() parses them.
+            std::size_t run_end = i + 1;
+            while (run_end < positions.size() && positions[run_end] == positions[run_end - 1] + 1) ++run_end;
+            parser.reset(scanned.bytes_of(positions[i], positions[run_end - 1]), scanned.line_of(positions[i]));
+            for (; i < run_end; ++i) {
+                if (!parser.next(record) || record.line != scanned.line_of(positions[i]))
+                    throw Error(scanned.file_name + ": record " + std::to_string(positions[i]) +
+                                " does not parse where the scan found it (line " +
+                                std::to_string(scanned.line_of(positions[i])) + "); this is a bug in the csv source");
+                rows.add(record, snapshot);
+                if (++count % progress_every == 0) context.progress(count);
+            }
+        }
+        context.progress(count);
+        if (finds_managers_in_file(settings_, scanned.layout)) settle_managers(positions, rows, parser, snapshot);
+        // Every record read: the host reads this scan no more, and the bytes
+        // would stay beside the users it holds for the rest of the run.
+        if (!positions.empty() && positions.size() == scanned.lines.size()) scanned_.reset();
         return snapshot;
     }
 
@@ -160,8 +423,106 @@ public:
     }
 
 private:
+    // What scan() keeps for read_records(): the bytes it split, where each
+    // record starts, and whom each record's manager cell found.
+    struct Scanned {
+        std::filesystem::path file;
+        std::string file_name;
+        FileBytes bytes;
+        std::string_view data;  // the bytes without a byte order mark
+        Layout layout;
+        std::vector<std::size_t> begins;  // per record, then the end of the data
+        std::vector<std::int64_t> lines;  // per record
+        std::vector<RowMatch> managers;   // per record, when managers are found in the file
+
+        std::int64_t line_of(std::int64_t position) const { return lines[static_cast<std::size_t>(position)]; }
+        // Records first to last, with what follows the last up to the next.
+        std::string_view bytes_of(std::int64_t first, std::int64_t last) const {
+            const std::size_t begin = begins[static_cast<std::size_t>(first)];
+            return data.substr(begin, begins[static_cast<std::size_t>(last) + 1] - begin);
+        }
+    };
+
+    // The header's layout, and the note about fields it has no column for.
+    Layout read_header(const CsvRecord& header, const std::string& file_name) {
+        Layout layout = read_layout(header, settings_, file_name);
+        if (!layout.unread.empty()) {
+            std::string list;
+            for (const auto& name : layout.unread) list += (list.empty() ? "" : ", ") + name;
+            host_.log().info(file_name + ": no column for " + list + "; they are read as empty");
+        }
+        return layout;
+    }
+
+    static Snapshot start_snapshot(const std::filesystem::path& file, const Layout& layout) {
+        Snapshot snapshot;
+        snapshot.origin = "file " + file.string();
+        for (std::size_t i = 0; i < field_count; ++i)
+            if (layout.column[i] >= 0)
+                snapshot.field_labels[std::string(name_of(static_cast<Field>(i)))] =
+                    "column \"" + layout.headers[static_cast<std::size_t>(layout.column[i])] + "\"";
+        return snapshot;
+    }
+
+    // Folds whom each manager cell finds into its record's hash: the row's
+    // bytes when it finds one row with an hris_id, else the lines a warning
+    // names.
+    static void mix_managers(const ManagerCells& cells, const std::vector<RowMatch>& matches,
+                             const std::vector<std::int64_t>& lines, std::vector<std::uint64_t>& hashes) {
+        const std::vector<std::uint64_t> own = hashes;
+        for_halves(hashes.size(), [&](std::size_t from, std::size_t to) {
+            for (std::size_t i = from; i < to; ++i) {
+                if (!cells.names_manager(i)) continue;
+                const RowMatch match = matches[i];
+                std::array<std::uint64_t, 3> found = {1, 0, 0};  // no row
+                if (match.first != no_row && match.second != no_row)
+                    found = {2, static_cast<std::uint64_t>(lines[match.first]),
+                             static_cast<std::uint64_t>(lines[match.second])};
+                else if (match.first != no_row && !cells.has_hris_id(match.first))
+                    found = {3, static_cast<std::uint64_t>(lines[match.first]), 0};
+                else if (match.first != no_row)
+                    found = {4, own[match.first], 0};
+                hashes[i] = hash_bytes({reinterpret_cast<const char*>(found.data()), sizeof found}, own[i]);
+            }
+        });
+    }
+
+    // resolve_managers() for the users read_records() read, with the matches
+    // the scan found in the whole file.
+    void settle_managers(std::span<const std::int64_t> positions, const RowMapper& rows, CsvReader& parser,
+                         Snapshot& snapshot) const {
+        const Scanned& scanned = *scanned_;
+        std::unordered_map<std::uint32_t, std::string> unread_hris_ids;  // of managers not among the users
+        CsvRecord record;
+        std::string scratch;
+        auto hris_id_of = [&](std::uint32_t row) -> std::string_view {
+            auto at = std::lower_bound(positions.begin(), positions.end(), static_cast<std::int64_t>(row));
+            if (at != positions.end() && *at == row)
+                return snapshot.users[static_cast<std::size_t>(at - positions.begin())].hris_id;
+            auto [known, added] = unread_hris_ids.try_emplace(row);
+            if (added) {
+                parser.reset(scanned.bytes_of(row, row), scanned.line_of(row));
+                parser.next(record);
+                known->second = rows.value_of(Field::hris_id, record, scratch);
+            }
+            return known->second;
+        };
+        const std::function<std::string(std::uint32_t)> line_of = [&scanned](std::uint32_t row) {
+            return std::to_string(scanned.line_of(row));
+        };
+        for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
+            if (snapshot.users[i].manager_hris_id.empty()) continue;
+            const RowMatch match = scanned.managers[static_cast<std::size_t>(positions[i])];
+            const std::string_view first_hris_id =
+                match.first != no_row && match.second == no_row ? hris_id_of(match.first) : std::string_view();
+            settle_manager(snapshot, i, settings_.manager_by, match, first_hris_id, line_of);
+        }
+    }
+
     Host& host_;
     CsvSettings settings_;
+    std::uint64_t settings_hash_;
+    std::unique_ptr<Scanned> scanned_;  // the last scan's, until the next read() or scan()
 };
 
 }  // namespace peoplesync::csv

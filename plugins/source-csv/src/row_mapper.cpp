@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 
@@ -29,13 +30,6 @@ std::optional<bool> parse_flag(std::string_view text) {
     for (std::string_view no : {"false", "no", "0", "inactive"})
         if (equal_folded(text, no)) return false;
     return std::nullopt;
-}
-
-void set_origin(std::string& origin, const std::string& file_name, std::int64_t line) {
-    char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, line);
-    origin.reserve(file_name.size() + 1 + static_cast<std::size_t>(end - digits));
-    origin.append(file_name).append(1, ':').append(digits, end);
 }
 
 void assign(User& user, Field f, std::string_view value) {
@@ -77,7 +71,30 @@ void assign(User& user, Field f, std::string_view value) {
     }
 }
 
+// What a text field's value map makes of a cell: the cell itself without a
+// map, the text the map gives it, or nothing for a cell the map lacks (an
+// empty cell the map lacks stays empty).
+std::optional<std::string_view> map_text(const ValueMap& map, std::string_view cell) {
+    if (map.empty()) return cell;
+    if (const ValueMap::Entry* hit = map.find(cell)) return hit->text;
+    if (cell.empty()) return cell;
+    return std::nullopt;
+}
+
+// The trimmed cell of `column`; empty for a column the record lacks.
+std::string_view cell_of(const CsvRecord& record, int column) {
+    const auto c = static_cast<std::size_t>(column);
+    return c < record.fields.size() ? trim_blanks(record.fields[c]) : std::string_view();
+}
+
 }  // namespace
+
+void set_origin(std::string& origin, const std::string& file_name, std::int64_t line) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, line);
+    origin.reserve(file_name.size() + 1 + static_cast<std::size_t>(end - digits));
+    origin.append(file_name).append(1, ':').append(digits, end);
+}
 
 Layout read_layout(const CsvRecord& header, const CsvSettings& settings, const std::string& file_name) {
     const std::string at = file_name + ": line " + std::to_string(header.line) + ": ";
@@ -141,8 +158,7 @@ void RowMapper::add(const CsvRecord& record, Snapshot& snapshot) {
         const int column = layout_.column[i];
         if (column < 0) continue;
         const Field f = static_cast<Field>(i);
-        const auto c = static_cast<std::size_t>(column);
-        std::string_view cell = c < record.fields.size() ? trim_blanks(record.fields[c]) : std::string_view();
+        std::string_view cell = cell_of(record, column);
         if (record.stray_text_field == column)
             snapshot.error(index, snapshot.locate(user, name_of(f)),
                            "text follows the closing quote (\"" + std::string(cell) +
@@ -223,51 +239,67 @@ void RowMapper::read_departments(std::string_view cell, std::int64_t index, User
 
 void RowMapper::read_text(Field f, std::string_view cell, std::int64_t index, User& user, Snapshot& snapshot) const {
     const ValueMap& map = settings_.value_map(f);
-    if (!map.empty()) {
-        if (const ValueMap::Entry* hit = map.find(cell)) {
-            cell = hit->text;
-        } else if (!cell.empty()) {
-            snapshot.error(index, snapshot.locate(user, name_of(f)),
-                           "\"" + std::string(cell) + "\" is not in values." + std::string(name_of(f)) +
-                               " (known: " + map.describe_keys() + ")");
-            return;
-        }
+    const std::optional<std::string_view> value = map_text(map, cell);
+    if (!value) {
+        snapshot.error(index, snapshot.locate(user, name_of(f)),
+                       "\"" + std::string(cell) + "\" is not in values." + std::string(name_of(f)) +
+                           " (known: " + map.describe_keys() + ")");
+        return;
     }
-    assign(user, f, cell);
+    assign(user, f, *value);
+}
+
+std::string_view RowMapper::value_of(Field f, const CsvRecord& record, std::string& scratch) const {
+    scratch.clear();
+    const int column = layout_.of(f);
+    if (column < 0) return {};
+    std::string_view cell = cell_of(record, column);
+    if (find_invalid_utf8(cell) != std::string_view::npos) {
+        scratch = replace_invalid_utf8(cell);
+        cell = scratch;
+    }
+    return map_text(settings_.value_map(f), cell).value_or(std::string_view());
 }
 
 void resolve_managers(Snapshot& snapshot, ManagerBy by) {
     const bool by_email = by == ManagerBy::email;
-    const RowIndex rows(
-        snapshot.users,
-        by_email ? +[](const User& u) { return std::string_view(u.email); }
-                 : +[](const User& u) { return std::string_view(u.employee_id); },
-        by_email);
-    const std::string how = " (" + std::string(to_string(by)) + ")";
-    auto line_of = [&](std::uint32_t row) {
+    auto key_of = [&snapshot, by_email](std::uint32_t row) {
+        const User& u = snapshot.users[row];
+        return std::string_view(by_email ? u.email : u.employee_id);
+    };
+    const RowIndex rows(snapshot.users.size(), key_of, by_email);
+    const std::function<std::string(std::uint32_t)> line_of = [&snapshot](std::uint32_t row) {
         const std::string& origin = snapshot.users[row].origin;
         return origin.substr(origin.rfind(':') + 1);
     };
     for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
-        User& user = snapshot.users[i];
+        const User& user = snapshot.users[i];
         if (user.manager_hris_id.empty()) continue;
-        const RowIndex::Match match = rows.find(user.manager_hris_id);
-        std::string problem;
-        if (match.first == RowIndex::none)
-            problem = "is not in the file";
-        else if (match.second != RowIndex::none)
-            problem = "matches several rows (lines " + line_of(match.first) + " and " + line_of(match.second) + ")";
-        else if (snapshot.users[match.first].hris_id.empty())
-            problem = "is on line " + line_of(match.first) + ", which has no hris_id";
-        if (problem.empty()) {
-            user.manager_hris_id = snapshot.users[match.first].hris_id;
-        } else {
-            snapshot.warning(
-                static_cast<std::int64_t>(i), snapshot.locate(user, field::manager),
-                "manager \"" + user.manager_hris_id + "\"" + how + " " + problem + "; the manager stays unset");
-            user.manager_hris_id.clear();
-        }
+        const RowMatch match = rows.find(user.manager_hris_id);
+        const std::string_view first_hris_id =
+            match.first == no_row ? std::string_view() : std::string_view(snapshot.users[match.first].hris_id);
+        settle_manager(snapshot, i, by, match, first_hris_id, line_of);
     }
+}
+
+void settle_manager(Snapshot& snapshot, std::size_t index, ManagerBy by, RowMatch match, std::string_view first_hris_id,
+                    const std::function<std::string(std::uint32_t)>& line_of) {
+    User& user = snapshot.users[index];
+    std::string problem;
+    if (match.first == no_row)
+        problem = "is not in the file";
+    else if (match.second != no_row)
+        problem = "matches several rows (lines " + line_of(match.first) + " and " + line_of(match.second) + ")";
+    else if (first_hris_id.empty())
+        problem = "is on line " + line_of(match.first) + ", which has no hris_id";
+    if (problem.empty()) {
+        user.manager_hris_id.assign(first_hris_id);
+        return;
+    }
+    snapshot.warning(static_cast<std::int64_t>(index), snapshot.locate(user, field::manager),
+                     "manager \"" + user.manager_hris_id + "\" (" + std::string(to_string(by)) + ") " + problem +
+                         "; the manager stays unset");
+    user.manager_hris_id.clear();
 }
 
 }  // namespace peoplesync::csv

@@ -5,13 +5,16 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <peoplesync/model.hpp>
 
 #include "csv_reader.hpp"
 #include "csv_settings.hpp"
+#include "row_index.hpp"
 
 namespace peoplesync::csv {
 
@@ -38,6 +41,11 @@ public:
     // row can be quarantined by its hris_id or email.
     void add(const CsvRecord& record, Snapshot& snapshot);
 
+    // The value add() gives text field `f` (not active or departments) of the
+    // user `record` describes, without its findings; empty for a field
+    // without a column. May point into `scratch`, which it clears first.
+    std::string_view value_of(Field f, const CsvRecord& record, std::string& scratch) const;
+
 private:
     void read_active(std::string_view cell, std::int64_t index, User& user, Snapshot& snapshot) const;
     void read_departments(std::string_view cell, std::int64_t index, User& user, Snapshot& snapshot);
@@ -50,9 +58,18 @@ private:
     std::string department_;  // a department with its levels rewritten
 };
 
+// "employees.csv:12"
+void set_origin(std::string& origin, const std::string& file_name, std::int64_t line);
+
 // The manager column holds employee_ids or emails (settings.manager_by):
 // each becomes the hris_id of the row that has it, or stays unset with a
 // warning when no row, or more than one, has it.
 void resolve_managers(Snapshot& snapshot, ManagerBy by);
+
+// resolve_managers() for one user, whose manager (an employee_id or email)
+// `match` found: `first_hris_id` is the hris_id of match.first when that is
+// the only match; `line_of` gives the line of a row for a warning.
+void settle_manager(Snapshot& snapshot, std::size_t index, ManagerBy by, RowMatch match, std::string_view first_hris_id,
+                    const std::function<std::string(std::uint32_t)>& line_of);
 
 }  // namespace peoplesync::csv

@@ -133,6 +133,16 @@ struct PluginCommand {
     std::string description;
 };
 
+// What Source::scan() finds: the input split into its records without
+// parsing them, in the order read() returns them.
+struct RecordScan {
+    // Per record, a hash of its raw bytes and of whatever else decides how
+    // they read (a CSV file's header): equal hashes promise equal records.
+    std::vector<std::uint64_t> hashes;
+    // Per record, the User::origin read() gives it.
+    std::vector<std::string> origins;
+};
+
 class Source {
 public:
     virtual ~Source();
@@ -159,6 +169,20 @@ public:
     // snapshots: with every sink's state_token() unchanged too, a live run
     // is a no-op without reading, validating or diffing anything.
     virtual std::string input_digest();
+
+    // Change-only reads, for sources that can split their input into
+    // records far more cheaply than they parse them (a file). scan() splits
+    // what read() would read now and keeps it; read_records() then parses
+    // the records at `positions` (ascending indexes into that scan) from the
+    // same input, as read() would: users in the order asked, each finding's
+    // record an index into the returned users, snapshot-wide findings as
+    // read() makes them. The host parses only the records whose hash
+    // differs from the last run's; it asks once per scan, for every record
+    // when the run reads everything after all (the source may then let go of
+    // what it kept). The default scan() returns nothing: the source cannot,
+    // and is always read whole.
+    virtual std::optional<RecordScan> scan(ReadContext& context);
+    virtual Snapshot read_records(std::span<const std::int64_t> positions, ReadContext& context);
 };
 
 struct ApplyContext {
@@ -198,6 +222,12 @@ public:
     // constructor set up (and Host::now() and log()).
     virtual bool delivers() const;
     virtual DeliveryResult deliver(const Delivery& delivery);
+
+    // True when apply() uses only the snapshot records its ChangeSet names
+    // (a directory), so a change-only run may hand it just the records that
+    // changed; false (the default) when it needs the whole snapshot (a sink
+    // that sends it).
+    virtual bool applies_changes_only() const;
 };
 
 enum class PluginKind { source, sink };

@@ -1,0 +1,246 @@
+#include "record_splitter.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <system_error>
+
+#include <peoplesync/error.hpp>
+
+#include "csv_reader.hpp"
+#include "two_threads.hpp"
+
+namespace peoplesync::csv {
+
+FileBytes FileBytes::read(const std::filesystem::path& file, const std::string& name, FileBytes recycled) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(open_csv_file(file), &std::fclose);
+    std::error_code ec;
+    const std::uintmax_t expected = std::filesystem::file_size(file, ec);
+    // One byte more than expected, so that reading the whole file ends with a
+    // short read rather than a copy into a larger buffer.
+    const std::size_t wanted = ec ? CsvReader::default_buffer_bytes : static_cast<std::size_t>(expected) + 1;
+    FileBytes bytes;
+    if (recycled.capacity_ >= wanted && recycled.capacity_ / 2 <= wanted) {
+        bytes.data_ = std::move(recycled.data_);
+        bytes.capacity_ = recycled.capacity_;
+    } else {
+        recycled = {};
+        bytes.data_ = std::make_unique_for_overwrite<char[]>(wanted);
+        bytes.capacity_ = wanted;
+    }
+    std::size_t& capacity = bytes.capacity_;
+    auto make_room = [&bytes, &capacity] {
+        if (bytes.size_ < capacity) return;
+        capacity *= 2;  // the file grew while it was read
+        auto larger = std::make_unique_for_overwrite<char[]>(capacity);
+        std::memcpy(larger.get(), bytes.data_.get(), bytes.size_);
+        bytes.data_ = std::move(larger);
+    };
+
+    // A large file is read as two halves at once: the time goes mostly to the
+    // fresh memory the bytes land in, which each thread prepares for its half.
+    std::ifstream tail;  // reads on from the second half when that was read apart
+    constexpr std::uintmax_t halves_from_bytes = std::uintmax_t{16} << 20;
+    if (!ec && expected >= halves_from_bytes) {
+        const std::size_t half = static_cast<std::size_t>(expected) / 2, rest = wanted - 1 - half;
+        std::size_t head_bytes = 0, tail_bytes = 0;
+        tail.open(file, std::ios::binary);
+        run_both(
+            [&] {
+                if (tail && tail.seekg(static_cast<std::streamoff>(half))) {
+                    tail.read(bytes.data_.get() + half, static_cast<std::streamsize>(rest));
+                    tail_bytes = static_cast<std::size_t>(tail.gcount());
+                }
+            },
+            [&] { head_bytes = std::fread(bytes.data_.get(), 1, half, in.get()); });
+        if (head_bytes == half && tail_bytes == rest) {
+            bytes.size_ = half + rest;
+        } else {
+            tail.close();  // the file changed size: read it again, in one go
+            std::rewind(in.get());
+        }
+    }
+    if (tail.is_open()) {
+        while (tail) {
+            make_room();
+            tail.read(bytes.data_.get() + bytes.size_, static_cast<std::streamsize>(capacity - bytes.size_));
+            bytes.size_ += static_cast<std::size_t>(tail.gcount());
+        }
+        if (tail.bad()) throw Error(name + ": cannot read the file");
+        return bytes;
+    }
+    while (true) {
+        make_room();
+        const std::size_t n = std::fread(bytes.data_.get() + bytes.size_, 1, capacity - bytes.size_, in.get());
+        if (n == 0) break;
+        bytes.size_ += n;
+    }
+    if (std::ferror(in.get()) != 0)
+        throw Error(name + ": cannot read the file: " + std::error_code(errno, std::generic_category()).message());
+    return bytes;
+}
+
+RecordSplitter::RecordSplitter(std::string_view data, std::string name, char delimiter)
+    : data_(data), name_(std::move(name)), delimiter_(delimiter) {}
+
+std::size_t RecordSplitter::find(char c, std::size_t from, std::size_t to) const {
+    const void* hit = std::memchr(data_.data() + from, c, to - from);
+    return hit == nullptr ? to : static_cast<std::size_t>(static_cast<const char*>(hit) - data_.data());
+}
+
+void RecordSplitter::fail_at(std::int64_t line, const std::string& message) const {
+    throw Error(name_ + ": line " + std::to_string(line) + ": " + message);
+}
+
+// CsvReader's message for the same record, which it gives once the record
+// fills its largest buffer: the quoted field it is then inside, if any,
+// probably lacks its closing quote.
+void RecordSplitter::fail_too_long(std::int64_t line, std::int64_t open_quote_line) const {
+    std::string message = "a record is longer than " + std::to_string(CsvReader::max_record_bytes >> 20) + " MiB";
+    if (open_quote_line > 0)
+        message += "; the quoted field that opens on line " + std::to_string(open_quote_line) +
+                   " probably lacks its closing quote";
+    fail_at(line, message);
+}
+
+void RecordSplitter::skip_lines(std::int64_t count) {
+    for (; count > 0 && pos_ < data_.size(); --count) {
+        const std::size_t at = find('\n', pos_, data_.size());
+        pos_ = at < data_.size() ? at + 1 : at;
+        line_ += at < data_.size();
+    }
+}
+
+// Follows CsvReader::parse() step by step, without taking fields apart: a
+// quote opens a quoted field only where a field starts, so between quotes
+// only the delimiters right before them matter.
+bool RecordSplitter::next(RecordBounds& record) {
+    const char* const data = data_.data();
+    const std::size_t size = data_.size();
+    std::size_t p = pos_;
+    std::int64_t line = line_;
+
+    // Blank lines between records are skipped (and counted).
+    while (true) {
+        if (p == size) {
+            pos_ = p;
+            line_ = line;
+            return false;
+        }
+        if (data[p] == '\n') {
+            ++p;
+            ++line;
+        } else if (data[p] == '\r' && p + 1 == size) {
+            ++p;  // a lone CR at the very end
+        } else if (data[p] == '\r' && data[p + 1] == '\n') {
+            p += 2;
+            ++line;
+        } else {
+            break;
+        }
+    }
+    record.begin = p;
+    record.line = line;
+    record.has_quote = false;
+    // CsvReader refuses a record once it fills max_record_bytes; the quoted
+    // field it is inside then is named.
+    const std::size_t full = p + CsvReader::max_record_bytes;
+    std::int64_t open_at_full = 0;
+
+    std::size_t line_end = find('\n', p, size);
+    // p is where a field starts.
+    while (true) {
+        const std::size_t quote = find('"', p, line_end);
+        if (quote == line_end) break;  // the fields up to the line end are plain
+        record.has_quote = true;
+        if (quote != p && data[quote - 1] != delimiter_) {
+            // A quote inside a plain field is text.
+            const std::size_t stop = find(delimiter_, quote + 1, line_end);
+            if (stop == line_end) break;
+            p = stop + 1;
+            continue;
+        }
+        const std::int64_t quote_line = line;
+        std::size_t close = quote + 1;
+        while (true) {
+            const std::size_t at = find('"', close, size);
+            if (at == size) {
+                if (size - record.begin + 1 > CsvReader::max_record_bytes)
+                    fail_too_long(record.line, open_at_full > 0 ? open_at_full : quote < full ? quote_line : 0);
+                fail_at(quote_line, "a quoted field starts here and is never closed (the file ends inside it)");
+            }
+            if (at + 1 < size && data[at + 1] == '"') {
+                close = at + 2;  // a doubled quote
+                continue;
+            }
+            close = at;
+            break;
+        }
+        line += std::count(data + quote + 1, data + close, '\n');
+        if (quote < full && close + 1 >= full) open_at_full = quote_line;
+        // Text may follow the closing quote up to the delimiter; its quotes are text.
+        line_end = find('\n', close + 1, size);
+        const std::size_t stop = find(delimiter_, close + 1, line_end);
+        if (stop == line_end) break;
+        p = stop + 1;
+    }
+    record.end = line_end;
+    // CsvReader holds the record and its line feed, or the byte past the end.
+    if (line_end - record.begin + 1 > CsvReader::max_record_bytes) fail_too_long(record.line, open_at_full);
+    pos_ = line_end < size ? line_end + 1 : size;
+    line_ = line + (line_end < size ? 1 : 0);
+    return true;
+}
+
+namespace {
+
+std::uint64_t load(const char* at) {
+    std::uint64_t word;
+    std::memcpy(&word, at, 8);
+    return word;
+}
+
+std::uint64_t step(std::uint64_t h, std::uint64_t word) {
+    h = (h ^ (word * 0x9e3779b97f4a7c15ull)) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
+}  // namespace
+
+std::uint64_t mix(std::uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
+// Four independent lanes, so that the multiplications of one do not wait for
+// those of another; the lanes are mixed once, at the end.
+std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t seed) {
+    const char* const data = bytes.data();
+    const std::size_t size = bytes.size();
+    std::uint64_t a = seed, b = seed ^ 0x243f6a8885a308d3ull, c = seed ^ 0x13198a2e03707344ull,
+                  d = seed ^ 0xa4093822299f31d0ull;
+    std::size_t i = 0;
+    for (; i + 32 <= size; i += 32) {
+        a = step(a, load(data + i));
+        b = step(b, load(data + i + 8));
+        c = step(c, load(data + i + 16));
+        d = step(d, load(data + i + 24));
+    }
+    for (std::uint64_t* lane : {&a, &b, &c}) {
+        if (i + 8 > size) break;
+        *lane = step(*lane, load(data + i));
+        i += 8;
+    }
+    std::uint64_t tail = 0;
+    if (i < size) std::memcpy(&tail, data + i, size - i);  // an empty view may be null
+    d = step(d, tail ^ (static_cast<std::uint64_t>(size) << 56) ^ size);
+    return mix(a ^ std::rotl(b, 17) ^ std::rotl(c, 31) ^ std::rotl(d, 47));
+}
+
+}  // namespace peoplesync::csv

@@ -1,0 +1,71 @@
+// Splits a CSV file's bytes into records without parsing their fields, for
+// change-only reads: where each record starts and ends, and its line. The
+// records are exactly those CsvReader hands out, and a file CsvReader refuses
+// is refused with the same message.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace peoplesync::csv {
+
+// A whole file's bytes, as read once: they stay as they were when the file
+// changes on disk afterwards.
+class FileBytes {
+public:
+    // Reads `file`; `name` is how errors name it. Throws Error, naming the
+    // file, as CsvReader does. The memory of `recycled` is used again when
+    // the file fits: memory that is already the process's is filled faster.
+    static FileBytes read(const std::filesystem::path& file, const std::string& name, FileBytes recycled);
+
+    std::string_view view() const { return {data_.get(), size_}; }
+
+private:
+    std::unique_ptr<char[]> data_;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+};
+
+struct RecordBounds {
+    std::size_t begin = 0;   // its first byte
+    std::size_t end = 0;     // past its last byte, the line feed that ends it excluded
+    std::int64_t line = 0;   // the physical line it starts on
+    bool has_quote = false;  // a quote somewhere in it: only CsvReader can take its fields apart
+};
+
+class RecordSplitter {
+public:
+    // `data` is the file without its byte order mark; `name` is how errors
+    // name it ("employees.csv").
+    RecordSplitter(std::string_view data, std::string name, char delimiter);
+
+    // Skips `count` physical lines as they are, quotes or not.
+    void skip_lines(std::int64_t count);
+
+    // The next record; false at the end of the data. Throws Error, naming the
+    // line, for a quoted field that never closes or a record longer than
+    // CsvReader::max_record_bytes.
+    bool next(RecordBounds& record);
+
+private:
+    std::size_t find(char c, std::size_t from, std::size_t to) const;
+    [[noreturn]] void fail_at(std::int64_t line, const std::string& message) const;
+    [[noreturn]] void fail_too_long(std::int64_t line, std::int64_t open_quote_line) const;
+
+    std::string_view data_;
+    std::string name_;
+    char delimiter_;
+    std::size_t pos_ = 0;    // the next unread byte
+    std::int64_t line_ = 1;  // the physical line at pos_
+};
+
+// A 64-bit hash of `bytes` with `seed`, several words at a time (not a
+// cryptographic one: it tells a changed record from an unchanged one).
+std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t seed);
+// Spreads every bit of `h` over all 64 (the finalizer of the hashes here).
+std::uint64_t mix(std::uint64_t h);
+
+}  // namespace peoplesync::csv
