@@ -107,8 +107,10 @@ std::vector<std::string> path_levels(const std::string& path) {
 
 class Differ {
 public:
-    Differ(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy, const DestinationIndex& index)
+    Differ(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy, const DestinationIndex& index,
+           const UnreadRecords* unread)
         : s_(snapshot),
+          unread_(unread),
           invalid_(std::move(invalid)),
           policy_(policy),
           index_(index),
@@ -133,6 +135,7 @@ public:
 
     DiffResult run(const FetchRecords& fetch) {
         match();
+        find_leaving();
         resolve_managers();
         plan_departments();
         changes(fetch);
@@ -147,6 +150,24 @@ private:
     template <typename Index>
     static std::int64_t find(const Index& index, std::string_view key) {
         return index.find(key);
+    }
+    // A synced destination user whose record a change-only run did not read.
+    bool kept(std::size_t d) const {
+        return unread_ != nullptr && index_.users[d].synced && unread_->kept(index_.users[d].hris_id);
+    }
+    // Who leaves the sync: of every destination user, or for a change-only
+    // run of those gone from the source.
+    void find_leaving() {
+        if (unread_ == nullptr) {
+            for (std::size_t d = 0; d < index_.users.size(); ++d)
+                if (leaves(d)) leaving_.push_back(d);
+            return;
+        }
+        for (const auto& hris_id : unread_->gone)
+            if (auto d = find(by_hris_, hris_id); d != none && leaves(static_cast<std::size_t>(d)))
+                leaving_.push_back(static_cast<std::size_t>(d));
+        std::sort(leaving_.begin(), leaving_.end());
+        leaving_.erase(std::unique(leaving_.begin(), leaving_.end()), leaving_.end());
     }
     std::string_view email(std::size_t u) const { return s_.users[u].email; }
 
@@ -190,7 +211,7 @@ private:
                 if (!valid(u) || match_[u] != none) continue;
                 auto d = owners.find(email(u));
                 if (d != none && claimed_[static_cast<std::size_t>(d)] == none &&
-                    !protected_[static_cast<std::size_t>(d)])
+                    !protected_[static_cast<std::size_t>(d)] && !kept(static_cast<std::size_t>(d)))
                     claim(u, d, LinkedBy::email);
             }
             bool refused_more = false;
@@ -200,6 +221,15 @@ private:
                 if (d == none || d == match_[u] || claimed_[static_cast<std::size_t>(d)] != none) continue;
                 const auto& owner = index_.users[static_cast<std::size_t>(d)];
                 const User& user = s_.users[u];
+                if (kept(static_cast<std::size_t>(d))) {
+                    result_.findings.push_back({Severity::error, s_.locate(user, field::email),
+                                                "email \"" + user.email +
+                                                    "\" also belongs to the record with hris_id \"" + owner.hris_id +
+                                                    "\"; an email must be unique",
+                                                static_cast<std::int64_t>(u)});
+                    result_.refused.push_back(static_cast<std::int64_t>(u));
+                    continue;
+                }
                 std::string who = owner.hris_id.empty()
                                       ? "a user the directory created (id " + std::to_string(owner.id) + ")"
                                       : "the user with hris_id \"" + owner.hris_id + "\"";
@@ -383,8 +413,7 @@ private:
             const auto& du = index_.users[static_cast<std::size_t>(match_[u])];
             if (!(du.synced && du.sync_hash == hash_[u] && du.hris_id == s_.users[u].hris_id)) ids.push_back(du.id);
         }
-        for (std::size_t d = 0; d < index_.users.size(); ++d)
-            if (leaves(d)) ids.push_back(index_.users[d].id);
+        for (std::size_t d : leaving_) ids.push_back(index_.users[d].id);
 
         std::unordered_map<std::int64_t, DestinationRecord> records;
         for (std::size_t start = 0; start < ids.size(); start += fetch_batch) {
@@ -411,17 +440,16 @@ private:
             matched(u, du, record_of(du.id));
             processed_.insert(du.id);
         }
-        for (std::size_t d = 0; d < index_.users.size(); ++d)
-            if (leaves(d)) {
-                left(index_.users[d], record_of(index_.users[d].id));
-                processed_.insert(index_.users[d].id);
-            }
+        for (std::size_t d : leaving_) {
+            left(index_.users[d], record_of(index_.users[d].id));
+            processed_.insert(index_.users[d].id);
+        }
     }
 
     // A synced destination user nobody in the snapshot claims, and no invalid
     // record protects, leaves the sync.
     bool leaves(std::size_t d) const {
-        return index_.users[d].synced && claimed_[d] == none && !protected_[d] && !hold_removals_;
+        return index_.users[d].synced && claimed_[d] == none && !protected_[d] && !hold_removals_ && !kept(d);
     }
 
     UserChange change_for(std::size_t u) const {
@@ -512,6 +540,9 @@ private:
             if (claimed_[d] != none) {
                 const auto& wanted = s_.users[static_cast<std::size_t>(claimed_[d])].departments;
                 if (std::find(wanted.begin(), wanted.end(), *path) != wanted.end()) continue;
+            } else if (kept(d)) {
+                // Their record named no department this run adopts: had it
+                // named one, the run that read it would have adopted it.
             } else if (du.synced) {
                 continue;  // removals are held back in this run
             }
@@ -520,6 +551,7 @@ private:
     }
 
     const Snapshot& s_;
+    const UnreadRecords* unread_;
     std::vector<char> invalid_;
     const SyncPolicy& policy_;
     SyncHasher hasher_{policy_};
@@ -531,6 +563,7 @@ private:
     std::vector<std::int64_t> match_, claimed_;
     std::vector<LinkedBy> matched_by_;
     std::vector<char> protected_;
+    std::vector<std::size_t> leaving_;            // destination users who leave the sync
     std::unordered_set<std::int64_t> processed_;  // destination users whose full record was compared
     bool hold_removals_ = false;
     bool unique_hris_ids_ = true;            // in the destination
@@ -575,8 +608,8 @@ std::uint64_t SyncHasher::operator()(const User& user, std::string_view manager_
 }
 
 DiffResult diff(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy,
-                const DestinationIndex& index, const FetchRecords& fetch) {
-    DiffResult result = Differ(snapshot, std::move(invalid), policy, index).run(fetch);
+                const DestinationIndex& index, const FetchRecords& fetch, const UnreadRecords* unread) {
+    DiffResult result = Differ(snapshot, std::move(invalid), policy, index, unread).run(fetch);
     result.changes.synced_fields = policy.fields;
     return result;
 }

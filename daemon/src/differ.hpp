@@ -29,10 +29,24 @@ struct DiffResult {
     std::int64_t held_back = 0;      // removals withheld because an invalid record had no hris_id
 };
 
+// A change-only run's snapshot holds only the records that changed since the
+// last run; the others are as that run left them in the destination.
+struct UnreadRecords {
+    // Whether a synced destination user is one of those records (by hris_id).
+    std::function<bool(std::string_view hris_id)> kept;
+    // The hris_ids of the last run's records that are gone from the source
+    // (and not among the records read).
+    std::vector<std::string> gone;
+    // The synced users the last run left in every destination: one per record.
+    std::int64_t synced_before = 0;
+};
+
 // `invalid` marks the snapshot's quarantined records: they and the
-// destination users they name are left exactly as they are.
+// destination users they name are left exactly as they are. With `unread`,
+// the snapshot is a change-only run's: users it does not name leave the sync
+// only when they are gone, and an address a kept user holds is an error.
 DiffResult diff(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy,
-                const DestinationIndex& index, const FetchRecords& fetch);
+                const DestinationIndex& index, const FetchRecords& fetch, const UnreadRecords* unread = nullptr);
 
 // The hash stored with a synced user: its synced values under a policy.
 class SyncHasher {

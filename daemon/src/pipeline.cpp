@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <numeric>
 #include <set>
 #include <unordered_map>
 
@@ -267,6 +268,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 void add_unique(std::vector<Finding>& findings, std::set<std::pair<std::string, std::string>>& seen, const Finding& f) {
     if (seen.emplace(f.location, f.message).second) findings.push_back(f);
 }
+
+// A change-only run that cannot be one; nothing was applied. Says why.
+class NotChangeOnly : public Error {
+public:
+    using Error::Error;
+};
 }  // namespace
 
 std::vector<std::future<DestinationIndex>> Pipeline::load_indexes() {
@@ -278,7 +285,7 @@ std::vector<std::future<DestinationIndex>> Pipeline::load_indexes() {
 
 RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::int64_t run_id,
                             ProgressListener& progress, std::vector<std::future<DestinationIndex>> indexes,
-                            bool normalized) {
+                            bool normalized, const UnreadRecords* unread) {
     if (indexes.empty()) indexes = load_indexes();
     RunReport report;
     report.run_id = run_id;
@@ -300,8 +307,9 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
         std::vector<DiffResult> out;
         for (std::size_t i = 0; i < sinks_.size(); ++i) {
             Sink& sink = *sinks_[i];
-            out.push_back(diff(snapshot, invalid, policy, destinations[i],
-                               [&sink](std::span<const std::int64_t> ids) { return sink.fetch(ids); }));
+            out.push_back(diff(
+                snapshot, invalid, policy, destinations[i],
+                [&sink](std::span<const std::int64_t> ids) { return sink.fetch(ids); }, unread));
         }
         return out;
     };
@@ -314,6 +322,9 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
     std::set<std::pair<std::string, std::string>> seen;
     for (const auto& f : snapshot.findings) add_unique(report.findings, seen, f);
 
+    if (unread != nullptr && !report.findings.empty())
+        throw NotChangeOnly("the records read have findings (" + report.findings.front().location + ": " +
+                            report.findings.front().message + ")");
     std::int64_t invalid_count = std::count(invalid.begin(), invalid.end(), 1);
     bool unusable = std::any_of(snapshot.findings.begin(), snapshot.findings.end(),
                                 [](const Finding& f) { return f.severity == Severity::error && f.record < 0; });
@@ -352,6 +363,20 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
         report.sinks.push_back(std::move(outcome));
     }
     report.diff_seconds = seconds_since(started);
+    if (unread != nullptr) {
+        if (!report.findings.empty())
+            throw NotChangeOnly("the diff has findings (" + report.findings.front().location + ": " +
+                                report.findings.front().message + ")");
+        if (std::any_of(report.sinks.begin(), report.sinks.end(),
+                        [](const SinkOutcome& o) { return !o.guard.empty(); }))
+            throw NotChangeOnly("the deletion guard objects");
+        if (!apply) throw NotChangeOnly("the run applies nothing");
+        for (std::size_t i = 0; i < sinks_.size(); ++i)
+            if (diffs[i].synced_before != unread->synced_before)
+                throw NotChangeOnly("sink " + settings_.sinks[i].name + " holds " +
+                                    std::to_string(diffs[i].synced_before) + " synced users, the last run left " +
+                                    std::to_string(unread->synced_before));
+    }
 
     if (refused) {
         report.status = "rejected";
@@ -467,12 +492,18 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
     report.pipeline = settings_.name;
     report.mode = mode();
     report.run_id = record.id;
+    std::string attempted_snapshot;  // stored by a change-only attempt
     auto finish = [&] {
         record.mode = std::string(to_string(report.mode));
         record.status = report.status;
         record.message = report.message;
         record.result = report_json(report, true).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         state_.finish_run(record);
+        if (!attempted_snapshot.empty() && attempted_snapshot != record.snapshot_key) try {
+                state_.forget_unused_snapshot(attempted_snapshot);
+            } catch (const std::exception&) {
+                // A list no run names stays: harmless.
+            }
         return report;
     };
     try {
@@ -490,11 +521,29 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         // What each sink holds is read while the source is: they do not depend
         // on each other, and both take long for a large organisation.
         std::vector<std::future<DestinationIndex>> indexes = load_indexes();
+        std::optional<RecordScan> scan;
         if (request.snapshot) {
             snapshot = *request.snapshot;
         } else {
             enter_stage(progress, "read");
-            snapshot = source_->read(progress);
+            // A live run reads through the source's scan when it can: with
+            // the records' hashes the next run parses only what changed.
+            if (live && sinks_take_changes_only()) scan = source_->scan(progress);
+            if (scan && !digest.empty() && !request.full && !request.force && settings_.full_resync_every_secs > 0) {
+                const double scan_seconds = seconds_since(started);
+                if (auto done = change_only(*scan, request, record, digest, indexes, progress, attempted_snapshot)) {
+                    report = std::move(*done);
+                    report.read_seconds += scan_seconds;
+                    return finish();
+                }
+            }
+            if (scan) {
+                std::vector<std::int64_t> all(scan->hashes.size());
+                std::iota(all.begin(), all.end(), 0);
+                snapshot = source_->read_records(all, progress);
+            } else {
+                snapshot = source_->read(progress);
+            }
         }
         double read_seconds = seconds_since(started);
         snapshot.pipeline = settings_.name;
@@ -535,7 +584,23 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             inputs.snapshot_key = record.snapshot_key;
             inputs.users = record.users;
             inputs.full_at = epoch_ms() / 1000;
-            if (all_known(inputs.tokens)) state_.record_run_inputs(settings_.name, inputs);
+            if (all_known(inputs.tokens)) {
+                state_.record_run_inputs(settings_.name, inputs);
+                // Records read cleanly (no finding at all) are what the next
+                // run compares with to read only what changed.
+                const bool clean = scan && report.findings.empty() && scan->hashes.size() == snapshot.users.size();
+                std::optional<RunRows> rows;
+                if (clean) {
+                    rows.emplace();
+                    rows->run_id = record.id;
+                    std::size_t bytes = 0;
+                    for (const User& user : snapshot.users) bytes += user.hris_id.size() + user.manager_hris_id.size();
+                    rows->reserve(snapshot.users.size(), bytes);
+                    for (std::size_t i = 0; i < snapshot.users.size(); ++i)
+                        rows->add(scan->hashes[i], snapshot.users[i].hris_id, snapshot.users[i].manager_hris_id);
+                }
+                state_.record_run_rows(settings_.name, rows ? &*rows : nullptr);
+            }
         }
     } catch (const RunCancelled& e) {
         report.status = "interrupted";
@@ -548,6 +613,221 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         report.message = "a plugin threw an exception that is not a std::exception";
     }
     return finish();
+}
+
+bool Pipeline::sinks_take_changes_only() const {
+    return std::all_of(sinks_.begin(), sinks_.end(), [](const auto& sink) { return sink->applies_changes_only(); });
+}
+
+namespace {
+// The last run's records by their raw hash: open addressing, 8 bytes a slot.
+class RawHashIndex {
+public:
+    static constexpr std::int64_t none = -1;
+    explicit RawHashIndex(const RunRows& rows) : rows_(rows) {
+        std::size_t capacity = 16;
+        while (capacity < rows.size() * 2) capacity <<= 1;
+        slots_.assign(capacity, 0);
+        mask_ = capacity - 1;
+        for (std::size_t j = 0; j < rows.size(); ++j) {
+            std::size_t i = rows.hash(j) & mask_;
+            while (slots_[i] != 0 && rows.hash(slots_[i] - 1) != rows.hash(j)) i = (i + 1) & mask_;
+            if (slots_[i] == 0)
+                slots_[i] = j + 1;  // a hash listed twice: its first place
+            else
+                duplicates_ = true;
+        }
+    }
+    std::int64_t find(std::uint64_t hash) const {
+        for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+            if (slots_[i] == 0) return none;
+            if (rows_.hash(slots_[i] - 1) == hash) return static_cast<std::int64_t>(slots_[i] - 1);
+        }
+    }
+    bool duplicates() const { return duplicates_; }
+
+private:
+    const RunRows& rows_;
+    std::vector<std::size_t> slots_;  // record + 1, or 0
+    std::size_t mask_ = 0;
+    bool duplicates_ = false;
+};
+}  // namespace
+
+std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const RunRequest& request, RunRecord& record,
+                                               const std::string& digest,
+                                               std::vector<std::future<DestinationIndex>>& indexes,
+                                               ProgressListener& progress, std::string& attempted_snapshot) {
+    auto whole = [&](const std::string& why) -> std::optional<RunReport> {
+        Poco::Logger::get("peoplesync." + settings_.name).information("reading every record: " + why);
+        return std::nullopt;
+    };
+    const auto last = state_.run_inputs(settings_.name);
+    if (!last || last->fingerprint != settings_.fingerprint) return whole("no earlier run of this configuration");
+    const std::string since = "run " + std::to_string(last->run_id);
+    if (epoch_ms() / 1000 - last->full_at >= settings_.full_resync_every_secs)
+        return whole("a full resync is due (full_resync_every_secs)");
+    const std::vector<std::string> tokens = sink_tokens();
+    if (tokens != last->tokens || !all_known(tokens)) return whole("a destination changed since " + since);
+    const std::optional<RunRows> rows = state_.run_rows(settings_.name, last->run_id);
+    if (!rows) return whole(since + " left no record hashes (it had findings, or read without a scan)");
+    const std::size_t n = scan.hashes.size(), m = rows->size();
+    if (scan.origins.size() != n)
+        throw Error("the source's scan gave " + std::to_string(scan.origins.size()) + " origins for " +
+                    std::to_string(n) + " records");
+
+    // Which of the last run's records each record is, by the hash of its bytes.
+    const auto started = std::chrono::steady_clock::now();
+    const RawHashIndex previous(*rows);
+    if (previous.duplicates()) return whole(since + " read two records with the same bytes");
+    std::vector<std::int64_t> from(n, -1);
+    std::vector<char> kept(m, 0);
+    std::vector<std::int64_t> changed;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::int64_t j = previous.find(scan.hashes[i]);
+        if (j == RawHashIndex::none) {
+            changed.push_back(static_cast<std::int64_t>(i));
+        } else if (kept[static_cast<std::size_t>(j)]) {
+            return whole(scan.origins[i] + " repeats an earlier record");
+        } else {
+            kept[static_cast<std::size_t>(j)] = 1;
+            from[i] = j;
+        }
+    }
+    if (changed.size() * 5 > n)
+        return whole(std::to_string(changed.size()) + " of " + std::to_string(n) + " records changed since " + since);
+
+    Snapshot partial = source_->read_records(changed, progress);
+    if (partial.users.size() != changed.size())
+        throw Error("the source read " + std::to_string(partial.users.size()) + " records for the " +
+                    std::to_string(changed.size()) + " asked");
+    partial.pipeline = settings_.name;
+    if (partial.received_at.empty()) partial.received_at = now_iso8601();
+    const double read_seconds = seconds_since(started);
+    const SyncPolicy& policy = settings_.sync;
+    const bool shared = keeps_every_field(policy);
+    Snapshot raw;
+    if (!shared) raw = partial;  // stored as read: a later run may sync more fields
+    normalize(partial, policy);
+
+    // Against the records not read: an hris_id one of them has, a manager
+    // chain through them back to a record read.
+    flat::StringIndex<false> by_hris([&rows](std::int64_t j) { return rows->hris_id(static_cast<std::size_t>(j)); }, m);
+    for (std::size_t j = 0; j < m; ++j) by_hris.emplace(rows->hris_id(j), static_cast<std::int64_t>(j));
+    auto unread_index = [&](std::string_view hris_id) {
+        const std::int64_t j = by_hris.find(hris_id);
+        return j != flat::StringIndex<>::none && kept[static_cast<std::size_t>(j)] ? j : flat::StringIndex<>::none;
+    };
+    flat::StringIndex<false> read_by_hris(
+        [&partial](std::int64_t k) -> std::string_view { return partial.users[static_cast<std::size_t>(k)].hris_id; },
+        partial.users.size());
+    for (std::size_t k = 0; k < partial.users.size(); ++k) {
+        const User& user = partial.users[k];
+        if (unread_index(user.hris_id) != flat::StringIndex<>::none)
+            return whole(user.origin + " has the hris_id of a record that did not change");
+        read_by_hris.emplace(user.hris_id, static_cast<std::int64_t>(k));
+    }
+    if (policy.syncs(field::manager)) {
+        auto manager_of = [&](std::string_view hris_id) -> std::string_view {
+            if (auto k = read_by_hris.find(hris_id); k != flat::StringIndex<>::none)
+                return partial.users[static_cast<std::size_t>(k)].manager_hris_id;
+            if (auto j = unread_index(hris_id); j != flat::StringIndex<>::none)
+                return rows->manager(static_cast<std::size_t>(j));
+            return {};
+        };
+        for (const User& user : partial.users) {
+            std::size_t steps = 0;
+            for (std::string_view at = user.manager_hris_id; !at.empty(); at = manager_of(at)) {
+                if (at == user.hris_id) return whole(user.origin + " is on a manager cycle");
+                if (++steps > n) return whole("a manager chain from " + user.origin + " does not end");
+            }
+        }
+    }
+    UnreadRecords unread;
+    unread.kept = [&](std::string_view hris_id) { return unread_index(hris_id) != flat::StringIndex<>::none; };
+    for (std::size_t j = 0; j < m; ++j)
+        if (!kept[j] && read_by_hris.find(rows->hris_id(j)) == flat::StringIndex<>::none)
+            unread.gone.emplace_back(rows->hris_id(j));
+    unread.synced_before = static_cast<std::int64_t>(m);
+    std::vector<RecordHash> base;
+    try {
+        base = state_.snapshot_list(last->snapshot_key);
+    } catch (const Error& e) {
+        return whole(std::string("the snapshot of ") + since + " cannot be read: " + e.what());
+    }
+    if (base.size() != m) return whole("the snapshot of " + since + " does not hold its records");
+
+    // Stored while the run goes on, as a full run's is (the run only reads
+    // the records). When the run reads everything after all, it nearly
+    // always stores the same snapshot; the caller forgets this one if not.
+    std::future<StateStore::StoredSnapshot> stored =
+        state_.store_encoded_async(compose_snapshot(shared ? partial : raw, base, from, scan.origins));
+    auto stored_key = [&stored]() -> std::string {
+        try {
+            return stored.get().key;
+        } catch (const std::exception&) {
+            return {};
+        }
+    };
+    RunReport report;
+    try {
+        report = process(partial, request, record.id, progress, std::move(indexes), true, &unread);
+    } catch (const NotChangeOnly& e) {
+        attempted_snapshot = stored_key();
+        indexes = load_indexes();  // the run reads everything after all
+        return whole(e.what());
+    } catch (...) {
+        attempted_snapshot = stored_key();
+        throw;
+    }
+    report.read_seconds = read_seconds;
+    report.users = static_cast<std::int64_t>(n);
+    report.changed_records = static_cast<std::int64_t>(changed.size());
+    report.changed_since_run = last->run_id;
+    record.users = static_cast<std::int64_t>(n);
+    try {
+        const StateStore::StoredSnapshot done = stored.get();
+        record.snapshot_key = done.key;
+        report.store_seconds = done.seconds;
+    } catch (const std::exception& e) {
+        report.message +=
+            (report.message.empty() ? "" : "; ") + std::string("the snapshot could not be stored: ") + e.what();
+    }
+    if (!record.snapshot_key.empty() && (report.status == "applied" || report.status == "noop")) {
+        RunInputs inputs = *last;
+        inputs.digest = digest;
+        inputs.tokens = sink_tokens();
+        inputs.run_id = record.id;
+        inputs.snapshot_key = record.snapshot_key;
+        inputs.users = record.users;  // full_at stays: this run read only what changed
+        RunRows next;
+        next.run_id = record.id;
+        std::size_t bytes = 0;
+        for (std::size_t i = 0, k = 0; i < n; ++i) {
+            if (from[i] >= 0) {
+                const auto j = static_cast<std::size_t>(from[i]);
+                bytes += rows->hris_id(j).size() + rows->manager(j).size();
+            } else {
+                const User& user = partial.users[k++];
+                bytes += user.hris_id.size() + user.manager_hris_id.size();
+            }
+        }
+        next.reserve(n, bytes);
+        for (std::size_t i = 0, k = 0; i < n; ++i) {
+            if (from[i] >= 0) {
+                const auto j = static_cast<std::size_t>(from[i]);
+                next.add(scan.hashes[i], rows->hris_id(j), rows->manager(j));
+            } else {
+                const User& user = partial.users[k++];
+                next.add(scan.hashes[i], user.hris_id, user.manager_hris_id);
+            }
+        }
+        if (all_known(inputs.tokens)) {
+            state_.record_run_inputs(settings_.name, inputs);
+            state_.record_run_rows(settings_.name, &next);
+        }
+    }
+    return report;
 }
 
 RunReport Pipeline::simulate(std::int64_t run_id, ProgressListener& progress) {

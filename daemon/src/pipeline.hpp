@@ -65,6 +65,10 @@ struct RunReport {
     // Not 0: nothing was read, the input and the destinations being as this
     // run left them (Source::input_digest).
     std::int64_t unchanged_since_run = 0;
+    // Not -1: a change-only run, which parsed only the records that changed
+    // since run `changed_since_run` (Source::scan), this many.
+    std::int64_t changed_records = -1;
+    std::int64_t changed_since_run = 0;
     std::vector<Finding> findings;
     std::vector<SinkOutcome> sinks;
     double read_seconds = 0, store_seconds = 0, validate_seconds = 0, diff_seconds = 0, apply_seconds = 0;
@@ -140,8 +144,22 @@ private:
     // Applies only with a run_id (a recorded run). Without `indexes`, the
     // sinks' indexes are read here.
     // `normalized`: normalize() has run on the snapshot already.
+    // With `unread`, a change-only run's: the snapshot holds what changed,
+    // and anything but a clean apply (a finding, a guard's objection)
+    // throws NotChangeOnly before anything is applied.
     RunReport process(Snapshot& snapshot, const RunRequest& request, std::int64_t run_id, ProgressListener& progress,
-                      std::vector<std::future<DestinationIndex>> indexes = {}, bool normalized = false);
+                      std::vector<std::future<DestinationIndex>> indexes = {}, bool normalized = false,
+                      const UnreadRecords* unread = nullptr);
+    // A run that parses only the records whose raw hash differs from the last
+    // run's, when that run was clean and the destinations are as it left
+    // them. Empty when it cannot be one (then nothing was applied); the run
+    // then reads everything from the same scan. `attempted_snapshot`: the
+    // snapshot an attempt stored, for the run to forget unless it is its own.
+    std::optional<RunReport> change_only(const RecordScan& scan, const RunRequest& request, RunRecord& record,
+                                         const std::string& digest, std::vector<std::future<DestinationIndex>>& indexes,
+                                         ProgressListener& progress, std::string& attempted_snapshot);
+    // Whether every sink takes a change-only run's snapshot (Sink::applies_changes_only).
+    bool sinks_take_changes_only() const;
     class Services;
     // The sinks' state tokens; empty when a sink cannot tell.
     std::vector<std::string> sink_tokens();

@@ -153,6 +153,8 @@ json report_json(const RunReport& report, bool detail) {
                   {"apply", report.apply_seconds}}}};
     if (!report.message.empty()) out["message"] = report.message;
     if (report.unchanged_since_run != 0) out["unchanged_since_run"] = report.unchanged_since_run;
+    if (report.changed_records >= 0)
+        out["change_only"] = {{"since_run", report.changed_since_run}, {"records_read", report.changed_records}};
     return out;
 }
 
@@ -262,7 +264,12 @@ void print_report(std::ostream& out, const json& report, bool detail) {
     out << "run " << report["run"].get<std::int64_t>() << " of pipeline " << report["pipeline"].get<std::string>()
         << ": " << report["status"].get<std::string>() << " (" << report["mode"].get<std::string>() << " mode, "
         << report.value("users", 0)
-        << (report.contains("unchanged_since_run") ? " users, unchanged: not read again)\n" : " users read)\n");
+        << (report.contains("unchanged_since_run") ? " users, unchanged: not read again)\n"
+            : report.contains("change_only")
+                ? " users, " + std::to_string(report["change_only"].value("records_read", 0)) +
+                      " records changed since run " + std::to_string(report["change_only"].value("since_run", 0)) +
+                      " and read)\n"
+                : std::string(" users read)\n"));
     if (report.contains("message")) out << "  " << report["message"].get<std::string>() << "\n";
     const auto& findings = report["findings"];
     if (!findings.empty()) {

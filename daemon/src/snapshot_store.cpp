@@ -346,6 +346,31 @@ EncodedSnapshot refer_to_snapshot(const Snapshot& snapshot) {
     return out;
 }
 
+EncodedSnapshot compose_snapshot(const Snapshot& read, const std::vector<RecordHash>& base,
+                                 const std::vector<std::int64_t>& from, const std::vector<std::string>& origins) {
+    if (origins.size() != from.size()) throw Error("a composed snapshot needs every record's origin");
+    EncodedSnapshot out = refer_to_snapshot(read);
+    out.stored.resize(from.size());
+    std::size_t read_count = 0, bytes = 0;
+    for (std::size_t i = 0; i < from.size(); ++i) {
+        if (from[i] < 0) {
+            ++read_count;
+        } else {
+            if (static_cast<std::size_t>(from[i]) >= base.size())
+                throw Error("a composed snapshot names record " + std::to_string(from[i]) + " of a snapshot of " +
+                            std::to_string(base.size()));
+            out.stored[i] = base[static_cast<std::size_t>(from[i])];
+        }
+        bytes += text_size(origins[i]);
+    }
+    if (read_count != read.users.size())
+        throw Error("a composed snapshot reads " + std::to_string(read_count) + " records, not " +
+                    std::to_string(read.users.size()));
+    out.origins.reserve(bytes);
+    for (const auto& origin : origins) put_text(out.origins, origin);
+    return out;
+}
+
 std::string_view EncodedSnapshot::record(std::size_t i, std::string& scratch) const {
     if (users != nullptr) {
         scratch.clear();
@@ -361,11 +386,33 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     const std::size_t n = snapshot.size();
     std::string scratch;
     std::vector<RecordHash> hashes(n);
-    for (std::size_t i = 0; i < n; ++i) hashes[i] = hash_bytes(snapshot.record(i, scratch));
+    // Where each record's bytes are among those read (a composed snapshot's
+    // stored records have none: they are never missing).
+    std::vector<std::size_t> read_at;
+    const bool composed = !snapshot.stored.empty();
+    if (composed) {
+        read_at.assign(n, SIZE_MAX);
+        std::size_t k = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (snapshot.stored[i] != RecordHash{}) {
+                hashes[i] = snapshot.stored[i];
+                continue;
+            }
+            read_at[i] = k;
+            hashes[i] = hash_bytes(snapshot.record(k++, scratch));
+        }
+        RecordLookup lookup(db_);
+        for (const std::size_t i : {std::size_t{0}, n / 2, n - 1})
+            if (snapshot.stored[i] != RecordHash{} && !lookup.holds(snapshot.stored[i]))
+                throw Error("the records of the snapshot this run started from are gone from the records file");
+    } else {
+        for (std::size_t i = 0; i < n; ++i) hashes[i] = hash_bytes(snapshot.record(i, scratch));
+    }
+    auto bytes = [&](std::size_t i) { return snapshot.record(composed ? read_at[i] : i, scratch); };
     std::string read_origins;
-    if (snapshot.users != nullptr)
+    if (snapshot.users != nullptr && !composed)
         for (const User& user : *snapshot.users) put_text(read_origins, user.origin);
-    const std::string& origins = snapshot.users != nullptr ? read_origins : snapshot.origins;
+    const std::string& origins = snapshot.users != nullptr && !composed ? read_origins : snapshot.origins;
     const std::string_view list(reinterpret_cast<const char*>(hashes.data()), n * sizeof(RecordHash));
     std::string whole(list);
     whole += origins;
@@ -409,10 +456,11 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
             continue;
         }
         const std::size_t found = index.find(hashes[i]);
-        if (found == KnownHashes::none)
-            missing.push_back(i);
-        else
+        if (found == KnownHashes::none) {
+            if (!composed || read_at[i] != SIZE_MAX) missing.push_back(i);
+        } else {
             at = found + 1;
+        }
     }
     // The others, in key order: appending to the table is far cheaper than scattering.
     std::sort(missing.begin(), missing.end(),
@@ -428,7 +476,7 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
             for (std::size_t i : missing) {
                 const std::string_view hash = as_bytes(hashes[i]);
                 for (std::int64_t slot = first_slot(hashes[i]);; slot = next_slot(slot)) {
-                    insert.bind(1, slot).bind_blob(2, hash).bind_blob(3, snapshot.record(i, scratch)).run();
+                    insert.bind(1, slot).bind_blob(2, hash).bind_blob(3, bytes(i)).run();
                     if (sqlite3_changes(db_) > 0) break;
                     taken.bind(1, slot);
                     const bool same = taken.next() && taken.blob(0) == hash;
@@ -457,6 +505,17 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
         throw;
     }
     return key;
+}
+
+std::vector<RecordHash> SnapshotStore::list(const std::string& key) {
+    SqliteStatement select(db_, "SELECT records FROM snapshot_lists WHERE key = ?");
+    select.bind(1, key);
+    if (!select.next()) throw Error("the state database holds no snapshot " + key);
+    const std::string_view blob = select.blob(0);
+    std::vector<RecordHash> hashes(blob.size() / sizeof(RecordHash));
+    if (!hashes.empty()) std::memcpy(hashes.data(), blob.data(), hashes.size() * sizeof(RecordHash));
+    select.next();
+    return hashes;
 }
 
 Snapshot SnapshotStore::load(const std::string& key) {

@@ -36,13 +36,26 @@ struct EncodedSnapshot {
     std::vector<std::size_t> ends;             // where each record's bytes end
     std::string origins;                       // every record's origin, length-prefixed
     std::string meta;                          // metadata and the source's findings, JSON
+    // A change-only run's snapshot, the one it started from with what
+    // changed: per record, its hash where it is a record of a stored
+    // snapshot, or {0, 0} where it was read in this run. Those read are, in
+    // order, the ones in `users` or `records`; `origins` holds every one's.
+    std::vector<RecordHash> stored;
 
-    std::size_t size() const { return users != nullptr ? users->size() : ends.size(); }
-    // Record i's bytes: in `records`, or encoded into `scratch`.
+    std::size_t size() const {
+        return !stored.empty() ? stored.size() : users != nullptr ? users->size() : ends.size();
+    }
+    // The i-th record read (for a composed snapshot, the i-th of those read
+    // in this run): in `records`, or encoded into `scratch`.
     std::string_view record(std::size_t i, std::string& scratch) const;
 };
 EncodedSnapshot encode_snapshot(const Snapshot& snapshot);
 EncodedSnapshot refer_to_snapshot(const Snapshot& snapshot);
+// A change-only run's snapshot: record i is record from[i] of the stored
+// snapshot whose list is `base`, or (from[i] = -1) the next of `read`'s users,
+// which stay as they are until it is stored; `origins` has every record's.
+EncodedSnapshot compose_snapshot(const Snapshot& read, const std::vector<RecordHash>& base,
+                                 const std::vector<std::int64_t>& from, const std::vector<std::string>& origins);
 
 // The file beside the state database that holds the records: state.db ->
 // state.snapshots.db.
@@ -57,6 +70,8 @@ public:
     // Stores the snapshot unless an identical one is stored; returns its key.
     std::string store(const EncodedSnapshot& snapshot);
     Snapshot load(const std::string& key);
+    // A stored snapshot's list: its records' hashes in order.
+    std::vector<RecordHash> list(const std::string& key);
 
 private:
     sqlite3* db_;

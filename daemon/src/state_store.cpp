@@ -1,6 +1,8 @@
 #include "state_store.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -13,9 +15,12 @@
 #include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
+#include "sqlite_statement.hpp"
+
 namespace peoplesync::core {
 
 using namespace Poco::Data::Keywords;
+using sqlite::SqliteStatement;
 
 void tune_process() {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // SQLITE_MISUSE once initialized: then it stays as it is
@@ -72,6 +77,9 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
              "digest TEXT NOT NULL, tokens TEXT NOT NULL, run_id INTEGER NOT NULL, snapshot_key TEXT NOT NULL, "
              "users INTEGER NOT NULL, full_at INTEGER NOT NULL)",
             now;
+        s << "CREATE TABLE IF NOT EXISTS run_rows (pipeline TEXT PRIMARY KEY, run_id INTEGER NOT NULL, "
+             "hashes BLOB NOT NULL, ends BLOB NOT NULL, texts BLOB NOT NULL)",
+            now;
         snapshots_ =
             std::make_unique<SnapshotStore>(Poco::Data::SQLite::Utility::dbHandle(s), snapshot_records_file(file));
         outbox_ = std::make_unique<OutboxStore>(file);
@@ -116,6 +124,10 @@ std::future<StateStore::StoredSnapshot> StateStore::store_snapshot_async(const S
     const auto started = std::chrono::steady_clock::now();
     EncodedSnapshot encoded = sharing == Sharing::copy ? encode_snapshot(snapshot) : refer_to_snapshot(snapshot);
     const double encoding = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return store_encoded_async(std::move(encoded), encoding);
+}
+
+std::future<StateStore::StoredSnapshot> StateStore::store_encoded_async(EncodedSnapshot encoded, double encoding) {
     return std::async(std::launch::async, [file = file_, encoded = std::move(encoded), encoding]() {
         const auto begun = std::chrono::steady_clock::now();
         Poco::Data::Session session("SQLite", file.string());
@@ -134,6 +146,20 @@ std::future<StateStore::StoredSnapshot> StateStore::store_snapshot_async(const S
 Snapshot StateStore::load_snapshot(const std::string& key) {
     std::lock_guard lock(mutex_);
     return snapshots_->load(key);
+}
+
+void StateStore::forget_unused_snapshot(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    SqliteStatement(Poco::Data::SQLite::Utility::dbHandle(*session_),
+                    "DELETE FROM snapshot_lists WHERE key = ?1 AND NOT EXISTS (SELECT 1 FROM runs WHERE snapshot_key = "
+                    "?1) AND NOT EXISTS (SELECT 1 FROM run_inputs WHERE snapshot_key = ?1)")
+        .bind(1, key)
+        .run();
+}
+
+std::vector<RecordHash> StateStore::snapshot_list(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    return snapshots_->list(key);
 }
 
 std::int64_t StateStore::begin_run(RunRecord& run) {
@@ -266,6 +292,73 @@ void StateStore::record_run_inputs(const std::string& pipeline, const RunInputs&
            "snapshot_key = excluded.snapshot_key, users = excluded.users, full_at = excluded.full_at",
         useRef(pipeline), useRef(inputs.fingerprint), useRef(inputs.digest), useRef(tokens), use(run_id),
         useRef(inputs.snapshot_key), use(users), use(full_at), now;
+}
+
+void RunRows::reserve(std::size_t records, std::size_t text_bytes) {
+    hashes_.reserve(records);
+    ends_.reserve(2 * records);
+    texts_.reserve(text_bytes);
+}
+
+void RunRows::add(std::uint64_t hash, std::string_view hris_id, std::string_view manager) {
+    if (texts_.size() + hris_id.size() + manager.size() > UINT32_MAX)
+        throw Error("a run's records name more than 4 GB of hris_ids");
+    hashes_.push_back(hash);
+    texts_ += hris_id;
+    ends_.push_back(static_cast<std::uint32_t>(texts_.size()));
+    texts_ += manager;
+    ends_.push_back(static_cast<std::uint32_t>(texts_.size()));
+}
+
+namespace {
+template <typename T>
+std::string_view as_blob(const std::vector<T>& values) {
+    return {reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T)};
+}
+template <typename T>
+bool from_blob(std::string_view blob, std::vector<T>& values) {
+    if (blob.size() % sizeof(T) != 0) return false;
+    values.resize(blob.size() / sizeof(T));
+    if (!values.empty()) std::memcpy(values.data(), blob.data(), blob.size());
+    return true;
+}
+}  // namespace
+
+std::optional<RunRows> StateStore::run_rows(const std::string& pipeline, std::int64_t run_id) {
+    std::lock_guard lock(mutex_);
+    SqliteStatement select(Poco::Data::SQLite::Utility::dbHandle(*session_),
+                           "SELECT hashes, ends, texts FROM run_rows WHERE pipeline = ? AND run_id = ?");
+    select.bind(1, pipeline).bind(2, run_id);
+    if (!select.next()) return std::nullopt;
+    RunRows rows;
+    rows.run_id = run_id;
+    rows.texts_ = select.blob(2);
+    const bool whole = from_blob(select.blob(0), rows.hashes_) && from_blob(select.blob(1), rows.ends_) &&
+                       rows.ends_.size() == 2 * rows.hashes_.size() &&
+                       std::is_sorted(rows.ends_.begin(), rows.ends_.end()) &&
+                       (rows.ends_.empty() || rows.ends_.back() == rows.texts_.size());
+    select.next();
+    if (!whole) return std::nullopt;  // not as written: the next run reads everything
+    return rows;
+}
+
+void StateStore::record_run_rows(const std::string& pipeline, const RunRows* rows) {
+    std::lock_guard lock(mutex_);
+    sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(*session_);
+    if (rows == nullptr) {
+        SqliteStatement(db, "DELETE FROM run_rows WHERE pipeline = ?").bind(1, pipeline).run();
+        return;
+    }
+    SqliteStatement(db,
+                    "INSERT INTO run_rows(pipeline, run_id, hashes, ends, texts) VALUES(?, ?, ?, ?, ?) "
+                    "ON CONFLICT(pipeline) DO UPDATE SET run_id = excluded.run_id, hashes = excluded.hashes, "
+                    "ends = excluded.ends, texts = excluded.texts")
+        .bind(1, pipeline)
+        .bind(2, rows->run_id)
+        .bind_blob(3, as_blob(rows->hashes_))
+        .bind_blob(4, as_blob(rows->ends_))
+        .bind_blob(5, rows->texts_)
+        .run();
 }
 
 std::unique_ptr<KeyValueStore> StateStore::key_value(const std::string& name) {

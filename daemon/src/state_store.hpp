@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <Poco/Data/Session.h>
@@ -51,6 +52,32 @@ struct RunInputs {
     std::int64_t full_at = 0;  // seconds since the epoch
 };
 
+// What a pipeline's last clean run read, record by record, so the next run
+// can parse only the records that changed (Source::scan): each record's raw
+// hash and the hris_id and manager it had once normalized, in the order the
+// source gave them.
+class RunRows {
+public:
+    void reserve(std::size_t records, std::size_t text_bytes);
+    void add(std::uint64_t hash, std::string_view hris_id, std::string_view manager);
+    std::size_t size() const { return hashes_.size(); }
+    std::uint64_t hash(std::size_t i) const { return hashes_[i]; }
+    std::string_view hris_id(std::size_t i) const { return text(2 * i); }
+    std::string_view manager(std::size_t i) const { return text(2 * i + 1); }
+
+    std::int64_t run_id = 0;
+
+private:
+    friend class StateStore;
+    std::string_view text(std::size_t k) const {
+        const std::uint32_t begin = k == 0 ? 0 : ends_[k - 1];
+        return std::string_view(texts_).substr(begin, ends_[k] - begin);
+    }
+    std::vector<std::uint64_t> hashes_;
+    std::vector<std::uint32_t> ends_;  // two per record: where its hris_id and its manager end in texts_
+    std::string texts_;
+};
+
 class StateStore {
 public:
     explicit StateStore(const std::filesystem::path& file);
@@ -80,7 +107,14 @@ public:
         read_while_running,
     };
     std::future<StoredSnapshot> store_snapshot_async(const Snapshot& snapshot, Sharing sharing = Sharing::copy);
+    // The same for a snapshot encoded already (a change-only run's, composed
+    // of a stored one and what changed).
+    std::future<StoredSnapshot> store_encoded_async(EncodedSnapshot encoded, double encoding_seconds = 0);
     Snapshot load_snapshot(const std::string& key);
+    std::vector<RecordHash> snapshot_list(const std::string& key);
+    // Removes a stored snapshot's list unless a run names it (its records
+    // stay: others may hold them).
+    void forget_unused_snapshot(const std::string& key);
 
     std::int64_t begin_run(RunRecord& run);  // sets id and started_at
     void finish_run(RunRecord& run);         // sets finished_at
@@ -99,6 +133,10 @@ public:
 
     std::optional<RunInputs> run_inputs(const std::string& pipeline);
     void record_run_inputs(const std::string& pipeline, const RunInputs& inputs);
+    // The rows of the pipeline's run `run_id`, if that run left them.
+    std::optional<RunRows> run_rows(const std::string& pipeline, std::int64_t run_id);
+    // Replaces the pipeline's rows; none: forgets them.
+    void record_run_rows(const std::string& pipeline, const RunRows* rows);
 
     // A KeyValueStore private to one namespace (a plugin instance).
     std::unique_ptr<KeyValueStore> key_value(const std::string& name);

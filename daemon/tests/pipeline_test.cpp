@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
@@ -694,6 +695,260 @@ TEST_F(PipelineTest, MalformedInputFailsTheRunAndKeepsTheDirectory) {
     EXPECT_EQ(report.status, "failed");
     EXPECT_NE(report.message.find("malformed JSON at byte"), std::string::npos) << report.message;
     EXPECT_EQ(directory_dump(), before);
+}
+
+// --- Change-only runs (Source::scan) -------------------------------------------
+
+// Forty people under P0: teams of up to eight, each under the one before.
+std::vector<Person> staff(int count = 40) {
+    std::vector<Person> people;
+    for (int i = 0; i < count; ++i) {
+        const std::string id = "P" + std::to_string(i);
+        people.push_back({id,
+                          "p" + std::to_string(i) + "@example.com",
+                          {"Eng > Team " + std::to_string(i % 4)},
+                          i == 0 ? "" : "P" + std::to_string((i - 1) / 8)});
+    }
+    return people;
+}
+
+class ChangeOnlyTest : public PipelineTest {
+protected:
+    void SetUp() override {
+        PipelineTest::SetUp();
+        configure("", ", scans: true");
+        pipeline_->enable();
+        RunReport first = run(staff());
+        EXPECT_EQ(first.status, "applied") << dump(first);
+        EXPECT_EQ(first.changed_records, -1);  // nothing to compare with: read whole
+    }
+
+    // The directory's synced people, departments and memberships, ids left out.
+    std::string directory_state() {
+        std::string out;
+        for (const auto& [id, row] : users())
+            if (row.synced)
+                out += id + "|" + row.email + "|" + row.job_title + "|" + row.manager + "|" + row.first_name + "|" +
+                       std::to_string(row.active) + std::to_string(row.synced) + "\n";
+        for (const auto& m : memberships()) out += m + "\n";
+        for (const auto& [path, synced] : departments()) out += path + (synced ? " synced\n" : "\n");
+        return out;
+    }
+
+    // What a full run of `people` leaves in a new directory.
+    std::string fresh_directory_state(const std::vector<Person>& people) {
+        pipeline_.reset();
+        state_.reset();
+        for (const char* file : {"directory.db", "directory.db-wal", "directory.db-shm", "state.db", "state.db-wal",
+                                 "state.db-shm", "state.snapshots.db"})
+            std::filesystem::remove(dir_ / file);
+        configure();
+        pipeline_->enable();
+        RunReport report = run(people);
+        EXPECT_EQ(report.status, "applied") << dump(report);
+        return directory_state();
+    }
+
+    // A change-only-worthy edit: one title.
+    static std::vector<Person> retitled(std::vector<Person> people = staff()) {
+        person(people, "P5").job_title = "Staff Engineer";
+        return people;
+    }
+};
+
+TEST_F(ChangeOnlyTest, ReadsOnlyTheChangedRecordsAndLeavesWhatAFullRunWould) {
+    std::vector<Person> people = staff();
+    person(people, "P5").job_title = "Staff Engineer";               // updated
+    person(people, "P6").departments = {"Sales > New Team"};         // moved to a department created now
+    person(people, "P7").manager = "P2";                             // a new manager
+    people = without(people, {"P39"});                               // left
+    people.push_back({"P40", "p40@example.com", {"Sales"}, "P3"});   // hired
+    people.push_back({"P41", "p41@example.com", {"Sales"}, "P40"});  // hired, under a new hire
+    std::swap(people[10], people[20]);                               // moved in the file, unchanged
+
+    RunReport report = run(people);
+    ASSERT_EQ(report.status, "applied") << dump(report);
+    EXPECT_EQ(report.changed_records, 5) << dump(report);  // P5, P6, P7, P40, P41
+    EXPECT_EQ(report.changed_since_run, report.run_id - 1);
+    EXPECT_EQ(report.users, 41);
+    EXPECT_TRUE(report.findings.empty()) << dump(report);
+    const ChangeSummary changes = report.changes();
+    EXPECT_EQ(changes.created, 2);
+    EXPECT_EQ(changes.unsynced, 1);
+    EXPECT_EQ(changes.departments_created, 2);  // Sales, Sales > New Team
+    EXPECT_EQ(report_json(report, false)["change_only"]["records_read"], 5);
+
+    auto u = users();
+    EXPECT_EQ(u["P5"].job_title, "Staff Engineer");
+    EXPECT_EQ(u["P7"].manager, "P2");
+    EXPECT_EQ(u["P41"].manager, "P40");
+    EXPECT_FALSE(u["P39"].synced);
+    EXPECT_TRUE(memberships().count("P6: Sales > New Team"));
+    EXPECT_FALSE(memberships().count("P6: Eng > Team 2"));
+
+    // A full read finds nothing left to do, and a new directory synced from
+    // scratch holds the same.
+    RunRequest full;
+    full.full = true;
+    RunReport check = run(people, full);
+    EXPECT_EQ(check.status, "noop") << dump(check);
+    EXPECT_EQ(check.changed_records, -1);
+    EXPECT_EQ(check.changes().total(), 0) << dump(check);
+    const std::string after = directory_state();
+    EXPECT_EQ(after, fresh_directory_state(people));
+}
+
+TEST_F(ChangeOnlyTest, ItsSnapshotIsStoredWholeAndSimulatesLikeAnyOther) {
+    std::vector<Person> people = retitled();
+    std::swap(people[1], people[2]);
+    RunReport report = run(people);
+    ASSERT_EQ(report.changed_records, 1) << dump(report);
+    auto logged = state_->run(report.run_id);
+    ASSERT_TRUE(logged);
+    EXPECT_EQ(logged->users, 40);
+    Snapshot stored = state_->load_snapshot(logged->snapshot_key);
+    ASSERT_EQ(stored.users.size(), 40u);
+    for (std::size_t i = 0; i < people.size(); ++i) {
+        EXPECT_EQ(stored.users[i].hris_id, people[i].hris_id) << i;
+        EXPECT_EQ(stored.users[i].origin, "users[" + std::to_string(i) + "]");
+        EXPECT_EQ(stored.users[i].job_title, people[i].job_title) << i;
+        EXPECT_EQ(stored.users[i].manager_hris_id, people[i].manager) << i;
+    }
+    RunReport simulated = pipeline_->simulate(report.run_id, progress_);
+    EXPECT_EQ(simulated.status, "simulated") << dump(simulated);
+    EXPECT_EQ(simulated.changes().total(), 0) << dump(simulated);
+
+    // The same input again is unchanged; a new change is read change-only again.
+    RunReport again = run(people);
+    EXPECT_EQ(again.unchanged_since_run, report.run_id) << dump(again);
+    person(people, "P8").job_title = "Lead";
+    RunReport next = run(people);
+    EXPECT_EQ(next.changed_records, 1) << dump(next);
+    EXPECT_EQ(next.changed_since_run, report.run_id);
+    EXPECT_EQ(users()["P8"].job_title, "Lead");
+}
+
+TEST_F(ChangeOnlyTest, ARecordWithAFindingSendsTheRunBackToAFullRead) {
+    configure("      on_invalid: skip\n", ", scans: true");
+    pipeline_->enable();
+    EXPECT_EQ(run(staff()).changed_records, -1);  // another configuration: read whole
+    std::vector<Person> people = staff();
+    person(people, "P5").email = "not an email";
+    RunReport report = run(people);
+    EXPECT_EQ(report.changed_records, -1) << dump(report);
+    EXPECT_EQ(report.status, "noop") << dump(report);  // on_invalid: skip quarantines it
+    EXPECT_TRUE(has_finding(report, "users[5].email", "")) << dump(report);
+
+    // That run had findings: the next reads everything too, and once a run
+    // is clean again the one after it is change-only.
+    person(people, "P5").email = "p5@example.com";
+    RunReport clean = run(people);
+    EXPECT_EQ(clean.changed_records, -1) << dump(clean);
+    EXPECT_TRUE(clean.findings.empty()) << dump(clean);
+    RunReport next = run(retitled(people));
+    EXPECT_EQ(next.changed_records, 1) << dump(next);
+}
+
+TEST_F(ChangeOnlyTest, ARecordTheSourceFaultsIsReadWholeAndOnlyThatRunsSnapshotIsKept) {
+    json text = json::parse(snapshot_json(staff()));
+    text["users"][5]["active"] = "yes";
+    RunReport report = run_json(text.dump(2));
+    EXPECT_EQ(report.changed_records, -1) << dump(report);
+    EXPECT_EQ(report.status, "rejected") << dump(report);
+    EXPECT_TRUE(has_finding(report, "users[5].active", "")) << dump(report);
+    // The change-only attempt stored its snapshot (the finding under its own
+    // record number) before it gave up; only the run's own stays.
+    Poco::Data::Session state("SQLite", (dir_ / "state.db").string());
+    Poco::Int64 orphans = -1, lists = 0;
+    state << "SELECT COUNT(*) FROM snapshot_lists WHERE key NOT IN (SELECT snapshot_key FROM runs)", into(orphans), now;
+    state << "SELECT COUNT(*) FROM snapshot_lists", into(lists), now;
+    EXPECT_EQ(orphans, 0);
+    EXPECT_EQ(lists, 2);
+}
+
+TEST_F(ChangeOnlyTest, AnEmailAnUnchangedRecordHoldsIsFoundAsInAFullRead) {
+    std::vector<Person> people = staff();
+    person(people, "P5").email = "p6@example.com";
+    RunReport report = run(people);
+    EXPECT_EQ(report.changed_records, -1) << dump(report);
+    EXPECT_TRUE(has_finding(report, "users[5].email", "p6@example.com")) << dump(report);
+    EXPECT_EQ(users()["P5"].email, "p5@example.com");
+}
+
+TEST_F(ChangeOnlyTest, AnHrisIdAnUnchangedRecordHoldsIsFoundAsInAFullRead) {
+    std::vector<Person> people = staff();
+    people.push_back({"P6", "other6@example.com", {"Sales"}, ""});
+    RunReport report = run(people);
+    EXPECT_EQ(report.changed_records, -1) << dump(report);
+    EXPECT_FALSE(report.findings.empty()) << dump(report);
+}
+
+TEST_F(ChangeOnlyTest, AManagerCycleThroughUnchangedRecordsIsFoundAsInAFullRead) {
+    std::vector<Person> people = staff();
+    person(people, "P0").manager = "P9";  // P9 -> P1 -> P0 -> P9
+    RunReport report = run(people);
+    EXPECT_EQ(report.changed_records, -1) << dump(report);
+    EXPECT_TRUE(has_finding(report, "users[0].manager", "cycle")) << dump(report);
+    EXPECT_TRUE(has_finding(report, "users[9].manager", "cycle")) << dump(report);
+}
+
+TEST_F(ChangeOnlyTest, TheGuardStillBlocksAndTheBlockedRunCanBeApproved) {
+    std::vector<Person> people = staff();
+    for (int i = 30; i < 40; ++i) people = without(people, {"P" + std::to_string(i)});  // 25% leave
+    RunReport report = run(people);
+    EXPECT_EQ(report.status, "blocked") << dump(report);
+    EXPECT_EQ(report.changed_records, -1);
+    RunReport approved = pipeline_->approve(report.run_id, progress_);
+    EXPECT_EQ(approved.status, "applied") << dump(approved);
+    EXPECT_FALSE(users()["P35"].synced);
+}
+
+TEST_F(ChangeOnlyTest, AnEditedDestinationOrManyChangesAreReadWhole) {
+    // A field the pipeline does not sync can be edited in the directory.
+    configure("      fields: [job_title, departments, manager]\n", ", scans: true");
+    pipeline_->enable();
+    RunReport first = run(staff());
+    EXPECT_EQ(first.changed_records, -1) << dump(first);  // another configuration: read whole
+    pipeline_->sink("directory").edit_user("P3", "phone_number", "+1 555 0100");
+    RunReport edited = run(retitled());
+    EXPECT_EQ(edited.changed_records, -1) << dump(edited);
+    EXPECT_EQ(edited.status, "applied") << dump(edited);
+
+    std::vector<Person> people = retitled();
+    for (int i = 10; i < 20; ++i) person(people, "P" + std::to_string(i)).job_title = "Manager";  // a quarter
+    RunReport many = run(people);
+    EXPECT_EQ(many.changed_records, -1) << dump(many);
+    EXPECT_EQ(many.status, "applied") << dump(many);
+    EXPECT_EQ(users()["P15"].job_title, "Manager");
+}
+
+TEST_F(ChangeOnlyTest, AFullRunOrAFullResyncDueReadsEverything) {
+    RunRequest full;
+    full.full = true;
+    RunReport forced = run(retitled(), full);
+    EXPECT_EQ(forced.changed_records, -1) << dump(forced);
+    EXPECT_EQ(users()["P5"].job_title, "Staff Engineer");
+
+    // Set the interval short (the configuration's fingerprint leaves it out).
+    std::string text;
+    {
+        std::ifstream in(dir_ / "peoplesync.yaml");
+        std::stringstream all;
+        all << in.rdbuf();
+        text = all.str();
+    }
+    text.replace(text.find("  - name: people\n"), 17, "  - name: people\n    full_resync_every_secs: 1\n");
+    pipeline_.reset();
+    state_.reset();
+    std::ofstream(dir_ / "peoplesync.yaml") << text;
+    settings_ = load_settings(dir_ / "peoplesync.yaml");
+    state_ = std::make_unique<StateStore>(settings_.state_database);
+    pipeline_ = std::make_unique<Pipeline>(settings_, settings_.pipelines[0], *plugins_, *state_);
+    std::vector<Person> people = retitled();
+    person(people, "P8").job_title = "Lead";
+    ::sleep(1);
+    RunReport due = run(people);
+    EXPECT_EQ(due.changed_records, -1) << dump(due);
 }
 
 }  // namespace
