@@ -126,6 +126,7 @@ public:
                 unique_hris_ids_ = false;  // the index names the first; so must every lookup
             if (du.synced) ++result_.synced_before;
         }
+        if (index_.synced_users >= 0) result_.synced_before = index_.synced_users;  // an index of some users
         department_paths();
     }
 

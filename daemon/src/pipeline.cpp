@@ -5,6 +5,7 @@
 #include <numeric>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <Poco/Logger.h>
 
@@ -269,6 +270,31 @@ void add_unique(std::vector<Finding>& findings, std::set<std::pair<std::string, 
     if (seen.emplace(f.location, f.message).second) findings.push_back(f);
 }
 
+// Each record's raw hash with the hris_id, manager and email it has once
+// normalized.
+RunRows rows_of(const Snapshot& snapshot, const RecordScan& scan, std::int64_t run_id) {
+    RunRows rows;
+    rows.run_id = run_id;
+    std::size_t bytes = 0;
+    for (const User& user : snapshot.users) bytes += user.hris_id.size() + user.manager_hris_id.size();
+    rows.reserve(snapshot.users.size(), bytes);
+    for (std::size_t i = 0; i < snapshot.users.size(); ++i)
+        rows.add(scan.hashes[i], snapshot.users[i].hris_id, snapshot.users[i].manager_hris_id,
+                 flat::folded_hash(snapshot.users[i].email));
+    return rows;
+}
+
+// Waits for a write; whether it succeeded.
+bool finished(std::future<void>& write) {
+    try {
+        write.get();
+        return true;
+    } catch (const std::exception& e) {
+        Poco::Logger::get("peoplesync").warning(std::string("could not store the records' hashes: ") + e.what());
+        return false;
+    }
+}
+
 // A change-only run that cannot be one; nothing was applied. Says why.
 class NotChangeOnly : public Error {
 public:
@@ -371,6 +397,10 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
                         [](const SinkOutcome& o) { return !o.guard.empty(); }))
             throw NotChangeOnly("the deletion guard objects");
         if (!apply) throw NotChangeOnly("the run applies nothing");
+        for (std::size_t i = 0; i < sinks_.size(); ++i)
+            if (!report.sinks[i].changes.departments_adopted.empty())
+                throw NotChangeOnly("sink " + settings_.sinks[i].name +
+                                    " has departments to adopt, whose members may be records not read");
         for (std::size_t i = 0; i < sinks_.size(); ++i)
             if (diffs[i].synced_before != unread->synced_before)
                 throw NotChangeOnly("sink " + settings_.sinks[i].name + " holds " +
@@ -518,25 +548,34 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             report.read_seconds = seconds_since(started);
             return finish();
         }
+        // A change-only run reads only what it needs of the destinations.
+        std::optional<ChangeOnlyBase> base;
+        if (!digest.empty() && !request.full && !request.force && settings_.full_resync_every_secs > 0 &&
+            sinks_take_changes_only())
+            base = change_only_base();
         // What each sink holds is read while the source is: they do not depend
         // on each other, and both take long for a large organisation.
-        std::vector<std::future<DestinationIndex>> indexes = load_indexes();
+        std::vector<std::future<DestinationIndex>> indexes;
+        if (!base) indexes = load_indexes();
         std::optional<RecordScan> scan;
         if (request.snapshot) {
             snapshot = *request.snapshot;
         } else {
             enter_stage(progress, "read");
+            // (The indexes load as the source is read, whichever way it is.)
             // A live run reads through the source's scan when it can: with
             // the records' hashes the next run parses only what changed.
             if (live && sinks_take_changes_only()) scan = source_->scan(progress);
-            if (scan && !digest.empty() && !request.full && !request.force && settings_.full_resync_every_secs > 0) {
+            if (scan && base) {
                 const double scan_seconds = seconds_since(started);
-                if (auto done = change_only(*scan, request, record, digest, indexes, progress, attempted_snapshot)) {
+                if (auto done =
+                        change_only(*scan, *base, request, record, digest, indexes, progress, attempted_snapshot)) {
                     report = std::move(*done);
                     report.read_seconds += scan_seconds;
                     return finish();
                 }
             }
+            if (indexes.empty()) indexes = load_indexes();
             if (scan) {
                 std::vector<std::int64_t> all(scan->hashes.size());
                 std::iota(all.begin(), all.end(), 0);
@@ -562,7 +601,16 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         const double normalize_seconds = shared ? seconds_since(started) : 0;
         std::future<StateStore::StoredSnapshot> stored = state_.store_snapshot_async(
             snapshot, shared ? StateStore::Sharing::read_while_running : StateStore::Sharing::copy);
+        // Each record's hash, hris_id and manager, for the next run to read
+        // only what changed; stored while the run goes on, kept if it is clean.
+        std::future<void> rows_stored;
+        auto store_rows = [&] {
+            if (scan && scan->hashes.size() == snapshot.users.size())
+                rows_stored = state_.store_run_rows_async(settings_.name, rows_of(snapshot, *scan, record.id));
+        };
+        if (shared) store_rows();
         report = process(snapshot, request, record.id, progress, std::move(indexes), shared);
+        if (!shared) store_rows();  // normalized now
         report.read_seconds = read_seconds;
         report.validate_seconds += normalize_seconds;
         try {
@@ -587,20 +635,14 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             if (all_known(inputs.tokens)) {
                 state_.record_run_inputs(settings_.name, inputs);
                 // Records read cleanly (no finding at all) are what the next
-                // run compares with to read only what changed.
-                const bool clean = scan && report.findings.empty() && scan->hashes.size() == snapshot.users.size();
-                std::optional<RunRows> rows;
-                if (clean) {
-                    rows.emplace();
-                    rows->run_id = record.id;
-                    std::size_t bytes = 0;
-                    for (const User& user : snapshot.users) bytes += user.hris_id.size() + user.manager_hris_id.size();
-                    rows->reserve(snapshot.users.size(), bytes);
-                    for (std::size_t i = 0; i < snapshot.users.size(); ++i)
-                        rows->add(scan->hashes[i], snapshot.users[i].hris_id, snapshot.users[i].manager_hris_id);
-                }
-                state_.record_run_rows(settings_.name, rows ? &*rows : nullptr);
+                // run compares with.
+                const bool clean = report.findings.empty() && rows_stored.valid() && finished(rows_stored);
+                state_.keep_run_rows(settings_.name, clean ? record.id : 0);
+            } else if (rows_stored.valid() && finished(rows_stored)) {
+                state_.forget_run_rows(settings_.name, record.id);
             }
+        } else if (rows_stored.valid() && finished(rows_stored)) {
+            state_.forget_run_rows(settings_.name, record.id);
         }
     } catch (const RunCancelled& e) {
         report.status = "interrupted";
@@ -654,23 +696,41 @@ private:
 };
 }  // namespace
 
-std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const RunRequest& request, RunRecord& record,
-                                               const std::string& digest,
-                                               std::vector<std::future<DestinationIndex>>& indexes,
-                                               ProgressListener& progress, std::string& attempted_snapshot) {
-    auto whole = [&](const std::string& why) -> std::optional<RunReport> {
-        Poco::Logger::get("peoplesync." + settings_.name).information("reading every record: " + why);
+namespace {
+void log_full_read(const std::string& pipeline, const std::string& why) {
+    Poco::Logger::get("peoplesync." + pipeline).information("reading every record: " + why);
+}
+}  // namespace
+
+std::optional<Pipeline::ChangeOnlyBase> Pipeline::change_only_base() {
+    auto whole = [&](const std::string& why) -> std::optional<ChangeOnlyBase> {
+        log_full_read(settings_.name, why);
         return std::nullopt;
     };
-    const auto last = state_.run_inputs(settings_.name);
+    auto last = state_.run_inputs(settings_.name);
     if (!last || last->fingerprint != settings_.fingerprint) return whole("no earlier run of this configuration");
     const std::string since = "run " + std::to_string(last->run_id);
     if (epoch_ms() / 1000 - last->full_at >= settings_.full_resync_every_secs)
         return whole("a full resync is due (full_resync_every_secs)");
     const std::vector<std::string> tokens = sink_tokens();
     if (tokens != last->tokens || !all_known(tokens)) return whole("a destination changed since " + since);
-    const std::optional<RunRows> rows = state_.run_rows(settings_.name, last->run_id);
+    std::optional<RunRows> rows = state_.run_rows(settings_.name, last->run_id);
     if (!rows) return whole(since + " left no record hashes (it had findings, or read without a scan)");
+    return ChangeOnlyBase{std::move(*last), std::move(*rows)};
+}
+
+std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const ChangeOnlyBase& base_run,
+                                               const RunRequest& request, RunRecord& record, const std::string& digest,
+                                               std::vector<std::future<DestinationIndex>>& indexes,
+                                               ProgressListener& progress, std::string& attempted_snapshot) {
+    auto whole = [&](const std::string& why) -> std::optional<RunReport> {
+        log_full_read(settings_.name, why);
+        indexes = load_indexes();  // for the full read the run makes instead
+        return std::nullopt;
+    };
+    const RunInputs* const last = &base_run.last;
+    const RunRows* const rows = &base_run.rows;
+    const std::string since = "run " + std::to_string(last->run_id);
     const std::size_t n = scan.hashes.size(), m = rows->size();
     if (scan.origins.size() != n)
         throw Error("the source's scan gave " + std::to_string(scan.origins.size()) + " origins for " +
@@ -710,23 +770,43 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Run
     if (!shared) raw = partial;  // stored as read: a later run may sync more fields
     normalize(partial, policy);
 
+    // The records read by hris_id, and the last run's records gone.
+    flat::StringIndex<false> read_by_hris(
+        [&partial](std::int64_t k) -> std::string_view { return partial.users[static_cast<std::size_t>(k)].hris_id; },
+        partial.users.size());
+    for (std::size_t k = 0; k < partial.users.size(); ++k)
+        read_by_hris.emplace(partial.users[k].hris_id, static_cast<std::int64_t>(k));
+    UnreadRecords unread;
+    for (std::size_t j = 0; j < m; ++j)
+        if (!kept[j] && read_by_hris.find(rows->hris_id(j)) == flat::StringIndex<>::none)
+            unread.gone.emplace_back(rows->hris_id(j));
+    unread.synced_before = static_cast<std::int64_t>(m);
+    // Of each destination, the users the records read, their managers and
+    // the records gone name, loading while the rest is checked.
+    std::vector<std::string> asked(unread.gone);
+    for (const User& user : partial.users) {
+        asked.push_back(user.hris_id);
+        if (!user.manager_hris_id.empty()) asked.push_back(user.manager_hris_id);
+    }
+    std::vector<std::future<DestinationIndex>> some;
+    for (auto& sink : sinks_)
+        some.push_back(std::async(std::launch::async, [s = sink.get(), &asked] {
+            std::optional<DestinationIndex> index = s->load_index_for(asked);
+            return index ? std::move(*index) : s->load_index();
+        }));
+
     // Against the records not read: an hris_id one of them has, a manager
-    // chain through them back to a record read.
+    // chain through them back to a record read, an address one of them has
+    // (by hash: a false alarm only costs the full read).
     flat::StringIndex<false> by_hris([&rows](std::int64_t j) { return rows->hris_id(static_cast<std::size_t>(j)); }, m);
     for (std::size_t j = 0; j < m; ++j) by_hris.emplace(rows->hris_id(j), static_cast<std::int64_t>(j));
     auto unread_index = [&](std::string_view hris_id) {
         const std::int64_t j = by_hris.find(hris_id);
         return j != flat::StringIndex<>::none && kept[static_cast<std::size_t>(j)] ? j : flat::StringIndex<>::none;
     };
-    flat::StringIndex<false> read_by_hris(
-        [&partial](std::int64_t k) -> std::string_view { return partial.users[static_cast<std::size_t>(k)].hris_id; },
-        partial.users.size());
-    for (std::size_t k = 0; k < partial.users.size(); ++k) {
-        const User& user = partial.users[k];
+    for (const User& user : partial.users)
         if (unread_index(user.hris_id) != flat::StringIndex<>::none)
             return whole(user.origin + " has the hris_id of a record that did not change");
-        read_by_hris.emplace(user.hris_id, static_cast<std::int64_t>(k));
-    }
     if (policy.syncs(field::manager)) {
         auto manager_of = [&](std::string_view hris_id) -> std::string_view {
             if (auto k = read_by_hris.find(hris_id); k != flat::StringIndex<>::none)
@@ -743,12 +823,15 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Run
             }
         }
     }
-    UnreadRecords unread;
+    {
+        std::unordered_set<std::uint64_t> emails;
+        for (const User& user : partial.users) emails.insert(flat::folded_hash(user.email));
+        for (std::size_t j = 0; j < m; ++j)
+            if (kept[j] && emails.count(rows->email_hash(j)))
+                return whole("a changed record's email may be that of " + std::string(rows->hris_id(j)) +
+                             ", whose record did not change");
+    }
     unread.kept = [&](std::string_view hris_id) { return unread_index(hris_id) != flat::StringIndex<>::none; };
-    for (std::size_t j = 0; j < m; ++j)
-        if (!kept[j] && read_by_hris.find(rows->hris_id(j)) == flat::StringIndex<>::none)
-            unread.gone.emplace_back(rows->hris_id(j));
-    unread.synced_before = static_cast<std::int64_t>(m);
     std::vector<RecordHash> base;
     try {
         base = state_.snapshot_list(last->snapshot_key);
@@ -769,15 +852,42 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Run
             return {};
         }
     };
+    // This run's rows: the last run's for records not read.
+    RunRows next;
+    next.run_id = record.id;
+    std::size_t bytes = 0;
+    for (std::size_t i = 0, k = 0; i < n; ++i) {
+        if (from[i] >= 0) {
+            const auto j = static_cast<std::size_t>(from[i]);
+            bytes += rows->hris_id(j).size() + rows->manager(j).size();
+        } else {
+            const User& user = partial.users[k++];
+            bytes += user.hris_id.size() + user.manager_hris_id.size();
+        }
+    }
+    next.reserve(n, bytes);
+    for (std::size_t i = 0, k = 0; i < n; ++i) {
+        if (from[i] >= 0) {
+            const auto j = static_cast<std::size_t>(from[i]);
+            next.add(scan.hashes[i], rows->hris_id(j), rows->manager(j), rows->email_hash(j));
+        } else {
+            const User& user = partial.users[k++];
+            next.add(scan.hashes[i], user.hris_id, user.manager_hris_id, flat::folded_hash(user.email));
+        }
+    }
+    std::future<void> rows_stored = state_.store_run_rows_async(settings_.name, std::move(next));
+    auto give_up = [&] {
+        attempted_snapshot = stored_key();
+        if (finished(rows_stored)) state_.forget_run_rows(settings_.name, record.id);
+    };
     RunReport report;
     try {
-        report = process(partial, request, record.id, progress, std::move(indexes), true, &unread);
+        report = process(partial, request, record.id, progress, std::move(some), true, &unread);
     } catch (const NotChangeOnly& e) {
-        attempted_snapshot = stored_key();
-        indexes = load_indexes();  // the run reads everything after all
+        give_up();
         return whole(e.what());
     } catch (...) {
-        attempted_snapshot = stored_key();
+        give_up();
         throw;
     }
     report.read_seconds = read_seconds;
@@ -800,33 +910,13 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Run
         inputs.run_id = record.id;
         inputs.snapshot_key = record.snapshot_key;
         inputs.users = record.users;  // full_at stays: this run read only what changed
-        RunRows next;
-        next.run_id = record.id;
-        std::size_t bytes = 0;
-        for (std::size_t i = 0, k = 0; i < n; ++i) {
-            if (from[i] >= 0) {
-                const auto j = static_cast<std::size_t>(from[i]);
-                bytes += rows->hris_id(j).size() + rows->manager(j).size();
-            } else {
-                const User& user = partial.users[k++];
-                bytes += user.hris_id.size() + user.manager_hris_id.size();
-            }
-        }
-        next.reserve(n, bytes);
-        for (std::size_t i = 0, k = 0; i < n; ++i) {
-            if (from[i] >= 0) {
-                const auto j = static_cast<std::size_t>(from[i]);
-                next.add(scan.hashes[i], rows->hris_id(j), rows->manager(j));
-            } else {
-                const User& user = partial.users[k++];
-                next.add(scan.hashes[i], user.hris_id, user.manager_hris_id);
-            }
-        }
-        if (all_known(inputs.tokens)) {
+        if (all_known(inputs.tokens) && finished(rows_stored)) {
             state_.record_run_inputs(settings_.name, inputs);
-            state_.record_run_rows(settings_.name, &next);
+            state_.keep_run_rows(settings_.name, record.id);
+            return report;
         }
     }
+    if (rows_stored.valid() && finished(rows_stored)) state_.forget_run_rows(settings_.name, record.id);
     return report;
 }
 

@@ -150,13 +150,22 @@ private:
     RunReport process(Snapshot& snapshot, const RunRequest& request, std::int64_t run_id, ProgressListener& progress,
                       std::vector<std::future<DestinationIndex>> indexes = {}, bool normalized = false,
                       const UnreadRecords* unread = nullptr);
-    // A run that parses only the records whose raw hash differs from the last
-    // run's, when that run was clean and the destinations are as it left
-    // them. Empty when it cannot be one (then nothing was applied); the run
-    // then reads everything from the same scan. `attempted_snapshot`: the
-    // snapshot an attempt stored, for the run to forget unless it is its own.
-    std::optional<RunReport> change_only(const RecordScan& scan, const RunRequest& request, RunRecord& record,
-                                         const std::string& digest, std::vector<std::future<DestinationIndex>>& indexes,
+    // What a change-only run compares with: the last run, when it was clean
+    // and the destinations are as it left them. Known before the source is
+    // scanned, so the run need not load whole destination indexes.
+    struct ChangeOnlyBase {
+        RunInputs last;
+        RunRows rows;
+    };
+    std::optional<ChangeOnlyBase> change_only_base();
+    // A run that parses only the records whose raw hash differs from the
+    // base's. Empty when it cannot be one (then nothing was applied, and
+    // `indexes` are loading for the full read the run then makes from the
+    // same scan). `attempted_snapshot`: the snapshot an attempt stored, for
+    // the run to forget unless it is its own.
+    std::optional<RunReport> change_only(const RecordScan& scan, const ChangeOnlyBase& base, const RunRequest& request,
+                                         RunRecord& record, const std::string& digest,
+                                         std::vector<std::future<DestinationIndex>>& indexes,
                                          ProgressListener& progress, std::string& attempted_snapshot);
     // Whether every sink takes a change-only run's snapshot (Sink::applies_changes_only).
     bool sinks_take_changes_only() const;

@@ -77,8 +77,9 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
              "digest TEXT NOT NULL, tokens TEXT NOT NULL, run_id INTEGER NOT NULL, snapshot_key TEXT NOT NULL, "
              "users INTEGER NOT NULL, full_at INTEGER NOT NULL)",
             now;
-        s << "CREATE TABLE IF NOT EXISTS run_rows (pipeline TEXT PRIMARY KEY, run_id INTEGER NOT NULL, "
-             "hashes BLOB NOT NULL, ends BLOB NOT NULL, texts BLOB NOT NULL)",
+        s << "CREATE TABLE IF NOT EXISTS run_rows (pipeline TEXT NOT NULL, run_id INTEGER NOT NULL, "
+             "hashes BLOB NOT NULL, ends BLOB NOT NULL, texts BLOB NOT NULL, emails BLOB NOT NULL, "
+             "PRIMARY KEY(pipeline, run_id))",
             now;
         snapshots_ =
             std::make_unique<SnapshotStore>(Poco::Data::SQLite::Utility::dbHandle(s), snapshot_records_file(file));
@@ -296,14 +297,16 @@ void StateStore::record_run_inputs(const std::string& pipeline, const RunInputs&
 
 void RunRows::reserve(std::size_t records, std::size_t text_bytes) {
     hashes_.reserve(records);
+    email_hashes_.reserve(records);
     ends_.reserve(2 * records);
     texts_.reserve(text_bytes);
 }
 
-void RunRows::add(std::uint64_t hash, std::string_view hris_id, std::string_view manager) {
+void RunRows::add(std::uint64_t hash, std::string_view hris_id, std::string_view manager, std::uint64_t email_hash) {
     if (texts_.size() + hris_id.size() + manager.size() > UINT32_MAX)
         throw Error("a run's records name more than 4 GB of hris_ids");
     hashes_.push_back(hash);
+    email_hashes_.push_back(email_hash);
     texts_ += hris_id;
     ends_.push_back(static_cast<std::uint32_t>(texts_.size()));
     texts_ += manager;
@@ -327,37 +330,54 @@ bool from_blob(std::string_view blob, std::vector<T>& values) {
 std::optional<RunRows> StateStore::run_rows(const std::string& pipeline, std::int64_t run_id) {
     std::lock_guard lock(mutex_);
     SqliteStatement select(Poco::Data::SQLite::Utility::dbHandle(*session_),
-                           "SELECT hashes, ends, texts FROM run_rows WHERE pipeline = ? AND run_id = ?");
+                           "SELECT hashes, ends, texts, emails FROM run_rows WHERE pipeline = ? AND run_id = ?");
     select.bind(1, pipeline).bind(2, run_id);
     if (!select.next()) return std::nullopt;
     RunRows rows;
     rows.run_id = run_id;
     rows.texts_ = select.blob(2);
-    const bool whole = from_blob(select.blob(0), rows.hashes_) && from_blob(select.blob(1), rows.ends_) &&
-                       rows.ends_.size() == 2 * rows.hashes_.size() &&
-                       std::is_sorted(rows.ends_.begin(), rows.ends_.end()) &&
-                       (rows.ends_.empty() || rows.ends_.back() == rows.texts_.size());
+    const bool whole =
+        from_blob(select.blob(0), rows.hashes_) && from_blob(select.blob(1), rows.ends_) &&
+        from_blob(select.blob(3), rows.email_hashes_) && rows.email_hashes_.size() == rows.hashes_.size() &&
+        rows.ends_.size() == 2 * rows.hashes_.size() && std::is_sorted(rows.ends_.begin(), rows.ends_.end()) &&
+        (rows.ends_.empty() || rows.ends_.back() == rows.texts_.size());
     select.next();
     if (!whole) return std::nullopt;  // not as written: the next run reads everything
     return rows;
 }
 
-void StateStore::record_run_rows(const std::string& pipeline, const RunRows* rows) {
+std::future<void> StateStore::store_run_rows_async(const std::string& pipeline, RunRows rows) {
+    return std::async(std::launch::async, [file = file_, pipeline, rows = std::move(rows)]() {
+        Poco::Data::Session session("SQLite", file.string());
+        session << "PRAGMA busy_timeout=120000", now;  // nobody waits on this thread
+        SqliteStatement(Poco::Data::SQLite::Utility::dbHandle(session),
+                        "INSERT OR REPLACE INTO run_rows(pipeline, run_id, hashes, ends, texts, emails) "
+                        "VALUES(?, ?, ?, ?, ?, ?)")
+            .bind(1, pipeline)
+            .bind(2, rows.run_id)
+            .bind_blob(3, as_blob(rows.hashes_))
+            .bind_blob(4, as_blob(rows.ends_))
+            .bind_blob(5, rows.texts_)
+            .bind_blob(6, as_blob(rows.email_hashes_))
+            .run();
+    });
+}
+
+void StateStore::keep_run_rows(const std::string& pipeline, std::int64_t keep) {
     std::lock_guard lock(mutex_);
-    sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(*session_);
-    if (rows == nullptr) {
-        SqliteStatement(db, "DELETE FROM run_rows WHERE pipeline = ?").bind(1, pipeline).run();
-        return;
-    }
-    SqliteStatement(db,
-                    "INSERT INTO run_rows(pipeline, run_id, hashes, ends, texts) VALUES(?, ?, ?, ?, ?) "
-                    "ON CONFLICT(pipeline) DO UPDATE SET run_id = excluded.run_id, hashes = excluded.hashes, "
-                    "ends = excluded.ends, texts = excluded.texts")
+    SqliteStatement(Poco::Data::SQLite::Utility::dbHandle(*session_),
+                    "DELETE FROM run_rows WHERE pipeline = ? AND run_id <> ?")
         .bind(1, pipeline)
-        .bind(2, rows->run_id)
-        .bind_blob(3, as_blob(rows->hashes_))
-        .bind_blob(4, as_blob(rows->ends_))
-        .bind_blob(5, rows->texts_)
+        .bind(2, keep)
+        .run();
+}
+
+void StateStore::forget_run_rows(const std::string& pipeline, std::int64_t run_id) {
+    std::lock_guard lock(mutex_);
+    SqliteStatement(Poco::Data::SQLite::Utility::dbHandle(*session_),
+                    "DELETE FROM run_rows WHERE pipeline = ? AND run_id = ?")
+        .bind(1, pipeline)
+        .bind(2, run_id)
         .run();
 }
 

@@ -54,16 +54,17 @@ struct RunInputs {
 
 // What a pipeline's last clean run read, record by record, so the next run
 // can parse only the records that changed (Source::scan): each record's raw
-// hash and the hris_id and manager it had once normalized, in the order the
-// source gave them.
+// hash, the hris_id and manager it had once normalized and a hash of its
+// email (case-folded), in the order the source gave them.
 class RunRows {
 public:
     void reserve(std::size_t records, std::size_t text_bytes);
-    void add(std::uint64_t hash, std::string_view hris_id, std::string_view manager);
+    void add(std::uint64_t hash, std::string_view hris_id, std::string_view manager, std::uint64_t email_hash);
     std::size_t size() const { return hashes_.size(); }
     std::uint64_t hash(std::size_t i) const { return hashes_[i]; }
     std::string_view hris_id(std::size_t i) const { return text(2 * i); }
     std::string_view manager(std::size_t i) const { return text(2 * i + 1); }
+    std::uint64_t email_hash(std::size_t i) const { return email_hashes_[i]; }
 
     std::int64_t run_id = 0;
 
@@ -73,7 +74,7 @@ private:
         const std::uint32_t begin = k == 0 ? 0 : ends_[k - 1];
         return std::string_view(texts_).substr(begin, ends_[k] - begin);
     }
-    std::vector<std::uint64_t> hashes_;
+    std::vector<std::uint64_t> hashes_, email_hashes_;
     std::vector<std::uint32_t> ends_;  // two per record: where its hris_id and its manager end in texts_
     std::string texts_;
 };
@@ -135,8 +136,13 @@ public:
     void record_run_inputs(const std::string& pipeline, const RunInputs& inputs);
     // The rows of the pipeline's run `run_id`, if that run left them.
     std::optional<RunRows> run_rows(const std::string& pipeline, std::int64_t run_id);
-    // Replaces the pipeline's rows; none: forgets them.
-    void record_run_rows(const std::string& pipeline, const RunRows* rows);
+    // Stores the rows of run rows.run_id, on a thread and connection of its
+    // own, while the run goes on.
+    std::future<void> store_run_rows_async(const std::string& pipeline, RunRows rows);
+    // Forgets the pipeline's rows but those of run `keep` (0: all of them).
+    void keep_run_rows(const std::string& pipeline, std::int64_t keep);
+    // Forgets the rows of one run.
+    void forget_run_rows(const std::string& pipeline, std::int64_t run_id);
 
     // A KeyValueStore private to one namespace (a plugin instance).
     std::unique_ptr<KeyValueStore> key_value(const std::string& name);

@@ -55,6 +55,10 @@ DeliveryResult Sink::deliver(const Delivery&) {
     throw Error("this sink does not deliver to a remote receiver");
 }
 
+std::optional<DestinationIndex> Sink::load_index_for(std::span<const std::string>) {
+    return std::nullopt;
+}
+
 bool Sink::applies_changes_only() const {
     return false;
 }

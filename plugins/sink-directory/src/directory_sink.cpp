@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
@@ -154,8 +155,11 @@ const char* const indexes[] = {
     "CREATE UNIQUE INDEX IF NOT EXISTS users_by_hris_id ON users(hris_id)",
     "CREATE INDEX IF NOT EXISTS memberships_by_department ON memberships(department_id)",
     "CREATE INDEX IF NOT EXISTS audit_by_run ON audit_log(run_id)",
+    // The users who are not synced, typically few: a change-only run reads
+    // them all (load_index_for) without a scan.
+    "CREATE INDEX IF NOT EXISTS users_unsynced ON users(id) WHERE synced = 0",
 };
-const char* const index_names[] = {"users_by_hris_id", "memberships_by_department", "audit_by_run"};
+const char* const index_names[] = {"users_by_hris_id", "memberships_by_department", "audit_by_run", "users_unsynced"};
 
 // Loads are "large" when they create more users than the directory holds.
 constexpr std::size_t large_load = 10000;
@@ -491,6 +495,43 @@ private:
 
 }  // namespace
 
+namespace {
+
+// The columns of a DestinationUser, in add_user()'s order.
+constexpr const char* user_columns = "SELECT id, COALESCE(hris_id, ''), email, active, synced, sync_hash";
+
+void add_user(const SqliteStatement& row, DestinationIndex& index) {
+    index.users.push_back({row.integer(0), std::string(row.text(1)), std::string(row.text(2)), row.integer(3) != 0,
+                           row.integer(4) != 0, static_cast<std::uint64_t>(row.integer(5))});
+}
+
+// Every department, and the memberships in which the user or the department
+// is not synced: typically few, found through the keys rather than a scan.
+void add_departments(sqlite3* db, DestinationIndex& index) {
+    std::vector<std::int64_t> unsynced_users, unsynced_departments;
+    for (const auto& user : index.users)
+        if (!user.synced) unsynced_users.push_back(user.id);
+    SqliteStatement departments(db, "SELECT id, parent_id, name, synced FROM departments");
+    while (departments.next()) {
+        index.departments.push_back({departments.integer(0), departments.integer(1), std::string(departments.text(2)),
+                                     departments.integer(3) != 0});
+        if (!index.departments.back().synced) unsynced_departments.push_back(departments.integer(0));
+    }
+    auto collect = [&](const std::string& column, const std::vector<std::int64_t>& ids) {
+        for (std::size_t start = 0; start < ids.size(); start += 1000) {
+            auto part =
+                std::span<const std::int64_t>(ids).subspan(start, std::min<std::size_t>(1000, ids.size() - start));
+            SqliteStatement select(
+                db, "SELECT user_id, department_id FROM memberships WHERE " + column + " IN (" + id_list(part) + ")");
+            while (select.next()) index.memberships_outside_sync.push_back({select.integer(0), select.integer(1)});
+        }
+    };
+    collect("user_id", unsynced_users);
+    collect("department_id", unsynced_departments);
+}
+
+}  // namespace
+
 class DirectorySink final : public Sink {
 public:
     static constexpr const char* type = "directory";
@@ -518,40 +559,40 @@ public:
     DestinationIndex load_index() override {
         sqlite3* db = handle();
         DestinationIndex index;
-        std::vector<std::int64_t> unsynced_users;
         {
             SqliteStatement count(db, "SELECT COUNT(*) FROM users");
             count.next();
             index.users.reserve(static_cast<std::size_t>(count.integer(0)));
             count.next();
         }
-        SqliteStatement users(db, "SELECT id, COALESCE(hris_id, ''), email, active, synced, sync_hash FROM users");
-        while (users.next()) {
-            index.users.push_back({users.integer(0), std::string(users.text(1)), std::string(users.text(2)),
-                                   users.integer(3) != 0, users.integer(4) != 0,
-                                   static_cast<std::uint64_t>(users.integer(5))});
-            if (!index.users.back().synced) unsynced_users.push_back(users.integer(0));
-        }
-        std::vector<std::int64_t> unsynced_departments;
-        SqliteStatement departments(db, "SELECT id, parent_id, name, synced FROM departments");
-        while (departments.next()) {
-            index.departments.push_back({departments.integer(0), departments.integer(1),
-                                         std::string(departments.text(2)), departments.integer(3) != 0});
-            if (!index.departments.back().synced) unsynced_departments.push_back(departments.integer(0));
-        }
-        // Memberships in which the user or the department is not synced:
-        // typically few, found through the keys rather than a scan.
-        auto collect = [&](const std::string& column, const std::vector<std::int64_t>& ids) {
-            for (std::size_t start = 0; start < ids.size(); start += 1000) {
-                auto part =
-                    std::span<const std::int64_t>(ids).subspan(start, std::min<std::size_t>(1000, ids.size() - start));
-                SqliteStatement select(db, "SELECT user_id, department_id FROM memberships WHERE " + column + " IN (" +
-                                               id_list(part) + ")");
-                while (select.next()) index.memberships_outside_sync.push_back({select.integer(0), select.integer(1)});
+        SqliteStatement users(db, std::string(user_columns) + " FROM users");
+        while (users.next()) add_user(users, index);
+        add_departments(db, index);
+        return index;
+    }
+
+    std::optional<DestinationIndex> load_index_for(std::span<const std::string> hris_ids) override {
+        sqlite3* db = handle();
+        DestinationIndex index;
+        std::unordered_set<std::int64_t> seen;
+        SqliteStatement unsynced(db, std::string(user_columns) + " FROM users WHERE synced = 0");
+        while (unsynced.next())
+            if (seen.insert(unsynced.integer(0)).second) add_user(unsynced, index);
+        SqliteStatement by_hris_id(db, std::string(user_columns) + " FROM users WHERE hris_id = ?");
+        for (const std::string& hris_id : hris_ids) {
+            by_hris_id.bind(1, hris_id);
+            if (by_hris_id.next()) {
+                if (seen.insert(by_hris_id.integer(0)).second) add_user(by_hris_id, index);
+                by_hris_id.next();  // to its end: an hris_id is unique
             }
-        };
-        collect("user_id", unsynced_users);
-        collect("department_id", unsynced_departments);
+        }
+        // Of all users less those not synced, counted through the smallest index.
+        SqliteStatement count(db,
+                              "SELECT (SELECT COUNT(*) FROM users) - (SELECT COUNT(*) FROM users WHERE synced = 0)");
+        count.next();
+        index.synced_users = count.integer(0);
+        count.next();
+        add_departments(db, index);
         return index;
     }
 

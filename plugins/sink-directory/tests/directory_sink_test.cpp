@@ -1,6 +1,7 @@
 // The directory sink on its own: opening databases, its edit operation and
 // the bad inputs it must refuse without losing anything.
 #include <fstream>
+#include <set>
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
@@ -108,6 +109,37 @@ TEST_F(DirectorySinkTest, FindsUsersByHrisIdOrEmailIgnoringCase) {
     ASSERT_TRUE(s.find_user("ann@example.COM"));
     EXPECT_EQ(s.find_user("ann@example.COM")->user.hris_id, "A1");
     EXPECT_FALSE(s.find_user("nobody@example.com"));
+}
+
+TEST_F(DirectorySinkTest, AnIndexOfSomeUsersHasThemTheUnsyncedAndTheCounts) {
+    Sink& s = sink();
+    seed(s, {user("A", "a@example.com"), user("B", "b@example.com"), user("C", "c@example.com")}, core_fields);
+    // C leaves the sync; a user the directory made has no hris_id.
+    ChangeSet leave;
+    UserChange change;
+    change.destination_id = s.find_user("C")->id;
+    change.hris_id = change.previous_hris_id = "C";
+    change.unsynced = true;
+    leave.users.push_back(change);
+    leave.departments_created = {"Eng"};
+    s.apply(Snapshot{}, leave, ApplyContext{2, "test"});
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session db("SQLite", (dir_ / "directory.db").string());
+    db << "INSERT INTO users(hris_id, email) VALUES(NULL, 'own@example.com')", now;
+
+    const std::vector<std::string> asked = {"B", "nobody", "B", "C"};
+    const auto index = s.load_index_for(asked);
+    ASSERT_TRUE(index.has_value());
+    std::set<std::string> emails;
+    for (const auto& u : index->users) emails.insert(u.email);
+    // B as asked (once), C and the directory's own user as not synced; not A.
+    EXPECT_EQ(emails, (std::set<std::string>{"b@example.com", "c@example.com", "own@example.com"}));
+    EXPECT_EQ(index->users.size(), 3u);
+    EXPECT_EQ(index->synced_users, 2);  // A and B
+    ASSERT_EQ(index->departments.size(), 1u);
+    EXPECT_EQ(index->departments[0].name, "Eng");
+    EXPECT_EQ(s.load_index().synced_users, -1);  // the whole index counts for itself
+    EXPECT_EQ(s.load_index_for({})->users.size(), 2u);
 }
 
 TEST_F(DirectorySinkTest, EditingRefusesSyncedFieldsAndAllowsTheRest) {

@@ -37,7 +37,12 @@ struct Membership {
 };
 
 struct DestinationIndex {
+    // Every user, or for an index of some users (Sink::load_index_for)
+    // those asked for and every user who is not synced.
     std::vector<DestinationUser> users;
+    // -1: count the synced among `users`; otherwise how many users are
+    // synced in all (an index of some users).
+    std::int64_t synced_users = -1;
     std::vector<DestinationDepartment> departments;
     // Memberships in which the user or the department is not synced
     // (typically few): the pipeline keeps synced departments to synced users.
