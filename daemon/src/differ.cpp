@@ -339,26 +339,40 @@ private:
         }
     }
 
+    // Each department's path, from its parent's: made once per department.
     void department_paths() {
         const auto& departments = index_.departments;
-        std::unordered_map<std::int64_t, std::size_t> by_id;
-        for (std::size_t i = 0; i < departments.size(); ++i) by_id.emplace(departments[i].id, i);
-        dept_path_.resize(departments.size());
-        for (std::size_t i = 0; i < departments.size(); ++i) {
-            std::vector<std::string> names;
-            std::size_t at = i;
-            for (std::size_t depth = 0; depth <= departments.size(); ++depth) {
-                names.push_back(departments[at].name);
-                auto parent = by_id.find(departments[at].parent_id);
-                if (departments[at].parent_id == 0 || parent == by_id.end()) break;
+        const std::size_t n = departments.size();
+        dept_index_.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) dept_index_.emplace(departments[i].id, i);
+        dept_path_.assign(n, {});
+        std::vector<char> state(n, 0);  // 0 not yet, 1 on the current chain, 2 done
+        std::vector<std::size_t> chain;
+        for (std::size_t start = 0; start < n; ++start) {
+            // Up to the first department done (or the top, or a parent that
+            // is missing or on this chain: a cycle the database should not
+            // hold, cut there), then down again, each path its parent's.
+            chain.clear();
+            for (std::size_t at = start; state[at] == 0;) {
+                state[at] = 1;
+                chain.push_back(at);
+                auto parent = dept_index_.find(departments[at].parent_id);
+                if (departments[at].parent_id == 0 || parent == dept_index_.end()) break;
                 at = parent->second;
             }
-            std::string path;
-            for (auto it = names.rbegin(); it != names.rend(); ++it) path += (path.empty() ? "" : " > ") + *it;
-            dept_path_[i] = path;
-            dept_by_path_.emplace(path, i);
-            dept_index_.emplace(departments[i].id, i);
-            if (departments[i].synced) synced_after_.insert(path);
+            for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+                const std::size_t i = *it;
+                auto parent = dept_index_.find(departments[i].parent_id);
+                const bool under =
+                    departments[i].parent_id != 0 && parent != dept_index_.end() && state[parent->second] == 2;
+                dept_path_[i] = under ? dept_path_[parent->second] + " > " + departments[i].name : departments[i].name;
+                state[i] = 2;
+            }
+        }
+        dept_by_path_.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            dept_by_path_.emplace(dept_path_[i], i);
+            if (departments[i].synced) synced_after_.insert(dept_path_[i]);
         }
     }
 

@@ -580,6 +580,7 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
                 std::vector<std::int64_t> all(scan->hashes.size());
                 std::iota(all.begin(), all.end(), 0);
                 snapshot = source_->read_records(all, progress);
+                std::vector<std::string>().swap(scan->origins);  // the users have them
             } else {
                 snapshot = source_->read(progress);
             }
@@ -607,6 +608,7 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         auto store_rows = [&] {
             if (scan && scan->hashes.size() == snapshot.users.size())
                 rows_stored = state_.store_run_rows_async(settings_.name, rows_of(snapshot, *scan, record.id));
+            scan.reset();
         };
         if (shared) store_rows();
         report = process(snapshot, request, record.id, progress, std::move(indexes), shared);
@@ -622,6 +624,9 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
                 (report.message.empty() ? "" : "; ") + std::string("the snapshot could not be stored: ") + e.what();
         }
         // What this run read and left behind, for the next one to compare.
+        // Its rows are written (or not) before anything is decided of them.
+        const bool rows_written = rows_stored.valid() && finished(rows_stored);
+        bool recorded = false;
         if (!digest.empty() && !record.snapshot_key.empty() &&
             (report.status == "applied" || report.status == "noop")) {
             RunInputs inputs;
@@ -634,16 +639,13 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             inputs.full_at = epoch_ms() / 1000;
             if (all_known(inputs.tokens)) {
                 state_.record_run_inputs(settings_.name, inputs);
+                recorded = true;
                 // Records read cleanly (no finding at all) are what the next
                 // run compares with.
-                const bool clean = report.findings.empty() && rows_stored.valid() && finished(rows_stored);
-                state_.keep_run_rows(settings_.name, clean ? record.id : 0);
-            } else if (rows_stored.valid() && finished(rows_stored)) {
-                state_.forget_run_rows(settings_.name, record.id);
+                state_.keep_run_rows(settings_.name, report.findings.empty() && rows_written ? record.id : 0);
             }
-        } else if (rows_stored.valid() && finished(rows_stored)) {
-            state_.forget_run_rows(settings_.name, record.id);
         }
+        if (!recorded && rows_written) state_.forget_run_rows(settings_.name, record.id);
     } catch (const RunCancelled& e) {
         report.status = "interrupted";
         report.message = e.what();

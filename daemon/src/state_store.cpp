@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -76,10 +77,6 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         s << "CREATE TABLE IF NOT EXISTS run_inputs (pipeline TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
              "digest TEXT NOT NULL, tokens TEXT NOT NULL, run_id INTEGER NOT NULL, snapshot_key TEXT NOT NULL, "
              "users INTEGER NOT NULL, full_at INTEGER NOT NULL)",
-            now;
-        s << "CREATE TABLE IF NOT EXISTS run_rows (pipeline TEXT NOT NULL, run_id INTEGER NOT NULL, "
-             "hashes BLOB NOT NULL, ends BLOB NOT NULL, texts BLOB NOT NULL, emails BLOB NOT NULL, "
-             "PRIMARY KEY(pipeline, run_id))",
             now;
         snapshots_ =
             std::make_unique<SnapshotStore>(Poco::Data::SQLite::Utility::dbHandle(s), snapshot_records_file(file));
@@ -314,71 +311,116 @@ void RunRows::add(std::uint64_t hash, std::string_view hris_id, std::string_view
 }
 
 namespace {
+
+constexpr std::string_view rows_magic = "PSROWS01";
+
 template <typename T>
-std::string_view as_blob(const std::vector<T>& values) {
-    return {reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T)};
+void put(std::string& out, const std::vector<T>& values) {
+    out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
 }
 template <typename T>
-bool from_blob(std::string_view blob, std::vector<T>& values) {
-    if (blob.size() % sizeof(T) != 0) return false;
-    values.resize(blob.size() / sizeof(T));
-    if (!values.empty()) std::memcpy(values.data(), blob.data(), blob.size());
+bool take(std::string_view& in, std::size_t count, std::vector<T>& values) {
+    if (count > in.size() / sizeof(T)) return false;
+    values.resize(count);
+    if (count > 0) std::memcpy(values.data(), in.data(), count * sizeof(T));
+    in.remove_prefix(count * sizeof(T));
     return true;
 }
+std::uint64_t number(std::string_view& in) {
+    std::uint64_t value = 0;
+    if (in.size() >= sizeof value) std::memcpy(&value, in.data(), sizeof value);
+    in.remove_prefix(std::min(in.size(), sizeof value));
+    return value;
+}
+std::string text_of(std::uint64_t value) {
+    return std::string(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+// "<hex of the pipeline's name>-": its files' names start so.
+std::string rows_prefix(const std::string& pipeline) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : pipeline) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out + "-";
+}
+
 }  // namespace
 
+std::filesystem::path run_rows_folder(const std::filesystem::path& state_file) {
+    std::filesystem::path folder = state_file;
+    folder.replace_extension(".rows");
+    return folder;
+}
+
+std::filesystem::path StateStore::rows_file(const std::string& pipeline, std::int64_t run_id) const {
+    return run_rows_folder(file_) / (rows_prefix(pipeline) + std::to_string(run_id) + ".rows");
+}
+
 std::optional<RunRows> StateStore::run_rows(const std::string& pipeline, std::int64_t run_id) {
-    std::lock_guard lock(mutex_);
-    SqliteStatement select(Poco::Data::SQLite::Utility::dbHandle(*session_),
-                           "SELECT hashes, ends, texts, emails FROM run_rows WHERE pipeline = ? AND run_id = ?");
-    select.bind(1, pipeline).bind(2, run_id);
-    if (!select.next()) return std::nullopt;
+    std::ifstream in(rows_file(pipeline, run_id), std::ios::binary | std::ios::ate);
+    if (!in) return std::nullopt;
+    std::string bytes(static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0)), '\0');
+    in.seekg(0);
+    if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) return std::nullopt;
+    // Whole, as written, or nothing: then the next run reads everything.
+    if (bytes.size() < rows_magic.size() + 3 * sizeof(std::uint64_t) || !bytes.starts_with(rows_magic)) return {};
+    std::string_view body(bytes.data(), bytes.size() - sizeof(std::uint64_t));
+    std::string_view tail(bytes.data() + body.size(), sizeof(std::uint64_t));
+    if (number(tail) != hash_bytes(body)[0]) return std::nullopt;
+    body.remove_prefix(rows_magic.size());
+    const std::uint64_t count = number(body), text_bytes = number(body);
     RunRows rows;
     rows.run_id = run_id;
-    rows.texts_ = select.blob(2);
-    const bool whole =
-        from_blob(select.blob(0), rows.hashes_) && from_blob(select.blob(1), rows.ends_) &&
-        from_blob(select.blob(3), rows.email_hashes_) && rows.email_hashes_.size() == rows.hashes_.size() &&
-        rows.ends_.size() == 2 * rows.hashes_.size() && std::is_sorted(rows.ends_.begin(), rows.ends_.end()) &&
-        (rows.ends_.empty() || rows.ends_.back() == rows.texts_.size());
-    select.next();
-    if (!whole) return std::nullopt;  // not as written: the next run reads everything
+    if (!take(body, count, rows.hashes_) || !take(body, count, rows.email_hashes_) ||
+        !take(body, 2 * count, rows.ends_) || body.size() != text_bytes ||
+        !std::is_sorted(rows.ends_.begin(), rows.ends_.end()) ||
+        (!rows.ends_.empty() && rows.ends_.back() != text_bytes))
+        return std::nullopt;
+    rows.texts_ = body;
     return rows;
 }
 
 std::future<void> StateStore::store_run_rows_async(const std::string& pipeline, RunRows rows) {
-    return std::async(std::launch::async, [file = file_, pipeline, rows = std::move(rows)]() {
-        Poco::Data::Session session("SQLite", file.string());
-        session << "PRAGMA busy_timeout=120000", now;  // nobody waits on this thread
-        SqliteStatement(Poco::Data::SQLite::Utility::dbHandle(session),
-                        "INSERT OR REPLACE INTO run_rows(pipeline, run_id, hashes, ends, texts, emails) "
-                        "VALUES(?, ?, ?, ?, ?, ?)")
-            .bind(1, pipeline)
-            .bind(2, rows.run_id)
-            .bind_blob(3, as_blob(rows.hashes_))
-            .bind_blob(4, as_blob(rows.ends_))
-            .bind_blob(5, rows.texts_)
-            .bind_blob(6, as_blob(rows.email_hashes_))
-            .run();
+    return std::async(std::launch::async, [file = rows_file(pipeline, rows.run_id), rows = std::move(rows)]() {
+        std::string bytes(rows_magic);
+        bytes.reserve(bytes.size() + 3 * sizeof(std::uint64_t) + 16 * rows.hashes_.size() + 4 * rows.ends_.size() +
+                      rows.texts_.size());
+        bytes += text_of(rows.hashes_.size());
+        bytes += text_of(rows.texts_.size());
+        put(bytes, rows.hashes_);
+        put(bytes, rows.email_hashes_);
+        put(bytes, rows.ends_);
+        bytes += rows.texts_;
+        bytes += text_of(hash_bytes(bytes)[0]);
+        // Written beside and renamed into place: never half a file.
+        std::filesystem::create_directories(file.parent_path());
+        std::filesystem::path part = file;
+        part += ".part";
+        {
+            std::ofstream out(part, std::ios::binary | std::ios::trunc);
+            out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+            out.close();
+            if (!out) throw Error("cannot write " + part.string());
+        }
+        std::filesystem::rename(part, file);
     });
 }
 
 void StateStore::keep_run_rows(const std::string& pipeline, std::int64_t keep) {
-    std::lock_guard lock(mutex_);
-    SqliteStatement(Poco::Data::SQLite::Utility::dbHandle(*session_),
-                    "DELETE FROM run_rows WHERE pipeline = ? AND run_id <> ?")
-        .bind(1, pipeline)
-        .bind(2, keep)
-        .run();
+    const std::string prefix = rows_prefix(pipeline), kept = prefix + std::to_string(keep) + ".rows";
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(run_rows_folder(file_), ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.starts_with(prefix) && name != kept) std::filesystem::remove(entry.path(), ec);
+    }
 }
 
 void StateStore::forget_run_rows(const std::string& pipeline, std::int64_t run_id) {
-    std::lock_guard lock(mutex_);
-    SqliteStatement(Poco::Data::SQLite::Utility::dbHandle(*session_),
-                    "DELETE FROM run_rows WHERE pipeline = ? AND run_id = ?")
-        .bind(1, pipeline)
-        .bind(2, run_id)
-        .run();
+    std::error_code ec;
+    std::filesystem::remove(rows_file(pipeline, run_id), ec);
 }
 
 std::unique_ptr<KeyValueStore> StateStore::key_value(const std::string& name) {

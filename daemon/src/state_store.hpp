@@ -134,7 +134,9 @@ public:
 
     std::optional<RunInputs> run_inputs(const std::string& pipeline);
     void record_run_inputs(const std::string& pipeline, const RunInputs& inputs);
-    // The rows of the pipeline's run `run_id`, if that run left them.
+    // The rows of the pipeline's run `run_id`, if that run left them. They
+    // are a cache in files of their own beside the database (see
+    // run_rows_folder): one lost or damaged costs the next run a full read.
     std::optional<RunRows> run_rows(const std::string& pipeline, std::int64_t run_id);
     // Stores the rows of run rows.run_id, on a thread and connection of its
     // own, while the run goes on.
@@ -152,6 +154,8 @@ public:
     void erase_value(const std::string& name, const std::string& key);
 
 private:
+    std::filesystem::path rows_file(const std::string& pipeline, std::int64_t run_id) const;
+
     std::filesystem::path file_;
     std::mutex mutex_;
     std::unique_ptr<Poco::Data::Session> session_;
@@ -160,6 +164,10 @@ private:
 };
 
 std::string now_iso8601();
+
+// The folder beside the state database that holds the runs' rows:
+// state.db -> state.rows.
+std::filesystem::path run_rows_folder(const std::filesystem::path& state_file);
 
 // Process-wide settings; call first thing in main(), before any database is
 // opened. SQLite without memory statistics, whose global mutex every SQLite

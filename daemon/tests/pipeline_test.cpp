@@ -922,6 +922,41 @@ TEST_F(ChangeOnlyTest, AnEditedDestinationOrManyChangesAreReadWhole) {
     EXPECT_EQ(users()["P15"].job_title, "Manager");
 }
 
+TEST_F(ChangeOnlyTest, ItsRowsAreOneFileAndADamagedOneCostsAFullRead) {
+    auto files = [&] {
+        std::vector<std::string> names;
+        for (const auto& entry : std::filesystem::directory_iterator(dir_ / "state.rows"))
+            names.push_back(entry.path().filename().string());
+        return names;
+    };
+    ASSERT_EQ(files().size(), 1u);  // the first run's, named by the pipeline (hex) and the run
+    EXPECT_EQ(files()[0], "70656f706c65-1.rows");
+    RunReport report = run(retitled());
+    ASSERT_EQ(report.changed_records, 1) << dump(report);
+    ASSERT_EQ(files(), std::vector<std::string>{"70656f706c65-2.rows"});
+
+    // A byte changed: the rows are not trusted, and the run reads everything.
+    const auto path = dir_ / "state.rows" / "70656f706c65-2.rows";
+    std::string bytes;
+    {
+        std::ifstream in(path, std::ios::binary);
+        std::stringstream all;
+        all << in.rdbuf();
+        bytes = all.str();
+    }
+    bytes[bytes.size() / 2] ^= 1;
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    std::vector<Person> people = retitled();
+    person(people, "P8").job_title = "Lead";
+    RunReport damaged = run(people);
+    EXPECT_EQ(damaged.changed_records, -1) << dump(damaged);
+    EXPECT_EQ(damaged.status, "applied") << dump(damaged);
+    EXPECT_EQ(users()["P8"].job_title, "Lead");
+    // ...and leaves good rows for the next.
+    person(people, "P9").job_title = "Lead";
+    EXPECT_EQ(run(people).changed_records, 1);
+}
+
 TEST_F(ChangeOnlyTest, AFullRunOrAFullResyncDueReadsEverything) {
     RunRequest full;
     full.full = true;
