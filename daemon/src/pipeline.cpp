@@ -718,6 +718,8 @@ std::optional<Pipeline::ChangeOnlyBase> Pipeline::change_only_base() {
     if (tokens != last->tokens || !all_known(tokens)) return whole("a destination changed since " + since);
     std::optional<RunRows> rows = state_.run_rows(settings_.name, last->run_id);
     if (!rows) return whole(since + " left no record hashes (it had findings, or read without a scan)");
+    if (static_cast<std::int64_t>(rows->size()) != last->users)
+        return whole("the record hashes of " + since + " are not that run's");
     return ChangeOnlyBase{std::move(*last), std::move(*rows)};
 }
 
