@@ -272,15 +272,14 @@ void add_unique(std::vector<Finding>& findings, std::set<std::pair<std::string, 
 
 // Each record's raw hash with the hris_id, manager and email it has once
 // normalized.
-RunRows rows_of(const Snapshot& snapshot, const RecordScan& scan, std::int64_t run_id) {
+RunRows rows_of(const std::vector<User>& users, const std::vector<std::uint64_t>& hashes, std::int64_t run_id) {
     RunRows rows;
     rows.run_id = run_id;
     std::size_t bytes = 0;
-    for (const User& user : snapshot.users) bytes += user.hris_id.size() + user.manager_hris_id.size();
-    rows.reserve(snapshot.users.size(), bytes);
-    for (std::size_t i = 0; i < snapshot.users.size(); ++i)
-        rows.add(scan.hashes[i], snapshot.users[i].hris_id, snapshot.users[i].manager_hris_id,
-                 flat::folded_hash(snapshot.users[i].email));
+    for (const User& user : users) bytes += user.hris_id.size() + user.manager_hris_id.size();
+    rows.reserve(users.size(), bytes);
+    for (std::size_t i = 0; i < users.size(); ++i)
+        rows.add(hashes[i], users[i].hris_id, users[i].manager_hris_id, flat::folded_hash(users[i].email));
     return rows;
 }
 
@@ -562,10 +561,21 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             snapshot = *request.snapshot;
         } else {
             enter_stage(progress, "read");
-            // (The indexes load as the source is read, whichever way it is.)
             // A live run reads through the source's scan when it can: with
             // the records' hashes the next run parses only what changed.
             if (live && sinks_take_changes_only()) scan = source_->scan(progress);
+            // However the read ends, the source hears that the scan is done.
+            struct EndScan {
+                Source* source;
+                ~EndScan() {
+                    if (source == nullptr) return;
+                    try {
+                        source->end_scan();
+                    } catch (...) {
+                        // What it kept stays until its next scan.
+                    }
+                }
+            } end_scan{scan ? source_.get() : nullptr};
             if (scan && base) {
                 const double scan_seconds = seconds_since(started);
                 if (auto done =
@@ -605,9 +615,13 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         // Each record's hash, hris_id and manager, for the next run to read
         // only what changed; stored while the run goes on, kept if it is clean.
         std::future<void> rows_stored;
+        // Made on that thread too: the run only reads the users from here on.
         auto store_rows = [&] {
             if (scan && scan->hashes.size() == snapshot.users.size())
-                rows_stored = state_.store_run_rows_async(settings_.name, rows_of(snapshot, *scan, record.id));
+                rows_stored = state_.store_run_rows_async(
+                    settings_.name, [&snapshot, hashes = std::move(scan->hashes), id = record.id] {
+                        return rows_of(snapshot.users, hashes, id);
+                    });
             scan.reset();
         };
         if (shared) store_rows();
@@ -879,7 +893,8 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
             next.add(scan.hashes[i], user.hris_id, user.manager_hris_id, flat::folded_hash(user.email));
         }
     }
-    std::future<void> rows_stored = state_.store_run_rows_async(settings_.name, std::move(next));
+    std::future<void> rows_stored =
+        state_.store_run_rows_async(settings_.name, [next = std::move(next)]() mutable { return std::move(next); });
     auto give_up = [&] {
         attempted_snapshot = stored_key();
         if (finished(rows_stored)) state_.forget_run_rows(settings_.name, record.id);

@@ -383,8 +383,10 @@ std::optional<RunRows> StateStore::run_rows(const std::string& pipeline, std::in
     return rows;
 }
 
-std::future<void> StateStore::store_run_rows_async(const std::string& pipeline, RunRows rows) {
-    return std::async(std::launch::async, [file = rows_file(pipeline, rows.run_id), rows = std::move(rows)]() {
+std::future<void> StateStore::store_run_rows_async(const std::string& pipeline, std::function<RunRows()> make) {
+    return std::async(std::launch::async, [this, pipeline, make = std::move(make)]() {
+        const RunRows rows = make();
+        const std::filesystem::path file = rows_file(pipeline, rows.run_id);
         std::string bytes(rows_magic);
         bytes.reserve(bytes.size() + 3 * sizeof(std::uint64_t) + 16 * rows.hashes_.size() + 4 * rows.ends_.size() +
                       rows.texts_.size());

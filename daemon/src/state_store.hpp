@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -138,9 +139,9 @@ public:
     // are a cache in files of their own beside the database (see
     // run_rows_folder): one lost or damaged costs the next run a full read.
     std::optional<RunRows> run_rows(const std::string& pipeline, std::int64_t run_id);
-    // Stores the rows of run rows.run_id, on a thread and connection of its
-    // own, while the run goes on.
-    std::future<void> store_run_rows_async(const std::string& pipeline, RunRows rows);
+    // Makes the rows of a run and stores them (as its rows.run_id's), on a
+    // thread of its own, while the run goes on.
+    std::future<void> store_run_rows_async(const std::string& pipeline, std::function<RunRows()> make);
     // Forgets the pipeline's rows but those of run `keep` (0: all of them).
     void keep_run_rows(const std::string& pipeline, std::int64_t keep);
     // Forgets the rows of one run.

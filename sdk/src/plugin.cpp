@@ -71,6 +71,8 @@ Snapshot Source::read_records(std::span<const std::int64_t>, ReadContext&) {
     throw Error("this source reads only whole snapshots (it has no scan())");
 }
 
+void Source::end_scan() {}
+
 bool Source::pushes() const {
     return false;
 }

@@ -145,14 +145,23 @@ RowMapper::RowMapper(const CsvSettings& settings, const Layout& layout, std::str
 
 void RowMapper::add(const CsvRecord& record, Snapshot& snapshot) {
     const auto index = static_cast<std::int64_t>(snapshot.users.size());
-    User& user = snapshot.users.emplace_back();
+    fill(record, index, snapshot.users.emplace_back(), snapshot, snapshot.findings);
+}
+
+void RowMapper::Findings::error(const User& user, std::string_view field_name, std::string message) const {
+    found.push_back({Severity::error, snapshot.locate(user, field_name), std::move(message), index});
+}
+
+void RowMapper::fill(const CsvRecord& record, std::int64_t index, User& user, const Snapshot& snapshot,
+                     std::vector<Finding>& findings) {
+    const Findings out{snapshot, findings, index};
     set_origin(user.origin, file_name_, record.line);
     const std::size_t width = layout_.headers.size();
     if (record.fields.size() != width)
-        snapshot.error(index, user.origin,
-                       "the row has " + std::to_string(record.fields.size()) + " field" +
-                           (record.fields.size() == 1 ? "" : "s") + " but the header has " + std::to_string(width) +
-                           "; a delimiter or a quote is probably missing or extra");
+        out.error(user, {},
+                  "the row has " + std::to_string(record.fields.size()) + " field" +
+                      (record.fields.size() == 1 ? "" : "s") + " but the header has " + std::to_string(width) +
+                      "; a delimiter or a quote is probably missing or extra");
 
     for (std::size_t i = 0; i < field_count; ++i) {
         const int column = layout_.column[i];
@@ -160,28 +169,28 @@ void RowMapper::add(const CsvRecord& record, Snapshot& snapshot) {
         const Field f = static_cast<Field>(i);
         std::string_view cell = cell_of(record, column);
         if (record.stray_text_field == column)
-            snapshot.error(index, snapshot.locate(user, name_of(f)),
-                           "text follows the closing quote (\"" + std::string(cell) +
-                               "\"); quote the whole value and double the quotes inside it");
+            out.error(user, name_of(f),
+                      "text follows the closing quote (\"" + std::string(cell) +
+                          "\"); quote the whole value and double the quotes inside it");
         if (auto bad = find_invalid_utf8(cell); bad != std::string_view::npos) {
             char byte[8];
             std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(cell[bad])));
-            snapshot.error(index, snapshot.locate(user, name_of(f)),
-                           std::string("the value is not valid UTF-8 (byte ") + byte + " after \"" +
-                               std::string(cell.substr(0, bad)) + "\"); save the file as UTF-8");
+            out.error(user, name_of(f),
+                      std::string("the value is not valid UTF-8 (byte ") + byte + " after \"" +
+                          std::string(cell.substr(0, bad)) + "\"); save the file as UTF-8");
             repaired_ = replace_invalid_utf8(cell);
             cell = repaired_;
         }
         if (f == Field::active)
-            read_active(cell, index, user, snapshot);
+            read_active(cell, user, out);
         else if (f == Field::departments)
-            read_departments(cell, index, user, snapshot);
+            read_departments(cell, user, out);
         else
-            read_text(f, cell, index, user, snapshot);
+            read_text(f, cell, user, out);
     }
 }
 
-void RowMapper::read_active(std::string_view cell, std::int64_t index, User& user, Snapshot& snapshot) const {
+void RowMapper::read_active(std::string_view cell, User& user, const Findings& out) const {
     const ValueMap& map = settings_.value_map(Field::active);
     std::optional<bool> flag;
     std::string problem;
@@ -199,12 +208,12 @@ void RowMapper::read_active(std::string_view cell, std::int64_t index, User& use
                                     : "\"" + std::string(cell) + "\" is not a yes/no value") +
                       "; expected true, false, yes, no, 1, 0, active or inactive, or a value map in values.active";
     }
-    if (!problem.empty()) snapshot.error(index, snapshot.locate(user, field::active), std::move(problem));
+    if (!problem.empty()) out.error(user, field::active, std::move(problem));
     // A value that cannot be read never deactivates anybody.
     user.active = flag.value_or(true);
 }
 
-void RowMapper::read_departments(std::string_view cell, std::int64_t index, User& user, Snapshot& snapshot) {
+void RowMapper::read_departments(std::string_view cell, User& user, const Findings& out) {
     const ValueMap& map = settings_.value_map(Field::departments);
     const std::string& separator = settings_.department_separator;
     const std::string& level_separator = settings_.department_level_separator;
@@ -218,8 +227,8 @@ void RowMapper::read_departments(std::string_view cell, std::int64_t index, User
         if (!map.empty()) {
             const ValueMap::Entry* hit = map.find(item);
             if (hit == nullptr)
-                snapshot.error(
-                    index, snapshot.locate(user, field::departments),
+                out.error(
+                    user, field::departments,
                     "\"" + std::string(item) + "\" is not in values.departments (known: " + map.describe_keys() + ")");
             else if (!hit->text.empty())
                 user.departments.push_back(hit->text);
@@ -237,13 +246,13 @@ void RowMapper::read_departments(std::string_view cell, std::int64_t index, User
     }
 }
 
-void RowMapper::read_text(Field f, std::string_view cell, std::int64_t index, User& user, Snapshot& snapshot) const {
+void RowMapper::read_text(Field f, std::string_view cell, User& user, const Findings& out) const {
     const ValueMap& map = settings_.value_map(f);
     const std::optional<std::string_view> value = map_text(map, cell);
     if (!value) {
-        snapshot.error(index, snapshot.locate(user, name_of(f)),
-                       "\"" + std::string(cell) + "\" is not in values." + std::string(name_of(f)) +
-                           " (known: " + map.describe_keys() + ")");
+        out.error(user, name_of(f),
+                  "\"" + std::string(cell) + "\" is not in values." + std::string(name_of(f)) +
+                      " (known: " + map.describe_keys() + ")");
         return;
     }
     assign(user, f, *value);

@@ -41,15 +41,31 @@ public:
     // row can be quarantined by its hris_id or email.
     void add(const CsvRecord& record, Snapshot& snapshot);
 
+    // add() into a user already in place: fills `user` (a default User) as
+    // the user at `index` of `snapshot`, and appends its findings to
+    // `findings`. `snapshot` is only read, so that RowMappers on several
+    // threads can fill the users of one snapshot at once.
+    void fill(const CsvRecord& record, std::int64_t index, User& user, const Snapshot& snapshot,
+              std::vector<Finding>& findings);
+
     // The value add() gives text field `f` (not active or departments) of the
     // user `record` describes, without its findings; empty for a field
     // without a column. May point into `scratch`, which it clears first.
     std::string_view value_of(Field f, const CsvRecord& record, std::string& scratch) const;
 
 private:
-    void read_active(std::string_view cell, std::int64_t index, User& user, Snapshot& snapshot) const;
-    void read_departments(std::string_view cell, std::int64_t index, User& user, Snapshot& snapshot);
-    void read_text(Field f, std::string_view cell, std::int64_t index, User& user, Snapshot& snapshot) const;
+    // Where fill() puts a user's findings.
+    struct Findings {
+        const Snapshot& snapshot;  // for locate()
+        std::vector<Finding>& found;
+        std::int64_t index;
+
+        void error(const User& user, std::string_view field_name, std::string message) const;
+    };
+
+    void read_active(std::string_view cell, User& user, const Findings& out) const;
+    void read_departments(std::string_view cell, User& user, const Findings& out);
+    void read_text(Field f, std::string_view cell, User& user, const Findings& out) const;
 
     const CsvSettings& settings_;
     const Layout& layout_;

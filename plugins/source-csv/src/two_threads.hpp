@@ -1,5 +1,6 @@
-// Work split over two threads for scan(): a large file's scan is bound by
-// memory (pages to fill, slots far apart), and a second core halves it.
+// Work split over two threads for scan() and read_records(): a large file's
+// scan is bound by memory (pages to fill, slots far apart), its parse by the
+// processor, and a second core halves either.
 #pragma once
 
 #include <cstddef>

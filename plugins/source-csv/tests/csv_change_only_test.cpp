@@ -1,6 +1,7 @@
 // Change-only reads: scan() splits the file into records with a hash and an
 // origin each, read_records() parses the records at some positions of that
 // scan exactly as read() parses them.
+#include <algorithm>
 #include <numeric>
 #include <random>
 
@@ -279,7 +280,10 @@ TEST_F(ChangeOnlyCsv, ReadRecordsRefusesPositionsOutOfRangeOrOrder) {
     EXPECT_EQ(error_of({1, 1}),
               "people.csv: record positions must be in ascending order, each once; position 1 follows position 1");
     EXPECT_EQ(error_of({1}), "");
-    // Reading every record drops what the scan kept, and so does a whole read.
+    // end_scan() drops what the scan kept; so do reading every record and a whole read.
+    source->end_scan();
+    EXPECT_EQ(error_of({1}), "the csv source reads records only from the bytes of its last scan: call scan() first");
+    ASSERT_TRUE(source->scan(context()).has_value());
     EXPECT_EQ(error_of({0, 1}), "");
     EXPECT_EQ(error_of({0}), "the csv source reads records only from the bytes of its last scan: call scan() first");
     ASSERT_TRUE(source->scan(context()).has_value());
@@ -432,6 +436,66 @@ TEST_F(ChangeOnlyCsv, ALargeFileIsScannedAsReadReadsIt) {
         }
     }
     EXPECT_EQ(read("path: people.csv\nmanager_by: employee_id\n").users[9].manager_hris_id, "W-1");
+}
+
+// Many records are parsed on two threads, taking chunks of records in turn:
+// the users, and the findings about them, come out in the file's order all
+// the same.
+TEST_F(ChangeOnlyCsv, ManyRecordsParseOnTwoThreadsAsReadReadsThem) {
+    std::string text = "hris_id,employee_id,first_name,last_name,email,active,manager,job_title\r\n";
+    const int rows = 80000;  // more than a second thread is worth (two_threads.hpp)
+    for (int i = 0; i < rows; ++i) {
+        const std::string id = std::to_string(i);
+        const std::string employee_id = i % 5003 == 4 ? "E7" : "E" + id;  // E7 on several rows
+        std::string manager = i < 8 ? "" : "E" + std::to_string(i / 8);
+        if (i % 97 == 0) manager = "E-nobody";
+        if (i % 1013 == 3) manager = "E7";
+        const std::string first_name = i % 4001 == 7 ? "Gr\xE9\x63\x65" : "First";  // not UTF-8
+        const std::string active = i % 1999 == 5 ? "maybe" : "yes";
+        std::string title = i % 7 == 1 ? "\"Lead, \"\"" + id + "\"\"\r\nsecond line\"" : "Engineer";
+        if (i % 3001 == 11) title = "\"Admiral\" of the Navy";  // text after the closing quote
+        if (i % 1500 == 0) text += "\n";
+        text += "W-" + id + "," + employee_id + "," + first_name + ",Last,u" + id + "@example.com," + active + "," +
+                manager + (i % 2503 == 9 ? "" : "," + title) + (i % 2 == 0 ? "\n" : "\r\n");
+    }
+    write("people.csv", text);
+    const std::string yaml = "path: people.csv\nmanager_by: employee_id\n";
+    const Snapshot whole = read(yaml);
+    ASSERT_EQ(whole.users.size(), static_cast<std::size_t>(rows));
+    // Errors about rows all through the file, then warnings about managers.
+    std::vector<std::int64_t> errors_about;
+    for (const Finding& f : whole.findings)
+        if (f.severity == Severity::error) errors_about.push_back(f.record);
+    ASSERT_GT(errors_about.size(), 100u);
+    EXPECT_LT(errors_about.front(), 20);
+    EXPECT_GT(errors_about.back(), rows - 2000);
+    EXPECT_EQ(whole.findings.back().severity, Severity::warning);
+
+    auto source = make(yaml);
+    std::optional<RecordScan> scan = source->scan(context());
+    ASSERT_TRUE(scan.has_value());
+    expect_same_snapshot(source->read_records(all_positions(*scan), context()), whole);
+    EXPECT_EQ(context().last, rows);
+
+    // Most records, not all: each user is the one at its position, and the
+    // findings are read()'s about those users, numbered by their places.
+    scan = source->scan(context());
+    ASSERT_TRUE(scan.has_value());
+    std::vector<std::int64_t> most;
+    for (std::int64_t i = 0; i < rows; ++i)
+        if (i % 16 != 9) most.push_back(i);
+    const Snapshot some = source->read_records(most, context());
+    ASSERT_EQ(some.users.size(), most.size());
+    for (std::size_t i = 0; i < most.size(); ++i)
+        expect_same_user(some.users[i], whole.users[static_cast<std::size_t>(most[i])]);
+    Snapshot expected;
+    for (const Finding& f : whole.findings) {
+        auto at = std::lower_bound(most.begin(), most.end(), f.record);
+        if (at == most.end() || *at != f.record) continue;
+        expected.findings.push_back(f);
+        expected.findings.back().record = at - most.begin();
+    }
+    EXPECT_EQ(findings(some), findings(expected));
 }
 
 TEST_F(ChangeOnlyCsv, ScanReportsProgress) {

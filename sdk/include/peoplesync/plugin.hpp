@@ -177,12 +177,14 @@ public:
     // same input, as read() would: users in the order asked, each finding's
     // record an index into the returned users, snapshot-wide findings as
     // read() makes them. The host parses only the records whose hash
-    // differs from the last run's; it asks once per scan, for every record
-    // when the run reads everything after all (the source may then let go of
-    // what it kept). The default scan() returns nothing: the source cannot,
-    // and is always read whole.
+    // differs from the last run's, and for every record when the run reads
+    // everything after all; then it calls end_scan(). The default scan()
+    // returns nothing: the source cannot, and is always read whole.
     virtual std::optional<RecordScan> scan(ReadContext& context);
     virtual Snapshot read_records(std::span<const std::int64_t> positions, ReadContext& context);
+    // The run is done with the last scan: what the source kept for it can go
+    // (a daemon keeps the source between runs).
+    virtual void end_scan();
 };
 
 struct ApplyContext {
