@@ -528,11 +528,13 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         record.message = report.message;
         record.result = report_json(report, true).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         state_.finish_run(record);
-        if (!attempted_snapshot.empty() && attempted_snapshot != record.snapshot_key) try {
+        if (!attempted_snapshot.empty() && attempted_snapshot != record.snapshot_key) {
+            try {
                 state_.forget_unused_snapshot(attempted_snapshot);
             } catch (const std::exception&) {
                 // A list no run names stays: harmless.
             }
+        }
         return report;
     };
     try {

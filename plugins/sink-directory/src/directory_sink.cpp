@@ -578,8 +578,12 @@ public:
         SqliteStatement unsynced(db, std::string(user_columns) + " FROM users WHERE synced = 0");
         while (unsynced.next())
             if (seen.insert(unsynced.integer(0)).second) add_user(unsynced, index);
+        // Each once, in the index's order: neighbours share its pages.
+        std::vector<std::string_view> wanted(hris_ids.begin(), hris_ids.end());
+        std::sort(wanted.begin(), wanted.end());
+        wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
         SqliteStatement by_hris_id(db, std::string(user_columns) + " FROM users WHERE hris_id = ?");
-        for (const std::string& hris_id : hris_ids) {
+        for (const std::string_view hris_id : wanted) {
             by_hris_id.bind(1, hris_id);
             if (by_hris_id.next()) {
                 if (seen.insert(by_hris_id.integer(0)).second) add_user(by_hris_id, index);
