@@ -864,7 +864,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
     // the records). When the run reads everything after all, it nearly
     // always stores the same snapshot; the caller forgets this one if not.
     std::future<StateStore::StoredSnapshot> stored =
-        state_.store_encoded_async(compose_snapshot(shared ? partial : raw, base, from, scan.origins));
+        state_.store_encoded_async([&] { return compose_snapshot(shared ? partial : raw, base, from, scan.origins); });
     auto stored_key = [&stored]() -> std::string {
         try {
             return stored.get().key;

@@ -122,12 +122,14 @@ std::future<StateStore::StoredSnapshot> StateStore::store_snapshot_async(const S
     const auto started = std::chrono::steady_clock::now();
     EncodedSnapshot encoded = sharing == Sharing::copy ? encode_snapshot(snapshot) : refer_to_snapshot(snapshot);
     const double encoding = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return store_encoded_async(std::move(encoded), encoding);
+    return store_encoded_async([encoded = std::move(encoded)]() mutable { return std::move(encoded); }, encoding);
 }
 
-std::future<StateStore::StoredSnapshot> StateStore::store_encoded_async(EncodedSnapshot encoded, double encoding) {
-    return std::async(std::launch::async, [file = file_, encoded = std::move(encoded), encoding]() {
+std::future<StateStore::StoredSnapshot> StateStore::store_encoded_async(std::function<EncodedSnapshot()> encode,
+                                                                        double encoding) {
+    return std::async(std::launch::async, [file = file_, encode = std::move(encode), encoding]() {
         const auto begun = std::chrono::steady_clock::now();
+        const EncodedSnapshot encoded = encode();
         Poco::Data::Session session("SQLite", file.string());
         // Another pipeline's store may hold the records file for a few
         // seconds; nobody waits on this thread.

@@ -109,9 +109,11 @@ public:
         read_while_running,
     };
     std::future<StoredSnapshot> store_snapshot_async(const Snapshot& snapshot, Sharing sharing = Sharing::copy);
-    // The same for a snapshot encoded already (a change-only run's, composed
-    // of a stored one and what changed).
-    std::future<StoredSnapshot> store_encoded_async(EncodedSnapshot encoded, double encoding_seconds = 0);
+    // The same for a snapshot `encode` makes on that thread (a change-only
+    // run's, composed of a stored one and what changed); what it refers to
+    // stays alive and unchanged until the future is ready.
+    std::future<StoredSnapshot> store_encoded_async(std::function<EncodedSnapshot()> encode,
+                                                    double encoding_seconds = 0);
     Snapshot load_snapshot(const std::string& key);
     std::vector<RecordHash> snapshot_list(const std::string& key);
     // Removes a stored snapshot's list unless a run names it (its records
