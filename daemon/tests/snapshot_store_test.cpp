@@ -247,5 +247,72 @@ TEST_F(SnapshotStoreTest, ALostRecordIsAClearError) {
     }
 }
 
+// A change-only run's snapshot: the stored one's records where they did not
+// change, in their new places and with their new origins, and the records
+// read. It is the snapshot a full read would store, key and all.
+TEST_F(SnapshotStoreTest, AComposedSnapshotIsTheWholeOne) {
+    StateStore store(dir_ / "state.db");
+    const Snapshot before = organisation(300, "CEO");
+    const std::string first = store.store_snapshot(before);
+    const std::int64_t stored = rows();
+
+    // Record 0 changed and records 1 and 2 traded places; record 299 left.
+    Snapshot after = organisation(300, "Chief Executive");
+    std::swap(after.users[1], after.users[2]);
+    after.users.pop_back();
+    for (std::size_t i = 0; i < after.users.size(); ++i) after.users[i].origin = "org.csv:" + std::to_string(i + 2);
+    std::vector<std::int64_t> from;
+    std::vector<std::string> origins;
+    Snapshot read = after;
+    read.users = {after.users[0]};
+    for (std::size_t i = 0; i < after.users.size(); ++i) {
+        from.push_back(i == 0 ? -1 : i == 1 ? 2 : i == 2 ? 1 : static_cast<std::int64_t>(i));
+        origins.push_back(after.users[i].origin);
+    }
+    const std::vector<RecordHash> base = store.snapshot_list(first);
+    const std::string key =
+        store.store_encoded_async([&] { return compose_snapshot(read, base, from, origins); }).get().key;
+    EXPECT_EQ(rows(), stored + 1);  // only the changed record is new
+    expect_same(store.load_snapshot(key), after);
+    EXPECT_EQ(store.store_snapshot(after), key);  // a full read stores nothing more
+
+    // Bad compositions are refused before anything is stored.
+    auto error_of = [&](std::vector<std::int64_t> bad_from, std::vector<std::string> bad_origins) -> std::string {
+        try {
+            compose_snapshot(read, base, bad_from, bad_origins);
+        } catch (const Error& e) {
+            return e.what();
+        }
+        return "";
+    };
+    EXPECT_EQ(error_of(from, {"org.csv:2"}), "a composed snapshot needs every record's origin");
+    std::vector<std::int64_t> outside = from;
+    outside[5] = 300;
+    EXPECT_EQ(error_of(outside, origins), "a composed snapshot names record 300 of a snapshot of 300");
+    std::vector<std::int64_t> two_read = from;
+    two_read[5] = -1;
+    EXPECT_EQ(error_of(two_read, origins), "a composed snapshot reads 2 records, not 1");
+}
+
+TEST_F(SnapshotStoreTest, AComposedSnapshotWhoseStoredRecordsAreGoneIsRefused) {
+    StateStore store(dir_ / "state.db");
+    const Snapshot before = organisation(5, "CEO");
+    const std::string first = store.store_snapshot(before);
+    const std::vector<RecordHash> base = store.snapshot_list(first);
+    std::filesystem::remove(dir_ / "state.snapshots.db");  // the records file lost
+    Snapshot read = before;
+    read.users = {before.users[0]};
+    std::vector<std::string> origins;
+    for (const auto& user : before.users) origins.push_back(user.origin);
+    try {
+        store.store_encoded_async([&] { return compose_snapshot(read, base, {-1, 1, 2, 3, 4}, origins); }).get();
+        FAIL() << "stored a snapshot whose records are gone";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("records of the snapshot this run started from are gone"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 }  // namespace
 }  // namespace peoplesync::core
