@@ -715,25 +715,31 @@ private:
 }  // namespace
 
 namespace {
-void log_full_read(const std::string& pipeline, const std::string& why) {
-    Poco::Logger::get("peoplesync." + pipeline).information("reading every record: " + why);
+// Why a run reads every record; `routine` reasons (a source that never
+// scans, a first run) only at debug level, so they do not fill the log.
+void log_full_read(const std::string& pipeline, const std::string& why, bool routine = false) {
+    Poco::Logger& log = Poco::Logger::get("peoplesync." + pipeline);
+    if (routine)
+        log.debug("reading every record: " + why);
+    else
+        log.information("reading every record: " + why);
 }
 }  // namespace
 
 std::optional<Pipeline::ChangeOnlyBase> Pipeline::change_only_base() {
-    auto whole = [&](const std::string& why) -> std::optional<ChangeOnlyBase> {
-        log_full_read(settings_.name, why);
+    auto whole = [&](const std::string& why, bool routine = false) -> std::optional<ChangeOnlyBase> {
+        log_full_read(settings_.name, why, routine);
         return std::nullopt;
     };
     auto last = state_.run_inputs(settings_.name);
-    if (!last || last->fingerprint != settings_.fingerprint) return whole("no earlier run of this configuration");
+    if (!last || last->fingerprint != settings_.fingerprint) return whole("no earlier run of this configuration", true);
     const std::string since = "run " + std::to_string(last->run_id);
     if (epoch_ms() / 1000 - last->full_at >= settings_.full_resync_every_secs)
         return whole("a full resync is due (full_resync_every_secs)");
     const std::vector<std::string> tokens = sink_tokens();
     if (tokens != last->tokens || !all_known(tokens)) return whole("a destination changed since " + since);
     std::optional<RunRows> rows = state_.run_rows(settings_.name, last->run_id);
-    if (!rows) return whole(since + " left no record hashes (it had findings, or read without a scan)");
+    if (!rows) return whole(since + " left no record hashes (it had findings, or read without a scan)", true);
     if (static_cast<std::int64_t>(rows->size()) != last->users)
         return whole("the record hashes of " + since + " are not that run's");
     return ChangeOnlyBase{std::move(*last), std::move(*rows)};
