@@ -5,6 +5,7 @@
 // whose node allocations dominated validation and diffing.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -115,6 +116,56 @@ private:
     std::vector<Slot> slots_;
     std::size_t mask_ = 0;
     std::size_t size_ = 0;
+};
+
+// The bits of a hash that place it in a table.
+inline std::uint64_t placement(std::uint64_t hash) {
+    return hash;
+}
+inline std::uint64_t placement(const std::array<std::uint64_t, 2>& hash) {
+    return hash[0];
+}
+
+// Where each hash of a list is (the list read through `hash_at(position)`,
+// fewer than 2^32 of them): open addressing on the hash's placement,
+// compared in full. A hash listed twice is found at its first place.
+template <typename HashAt>
+class HashPositions {
+public:
+    static constexpr std::size_t none = SIZE_MAX;
+
+    HashPositions(HashAt hash_at, std::size_t size) : hash_at_(std::move(hash_at)) {
+        std::size_t capacity = 16;
+        while (capacity < size * 2) capacity <<= 1;
+        slots_.assign(capacity, 0);
+        mask_ = capacity - 1;
+        for (std::size_t k = 0; k < size; ++k) {
+            const auto hash = hash_at_(k);
+            std::size_t i = placement(hash) & mask_;
+            while (slots_[i] != 0 && hash_at_(slots_[i] - 1) != hash) i = (i + 1) & mask_;
+            if (slots_[i] == 0)
+                slots_[i] = static_cast<std::uint32_t>(k + 1);
+            else
+                duplicates_ = true;
+        }
+    }
+
+    template <typename Hash>
+    std::size_t find(const Hash& hash) const {
+        for (std::size_t i = placement(hash) & mask_;; i = (i + 1) & mask_) {
+            const std::uint32_t at = slots_[i];
+            if (at == 0) return none;
+            if (hash_at_(at - 1) == hash) return at - 1;
+        }
+    }
+    // Whether some hash is listed more than once.
+    bool duplicates() const { return duplicates_; }
+
+private:
+    HashAt hash_at_;
+    std::vector<std::uint32_t> slots_;  // a list position + 1; 0: empty
+    std::size_t mask_ = 0;
+    bool duplicates_ = false;
 };
 
 }  // namespace peoplesync::flat

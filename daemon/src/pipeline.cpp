@@ -680,41 +680,6 @@ bool Pipeline::sinks_take_changes_only() const {
 }
 
 namespace {
-// The last run's records by their raw hash: open addressing, 8 bytes a slot.
-class RawHashIndex {
-public:
-    static constexpr std::int64_t none = -1;
-    explicit RawHashIndex(const RunRows& rows) : rows_(rows) {
-        std::size_t capacity = 16;
-        while (capacity < rows.size() * 2) capacity <<= 1;
-        slots_.assign(capacity, 0);
-        mask_ = capacity - 1;
-        for (std::size_t j = 0; j < rows.size(); ++j) {
-            std::size_t i = rows.hash(j) & mask_;
-            while (slots_[i] != 0 && rows.hash(slots_[i] - 1) != rows.hash(j)) i = (i + 1) & mask_;
-            if (slots_[i] == 0)
-                slots_[i] = j + 1;  // a hash listed twice: its first place
-            else
-                duplicates_ = true;
-        }
-    }
-    std::int64_t find(std::uint64_t hash) const {
-        for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
-            if (slots_[i] == 0) return none;
-            if (rows_.hash(slots_[i] - 1) == hash) return static_cast<std::int64_t>(slots_[i] - 1);
-        }
-    }
-    bool duplicates() const { return duplicates_; }
-
-private:
-    const RunRows& rows_;
-    std::vector<std::size_t> slots_;  // record + 1, or 0
-    std::size_t mask_ = 0;
-    bool duplicates_ = false;
-};
-}  // namespace
-
-namespace {
 // Why a run reads every record; `routine` reasons (a source that never
 // scans, a first run) only at debug level, so they do not fill the log.
 void log_full_read(const std::string& pipeline, const std::string& why, bool routine = false) {
@@ -764,20 +729,20 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
 
     // Which of the last run's records each record is, by the hash of its bytes.
     const auto started = std::chrono::steady_clock::now();
-    const RawHashIndex previous(*rows);
+    const flat::HashPositions previous([rows](std::size_t j) { return rows->hash(j); }, m);
     if (previous.duplicates()) return whole(since + " read two records with the same bytes");
     std::vector<std::int64_t> from(n, -1);
     std::vector<char> kept(m, 0);
     std::vector<std::int64_t> changed;
     for (std::size_t i = 0; i < n; ++i) {
-        const std::int64_t j = previous.find(scan.hashes[i]);
-        if (j == RawHashIndex::none) {
+        const std::size_t j = previous.find(scan.hashes[i]);
+        if (j == previous.none) {
             changed.push_back(static_cast<std::int64_t>(i));
-        } else if (kept[static_cast<std::size_t>(j)]) {
+        } else if (kept[j]) {
             return whole(scan.origins[i] + " repeats an earlier record");
         } else {
-            kept[static_cast<std::size_t>(j)] = 1;
-            from[i] = j;
+            kept[j] = 1;
+            from[i] = static_cast<std::int64_t>(j);
         }
     }
     if (changed.size() * 5 > n)
@@ -881,17 +846,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
     // This run's rows: the last run's for records not read.
     RunRows next;
     next.run_id = record.id;
-    std::size_t bytes = 0;
-    for (std::size_t i = 0, k = 0; i < n; ++i) {
-        if (from[i] >= 0) {
-            const auto j = static_cast<std::size_t>(from[i]);
-            bytes += rows->hris_id(j).size() + rows->manager(j).size();
-        } else {
-            const User& user = partial.users[k++];
-            bytes += user.hris_id.size() + user.manager_hris_id.size();
-        }
-    }
-    next.reserve(n, bytes);
+    next.reserve(n, rows->text_bytes());  // about the last run's
     for (std::size_t i = 0, k = 0; i < n; ++i) {
         if (from[i] >= 0) {
             const auto j = static_cast<std::size_t>(from[i]);

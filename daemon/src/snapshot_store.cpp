@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include <Poco/DateTimeFormat.h>
@@ -14,6 +15,7 @@
 #include <Poco/StreamCopier.h>
 #include <nlohmann/json.hpp>
 
+#include "flat_index.hpp"
 #include "sqlite_statement.hpp"
 
 namespace peoplesync::core {
@@ -151,42 +153,6 @@ auto record_texts(U& u) {
                       &u.profile_image.cache_info,
                       &u.manager_hris_id};
 }
-
-// Where each hash of a list is, made on the first lookup: open addressing
-// on the hash's first word, compared in full.
-class KnownHashes {
-public:
-    static constexpr std::size_t none = SIZE_MAX;
-    explicit KnownHashes(const std::vector<RecordHash>& list) : list_(list) {}
-    std::size_t find(const RecordHash& hash) {
-        if (list_.empty()) return none;
-        if (slots_.empty()) build();
-        for (std::size_t i = hash[0] & mask_;; i = (i + 1) & mask_) {
-            const std::uint32_t at = slots_[i];
-            if (at == 0) return none;
-            if (list_[at - 1] == hash) return at - 1;
-        }
-    }
-
-private:
-    void build() {
-        std::size_t capacity = 16;
-        while (capacity < list_.size() * 2) capacity <<= 1;
-        slots_.assign(capacity, 0);
-        mask_ = capacity - 1;
-        for (std::size_t k = 0; k < list_.size(); ++k) {
-            std::size_t i = list_[k][0] & mask_;
-            while (slots_[i] != 0) {
-                if (list_[slots_[i] - 1] == list_[k]) break;  // the first place of a hash listed twice
-                i = (i + 1) & mask_;
-            }
-            if (slots_[i] == 0) slots_[i] = static_cast<std::uint32_t>(k + 1);
-        }
-    }
-    const std::vector<RecordHash>& list_;
-    std::vector<std::uint32_t> slots_;  // a list position + 1; 0: empty
-    std::size_t mask_ = 0;
-};
 
 }  // namespace
 
@@ -449,14 +415,17 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     // list is walked alongside; where they part, an index of it by hash
     // (made at the first such place) finds where to go on.
     std::vector<std::size_t> missing;
-    KnownHashes index(known);
+    // Made at the first record that is not where the walk expects it.
+    auto known_at = [&known](std::size_t k) { return known[k]; };
+    std::optional<flat::HashPositions<decltype(known_at)>> index;
     for (std::size_t i = 0, at = 0; i < n; ++i) {
         if (at < known.size() && known[at] == hashes[i]) {
             ++at;
             continue;
         }
-        const std::size_t found = index.find(hashes[i]);
-        if (found == KnownHashes::none) {
+        if (!index) index.emplace(known_at, known.size());
+        const std::size_t found = index->find(hashes[i]);
+        if (found == flat::HashPositions<decltype(known_at)>::none) {
             if (!composed || read_at[i] != SIZE_MAX) missing.push_back(i);
         } else {
             at = found + 1;

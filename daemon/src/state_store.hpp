@@ -66,6 +66,8 @@ public:
     std::string_view hris_id(std::size_t i) const { return text(2 * i); }
     std::string_view manager(std::size_t i) const { return text(2 * i + 1); }
     std::uint64_t email_hash(std::size_t i) const { return email_hashes_[i]; }
+    // The bytes of every hris_id and manager together.
+    std::size_t text_bytes() const { return texts_.size(); }
 
     std::int64_t run_id = 0;
 

@@ -1,5 +1,6 @@
 // The flat string index on its own: found and missed keys, growth past its
-// first size, keys whose hashes share bits, and case-folded emails.
+// first size, keys whose hashes share bits, and case-folded emails; the
+// positions of hashes in a list.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -49,6 +50,23 @@ TEST(FlatIndex, KeysThatShareHashBitsStayApart) {
     for (std::size_t i = 0; i < keys.size(); ++i) wrong += index.find(keys[i]) != static_cast<std::int64_t>(i);
     EXPECT_EQ(wrong, 0u);
     EXPECT_EQ(index.find("1"), StringIndex<>::none);
+}
+
+TEST(HashPositions, FindsEachHashAtItsFirstPlace) {
+    // Hashes that share their low bits, one listed twice.
+    const std::vector<std::uint64_t> list = {7, 7 + 1024, 3, 7 + 2048, 3};
+    const HashPositions positions([&list](std::size_t k) { return list[k]; }, list.size());
+    EXPECT_EQ(positions.find(std::uint64_t{7}), 0u);
+    EXPECT_EQ(positions.find(std::uint64_t{7 + 2048}), 3u);
+    EXPECT_EQ(positions.find(std::uint64_t{3}), 2u);
+    EXPECT_EQ(positions.find(std::uint64_t{7 + 4096}), positions.none);
+    EXPECT_TRUE(positions.duplicates());
+
+    const std::vector<std::array<std::uint64_t, 2>> records = {{5, 1}, {5, 2}};
+    const HashPositions unique([&records](std::size_t k) { return records[k]; }, records.size());
+    EXPECT_EQ(unique.find(std::array<std::uint64_t, 2>{5, 2}), 1u);
+    EXPECT_EQ(unique.find(std::array<std::uint64_t, 2>{5, 3}), unique.none);
+    EXPECT_FALSE(unique.duplicates());
 }
 
 }  // namespace
