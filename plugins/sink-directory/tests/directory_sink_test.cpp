@@ -239,6 +239,27 @@ TEST_F(DirectorySinkTest, ALargeFirstLoadLeavesTheDirectoryInWal) {
     EXPECT_EQ(journal_mode(dir_ / "directory.db"), "wal");
 }
 
+// A large load drops the indexes its keys land all over and builds them
+// again; each index is there after it and agrees with its table.
+TEST_F(DirectorySinkTest, ALargeLoadLeavesEveryIndexWhole) {
+    Sink& s = sink();
+    seed(s, many_users(12000), core_fields);
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session db("SQLite", (dir_ / "directory.db").string());
+    std::vector<std::string> names;
+    db << "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name",
+        into(names), now;
+    EXPECT_EQ(names, (std::vector<std::string>{"audit_by_run", "memberships_by_department", "users_by_hris_id",
+                                               "users_unsynced"}));
+    std::string check;
+    db << "PRAGMA integrity_check", into(check), now;
+    EXPECT_EQ(check, "ok");
+    int created = 0;
+    db << "SELECT COUNT(*) FROM audit_log INDEXED BY audit_by_run WHERE run_id = 1 AND action = 'created'",
+        into(created), now;
+    EXPECT_EQ(created, 12000);
+}
+
 // With another connection open (a reader, another process) the journal stays
 // WAL and the load lands all the same.
 TEST_F(DirectorySinkTest, ALargeLoadBesideAnotherConnectionStaysInWal) {
