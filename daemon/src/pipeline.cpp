@@ -823,13 +823,13 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
                              ", whose record did not change");
     }
     unread.kept = [&](std::string_view hris_id) { return unread_index(hris_id) != flat::StringIndex<>::none; };
-    std::vector<RecordHash> base;
+    StoredList base;
     try {
         base = state_.snapshot_list(last->snapshot_key);
     } catch (const Error& e) {
         return whole(std::string("the snapshot of ") + since + " cannot be read: " + e.what());
     }
-    if (base.size() != m) return whole("the snapshot of " + since + " does not hold its records");
+    if (base.hashes.size() != m) return whole("the snapshot of " + since + " does not hold its records");
 
     // Stored while the run goes on, as a full run's is (the run only reads
     // the records). When the run reads everything after all, it nearly

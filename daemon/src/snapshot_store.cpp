@@ -229,6 +229,118 @@ private:
     std::vector<std::unique_ptr<SqliteStatement>> legacy_;
 };
 
+// Blocks hold records one after the other, each as its hash (16 bytes), its
+// size (varint) and its bytes; a block is written once about this full.
+constexpr std::size_t block_bytes = std::size_t{128} << 10;
+
+RecordPlace place_of(std::int64_t block, std::size_t offset) {
+    if (block <= 0 || block > std::int64_t{UINT32_MAX} || offset > UINT32_MAX)
+        throw Error("the snapshot records file has no room for another block");
+    return (static_cast<std::uint64_t>(block) << 32) | offset;
+}
+
+// Appends records to the records file, a block at a time, and tells where
+// each went.
+class BlockWriter {
+public:
+    BlockWriter(sqlite3* db, std::vector<RecordPlace>& places)
+        : db_(db), places_(places), insert_(db, "INSERT INTO records.snapshot_blocks(records, data) VALUES(?, ?)") {}
+
+    // Record `i` of the list.
+    void add(std::size_t i, const RecordHash& hash, std::string_view bytes) {
+        entries_.emplace_back(i, data_.size());
+        data_.append(as_bytes(hash));
+        put_varint(data_, bytes.size());
+        data_.append(bytes);
+        if (data_.size() >= block_bytes) flush();
+    }
+
+    void flush() {
+        if (entries_.empty()) return;
+        insert_.bind(1, static_cast<std::int64_t>(entries_.size())).bind_blob(2, data_).run();
+        const std::int64_t block = sqlite3_last_insert_rowid(db_);
+        for (const auto& [i, offset] : entries_) places_[i] = place_of(block, offset);
+        entries_.clear();
+        data_.clear();
+    }
+
+private:
+    sqlite3* db_;
+    std::vector<RecordPlace>& places_;
+    SqliteStatement insert_;
+    std::string data_;
+    std::vector<std::pair<std::size_t, std::size_t>> entries_;  // list position, offset in data_
+};
+
+// Finds stored records by place, or (place 0) by hash; each checked against
+// its hash. Keeps the last few blocks read: a list's records mostly follow
+// each other in their blocks.
+class RecordFinder {
+public:
+    explicit RecordFinder(sqlite3* db)
+        : legacy_(db), block_(db, "SELECT data FROM records.snapshot_blocks WHERE id = ?") {}
+
+    // The record's bytes into `out`; false when it is not there.
+    bool find(const RecordHash& hash, RecordPlace place, std::string& out) {
+        if (place == 0) {
+            SqliteStatement* found = legacy_.find(hash);
+            if (found == nullptr) return false;
+            out.assign(found->blob(1));
+            found->next();
+            return true;
+        }
+        const std::string* data = block(static_cast<std::int64_t>(place >> 32));
+        const std::size_t offset = place & 0xffffffffu;
+        if (data == nullptr || offset > data->size() || data->size() - offset < sizeof(RecordHash)) return false;
+        if (std::string_view(*data).substr(offset, sizeof(RecordHash)) != as_bytes(hash)) return false;
+        Reader entry(std::string_view(*data).substr(offset + sizeof(RecordHash)));
+        try {
+            out = entry.text();
+        } catch (const Error&) {
+            return false;
+        }
+        return true;
+    }
+    bool holds(const RecordHash& hash, RecordPlace place) {
+        std::string bytes;
+        return find(hash, place, bytes);
+    }
+
+private:
+    const std::string* block(std::int64_t id) {
+        for (auto& [cached, data] : cache_)
+            if (cached == id) return &data;
+        block_.bind(1, id);
+        if (!block_.next()) return nullptr;
+        std::string data(block_.blob(0));
+        block_.next();
+        if (cache_.size() == 8) cache_.erase(cache_.begin());
+        cache_.emplace_back(id, std::move(data));
+        return &cache_.back().second;
+    }
+
+    RecordLookup legacy_;
+    SqliteStatement block_;
+    std::vector<std::pair<std::int64_t, std::string>> cache_;  // oldest first
+};
+
+std::vector<RecordPlace> places_of(std::string_view packed, std::size_t count) {
+    std::vector<RecordPlace> places(count, 0);
+    if (packed.empty()) return places;  // a list stored before blocks: every record by its hash
+    const std::string bytes = inflate(packed);
+    if (bytes.size() != count * sizeof(RecordPlace)) throw Error("a stored snapshot's places are corrupt");
+    if (count > 0) std::memcpy(places.data(), bytes.data(), bytes.size());
+    return places;
+}
+
+StoredList list_of(std::string_view hashes, std::string_view packed_places) {
+    StoredList list;
+    list.hashes.resize(hashes.size() / sizeof(RecordHash));
+    if (!list.hashes.empty()) std::memcpy(list.hashes.data(), hashes.data(), list.hashes.size() * sizeof(RecordHash));
+    list.places = places_of(packed_places, list.hashes.size());
+    return list;
+}
+
 }  // namespace
 
 SnapshotStore::SnapshotStore(sqlite3* db, const std::filesystem::path& records_file) : db_(db) {
@@ -256,9 +368,17 @@ SnapshotStore::SnapshotStore(sqlite3* db, const std::filesystem::path& records_f
             "CREATE TABLE IF NOT EXISTS records.snapshot_data (id INTEGER PRIMARY KEY, hash BLOB NOT NULL, "
             "data BLOB NOT NULL)");
     execute(db_,
+            "CREATE TABLE IF NOT EXISTS records.snapshot_blocks (id INTEGER PRIMARY KEY, records INTEGER NOT NULL, "
+            "data BLOB NOT NULL)");
+    execute(db_,
             "CREATE TABLE IF NOT EXISTS snapshot_lists (key TEXT PRIMARY KEY, pipeline TEXT NOT NULL, "
             "users INTEGER NOT NULL, stored_at TEXT NOT NULL, meta BLOB NOT NULL, records BLOB NOT NULL, "
-            "origins BLOB NOT NULL)");
+            "origins BLOB NOT NULL, places BLOB)");
+    // Lists stored before blocks have no places: their records are found by hash.
+    SqliteStatement places(db_, "SELECT 1 FROM pragma_table_info('snapshot_lists') WHERE name = 'places'");
+    const bool has_places = places.next();
+    if (has_places) places.next();
+    if (!has_places) execute(db_, "ALTER TABLE snapshot_lists ADD COLUMN places BLOB");
 }
 
 namespace {
@@ -312,11 +432,14 @@ EncodedSnapshot refer_to_snapshot(const Snapshot& snapshot) {
     return out;
 }
 
-EncodedSnapshot compose_snapshot(const Snapshot& read, const std::vector<RecordHash>& base,
-                                 const std::vector<std::int64_t>& from, const std::vector<std::string>& origins) {
+EncodedSnapshot compose_snapshot(const Snapshot& read, const StoredList& list, const std::vector<std::int64_t>& from,
+                                 const std::vector<std::string>& origins) {
     if (origins.size() != from.size()) throw Error("a composed snapshot needs every record's origin");
+    const std::vector<RecordHash>& base = list.hashes;
+    if (list.places.size() != base.size()) throw Error("a composed snapshot's base list has no place for each record");
     EncodedSnapshot out = refer_to_snapshot(read);
     out.stored.resize(from.size());
+    out.stored_places.resize(from.size());
     std::size_t read_count = 0, bytes = 0;
     for (std::size_t i = 0; i < from.size(); ++i) {
         if (from[i] < 0) {
@@ -326,6 +449,7 @@ EncodedSnapshot compose_snapshot(const Snapshot& read, const std::vector<RecordH
                 throw Error("a composed snapshot names record " + std::to_string(from[i]) + " of a snapshot of " +
                             std::to_string(base.size()));
             out.stored[i] = base[static_cast<std::size_t>(from[i])];
+            out.stored_places[i] = list.places[static_cast<std::size_t>(from[i])];
         }
         bytes += text_size(origins[i]);
     }
@@ -367,9 +491,10 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
             read_at[i] = k;
             hashes[i] = hash_bytes(snapshot.record(k++, scratch));
         }
-        RecordLookup lookup(db_);
+        if (snapshot.stored_places.size() != n) throw Error("a composed snapshot has no place for each record");
+        RecordFinder finder(db_);
         for (const std::size_t i : {std::size_t{0}, n / 2, n - 1})
-            if (snapshot.stored[i] != RecordHash{} && !lookup.holds(snapshot.stored[i]))
+            if (snapshot.stored[i] != RecordHash{} && !finder.holds(snapshot.stored[i], snapshot.stored_places[i]))
                 throw Error("the records of the snapshot this run started from are gone from the records file");
     } else {
         for (std::size_t i = 0; i < n; ++i) hashes[i] = hash_bytes(snapshot.record(i, scratch));
@@ -392,67 +517,62 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     }
 
     // Records the pipeline's previous snapshot holds are stored already.
-    std::vector<RecordHash> known;
+    StoredList known;
     {
-        SqliteStatement previous(db_,
-                                 "SELECT records FROM snapshot_lists WHERE pipeline = ? ORDER BY rowid DESC LIMIT 1");
+        SqliteStatement previous(
+            db_, "SELECT records, places FROM snapshot_lists WHERE pipeline = ? ORDER BY rowid DESC LIMIT 1");
         previous.bind(1, snapshot.pipeline);
         if (previous.next()) {
-            const std::string_view blob = previous.blob(0);
-            known.resize(blob.size() / sizeof(RecordHash));
-            if (!known.empty()) std::memcpy(known.data(), blob.data(), known.size() * sizeof(RecordHash));
+            known = list_of(previous.blob(0), previous.blob(1));
             previous.next();
         }
     }
     // A previous list whose records are not here (the records file was lost
     // or replaced) is no guide: then every record is stored again.
-    if (!known.empty()) {
-        RecordLookup lookup(db_);
-        if (!lookup.holds(known.front()) || !lookup.holds(known[known.size() / 2]) || !lookup.holds(known.back()))
-            known.clear();
+    if (!known.hashes.empty()) {
+        RecordFinder finder(db_);
+        const std::size_t m = known.hashes.size();
+        for (const std::size_t k : {std::size_t{0}, m / 2, m - 1})
+            if (!finder.holds(known.hashes[k], known.places[k])) {
+                known = {};
+                break;
+            }
     }
     // Exports keep their order from one run to the next, so the previous
     // list is walked alongside; where they part, an index of it by hash
-    // (made at the first such place) finds where to go on.
+    // (made at the first such place) finds where to go on. A composed
+    // snapshot's stored records are where it says.
+    std::vector<RecordPlace> places(n, 0);
     std::vector<std::size_t> missing;
-    // Made at the first record that is not where the walk expects it.
-    auto known_at = [&known](std::size_t k) { return known[k]; };
+    auto known_at = [&known](std::size_t k) { return known.hashes[k]; };
     std::optional<flat::HashPositions<decltype(known_at)>> index;
     for (std::size_t i = 0, at = 0; i < n; ++i) {
-        if (at < known.size() && known[at] == hashes[i]) {
-            ++at;
+        if (composed && read_at[i] == SIZE_MAX) {
+            places[i] = snapshot.stored_places[i];
             continue;
         }
-        if (!index) index.emplace(known_at, known.size());
+        if (at < known.hashes.size() && known.hashes[at] == hashes[i]) {
+            places[i] = known.places[at++];
+            continue;
+        }
+        if (!index) index.emplace(known_at, known.hashes.size());
         const std::size_t found = index->find(hashes[i]);
         if (found == flat::HashPositions<decltype(known_at)>::none) {
-            if (!composed || read_at[i] != SIZE_MAX) missing.push_back(i);
+            missing.push_back(i);
         } else {
+            places[i] = known.places[found];
             at = found + 1;
         }
     }
-    // The others, in key order: appending to the table is far cheaper than scattering.
-    std::sort(missing.begin(), missing.end(),
-              [&](std::size_t a, std::size_t b) { return first_slot(hashes[a]) < first_slot(hashes[b]); });
-    // The records first, on their own: a list is stored only once every
-    // record it names is. Records left by a run that stopped between the two
-    // are found by their hash when they come again.
+    // The records first, appended in the snapshot's order: a list is stored
+    // only once every record it names is. Blocks left by a run that stopped
+    // between the two are named by no list.
     if (!missing.empty()) {
         execute(db_, "BEGIN");  // locks only the records file, at the first insert
         try {
-            SqliteStatement insert(db_, "INSERT OR IGNORE INTO records.snapshot_data(id, hash, data) VALUES(?, ?, ?)");
-            SqliteStatement taken(db_, "SELECT hash FROM records.snapshot_data WHERE id = ?");
-            for (std::size_t i : missing) {
-                const std::string_view hash = as_bytes(hashes[i]);
-                for (std::int64_t slot = first_slot(hashes[i]);; slot = next_slot(slot)) {
-                    insert.bind(1, slot).bind_blob(2, hash).bind_blob(3, bytes(i)).run();
-                    if (sqlite3_changes(db_) > 0) break;
-                    taken.bind(1, slot);
-                    const bool same = taken.next() && taken.blob(0) == hash;
-                    taken.next();
-                    if (same) break;  // stored by an earlier snapshot
-                }
-            }
+            BlockWriter blocks(db_, places);
+            for (std::size_t i : missing) blocks.add(i, hashes[i], bytes(i));
+            blocks.flush();
             execute(db_, "COMMIT");
         } catch (...) {
             execute(db_, "ROLLBACK");
@@ -462,12 +582,15 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     execute(db_, "BEGIN IMMEDIATE");
     try {
         const std::string packed_meta = deflate(snapshot.meta), packed_origins = deflate(origins);
+        const std::string packed_places =
+            deflate(std::string(reinterpret_cast<const char*>(places.data()), n * sizeof(RecordPlace)));
         const std::string at = Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT);
-        SqliteStatement add(db_,
-                            "INSERT INTO snapshot_lists(key, pipeline, users, stored_at, meta, records, origins) "
-                            "VALUES(?, ?, ?, ?, ?, ?, ?)");
+        SqliteStatement add(
+            db_,
+            "INSERT INTO snapshot_lists(key, pipeline, users, stored_at, meta, records, origins, places) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
         add.bind(1, key).bind(2, snapshot.pipeline).bind(3, static_cast<std::int64_t>(n)).bind(4, at);
-        add.bind_blob(5, packed_meta).bind_blob(6, list).bind_blob(7, packed_origins).run();
+        add.bind_blob(5, packed_meta).bind_blob(6, list).bind_blob(7, packed_origins).bind_blob(8, packed_places).run();
         execute(db_, "COMMIT");
     } catch (...) {
         execute(db_, "ROLLBACK");
@@ -476,24 +599,22 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     return key;
 }
 
-std::vector<RecordHash> SnapshotStore::list(const std::string& key) {
-    SqliteStatement select(db_, "SELECT records FROM snapshot_lists WHERE key = ?");
+StoredList SnapshotStore::list(const std::string& key) {
+    SqliteStatement select(db_, "SELECT records, places FROM snapshot_lists WHERE key = ?");
     select.bind(1, key);
     if (!select.next()) throw Error("the state database holds no snapshot " + key);
-    const std::string_view blob = select.blob(0);
-    std::vector<RecordHash> hashes(blob.size() / sizeof(RecordHash));
-    if (!hashes.empty()) std::memcpy(hashes.data(), blob.data(), hashes.size() * sizeof(RecordHash));
+    StoredList list = list_of(select.blob(0), select.blob(1));
     select.next();
-    return hashes;
+    return list;
 }
 
 Snapshot SnapshotStore::load(const std::string& key) {
-    SqliteStatement select(db_, "SELECT meta, records, origins, stored_at FROM snapshot_lists WHERE key = ?");
+    SqliteStatement select(db_, "SELECT meta, records, origins, stored_at, places FROM snapshot_lists WHERE key = ?");
     select.bind(1, key);
     if (!select.next()) throw Error("the state database holds no snapshot " + key);
     const std::string stored_at(select.text(3));
     const json meta = json::parse(inflate(select.blob(0)));
-    const std::string list(select.blob(1));
+    const StoredList list = list_of(select.blob(1), select.blob(4));
     const std::string origins = inflate(select.blob(2));
     Reader origins_reader(origins);
     select.next();
@@ -507,23 +628,20 @@ Snapshot SnapshotStore::load(const std::string& key) {
     for (const auto& f : meta.at("findings"))
         s.findings.push_back({f[0] == "error" ? Severity::error : Severity::warning, f[1], f[2], f[3]});
 
-    const std::size_t n = list.size() / sizeof(RecordHash);
+    const std::size_t n = list.hashes.size();
     s.users.resize(n);
-    RecordLookup records(db_);
+    RecordFinder records(db_);
+    std::string bytes;
     for (std::size_t i = 0; i < n; ++i) {
-        const std::string_view hash = std::string_view(list).substr(i * sizeof(RecordHash), sizeof(RecordHash));
-        RecordHash value;
-        std::memcpy(value.data(), hash.data(), sizeof value);
-        SqliteStatement* found = records.find(value);
-        if (found == nullptr) throw Error("the state database lost a record of snapshot " + key);
-        Reader r(found->blob(1));
+        if (!records.find(list.hashes[i], list.places[i], bytes))
+            throw Error("the state database lost a record of snapshot " + key);
+        Reader r(bytes);
         User& u = s.users[i];
         for (std::string* text : record_texts(u)) *text = r.text();
         u.active = r.byte();
         u.departments.resize(r.varint());
         for (auto& path : u.departments) path = r.text();
         u.origin = origins_reader.text();
-        found->next();
     }
     return s;
 }

@@ -1,8 +1,10 @@
 // Where the state store keeps every run's snapshot, in space proportional to
 // what changed: each user record (everything but where it came from) is
-// stored once, under a 128-bit hash of its content, however many snapshots
-// contain it; a snapshot is the ordered list of its records' hashes, its
-// records' origins, and its metadata and source findings. A resync with 1%
+// stored once, with a 128-bit hash of its content, and every later snapshot
+// that holds it unchanged points to it; a snapshot is the ordered list of its
+// records' hashes and places, its records' origins, and its metadata and
+// source findings. Records a snapshot adds are appended to the records file
+// in blocks of about 128 KiB, in the snapshot's order. A resync with 1%
 // churn stores 1% new records and two compact lists; an identical snapshot
 // stores nothing.
 #pragma once
@@ -20,6 +22,16 @@
 namespace peoplesync::core {
 
 using RecordHash = std::array<std::uint64_t, 2>;
+// Where a stored record is: block << 32 | the offset of its entry in the
+// block. 0: stored before blocks (a 0.1 development build's records file),
+// found by its hash.
+using RecordPlace = std::uint64_t;
+
+// A stored snapshot's list: its records' hashes and places, in order.
+struct StoredList {
+    std::vector<RecordHash> hashes;
+    std::vector<RecordPlace> places;  // as many as hashes
+};
 
 // One user as bytes, origin excluded, and its hash.
 void encode_record(const User& user, std::string& out);
@@ -41,6 +53,7 @@ struct EncodedSnapshot {
     // snapshot, or {0, 0} where it was read in this run. Those read are, in
     // order, the ones in `users` or `records`; `origins` holds every one's.
     std::vector<RecordHash> stored;
+    std::vector<RecordPlace> stored_places;  // where those stored are
 
     std::size_t size() const {
         return !stored.empty() ? stored.size() : users != nullptr ? users->size() : ends.size();
@@ -54,8 +67,8 @@ EncodedSnapshot refer_to_snapshot(const Snapshot& snapshot);
 // A change-only run's snapshot: record i is record from[i] of the stored
 // snapshot whose list is `base`, or (from[i] = -1) the next of `read`'s users,
 // which stay as they are until it is stored; `origins` has every record's.
-EncodedSnapshot compose_snapshot(const Snapshot& read, const std::vector<RecordHash>& base,
-                                 const std::vector<std::int64_t>& from, const std::vector<std::string>& origins);
+EncodedSnapshot compose_snapshot(const Snapshot& read, const StoredList& base, const std::vector<std::int64_t>& from,
+                                 const std::vector<std::string>& origins);
 
 // The file beside the state database that holds the records: state.db ->
 // state.snapshots.db.
@@ -70,8 +83,8 @@ public:
     // Stores the snapshot unless an identical one is stored; returns its key.
     std::string store(const EncodedSnapshot& snapshot);
     Snapshot load(const std::string& key);
-    // A stored snapshot's list: its records' hashes in order.
-    std::vector<RecordHash> list(const std::string& key);
+    // A stored snapshot's list.
+    StoredList list(const std::string& key);
 
 private:
     sqlite3* db_;

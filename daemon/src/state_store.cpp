@@ -157,7 +157,7 @@ void StateStore::forget_unused_snapshot(const std::string& key) {
         .run();
 }
 
-std::vector<RecordHash> StateStore::snapshot_list(const std::string& key) {
+StoredList StateStore::snapshot_list(const std::string& key) {
     std::lock_guard lock(mutex_);
     return snapshots_->list(key);
 }

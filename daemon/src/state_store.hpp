@@ -117,7 +117,7 @@ public:
     std::future<StoredSnapshot> store_encoded_async(std::function<EncodedSnapshot()> encode,
                                                     double encoding_seconds = 0);
     Snapshot load_snapshot(const std::string& key);
-    std::vector<RecordHash> snapshot_list(const std::string& key);
+    StoredList snapshot_list(const std::string& key);
     // Removes a stored snapshot's list unless a run names it (its records
     // stay: others may hold them).
     void forget_unused_snapshot(const std::string& key);

@@ -2,6 +2,7 @@
 // comes back as it went in; an identical one stores nothing; a changed one
 // stores only its changed records; records of the older layout still load.
 #include <algorithm>
+#include <cstring>
 
 #include <gtest/gtest.h>
 
@@ -38,19 +39,71 @@ class SnapshotStoreTest : public ::testing::Test {
 protected:
     void SetUp() override { dir_ = testing::fresh_test_dir("snapshots"); }
     void TearDown() override { std::filesystem::remove_all(dir_); }
-    // Rows of a table in the records file.
-    std::int64_t rows(const std::string& table = "snapshot_data") {
+    // Records in the records file: in its blocks, and in the table of the
+    // layout before blocks.
+    std::int64_t rows() {
         sqlite3* db = nullptr;
         sqlite3_open((dir_ / "state.snapshots.db").string().c_str(), &db);
         std::int64_t n = 0;
         {
-            sqlite::SqliteStatement count(db, "SELECT count(*) FROM " + table);
+            sqlite::SqliteStatement count(db,
+                                          "SELECT (SELECT COALESCE(SUM(records), 0) FROM snapshot_blocks) + "
+                                          "(SELECT count(*) FROM snapshot_data)");
             count.next();
             n = count.integer(0);
             count.next();
         }
         sqlite3_close(db);
         return n;
+    }
+
+    // Rewrites the files as builds before blocks left them: every record in
+    // a table by its hash (the rowid its first 64 bits, or the next free
+    // one), and lists without places. `squatters` are put there first.
+    void to_layout_before_blocks(const std::vector<std::pair<std::int64_t, std::string>>& squatters = {}) {
+        sqlite3* db = nullptr;
+        sqlite3_open((dir_ / "state.db").string().c_str(), &db);
+        {
+            sqlite::SqliteStatement attach(db, "ATTACH DATABASE ? AS records");
+            attach.bind(1, (dir_ / "state.snapshots.db").string()).run();
+        }
+        std::vector<std::pair<std::string, std::string>> records;  // hash, bytes
+        {
+            sqlite::SqliteStatement blocks(db, "SELECT data FROM records.snapshot_blocks ORDER BY id");
+            while (blocks.next()) {
+                const std::string data(blocks.blob(0));
+                for (std::size_t at = 0; at < data.size();) {
+                    std::string hash = data.substr(at, 16);
+                    at += 16;
+                    std::uint64_t size = 0;
+                    for (int shift = 0;; shift += 7) {
+                        const auto byte = static_cast<unsigned char>(data[at++]);
+                        size |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+                        if ((byte & 0x80) == 0) break;
+                    }
+                    records.emplace_back(std::move(hash), data.substr(at, size));
+                    at += size;
+                }
+            }
+        }
+        sqlite::SqliteStatement insert(db, "INSERT INTO records.snapshot_data(id, hash, data) VALUES(?, ?, ?)");
+        sqlite::SqliteStatement taken(db, "SELECT 1 FROM records.snapshot_data WHERE id = ?");
+        for (const auto& [slot, hash] : squatters)
+            insert.bind(1, slot).bind_blob(2, hash).bind_blob(3, std::string("squatter")).run();
+        for (const auto& [hash, bytes] : records) {
+            std::int64_t slot = 0;
+            std::memcpy(&slot, hash.data(), sizeof slot);
+            for (;; ++slot) {
+                taken.bind(1, slot);
+                const bool is_taken = taken.next();
+                if (is_taken) taken.next();
+                if (!is_taken) break;
+            }
+            insert.bind(1, slot).bind_blob(2, hash).bind_blob(3, bytes).run();
+        }
+        sqlite::execute(db, "DELETE FROM records.snapshot_blocks");
+        sqlite::execute(db, "UPDATE snapshot_lists SET places = NULL");
+        sqlite3_close(db);
     }
     std::filesystem::path dir_;
 };
@@ -165,6 +218,7 @@ TEST_F(SnapshotStoreTest, RecordsOfTheOlderLayoutsStillLoad) {
         first = store.store_snapshot(organisation(50, "CEO"));
         second = store.store_snapshot(organisation(50, "Chief Executive"));
     }
+    to_layout_before_blocks();
     sqlite3* db = nullptr;
     sqlite3_open((dir_ / "state.db").string().c_str(), &db);
     {
@@ -190,46 +244,59 @@ TEST_F(SnapshotStoreTest, RecordsOfTheOlderLayoutsStillLoad) {
     expect_same(store.load_snapshot(second), organisation(50, "Chief Executive"));
 }
 
-// Two records whose hashes begin with the same 64 bits: the second takes the
-// next rowid, and each loads as itself.
-TEST_F(SnapshotStoreTest, RecordsWhoseHashesBeginAlikeBothKeepTheirPlace) {
+// Records files from before blocks keep records by hash; a record whose
+// hash begins as another's took the next rowid, and is found there.
+TEST_F(SnapshotStoreTest, RecordsWhoseHashesBeginAlikeAreFoundInTheLayoutBeforeBlocks) {
     const Snapshot snapshot = organisation(3, "CEO");
     std::string bytes;
     encode_record(snapshot.users[1], bytes);
     const RecordHash hash = hash_bytes(bytes);
+    std::string key;
     {
-        StateStore store(dir_ / "state.db");  // creates the records file
+        StateStore store(dir_ / "state.db");
+        key = store.store_snapshot(snapshot);
     }
-    // Another record already holds the first slot of users[1]'s hash.
-    sqlite3* db = nullptr;
-    sqlite3_open((dir_ / "state.snapshots.db").string().c_str(), &db);
-    {
-        sqlite::SqliteStatement squat(db, "INSERT INTO snapshot_data(id, hash, data) VALUES(?, ?, ?)");
-        RecordHash other = hash;
-        other[1] ^= 1;
-        std::string other_bytes;
-        User stranger = snapshot.users[1];
-        stranger.last_name = "Somebody Else";
-        encode_record(stranger, other_bytes);
-        squat.bind(1, static_cast<std::int64_t>(hash[0]))
-            .bind_blob(2, std::string_view(reinterpret_cast<const char*>(other.data()), sizeof other))
-            .bind_blob(3, other_bytes)
-            .run();
-    }
-    sqlite3_close(db);
-
-    StateStore store(dir_ / "state.db");
-    const std::string key = store.store_snapshot(snapshot);
+    RecordHash other = hash;
+    other[1] ^= 1;
+    to_layout_before_blocks(
+        {{static_cast<std::int64_t>(hash[0]), std::string(reinterpret_cast<const char*>(other.data()), 16)}});
     EXPECT_EQ(rows(), 4);
+    StateStore store(dir_ / "state.db");
     expect_same(store.load_snapshot(key), snapshot);
-    // Back after a snapshot without it, it is found where it went, not
-    // stored twice.
-    store.store_snapshot(organisation(1, "CEO"));
-    const Snapshot back = organisation(3, "Chief");
-    const std::string back_key = store.store_snapshot(back);
-    EXPECT_EQ(rows(), 5);  // only the changed users[0]
-    expect_same(store.load_snapshot(back_key), back);
-    expect_same(store.load_snapshot(key), snapshot);
+}
+
+// The next snapshot after such files: its unchanged records stay where they
+// are, found by hash, and only the changed one goes into a block.
+TEST_F(SnapshotStoreTest, AListFromBeforeBlocksLeadsTheNextSnapshot) {
+    std::string first;
+    {
+        StateStore store(dir_ / "state.db");
+        first = store.store_snapshot(organisation(300, "CEO"));
+    }
+    to_layout_before_blocks();
+    EXPECT_EQ(rows(), 300);
+    StateStore store(dir_ / "state.db");
+    const std::string second = store.store_snapshot(organisation(300, "Chief"));
+    EXPECT_EQ(rows(), 301);
+    expect_same(store.load_snapshot(second), organisation(300, "Chief"));
+    expect_same(store.load_snapshot(first), organisation(300, "CEO"));
+    // A change-only run composed from it.
+    const StoredList base = store.snapshot_list(second);
+    EXPECT_EQ(std::count(base.places.begin(), base.places.end(), RecordPlace{0}), 299);
+    Snapshot after = organisation(300, "Chief");
+    after.users[7].job_title = "Archivist";
+    Snapshot read = after;
+    read.users = {after.users[7]};
+    std::vector<std::int64_t> from;
+    std::vector<std::string> origins;
+    for (std::size_t i = 0; i < after.users.size(); ++i) {
+        from.push_back(i == 7 ? -1 : static_cast<std::int64_t>(i));
+        origins.push_back(after.users[i].origin);
+    }
+    const std::string third =
+        store.store_encoded_async([&] { return compose_snapshot(read, base, from, origins); }).get().key;
+    EXPECT_EQ(rows(), 302);
+    expect_same(store.load_snapshot(third), after);
 }
 
 TEST_F(SnapshotStoreTest, ALostRecordIsAClearError) {
@@ -237,7 +304,7 @@ TEST_F(SnapshotStoreTest, ALostRecordIsAClearError) {
     const std::string key = store.store_snapshot(organisation(5, "CEO"));
     sqlite3* db = nullptr;
     sqlite3_open((dir_ / "state.snapshots.db").string().c_str(), &db);
-    sqlite::execute(db, "DELETE FROM snapshot_data WHERE id = (SELECT min(id) FROM snapshot_data)");
+    sqlite::execute(db, "DELETE FROM snapshot_blocks WHERE id = (SELECT min(id) FROM snapshot_blocks)");
     sqlite3_close(db);
     try {
         store.load_snapshot(key);
@@ -269,7 +336,7 @@ TEST_F(SnapshotStoreTest, AComposedSnapshotIsTheWholeOne) {
         from.push_back(i == 0 ? -1 : i == 1 ? 2 : i == 2 ? 1 : static_cast<std::int64_t>(i));
         origins.push_back(after.users[i].origin);
     }
-    const std::vector<RecordHash> base = store.snapshot_list(first);
+    const StoredList base = store.snapshot_list(first);
     const std::string key =
         store.store_encoded_async([&] { return compose_snapshot(read, base, from, origins); }).get().key;
     EXPECT_EQ(rows(), stored + 1);  // only the changed record is new
@@ -298,7 +365,7 @@ TEST_F(SnapshotStoreTest, AComposedSnapshotWhoseStoredRecordsAreGoneIsRefused) {
     StateStore store(dir_ / "state.db");
     const Snapshot before = organisation(5, "CEO");
     const std::string first = store.store_snapshot(before);
-    const std::vector<RecordHash> base = store.snapshot_list(first);
+    const StoredList base = store.snapshot_list(first);
     std::filesystem::remove(dir_ / "state.snapshots.db");  // the records file lost
     Snapshot read = before;
     read.users = {before.users[0]};
