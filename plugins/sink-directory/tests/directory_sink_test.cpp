@@ -142,6 +142,25 @@ TEST_F(DirectorySinkTest, AnIndexOfSomeUsersHasThemTheUnsyncedAndTheCounts) {
     EXPECT_EQ(s.load_index_for({})->users.size(), 2u);
 }
 
+// The ids asked for go to SQLite as one JSON list: ids with quotes,
+// backslashes, control characters or non-ASCII letters are found as they are,
+// and nothing else is.
+TEST_F(DirectorySinkTest, AnIndexOfSomeUsersFindsIdsOfAnyText) {
+    Sink& s = sink();
+    const std::vector<std::string> odd = {"Q\"1", "back\\slash", "tab\there", "line\nfeed", "Zoë-7", "[\"]"};
+    std::vector<User> users;
+    for (std::size_t i = 0; i < odd.size(); ++i)
+        users.push_back(user(odd[i], "u" + std::to_string(i) + "@example.com"));
+    users.push_back(user("plain", "plain@example.com"));
+    seed(s, users, core_fields);
+    const auto index = s.load_index_for(odd);
+    ASSERT_TRUE(index.has_value());
+    std::set<std::string> found;
+    for (const auto& u : index->users) found.insert(u.hris_id);
+    EXPECT_EQ(found, std::set<std::string>(odd.begin(), odd.end()));
+    EXPECT_EQ(s.load_index_for(std::vector<std::string>{"Q", "back", "\"", ""})->users.size(), 0u);
+}
+
 TEST_F(DirectorySinkTest, EditingRefusesSyncedFieldsAndAllowsTheRest) {
     Sink& s = sink();
     seed(s, {user("A1", "ann@example.com"), user("B2", "bob@example.com")}, core_fields);
