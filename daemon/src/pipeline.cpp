@@ -310,7 +310,7 @@ std::vector<std::future<DestinationIndex>> Pipeline::load_indexes() {
 
 RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::int64_t run_id,
                             ProgressListener& progress, std::vector<std::future<DestinationIndex>> indexes,
-                            bool normalized, const UnreadRecords* unread) {
+                            bool normalized, const UnreadRecords* unread, const std::function<void()>& validated) {
     if (indexes.empty()) indexes = load_indexes();
     RunReport report;
     report.run_id = run_id;
@@ -344,6 +344,7 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
     });
     std::vector<char> invalid = validate(snapshot, policy);
     report.validate_seconds = seconds_since(started);
+    if (validated) validated();
     std::set<std::pair<std::string, std::string>> seen;
     for (const auto& f : snapshot.findings) add_unique(report.findings, seen, f);
 
@@ -612,22 +613,42 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             normalize(snapshot, settings_.sync);
         }
         const double normalize_seconds = shared ? seconds_since(started) : 0;
+        // Both stores below wait for validation: it is on the run's critical
+        // path and needs both cores, while they have until the apply ends.
+        std::promise<void> validated;
+        const std::shared_future<void> after_validation = validated.get_future().share();
         std::future<StateStore::StoredSnapshot> stored = state_.store_snapshot_async(
-            snapshot, shared ? StateStore::Sharing::read_while_running : StateStore::Sharing::copy);
+            snapshot, shared ? StateStore::Sharing::read_while_running : StateStore::Sharing::copy, after_validation);
         // Each record's hash, hris_id and manager, for the next run to read
         // only what changed; stored while the run goes on, kept if it is clean.
         std::future<void> rows_stored;
+        // However the run leaves this block, the stores start (before the
+        // futures above wait for them).
+        struct StartStores {
+            std::promise<void>& validated;
+            bool started = false;
+            void operator()() {
+                if (started) return;
+                started = true;
+                validated.set_value();
+            }
+            ~StartStores() { (*this)(); }
+        } start_stores{validated};
         // Made on that thread too: the run only reads the users from here on.
         auto store_rows = [&] {
             if (scan && scan->hashes.size() == snapshot.users.size())
                 rows_stored = state_.store_run_rows_async(
-                    settings_.name, [&snapshot, hashes = std::move(scan->hashes), id = record.id] {
+                    settings_.name,
+                    [&snapshot, hashes = std::move(scan->hashes), id = record.id] {
                         return rows_of(snapshot.users, hashes, id);
-                    });
+                    },
+                    after_validation);
             scan.reset();
         };
         if (shared) store_rows();
-        report = process(snapshot, request, record.id, progress, std::move(indexes), shared);
+        report = process(snapshot, request, record.id, progress, std::move(indexes), shared, nullptr,
+                         [&start_stores] { start_stores(); });
+        start_stores();
         if (!shared) store_rows();  // normalized now
         report.read_seconds = read_seconds;
         report.validate_seconds += normalize_seconds;

@@ -118,16 +118,20 @@ std::string StateStore::store_snapshot(const Snapshot& snapshot) {
     return snapshots_->store(encoded);
 }
 
-std::future<StateStore::StoredSnapshot> StateStore::store_snapshot_async(const Snapshot& snapshot, Sharing sharing) {
+std::future<StateStore::StoredSnapshot> StateStore::store_snapshot_async(const Snapshot& snapshot, Sharing sharing,
+                                                                         std::shared_future<void> start) {
     const auto started = std::chrono::steady_clock::now();
     EncodedSnapshot encoded = sharing == Sharing::copy ? encode_snapshot(snapshot) : refer_to_snapshot(snapshot);
     const double encoding = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return store_encoded_async([encoded = std::move(encoded)]() mutable { return std::move(encoded); }, encoding);
+    return store_encoded_async([encoded = std::move(encoded)]() mutable { return std::move(encoded); }, encoding,
+                               std::move(start));
 }
 
 std::future<StateStore::StoredSnapshot> StateStore::store_encoded_async(std::function<EncodedSnapshot()> encode,
-                                                                        double encoding) {
-    return std::async(std::launch::async, [file = file_, encode = std::move(encode), encoding]() {
+                                                                        double encoding,
+                                                                        std::shared_future<void> start) {
+    return std::async(std::launch::async, [file = file_, encode = std::move(encode), encoding, start]() {
+        if (start.valid()) start.wait();
         const auto begun = std::chrono::steady_clock::now();
         const EncodedSnapshot encoded = encode();
         Poco::Data::Session session("SQLite", file.string());
@@ -385,8 +389,10 @@ std::optional<RunRows> StateStore::run_rows(const std::string& pipeline, std::in
     return rows;
 }
 
-std::future<void> StateStore::store_run_rows_async(const std::string& pipeline, std::function<RunRows()> make) {
-    return std::async(std::launch::async, [this, pipeline, make = std::move(make)]() {
+std::future<void> StateStore::store_run_rows_async(const std::string& pipeline, std::function<RunRows()> make,
+                                                   std::shared_future<void> start) {
+    return std::async(std::launch::async, [this, pipeline, make = std::move(make), start]() {
+        if (start.valid()) start.wait();
         const RunRows rows = make();
         const std::filesystem::path file = rows_file(pipeline, rows.run_id);
         std::string bytes(rows_magic);

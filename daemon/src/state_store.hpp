@@ -110,12 +110,15 @@ public:
         // No copy, so half a gigabyte less for a million users.
         read_while_running,
     };
-    std::future<StoredSnapshot> store_snapshot_async(const Snapshot& snapshot, Sharing sharing = Sharing::copy);
+    // The thread starts storing once `start` is ready (when it is valid): a
+    // run lets validation, which is on its critical path, go first.
+    std::future<StoredSnapshot> store_snapshot_async(const Snapshot& snapshot, Sharing sharing = Sharing::copy,
+                                                     std::shared_future<void> start = {});
     // The same for a snapshot `encode` makes on that thread (a change-only
     // run's, composed of a stored one and what changed); what it refers to
     // stays alive and unchanged until the future is ready.
     std::future<StoredSnapshot> store_encoded_async(std::function<EncodedSnapshot()> encode,
-                                                    double encoding_seconds = 0);
+                                                    double encoding_seconds = 0, std::shared_future<void> start = {});
     Snapshot load_snapshot(const std::string& key);
     StoredList snapshot_list(const std::string& key);
     // Removes a stored snapshot's list unless a run names it (its records
@@ -145,7 +148,8 @@ public:
     std::optional<RunRows> run_rows(const std::string& pipeline, std::int64_t run_id);
     // Makes the rows of a run and stores them (as its rows.run_id's), on a
     // thread of its own, while the run goes on.
-    std::future<void> store_run_rows_async(const std::string& pipeline, std::function<RunRows()> make);
+    std::future<void> store_run_rows_async(const std::string& pipeline, std::function<RunRows()> make,
+                                           std::shared_future<void> start = {});
     // Forgets the pipeline's rows but those of run `keep` (0: all of them).
     void keep_run_rows(const std::string& pipeline, std::int64_t keep);
     // Forgets the rows of one run.
