@@ -4,6 +4,7 @@
 // change with its run. Each run applies in one transaction.
 #include <algorithm>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -188,6 +189,10 @@ const char* const indexes[] = {
 // a load appends to audit_by_run in its order, and users_unsynced leaves out
 // created users, who are synced.
 const char* const rebuilt_indexes[] = {"users_by_hris_id", "memberships_by_department"};
+
+// From this many created users on, their departments are looked up on a
+// thread of their own.
+constexpr std::size_t lookups_apart = 65536;
 
 // Loads are "large" when they create more users than the directory holds.
 constexpr std::size_t large_load = 10000;
@@ -405,7 +410,18 @@ private:
             "synced, synced_field_set, sync_hash, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, "
             "?, "
             "?)");
-        MembershipWriter member(db_);
+        // Their memberships' departments are looked up (a path each) on a
+        // thread of their own while the users are written: for a large
+        // load, a tenth of the time the rows take, and the other core has
+        // room then. The memberships are written after the users.
+        std::future<std::vector<std::int64_t>> looked_up =
+            std::async(changes_.created.size() >= lookups_apart ? std::launch::async : std::launch::deferred, [this] {
+                std::vector<std::int64_t> ids;  // of every created user's departments, in order
+                ids.reserve(changes_.created.size() * 2);
+                for (const CreatedUser& change : changes_.created)
+                    for (const auto& path : desired(change.snapshot_index).departments) ids.push_back(department(path));
+                return ids;
+            });
         for (std::size_t k = 0; k < changes_.created.size(); ++k) {
             const CreatedUser& change = changes_.created[k];
             const User& u = desired(change.snapshot_index);
@@ -419,7 +435,13 @@ private:
                 .bind(12, u.profile_image.cache_info);
             insert.bind(13, std::int64_t{u.active}).bind_id(14, manager).bind(15, synced_fields_);
             insert.bind(16, static_cast<std::int64_t>(change.sync_hash)).bind(17, at_).run();
-            for (const auto& path : u.departments) member.add(id, department(path));
+        }
+        const std::vector<std::int64_t> department_ids = looked_up.get();
+        MembershipWriter member(db_);
+        for (std::size_t k = 0, at = 0; k < changes_.created.size(); ++k) {
+            const std::int64_t id = first + static_cast<std::int64_t>(k);
+            for (std::size_t n = desired(changes_.created[k].snapshot_index).departments.size(); n > 0; --n)
+                member.add(id, department_ids[at++]);
         }
         member.flush();
         // One "created" row per user, standing for the user as their snapshot

@@ -279,6 +279,54 @@ TEST_F(DirectorySinkTest, ALargeLoadLeavesEveryIndexWhole) {
     EXPECT_EQ(created, 12000);
 }
 
+// A load this large looks up its members' departments on a thread of its
+// own: every membership lands, in the right department, and a department
+// that does not exist still rolls the whole load back, naming it.
+TEST_F(DirectorySinkTest, ALargeLoadWritesEveryMembership) {
+    Sink& s = sink();
+    const std::size_t n = 70000;
+    Snapshot snapshot;
+    snapshot.users = many_users(n);
+    ChangeSet changes;
+    changes.synced_fields = {"hris_id", "email", "first_name", "last_name", "active", "departments"};
+    changes.departments_created = {"Eng", "Eng > Mobile", "Sales"};
+    std::size_t memberships = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        auto& departments = snapshot.users[i].departments;
+        if (i % 3 == 0) departments = {"Eng > Mobile"};
+        if (i % 3 == 1) departments = {"Eng", "Sales"};
+        memberships += departments.size();
+        changes.created.push_back(CreatedUser{static_cast<std::int64_t>(i), 42, 0, -1});
+    }
+    Snapshot bad = snapshot;
+    bad.users[n - 5].departments = {"Eng > Nowhere"};
+    const std::string message = error_of([&] { s.apply(bad, changes, ApplyContext{1, "test"}); });
+    EXPECT_NE(message.find("department \"Eng > Nowhere\" does not exist"), std::string::npos) << message;
+    EXPECT_EQ(s.load_index().users.size(), 0u);
+
+    s.apply(snapshot, changes, ApplyContext{2, "test"});
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session db("SQLite", (dir_ / "directory.db").string());
+    int count = 0;
+    db << "SELECT COUNT(*) FROM memberships", into(count), now;
+    EXPECT_EQ(count, static_cast<int>(memberships));
+    std::vector<std::string> names;
+    db << "SELECT d.name FROM memberships m JOIN users u ON u.id = m.user_id JOIN departments d ON d.id = "
+          "m.department_id WHERE u.hris_id = 'E69997' ORDER BY d.name",
+        into(names), now;
+    EXPECT_EQ(names, (std::vector<std::string>{"Eng", "Sales"}));  // 69997 % 3 == 1
+    names.clear();
+    db << "SELECT d.name FROM memberships m JOIN users u ON u.id = m.user_id JOIN departments d ON d.id = "
+          "m.department_id WHERE u.hris_id = 'E69999'",
+        into(names), now;
+    EXPECT_EQ(names, (std::vector<std::string>{"Mobile"}));  // 69999 % 3 == 0
+    const auto index = s.load_index_for(std::vector<std::string>{"E69998"});
+    ASSERT_TRUE(index.has_value());
+    ASSERT_EQ(index->users.size(), 1u);
+    EXPECT_TRUE(index->users[0].synced);
+    EXPECT_EQ(index->synced_users, static_cast<std::int64_t>(n));
+}
+
 // With another connection open (a reader, another process) the journal stays
 // WAL and the load lands all the same.
 TEST_F(DirectorySinkTest, ALargeLoadBesideAnotherConnectionStaysInWal) {
