@@ -712,6 +712,41 @@ std::vector<Person> staff(int count = 40) {
     return people;
 }
 
+// A large snapshot is normalized on two threads, each half on its own: every
+// user comes out as they would alone.
+TEST(Normalize, ALargeSnapshotComesOutAsEachUserAlone) {
+    SyncPolicy policy;
+    for (auto f : all_fields()) policy.fields.emplace_back(f);
+    Snapshot snapshot;
+    for (int i = 0; i < 70001; ++i) {
+        User u;
+        u.hris_id = " W-" + std::to_string(i) + (i % 2 ? " " : "");
+        u.first_name = i % 3 ? "Zoë" : "  Zoë\t";
+        u.last_name = "Number " + std::to_string(i);
+        u.email = "p" + std::to_string(i) + "@example.com ";
+        u.departments = {"Eng >  Mobile ", "Eng > Mobile", i % 5 ? "Sales" : " Sales"};
+        u.manager_hris_id = i % 7 ? "W-0" : "W-" + std::to_string(i);
+        snapshot.users.push_back(std::move(u));
+    }
+    Snapshot each = snapshot;
+    normalize(snapshot, policy);
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < each.users.size(); ++i) {
+        Snapshot alone;
+        alone.users = {each.users[i]};
+        normalize(alone, policy);
+        const User &a = alone.users[0], &b = snapshot.users[i];
+        differ += a.hris_id != b.hris_id || a.first_name != b.first_name || a.email != b.email ||
+                  a.departments != b.departments || a.manager_hris_id != b.manager_hris_id;
+    }
+    EXPECT_EQ(differ, 0u);
+    EXPECT_EQ(snapshot.users[70000].hris_id, "W-70000");
+    EXPECT_EQ(snapshot.users[3].first_name, "Zoë");
+    EXPECT_EQ(snapshot.users[35001].departments, (std::vector<std::string>{"Eng > Mobile", "Sales"}));
+    EXPECT_EQ(snapshot.users[7].manager_hris_id, "");  // their own manager: unset, with a warning
+    EXPECT_EQ(snapshot.findings.size(), 10001u);       // one per seventh user
+}
+
 class ChangeOnlyTest : public PipelineTest {
 protected:
     void SetUp() override {
