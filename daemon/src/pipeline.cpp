@@ -12,6 +12,7 @@
 #include <peoplesync/validation.hpp>
 
 #include "flat_index.hpp"
+#include "halves.hpp"
 #include "report.hpp"
 
 namespace peoplesync::core {
@@ -56,22 +57,6 @@ ChangeSummary RunReport::changes() const {
     }
     return total;
 }
-
-namespace {
-// Calls work(from, to) for the two halves of [0, count) at once, or for the
-// whole range on this thread below `apart` items.
-template <typename Work>
-void for_halves(std::size_t count, std::size_t apart, Work work) {
-    if (count < apart) {
-        work(std::size_t{0}, count);
-        return;
-    }
-    const std::size_t half = count / 2;
-    auto second = std::async(std::launch::async, [&work, half, count] { work(half, count); });
-    work(std::size_t{0}, half);
-    second.get();
-}
-}  // namespace
 
 void normalize(Snapshot& snapshot, const SyncPolicy& policy) {
     const bool departments = policy.syncs(field::departments);
