@@ -11,6 +11,7 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/DeflatingStream.h>
+#include <Poco/Exception.h>
 #include <Poco/InflatingStream.h>
 #include <Poco/StreamCopier.h>
 #include <nlohmann/json.hpp>
@@ -104,7 +105,11 @@ std::string inflate(std::string_view data) {
     std::istringstream in{std::string(data)};
     Poco::InflatingInputStream stream(in, Poco::InflatingStreamBuf::STREAM_ZLIB);
     std::string out;
-    Poco::StreamCopier::copyToString(stream, out);
+    try {
+        Poco::StreamCopier::copyToString(stream, out);
+    } catch (const Poco::Exception& e) {
+        throw Error("a stored snapshot is corrupt: " + e.displayText());
+    }
     return out;
 }
 
@@ -523,7 +528,11 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
             db_, "SELECT records, places FROM snapshot_lists WHERE pipeline = ? ORDER BY rowid DESC LIMIT 1");
         previous.bind(1, snapshot.pipeline);
         if (previous.next()) {
-            known = list_of(previous.blob(0), previous.blob(1));
+            try {
+                known = list_of(previous.blob(0), previous.blob(1));
+            } catch (const Error&) {
+                known = {};  // a damaged list is no guide either
+            }
             previous.next();
         }
     }
@@ -614,7 +623,12 @@ Snapshot SnapshotStore::load(const std::string& key) {
     if (!select.next()) throw Error("the state database holds no snapshot " + key);
     const std::string stored_at(select.text(3));
     const json meta = json::parse(inflate(select.blob(0)));
-    const StoredList list = list_of(select.blob(1), select.blob(4));
+    StoredList list;
+    try {
+        list = list_of(select.blob(1), select.blob(4));
+    } catch (const Error& e) {
+        throw Error("snapshot " + key + " in the state database: " + e.what());
+    }
     const std::string origins = inflate(select.blob(2));
     Reader origins_reader(origins);
     select.next();

@@ -314,6 +314,29 @@ TEST_F(SnapshotStoreTest, ALostRecordIsAClearError) {
     }
 }
 
+// A list whose places are damaged: loading it says so, and the next
+// snapshot, which cannot be guided by it, stores its records again.
+TEST_F(SnapshotStoreTest, DamagedPlacesAreAClearErrorAndDoNotStopTheNextSnapshot) {
+    StateStore store(dir_ / "state.db");
+    const std::string key = store.store_snapshot(organisation(5, "CEO"));
+    sqlite3* db = nullptr;
+    sqlite3_open((dir_ / "state.db").string().c_str(), &db);
+    sqlite::execute(db, "UPDATE snapshot_lists SET places = x'0102030405'");
+    sqlite3_close(db);
+    try {
+        store.load_snapshot(key);
+        FAIL() << "loaded a snapshot whose places are damaged";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("snapshot " + key + " in the state database: "), std::string::npos)
+            << e.what();
+        EXPECT_NE(std::string(e.what()).find("corrupt"), std::string::npos) << e.what();
+    }
+    const Snapshot next = organisation(5, "Chief");
+    const std::string next_key = store.store_snapshot(next);
+    EXPECT_EQ(rows(), 10);
+    expect_same(store.load_snapshot(next_key), next);
+}
+
 // A change-only run's snapshot: the stored one's records where they did not
 // change, in their new places and with their new origins, and the records
 // read. It is the snapshot a full read would store, key and all.
