@@ -49,7 +49,7 @@ private:
     std::uint64_t hash_;
 };
 
-std::string profile_image_text(const ProfileImage& image) {
+std::string profile_image_text(const ProfileImageView& image) {
     if (image.empty()) return {};
     std::string text = image.url;
     if (!image.last_modified.empty()) text += " (last_modified " + image.last_modified + ")";
@@ -60,10 +60,10 @@ std::string profile_image_text(const ProfileImage& image) {
 // The scalar fields compared one by one, in the order they are reported.
 struct ScalarField {
     std::string_view name;
-    std::string (*get)(const User&);
+    std::string (*get)(const UserView&);
 };
 // The same without copies, for hashing; profile_image as its three parts.
-void add_scalars(ValueHash& h, const User& u, const std::vector<char>& synced) {
+void add_scalars(ValueHash& h, const UserView& u, const std::vector<char>& synced) {
     const std::string_view values[] = {u.hris_id,   u.first_name,   u.last_name,   u.email,
                                        u.job_title, u.phone_number, u.employee_id, u.hire_date};
     for (std::size_t i = 0; i < std::size(values); ++i)
@@ -76,15 +76,15 @@ void add_scalars(ValueHash& h, const User& u, const std::vector<char>& synced) {
 }
 const std::vector<ScalarField>& scalar_fields() {
     static const std::vector<ScalarField> fields = {
-        {field::hris_id, [](const User& u) { return u.hris_id; }},
-        {field::first_name, [](const User& u) { return u.first_name; }},
-        {field::last_name, [](const User& u) { return u.last_name; }},
-        {field::email, [](const User& u) { return u.email; }},
-        {field::job_title, [](const User& u) { return u.job_title; }},
-        {field::phone_number, [](const User& u) { return u.phone_number; }},
-        {field::employee_id, [](const User& u) { return u.employee_id; }},
-        {field::hire_date, [](const User& u) { return u.hire_date; }},
-        {field::profile_image, [](const User& u) { return profile_image_text(u.profile_image); }},
+        {field::hris_id, [](const UserView& u) -> std::string { return u.hris_id; }},
+        {field::first_name, [](const UserView& u) -> std::string { return u.first_name; }},
+        {field::last_name, [](const UserView& u) -> std::string { return u.last_name; }},
+        {field::email, [](const UserView& u) -> std::string { return u.email; }},
+        {field::job_title, [](const UserView& u) -> std::string { return u.job_title; }},
+        {field::phone_number, [](const UserView& u) -> std::string { return u.phone_number; }},
+        {field::employee_id, [](const UserView& u) -> std::string { return u.employee_id; }},
+        {field::hire_date, [](const UserView& u) -> std::string { return u.hire_date; }},
+        {field::profile_image, [](const UserView& u) -> std::string { return profile_image_text(u.profile_image); }},
     };
     return fields;
 }
@@ -202,7 +202,7 @@ private:
             const EmailOwners owners(*this);
             for (std::size_t u = 0; u < n; ++u) {
                 if (valid(u)) continue;
-                const User& user = s_.users[u];
+                const UserView& user = s_.users[u];
                 if (user.hris_id.empty()) hold_removals_ = true;
                 if (auto d = find(by_hris_, user.hris_id); d != none) protected_[static_cast<std::size_t>(d)] = 1;
                 if (auto d = owners.find(email(u)); d != none && !email(u).empty())
@@ -221,7 +221,7 @@ private:
                 auto d = owners.find(email(u));
                 if (d == none || d == match_[u] || claimed_[static_cast<std::size_t>(d)] != none) continue;
                 const auto& owner = index_.users[static_cast<std::size_t>(d)];
-                const User& user = s_.users[u];
+                const UserView& user = s_.users[u];
                 if (kept(static_cast<std::size_t>(d))) {
                     result_.findings.push_back({Severity::error, s_.locate(user, field::email),
                                                 "email \"" + user.email +
@@ -325,7 +325,7 @@ private:
         for (std::size_t u = 0; u < s_.users.size(); ++u)
             if (valid(u)) present_.emplace(s_.users[u].hris_id, static_cast<std::int64_t>(u));
         for (std::size_t u = 0; u < s_.users.size(); ++u) {
-            const User& user = s_.users[u];
+            const UserView& user = s_.users[u];
             if (!valid(u) || user.manager_hris_id.empty()) continue;
             if (present_.contains(user.manager_hris_id) || by_hris_.contains(user.manager_hris_id)) {
                 manager_[u] = user.manager_hris_id;
@@ -468,7 +468,7 @@ private:
     }
 
     UserChange change_for(std::size_t u) const {
-        const User& user = s_.users[u];
+        const UserView& user = s_.users[u];
         UserChange change;
         change.snapshot_index = static_cast<std::int64_t>(u);
         change.hris_id = user.hris_id;
@@ -478,7 +478,7 @@ private:
     }
 
     void created(std::size_t u) {
-        const User& user = s_.users[u];
+        const UserView& user = s_.users[u];
         CreatedUser change;
         change.snapshot_index = static_cast<std::int64_t>(u);
         change.sync_hash = hash_[u];
@@ -489,7 +489,7 @@ private:
     }
 
     void matched(std::size_t u, const DestinationUser& du, const DestinationRecord& record) {
-        const User& user = s_.users[u];
+        const UserView& user = s_.users[u];
         UserChange change = change_for(u);
         change.destination_id = du.id;
         change.previous_hris_id = du.hris_id;
@@ -601,7 +601,7 @@ SyncHasher::SyncHasher(const SyncPolicy& policy)
     seed_ = h.value();
 }
 
-std::uint64_t SyncHasher::operator()(const User& user, std::string_view manager_hris_id) const {
+std::uint64_t SyncHasher::operator()(const UserView& user, std::string_view manager_hris_id) const {
     ValueHash h(seed_);
     add_scalars(h, user, scalars_);
     h.add(user.active ? "1" : "0");

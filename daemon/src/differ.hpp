@@ -52,7 +52,7 @@ DiffResult diff(const Snapshot& snapshot, std::vector<char> invalid, const SyncP
 class SyncHasher {
 public:
     explicit SyncHasher(const SyncPolicy& policy);
-    std::uint64_t operator()(const User& user, std::string_view manager_hris_id) const;
+    std::uint64_t operator()(const UserView& user, std::string_view manager_hris_id) const;
 
 private:
     std::vector<char> scalars_;  // which of the scalar fields are synced

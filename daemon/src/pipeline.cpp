@@ -58,49 +58,90 @@ ChangeSummary RunReport::changes() const {
     return total;
 }
 
+namespace {
+bool has_outer_space(std::string_view text) {
+    return !text.empty() && (std::isspace(static_cast<unsigned char>(text.front())) ||
+                             std::isspace(static_cast<unsigned char>(text.back())));
+}
+}  // namespace
+
 void normalize(Snapshot& snapshot, const SyncPolicy& policy) {
     const bool departments = policy.syncs(field::departments);
     const bool job_title = policy.syncs(field::job_title), phone_number = policy.syncs(field::phone_number),
                employee_id = policy.syncs(field::employee_id), hire_date = policy.syncs(field::hire_date),
                profile_image = policy.syncs(field::profile_image), manager = policy.syncs(field::manager);
-    // Each user on their own: a large snapshot's halves on two cores.
-    for_halves(snapshot.users.size(), 65536, [&](std::size_t from, std::size_t to) {
-        for (std::size_t u = from; u < to; ++u) {
-            User& user = snapshot.users[u];
-            for (std::string* text :
-                 {&user.hris_id, &user.first_name, &user.last_name, &user.email, &user.job_title, &user.phone_number,
-                  &user.employee_id, &user.hire_date, &user.profile_image.url, &user.profile_image.last_modified,
-                  &user.profile_image.cache_info, &user.manager_hris_id})
-                if (!text->empty() && (std::isspace(static_cast<unsigned char>(text->front())) ||
-                                       std::isspace(static_cast<unsigned char>(text->back()))))
-                    *text = trim(*text);
-            if (departments) {
-                for (auto& path : user.departments)
-                    if (!is_normal_department_path(path))
-                        path = normalize_department_path(path).value_or(path);  // invalid: validation says so
-                for (std::size_t i = 1; i < user.departments.size(); ++i)       // the same path twice counts once
-                    if (std::find(user.departments.begin(), user.departments.begin() + static_cast<std::ptrdiff_t>(i),
-                                  user.departments[i]) != user.departments.begin() + static_cast<std::ptrdiff_t>(i))
-                        user.departments.erase(user.departments.begin() + static_cast<std::ptrdiff_t>(i--));
-            } else {
-                user.departments.clear();
+    // Whether a user reads differently once normalized: most do not, and
+    // are left as they are stored.
+    auto changes = [&](const UserView& user) {
+        for (std::string_view text :
+             {user.hris_id, user.first_name, user.last_name, user.email, user.job_title, user.phone_number,
+              user.employee_id, user.hire_date, user.profile_image.url, user.profile_image.last_modified,
+              user.profile_image.cache_info, user.manager_hris_id})
+            if (has_outer_space(text)) return true;
+        if (!departments) {
+            if (!user.departments.empty()) return true;
+        } else {
+            for (std::size_t i = 0; i < user.departments.size(); ++i) {
+                if (!is_normal_department_path(user.departments[i])) return true;
+                for (std::size_t j = 0; j < i; ++j)
+                    if (user.departments[j] == user.departments[i]) return true;
             }
-            if (!job_title) user.job_title.clear();
-            if (!phone_number) user.phone_number.clear();
-            if (!employee_id) user.employee_id.clear();
-            if (!hire_date) user.hire_date.clear();
-            if (!profile_image) user.profile_image = {};
-            if (!manager) user.manager_hris_id.clear();
+        }
+        return (!job_title && !user.job_title.empty()) || (!phone_number && !user.phone_number.empty()) ||
+               (!employee_id && !user.employee_id.empty()) || (!hire_date && !user.hire_date.empty()) ||
+               (!profile_image && !user.profile_image.empty()) || (!manager && !user.manager_hris_id.empty());
+    };
+    auto normalized = [&](const UserView& view) {
+        User user = view.to_user();
+        for (std::string* text :
+             {&user.hris_id, &user.first_name, &user.last_name, &user.email, &user.job_title, &user.phone_number,
+              &user.employee_id, &user.hire_date, &user.profile_image.url, &user.profile_image.last_modified,
+              &user.profile_image.cache_info, &user.manager_hris_id})
+            if (has_outer_space(*text)) *text = trim(*text);
+        if (departments) {
+            for (auto& path : user.departments)
+                if (!is_normal_department_path(path))
+                    path = normalize_department_path(path).value_or(path);  // invalid: validation says so
+            for (std::size_t i = 1; i < user.departments.size(); ++i)       // the same path twice counts once
+                if (std::find(user.departments.begin(), user.departments.begin() + static_cast<std::ptrdiff_t>(i),
+                              user.departments[i]) != user.departments.begin() + static_cast<std::ptrdiff_t>(i))
+                    user.departments.erase(user.departments.begin() + static_cast<std::ptrdiff_t>(i--));
+        } else {
+            user.departments.clear();
+        }
+        if (!job_title) user.job_title.clear();
+        if (!phone_number) user.phone_number.clear();
+        if (!employee_id) user.employee_id.clear();
+        if (!hire_date) user.hire_date.clear();
+        if (!profile_image) user.profile_image = {};
+        if (!manager) user.manager_hris_id.clear();
+        return user;
+    };
+    // Each user on their own: a large snapshot's halves on two cores. A
+    // user who does not fit where they are stored (a department path that
+    // grows) is replaced afterwards, on this thread.
+    std::vector<std::pair<std::size_t, User>> grown[2];
+    for_halves(snapshot.users.size(), 65536, [&](std::size_t from, std::size_t to) {
+        auto& later = grown[from == 0 ? 0 : 1];
+        for (std::size_t u = from; u < to; ++u) {
+            const UserView view = snapshot.users[u];
+            if (!changes(view)) continue;
+            User user = normalized(view);
+            if (!snapshot.users.replace_in_place(u, user)) later.emplace_back(u, std::move(user));
         }
     });
+    for (auto& later : grown)
+        for (auto& [u, user] : later) snapshot.users.replace(u, user);
     if (manager)
         for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
-            User& user = snapshot.users[i];
+            const UserView user = snapshot.users[i];
             if (!user.manager_hris_id.empty() && user.manager_hris_id == user.hris_id) {
                 snapshot.warning(
                     static_cast<std::int64_t>(i), snapshot.locate(user, field::manager),
                     "user \"" + user.hris_id + "\" is named as their own manager; the manager stays unset");
-                user.manager_hris_id.clear();
+                User alone = user.to_user();
+                alone.manager_hris_id.clear();
+                snapshot.users.replace(i, alone);
             }
         }
 }
@@ -140,7 +181,7 @@ void find_manager_cycles(Snapshot& snapshot) {
                 for (auto it = first; it != chain.end(); ++it) description += snapshot.users[*it].hris_id + " -> ";
                 description += snapshot.users[next].hris_id;
                 for (auto it = first; it != chain.end(); ++it) {
-                    const User& user = snapshot.users[*it];
+                    const UserView& user = snapshot.users[*it];
                     snapshot.error(static_cast<std::int64_t>(*it), snapshot.locate(user, field::manager),
                                    "manager chain forms a cycle: " + description);
                 }
@@ -280,11 +321,11 @@ void add_unique(std::vector<Finding>& findings, std::set<std::pair<std::string, 
 
 // Each record's raw hash with the hris_id, manager and email it has once
 // normalized.
-RunRows rows_of(const std::vector<User>& users, const std::vector<std::uint64_t>& hashes, std::int64_t run_id) {
+RunRows rows_of(const Users& users, const std::vector<std::uint64_t>& hashes, std::int64_t run_id) {
     RunRows rows;
     rows.run_id = run_id;
     std::size_t bytes = 0;
-    for (const User& user : users) bytes += user.hris_id.size() + user.manager_hris_id.size();
+    for (const UserView& user : users) bytes += user.hris_id.size() + user.manager_hris_id.size();
     rows.reserve(users.size(), bytes);
     for (std::size_t i = 0; i < users.size(); ++i)
         rows.add(hashes[i], users[i].hris_id, users[i].manager_hris_id, flat::folded_hash(users[i].email));
@@ -600,8 +641,8 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             if (scan) {
                 std::vector<std::int64_t> all(scan->hashes.size());
                 std::iota(all.begin(), all.end(), 0);
+                std::vector<std::string>().swap(scan->origins);  // the users will have them
                 snapshot = source_->read_records(all, progress);
-                std::vector<std::string>().swap(scan->origins);  // the users have them
             } else {
                 snapshot = source_->read(progress);
             }
@@ -804,7 +845,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
     // Of each destination, the users the records read, their managers and
     // the records gone name, loading while the rest is checked.
     std::vector<std::string> asked(unread.gone);
-    for (const User& user : partial.users) {
+    for (const UserView& user : partial.users) {
         asked.push_back(user.hris_id);
         if (!user.manager_hris_id.empty()) asked.push_back(user.manager_hris_id);
     }
@@ -824,7 +865,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
         const std::int64_t j = by_hris.find(hris_id);
         return j != flat::StringIndex<>::none && kept[static_cast<std::size_t>(j)] ? j : flat::StringIndex<>::none;
     };
-    for (const User& user : partial.users)
+    for (const UserView& user : partial.users)
         if (unread_index(user.hris_id) != flat::StringIndex<>::none)
             return whole(user.origin + " has the hris_id of a record that did not change");
     if (policy.syncs(field::manager)) {
@@ -835,7 +876,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
                 return rows->manager(static_cast<std::size_t>(j));
             return {};
         };
-        for (const User& user : partial.users) {
+        for (const UserView& user : partial.users) {
             std::size_t steps = 0;
             for (std::string_view at = user.manager_hris_id; !at.empty(); at = manager_of(at)) {
                 if (at == user.hris_id) return whole(user.origin + " is on a manager cycle");
@@ -845,7 +886,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
     }
     {
         std::unordered_set<std::uint64_t> emails;
-        for (const User& user : partial.users) emails.insert(flat::folded_hash(user.email));
+        for (const UserView& user : partial.users) emails.insert(flat::folded_hash(user.email));
         for (std::size_t j = 0; j < m; ++j)
             if (kept[j] && emails.count(rows->email_hash(j)))
                 return whole("a changed record's email may be that of " + std::string(rows->hris_id(j)) +
@@ -881,7 +922,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
             const auto j = static_cast<std::size_t>(from[i]);
             next.add(scan.hashes[i], rows->hris_id(j), rows->manager(j), rows->email_hash(j));
         } else {
-            const User& user = partial.users[k++];
+            const UserView& user = partial.users[k++];
             next.add(scan.hashes[i], user.hris_id, user.manager_hris_id, flat::folded_hash(user.email));
         }
     }

@@ -70,7 +70,7 @@ json changes_json(const Snapshot& snapshot, const ChangeSet& changes, std::size_
             unsynced(out, "unsynced", limit);
         for (const auto& c : changes.created)
             created.add([&] {
-                const User& user = snapshot.users.at(static_cast<std::size_t>(c.snapshot_index));
+                const UserView& user = snapshot.users.at(static_cast<std::size_t>(c.snapshot_index));
                 return json{{"hris_id", user.hris_id}, {"email", user.email}};
             });
         for (const auto& u : changes.users) {

@@ -161,8 +161,8 @@ auto record_texts(U& u) {
 
 }  // namespace
 
-void encode_record(const User& u, std::string& out) {
-    for (const std::string* text : record_texts(u)) put_text(out, *text);
+void encode_record(const UserView& u, std::string& out) {
+    for (const auto* text : record_texts(u)) put_text(out, *text);
     out.push_back(u.active ? '\1' : '\0');
     put_varint(out, u.departments.size());
     for (const auto& path : u.departments) put_text(out, path);
@@ -398,9 +398,9 @@ std::size_t text_size(std::string_view text) {
 }
 
 // What encode_record writes, to the byte.
-std::size_t record_size(const User& u) {
+std::size_t record_size(const UserView& u) {
     std::size_t size = 1 + varint_size(u.departments.size());
-    for (const std::string* text : record_texts(u)) size += text_size(*text);
+    for (const auto* text : record_texts(u)) size += text_size(*text);
     for (const auto& path : u.departments) size += text_size(path);
     return size;
 }
@@ -413,14 +413,14 @@ EncodedSnapshot encode_snapshot(const Snapshot& snapshot) {
     // Sized once: growing a few hundred megabytes by doubling faults in and
     // copies twice as much.
     std::size_t records = 0, origins = 0;
-    for (const User& user : snapshot.users) {
+    for (const UserView& user : snapshot.users) {
         records += record_size(user);
         origins += text_size(user.origin);
     }
     out.records.reserve(records);
     out.origins.reserve(origins);
     out.ends.reserve(snapshot.users.size());
-    for (const User& user : snapshot.users) {
+    for (const UserView& user : snapshot.users) {
         encode_record(user, out.records);
         out.ends.push_back(out.records.size());
         put_text(out.origins, user.origin);
@@ -507,7 +507,7 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     auto bytes = [&](std::size_t i) { return snapshot.record(composed ? read_at[i] : i, scratch); };
     std::string read_origins;
     if (snapshot.users != nullptr && !composed)
-        for (const User& user : *snapshot.users) put_text(read_origins, user.origin);
+        for (const UserView& user : *snapshot.users) put_text(read_origins, user.origin);
     const std::string& origins = snapshot.users != nullptr && !composed ? read_origins : snapshot.origins;
     const std::string_view list(reinterpret_cast<const char*>(hashes.data()), n * sizeof(RecordHash));
     std::string whole(list);
@@ -643,19 +643,20 @@ Snapshot SnapshotStore::load(const std::string& key) {
         s.findings.push_back({f[0] == "error" ? Severity::error : Severity::warning, f[1], f[2], f[3]});
 
     const std::size_t n = list.hashes.size();
-    s.users.resize(n);
+    s.users.reserve(n);
     RecordFinder records(db_);
     std::string bytes;
+    User u;
     for (std::size_t i = 0; i < n; ++i) {
         if (!records.find(list.hashes[i], list.places[i], bytes))
             throw Error("the state database lost a record of snapshot " + key);
         Reader r(bytes);
-        User& u = s.users[i];
         for (std::string* text : record_texts(u)) *text = r.text();
         u.active = r.byte();
         u.departments.resize(r.varint());
         for (auto& path : u.departments) path = r.text();
         u.origin = origins_reader.text();
+        s.users.push_back(u);
     }
     return s;
 }

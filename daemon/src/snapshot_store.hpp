@@ -34,7 +34,7 @@ struct StoredList {
 };
 
 // One user as bytes, origin excluded, and its hash.
-void encode_record(const User& user, std::string& out);
+void encode_record(const UserView& user, std::string& out);
 RecordHash hash_bytes(std::string_view bytes);
 
 // A snapshot as the store keeps it. Either encoded on the caller's thread,
@@ -43,11 +43,11 @@ RecordHash hash_bytes(std::string_view bytes);
 // at a time as the store goes.
 struct EncodedSnapshot {
     std::string pipeline;
-    const std::vector<User>* users = nullptr;  // when set, records and origins are read from there
-    std::string records;                       // every record's bytes, one after the other
-    std::vector<std::size_t> ends;             // where each record's bytes end
-    std::string origins;                       // every record's origin, length-prefixed
-    std::string meta;                          // metadata and the source's findings, JSON
+    const Users* users = nullptr;   // when set, records and origins are read from there
+    std::string records;            // every record's bytes, one after the other
+    std::vector<std::size_t> ends;  // where each record's bytes end
+    std::string origins;            // every record's origin, length-prefixed
+    std::string meta;               // metadata and the source's findings, JSON
     // A change-only run's snapshot, the one it started from with what
     // changed: per record, its hash where it is a record of a stored
     // snapshot, or {0, 0} where it was read in this run. Those read are, in

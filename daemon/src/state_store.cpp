@@ -139,7 +139,7 @@ std::future<StateStore::StoredSnapshot> StateStore::store_encoded_async(std::fun
         // seconds; nobody waits on this thread.
         session << "PRAGMA busy_timeout=120000", now;
         SnapshotStore store(Poco::Data::SQLite::Utility::dbHandle(session), snapshot_records_file(file));
-        session << "PRAGMA records.cache_size=-32768", now;  // new records land all over a large table
+        session << "PRAGMA records.cache_size=-4096", now;  // records are appended in blocks
         StoredSnapshot stored;
         stored.key = store.store(encoded);
         stored.seconds = encoding + std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();

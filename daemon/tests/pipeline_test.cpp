@@ -713,7 +713,8 @@ std::vector<Person> staff(int count = 40) {
 }
 
 // A large snapshot is normalized on two threads, each half on its own: every
-// user comes out as they would alone.
+// user comes out as they would alone, whether normalizing shortens them
+// (stored where they were) or lengthens them ("Eng>Mobile").
 TEST(Normalize, ALargeSnapshotComesOutAsEachUserAlone) {
     SyncPolicy policy;
     for (auto f : all_fields()) policy.fields.emplace_back(f);
@@ -725,6 +726,7 @@ TEST(Normalize, ALargeSnapshotComesOutAsEachUserAlone) {
         u.last_name = "Number " + std::to_string(i);
         u.email = "p" + std::to_string(i) + "@example.com ";
         u.departments = {"Eng >  Mobile ", "Eng > Mobile", i % 5 ? "Sales" : " Sales"};
+        if (i % 11 == 4) u.departments = {"Eng>Mobile", "Sales>EMEA>North"};
         u.manager_hris_id = i % 7 ? "W-0" : "W-" + std::to_string(i);
         snapshot.users.push_back(std::move(u));
     }
@@ -735,7 +737,7 @@ TEST(Normalize, ALargeSnapshotComesOutAsEachUserAlone) {
         Snapshot alone;
         alone.users = {each.users[i]};
         normalize(alone, policy);
-        const User &a = alone.users[0], &b = snapshot.users[i];
+        const UserView a = alone.users[0], b = snapshot.users[i];
         differ += a.hris_id != b.hris_id || a.first_name != b.first_name || a.email != b.email ||
                   a.departments != b.departments || a.manager_hris_id != b.manager_hris_id;
     }
@@ -743,6 +745,8 @@ TEST(Normalize, ALargeSnapshotComesOutAsEachUserAlone) {
     EXPECT_EQ(snapshot.users[70000].hris_id, "W-70000");
     EXPECT_EQ(snapshot.users[3].first_name, "Zoë");
     EXPECT_EQ(snapshot.users[35001].departments, (std::vector<std::string>{"Eng > Mobile", "Sales"}));
+    EXPECT_EQ(snapshot.users[35006].departments, (std::vector<std::string>{"Eng > Mobile", "Sales > EMEA > North"}));
+    EXPECT_EQ(snapshot.users[35006].hris_id, "W-35006");
     EXPECT_EQ(snapshot.users[7].manager_hris_id, "");  // their own manager: unset, with a warning
     EXPECT_EQ(snapshot.findings.size(), 10001u);       // one per seventh user
 }

@@ -153,11 +153,13 @@ TEST_F(SnapshotStoreTest, RecordsInAnotherOrderAreNotStoredAgain) {
     store.store_snapshot(organisation(300, "CEO"));
     EXPECT_EQ(rows(), 300);
     Snapshot shuffled = organisation(300, "CEO");
-    std::reverse(shuffled.users.begin() + 100, shuffled.users.end());
-    shuffled.users.erase(shuffled.users.begin() + 10);
+    std::vector<User> users = shuffled.users.to_vector();
+    std::reverse(users.begin() + 100, users.end());
+    users.erase(users.begin() + 10);
+    shuffled.users = users;
     const std::string key = store.store_snapshot(shuffled);
     EXPECT_EQ(rows(), 300);
-    shuffled.users[5].job_title = "Archivist";
+    shuffled.users.edit(5, [&](User& u) { u.job_title = "Archivist"; });
     shuffled.users.push_back(organisation(301, "CEO").users.back());
     const std::string changed = store.store_snapshot(shuffled);
     EXPECT_EQ(rows(), 302);
@@ -171,7 +173,7 @@ TEST_F(SnapshotStoreTest, TwoStoresAtOnceBothLand) {
     StateStore store(dir_ / "state.db");
     Snapshot a = organisation(20000, "CEO"), b = organisation(20000, "Chief");
     b.pipeline = "q";
-    for (auto& user : b.users) user.last_name += " (q)";
+    for (std::size_t i = 0; i < b.users.size(); ++i) b.users.edit(i, [](User& u) { u.last_name += " (q)"; });
     auto first = store.store_snapshot_async(a, StateStore::Sharing::read_while_running);
     auto second = store.store_snapshot_async(b, StateStore::Sharing::read_while_running);
     const std::string key_a = first.get().key, key_b = second.get().key;
@@ -284,7 +286,7 @@ TEST_F(SnapshotStoreTest, AListFromBeforeBlocksLeadsTheNextSnapshot) {
     const StoredList base = store.snapshot_list(second);
     EXPECT_EQ(std::count(base.places.begin(), base.places.end(), RecordPlace{0}), 299);
     Snapshot after = organisation(300, "Chief");
-    after.users[7].job_title = "Archivist";
+    after.users.edit(7, [&](User& u) { u.job_title = "Archivist"; });
     Snapshot read = after;
     read.users = {after.users[7]};
     std::vector<std::int64_t> from;
@@ -348,9 +350,11 @@ TEST_F(SnapshotStoreTest, AComposedSnapshotIsTheWholeOne) {
 
     // Record 0 changed and records 1 and 2 traded places; record 299 left.
     Snapshot after = organisation(300, "Chief Executive");
-    std::swap(after.users[1], after.users[2]);
-    after.users.pop_back();
-    for (std::size_t i = 0; i < after.users.size(); ++i) after.users[i].origin = "org.csv:" + std::to_string(i + 2);
+    std::vector<User> users = after.users.to_vector();
+    std::swap(users[1], users[2]);
+    users.pop_back();
+    for (std::size_t i = 0; i < users.size(); ++i) users[i].origin = "org.csv:" + std::to_string(i + 2);
+    after.users = users;
     std::vector<std::int64_t> from;
     std::vector<std::string> origins;
     Snapshot read = after;

@@ -160,40 +160,42 @@ Snapshot parse_snapshot_json(std::string_view text) {
         snapshot.error(-1, "users", "expected an array of users, found " + type_name(*users));
         return snapshot;
     }
-    snapshot.users.resize(users->size());
+    snapshot.users.reserve(users->size());
     for (std::size_t i = 0; i < users->size(); ++i) {
-        User& user = snapshot.users[i];
+        User user;
         user.origin = "users[" + std::to_string(i) + "]";
         const json& object = (*users)[i];
         UserReader reader(snapshot, static_cast<std::int64_t>(i), user);
-        if (!object.is_object()) {
+        if (!object.is_object())
             reader.error("", "expected a user object, found " + type_name(object));
-            continue;
-        }
-        reader.read(object);
+        else
+            reader.read(object);
+        snapshot.users.push_back(user);
     }
     return snapshot;
 }
 
-User& add_user_json(Snapshot& snapshot, std::string origin, std::string_view text) {
+UserView add_user_json(Snapshot& snapshot, std::string origin, std::string_view text) {
     const auto index = static_cast<std::int64_t>(snapshot.users.size());
-    User& user = snapshot.users.emplace_back();
+    User user;
     user.origin = std::move(origin);
     UserReader reader(snapshot, index, user);
     json object;
+    bool parsed = true;
     try {
         object = json::parse(text.begin(), text.end());
     } catch (const json::parse_error& e) {
         std::string message = e.what();
         if (auto colon = message.find(": "); colon != std::string::npos) message = message.substr(colon + 2);
         reader.error("", "malformed JSON at byte " + std::to_string(e.byte) + ": " + message);
-        return user;
+        parsed = false;
     }
-    if (!object.is_object())
+    if (parsed && !object.is_object())
         reader.error("", "expected a user object, found " + type_name(object));
-    else
+    else if (parsed)
         reader.read(object);
-    return user;
+    snapshot.users.push_back(user);
+    return snapshot.users.back();
 }
 
 std::string to_json(const Snapshot& snapshot, const std::vector<std::string>& fields) {
@@ -201,13 +203,13 @@ std::string to_json(const Snapshot& snapshot, const std::vector<std::string>& fi
         return fields.empty() || std::find(fields.begin(), fields.end(), name) != fields.end();
     };
     json users = json::array();
-    for (const User& user : snapshot.users) {
+    for (const UserView user : snapshot.users) {
         json out = json::object();
         out["hris_id"] = user.hris_id;
         out["first_name"] = user.first_name;
         out["last_name"] = user.last_name;
         out["email"] = user.email;
-        auto optional = [&](const char* name, const std::string& value) {
+        auto optional = [&](const char* name, std::string_view value) {
             if (selected(name) && !value.empty()) out[name] = value;
         };
         optional("job_title", user.job_title);
@@ -218,14 +220,14 @@ std::string to_json(const Snapshot& snapshot, const std::vector<std::string>& fi
             json image = {{"url", user.profile_image.url}};
             if (!user.profile_image.last_modified.empty()) {
                 // Give a number back as a number, as the guide's example does.
-                const auto& modified = user.profile_image.last_modified;
+                const std::string_view modified = user.profile_image.last_modified;
                 bool digits = modified.find_first_not_of("0123456789") == std::string::npos && modified.size() < 19;
-                image["last_modified"] = digits ? json(std::stoll(modified)) : json(modified);
+                image["last_modified"] = digits ? json(std::stoll(std::string(modified))) : json(modified);
             }
             if (!user.profile_image.cache_info.empty()) image["cache_info"] = user.profile_image.cache_info;
             out["profile_image"] = std::move(image);
         }
-        if (selected("departments") && !user.departments.empty()) out["departments"] = user.departments;
+        if (selected("departments") && !user.departments.empty()) out["departments"] = user.departments.to_vector();
         out["active"] = user.active;
         if (selected("manager") && !user.manager_hris_id.empty()) out["manager"] = {{"hris_id", user.manager_hris_id}};
         users.push_back(std::move(out));

@@ -100,7 +100,7 @@ std::vector<Emitted> check_each(const Snapshot& snapshot) {
         out.push_back({i, {Severity::error, std::move(location), std::move(message), static_cast<std::int64_t>(i)}});
     };
     for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
-        const User& user = snapshot.users[i];
+        const UserView user = snapshot.users[i];
         auto require = [&](std::string_view name, const std::string& value) {
             if (value.empty())
                 error(i, snapshot.locate(user, name), "required field " + std::string(name) + " is missing or empty");
@@ -126,16 +126,16 @@ std::vector<Emitted> check_each(const Snapshot& snapshot) {
 std::vector<Emitted> check_unique(const Snapshot& snapshot) {
     const auto n = snapshot.users.size();
     std::vector<Emitted> out;
-    auto user_at = [&snapshot](std::int64_t i) -> const User& { return snapshot.users[static_cast<std::size_t>(i)]; };
+    auto user_at = [&snapshot](std::int64_t i) -> UserView { return snapshot.users[static_cast<std::size_t>(i)]; };
     flat::StringIndex<false> first_hris_id([&](std::int64_t i) -> std::string_view { return user_at(i).hris_id; }, n);
     flat::StringIndex<true> first_email([&](std::int64_t i) -> std::string_view { return user_at(i).email; }, n);
     for (std::size_t i = 0; i < n; ++i) {
-        const User& user = snapshot.users[i];
+        const UserView user = snapshot.users[i];
         auto unique = [&](auto& seen, std::string_view key, std::string_view name) {
             if (key.empty()) return;
             auto [first_index, inserted] = seen.emplace(key, static_cast<std::int64_t>(i));
             if (inserted) return;
-            const User& first = snapshot.users[static_cast<std::size_t>(first_index)];
+            const UserView first = snapshot.users[static_cast<std::size_t>(first_index)];
             const std::string shown(key);
             out.push_back({i,
                            {Severity::error, snapshot.locate(user, name),

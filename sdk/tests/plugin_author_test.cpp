@@ -23,12 +23,12 @@ bool has_error(const Snapshot& s, const std::string& location, const std::string
 
 TEST(AddUserJson, AppendsOneUserWithItsPlace) {
     Snapshot snapshot;
-    User& user = add_user_json(snapshot, "people.jsonl:3",
-                               R"({"hris_id": "7", "first_name": "Ada", "last_name": "Lovelace",
+    const UserView user = add_user_json(snapshot, "people.jsonl:3",
+                                        R"({"hris_id": "7", "first_name": "Ada", "last_name": "Lovelace",
                                    "email": "ada@example.com", "active": true, "departments": ["Eng > Core"],
                                    "manager": {"hris_id": "1"}})");
     ASSERT_EQ(snapshot.users.size(), 1u);
-    EXPECT_EQ(&user, &snapshot.users[0]);
+    EXPECT_EQ(user.origin.data(), snapshot.users[0].origin.data());  // a view of the user added
     EXPECT_EQ(user.origin, "people.jsonl:3");
     EXPECT_EQ(user.hris_id, "7");
     EXPECT_EQ(user.departments, std::vector<std::string>{"Eng > Core"});

@@ -54,7 +54,7 @@ TEST(GuideExample, IsAcceptedVerbatim) {
     Snapshot s = parse_and_validate(read_file(PEOPLESYNC_SAMPLES_DIR "/webhook-data-example.json"));
     EXPECT_TRUE(s.findings.empty()) << dump(s);
     ASSERT_EQ(s.users.size(), 1u);
-    const User& u = s.users[0];
+    const UserView u = s.users[0];
     EXPECT_EQ(u.hris_id, "1FdzdQf35CffSd53");
     EXPECT_EQ(u.email, "john.doe@7geese.com");
     EXPECT_EQ(u.job_title, "VP Engineering");
@@ -224,11 +224,11 @@ TEST(Validation, ALargeSnapshotGetsItsFindingsInRecordOrder) {
         u.origin = "r" + std::to_string(i);
         s.users.push_back(u);
     }
-    s.users[10].email = "bad";
-    s.users[30000].hris_id = "H10";                    // duplicate of record 10
-    s.users[30000].email = "P5@example.com";           // duplicate of record 5, case aside
-    s.users[30000].first_name = "";                    // and its own error
-    s.users[59999].departments = {"Sales >  > Team"};  // an empty level
+    s.users.edit(10, [&](User& u) { u.email = "bad"; });
+    s.users.edit(30000, [&](User& u) { u.hris_id = "H10"; });                    // duplicate of record 10
+    s.users.edit(30000, [&](User& u) { u.email = "P5@example.com"; });           // duplicate of record 5, case aside
+    s.users.edit(30000, [&](User& u) { u.first_name = ""; });                    // and its own error
+    s.users.edit(59999, [&](User& u) { u.departments = {"Sales >  > Team"}; });  // an empty level
     validate_records(s);
     std::vector<std::string> got;
     for (const auto& f : s.findings) got.push_back(f.location + ": " + f.message);

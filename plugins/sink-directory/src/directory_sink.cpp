@@ -104,7 +104,7 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& field_column
     return columns;
 }
 
-const std::string& column_value(const User& user, std::string_view column) {
+std::string_view column_value(const UserView& user, std::string_view column) {
     if (column == "hris_id") return user.hris_id;
     if (column == "first_name") return user.first_name;
     if (column == "last_name") return user.last_name;
@@ -359,7 +359,7 @@ private:
             .run();
     }
 
-    const User& desired(std::int64_t index) const {
+    UserView desired(std::int64_t index) const {
         if (index < 0 || index >= static_cast<std::int64_t>(snapshot_.users.size()))
             throw Error("a change points outside the snapshot (record " + std::to_string(index) + ")");
         return snapshot_.users[static_cast<std::size_t>(index)];
@@ -424,7 +424,7 @@ private:
             });
         for (std::size_t k = 0; k < changes_.created.size(); ++k) {
             const CreatedUser& change = changes_.created[k];
-            const User& u = desired(change.snapshot_index);
+            const UserView& u = desired(change.snapshot_index);
             const std::int64_t id = first + static_cast<std::int64_t>(k);
             const std::int64_t manager = change.manager_snapshot_index >= 0 ? created_id(change.manager_snapshot_index)
                                                                             : change.manager_destination_id;
@@ -482,7 +482,7 @@ private:
                 if (change.deactivated) audit(id, "deactivated");
                 continue;
             }
-            const User& user = desired(change.snapshot_index);
+            const UserView& user = desired(change.snapshot_index);
             for (const auto& f : change.fields) {
                 for (const auto& column : field_columns().at(f.field)) {
                     auto statement = set_column.find(column);
@@ -794,7 +794,7 @@ private:
             execute(db, "PRAGMA journal_mode=WAL");
             execute(db, "PRAGMA synchronous=NORMAL");
             execute(db, "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms_));
-            execute(db, "PRAGMA cache_size=-65536");  // 64 MiB: large loads touch many pages
+            execute(db, "PRAGMA cache_size=-32768");  // 32 MiB: large loads touch many pages
             for (const char* statement : tables) execute(db, statement);
             upgrade(db);
             for (const char* statement : indexes) execute(db, statement);

@@ -292,14 +292,16 @@ TEST_F(DirectorySinkTest, ALargeLoadWritesEveryMembership) {
     changes.departments_created = {"Eng", "Eng > Mobile", "Sales"};
     std::size_t memberships = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        auto& departments = snapshot.users[i].departments;
-        if (i % 3 == 0) departments = {"Eng > Mobile"};
-        if (i % 3 == 1) departments = {"Eng", "Sales"};
-        memberships += departments.size();
+        if (i % 3 != 2)
+            snapshot.users.edit(i, [&](User& u) {
+                u.departments =
+                    i % 3 == 0 ? std::vector<std::string>{"Eng > Mobile"} : std::vector<std::string>{"Eng", "Sales"};
+            });
+        memberships += snapshot.users[i].departments.size();
         changes.created.push_back(CreatedUser{static_cast<std::int64_t>(i), 42, 0, -1});
     }
     Snapshot bad = snapshot;
-    bad.users[n - 5].departments = {"Eng > Nowhere"};
+    bad.users.edit(n - 5, [&](User& u) { u.departments = {"Eng > Nowhere"}; });
     const std::string message = error_of([&] { s.apply(bad, changes, ApplyContext{1, "test"}); });
     EXPECT_NE(message.find("department \"Eng > Nowhere\" does not exist"), std::string::npos) << message;
     EXPECT_EQ(s.load_index().users.size(), 0u);

@@ -29,7 +29,7 @@ std::vector<std::string> path_levels(const std::string& path) {
 }
 
 // The user as far as the receiver is sent it: the synced fields only.
-User restricted(const User& user, const std::vector<std::string>& fields) {
+User restricted(const UserView& user, const std::vector<std::string>& fields) {
     User out;
     out.hris_id = user.hris_id;
     out.first_name = user.first_name;
@@ -40,8 +40,8 @@ User restricted(const User& user, const std::vector<std::string>& fields) {
     if (has(fields, field::phone_number)) out.phone_number = user.phone_number;
     if (has(fields, field::employee_id)) out.employee_id = user.employee_id;
     if (has(fields, field::hire_date)) out.hire_date = user.hire_date;
-    if (has(fields, field::profile_image)) out.profile_image = user.profile_image;
-    if (has(fields, field::departments)) out.departments = user.departments;
+    if (has(fields, field::profile_image)) out.profile_image = user.profile_image.to_image();
+    if (has(fields, field::departments)) out.departments = user.departments.to_vector();
     if (has(fields, field::manager)) out.manager_hris_id = user.manager_hris_id;
     return out;
 }
@@ -116,7 +116,7 @@ class DepartmentTree {
 public:
     explicit DepartmentTree(const WebhookState& state) {
         for (const auto& path : state.departments) add(path);
-        for (const User& user : state.snapshot.users)
+        for (const UserView& user : state.snapshot.users)
             for (const auto& path : user.departments) add(path);
     }
 
@@ -169,7 +169,7 @@ json field_changes(const std::vector<FieldChange>& fields) {
 
 }  // namespace
 
-json user_json(const User& user, const std::vector<std::string>& fields) {
+json user_json(const UserView& user, const std::vector<std::string>& fields) {
     json out = json::object();
     out["hris_id"] = user.hris_id;
     out["first_name"] = user.first_name;
@@ -235,7 +235,7 @@ WebhookState parse_state(std::string_view text) {
 
 std::string dump_state(const WebhookState& state) {
     json users = json::array();
-    for (const User& user : state.snapshot.users) users.push_back(user_json(user, state.synced_fields));
+    for (const UserView& user : state.snapshot.users) users.push_back(user_json(user, state.synced_fields));
     json document = {{"version", state_version},
                      {"synced_fields", state.synced_fields},
                      {"departments", state.departments},
@@ -248,7 +248,7 @@ DestinationIndex index_of(const WebhookState& state) {
     DestinationIndex index;
     index.users.reserve(state.snapshot.users.size());
     for (std::size_t i = 0; i < state.snapshot.users.size(); ++i) {
-        const User& user = state.snapshot.users[i];
+        const UserView& user = state.snapshot.users[i];
         index.users.push_back(
             {static_cast<std::int64_t>(i) + 1, user.hris_id, user.email, user.active, true, state.sync_hashes[i]});
     }
@@ -264,7 +264,7 @@ std::vector<DestinationRecord> records_of(const WebhookState& state, std::span<c
         if (id < 1 || id > static_cast<std::int64_t>(state.snapshot.users.size())) continue;
         DestinationRecord record;
         record.id = id;
-        record.user = state.snapshot.users[static_cast<std::size_t>(id - 1)];
+        record.user = state.snapshot.users[static_cast<std::size_t>(id - 1)].to_user();
         for (const auto& path : record.user.departments) record.department_ids.push_back(tree.id(path));
         record.user.departments.clear();
         record.synced_fields = state.synced_fields;
@@ -278,7 +278,7 @@ WebhookState next_state(const WebhookState& current, const Snapshot& snapshot, c
     next.synced_fields = or_always_synced(changes.synced_fields);
     const std::vector<std::string>& fields = next.synced_fields;
 
-    std::vector<User> users = current.snapshot.users;
+    std::vector<User> users = current.snapshot.users.to_vector();
     std::vector<std::uint64_t> hashes = current.sync_hashes;
     std::vector<char> leaving(users.size(), 0);
     auto position = [&](std::int64_t id) {
@@ -287,7 +287,7 @@ WebhookState next_state(const WebhookState& current, const Snapshot& snapshot, c
                         std::to_string(users.size()) + " users) does not hold; was the state changed during the run?");
         return static_cast<std::size_t>(id - 1);
     };
-    auto record = [&](std::int64_t index) -> const User& {
+    auto record = [&](std::int64_t index) -> UserView {
         if (index < 0 || index >= static_cast<std::int64_t>(snapshot.users.size()))
             throw Error("a change points outside the snapshot (record " + std::to_string(index) + ")");
         return snapshot.users[static_cast<std::size_t>(index)];
@@ -352,14 +352,14 @@ WebhookState next_state(const WebhookState& current, const Snapshot& snapshot, c
     next.sync_hashes.reserve(users.size() + created.size());
     for (std::size_t i = 0; i < users.size(); ++i) {
         if (leaving[i]) continue;
-        next.snapshot.users.push_back(std::move(users[i]));
+        next.snapshot.users.push_back(users[i]);
         next.sync_hashes.push_back(hashes[i]);
     }
     for (std::size_t k = 0; k < created.size(); ++k) {
-        next.snapshot.users.push_back(std::move(created[k]));
+        next.snapshot.users.push_back(created[k]);
         next.sync_hashes.push_back(changes.created[k].sync_hash);
     }
-    for (const User& user : next.snapshot.users)
+    for (const UserView& user : next.snapshot.users)
         for (const auto& path : user.departments)
             for (const auto& level : path_levels(path))
                 if (known.insert(level).second) next.departments.push_back(level);

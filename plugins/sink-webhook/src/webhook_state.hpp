@@ -46,6 +46,6 @@ std::vector<nlohmann::json> change_events(const WebhookState& next, const Change
 
 // A user in the guide's format, with only the fields in `fields` besides
 // the always-synced ones.
-nlohmann::json user_json(const User& user, const std::vector<std::string>& fields);
+nlohmann::json user_json(const UserView& user, const std::vector<std::string>& fields);
 
 }  // namespace peoplesync::webhook_sink

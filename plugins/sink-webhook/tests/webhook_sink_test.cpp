@@ -209,9 +209,11 @@ TEST_F(WebhookSinkTest, TheFirstRunSendsEveryUserAsTheWebhookSourceReadsThem) {
     Sink& s = sink();
     Snapshot snapshot;
     snapshot.users = {person("A1", "ann"), person("B2", "bob")};
-    snapshot.users[0].departments = {"Engineering > Mobile Team", "Sales"};
-    snapshot.users[1].manager_hris_id = "A1";
-    snapshot.users[1].profile_image = {"https://img.example.com/bob.png", "23323123123123", "c1"};
+    snapshot.users.edit(0, [&](User& u) { u.departments = {"Engineering > Mobile Team", "Sales"}; });
+    snapshot.users.edit(1, [&](User& u) { u.manager_hris_id = "A1"; });
+    snapshot.users.edit(1, [&](User& u) {
+        u.profile_image = {"https://img.example.com/bob.png", "23323123123123", "c1"};
+    });
     const auto fields = with(core_fields, {"job_title", "departments", "manager", "profile_image"});
     ChangeSet changes = run(s, snapshot, fields);
     ASSERT_EQ(changes.created.size(), 2u);
@@ -226,9 +228,9 @@ TEST_F(WebhookSinkTest, TheFirstRunSendsEveryUserAsTheWebhookSourceReadsThem) {
     Snapshot body = sent();
     ASSERT_EQ(body.users.size(), 2u);
     for (std::size_t i = 0; i < 2; ++i) {
-        User expected = snapshot.users[i];
+        User expected = snapshot.users[i].to_user();
         expected.phone_number.clear();  // not a synced field
-        User got = body.users[i];
+        User got = body.users[i].to_user();
         got.origin.clear();
         expected.origin.clear();
         EXPECT_EQ(got.hris_id, expected.hris_id);
@@ -293,7 +295,7 @@ TEST_F(WebhookSinkTest, AChangedFieldSendsTheWholeSnapshotAgainAndNoChangeSendsN
     run(s, snapshot, fields);
     outbox().deliver_all();
 
-    snapshot.users[1].job_title = "Lead";
+    snapshot.users.edit(1, [&](User& u) { u.job_title = "Lead"; });
     ChangeSet changes = run(s, snapshot, fields);
     ASSERT_EQ(changes.users.size(), 1u);
     EXPECT_TRUE(changes.users[0].updated());
@@ -315,8 +317,8 @@ TEST_F(WebhookSinkTest, FieldsThePipelineDoesNotSyncAreNeverSent) {
     Sink& s = sink();
     Snapshot snapshot;
     snapshot.users = {person("A1", "ann")};
-    snapshot.users[0].departments = {"Engineering"};
-    snapshot.users[0].employee_id = "E1";
+    snapshot.users.edit(0, [&](User& u) { u.departments = {"Engineering"}; });
+    snapshot.users.edit(0, [&](User& u) { u.employee_id = "E1"; });
     run(s, snapshot, core_fields);
     for (const char* name : {"job_title", "phone_number", "employee_id", "departments", "Engineering"})
         EXPECT_EQ(last().body.find(name), std::string::npos) << name;
@@ -339,9 +341,9 @@ TEST_F(WebhookSinkTest, AQuarantinedUserKeepsTheValuesLastSent) {
     const auto fields = with(core_fields, {"job_title"});
     run(s, snapshot, fields);
 
-    snapshot.users[0].job_title = "Boss";
-    snapshot.users[1].job_title = "Lead";
-    snapshot.users[1].email = "not an email";
+    snapshot.users.edit(0, [&](User& u) { u.job_title = "Boss"; });
+    snapshot.users.edit(1, [&](User& u) { u.job_title = "Lead"; });
+    snapshot.users.edit(1, [&](User& u) { u.email = "not an email"; });
     ChangeSet changes = run(s, snapshot, fields, {0, 1});
     ASSERT_EQ(changes.users.size(), 1u);
     Snapshot body = sent();
@@ -355,7 +357,7 @@ TEST_F(WebhookSinkTest, AnUnsyncedUserIsNoLongerSent) {
     Sink& s = sink();
     Snapshot snapshot;
     snapshot.users = {person("A1", "ann"), person("B2", "bob"), person("C3", "cem")};
-    snapshot.users[1].departments = {"Sales"};
+    snapshot.users.edit(1, [&](User& u) { u.departments = {"Sales"}; });
     const auto fields = with(core_fields, {"departments"});
     run(s, snapshot, fields);
 
@@ -378,14 +380,14 @@ TEST_F(WebhookSinkTest, DepartmentsAndManagersFollowTheChanges) {
     Sink& s = sink();
     Snapshot snapshot;
     snapshot.users = {person("A1", "ann"), person("B2", "bob")};
-    snapshot.users[1].departments = {"Sales", "Ops"};
+    snapshot.users.edit(1, [&](User& u) { u.departments = {"Sales", "Ops"}; });
     const auto fields = with(core_fields, {"departments", "manager"});
     run(s, snapshot, fields);
 
-    snapshot.users[1].departments = {"Sales > EMEA", "Sales"};
-    snapshot.users[1].manager_hris_id = "A1";
+    snapshot.users.edit(1, [&](User& u) { u.departments = {"Sales > EMEA", "Sales"}; });
+    snapshot.users.edit(1, [&](User& u) { u.manager_hris_id = "A1"; });
     snapshot.users.push_back(person("C3", "cem"));
-    snapshot.users[2].manager_hris_id = "B2";
+    snapshot.users.edit(2, [&](User& u) { u.manager_hris_id = "B2"; });
     ChangeSet changes = run(s, snapshot, fields);
     EXPECT_EQ(changes.memberships_added.size(), 1u);
     EXPECT_EQ(changes.memberships_removed.size(), 1u);
@@ -468,10 +470,10 @@ TEST_F(WebhookSinkTest, EventsSayWhatChangedFromWhatToWhat) {
     run(s, snapshot, fields);
     outbox().deliver_all();
 
-    snapshot.users[0].job_title = "Boss";
-    snapshot.users[0].departments = {"Board"};
-    snapshot.users[1].active = false;
-    snapshot.users[1].manager_hris_id = "A1";
+    snapshot.users.edit(0, [&](User& u) { u.job_title = "Boss"; });
+    snapshot.users.edit(0, [&](User& u) { u.departments = {"Board"}; });
+    snapshot.users.edit(1, [&](User& u) { u.active = false; });
+    snapshot.users.edit(1, [&](User& u) { u.manager_hris_id = "A1"; });
     snapshot.users.pop_back();
     run(s, snapshot, fields, {}, core::SyncMode::one_to_one);
     ASSERT_EQ(outbox().queued.size(), 1u);

@@ -12,15 +12,11 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#include <unistd.h>
-#endif
 
 #include <peoplesync/plugin.hpp>
 
@@ -160,36 +156,35 @@ void split_plain(std::string_view bytes, char delimiter, std::size_t max_fields,
     }
 }
 
-// Gives the pages of `bytes` bytes at `data` their memory now, half of them
-// on another thread, without changing what they hold: the fresh memory for a
-// million users is 450 MB, whose page faults would cost std::vector::resize
-// 0.18 s on one thread. Where the system cannot do it, the pages get their
-// memory when they are first written, as always.
-void populate_on_two_threads([[maybe_unused]] void* data, [[maybe_unused]] std::size_t bytes) {
-#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
-    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    const auto start = reinterpret_cast<std::uintptr_t>(data);
-    // Whole pages only, as madvise() wants them: the part pages at either
-    // end get their memory when first written.
-    const std::uintptr_t begin = (start + page - 1) / page * page, end = (start + bytes) / page * page;
-    if (end <= begin) return;
-    const std::uintptr_t middle = begin + (end - begin) / 2 / page * page;
-    auto populate = [](std::uintptr_t from, std::uintptr_t to) {
-        // Failure (a kernel before 5.14, no memory to spare) only leaves the
-        // pages to be faulted in later.
-        ::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE);
-    };
-    run_both([&] { populate(middle, end); }, [&] { populate(begin, middle); });
-#endif
-}
-
 // A view that costs nothing to allocate: arrays of a million of them are
 // filled by two threads, each touching its own half first.
-struct Text {
+struct Cell {
     const char* data;
     std::size_t size;
 
     std::string_view view() const { return {data, size}; }
+};
+
+// The hris_ids of some rows, in row order.
+class ManagerIds {
+public:
+    void add(std::uint32_t row, std::string_view hris_id) {
+        rows_.push_back(row);
+        text_.append(hris_id);
+        ends_.push_back(text_.size());
+    }
+    // The hris_id of a row added.
+    std::string_view of(std::uint32_t row) const {
+        const auto at = static_cast<std::size_t>(std::lower_bound(rows_.begin(), rows_.end(), row) - rows_.begin());
+        if (at == rows_.size() || rows_[at] != row) return {};
+        const std::size_t begin = at == 0 ? 0 : ends_[at - 1];
+        return std::string_view(text_).substr(begin, ends_[at] - begin);
+    }
+
+private:
+    std::vector<std::uint32_t> rows_;
+    std::vector<std::size_t> ends_;
+    std::string text_;
 };
 
 // Where scan() found each record.
@@ -219,18 +214,31 @@ public:
 
     void read(const RecordPlaces& places) {
         count_ = places.lines.size();
-        keys_ = std::make_unique_for_overwrite<Text[]>(count_);
+        keys_ = std::make_unique_for_overwrite<Cell[]>(count_);
         key_hashes_ = std::make_unique_for_overwrite<std::size_t[]>(count_);
-        managers_ = std::make_unique_for_overwrite<Text[]>(count_);
+        managers_ = std::make_unique_for_overwrite<Cell[]>(count_);
         manager_hashes_ = std::make_unique_for_overwrite<std::size_t[]>(count_);
-        has_hris_id_ = std::make_unique_for_overwrite<bool[]>(count_);
+        hris_ids_ = std::make_unique_for_overwrite<Cell[]>(count_);
         for_halves(count_, [this, &places](std::size_t from, std::size_t to) {
             read_range(places, from, to, copies_[from == 0 ? 0 : 1]);
         });
     }
 
     bool names_manager(std::size_t row) const { return managers_[row].size > 0; }
-    bool has_hris_id(std::uint32_t row) const { return has_hris_id_[row]; }
+    bool has_hris_id(std::uint32_t row) const { return hris_ids_[row].size > 0; }
+
+    // The hris_ids of the rows `matches` find alone, as the users read have
+    // them: what read_records() sets managers to, copied, so that the
+    // file's bytes may go before it is done.
+    ManagerIds manager_ids(const std::vector<RowMatch>& matches) const {
+        std::vector<char> found(count_, 0);
+        for (const RowMatch& match : matches)
+            if (match.first != no_row && match.second == no_row) found[match.first] = 1;
+        ManagerIds ids;
+        for (std::uint32_t row = 0; row < count_; ++row)
+            if (found[row]) ids.add(row, hris_ids_[row].view());
+        return ids;
+    }
 
     // Per record, the rows its manager cell finds (none for an empty cell).
     std::vector<RowMatch> match() const {
@@ -251,7 +259,7 @@ private:
         CsvReader parser(file_name_, delimiter_);
         CsvRecord record;
         std::string scratch;
-        auto keep = [&copies, &scratch](std::string_view value, bool copy) -> Text {
+        auto keep = [&copies, &scratch](std::string_view value, bool copy) -> Cell {
             if (!value.empty() && (copy || !scratch.empty())) value = copies.emplace_back(value);
             return {value.data(), value.size()};
         };
@@ -270,7 +278,7 @@ private:
             key_hashes_[i] = key_hash(keys_[i].view(), by_email_);
             managers_[i] = keep(rows_.value_of(Field::manager, record, scratch), quoted);
             manager_hashes_[i] = key_hash(managers_[i].view(), by_email_);
-            has_hris_id_[i] = !rows_.value_of(Field::hris_id, record, scratch).empty();
+            hris_ids_[i] = keep(rows_.value_of(Field::hris_id, record, scratch), quoted);
         }
     }
 
@@ -282,11 +290,11 @@ private:
     bool by_email_;
     std::size_t max_fields_ = 1;
     std::size_t count_ = 0;
-    std::unique_ptr<Text[]> keys_;
+    std::unique_ptr<Cell[]> keys_;
     std::unique_ptr<std::size_t[]> key_hashes_;  // key_hash() of each key, for the RowIndex
-    std::unique_ptr<Text[]> managers_;
+    std::unique_ptr<Cell[]> managers_;
     std::unique_ptr<std::size_t[]> manager_hashes_;
-    std::unique_ptr<bool[]> has_hris_id_;
+    std::unique_ptr<Cell[]> hris_ids_;
     std::array<std::deque<std::string>, 2> copies_;  // one per thread
 };
 
@@ -393,6 +401,7 @@ public:
             cells.read(places);
             scanned->managers = cells.match();
             mix_managers(cells, scanned->managers, places.lines, result.hashes);
+            scanned->manager_ids = cells.manager_ids(scanned->managers);
         }
         scanned->begins = std::move(places.begins);
         scanned->lines = std::move(places.lines);
@@ -420,19 +429,42 @@ public:
 
         Snapshot snapshot = start_snapshot(scanned.file, scanned.layout);
         const std::size_t count = positions.size();
-        // Sized once: users are filled in place, and a million of them are
-        // never moved.
-        snapshot.users.reserve(count);
-        if (count >= worth_a_thread && snapshot.users.data() != nullptr)
-            populate_on_two_threads(snapshot.users.data(), count * sizeof(User));
-        snapshot.users.resize(count);
+        // Every record read: the host reads this scan no more. Its bytes go
+        // as the users they become come, so that the two are not held at
+        // once; and the scan goes when the read ends, however it ends.
+        const bool whole = count > 0 && count == scanned.lines.size();
+        struct EndScan {
+            std::unique_ptr<Scanned>& scanned;
+            bool whole;
+            ~EndScan() {
+                if (whole) scanned.reset();
+            }
+        } end_scan{scanned_, whole};
+        std::mutex releasing;
+        std::vector<char> parsed_chunks;
+        std::size_t first_unparsed = 0, released = 0;  // a chunk, a byte of the data
+        auto chunk_parsed = [&](std::size_t chunk) {
+            if (!whole) return;
+            const std::lock_guard lock(releasing);
+            parsed_chunks[chunk] = 1;
+            while (first_unparsed < parsed_chunks.size() && parsed_chunks[first_unparsed]) ++first_unparsed;
+            const std::size_t until = first_unparsed == parsed_chunks.size()
+                                          ? scanned.data.size()
+                                          : scanned.begins[first_unparsed * chunk_records];
+            if (until <= released) return;
+            scanned_->bytes.release(scanned.data.data() + released, scanned.data.data() + until);
+            released = until;
+        };
 
         // Many records are parsed on two threads, each taking the next chunk
         // until none is left: both stay busy to the end although one runs
         // slower (its malloc arena is new). Each chunk's findings keep its
         // place, so that they follow the records' order.
         const std::size_t chunks = (count + chunk_records - 1) / chunk_records;
-        std::vector<std::vector<Finding>> chunk_findings(chunks);
+        std::vector<Users> chunk_users(chunks);
+        // Findings about managers follow all others, as read() makes them.
+        std::vector<std::vector<Finding>> chunk_findings(chunks), manager_findings(chunks);
+        parsed_chunks.assign(chunks, 0);
         std::atomic<std::size_t> next_chunk = 0;
         std::atomic<std::int64_t> parsed = 0;
         // `progress` is given on this thread only: the context is not
@@ -442,7 +474,9 @@ public:
             try {
                 for (std::size_t chunk; (chunk = next_chunk++) < chunks;) {
                     const std::size_t from = chunk * chunk_records, to = std::min(count, from + chunk_records);
-                    parse_range(positions, from, to, mapper, reader, snapshot.users, snapshot, chunk_findings[chunk]);
+                    parse_range(positions, from, to, mapper, reader, chunk_users[chunk], snapshot,
+                                chunk_findings[chunk], manager_findings[chunk]);
+                    chunk_parsed(chunk);
                     const std::int64_t total = parsed += static_cast<std::int64_t>(to - from);
                     if (progress != nullptr && total / progress_every > reported / progress_every)
                         progress->progress(reported = total);
@@ -468,11 +502,12 @@ public:
         for (std::vector<Finding>& found : chunk_findings)
             snapshot.findings.insert(snapshot.findings.end(), std::make_move_iterator(found.begin()),
                                      std::make_move_iterator(found.end()));
+        for (std::vector<Finding>& found : manager_findings)
+            snapshot.findings.insert(snapshot.findings.end(), std::make_move_iterator(found.begin()),
+                                     std::make_move_iterator(found.end()));
         context.progress(static_cast<std::int64_t>(count));
-        if (finds_managers_in_file(settings_, scanned.layout)) settle_managers(positions, rows, parser, snapshot);
-        // Every record read: the host reads this scan no more, and the bytes
-        // would stay beside the users it holds for the rest of the run.
-        if (!positions.empty() && positions.size() == scanned.lines.size()) scanned_.reset();
+        snapshot.users.reserve(count);
+        for (Users& users : chunk_users) snapshot.users.append(std::move(users));
         return snapshot;
     }
 
@@ -501,6 +536,7 @@ private:
         std::vector<std::size_t> begins;  // per record, then the end of the data
         std::vector<std::int64_t> lines;  // per record
         std::vector<RowMatch> managers;   // per record, when managers are found in the file
+        ManagerIds manager_ids;           // then too
 
         std::int64_t line_of(std::int64_t position) const { return lines[static_cast<std::size_t>(position)]; }
         // Records first to last, with what follows the last up to the next.
@@ -554,15 +590,28 @@ private:
         });
     }
 
-    // Parses the records at positions[from, to) into users[from, to), which
-    // hold default Users, and appends their findings to `findings`. Only
-    // reads `snapshot` (for its field labels), so that two threads can each
-    // parse records into its users.
+    // Parses the records at positions[from, to) into `users`, as the
+    // snapshot's users from..to - 1, and appends their findings to
+    // `findings`, those about their managers (found as resolve_managers()
+    // finds them, with the matches the scan found in the whole file) to
+    // `manager_findings`. Only reads `snapshot` (for its field labels), so
+    // that two threads can each parse records for it.
     void parse_range(std::span<const std::int64_t> positions, std::size_t from, std::size_t to, RowMapper& rows,
-                     CsvReader& parser, std::span<User> users, const Snapshot& snapshot,
-                     std::vector<Finding>& findings) const {
+                     CsvReader& parser, Users& users, const Snapshot& snapshot, std::vector<Finding>& findings,
+                     std::vector<Finding>& manager_findings) const {
         const Scanned& scanned = *scanned_;
+        const bool finds_managers = finds_managers_in_file(settings_, scanned.layout);
+        const std::function<std::string(std::uint32_t)> line_of = [&scanned](std::uint32_t row) {
+            return std::to_string(scanned.line_of(row));
+        };
+        // Their records take about their bytes in the file (a little more
+        // for the origin, the file name's and the line's), in one block.
+        std::size_t bytes = 0;
+        for (std::size_t i = from; i < to; ++i)
+            bytes += scanned.bytes_of(positions[i], positions[i]).size() + Users::bytes_per_user + 24;
+        users.reserve(to - from, bytes);
         CsvRecord record;
+        User user;
         for (std::size_t i = from; i < to;) {
             // Consecutive records are parsed in one go, as read() parses them.
             std::size_t run_end = i + 1;
@@ -573,40 +622,18 @@ private:
                     throw Error(scanned.file_name + ": record " + std::to_string(positions[i]) +
                                 " does not parse where the scan found it (line " +
                                 std::to_string(scanned.line_of(positions[i])) + "); this is a bug in the csv source");
-                rows.fill(record, static_cast<std::int64_t>(i), users[i], snapshot, findings);
+                clear(user);
+                rows.fill(record, static_cast<std::int64_t>(i), user, snapshot, findings);
+                if (finds_managers && !user.manager_hris_id.empty()) {
+                    const RowMatch match = scanned.managers[static_cast<std::size_t>(positions[i])];
+                    const std::string_view first_hris_id = match.first != no_row && match.second == no_row
+                                                               ? scanned.manager_ids.of(match.first)
+                                                               : std::string_view();
+                    user.manager_hris_id = settled_manager(snapshot, manager_findings, i, user, settings_.manager_by,
+                                                           match, first_hris_id, line_of);
+                }
+                users.push_back(user);
             }
-        }
-    }
-
-    // resolve_managers() for the users read_records() read, with the matches
-    // the scan found in the whole file.
-    void settle_managers(std::span<const std::int64_t> positions, const RowMapper& rows, CsvReader& parser,
-                         Snapshot& snapshot) const {
-        const Scanned& scanned = *scanned_;
-        std::unordered_map<std::uint32_t, std::string> unread_hris_ids;  // of managers not among the users
-        CsvRecord record;
-        std::string scratch;
-        auto hris_id_of = [&](std::uint32_t row) -> std::string_view {
-            auto at = std::lower_bound(positions.begin(), positions.end(), static_cast<std::int64_t>(row));
-            if (at != positions.end() && *at == row)
-                return snapshot.users[static_cast<std::size_t>(at - positions.begin())].hris_id;
-            auto [known, added] = unread_hris_ids.try_emplace(row);
-            if (added) {
-                parser.reset(scanned.bytes_of(row, row), scanned.line_of(row));
-                parser.next(record);
-                known->second = rows.value_of(Field::hris_id, record, scratch);
-            }
-            return known->second;
-        };
-        const std::function<std::string(std::uint32_t)> line_of = [&scanned](std::uint32_t row) {
-            return std::to_string(scanned.line_of(row));
-        };
-        for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
-            if (snapshot.users[i].manager_hris_id.empty()) continue;
-            const RowMatch match = scanned.managers[static_cast<std::size_t>(positions[i])];
-            const std::string_view first_hris_id =
-                match.first != no_row && match.second == no_row ? hris_id_of(match.first) : std::string_view();
-            settle_manager(snapshot, i, settings_.manager_by, match, first_hris_id, line_of);
         }
     }
 

@@ -8,12 +8,29 @@
 #include <fstream>
 #include <system_error>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 #include <peoplesync/error.hpp>
 
 #include "csv_reader.hpp"
 #include "two_threads.hpp"
 
 namespace peoplesync::csv {
+
+void FileBytes::release([[maybe_unused]] const char* from, [[maybe_unused]] const char* to) {
+#if defined(__linux__)
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto begin = (reinterpret_cast<std::uintptr_t>(from) + page - 1) / page * page;
+    const auto end = reinterpret_cast<std::uintptr_t>(to) / page * page;
+    const auto first = reinterpret_cast<std::uintptr_t>(data_.get());
+    if (begin < first || end > first + size_ || end <= begin) return;
+    // The pages read as zeros afterwards; a failure only keeps them.
+    ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+#endif
+}
 
 FileBytes FileBytes::read(const std::filesystem::path& file, const std::string& name, FileBytes recycled) {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(open_csv_file(file), &std::fclose);

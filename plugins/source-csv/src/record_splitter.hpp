@@ -23,6 +23,11 @@ public:
 
     std::string_view view() const { return {data_.get(), size_}; }
 
+    // Gives the memory of the whole pages in [from, to) (inside view())
+    // back to the system, where it can: the bytes there are no longer the
+    // file's. For bytes read once and done with.
+    void release(const char* from, const char* to);
+
 private:
     std::unique_ptr<char[]> data_;
     std::size_t size_ = 0;

@@ -145,10 +145,22 @@ RowMapper::RowMapper(const CsvSettings& settings, const Layout& layout, std::str
 
 void RowMapper::add(const CsvRecord& record, Snapshot& snapshot) {
     const auto index = static_cast<std::int64_t>(snapshot.users.size());
-    fill(record, index, snapshot.users.emplace_back(), snapshot, snapshot.findings);
+    clear(user_);
+    fill(record, index, user_, snapshot, snapshot.findings);
+    snapshot.users.push_back(user_);
 }
 
-void RowMapper::Findings::error(const User& user, std::string_view field_name, std::string message) const {
+void clear(User& user) {
+    for (std::string* text :
+         {&user.hris_id, &user.first_name, &user.last_name, &user.email, &user.job_title, &user.phone_number,
+          &user.employee_id, &user.hire_date, &user.profile_image.url, &user.profile_image.last_modified,
+          &user.profile_image.cache_info, &user.manager_hris_id, &user.origin})
+        text->clear();
+    user.active = true;
+    user.departments.clear();
+}
+
+void RowMapper::Findings::error(const UserView& user, std::string_view field_name, std::string message) const {
     found.push_back({Severity::error, snapshot.locate(user, field_name), std::move(message), index});
 }
 
@@ -273,27 +285,35 @@ std::string_view RowMapper::value_of(Field f, const CsvRecord& record, std::stri
 void resolve_managers(Snapshot& snapshot, ManagerBy by) {
     const bool by_email = by == ManagerBy::email;
     auto key_of = [&snapshot, by_email](std::uint32_t row) {
-        const User& u = snapshot.users[row];
+        const UserView& u = snapshot.users[row];
         return std::string_view(by_email ? u.email : u.employee_id);
     };
     const RowIndex rows(snapshot.users.size(), key_of, by_email);
     const std::function<std::string(std::uint32_t)> line_of = [&snapshot](std::uint32_t row) {
-        const std::string& origin = snapshot.users[row].origin;
-        return origin.substr(origin.rfind(':') + 1);
+        const std::string_view origin = snapshot.users[row].origin;
+        return std::string(origin.substr(origin.rfind(':') + 1));
     };
+    // The users again, each with the manager found.
+    Users settled;
+    settled.reserve(snapshot.users.size());
+    std::string manager;
     for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
-        const User& user = snapshot.users[i];
-        if (user.manager_hris_id.empty()) continue;
-        const RowMatch match = rows.find(user.manager_hris_id);
-        const std::string_view first_hris_id =
-            match.first == no_row ? std::string_view() : std::string_view(snapshot.users[match.first].hris_id);
-        settle_manager(snapshot, i, by, match, first_hris_id, line_of);
+        UserView user = snapshot.users[i];
+        if (!user.manager_hris_id.empty()) {
+            const RowMatch match = rows.find(user.manager_hris_id);
+            const std::string_view first_hris_id =
+                match.first == no_row ? std::string_view() : std::string_view(snapshot.users[match.first].hris_id);
+            manager = settled_manager(snapshot, snapshot.findings, i, user, by, match, first_hris_id, line_of);
+            user.manager_hris_id = manager;
+        }
+        settled.push_back(user);
     }
+    snapshot.users = std::move(settled);
 }
 
-void settle_manager(Snapshot& snapshot, std::size_t index, ManagerBy by, RowMatch match, std::string_view first_hris_id,
-                    const std::function<std::string(std::uint32_t)>& line_of) {
-    User& user = snapshot.users[index];
+std::string settled_manager(const Snapshot& snapshot, std::vector<Finding>& findings, std::size_t index,
+                            const UserView& user, ManagerBy by, RowMatch match, std::string_view first_hris_id,
+                            const std::function<std::string(std::uint32_t)>& line_of) {
     std::string problem;
     if (match.first == no_row)
         problem = "is not in the file";
@@ -301,14 +321,12 @@ void settle_manager(Snapshot& snapshot, std::size_t index, ManagerBy by, RowMatc
         problem = "matches several rows (lines " + line_of(match.first) + " and " + line_of(match.second) + ")";
     else if (first_hris_id.empty())
         problem = "is on line " + line_of(match.first) + ", which has no hris_id";
-    if (problem.empty()) {
-        user.manager_hris_id.assign(first_hris_id);
-        return;
-    }
-    snapshot.warning(static_cast<std::int64_t>(index), snapshot.locate(user, field::manager),
-                     "manager \"" + user.manager_hris_id + "\" (" + std::string(to_string(by)) + ") " + problem +
-                         "; the manager stays unset");
-    user.manager_hris_id.clear();
+    if (problem.empty()) return std::string(first_hris_id);
+    findings.push_back({Severity::warning, snapshot.locate(user, field::manager),
+                        "manager \"" + user.manager_hris_id + "\" (" + std::string(to_string(by)) + ") " + problem +
+                            "; the manager stays unset",
+                        static_cast<std::int64_t>(index)});
+    return {};
 }
 
 }  // namespace peoplesync::csv

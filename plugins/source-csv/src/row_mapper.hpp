@@ -41,7 +41,7 @@ public:
     // row can be quarantined by its hris_id or email.
     void add(const CsvRecord& record, Snapshot& snapshot);
 
-    // add() into a user already in place: fills `user` (a default User) as
+    // add() without adding: fills `user` (a default or clear()ed User) as
     // the user at `index` of `snapshot`, and appends its findings to
     // `findings`. `snapshot` is only read, so that RowMappers on several
     // threads can fill the users of one snapshot at once.
@@ -60,7 +60,7 @@ private:
         std::vector<Finding>& found;
         std::int64_t index;
 
-        void error(const User& user, std::string_view field_name, std::string message) const;
+        void error(const UserView& user, std::string_view field_name, std::string message) const;
     };
 
     void read_active(std::string_view cell, User& user, const Findings& out) const;
@@ -72,6 +72,7 @@ private:
     std::string file_name_;
     std::string repaired_;    // a cell with its invalid UTF-8 replaced
     std::string department_;  // a department with its levels rewritten
+    User user_;               // add()'s, whose memory each row reuses
 };
 
 // "employees.csv:12"
@@ -82,10 +83,16 @@ void set_origin(std::string& origin, const std::string& file_name, std::int64_t 
 // warning when no row, or more than one, has it.
 void resolve_managers(Snapshot& snapshot, ManagerBy by);
 
-// resolve_managers() for one user, whose manager (an employee_id or email)
-// `match` found: `first_hris_id` is the hris_id of match.first when that is
-// the only match; `line_of` gives the line of a row for a warning.
-void settle_manager(Snapshot& snapshot, std::size_t index, ManagerBy by, RowMatch match, std::string_view first_hris_id,
-                    const std::function<std::string(std::uint32_t)>& line_of);
+// resolve_managers() for one user, snapshot.users[index] or to be: the
+// hris_id their manager (an employee_id or email) becomes, or empty with a
+// warning appended to `findings`. `match` is what the manager found:
+// `first_hris_id` is the hris_id of match.first when that is the only
+// match; `line_of` gives the line of a row for a warning.
+std::string settled_manager(const Snapshot& snapshot, std::vector<Finding>& findings, std::size_t index,
+                            const UserView& user, ManagerBy by, RowMatch match, std::string_view first_hris_id,
+                            const std::function<std::string(std::uint32_t)>& line_of);
+
+// Empties every field, as a new User has them, keeping their memory.
+void clear(User& user);
 
 }  // namespace peoplesync::csv

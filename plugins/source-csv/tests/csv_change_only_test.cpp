@@ -16,7 +16,7 @@ std::vector<std::int64_t> all_positions(const RecordScan& scan) {
     return positions;
 }
 
-void expect_same_user(const User& a, const User& b) {
+void expect_same_user(const UserView& a, const UserView& b) {
     EXPECT_EQ(a.hris_id, b.hris_id) << b.origin;
     EXPECT_EQ(a.first_name, b.first_name) << b.origin;
     EXPECT_EQ(a.last_name, b.last_name) << b.origin;

@@ -174,9 +174,9 @@ TEST_F(ReadsCsv, RecordsAcrossTheBufferEnd) {
 
         Snapshot s = read("path: big.csv\n");
         ASSERT_EQ(s.users.size(), filler + 3) << "shift " << shift;
-        const User& g = s.users[filler];
-        const User& sp = s.users[filler + 1];
-        const User& t = s.users[filler + 2];
+        const UserView g = s.users[filler];
+        const UserView sp = s.users[filler + 1];
+        const UserView t = s.users[filler + 2];
         EXPECT_EQ(g.hris_id, "g");
         EXPECT_EQ(g.job_title, std::string(gap - 29, 'x')) << "shift " << shift;
         EXPECT_EQ(sp.hris_id, "s") << "shift " << shift;

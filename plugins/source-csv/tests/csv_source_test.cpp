@@ -31,7 +31,7 @@ TEST_F(MapsCsv, EveryFieldFromItsMappedColumn) {
                         "W-1,E1,Ada,Lovelace,ada@example.com,CEO,Executive,,yes,2012-03-01,+1 415,https://img/1.png\n");
     Snapshot s = read("path: hr.csv\n" + std::string(hr_columns));
     ASSERT_EQ(s.users.size(), 1u);
-    const User& u = s.users[0];
+    const UserView u = s.users[0];
     EXPECT_EQ(u.hris_id, "W-1");
     EXPECT_EQ(u.employee_id, "E1");
     EXPECT_EQ(u.first_name, "Ada");
@@ -276,7 +276,7 @@ TEST_F(MapsCsv, TheSampleExportWithTheSampleConfiguration) {
         "  active: {Active: true, \"On Leave\": true, Terminated: false}\n");
     ASSERT_EQ(s.users.size(), 50u);
     EXPECT_TRUE(s.findings.empty()) << findings(s).front();
-    auto find = [&](const std::string& id) -> const User& {
+    auto find = [&](const std::string& id) -> UserView {
         for (const auto& u : s.users)
             if (u.hris_id == id) return u;
         throw std::runtime_error("no user " + id);

@@ -77,7 +77,7 @@ public:
 
     void entry(std::string_view dn, std::span<const Attribute> attributes) override {
         const auto index = static_cast<std::int64_t>(snapshot_.users.size());
-        User& user = snapshot_.users.emplace_back();
+        User user;
         user.origin.assign(dn);
         bool active_seen = false;
         for (const Attribute& attribute : attributes) {
@@ -95,6 +95,7 @@ public:
             }
         }
         if (!settings_.active_attribute.empty() && !active_seen) user.active = !settings_.values_mean_active;
+        snapshot_.users.push_back(user);
     }
 
     void progress(std::int64_t entries) override { context_.progress(entries); }
@@ -114,7 +115,7 @@ private:
     }
 
     // The value as text, or nothing (and a record error) when it is binary.
-    std::optional<std::string_view> text(const User& user, std::int64_t index, Field f, const berval& value,
+    std::optional<std::string_view> text(const UserView& user, std::int64_t index, Field f, const berval& value,
                                          bool binary) {
         const std::string_view bytes = value_text(value);
         const std::size_t bad = binary ? 0 : find_non_text(bytes);
@@ -172,9 +173,11 @@ public:
         // An entry that appeared between the two searches is not in this
         // snapshot; the next run reads it.
         if (it == by_dn_.end()) return;
-        User& user = snapshot_.users[it->second];
-        if (user.active) ++marked;
+        UserView user = snapshot_.users[it->second];
+        if (!user.active) return;
+        ++marked;
         user.active = false;
+        snapshot_.users.replace(it->second, user);  // where it is: the same size
     }
     void progress(std::int64_t) override {}
 
@@ -285,11 +288,13 @@ void LdapSource::resolve_managers(Snapshot& snapshot,
     std::unordered_map<std::string, std::size_t> by_key;
     bool keyed = false;
     const std::string scope = "base_dn " + quoted(settings_.base_dn, 200) + ", filter " + quoted(settings_.filter, 200);
+    // Each user's manager hris_id, set once all are found: `by_dn` views
+    // the users' DNs where they are stored.
+    std::vector<std::string> managers(snapshot.users.size());
     for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
-        User& user = snapshot.users[i];
+        const UserView user = snapshot.users[i];
         if (user.manager_hris_id.empty()) continue;
-        const std::string manager_dn = std::move(user.manager_hris_id);
-        user.manager_hris_id.clear();
+        const std::string manager_dn = user.manager_hris_id;
         std::size_t found = snapshot.users.size();
         if (auto hit = by_dn.find(manager_dn); hit != by_dn.end()) {
             found = hit->second;
@@ -314,14 +319,20 @@ void LdapSource::resolve_managers(Snapshot& snapshot,
                                  "); the manager stays unset");
             continue;
         }
-        const std::string& manager_id = snapshot.users[found].hris_id;
+        const std::string_view manager_id = snapshot.users[found].hris_id;
         if (manager_id.empty()) {
             snapshot.warning(static_cast<std::int64_t>(i), snapshot.locate(user, field::manager),
                              "manager " + quoted(manager_dn, 200) + " has no " + settings_.attribute(Field::hris_id) +
                                  " (hris_id); the manager stays unset");
             continue;
         }
-        user.manager_hris_id = manager_id;
+        managers[i] = manager_id;
+    }
+    for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
+        UserView user = snapshot.users[i];
+        if (user.manager_hris_id.empty()) continue;
+        user.manager_hris_id = managers[i];  // empty when not found
+        snapshot.users.replace(i, user);
     }
 }
 

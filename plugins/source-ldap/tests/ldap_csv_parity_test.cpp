@@ -83,7 +83,7 @@ TEST_F(LdapCsvParity, CsvAndLdapSourcesProduceTheSameSnapshot) {
 
     EXPECT_TRUE(from_csv.findings.empty()) << ::testing::PrintToString(findings(from_csv));
     EXPECT_TRUE(from_ldap.findings.empty()) << ::testing::PrintToString(findings(from_ldap));
-    const std::vector<User> a = sorted(from_csv.users), b = sorted(from_ldap.users);
+    const std::vector<User> a = sorted(from_csv.users.to_vector()), b = sorted(from_ldap.users.to_vector());
     ASSERT_EQ(a.size(), b.size());
     ASSERT_EQ(a.size(), people.size());
     for (std::size_t i = 0; i < a.size(); ++i) {

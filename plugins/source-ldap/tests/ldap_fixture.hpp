@@ -117,9 +117,9 @@ protected:
         return "";
     }
 
-    static const User& user(const Snapshot& snapshot, const std::string& hris_id) {
+    static UserView user(const Snapshot& snapshot, const std::string& hris_id) {
         auto it = std::find_if(snapshot.users.begin(), snapshot.users.end(),
-                               [&](const User& u) { return u.hris_id == hris_id; });
+                               [&](const UserView& u) { return u.hris_id == hris_id; });
         if (it == snapshot.users.end()) throw std::runtime_error("no user " + hris_id + " in the snapshot");
         return *it;
     }

@@ -3,8 +3,13 @@
 // place they were found.
 #pragma once
 
+#include <compare>
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +46,308 @@ struct User {
     std::string origin;
 };
 
+// The text of one field of a UserView: a std::string_view that also becomes
+// a std::string where one is wanted, and joins strings with +, as the
+// User's std::string fields do.
+class Text : public std::string_view {
+public:
+    constexpr Text() noexcept = default;
+    constexpr Text(std::string_view text) noexcept : std::string_view(text) {}  // NOLINT: the same text
+    Text(const std::string& text) noexcept : std::string_view(text) {}          // NOLINT: a view of it
+    constexpr Text(const char* text, std::size_t size) noexcept : std::string_view(text, size) {}
+    operator std::string() const { return std::string(data(), size()); }  // NOLINT: as a User's field reads
+    std::string str() const { return std::string(data(), size()); }
+};
+
+inline std::string operator+(std::string left, Text right) {
+    return std::move(left.append(right));
+}
+inline std::string operator+(Text left, const std::string& right) {
+    return std::string(left).append(right);
+}
+inline std::string operator+(const char* left, Text right) {
+    return std::string(left).append(right);
+}
+inline std::string operator+(Text left, const char* right) {
+    return std::string(left).append(right);
+}
+inline std::string operator+(Text left, Text right) {
+    return std::string(left).append(right);
+}
+inline std::string operator+(char left, Text right) {
+    return std::string(1, left).append(right);
+}
+inline std::string operator+(Text left, char right) {
+    return std::string(left) += right;
+}
+
+// Read-only views of users: what a snapshot's users are read as, and what a
+// function that only reads a user takes (a User converts to one).
+struct ProfileImageView {
+    Text url;
+    Text last_modified;
+    Text cache_info;
+
+    ProfileImageView() = default;
+    ProfileImageView(const ProfileImage& image)  // NOLINT: a view of it
+        : url(image.url), last_modified(image.last_modified), cache_info(image.cache_info) {}
+    bool empty() const { return url.empty() && last_modified.empty() && cache_info.empty(); }
+    ProfileImage to_image() const { return {std::string(url), std::string(last_modified), std::string(cache_info)}; }
+    bool operator==(const ProfileImageView&) const = default;
+};
+
+// A user's department paths, as string_views.
+class DepartmentsView {
+public:
+    class const_iterator {
+    public:
+        using iterator_category = std::random_access_iterator_tag;
+        using value_type = Text;
+        using difference_type = std::ptrdiff_t;
+        using pointer = void;
+        using reference = Text;
+        const_iterator() = default;
+        const_iterator(const DepartmentsView* view, std::size_t i) : view_(view), i_(i) {}
+        Text operator*() const { return (*view_)[i_]; }
+        Text operator[](difference_type n) const { return (*view_)[i_ + static_cast<std::size_t>(n)]; }
+        const_iterator& operator++() { return ++i_, *this; }
+        const_iterator operator++(int) {
+            auto old = *this;
+            return ++i_, old;
+        }
+        const_iterator& operator--() { return --i_, *this; }
+        const_iterator operator--(int) {
+            auto old = *this;
+            return --i_, old;
+        }
+        const_iterator& operator+=(difference_type n) { return i_ += static_cast<std::size_t>(n), *this; }
+        const_iterator& operator-=(difference_type n) { return i_ -= static_cast<std::size_t>(n), *this; }
+        friend const_iterator operator+(const_iterator it, difference_type n) { return it += n; }
+        friend const_iterator operator+(difference_type n, const_iterator it) { return it += n; }
+        friend const_iterator operator-(const_iterator it, difference_type n) { return it -= n; }
+        friend difference_type operator-(const const_iterator& a, const const_iterator& b) {
+            return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
+        }
+        bool operator==(const const_iterator& other) const { return i_ == other.i_; }
+        auto operator<=>(const const_iterator& other) const { return i_ <=> other.i_; }
+
+    private:
+        const DepartmentsView* view_ = nullptr;
+        std::size_t i_ = 0;
+    };
+    using iterator = const_iterator;
+    using value_type = Text;
+    using size_type = std::size_t;
+    using reference = Text;
+    using const_reference = Text;
+
+    DepartmentsView() = default;
+    DepartmentsView(const std::vector<std::string>& paths)  // NOLINT: a view of them
+        : strings_(paths.data()), size_(paths.size()) {}
+    // Paths stored one after the other in `text`: path i ends at ends[i],
+    // the first begins at `first`.
+    DepartmentsView(const char* text, std::uint32_t first, const std::uint32_t* ends, std::size_t size)
+        : text_(text), ends_(ends), first_(first), size_(size) {}
+
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    Text operator[](std::size_t i) const {
+        if (strings_ != nullptr) return strings_[i];
+        const std::uint32_t begin = i == 0 ? first_ : ends_[i - 1];
+        return {text_ + begin, ends_[i] - begin};
+    }
+    Text front() const { return (*this)[0]; }
+    Text back() const { return (*this)[size_ - 1]; }
+    const_iterator begin() const { return {this, 0}; }
+    const_iterator end() const { return {this, size_}; }
+    std::vector<std::string> to_vector() const;
+
+    friend bool operator==(const DepartmentsView& a, const DepartmentsView& b);
+
+private:
+    const std::string* strings_ = nullptr;
+    const char* text_ = nullptr;
+    const std::uint32_t* ends_ = nullptr;
+    std::uint32_t first_ = 0;
+    std::size_t size_ = 0;
+};
+
+// A user as read from a Snapshot's users (or from a User): the same fields,
+// as views that live as long as what they view.
+struct UserView {
+    Text hris_id;
+    Text first_name;
+    Text last_name;
+    Text email;
+    bool active = true;
+    Text job_title;
+    Text phone_number;
+    Text employee_id;
+    Text hire_date;
+    ProfileImageView profile_image;
+    DepartmentsView departments;
+    Text manager_hris_id;
+    Text origin;
+
+    UserView() = default;
+    UserView(const User& user);  // NOLINT: a view of it
+    // A copy that owns its text.
+    User to_user() const;
+};
+
+// A snapshot's users, stored compactly: each user's text one after the other
+// in large blocks, so a million users take about the size of their text
+// instead of a few hundred bytes each plus an allocation per field. Users
+// are added whole (from a User, or another view) and read as UserViews,
+// which stay valid while the user is neither replaced nor the container
+// cleared, assigned or destroyed; adding users never moves those already in.
+// Reading from several threads at once is safe; writing is not, except
+// replace_in_place() on distinct users.
+class Users {
+public:
+    class const_iterator {
+    public:
+        using iterator_category = std::random_access_iterator_tag;
+        using value_type = UserView;
+        using difference_type = std::ptrdiff_t;
+        using pointer = void;
+        using reference = UserView;
+        const_iterator() = default;
+        const_iterator(const Users* users, std::size_t i) : users_(users), i_(i) {}
+        UserView operator*() const { return (*users_)[i_]; }
+        UserView operator[](difference_type n) const { return (*users_)[i_ + static_cast<std::size_t>(n)]; }
+        const_iterator& operator++() { return ++i_, *this; }
+        const_iterator operator++(int) {
+            auto old = *this;
+            return ++i_, old;
+        }
+        const_iterator& operator--() { return --i_, *this; }
+        const_iterator operator--(int) {
+            auto old = *this;
+            return --i_, old;
+        }
+        const_iterator& operator+=(difference_type n) { return i_ += static_cast<std::size_t>(n), *this; }
+        const_iterator& operator-=(difference_type n) { return i_ -= static_cast<std::size_t>(n), *this; }
+        friend const_iterator operator+(const_iterator it, difference_type n) { return it += n; }
+        friend const_iterator operator+(difference_type n, const_iterator it) { return it += n; }
+        friend const_iterator operator-(const_iterator it, difference_type n) { return it -= n; }
+        friend difference_type operator-(const const_iterator& a, const const_iterator& b) {
+            return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
+        }
+        bool operator==(const const_iterator& other) const { return i_ == other.i_; }
+        auto operator<=>(const const_iterator& other) const { return i_ <=> other.i_; }
+
+    private:
+        const Users* users_ = nullptr;
+        std::size_t i_ = 0;
+    };
+    using iterator = const_iterator;
+    using value_type = UserView;
+    using size_type = std::size_t;
+    using reference = UserView;
+    using const_reference = UserView;
+
+    Users();
+    Users(std::initializer_list<UserView> users);
+    Users(const std::vector<User>& users);  // NOLINT: the same users, stored compactly
+    Users(const Users& other);
+    Users(Users&& other) noexcept;
+    Users& operator=(const Users& other);
+    Users& operator=(Users&& other) noexcept;
+    Users& operator=(std::initializer_list<UserView> users);
+    ~Users();
+
+    std::size_t size() const { return records_.size(); }
+    bool empty() const { return records_.empty(); }
+    // What a user takes beside their text, department paths aside.
+    static constexpr std::size_t bytes_per_user = 14 * sizeof(std::uint32_t);
+    // Room for `count` users' places (not their text).
+    void reserve(std::size_t count) { records_.reserve(count); }
+    // And room for `bytes` more of users' records (bytes_per_user and their
+    // text each) in one block, when the users to come are known in advance.
+    void reserve(std::size_t count, std::size_t bytes);
+    void clear();
+
+    void push_back(const UserView& user);
+    // Moves the other's users behind these, without copying their text.
+    void append(Users&& other);
+    // Keeps the first `count` users.
+    void truncate(std::size_t count);
+    // Removes user i (the users after it move up one place) or the last.
+    void erase(std::size_t i);
+    void erase(const_iterator at) { erase(static_cast<std::size_t>(at - begin())); }
+    void pop_back() { truncate(size() - 1); }
+    // Changes user i: edit(user) changes a copy that replaces them.
+    template <typename Edit>
+    void edit(std::size_t i, Edit&& edit) {
+        User user = at(i).to_user();
+        edit(user);
+        replace(i, user);
+    }
+    // Replaces user i: its views end here.
+    void replace(std::size_t i, const UserView& user);
+    // Replaces user i where it is stored, when it fits there (its text is no
+    // longer than before); false, and nothing changed, when it does not.
+    // Safe on distinct users from several threads at once.
+    bool replace_in_place(std::size_t i, const UserView& user);
+
+    UserView operator[](std::size_t i) const;
+    UserView at(std::size_t i) const;
+    UserView front() const { return (*this)[0]; }
+    UserView back() const { return (*this)[size() - 1]; }
+    const_iterator begin() const { return {this, 0}; }
+    const_iterator end() const { return {this, size()}; }
+
+    std::vector<User> to_vector() const;
+    // Bytes held for the users' text and places.
+    std::size_t allocated_bytes() const;
+
+private:
+    // A user's record: the ends of its 13 text fields (text_fields order),
+    // a word with `active` in bit 0 and the number of departments above bit
+    // 8, the ends of its department paths, then the text, all fields one
+    // after the other. Ends count bytes from the start of the text.
+    static constexpr std::size_t text_fields = 13;
+    static constexpr std::size_t head_words = text_fields + 1;
+    static std::size_t record_words(const std::uint32_t* record);
+    static void encode(const UserView& user, std::vector<std::uint32_t>& out);
+    std::uint32_t* room(std::size_t words);
+
+    std::vector<std::unique_ptr<std::uint32_t[]>> blocks_;
+    std::size_t block_words_ = 0;  // of the last block
+    std::size_t used_ = 0;         // words used in the last block
+    std::size_t allocated_words_ = 0;
+    std::size_t stored_words_ = 0;
+    std::vector<const std::uint32_t*> records_;
+};
+
+inline UserView Users::operator[](std::size_t i) const {
+    const std::uint32_t* head = records_[i];
+    const std::uint32_t departments = head[text_fields] >> 8;
+    const char* text = reinterpret_cast<const char*>(head + head_words + departments);
+    const auto field = [head, text](std::size_t k) {
+        const std::uint32_t begin = k == 0 ? 0 : head[k - 1];
+        return Text(text + begin, head[k] - begin);
+    };
+    UserView user;
+    user.hris_id = field(0);
+    user.first_name = field(1);
+    user.last_name = field(2);
+    user.email = field(3);
+    user.job_title = field(4);
+    user.phone_number = field(5);
+    user.employee_id = field(6);
+    user.hire_date = field(7);
+    user.profile_image.url = field(8);
+    user.profile_image.last_modified = field(9);
+    user.profile_image.cache_info = field(10);
+    user.manager_hris_id = field(11);
+    user.origin = field(12);
+    user.active = (head[text_fields] & 1U) != 0;
+    user.departments = DepartmentsView(text, head[text_fields - 1], head + head_words, departments);
+    return user;
+}
+
 // The fields a pipeline may choose to sync, in the guide's spelling.
 namespace field {
 inline constexpr std::string_view hris_id = "hris_id";
@@ -76,7 +383,7 @@ struct Finding {
 };
 
 struct Snapshot {
-    std::vector<User> users;
+    Users users;
     std::vector<Finding> findings;  // what the source found while reading
 
     // Metadata.
@@ -90,7 +397,7 @@ struct Snapshot {
     // "<origin>.<field>", the guide's JSON path style.
     std::map<std::string, std::string, std::less<>> field_labels;
 
-    std::string locate(const User& user, std::string_view field_name) const;
+    std::string locate(const UserView& user, std::string_view field_name) const;
 
     void error(std::int64_t record, std::string location, std::string message);
     void warning(std::int64_t record, std::string location, std::string message);

@@ -17,13 +17,14 @@ namespace peoplesync {
 Snapshot parse_snapshot_json(std::string_view json);
 
 // Parses one user object in the guide's format (one element of "users") and
-// appends it to snapshot.users with `origin` as its place, for sources that
+// appends it to snapshot.users with `origin` as its place (returning a view
+// of the user added), for sources that
 // receive users one at a time ("people.jsonl:12", "GET /workers page 3").
 // Nothing throws: malformed JSON, a value that is not an object and schema
 // problems all become findings on that record, located with
 // Snapshot::locate ("people.jsonl:12.email"), so the pipeline can reject or
 // quarantine the record like any other invalid one.
-User& add_user_json(Snapshot& snapshot, std::string origin, std::string_view json);
+UserView add_user_json(Snapshot& snapshot, std::string origin, std::string_view json);
 
 // Writes the snapshot in the guide's format. `fields` limits the optional
 // fields written (the always-synced ones are always written); empty means
