@@ -86,24 +86,28 @@ protected:
                 }
             }
         }
-        sqlite::SqliteStatement insert(db, "INSERT INTO records.snapshot_data(id, hash, data) VALUES(?, ?, ?)");
-        sqlite::SqliteStatement taken(db, "SELECT 1 FROM records.snapshot_data WHERE id = ?");
-        for (const auto& [slot, hash] : squatters)
-            insert.bind(1, slot).bind_blob(2, hash).bind_blob(3, std::string("squatter")).run();
-        for (const auto& [hash, bytes] : records) {
-            std::int64_t slot = 0;
-            std::memcpy(&slot, hash.data(), sizeof slot);
-            for (;; ++slot) {
-                taken.bind(1, slot);
-                const bool is_taken = taken.next();
-                if (is_taken) taken.next();
-                if (!is_taken) break;
+        {
+            sqlite::SqliteStatement insert(db, "INSERT INTO records.snapshot_data(id, hash, data) VALUES(?, ?, ?)");
+            sqlite::SqliteStatement taken(db, "SELECT 1 FROM records.snapshot_data WHERE id = ?");
+            for (const auto& [slot, hash] : squatters)
+                insert.bind(1, slot).bind_blob(2, hash).bind_blob(3, std::string("squatter")).run();
+            for (const auto& [hash, bytes] : records) {
+                std::int64_t slot = 0;
+                std::memcpy(&slot, hash.data(), sizeof slot);
+                for (;; ++slot) {
+                    taken.bind(1, slot);
+                    const bool is_taken = taken.next();
+                    if (is_taken) taken.next();
+                    if (!is_taken) break;
+                }
+                insert.bind(1, slot).bind_blob(2, hash).bind_blob(3, bytes).run();
             }
-            insert.bind(1, slot).bind_blob(2, hash).bind_blob(3, bytes).run();
         }
         sqlite::execute(db, "DELETE FROM records.snapshot_blocks");
         sqlite::execute(db, "UPDATE snapshot_lists SET places = NULL");
-        sqlite3_close(db);
+        // The statements above are finalized first: a connection with a
+        // statement left open does not close.
+        ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
     }
     std::filesystem::path dir_;
 };

@@ -238,13 +238,12 @@ void Users::push_back(const UserView& user) {
 
 void Users::append(Users&& other) {
     if (other.empty()) return;
-    if (empty() && blocks_.empty()) {
-        *this = std::move(other);
-        return;
-    }
+    // Room for the places first (doubling, as push_back would), so that
+    // nothing below throws once anything changed.
+    const std::size_t places = records_.size() + other.size();
+    if (places > records_.capacity()) records_.reserve(std::max(places, records_.capacity() * 2));
     if ((other.allocated_words_ - other.stored_words_) * 8 > other.allocated_words_) {
         // Copied, so that much free room in their blocks is not kept.
-        records_.reserve(records_.size() + other.size());
         for (const std::uint32_t* record : other.records_) {
             const std::size_t words = record_words(record);
             std::uint32_t* at = room(words);
@@ -252,6 +251,7 @@ void Users::append(Users&& other) {
             records_.push_back(at);
         }
     } else {
+        blocks_.reserve(blocks_.size() + other.blocks_.size());
         records_.insert(records_.end(), other.records_.begin(), other.records_.end());
         // The other's last block becomes the one users are added to.
         std::move(other.blocks_.begin(), other.blocks_.end(), std::back_inserter(blocks_));
