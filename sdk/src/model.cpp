@@ -46,6 +46,15 @@ void Snapshot::warning(std::int64_t record, std::string location, std::string me
     findings.push_back({Severity::warning, std::move(location), std::move(message), record});
 }
 
+void User::clear() {
+    for (std::string* text :
+         {&hris_id, &first_name, &last_name, &email, &job_title, &phone_number, &employee_id, &hire_date,
+          &profile_image.url, &profile_image.last_modified, &profile_image.cache_info, &manager_hris_id, &origin})
+        text->clear();
+    active = true;
+    departments.clear();
+}
+
 std::vector<std::string> DepartmentsView::to_vector() const {
     return {begin(), end()};
 }

@@ -186,6 +186,14 @@ TEST(Users, IterateAsViews) {
     EXPECT_EQ(found - users.begin(), 2);
 }
 
+TEST(User, ClearEmptiesEveryField) {
+    User u = person(4);
+    u.active = false;
+    u.clear();
+    expect_same(UserView(u), User{});
+    EXPECT_TRUE(u.active);
+}
+
 TEST(Text, JoinsAndBecomesAStringAsAStringFieldWould) {
     const User u = person(7);
     const UserView view(u);

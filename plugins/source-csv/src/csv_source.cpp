@@ -622,7 +622,7 @@ private:
                     throw Error(scanned.file_name + ": record " + std::to_string(positions[i]) +
                                 " does not parse where the scan found it (line " +
                                 std::to_string(scanned.line_of(positions[i])) + "); this is a bug in the csv source");
-                clear(user);
+                user.clear();
                 rows.fill(record, static_cast<std::int64_t>(i), user, snapshot, findings);
                 if (finds_managers && !user.manager_hris_id.empty()) {
                     const RowMatch match = scanned.managers[static_cast<std::size_t>(positions[i])];

@@ -145,19 +145,9 @@ RowMapper::RowMapper(const CsvSettings& settings, const Layout& layout, std::str
 
 void RowMapper::add(const CsvRecord& record, Snapshot& snapshot) {
     const auto index = static_cast<std::int64_t>(snapshot.users.size());
-    clear(user_);
+    user_.clear();
     fill(record, index, user_, snapshot, snapshot.findings);
     snapshot.users.push_back(user_);
-}
-
-void clear(User& user) {
-    for (std::string* text :
-         {&user.hris_id, &user.first_name, &user.last_name, &user.email, &user.job_title, &user.phone_number,
-          &user.employee_id, &user.hire_date, &user.profile_image.url, &user.profile_image.last_modified,
-          &user.profile_image.cache_info, &user.manager_hris_id, &user.origin})
-        text->clear();
-    user.active = true;
-    user.departments.clear();
 }
 
 void RowMapper::Findings::error(const UserView& user, std::string_view field_name, std::string message) const {

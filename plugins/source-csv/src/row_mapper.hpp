@@ -41,7 +41,7 @@ public:
     // row can be quarantined by its hris_id or email.
     void add(const CsvRecord& record, Snapshot& snapshot);
 
-    // add() without adding: fills `user` (a default or clear()ed User) as
+    // add() without adding: fills `user` (a new or cleared User) as
     // the user at `index` of `snapshot`, and appends its findings to
     // `findings`. `snapshot` is only read, so that RowMappers on several
     // threads can fill the users of one snapshot at once.
@@ -91,8 +91,5 @@ void resolve_managers(Snapshot& snapshot, ManagerBy by);
 std::string settled_manager(const Snapshot& snapshot, std::vector<Finding>& findings, std::size_t index,
                             const UserView& user, ManagerBy by, RowMatch match, std::string_view first_hris_id,
                             const std::function<std::string(std::uint32_t)>& line_of);
-
-// Empties every field, as a new User has them, keeping their memory.
-void clear(User& user);
 
 }  // namespace peoplesync::csv

@@ -77,7 +77,8 @@ public:
 
     void entry(std::string_view dn, std::span<const Attribute> attributes) override {
         const auto index = static_cast<std::int64_t>(snapshot_.users.size());
-        User user;
+        User& user = user_;  // one for every entry, its memory reused
+        user.clear();
         user.origin.assign(dn);
         bool active_seen = false;
         for (const Attribute& attribute : attributes) {
@@ -160,6 +161,7 @@ private:
     const std::vector<Slot>& slots_;
     Snapshot& snapshot_;
     ReadContext& context_;
+    User user_;
 };
 
 // Marks the entries the inactive search returns as inactive.

@@ -44,6 +44,10 @@ struct User {
     // Where the record came from, e.g. "employees.csv:12", "users[3]" or an
     // LDAP DN. See Snapshot::locate().
     std::string origin;
+
+    // Empties every field, as a new User has them, keeping the strings'
+    // memory: a source that fills one User per record reuses it.
+    void clear();
 };
 
 // The text of one field of a UserView: a std::string_view that also becomes
@@ -269,7 +273,9 @@ public:
     void clear();
 
     void push_back(const UserView& user);
-    // Moves the other's users behind these, without copying their text.
+    // Moves the other's users behind these: their blocks when mostly full
+    // (no text is copied), else a copy of each. Out of memory, the other's
+    // users may be partly added.
     void append(Users&& other);
     // Keeps the first `count` users.
     void truncate(std::size_t count);
