@@ -1,6 +1,7 @@
 #include "differ.hpp"
 
 #include "flat_index.hpp"
+#include "text_hash.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -51,7 +52,7 @@ private:
 
 std::string profile_image_text(const ProfileImageView& image) {
     if (image.empty()) return {};
-    std::string text = image.url;
+    std::string text(image.url);
     if (!image.last_modified.empty()) text += " (last_modified " + image.last_modified + ")";
     if (!image.cache_info.empty()) text += " (cache_info " + image.cache_info + ")";
     return text;
@@ -76,30 +77,30 @@ void add_scalars(ValueHash& h, const UserView& u, const std::vector<char>& synce
 }
 const std::vector<ScalarField>& scalar_fields() {
     static const std::vector<ScalarField> fields = {
-        {field::hris_id, [](const UserView& u) -> std::string { return u.hris_id; }},
-        {field::first_name, [](const UserView& u) -> std::string { return u.first_name; }},
-        {field::last_name, [](const UserView& u) -> std::string { return u.last_name; }},
-        {field::email, [](const UserView& u) -> std::string { return u.email; }},
-        {field::job_title, [](const UserView& u) -> std::string { return u.job_title; }},
-        {field::phone_number, [](const UserView& u) -> std::string { return u.phone_number; }},
-        {field::employee_id, [](const UserView& u) -> std::string { return u.employee_id; }},
-        {field::hire_date, [](const UserView& u) -> std::string { return u.hire_date; }},
+        {field::hris_id, [](const UserView& u) { return std::string(u.hris_id); }},
+        {field::first_name, [](const UserView& u) { return std::string(u.first_name); }},
+        {field::last_name, [](const UserView& u) { return std::string(u.last_name); }},
+        {field::email, [](const UserView& u) { return std::string(u.email); }},
+        {field::job_title, [](const UserView& u) { return std::string(u.job_title); }},
+        {field::phone_number, [](const UserView& u) { return std::string(u.phone_number); }},
+        {field::employee_id, [](const UserView& u) { return std::string(u.employee_id); }},
+        {field::hire_date, [](const UserView& u) { return std::string(u.hire_date); }},
         {field::profile_image, [](const UserView& u) -> std::string { return profile_image_text(u.profile_image); }},
     };
     return fields;
 }
 
 // "A > B > C" -> "A", "A > B", "A > B > C".
-std::vector<std::string> path_levels(const std::string& path) {
+std::vector<std::string> path_levels(std::string_view path) {
     std::vector<std::string> levels;
     std::size_t pos = 0;
     while (true) {
         auto sep = path.find(" > ", pos);
         if (sep == std::string::npos) {
-            levels.push_back(path);
+            levels.emplace_back(path);
             break;
         }
-        levels.push_back(path.substr(0, sep));
+        levels.emplace_back(path.substr(0, sep));
         pos = sep + 3;
     }
     return levels;
@@ -116,7 +117,7 @@ public:
           index_(index),
           by_hris_([this](std::int64_t d) -> std::string_view { return destination(d).hris_id; }),
           present_(
-              [this](std::int64_t u) -> std::string_view { return s_.users[static_cast<std::size_t>(u)].hris_id; }) {
+              [this](std::int64_t u) -> std::string_view { return s_.users.hris_id(static_cast<std::size_t>(u)); }) {
         const auto m = index_.users.size();
         by_hris_.reserve(m);
         static_assert(flat::StringIndex<>::none == none);
@@ -170,7 +171,7 @@ private:
         std::sort(leaving_.begin(), leaving_.end());
         leaving_.erase(std::unique(leaving_.begin(), leaving_.end()), leaving_.end());
     }
-    std::string_view email(std::size_t u) const { return s_.users[u].email; }
+    std::string_view email(std::size_t u) const { return s_.users.email(u); }
 
     // Pairs snapshot users with destination users: by hris_id, then by email
     // for destination users nobody claimed. A user whose email belongs to a
@@ -189,7 +190,7 @@ private:
             std::size_t next = 0;
             for (std::size_t u = 0; u < n; ++u) {
                 if (!valid(u)) continue;
-                const std::string& hris_id = s_.users[u].hris_id;
+                const std::string_view hris_id = s_.users.hris_id(u);
                 std::int64_t d = none;
                 if (unique_hris_ids_ && next < m && !hris_id.empty() && index_.users[next].hris_id == hris_id)
                     d = static_cast<std::int64_t>(next);
@@ -323,7 +324,7 @@ private:
         if (!policy_.syncs(field::manager)) return;
         present_.reserve(s_.users.size());
         for (std::size_t u = 0; u < s_.users.size(); ++u)
-            if (valid(u)) present_.emplace(s_.users[u].hris_id, static_cast<std::int64_t>(u));
+            if (valid(u)) present_.emplace(s_.users.hris_id(u), static_cast<std::int64_t>(u));
         for (std::size_t u = 0; u < s_.users.size(); ++u) {
             const UserView& user = s_.users[u];
             if (!valid(u) || user.manager_hris_id.empty()) continue;
@@ -381,7 +382,7 @@ private:
     // adopted.
     void plan_departments() {
         if (!policy_.syncs(field::departments)) return;
-        std::unordered_set<std::string> seen;
+        std::unordered_set<std::string, TextHash, std::equal_to<>> seen;
         for (std::size_t u = 0; u < s_.users.size(); ++u) {
             if (!valid(u)) continue;
             for (const auto& path : s_.users[u].departments) {
@@ -426,7 +427,7 @@ private:
             hash_[u] = hasher_(s_.users[u], manager_[u]);
             if (match_[u] == none) continue;
             const auto& du = index_.users[static_cast<std::size_t>(match_[u])];
-            if (!(du.synced && du.sync_hash == hash_[u] && du.hris_id == s_.users[u].hris_id)) ids.push_back(du.id);
+            if (!(du.synced && du.sync_hash == hash_[u] && du.hris_id == s_.users.hris_id(u))) ids.push_back(du.id);
         }
         for (std::size_t d : leaving_) ids.push_back(index_.users[d].id);
 
@@ -451,7 +452,7 @@ private:
                 continue;
             }
             const auto& du = index_.users[static_cast<std::size_t>(match_[u])];
-            if (du.synced && du.sync_hash == hash_[u] && du.hris_id == s_.users[u].hris_id) continue;
+            if (du.synced && du.sync_hash == hash_[u] && du.hris_id == s_.users.hris_id(u)) continue;
             matched(u, du, record_of(du.id));
             processed_.insert(du.id);
         }
@@ -511,14 +512,16 @@ private:
                 if (const std::string* path = path_of(id); path && synced_after_.count(*path)) current.insert(*path);
             std::set<std::string> desired(user.departments.begin(), user.departments.end());
             for (const auto& path : desired)
-                if (!current.count(path)) result_.changes.memberships_added.push_back({du.id, user.hris_id, path});
+                if (!current.count(path))
+                    result_.changes.memberships_added.push_back({du.id, std::string(user.hris_id), path});
             for (const auto& path : current)
-                if (!desired.count(path)) result_.changes.memberships_removed.push_back({du.id, user.hris_id, path});
+                if (!desired.count(path))
+                    result_.changes.memberships_removed.push_back({du.id, std::string(user.hris_id), path});
         }
         if (policy_.syncs(field::manager) && record.user.manager_hris_id != manager_[u]) {
             auto [destination, created] = locate_manager(manager_[u]);
-            result_.changes.managers.push_back(
-                {du.id, user.hris_id, record.user.manager_hris_id, std::string(manager_[u]), destination, created});
+            result_.changes.managers.push_back({du.id, std::string(user.hris_id), record.user.manager_hris_id,
+                                                std::string(manager_[u]), destination, created});
         }
         result_.changes.users.push_back(std::move(change));
     }

@@ -158,9 +158,9 @@ namespace {
 void find_manager_cycles(Snapshot& snapshot) {
     const auto n = snapshot.users.size();
     flat::StringIndex<false> by_hris(
-        [&snapshot](std::int64_t i) -> std::string_view { return snapshot.users[static_cast<std::size_t>(i)].hris_id; },
+        [&snapshot](std::int64_t i) -> std::string_view { return snapshot.users.hris_id(static_cast<std::size_t>(i)); },
         n);
-    for (std::size_t i = 0; i < n; ++i) by_hris.emplace(snapshot.users[i].hris_id, static_cast<std::int64_t>(i));
+    for (std::size_t i = 0; i < n; ++i) by_hris.emplace(snapshot.users.hris_id(i), static_cast<std::int64_t>(i));
     std::vector<char> state(n, 0);  // 0 new, 1 on the current chain, 2 done
     std::vector<std::size_t> chain;
     for (std::size_t start = 0; start < n; ++start) {
@@ -170,7 +170,7 @@ void find_manager_cycles(Snapshot& snapshot) {
         while (true) {
             state[at] = 1;
             chain.push_back(at);
-            const std::string& manager = snapshot.users[at].manager_hris_id;
+            const std::string_view manager = snapshot.users.manager_hris_id(at);
             const std::int64_t found = manager.empty() ? flat::StringIndex<>::none : by_hris.find(manager);
             if (found == flat::StringIndex<>::none) break;
             const auto next = static_cast<std::size_t>(found);
@@ -328,7 +328,7 @@ RunRows rows_of(const Users& users, const std::vector<std::uint64_t>& hashes, st
     for (const UserView& user : users) bytes += user.hris_id.size() + user.manager_hris_id.size();
     rows.reserve(users.size(), bytes);
     for (std::size_t i = 0; i < users.size(); ++i)
-        rows.add(hashes[i], users[i].hris_id, users[i].manager_hris_id, flat::folded_hash(users[i].email));
+        rows.add(hashes[i], users.hris_id(i), users.manager_hris_id(i), flat::folded_hash(users.email(i)));
     return rows;
 }
 
@@ -833,10 +833,10 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
 
     // The records read by hris_id, and the last run's records gone.
     flat::StringIndex<false> read_by_hris(
-        [&partial](std::int64_t k) -> std::string_view { return partial.users[static_cast<std::size_t>(k)].hris_id; },
+        [&partial](std::int64_t k) -> std::string_view { return partial.users.hris_id(static_cast<std::size_t>(k)); },
         partial.users.size());
     for (std::size_t k = 0; k < partial.users.size(); ++k)
-        read_by_hris.emplace(partial.users[k].hris_id, static_cast<std::int64_t>(k));
+        read_by_hris.emplace(partial.users.hris_id(k), static_cast<std::int64_t>(k));
     UnreadRecords unread;
     for (std::size_t j = 0; j < m; ++j)
         if (!kept[j] && read_by_hris.find(rows->hris_id(j)) == flat::StringIndex<>::none)
@@ -846,8 +846,8 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
     // the records gone name, loading while the rest is checked.
     std::vector<std::string> asked(unread.gone);
     for (const UserView& user : partial.users) {
-        asked.push_back(user.hris_id);
-        if (!user.manager_hris_id.empty()) asked.push_back(user.manager_hris_id);
+        asked.emplace_back(user.hris_id);
+        if (!user.manager_hris_id.empty()) asked.emplace_back(user.manager_hris_id);
     }
     std::vector<std::future<DestinationIndex>> some;
     for (auto& sink : sinks_)
@@ -871,7 +871,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
     if (policy.syncs(field::manager)) {
         auto manager_of = [&](std::string_view hris_id) -> std::string_view {
             if (auto k = read_by_hris.find(hris_id); k != flat::StringIndex<>::none)
-                return partial.users[static_cast<std::size_t>(k)].manager_hris_id;
+                return partial.users.manager_hris_id(static_cast<std::size_t>(k));
             if (auto j = unread_index(hris_id); j != flat::StringIndex<>::none)
                 return rows->manager(static_cast<std::size_t>(j));
             return {};

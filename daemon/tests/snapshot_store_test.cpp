@@ -297,7 +297,7 @@ TEST_F(SnapshotStoreTest, AListFromBeforeBlocksLeadsTheNextSnapshot) {
     std::vector<std::string> origins;
     for (std::size_t i = 0; i < after.users.size(); ++i) {
         from.push_back(i == 7 ? -1 : static_cast<std::int64_t>(i));
-        origins.push_back(after.users[i].origin);
+        origins.emplace_back(after.users[i].origin);
     }
     const std::string third =
         store.store_encoded_async([&] { return compose_snapshot(read, base, from, origins); }).get().key;
@@ -365,7 +365,7 @@ TEST_F(SnapshotStoreTest, AComposedSnapshotIsTheWholeOne) {
     read.users = {after.users[0]};
     for (std::size_t i = 0; i < after.users.size(); ++i) {
         from.push_back(i == 0 ? -1 : i == 1 ? 2 : i == 2 ? 1 : static_cast<std::int64_t>(i));
-        origins.push_back(after.users[i].origin);
+        origins.emplace_back(after.users[i].origin);
     }
     const StoredList base = store.snapshot_list(first);
     const std::string key =
@@ -401,7 +401,7 @@ TEST_F(SnapshotStoreTest, AComposedSnapshotWhoseStoredRecordsAreGoneIsRefused) {
     Snapshot read = before;
     read.users = {before.users[0]};
     std::vector<std::string> origins;
-    for (const auto& user : before.users) origins.push_back(user.origin);
+    for (const auto& user : before.users) origins.emplace_back(user.origin);
     try {
         store.store_encoded_async([&] { return compose_snapshot(read, base, {-1, 1, 2, 3, 4}, origins); }).get();
         FAIL() << "stored a snapshot whose records are gone";

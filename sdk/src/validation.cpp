@@ -101,7 +101,7 @@ std::vector<Emitted> check_each(const Snapshot& snapshot) {
     };
     for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
         const UserView user = snapshot.users[i];
-        auto require = [&](std::string_view name, const std::string& value) {
+        auto require = [&](std::string_view name, std::string_view value) {
             if (value.empty())
                 error(i, snapshot.locate(user, name), "required field " + std::string(name) + " is missing or empty");
         };
@@ -126,16 +126,17 @@ std::vector<Emitted> check_each(const Snapshot& snapshot) {
 std::vector<Emitted> check_unique(const Snapshot& snapshot) {
     const auto n = snapshot.users.size();
     std::vector<Emitted> out;
-    auto user_at = [&snapshot](std::int64_t i) -> UserView { return snapshot.users[static_cast<std::size_t>(i)]; };
-    flat::StringIndex<false> first_hris_id([&](std::int64_t i) -> std::string_view { return user_at(i).hris_id; }, n);
-    flat::StringIndex<true> first_email([&](std::int64_t i) -> std::string_view { return user_at(i).email; }, n);
+    const Users& users = snapshot.users;
+    flat::StringIndex<false> first_hris_id(
+        [&users](std::int64_t i) -> std::string_view { return users.hris_id(static_cast<std::size_t>(i)); }, n);
+    flat::StringIndex<true> first_email(
+        [&users](std::int64_t i) -> std::string_view { return users.email(static_cast<std::size_t>(i)); }, n);
     for (std::size_t i = 0; i < n; ++i) {
-        const UserView user = snapshot.users[i];
         auto unique = [&](auto& seen, std::string_view key, std::string_view name) {
             if (key.empty()) return;
             auto [first_index, inserted] = seen.emplace(key, static_cast<std::int64_t>(i));
             if (inserted) return;
-            const UserView first = snapshot.users[static_cast<std::size_t>(first_index)];
+            const UserView user = users[i], first = users[static_cast<std::size_t>(first_index)];
             const std::string shown(key);
             out.push_back({i,
                            {Severity::error, snapshot.locate(user, name),
@@ -145,8 +146,8 @@ std::vector<Emitted> check_unique(const Snapshot& snapshot) {
                            {Severity::error, snapshot.locate(first, name),
                             std::string(name) + " \"" + shown + "\" is also used by " + user.origin, first_index}});
         };
-        unique(first_hris_id, user.hris_id, field::hris_id);
-        unique(first_email, user.email, field::email);
+        unique(first_hris_id, users.hris_id(i), field::hris_id);
+        unique(first_email, users.email(i), field::email);
     }
     return out;
 }

@@ -54,6 +54,11 @@ TEST(Users, KeepEveryFieldOfEveryUser) {
         expect_same(users[static_cast<std::size_t>(i)], person(i));
         const User copy = users[static_cast<std::size_t>(i)].to_user();
         expect_same(UserView(copy), person(i));
+        // One field alone, as the whole view has it.
+        EXPECT_EQ(users.hris_id(static_cast<std::size_t>(i)), person(i).hris_id);
+        EXPECT_EQ(users.email(static_cast<std::size_t>(i)), person(i).email);
+        EXPECT_EQ(users.manager_hris_id(static_cast<std::size_t>(i)), person(i).manager_hris_id);
+        EXPECT_EQ(users.origin(static_cast<std::size_t>(i)), person(i).origin);
     }
     // Text in blocks, not an allocation per field: less than half of what
     // the Users alone would take in a std::vector, before their strings.
@@ -194,14 +199,17 @@ TEST(User, ClearEmptiesEveryField) {
     EXPECT_TRUE(u.active);
 }
 
-TEST(Text, JoinsAndBecomesAStringAsAStringFieldWould) {
+TEST(Text, JoinsAsAStringFieldWouldAndBecomesAStringWhenAsked) {
     const User u = person(7);
     const UserView view(u);
     const std::string joined = "user \"" + view.hris_id + "\" of " + view.origin + '!';
     EXPECT_EQ(joined, "user \"H7\" of people.csv:9!");
     EXPECT_EQ(view.first_name + " " + view.last_name, "Zoë Last 7");
-    const std::string copied = view.email;
+    const std::string copied(view.email);
     EXPECT_EQ(copied, u.email);
+    std::string assigned;
+    assigned = view.email;  // std::string takes any string_view
+    EXPECT_EQ(assigned, u.email);
     EXPECT_EQ(view.email.str(), u.email);
     EXPECT_EQ(view.departments, DepartmentsView(u.departments));
     EXPECT_EQ(view.departments.size(), 3u);

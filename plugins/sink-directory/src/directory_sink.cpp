@@ -20,6 +20,7 @@
 #include <peoplesync/validation.hpp>
 
 #include "sqlite_statement.hpp"
+#include "text_hash.hpp"
 
 namespace peoplesync::directory {
 
@@ -365,9 +366,10 @@ private:
         return snapshot_.users[static_cast<std::size_t>(index)];
     }
 
-    std::int64_t department(const std::string& path) const {
+    std::int64_t department(std::string_view path) const {
         auto it = department_ids_.find(path);
-        if (it == department_ids_.end()) throw Error("department \"" + path + "\" does not exist in the directory");
+        if (it == department_ids_.end())
+            throw Error("department \"" + std::string(path) + "\" does not exist in the directory");
         return it->second;
     }
 
@@ -539,7 +541,7 @@ private:
     std::string at_;
     std::int64_t synced_fields_;  // their field_sets id
     SqliteStatement audit_;
-    std::unordered_map<std::string, std::int64_t> department_ids_;
+    std::unordered_map<std::string, std::int64_t, TextHash, std::equal_to<>> department_ids_;
     std::vector<std::int64_t> created_ids_;  // by snapshot index: the new user's id, or 0
 };
 

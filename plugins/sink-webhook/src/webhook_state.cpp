@@ -1,5 +1,7 @@
 #include "webhook_state.hpp"
 
+#include "text_hash.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -20,11 +22,11 @@ bool has(const std::vector<std::string>& fields, std::string_view name) {
 }
 
 // "A > B > C" -> "A", "A > B", "A > B > C".
-std::vector<std::string> path_levels(const std::string& path) {
+std::vector<std::string> path_levels(std::string_view path) {
     std::vector<std::string> levels;
     for (std::size_t at = path.find(" > "); at != std::string::npos; at = path.find(" > ", at + 3))
-        levels.push_back(path.substr(0, at));
-    levels.push_back(path);
+        levels.emplace_back(path.substr(0, at));
+    levels.emplace_back(path);
     return levels;
 }
 
@@ -120,7 +122,7 @@ public:
             for (const auto& path : user.departments) add(path);
     }
 
-    void add(const std::string& path) {
+    void add(std::string_view path) {
         if (ids_.count(path)) return;
         std::int64_t parent = 0;
         for (const auto& level : path_levels(path)) {
@@ -134,7 +136,7 @@ public:
         }
     }
 
-    std::int64_t id(const std::string& path) const {
+    std::int64_t id(std::string_view path) const {
         auto it = ids_.find(path);
         return it == ids_.end() ? 0 : it->second;
     }
@@ -142,7 +144,7 @@ public:
     std::vector<DestinationDepartment> departments() && { return std::move(departments_); }
 
 private:
-    std::unordered_map<std::string, std::int64_t> ids_;
+    std::unordered_map<std::string, std::int64_t, TextHash, std::equal_to<>> ids_;
     std::vector<DestinationDepartment> departments_;
 };
 
@@ -175,7 +177,7 @@ json user_json(const UserView& user, const std::vector<std::string>& fields) {
     out["first_name"] = user.first_name;
     out["last_name"] = user.last_name;
     out["email"] = user.email;
-    auto optional = [&](std::string_view name, const std::string& value) {
+    auto optional = [&](std::string_view name, std::string_view value) {
         if (has(fields, name) && !value.empty()) out[std::string(name)] = value;
     };
     optional(field::job_title, user.job_title);
@@ -249,8 +251,8 @@ DestinationIndex index_of(const WebhookState& state) {
     index.users.reserve(state.snapshot.users.size());
     for (std::size_t i = 0; i < state.snapshot.users.size(); ++i) {
         const UserView& user = state.snapshot.users[i];
-        index.users.push_back(
-            {static_cast<std::int64_t>(i) + 1, user.hris_id, user.email, user.active, true, state.sync_hashes[i]});
+        index.users.push_back({static_cast<std::int64_t>(i) + 1, std::string(user.hris_id), std::string(user.email),
+                               user.active, true, state.sync_hashes[i]});
     }
     index.departments = DepartmentTree(state).departments();
     return index;

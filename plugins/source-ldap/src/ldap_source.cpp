@@ -259,7 +259,7 @@ Snapshot LdapSource::read(ReadContext& context) {
 
     std::unordered_map<std::string_view, std::size_t> by_dn;
     by_dn.reserve(snapshot.users.size());
-    for (std::size_t i = 0; i < snapshot.users.size(); ++i) by_dn.emplace(snapshot.users[i].origin, i);
+    for (std::size_t i = 0; i < snapshot.users.size(); ++i) by_dn.emplace(snapshot.users.origin(i), i);
 
     if (!settings_.inactive_search_filter.empty()) {
         InactiveMarker marker(snapshot, by_dn);
@@ -296,7 +296,7 @@ void LdapSource::resolve_managers(Snapshot& snapshot,
     for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
         const UserView user = snapshot.users[i];
         if (user.manager_hris_id.empty()) continue;
-        const std::string manager_dn = user.manager_hris_id;
+        const std::string manager_dn(user.manager_hris_id);
         std::size_t found = snapshot.users.size();
         if (auto hit = by_dn.find(manager_dn); hit != by_dn.end()) {
             found = hit->second;

@@ -35,9 +35,11 @@ TEST_F(LdapFailure, AServerKilledBetweenPagesFailsTheRead) {
     context().on_progress = [&](std::int64_t) { server.kill(); };
     const std::string message = read_error(connection(server, {{"page_size", "5"}}));
     // Killed after the first page was handed over; the request for the
-    // second had left already, and the server may have answered it.
+    // second had left already, and the server may have answered it, whole
+    // or in part (on a loaded machine it is still sending when it dies).
     const long entries = lost_after(message, server.uri());
-    EXPECT_TRUE(entries == 5 || entries == 10) << message;
+    EXPECT_GE(entries, 5) << message;
+    EXPECT_LE(entries, 10) << message;
     EXPECT_NE(message.find("entries (Can't contact LDAP server"), std::string::npos) << message;
     EXPECT_NE(message.find(std::string(")") + discarded), std::string::npos) << message;
     ASSERT_FALSE(context().calls.empty());

@@ -196,7 +196,7 @@ TEST_F(LdapRead, WithoutPagingTheSizeLimitFailsTheRead) {
 std::vector<std::string> inactive(const Snapshot& s) {
     std::vector<std::string> out;
     for (const auto& u : s.users)
-        if (!u.active) out.push_back(u.hris_id);
+        if (!u.active) out.emplace_back(u.hris_id);
     std::sort(out.begin(), out.end());
     return out;
 }

@@ -50,16 +50,17 @@ struct User {
     void clear();
 };
 
-// The text of one field of a UserView: a std::string_view that also becomes
-// a std::string where one is wanted, and joins strings with +, as the
-// User's std::string fields do.
+// The text of one field of a UserView: a std::string_view that joins
+// strings with +, as the User's std::string fields do, and becomes a
+// std::string when asked (std::string(text), text.str()): never behind the
+// reader's back, since a million users' copies add up.
 class Text : public std::string_view {
 public:
     constexpr Text() noexcept = default;
     constexpr Text(std::string_view text) noexcept : std::string_view(text) {}  // NOLINT: the same text
     Text(const std::string& text) noexcept : std::string_view(text) {}          // NOLINT: a view of it
     constexpr Text(const char* text, std::size_t size) noexcept : std::string_view(text, size) {}
-    operator std::string() const { return std::string(data(), size()); }  // NOLINT: as a User's field reads
+    explicit operator std::string() const { return std::string(data(), size()); }  // NOLINT: what it says
     std::string str() const { return std::string(data(), size()); }
 };
 
@@ -299,6 +300,12 @@ public:
 
     UserView operator[](std::size_t i) const;
     UserView at(std::size_t i) const;
+    // One field of user i, without the others: for keys looked up in loops
+    // over many users.
+    Text hris_id(std::size_t i) const { return text(i, 0); }
+    Text email(std::size_t i) const { return text(i, 3); }
+    Text manager_hris_id(std::size_t i) const { return text(i, 11); }
+    Text origin(std::size_t i) const { return text(i, 12); }
     UserView front() const { return (*this)[0]; }
     UserView back() const { return (*this)[size() - 1]; }
     const_iterator begin() const { return {this, 0}; }
@@ -316,6 +323,12 @@ private:
     static constexpr std::size_t text_fields = 13;
     static constexpr std::size_t head_words = text_fields + 1;
     static std::size_t record_words(const std::uint32_t* record);
+    Text text(std::size_t i, std::size_t k) const {
+        const std::uint32_t* head = records_[i];
+        const char* text = reinterpret_cast<const char*>(head + head_words + (head[text_fields] >> 8));
+        const std::uint32_t begin = k == 0 ? 0 : head[k - 1];
+        return Text(text + begin, head[k] - begin);
+    }
     static void encode(const UserView& user, std::vector<std::uint32_t>& out);
     std::uint32_t* room(std::size_t words);
 
