@@ -101,45 +101,52 @@ struct ProfileImageView {
     bool operator==(const ProfileImageView&) const = default;
 };
 
-// A user's department paths, as string_views.
+namespace detail {
+// A random-access iterator over a container read by index, whose elements
+// are values made on the way (views), not objects in memory.
+template <typename Container, typename Value>
+class IndexIterator {
+public:
+    using iterator_category = std::random_access_iterator_tag;
+    using value_type = Value;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = Value;
+    IndexIterator() = default;
+    IndexIterator(const Container* container, std::size_t i) : container_(container), i_(i) {}
+    Value operator*() const { return (*container_)[i_]; }
+    Value operator[](difference_type n) const { return (*container_)[i_ + static_cast<std::size_t>(n)]; }
+    IndexIterator& operator++() { return ++i_, *this; }
+    IndexIterator operator++(int) {
+        auto old = *this;
+        return ++i_, old;
+    }
+    IndexIterator& operator--() { return --i_, *this; }
+    IndexIterator operator--(int) {
+        auto old = *this;
+        return --i_, old;
+    }
+    IndexIterator& operator+=(difference_type n) { return i_ += static_cast<std::size_t>(n), *this; }
+    IndexIterator& operator-=(difference_type n) { return i_ -= static_cast<std::size_t>(n), *this; }
+    friend IndexIterator operator+(IndexIterator it, difference_type n) { return it += n; }
+    friend IndexIterator operator+(difference_type n, IndexIterator it) { return it += n; }
+    friend IndexIterator operator-(IndexIterator it, difference_type n) { return it -= n; }
+    friend difference_type operator-(const IndexIterator& a, const IndexIterator& b) {
+        return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
+    }
+    bool operator==(const IndexIterator& other) const { return i_ == other.i_; }
+    auto operator<=>(const IndexIterator& other) const { return i_ <=> other.i_; }
+
+private:
+    const Container* container_ = nullptr;
+    std::size_t i_ = 0;
+};
+}  // namespace detail
+
+// A user's department paths, as Texts.
 class DepartmentsView {
 public:
-    class const_iterator {
-    public:
-        using iterator_category = std::random_access_iterator_tag;
-        using value_type = Text;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = Text;
-        const_iterator() = default;
-        const_iterator(const DepartmentsView* view, std::size_t i) : view_(view), i_(i) {}
-        Text operator*() const { return (*view_)[i_]; }
-        Text operator[](difference_type n) const { return (*view_)[i_ + static_cast<std::size_t>(n)]; }
-        const_iterator& operator++() { return ++i_, *this; }
-        const_iterator operator++(int) {
-            auto old = *this;
-            return ++i_, old;
-        }
-        const_iterator& operator--() { return --i_, *this; }
-        const_iterator operator--(int) {
-            auto old = *this;
-            return --i_, old;
-        }
-        const_iterator& operator+=(difference_type n) { return i_ += static_cast<std::size_t>(n), *this; }
-        const_iterator& operator-=(difference_type n) { return i_ -= static_cast<std::size_t>(n), *this; }
-        friend const_iterator operator+(const_iterator it, difference_type n) { return it += n; }
-        friend const_iterator operator+(difference_type n, const_iterator it) { return it += n; }
-        friend const_iterator operator-(const_iterator it, difference_type n) { return it -= n; }
-        friend difference_type operator-(const const_iterator& a, const const_iterator& b) {
-            return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
-        }
-        bool operator==(const const_iterator& other) const { return i_ == other.i_; }
-        auto operator<=>(const const_iterator& other) const { return i_ <=> other.i_; }
-
-    private:
-        const DepartmentsView* view_ = nullptr;
-        std::size_t i_ = 0;
-    };
+    using const_iterator = detail::IndexIterator<DepartmentsView, Text>;
     using iterator = const_iterator;
     using value_type = Text;
     using size_type = std::size_t;
@@ -210,42 +217,7 @@ struct UserView {
 // replace_in_place() on distinct users.
 class Users {
 public:
-    class const_iterator {
-    public:
-        using iterator_category = std::random_access_iterator_tag;
-        using value_type = UserView;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = UserView;
-        const_iterator() = default;
-        const_iterator(const Users* users, std::size_t i) : users_(users), i_(i) {}
-        UserView operator*() const { return (*users_)[i_]; }
-        UserView operator[](difference_type n) const { return (*users_)[i_ + static_cast<std::size_t>(n)]; }
-        const_iterator& operator++() { return ++i_, *this; }
-        const_iterator operator++(int) {
-            auto old = *this;
-            return ++i_, old;
-        }
-        const_iterator& operator--() { return --i_, *this; }
-        const_iterator operator--(int) {
-            auto old = *this;
-            return --i_, old;
-        }
-        const_iterator& operator+=(difference_type n) { return i_ += static_cast<std::size_t>(n), *this; }
-        const_iterator& operator-=(difference_type n) { return i_ -= static_cast<std::size_t>(n), *this; }
-        friend const_iterator operator+(const_iterator it, difference_type n) { return it += n; }
-        friend const_iterator operator+(difference_type n, const_iterator it) { return it += n; }
-        friend const_iterator operator-(const_iterator it, difference_type n) { return it -= n; }
-        friend difference_type operator-(const const_iterator& a, const const_iterator& b) {
-            return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
-        }
-        bool operator==(const const_iterator& other) const { return i_ == other.i_; }
-        auto operator<=>(const const_iterator& other) const { return i_ <=> other.i_; }
-
-    private:
-        const Users* users_ = nullptr;
-        std::size_t i_ = 0;
-    };
+    using const_iterator = detail::IndexIterator<Users, UserView>;
     using iterator = const_iterator;
     using value_type = UserView;
     using size_type = std::size_t;
