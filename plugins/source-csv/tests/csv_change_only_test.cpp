@@ -498,6 +498,31 @@ TEST_F(ChangeOnlyCsv, ManyRecordsParseOnTwoThreadsAsReadReadsThem) {
     EXPECT_EQ(findings(some), findings(expected));
 }
 
+// The file's digest follows every byte, in either half of a large file
+// (hashed on two threads) and at its end; the same bytes, the same digest.
+TEST_F(ChangeOnlyCsv, TheDigestFollowsEveryByteOfALargeFile) {
+    std::string text = "hris_id,first_name,last_name,email\n";
+    for (int i = 0; text.size() < (std::size_t{17} << 20); ++i)
+        text += "W-" + std::to_string(i) + ",First,Last,u" + std::to_string(i) + "@example.com\n";
+    auto source = make("path: people.csv\n");
+    auto digest_of = [&](const std::string& bytes) {
+        write("people.csv", bytes);
+        return source->input_digest();
+    };
+    const std::string first = digest_of(text);
+    ASSERT_FALSE(first.empty());
+    EXPECT_EQ(digest_of(text), first);
+    std::string early = text, late = text;
+    early[1000] = 'X';
+    late[text.size() - 1000] = 'X';
+    const std::string cut = text.substr(0, text.size() - 1);
+    std::vector<std::string> digests = {first, digest_of(early), digest_of(late), digest_of(cut)};
+    std::sort(digests.begin(), digests.end());
+    EXPECT_EQ(std::unique(digests.begin(), digests.end()), digests.end());
+    // A small file is hashed on one thread, as before.
+    EXPECT_NE(digest_of("hris_id\nW-1\n"), digest_of("hris_id\nW-2\n"));
+}
+
 TEST_F(ChangeOnlyCsv, ScanReportsProgress) {
     std::string text = plain_header;
     for (int i = 0; i < 120000; ++i) text += std::to_string(i) + ",A,B,u" + std::to_string(i) + "@example.com\n";
