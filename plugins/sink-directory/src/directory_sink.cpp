@@ -195,6 +195,12 @@ const char* const rebuilt_indexes[] = {"users_by_hris_id", "memberships_by_depar
 // thread of their own.
 constexpr std::size_t lookups_apart = 65536;
 
+// Page caches: 32 MiB for runs that change a few pages all over a large
+// directory, 16 MiB while a large load appends (its index rebuilds sort
+// within it all the same).
+const char* const usual_cache = "PRAGMA cache_size=-32768";
+const char* const large_load_cache = "PRAGMA cache_size=-16384";
+
 // Loads are "large" when they create more users than the directory holds.
 constexpr std::size_t large_load = 10000;
 
@@ -337,6 +343,24 @@ public:
     }
 
     void run(bool large) {
+        // A large load writes each new page once: a smaller cache holds the
+        // same times and leaves the memory to the run, which holds the
+        // whole snapshot then. The usual one comes back however it ends.
+        struct LoadCache {
+            sqlite3* db;
+            bool large;
+            LoadCache(sqlite3* handle, bool is_large) : db(handle), large(is_large) {
+                if (large) execute(db, large_load_cache);
+            }
+            ~LoadCache() {
+                if (!large) return;
+                try {
+                    execute(db, usual_cache);
+                } catch (...) {
+                    // The smaller cache stays until the connection closes.
+                }
+            }
+        } cache(db_, large);
         if (large)
             for (const char* name : rebuilt_indexes) execute(db_, std::string("DROP INDEX IF EXISTS ") + name);
         departments();
@@ -361,9 +385,12 @@ private:
     }
 
     UserView desired(std::int64_t index) const {
+        check_record(index);
+        return snapshot_.users[static_cast<std::size_t>(index)];
+    }
+    void check_record(std::int64_t index) const {
         if (index < 0 || index >= static_cast<std::int64_t>(snapshot_.users.size()))
             throw Error("a change points outside the snapshot (record " + std::to_string(index) + ")");
-        return snapshot_.users[static_cast<std::size_t>(index)];
     }
 
     std::int64_t department(std::string_view path) const {
@@ -400,7 +427,7 @@ private:
         const std::int64_t first = next_id(db_, "users");
         created_ids_.assign(snapshot_.users.size(), 0);
         for (std::size_t k = 0; k < changes_.created.size(); ++k) {
-            desired(changes_.created[k].snapshot_index);  // inside the snapshot, or a clear error
+            check_record(changes_.created[k].snapshot_index);
             created_ids_[static_cast<std::size_t>(changes_.created[k].snapshot_index)] =
                 first + static_cast<std::int64_t>(k);
         }
@@ -416,13 +443,21 @@ private:
         // thread of their own while the users are written: for a large
         // load, a tenth of the time the rows take, and the other core has
         // room then. The memberships are written after the users.
-        std::future<std::vector<std::int64_t>> looked_up =
+        struct Departments {
+            std::vector<std::int64_t> ids;      // of every created user's departments, in order
+            std::vector<std::uint32_t> counts;  // per created user
+        };
+        std::future<Departments> looked_up =
             std::async(changes_.created.size() >= lookups_apart ? std::launch::async : std::launch::deferred, [this] {
-                std::vector<std::int64_t> ids;  // of every created user's departments, in order
-                ids.reserve(changes_.created.size() * 2);
-                for (const CreatedUser& change : changes_.created)
-                    for (const auto& path : desired(change.snapshot_index).departments) ids.push_back(department(path));
-                return ids;
+                Departments found;
+                found.ids.reserve(changes_.created.size() * 2);
+                found.counts.reserve(changes_.created.size());
+                for (const CreatedUser& change : changes_.created) {
+                    const DepartmentsView paths = desired(change.snapshot_index).departments;
+                    for (const auto& path : paths) found.ids.push_back(department(path));
+                    found.counts.push_back(static_cast<std::uint32_t>(paths.size()));
+                }
+                return found;
             });
         for (std::size_t k = 0; k < changes_.created.size(); ++k) {
             const CreatedUser& change = changes_.created[k];
@@ -438,12 +473,11 @@ private:
             insert.bind(13, std::int64_t{u.active}).bind_id(14, manager).bind(15, synced_fields_);
             insert.bind(16, static_cast<std::int64_t>(change.sync_hash)).bind(17, at_).run();
         }
-        const std::vector<std::int64_t> department_ids = looked_up.get();
+        const Departments departments = looked_up.get();
         MembershipWriter member(db_);
         for (std::size_t k = 0, at = 0; k < changes_.created.size(); ++k) {
             const std::int64_t id = first + static_cast<std::int64_t>(k);
-            for (std::size_t n = desired(changes_.created[k].snapshot_index).departments.size(); n > 0; --n)
-                member.add(id, department_ids[at++]);
+            for (std::uint32_t n = departments.counts[k]; n > 0; --n) member.add(id, departments.ids[at++]);
         }
         member.flush();
         // One "created" row per user, standing for the user as their snapshot
@@ -796,7 +830,7 @@ private:
             execute(db, "PRAGMA journal_mode=WAL");
             execute(db, "PRAGMA synchronous=NORMAL");
             execute(db, "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms_));
-            execute(db, "PRAGMA cache_size=-32768");  // 32 MiB: large loads touch many pages
+            execute(db, usual_cache);
             for (const char* statement : tables) execute(db, statement);
             upgrade(db);
             for (const char* statement : indexes) execute(db, statement);
