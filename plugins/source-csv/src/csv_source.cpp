@@ -9,7 +9,6 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -68,27 +67,16 @@ std::filesystem::path choose_file(const CsvSettings& settings) {
     return best;
 }
 
-// The digest's state over a range of a file's bytes.
-struct DigestState {
+// A 128-bit digest of a file's bytes at memory speed (not a cryptographic
+// one: it tells an unchanged export from a changed one, nothing more).
+std::string file_digest(const std::filesystem::path& file) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file.string().c_str(), "rb"), &std::fclose);
+    if (!in) return "";  // read() says why
     std::array<std::uint64_t, 2> h = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull};
-    std::uint64_t at = 0;  // the offset in the file of the next byte
-    bool failed = false;
-};
-
-// Hashes `length` bytes of `file` from `from` into `state` (as many as there
-// are when the file is shorter).
-void digest_range(const std::filesystem::path& file, std::uint64_t from, std::uint64_t length, DigestState& state) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in || !in.seekg(static_cast<std::streamoff>(from))) {
-        state.failed = true;
-        return;
-    }
-    state.at = from;
+    std::uint64_t size = 0;
     std::vector<char> buffer(std::size_t{1} << 20);
-    auto& h = state.h;
-    while (length > 0) {
-        in.read(buffer.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(buffer.size(), length)));
-        const auto got = static_cast<std::size_t>(in.gcount());
+    for (;;) {
+        const std::size_t got = std::fread(buffer.data(), 1, buffer.size(), in.get());
         if (got == 0) break;
         std::size_t i = 0;
         for (; i + 8 <= got; i += 8) {
@@ -96,44 +84,19 @@ void digest_range(const std::filesystem::path& file, std::uint64_t from, std::ui
             std::memcpy(&word, buffer.data() + i, 8);
             h[0] = ((h[0] ^ mix(word)) * 0x9e3779b97f4a7c15ull);
             h[0] = (h[0] << 27) | (h[0] >> 37);
-            h[1] = ((h[1] ^ word) * 0xff51afd7ed558ccdull) + state.at + i;
+            h[1] = ((h[1] ^ word) * 0xff51afd7ed558ccdull) + size + i;
             h[1] = (h[1] << 31) | (h[1] >> 33);
         }
         std::uint64_t tail = 0;
         std::memcpy(&tail, buffer.data() + i, got - i);
         h[0] = mix(h[0] ^ mix(tail + got - i));
         h[1] = mix(h[1] ^ tail ^ (got - i));
-        state.at += got;
-        length -= got;
+        size += got;
     }
-    if (in.bad()) state.failed = true;
-}
-
-// A 128-bit digest of a file's bytes at memory speed (not a cryptographic
-// one: it tells an unchanged export from a changed one, nothing more). A
-// large file's halves are hashed at once, on two cores.
-std::string file_digest(const std::filesystem::path& file) {
-    std::error_code ec;
-    const std::uintmax_t size = std::filesystem::file_size(file, ec);
-    if (ec) return "";  // read() says why
-    constexpr std::uintmax_t halves_from = std::uintmax_t{16} << 20;
-    DigestState first, second;
-    if (size < halves_from) {
-        digest_range(file, 0, size, first);
-    } else {
-        const std::uint64_t half = size / 2;
-        run_both([&] { digest_range(file, half, size - half, second); }, [&] { digest_range(file, 0, half, first); });
-        if (second.failed) return "";
-        first.h[0] = mix(first.h[0] ^ (second.h[0] << 1));
-        first.h[1] = mix(first.h[1] + second.h[1]);
-        first.at = second.at;
-    }
-    if (first.failed) return "";
-    // The bytes read, not the size asked: a file cut short reads differently.
-    const std::uint64_t read = first.at;
+    if (std::ferror(in.get())) return "";
     char text[64];
-    std::snprintf(text, sizeof text, "%016llx%016llx-%llu", static_cast<unsigned long long>(mix(first.h[0] ^ read)),
-                  static_cast<unsigned long long>(mix(first.h[1] + read)), static_cast<unsigned long long>(read));
+    std::snprintf(text, sizeof text, "%016llx%016llx-%llu", static_cast<unsigned long long>(mix(h[0] ^ size)),
+                  static_cast<unsigned long long>(mix(h[1] + size)), static_cast<unsigned long long>(size));
     return text;
 }
 

@@ -498,8 +498,8 @@ TEST_F(ChangeOnlyCsv, ManyRecordsParseOnTwoThreadsAsReadReadsThem) {
     EXPECT_EQ(findings(some), findings(expected));
 }
 
-// The file's digest follows every byte, in either half of a large file
-// (hashed on two threads) and at its end; the same bytes, the same digest.
+// The file's digest follows every byte of a large file, early, late and at
+// its end; the same bytes, the same digest.
 TEST_F(ChangeOnlyCsv, TheDigestFollowsEveryByteOfALargeFile) {
     std::string text = "hris_id,first_name,last_name,email\n";
     for (int i = 0; text.size() < (std::size_t{17} << 20); ++i)
@@ -519,7 +519,6 @@ TEST_F(ChangeOnlyCsv, TheDigestFollowsEveryByteOfALargeFile) {
     std::vector<std::string> digests = {first, digest_of(early), digest_of(late), digest_of(cut)};
     std::sort(digests.begin(), digests.end());
     EXPECT_EQ(std::unique(digests.begin(), digests.end()), digests.end());
-    // A small file is hashed on one thread, as before.
     EXPECT_NE(digest_of("hris_id\nW-1\n"), digest_of("hris_id\nW-2\n"));
 }
 
