@@ -233,10 +233,17 @@ void Users::reserve(std::size_t count, std::size_t bytes) {
     used_ = 0;
 }
 
-void Users::push_back(const UserView& user) {
-    // The user may be viewed in this container's own text, which stays
-    // where it is; the record is made aside first all the same.
+namespace {
+// Where a user's record is made before it is stored: the user may be
+// viewed in the container's own text, even in the record it replaces.
+std::vector<std::uint32_t>& record_aside() {
     thread_local std::vector<std::uint32_t> record;
+    return record;
+}
+}  // namespace
+
+void Users::push_back(const UserView& user) {
+    std::vector<std::uint32_t>& record = record_aside();
     encode(user, record);
     if (records_.size() == records_.capacity())  // grown first: nothing changes if it throws
         records_.reserve(std::max<std::size_t>(16, records_.capacity() * 2));
@@ -283,16 +290,17 @@ void Users::erase(std::size_t i) {
 }
 
 void Users::replace(std::size_t i, const UserView& user) {
-    if (replace_in_place(i, user)) return;
-    thread_local std::vector<std::uint32_t> record;
+    std::vector<std::uint32_t>& record = record_aside();
     encode(user, record);
-    std::uint32_t* at = room(record.size());
+    const std::uint32_t* old = records_.at(i);
+    // Where the user is when the new record fits there, else at the end.
+    std::uint32_t* at = record.size() <= record_words(old) ? const_cast<std::uint32_t*>(old) : room(record.size());
     std::memcpy(at, record.data(), record.size() * sizeof(std::uint32_t));
-    records_.at(i) = at;
+    records_[i] = at;
 }
 
 bool Users::replace_in_place(std::size_t i, const UserView& user) {
-    thread_local std::vector<std::uint32_t> record;
+    std::vector<std::uint32_t>& record = record_aside();
     encode(user, record);
     const std::uint32_t* old = records_.at(i);
     if (record.size() > record_words(old)) return false;
