@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -692,6 +693,9 @@ public:
 
     void apply(const Snapshot& snapshot, const ChangeSet& changes, const ApplyContext& context) override {
         sqlite3* db = handle();
+        // The last run's checkpoint is done first: its connection would keep
+        // a large load from switching the journal.
+        if (checkpointer_.joinable()) checkpointer_.join();
         const bool large = is_large_load(db, changes);
         // A large first load goes through a rollback journal: pages past the
         // file's end need no journal, so each is written once, where WAL
@@ -711,6 +715,18 @@ public:
         } catch (const Error& e) {
             throw Error("directory " + path() + ": cannot start the run's transaction: " + e.what());
         }
+        // In WAL, the commit leaves copying its pages into the database (the
+        // checkpoint, which syncs both files) to a thread of its own: the run
+        // goes on meanwhile, and readers read the log until it is done.
+        const bool checkpoint_apart = !rollback_journal;
+        if (checkpoint_apart) sqlite3_wal_autocheckpoint(db, 0);
+        struct AutoCheckpointBack {
+            sqlite3* db;
+            bool active;
+            ~AutoCheckpointBack() {
+                if (active) sqlite3_wal_autocheckpoint(db, 1000);  // SQLite's default
+            }
+        } auto_checkpoint_back{db, checkpoint_apart};
         try {
             Applier(db, snapshot, changes, context).run(large);
             execute(db, bump_generation);
@@ -719,6 +735,11 @@ public:
             execute(db, "ROLLBACK");
             throw Error("directory " + path() + ": the run was rolled back, nothing changed: " + e.what());
         }
+        if (checkpoint_apart) start_checkpoint();
+    }
+
+    ~DirectorySink() override {
+        if (checkpointer_.joinable()) checkpointer_.join();
     }
 
     // apply() reads only the records the ChangeSet names.
@@ -845,6 +866,34 @@ private:
         return Poco::Data::SQLite::Utility::dbHandle(*session_);
     }
 
+    // A passive checkpoint on a connection of its own, on a thread of its
+    // own: it waits for no one, and a reader or writer of the moment only
+    // leaves part of the log for the next checkpoint. Joined before the
+    // next apply and before the sink's connection closes (whose own
+    // checkpoint then has nothing left to copy).
+    void start_checkpoint() {
+        auto checkpoint = [file = path(), &log = host_.log()] {
+            sqlite3* db = nullptr;
+            int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+            // Reading the schema opens the log: until then the connection knows no WAL.
+            if (rc == SQLITE_OK)
+                rc = sqlite3_exec(db, "SELECT 1 FROM sqlite_schema LIMIT 1", nullptr, nullptr, nullptr);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+            if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+                log.warning("directory " + file +
+                            ": the checkpoint after the run failed (the next one copies its "
+                            "pages): " +
+                            (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+            sqlite3_close_v2(db);
+        };
+        try {
+            checkpointer_ = std::thread(checkpoint);
+        } catch (const std::system_error&) {
+            checkpoint();  // no thread to be had: here, then
+        }
+    }
+
     // Users by hris_id, or by email (case-insensitive).
     std::vector<DestinationRecord> lookup(const std::string& who) {
         sqlite3* db = handle();
@@ -915,6 +964,7 @@ private:
     std::string database_;
     std::int64_t busy_timeout_ms_;
     std::unique_ptr<Session> session_;
+    std::thread checkpointer_;  // the last run's checkpoint (start_checkpoint)
 };
 
 }  // namespace peoplesync::directory
