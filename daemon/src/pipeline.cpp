@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 #include <set>
+#include <system_error>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -604,6 +605,7 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         if (!digest.empty() && !request.full && !request.force && settings_.full_resync_every_secs > 0 &&
             sinks_take_changes_only())
             base = change_only_base();
+        if (base) look_up_while_scanning(*base);
         // What each sink holds is read while the source is: they do not depend
         // on each other, and both take long for a large organisation.
         std::vector<std::future<DestinationIndex>> indexes;
@@ -777,10 +779,47 @@ std::optional<Pipeline::ChangeOnlyBase> Pipeline::change_only_base() {
     if (!rows) return whole(since + " left no record hashes (it had findings, or read without a scan)", true);
     if (static_cast<std::int64_t>(rows->size()) != last->users)
         return whole("the record hashes of " + since + " are not that run's");
-    return ChangeOnlyBase{std::move(*last), std::move(*rows)};
+    return ChangeOnlyBase{std::move(*last), std::move(*rows), {}};
 }
 
-std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const ChangeOnlyBase& base_run,
+namespace {
+// The hash of the last run's record j.
+struct RowHash {
+    const RunRows* rows;
+    std::uint64_t operator()(std::size_t j) const { return rows->hash(j); }
+};
+}  // namespace
+
+struct Pipeline::ChangeOnlyBase::Lookups {
+    explicit Lookups(const RunRows& rows)
+        : previous(RowHash{&rows}, rows.size()),
+          by_hris([&rows](std::int64_t j) { return rows.hris_id(static_cast<std::size_t>(j)); }, rows.size()) {
+        for (std::size_t j = 0; j < rows.size(); ++j) by_hris.emplace(rows.hris_id(j), static_cast<std::int64_t>(j));
+    }
+    flat::HashPositions<RowHash> previous;  // which record had a hash
+    flat::StringIndex<false> by_hris;       // which record had an hris_id
+    StoredList list;                        // the last run's snapshot list
+    std::string list_error;                 // why that could not be read
+};
+
+void Pipeline::look_up_while_scanning(ChangeOnlyBase& base) {
+    auto make = [this, &base] {
+        auto lookups = std::make_shared<ChangeOnlyBase::Lookups>(base.rows);
+        try {
+            lookups->list = state_.snapshot_list(base.last.snapshot_key);
+        } catch (const Error& e) {
+            lookups->list_error = e.what();
+        }
+        return lookups;
+    };
+    try {
+        base.lookups = std::async(std::launch::async, make);
+    } catch (const std::system_error&) {
+        base.lookups = std::async(std::launch::deferred, make);  // no thread to be had: when asked, then
+    }
+}
+
+std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnlyBase& base_run,
                                                const RunRequest& request, RunRecord& record, const std::string& digest,
                                                std::vector<std::future<DestinationIndex>>& indexes,
                                                ProgressListener& progress, std::string& attempted_snapshot) {
@@ -799,7 +838,9 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
 
     // Which of the last run's records each record is, by the hash of its bytes.
     const auto started = std::chrono::steady_clock::now();
-    const flat::HashPositions previous([rows](std::size_t j) { return rows->hash(j); }, m);
+    if (!base_run.lookups.valid()) look_up_while_scanning(base_run);
+    const std::shared_ptr<ChangeOnlyBase::Lookups> lookups = base_run.lookups.get();
+    const auto& previous = lookups->previous;
     if (previous.duplicates()) return whole(since + " read two records with the same bytes");
     std::vector<std::int64_t> from(n, -1);
     std::vector<char> kept(m, 0);
@@ -859,8 +900,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
     // Against the records not read: an hris_id one of them has, a manager
     // chain through them back to a record read, an address one of them has
     // (by hash: a false alarm only costs the full read).
-    flat::StringIndex<false> by_hris([&rows](std::int64_t j) { return rows->hris_id(static_cast<std::size_t>(j)); }, m);
-    for (std::size_t j = 0; j < m; ++j) by_hris.emplace(rows->hris_id(j), static_cast<std::int64_t>(j));
+    const flat::StringIndex<false>& by_hris = lookups->by_hris;
     auto unread_index = [&](std::string_view hris_id) {
         const std::int64_t j = by_hris.find(hris_id);
         return j != flat::StringIndex<>::none && kept[static_cast<std::size_t>(j)] ? j : flat::StringIndex<>::none;
@@ -893,12 +933,9 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, const Cha
                              ", whose record did not change");
     }
     unread.kept = [&](std::string_view hris_id) { return unread_index(hris_id) != flat::StringIndex<>::none; };
-    StoredList base;
-    try {
-        base = state_.snapshot_list(last->snapshot_key);
-    } catch (const Error& e) {
-        return whole(std::string("the snapshot of ") + since + " cannot be read: " + e.what());
-    }
+    if (!lookups->list_error.empty())
+        return whole(std::string("the snapshot of ") + since + " cannot be read: " + lookups->list_error);
+    const StoredList& base = lookups->list;
     if (base.hashes.size() != m) return whole("the snapshot of " + since + " does not hold its records");
 
     // Stored while the run goes on, as a full run's is (the run only reads

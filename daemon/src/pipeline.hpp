@@ -158,14 +158,21 @@ private:
     struct ChangeOnlyBase {
         RunInputs last;
         RunRows rows;
+        // What the run looks the last run's records up with, and that run's
+        // snapshot list: made from the above on a thread of its own while
+        // the source scans (look_up_while_scanning). Last, so it is waited
+        // for before what it reads goes.
+        struct Lookups;
+        std::future<std::shared_ptr<Lookups>> lookups;
     };
     std::optional<ChangeOnlyBase> change_only_base();
+    void look_up_while_scanning(ChangeOnlyBase& base);
     // A run that parses only the records whose raw hash differs from the
     // base's. Empty when it cannot be one (then nothing was applied, and
     // `indexes` are loading for the full read the run then makes from the
     // same scan). `attempted_snapshot`: the snapshot an attempt stored, for
     // the run to forget unless it is its own.
-    std::optional<RunReport> change_only(const RecordScan& scan, const ChangeOnlyBase& base, const RunRequest& request,
+    std::optional<RunReport> change_only(const RecordScan& scan, ChangeOnlyBase& base, const RunRequest& request,
                                          RunRecord& record, const std::string& digest,
                                          std::vector<std::future<DestinationIndex>>& indexes,
                                          ProgressListener& progress, std::string& attempted_snapshot);

@@ -996,6 +996,24 @@ TEST_F(ChangeOnlyTest, ItsRowsAreOneFileAndADamagedOneCostsAFullRead) {
     EXPECT_EQ(run(people).changed_records, 1);
 }
 
+// The last run's snapshot list is read beside the scan; one that is gone
+// costs a full read, which stores a list again for the next run.
+TEST_F(ChangeOnlyTest, ALastSnapshotListThatIsGoneCostsAFullRead) {
+    {
+        Poco::Data::Session db("SQLite", (dir_ / "state.db").string());
+        db << "DELETE FROM snapshot_lists", now;
+    }
+    RunReport report = run(retitled());
+    EXPECT_EQ(report.status, "applied") << dump(report);
+    EXPECT_EQ(report.changed_records, -1) << dump(report);
+    EXPECT_EQ(users()["P5"].job_title, "Staff Engineer");
+    std::vector<Person> people = retitled();
+    person(people, "P8").job_title = "Lead";
+    RunReport next = run(people);
+    EXPECT_EQ(next.changed_records, 1) << dump(next);
+    EXPECT_EQ(users()["P8"].job_title, "Lead");
+}
+
 TEST_F(ChangeOnlyTest, AFullRunOrAFullResyncDueReadsEverything) {
     RunRequest full;
     full.full = true;
