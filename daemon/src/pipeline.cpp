@@ -312,6 +312,17 @@ void enter_stage(ProgressListener& progress, const std::string& stage) {
     progress.stage(stage);
 }
 
+// Runs `work` on a thread of its own; when no thread can be started, when
+// its result is asked for.
+template <typename Work>
+auto on_a_thread(Work work) {
+    try {
+        return std::async(std::launch::async, work);
+    } catch (const std::system_error&) {
+        return std::async(std::launch::deferred, std::move(work));
+    }
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -594,17 +605,19 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         // What the source would read, by digest: the same input into
         // unchanged destinations changes nothing.
         const bool live = report.mode == PipelineMode::live && !request.dry_run;
+        const bool may_compare =
+            live && !request.snapshot && !request.full && !request.force && settings_.full_resync_every_secs > 0;
+        // A change-only run compares with the last run's rows, read meanwhile.
+        std::future<LastRun> last_run;
+        if (may_compare && sinks_take_changes_only()) last_run = on_a_thread([this] { return read_last_run(); });
         const std::string digest = live && !request.snapshot ? source_->input_digest() : "";
-        if (!digest.empty() && !request.full && !request.force && settings_.full_resync_every_secs > 0 &&
-            unchanged(digest, record, report)) {
+        if (!digest.empty() && may_compare && unchanged(digest, record, report)) {
             report.read_seconds = seconds_since(started);
             return finish();
         }
         // A change-only run reads only what it needs of the destinations.
         std::optional<ChangeOnlyBase> base;
-        if (!digest.empty() && !request.full && !request.force && settings_.full_resync_every_secs > 0 &&
-            sinks_take_changes_only())
-            base = change_only_base();
+        if (!digest.empty() && last_run.valid()) base = change_only_base(last_run.get());
         if (base) look_up_while_scanning(*base);
         // What each sink holds is read while the source is: they do not depend
         // on each other, and both take long for a large organisation.
@@ -763,19 +776,34 @@ void log_full_read(const std::string& pipeline, const std::string& why, bool rou
 }
 }  // namespace
 
-std::optional<Pipeline::ChangeOnlyBase> Pipeline::change_only_base() {
+namespace {
+bool full_resync_due(const RunInputs& last, std::int64_t every_secs) {
+    return epoch_ms() / 1000 - last.full_at >= every_secs;
+}
+}  // namespace
+
+Pipeline::LastRun Pipeline::read_last_run() {
+    LastRun last_run;
+    last_run.inputs = state_.run_inputs(settings_.name);
+    const auto& last = last_run.inputs;
+    if (last && last->fingerprint == settings_.fingerprint && !full_resync_due(*last, settings_.full_resync_every_secs))
+        last_run.rows = state_.run_rows(settings_.name, last->run_id);
+    return last_run;
+}
+
+std::optional<Pipeline::ChangeOnlyBase> Pipeline::change_only_base(LastRun last_run) {
     auto whole = [&](const std::string& why, bool routine = false) -> std::optional<ChangeOnlyBase> {
         log_full_read(settings_.name, why, routine);
         return std::nullopt;
     };
-    auto last = state_.run_inputs(settings_.name);
+    std::optional<RunInputs>& last = last_run.inputs;
     if (!last || last->fingerprint != settings_.fingerprint) return whole("no earlier run of this configuration", true);
     const std::string since = "run " + std::to_string(last->run_id);
-    if (epoch_ms() / 1000 - last->full_at >= settings_.full_resync_every_secs)
+    if (full_resync_due(*last, settings_.full_resync_every_secs))
         return whole("a full resync is due (full_resync_every_secs)");
     const std::vector<std::string> tokens = sink_tokens();
     if (tokens != last->tokens || !all_known(tokens)) return whole("a destination changed since " + since);
-    std::optional<RunRows> rows = state_.run_rows(settings_.name, last->run_id);
+    std::optional<RunRows>& rows = last_run.rows;
     if (!rows) return whole(since + " left no record hashes (it had findings, or read without a scan)", true);
     if (static_cast<std::int64_t>(rows->size()) != last->users)
         return whole("the record hashes of " + since + " are not that run's");
@@ -812,11 +840,7 @@ void Pipeline::look_up_while_scanning(ChangeOnlyBase& base) {
         }
         return lookups;
     };
-    try {
-        base.lookups = std::async(std::launch::async, make);
-    } catch (const std::system_error&) {
-        base.lookups = std::async(std::launch::deferred, make);  // no thread to be had: when asked, then
-    }
+    base.lookups = on_a_thread(make);
 }
 
 std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnlyBase& base_run,

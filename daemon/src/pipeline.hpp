@@ -165,7 +165,15 @@ private:
         struct Lookups;
         std::future<std::shared_ptr<Lookups>> lookups;
     };
-    std::optional<ChangeOnlyBase> change_only_base();
+    // The last run's inputs and, when its configuration is this one and no
+    // full resync is due, its rows: the state only, so a thread reads them
+    // while the source takes its digest.
+    struct LastRun {
+        std::optional<RunInputs> inputs;
+        std::optional<RunRows> rows;
+    };
+    LastRun read_last_run();
+    std::optional<ChangeOnlyBase> change_only_base(LastRun last_run);
     void look_up_while_scanning(ChangeOnlyBase& base);
     // A run that parses only the records whose raw hash differs from the
     // base's. Empty when it cannot be one (then nothing was applied, and
