@@ -688,7 +688,7 @@ public:
 
     std::vector<DestinationRecord> fetch(std::span<const std::int64_t> ids) override {
         if (ids.empty()) return {};
-        return records("u.id IN (" + id_list(ids) + ")", false);
+        return records(ids, false);
     }
 
     void apply(const Snapshot& snapshot, const ChangeSet& changes, const ApplyContext& context) override {
@@ -909,11 +909,13 @@ private:
         }
         if (ids.size() > 1) throw Error("several users have the email \"" + who + "\"; name one by hris_id");
         if (ids.empty()) return {};
-        return records("u.id IN (" + id_list(ids) + ")", true);
+        return records(ids, true);
     }
 
-    std::vector<DestinationRecord> records(const std::string& where, bool with_paths) {
+    // The users with these ids, whole.
+    std::vector<DestinationRecord> records(std::span<const std::int64_t> ids, bool with_paths) {
         sqlite3* db = handle();
+        const std::string listed = "(" + id_list(ids) + ")";
         SqliteStatement select(
             db,
             "SELECT u.id, COALESCE(u.hris_id, ''), u.email, u.first_name, u.last_name, u.job_title, u.phone_number, "
@@ -923,8 +925,8 @@ private:
             "')') END, "
             "CASE WHEN u.synced = 1 THEN COALESCE(f.fields, u.synced_fields) ELSE '' END "
             "FROM users u LEFT JOIN users m ON m.id = u.manager_id LEFT JOIN field_sets f ON f.id = u.synced_field_set "
-            "WHERE " +
-                where);
+            "WHERE u.id IN " +
+                listed);
         std::vector<DestinationRecord> out;
         std::unordered_map<std::int64_t, std::size_t> position;
         while (select.next()) {
@@ -946,8 +948,8 @@ private:
             position[record.id] = out.size();
             out.push_back(std::move(record));
         }
-        SqliteStatement memberships(
-            db, "SELECT m.user_id, m.department_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE " + where);
+        // By the key's first column alone: no users row to look up per membership.
+        SqliteStatement memberships(db, "SELECT user_id, department_id FROM memberships WHERE user_id IN " + listed);
         while (memberships.next()) {
             auto it = position.find(memberships.integer(0));
             if (it != position.end()) out[it->second].department_ids.push_back(memberships.integer(1));
