@@ -172,6 +172,44 @@ RecordHash hash_bytes(std::string_view bytes) {
     return {hash64(bytes, 0x243f6a8885a308d3ull), hash64(bytes, 0x13198a2e03707344ull)};
 }
 
+RecordHash hash_parts(std::initializer_list<std::string_view> parts) {
+    constexpr std::array<std::uint64_t, 2> seeds = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull};
+    std::size_t size = 0;
+    for (std::string_view part : parts) size += part.size();
+    std::array<std::uint64_t, 2> h{};
+    for (int k = 0; k < 2; ++k) h[k] = seeds[k] ^ (size * 0x9e3779b97f4a7c15ull);
+    auto add = [&h](std::uint64_t word) {
+        const std::uint64_t mixed = mix(word);
+        for (auto& lane : h) {
+            lane = (lane ^ mixed) * 0x9e3779b97f4a7c15ull;
+            lane = (lane << 27) | (lane >> 37);
+        }
+    };
+    char carry[8];
+    std::size_t carried = 0;  // bytes of a word begun at the end of a part
+    for (std::string_view part : parts) {
+        std::size_t i = 0;
+        while (carried > 0 && carried < 8 && i < part.size()) carry[carried++] = part[i++];
+        if (carried == 8) {
+            std::uint64_t word;
+            std::memcpy(&word, carry, 8);
+            add(word);
+            carried = 0;
+        }
+        for (; i + 8 <= part.size(); i += 8) {
+            std::uint64_t word;
+            std::memcpy(&word, part.data() + i, 8);
+            add(word);
+        }
+        while (i < part.size()) carry[carried++] = part[i++];
+    }
+    std::uint64_t tail = 0;
+    if (carried > 0) std::memcpy(&tail, carry, carried);
+    RecordHash out;
+    for (int k = 0; k < 2; ++k) out[k] = mix((h[k] ^ mix(tail ^ seeds[k])) * 0x9e3779b97f4a7c15ull);
+    return out;
+}
+
 std::filesystem::path snapshot_records_file(const std::filesystem::path& state_file) {
     std::filesystem::path records = state_file;
     records.replace_filename(state_file.stem().string() + ".snapshots" + state_file.extension().string());
@@ -510,10 +548,7 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
         for (const UserView& user : *snapshot.users) put_text(read_origins, user.origin);
     const std::string& origins = snapshot.users != nullptr && !composed ? read_origins : snapshot.origins;
     const std::string_view list(reinterpret_cast<const char*>(hashes.data()), n * sizeof(RecordHash));
-    std::string whole(list);
-    whole += origins;
-    whole += snapshot.meta;
-    const std::string key = hex(hash_bytes(whole));
+    const std::string key = hex(hash_parts({list, origins, snapshot.meta}));
     SqliteStatement exists(db_, "SELECT 1 FROM snapshot_lists WHERE key = ?");
     exists.bind(1, key);
     if (exists.next()) {

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,8 @@ struct StoredList {
 // One user as bytes, origin excluded, and its hash.
 void encode_record(const UserView& user, std::string& out);
 RecordHash hash_bytes(std::string_view bytes);
+// hash_bytes() of the parts one after the other, without joining them.
+RecordHash hash_parts(std::initializer_list<std::string_view> parts);
 
 // A snapshot as the store keeps it. Either encoded on the caller's thread,
 // so the snapshot itself can change (be normalized) while it is written, or

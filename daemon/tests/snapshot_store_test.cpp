@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "snapshot_store.hpp"
 #include "sqlite_statement.hpp"
 #include "state_store.hpp"
 #include "test_dir.hpp"
@@ -127,6 +128,23 @@ void expect_same(const Snapshot& a, const Snapshot& b) {
     EXPECT_EQ(a.field_labels, b.field_labels);
     ASSERT_EQ(a.findings.size(), b.findings.size());
     EXPECT_EQ(a.findings[0].message, b.findings[0].message);
+}
+
+// A snapshot's key hashes its list, origins and metadata as one text
+// without joining them (32 MB less for a million users); it is the hash of
+// the joined text, wherever the parts are cut.
+TEST(SnapshotKey, HashingPartsIsHashingThemJoined) {
+    std::string text;
+    for (int i = 0; i < 41; ++i) text += static_cast<char>('a' + i % 26) + std::string(i % 3, static_cast<char>(i));
+    for (std::size_t a = 0; a <= text.size(); ++a)
+        for (std::size_t b = a; b <= text.size(); b += 3) {
+            const std::string_view all(text);
+            EXPECT_EQ(hash_parts({all.substr(0, a), all.substr(a, b - a), all.substr(b)}), hash_bytes(text))
+                << a << " " << b;
+        }
+    EXPECT_EQ(hash_parts({}), hash_bytes(""));
+    EXPECT_EQ(hash_parts({"", "x", ""}), hash_bytes("x"));
+    EXPECT_NE(hash_parts({"ab", "c"}), hash_bytes("abd"));
 }
 
 TEST_F(SnapshotStoreTest, ASnapshotComesBackAsItWentIn) {
