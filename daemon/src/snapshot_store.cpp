@@ -481,6 +481,7 @@ EncodedSnapshot compose_snapshot(const Snapshot& read, const StoredList& list, c
     const std::vector<RecordHash>& base = list.hashes;
     if (list.places.size() != base.size()) throw Error("a composed snapshot's base list has no place for each record");
     EncodedSnapshot out = refer_to_snapshot(read);
+    out.base = &list;
     out.stored.resize(from.size());
     out.stored_places.resize(from.size());
     std::size_t read_count = 0, bytes = 0;
@@ -556,9 +557,12 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
         return key;
     }
 
-    // Records the pipeline's previous snapshot holds are stored already.
-    StoredList known;
-    {
+    // Records the pipeline's previous snapshot holds are stored already (a
+    // composed snapshot's: the one it was composed from).
+    StoredList loaded;
+    const StoredList* known_list = composed && snapshot.base != nullptr ? snapshot.base : &loaded;
+    if (known_list == &loaded) {
+        StoredList& known = loaded;
         SqliteStatement previous(
             db_, "SELECT records, places FROM snapshot_lists WHERE pipeline = ? ORDER BY rowid DESC LIMIT 1");
         previous.bind(1, snapshot.pipeline);
@@ -573,15 +577,17 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     }
     // A previous list whose records are not here (the records file was lost
     // or replaced) is no guide: then every record is stored again.
-    if (!known.hashes.empty()) {
+    const StoredList none;
+    if (!known_list->hashes.empty()) {
         RecordFinder finder(db_);
-        const std::size_t m = known.hashes.size();
+        const std::size_t m = known_list->hashes.size();
         for (const std::size_t k : {std::size_t{0}, m / 2, m - 1})
-            if (!finder.holds(known.hashes[k], known.places[k])) {
-                known = {};
+            if (!finder.holds(known_list->hashes[k], known_list->places[k])) {
+                known_list = &none;
                 break;
             }
     }
+    const StoredList& known = *known_list;
     // Exports keep their order from one run to the next, so the previous
     // list is walked alongside; where they part, an index of it by hash
     // (made at the first such place) finds where to go on. A composed

@@ -57,6 +57,10 @@ struct EncodedSnapshot {
     // order, the ones in `users` or `records`; `origins` holds every one's.
     std::vector<RecordHash> stored;
     std::vector<RecordPlace> stored_places;  // where those stored are
+    // The stored list it was composed from, alive until it is stored: the
+    // store looks its records up there instead of reading the pipeline's
+    // last list again.
+    const StoredList* base = nullptr;
 
     std::size_t size() const {
         return !stored.empty() ? stored.size() : users != nullptr ? users->size() : ends.size();
