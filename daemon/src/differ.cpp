@@ -90,9 +90,9 @@ const std::vector<ScalarField>& scalar_fields() {
     return fields;
 }
 
-// "A > B > C" -> "A", "A > B", "A > B > C".
-std::vector<std::string> path_levels(std::string_view path) {
-    std::vector<std::string> levels;
+// "A > B > C" -> "A", "A > B", "A > B > C": views into `path`.
+std::vector<std::string_view> path_levels(std::string_view path) {
+    std::vector<std::string_view> levels;
     std::size_t pos = 0;
     while (true) {
         auto sep = path.find(" > ", pos);
@@ -340,15 +340,22 @@ private:
         }
     }
 
-    // Each department's path, from its parent's: made once per department.
+    // Each department's path, from its parent's: made once per department,
+    // all in one text (32,300 departments: no allocation each, nor a copy
+    // for each index of them).
     void department_paths() {
         const auto& departments = index_.departments;
         const std::size_t n = departments.size();
         dept_index_.reserve(n);
         for (std::size_t i = 0; i < n; ++i) dept_index_.emplace(departments[i].id, i);
-        dept_path_.assign(n, {});
+        // First the order that puts each parent before its children, and
+        // each path's length; then the text, in that order.
+        std::vector<std::size_t> order, length(n, 0);
+        std::vector<std::int64_t> under(n, -1);  // the department whose path each one's starts with
+        order.reserve(n);
         std::vector<char> state(n, 0);  // 0 not yet, 1 on the current chain, 2 done
         std::vector<std::size_t> chain;
+        std::size_t total = 0;
         for (std::size_t start = 0; start < n; ++start) {
             // Up to the first department done (or the top, or a parent that
             // is missing or on this chain: a cycle the database should not
@@ -364,11 +371,31 @@ private:
             for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
                 const std::size_t i = *it;
                 auto parent = dept_index_.find(departments[i].parent_id);
-                const bool under =
-                    departments[i].parent_id != 0 && parent != dept_index_.end() && state[parent->second] == 2;
-                dept_path_[i] = under ? dept_path_[parent->second] + " > " + departments[i].name : departments[i].name;
+                if (departments[i].parent_id != 0 && parent != dept_index_.end() && state[parent->second] == 2) {
+                    under[i] = static_cast<std::int64_t>(parent->second);
+                    length[i] = length[parent->second] + 3;
+                }
+                length[i] += departments[i].name.size();
+                total += length[i];
                 state[i] = 2;
+                order.push_back(i);
             }
+        }
+        dept_text_.resize(total);
+        dept_path_.assign(n, {});
+        char* const text = dept_text_.data();
+        std::size_t at = 0;
+        for (const std::size_t i : order) {
+            char* const begin = text + at;
+            if (under[i] >= 0) {
+                const std::string_view parent = dept_path_[static_cast<std::size_t>(under[i])];
+                std::memcpy(text + at, parent.data(), parent.size());
+                std::memcpy(text + at + parent.size(), " > ", 3);
+                at += parent.size() + 3;
+            }
+            std::memcpy(text + at, departments[i].name.data(), departments[i].name.size());
+            at += departments[i].name.size();
+            dept_path_[i] = std::string_view(begin, length[i]);
         }
         dept_by_path_.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
@@ -382,18 +409,20 @@ private:
     // adopted.
     void plan_departments() {
         if (!policy_.syncs(field::departments)) return;
-        std::unordered_set<std::string, TextHash, std::equal_to<>> seen;
+        // The levels are views into the snapshot's users, which stay as they
+        // are while the diff runs.
+        std::unordered_set<std::string_view> seen;
         for (std::size_t u = 0; u < s_.users.size(); ++u) {
             if (!valid(u)) continue;
             for (const auto& path : s_.users[u].departments) {
                 if (seen.count(path)) continue;
-                for (const auto& level : path_levels(path)) {
+                for (const std::string_view level : path_levels(path)) {
                     if (!seen.insert(level).second) continue;
                     auto existing = dept_by_path_.find(level);
                     if (existing == dept_by_path_.end())
-                        result_.changes.departments_created.push_back(level);
+                        result_.changes.departments_created.emplace_back(level);
                     else if (!index_.departments[existing->second].synced)
-                        result_.changes.departments_adopted.push_back(level);
+                        result_.changes.departments_adopted.emplace_back(level);
                     synced_after_.insert(level);
                 }
             }
@@ -413,7 +442,7 @@ private:
         return {0, none};
     }
 
-    const std::string* path_of(std::int64_t department_id) const {
+    const std::string_view* path_of(std::int64_t department_id) const {
         auto it = dept_index_.find(department_id);
         return it == dept_index_.end() ? nullptr : &dept_path_[it->second];
     }
@@ -509,7 +538,8 @@ private:
         if (policy_.syncs(field::departments)) {
             std::set<std::string> current;
             for (auto id : record.department_ids)
-                if (const std::string* path = path_of(id); path && synced_after_.count(*path)) current.insert(*path);
+                if (const std::string_view* path = path_of(id); path && synced_after_.count(*path))
+                    current.emplace(*path);
             std::set<std::string> desired(user.departments.begin(), user.departments.end());
             for (const auto& path : desired)
                 if (!current.count(path))
@@ -536,8 +566,8 @@ private:
         change.deactivated = policy_.mode == SyncMode::one_to_one && du.active;
         result_.changes.users.push_back(std::move(change));
         for (auto id : record.department_ids)
-            if (const std::string* path = path_of(id); path && synced_after_.count(*path))
-                result_.changes.memberships_removed.push_back({du.id, du.hris_id, *path});
+            if (const std::string_view* path = path_of(id); path && synced_after_.count(*path))
+                result_.changes.memberships_removed.push_back({du.id, du.hris_id, std::string(*path)});
     }
 
     // Synced departments hold only synced users: users who stay unsynced
@@ -551,7 +581,7 @@ private:
             auto found = user_index.find(membership.user_id);
             if (found == user_index.end()) continue;
             const std::size_t d = found->second;
-            const std::string* path = path_of(membership.department_id);
+            const std::string_view* path = path_of(membership.department_id);
             if (path == nullptr || !synced_after_.count(*path)) continue;
             if (processed_.count(index_.users[d].id) || protected_[d]) continue;
             const auto& du = index_.users[d];
@@ -564,7 +594,7 @@ private:
             } else if (du.synced) {
                 continue;  // removals are held back in this run
             }
-            result_.changes.memberships_removed.push_back({du.id, du.hris_id, *path});
+            result_.changes.memberships_removed.push_back({du.id, du.hris_id, std::string(*path)});
         }
     }
 
@@ -588,10 +618,13 @@ private:
     std::vector<std::string_view> manager_;  // each user's manager as it will be: theirs, or none
     std::vector<std::uint64_t> hash_;
 
-    std::vector<std::string> dept_path_;
-    std::unordered_map<std::string, std::size_t> dept_by_path_;
+    std::string dept_text_;                    // every department's path, one after the other
+    std::vector<std::string_view> dept_path_;  // each department's, in dept_text_
+    std::unordered_map<std::string_view, std::size_t> dept_by_path_;
     std::unordered_map<std::int64_t, std::size_t> dept_index_;
-    std::unordered_set<std::string> synced_after_;
+    // Paths of the departments synced after the run: in dept_text_, or in
+    // the snapshot's users.
+    std::unordered_set<std::string_view> synced_after_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The pipeline's semantics (DESIGN §4-6) end to end: a real source plugin
 // reading a snapshot file, the real directory sink on a SQLite file, the real
 // state store.
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "differ.hpp"
 #include "pipeline.hpp"
 #include "report.hpp"
 #include "test_dir.hpp"
@@ -715,6 +717,51 @@ std::vector<Person> staff(int count = 40) {
 // A large snapshot is normalized on two threads, each half on its own: every
 // user comes out as they would alone, whether normalizing shortens them
 // (stored where they were) or lengthens them ("Eng>Mobile").
+// The diff builds each destination department's path from its parent's,
+// whatever order the departments come in; a parent that is missing, or a
+// cycle the database should not hold, is cut where it is found.
+TEST(DiffDepartments, PathsComeFromParentsInAnyOrderAndBrokenChainsAreCut) {
+    SyncPolicy policy;
+    for (auto f : all_fields()) policy.fields.emplace_back(f);
+    DestinationIndex index;
+    index.departments = {{4, 3, "Mobile", true},  {3, 0, "Eng", true},     {5, 4, "iOS", true},
+                         {6, 7, "Loop A", false}, {7, 6, "Loop B", false}, {8, 99, "Orphan", false},
+                         {9, 0, "Sales", false}};
+    index.users = {{100, "W-1", "w1@example.com", true, true, 1}};
+    Snapshot snapshot;
+    User u;
+    u.hris_id = "W-1";
+    u.email = "w1@example.com";
+    u.first_name = "W";
+    u.last_name = "One";
+    u.departments = {"Eng > Mobile", "Sales", "Orphan", "New > Team", "Loop B > Loop A"};
+    snapshot.users.push_back(u);
+    std::size_t fetched = 0;
+    const DiffResult result =
+        diff(snapshot, std::vector<char>(1, 0), policy, index, [&](std::span<const std::int64_t> ids) {
+            fetched += ids.size();
+            DestinationRecord record;
+            record.id = 100;
+            record.user = u;
+            record.user.departments.clear();
+            record.department_ids = {5, 9};
+            return std::vector<DestinationRecord>{record};
+        });
+    EXPECT_EQ(fetched, 1u);
+    auto sorted = [](std::vector<std::string> v) {
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    EXPECT_EQ(sorted(result.changes.departments_created), (std::vector<std::string>{"New", "New > Team"}));
+    EXPECT_EQ(sorted(result.changes.departments_adopted),
+              (std::vector<std::string>{"Loop B", "Loop B > Loop A", "Orphan", "Sales"}));
+    std::vector<std::string> added, removed;
+    for (const auto& m : result.changes.memberships_added) added.push_back(m.department);
+    for (const auto& m : result.changes.memberships_removed) removed.push_back(m.department);
+    EXPECT_EQ(sorted(added), (std::vector<std::string>{"Eng > Mobile", "Loop B > Loop A", "New > Team", "Orphan"}));
+    EXPECT_EQ(removed, (std::vector<std::string>{"Eng > Mobile > iOS"}));  // Sales: adopted, and still named
+}
+
 TEST(Normalize, ALargeSnapshotComesOutAsEachUserAlone) {
     SyncPolicy policy;
     for (auto f : all_fields()) policy.fields.emplace_back(f);
