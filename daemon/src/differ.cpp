@@ -1,10 +1,12 @@
 #include "differ.hpp"
 
+#include "department_paths.hpp"
 #include "flat_index.hpp"
 #include "text_hash.hpp"
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <unordered_map>
@@ -340,63 +342,21 @@ private:
         }
     }
 
-    // Each department's path, from its parent's: made once per department,
-    // all in one text (32,300 departments: no allocation each, nor a copy
-    // for each index of them).
+    // Each department's path, from its parent's (see DepartmentPaths).
     void department_paths() {
         const auto& departments = index_.departments;
         const std::size_t n = departments.size();
         dept_index_.reserve(n);
         for (std::size_t i = 0; i < n; ++i) dept_index_.emplace(departments[i].id, i);
-        // First the order that puts each parent before its children, and
-        // each path's length; then the text, in that order.
-        std::vector<std::size_t> order, length(n, 0);
-        std::vector<std::int64_t> under(n, -1);  // the department whose path each one's starts with
-        order.reserve(n);
-        std::vector<char> state(n, 0);  // 0 not yet, 1 on the current chain, 2 done
-        std::vector<std::size_t> chain;
-        std::size_t total = 0;
-        for (std::size_t start = 0; start < n; ++start) {
-            // Up to the first department done (or the top, or a parent that
-            // is missing or on this chain: a cycle the database should not
-            // hold, cut there), then down again, each path its parent's.
-            chain.clear();
-            for (std::size_t at = start; state[at] == 0;) {
-                state[at] = 1;
-                chain.push_back(at);
-                auto parent = dept_index_.find(departments[at].parent_id);
-                if (departments[at].parent_id == 0 || parent == dept_index_.end()) break;
-                at = parent->second;
-            }
-            for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-                const std::size_t i = *it;
+        dept_path_ = DepartmentPaths(
+            n,
+            [&](std::size_t i) {
+                if (departments[i].parent_id == 0) return DepartmentPaths::none;
                 auto parent = dept_index_.find(departments[i].parent_id);
-                if (departments[i].parent_id != 0 && parent != dept_index_.end() && state[parent->second] == 2) {
-                    under[i] = static_cast<std::int64_t>(parent->second);
-                    length[i] = length[parent->second] + 3;
-                }
-                length[i] += departments[i].name.size();
-                total += length[i];
-                state[i] = 2;
-                order.push_back(i);
-            }
-        }
-        dept_text_.resize(total);
-        dept_path_.assign(n, {});
-        char* const text = dept_text_.data();
-        std::size_t at = 0;
-        for (const std::size_t i : order) {
-            char* const begin = text + at;
-            if (under[i] >= 0) {
-                const std::string_view parent = dept_path_[static_cast<std::size_t>(under[i])];
-                std::memcpy(text + at, parent.data(), parent.size());
-                std::memcpy(text + at + parent.size(), " > ", 3);
-                at += parent.size() + 3;
-            }
-            std::memcpy(text + at, departments[i].name.data(), departments[i].name.size());
-            at += departments[i].name.size();
-            dept_path_[i] = std::string_view(begin, length[i]);
-        }
+                return parent == dept_index_.end() ? DepartmentPaths::none : parent->second;
+            },
+            [&](std::size_t i) { return std::string_view(departments[i].name); },
+            [&](std::size_t i) { return departments[i].id; });
         dept_by_path_.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
             dept_by_path_.emplace(dept_path_[i], i);
@@ -442,9 +402,10 @@ private:
         return {0, none};
     }
 
-    const std::string_view* path_of(std::int64_t department_id) const {
+    std::optional<std::string_view> path_of(std::int64_t department_id) const {
         auto it = dept_index_.find(department_id);
-        return it == dept_index_.end() ? nullptr : &dept_path_[it->second];
+        if (it == dept_index_.end()) return std::nullopt;
+        return dept_path_[it->second];
     }
 
     void changes(const FetchRecords& fetch) {
@@ -538,8 +499,7 @@ private:
         if (policy_.syncs(field::departments)) {
             std::set<std::string> current;
             for (auto id : record.department_ids)
-                if (const std::string_view* path = path_of(id); path && synced_after_.count(*path))
-                    current.emplace(*path);
+                if (const auto path = path_of(id); path && synced_after_.count(*path)) current.emplace(*path);
             std::set<std::string> desired(user.departments.begin(), user.departments.end());
             for (const auto& path : desired)
                 if (!current.count(path))
@@ -566,7 +526,7 @@ private:
         change.deactivated = policy_.mode == SyncMode::one_to_one && du.active;
         result_.changes.users.push_back(std::move(change));
         for (auto id : record.department_ids)
-            if (const std::string_view* path = path_of(id); path && synced_after_.count(*path))
+            if (const auto path = path_of(id); path && synced_after_.count(*path))
                 result_.changes.memberships_removed.push_back({du.id, du.hris_id, std::string(*path)});
     }
 
@@ -581,8 +541,8 @@ private:
             auto found = user_index.find(membership.user_id);
             if (found == user_index.end()) continue;
             const std::size_t d = found->second;
-            const std::string_view* path = path_of(membership.department_id);
-            if (path == nullptr || !synced_after_.count(*path)) continue;
+            const auto path = path_of(membership.department_id);
+            if (!path || !synced_after_.count(*path)) continue;
             if (processed_.count(index_.users[d].id) || protected_[d]) continue;
             const auto& du = index_.users[d];
             if (claimed_[d] != none) {
@@ -618,11 +578,10 @@ private:
     std::vector<std::string_view> manager_;  // each user's manager as it will be: theirs, or none
     std::vector<std::uint64_t> hash_;
 
-    std::string dept_text_;                    // every department's path, one after the other
-    std::vector<std::string_view> dept_path_;  // each department's, in dept_text_
+    DepartmentPaths dept_path_;
     std::unordered_map<std::string_view, std::size_t> dept_by_path_;
     std::unordered_map<std::int64_t, std::size_t> dept_index_;
-    // Paths of the departments synced after the run: in dept_text_, or in
+    // Paths of the departments synced after the run: in dept_path_, or in
     // the snapshot's users.
     std::unordered_set<std::string_view> synced_after_;
 };

@@ -718,8 +718,9 @@ std::vector<Person> staff(int count = 40) {
 // user comes out as they would alone, whether normalizing shortens them
 // (stored where they were) or lengthens them ("Eng>Mobile").
 // The diff builds each destination department's path from its parent's,
-// whatever order the departments come in; a parent that is missing, or a
-// cycle the database should not hold, is cut where it is found.
+// whatever order the departments come in; a parent that is missing cuts the
+// chain there, and a cycle the database should not hold is cut at its
+// department with the smallest id (Loop A, 6), as the directory cuts it.
 TEST(DiffDepartments, PathsComeFromParentsInAnyOrderAndBrokenChainsAreCut) {
     SyncPolicy policy;
     for (auto f : all_fields()) policy.fields.emplace_back(f);
@@ -734,7 +735,7 @@ TEST(DiffDepartments, PathsComeFromParentsInAnyOrderAndBrokenChainsAreCut) {
     u.email = "w1@example.com";
     u.first_name = "W";
     u.last_name = "One";
-    u.departments = {"Eng > Mobile", "Sales", "Orphan", "New > Team", "Loop B > Loop A"};
+    u.departments = {"Eng > Mobile", "Sales", "Orphan", "New > Team", "Loop A > Loop B"};
     snapshot.users.push_back(u);
     std::size_t fetched = 0;
     const DiffResult result =
@@ -754,12 +755,27 @@ TEST(DiffDepartments, PathsComeFromParentsInAnyOrderAndBrokenChainsAreCut) {
     };
     EXPECT_EQ(sorted(result.changes.departments_created), (std::vector<std::string>{"New", "New > Team"}));
     EXPECT_EQ(sorted(result.changes.departments_adopted),
-              (std::vector<std::string>{"Loop B", "Loop B > Loop A", "Orphan", "Sales"}));
+              (std::vector<std::string>{"Loop A", "Loop A > Loop B", "Orphan", "Sales"}));
     std::vector<std::string> added, removed;
     for (const auto& m : result.changes.memberships_added) added.push_back(m.department);
     for (const auto& m : result.changes.memberships_removed) removed.push_back(m.department);
-    EXPECT_EQ(sorted(added), (std::vector<std::string>{"Eng > Mobile", "Loop B > Loop A", "New > Team", "Orphan"}));
+    EXPECT_EQ(sorted(added), (std::vector<std::string>{"Eng > Mobile", "Loop A > Loop B", "New > Team", "Orphan"}));
     EXPECT_EQ(removed, (std::vector<std::string>{"Eng > Mobile > iOS"}));  // Sales: adopted, and still named
+
+    // The same departments in the opposite order: the same paths.
+    std::reverse(index.departments.begin(), index.departments.end());
+    const DiffResult again = diff(snapshot, std::vector<char>(1, 0), policy, index, [&](std::span<const std::int64_t>) {
+        DestinationRecord record;
+        record.id = 100;
+        record.user = u;
+        record.user.departments.clear();
+        record.department_ids = {5, 9};
+        return std::vector<DestinationRecord>{record};
+    });
+    EXPECT_EQ(sorted(again.changes.departments_adopted), sorted(result.changes.departments_adopted));
+    EXPECT_EQ(sorted(again.changes.departments_created), sorted(result.changes.departments_created));
+    ASSERT_EQ(again.changes.memberships_removed.size(), 1u);
+    EXPECT_EQ(again.changes.memberships_removed[0].department, "Eng > Mobile > iOS");
 }
 
 TEST(Normalize, ALargeSnapshotComesOutAsEachUserAlone) {
