@@ -738,16 +738,16 @@ TEST(DiffDepartments, PathsComeFromParentsInAnyOrderAndBrokenChainsAreCut) {
     u.departments = {"Eng > Mobile", "Sales", "Orphan", "New > Team", "Loop A > Loop B"};
     snapshot.users.push_back(u);
     std::size_t fetched = 0;
-    const DiffResult result =
-        diff(snapshot, std::vector<char>(1, 0), policy, index, [&](std::span<const std::int64_t> ids) {
-            fetched += ids.size();
-            DestinationRecord record;
-            record.id = 100;
-            record.user = u;
-            record.user.departments.clear();
-            record.department_ids = {5, 9};
-            return std::vector<DestinationRecord>{record};
-        });
+    auto fetch = [&](std::span<const std::int64_t> ids) {  // W-1 in Eng > Mobile > iOS and Sales
+        fetched += ids.size();
+        DestinationRecord record;
+        record.id = 100;
+        record.user = u;
+        record.user.departments.clear();
+        record.department_ids = {5, 9};
+        return std::vector<DestinationRecord>{record};
+    };
+    const DiffResult result = diff(snapshot, std::vector<char>(1, 0), policy, index, fetch);
     EXPECT_EQ(fetched, 1u);
     auto sorted = [](std::vector<std::string> v) {
         std::sort(v.begin(), v.end());
@@ -764,14 +764,7 @@ TEST(DiffDepartments, PathsComeFromParentsInAnyOrderAndBrokenChainsAreCut) {
 
     // The same departments in the opposite order: the same paths.
     std::reverse(index.departments.begin(), index.departments.end());
-    const DiffResult again = diff(snapshot, std::vector<char>(1, 0), policy, index, [&](std::span<const std::int64_t>) {
-        DestinationRecord record;
-        record.id = 100;
-        record.user = u;
-        record.user.departments.clear();
-        record.department_ids = {5, 9};
-        return std::vector<DestinationRecord>{record};
-    });
+    const DiffResult again = diff(snapshot, std::vector<char>(1, 0), policy, index, fetch);
     EXPECT_EQ(sorted(again.changes.departments_adopted), sorted(result.changes.departments_adopted));
     EXPECT_EQ(sorted(again.changes.departments_created), sorted(result.changes.departments_created));
     ASSERT_EQ(again.changes.memberships_removed.size(), 1u);
