@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace peoplesync {
@@ -17,14 +20,25 @@ public:
     static constexpr std::size_t none = static_cast<std::size_t>(-1);
 
     DepartmentPaths() = default;
-    // Departments 0 .. count - 1: parent_of(i) is the position of i's parent
-    // (`none` for a top-level department or a parent that is missing),
-    // name_of(i) its name and id_of(i) its id. Parents that come back to
-    // themselves (a cycle the database should not hold) are cut at the
-    // department with the smallest id, taken for a top-level one: the same
-    // paths whatever order the departments come in.
-    template <typename ParentOf, typename NameOf, typename IdOf>
-    DepartmentPaths(std::size_t count, ParentOf parent_of, NameOf name_of, IdOf id_of) {
+    // Departments 0 .. count - 1: id_of(i) is i's id, parent_id_of(i) its
+    // parent's (0 at the top; an id no department has ends the path there)
+    // and name_of(i) its name. Parents that come back to themselves (a
+    // cycle the database should not hold) are cut at the department with the
+    // smallest id, taken for a top-level one: the same paths whatever order
+    // the departments come in.
+    template <typename IdOf, typename ParentIdOf, typename NameOf>
+    DepartmentPaths(std::size_t count, IdOf id_of, ParentIdOf parent_id_of, NameOf name_of) {
+        ids_.reserve(count);
+        at_.reserve(count);
+        for (std::size_t i = 0; i < count; ++i) {
+            ids_.push_back(id_of(i));
+            at_.emplace(ids_.back(), i);
+        }
+        auto parent_of = [&](std::size_t i) {
+            const std::int64_t parent = parent_id_of(i);
+            auto found = parent == 0 ? at_.end() : at_.find(parent);
+            return found == at_.end() ? none : found->second;
+        };
         // Where each chain of parents comes back to itself, the cut.
         std::vector<char> cut(count, 0), state(count, 0);  // state: 0 not yet, 1 on this chain, 2 done
         std::vector<std::size_t> chain;
@@ -39,7 +53,7 @@ public:
             if (at != none && state[at] == 1) {  // a cycle: from `at` to the chain's end
                 std::size_t lowest = at;
                 for (auto it = chain.rbegin(); *it != at; ++it)
-                    if (id_of(*it) < id_of(lowest)) lowest = *it;
+                    if (ids_[*it] < ids_[lowest]) lowest = *it;
                 cut[lowest] = 1;
             }
             for (const std::size_t i : chain) state[i] = 2;
@@ -93,10 +107,19 @@ public:
 
     std::size_t size() const { return paths_.size(); }
     std::string_view operator[](std::size_t i) const { return paths_[i]; }
+    std::int64_t id(std::size_t i) const { return ids_[i]; }
+    // The path of the department with this id, if there is one.
+    std::optional<std::string_view> path_of(std::int64_t id) const {
+        auto found = at_.find(id);
+        if (found == at_.end()) return std::nullopt;
+        return paths_[found->second];
+    }
 
     static constexpr std::string_view separator = " > ";
 
 private:
+    std::vector<std::int64_t> ids_;
+    std::unordered_map<std::int64_t, std::size_t> at_;  // position by id
     std::vector<char> text_;
     std::vector<std::string_view> paths_;  // into text_
 };

@@ -346,17 +346,10 @@ private:
     void department_paths() {
         const auto& departments = index_.departments;
         const std::size_t n = departments.size();
-        dept_index_.reserve(n);
-        for (std::size_t i = 0; i < n; ++i) dept_index_.emplace(departments[i].id, i);
         dept_path_ = DepartmentPaths(
-            n,
-            [&](std::size_t i) {
-                if (departments[i].parent_id == 0) return DepartmentPaths::none;
-                auto parent = dept_index_.find(departments[i].parent_id);
-                return parent == dept_index_.end() ? DepartmentPaths::none : parent->second;
-            },
-            [&](std::size_t i) { return std::string_view(departments[i].name); },
-            [&](std::size_t i) { return departments[i].id; });
+            n, [&](std::size_t i) { return departments[i].id; },
+            [&](std::size_t i) { return departments[i].parent_id; },
+            [&](std::size_t i) { return std::string_view(departments[i].name); });
         dept_by_path_.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
             dept_by_path_.emplace(dept_path_[i], i);
@@ -403,9 +396,7 @@ private:
     }
 
     std::optional<std::string_view> path_of(std::int64_t department_id) const {
-        auto it = dept_index_.find(department_id);
-        if (it == dept_index_.end()) return std::nullopt;
-        return dept_path_[it->second];
+        return dept_path_.path_of(department_id);
     }
 
     void changes(const FetchRecords& fetch) {
@@ -580,7 +571,6 @@ private:
 
     DepartmentPaths dept_path_;
     std::unordered_map<std::string_view, std::size_t> dept_by_path_;
-    std::unordered_map<std::int64_t, std::size_t> dept_index_;
     // Paths of the departments synced after the run: in dept_path_, or in
     // the snapshot's users.
     std::unordered_set<std::string_view> synced_after_;

@@ -245,47 +245,24 @@ std::string switch_journal(sqlite3* db, const char* mode, int busy_timeout_ms) n
 }
 
 // Every department of the directory and its path ("Engineering > Mobile
-// Team"), made from its parent's as the diff makes it (DepartmentPaths).
-struct DepartmentTree {
-    std::vector<std::int64_t> ids;
-    std::unordered_map<std::int64_t, std::size_t> at;  // position by id
-    DepartmentPaths paths;
-
-    // "" for a department the directory does not hold.
-    std::string_view path_of(std::int64_t id) const {
-        auto found = at.find(id);
-        return found == at.end() ? std::string_view() : paths[found->second];
-    }
-};
-
-DepartmentTree department_tree(sqlite3* db) {
-    DepartmentTree tree;
-    std::vector<std::int64_t> parents;
+// Team"), made from its parent's as the diff makes it.
+DepartmentPaths department_paths(sqlite3* db) {
+    std::vector<std::int64_t> ids, parents;
     std::string names;  // every name, one after the other
     std::vector<std::size_t> name_ends;
     SqliteStatement select(db, "SELECT id, parent_id, name FROM departments");
     while (select.next()) {
-        tree.ids.push_back(select.integer(0));
+        ids.push_back(select.integer(0));
         parents.push_back(select.integer(1));
         names += select.text(2);
         name_ends.push_back(names.size());
     }
-    const std::size_t n = tree.ids.size();
-    tree.at.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) tree.at.emplace(tree.ids[i], i);
-    tree.paths = DepartmentPaths(
-        n,
-        [&](std::size_t i) {
-            if (parents[i] == 0) return DepartmentPaths::none;
-            auto parent = tree.at.find(parents[i]);
-            return parent == tree.at.end() ? DepartmentPaths::none : parent->second;
-        },
+    return DepartmentPaths(
+        ids.size(), [&](std::size_t i) { return ids[i]; }, [&](std::size_t i) { return parents[i]; },
         [&](std::size_t i) {
             const std::size_t begin = i == 0 ? 0 : name_ends[i - 1];
             return std::string_view(names).substr(begin, name_ends[i] - begin);
-        },
-        [&](std::size_t i) { return tree.ids[i]; });
-    return tree;
+        });
 }
 
 // The id of a list of synced fields, made on first use.
@@ -426,9 +403,9 @@ private:
     }
 
     void departments() {
-        tree_ = department_tree(db_);
-        department_ids_.reserve(tree_.ids.size() + changes_.departments_created.size());
-        for (std::size_t i = 0; i < tree_.ids.size(); ++i) department_ids_.emplace(tree_.paths[i], tree_.ids[i]);
+        paths_ = department_paths(db_);
+        department_ids_.reserve(paths_.size() + changes_.departments_created.size());
+        for (std::size_t i = 0; i < paths_.size(); ++i) department_ids_.emplace(paths_[i], paths_.id(i));
         std::int64_t id = next_id(db_, "departments");
         SqliteStatement insert(db_, "INSERT INTO departments(id, parent_id, name, synced) VALUES(?, ?, ?, 1)");
         for (const auto& path : changes_.departments_created) {
@@ -602,9 +579,9 @@ private:
     std::string at_;
     std::int64_t synced_fields_;  // their field_sets id
     SqliteStatement audit_;
-    // Every department's id by path: views into tree_, or into the change
+    // Every department's id by path: views into paths_, or into the change
     // set for those created, both alive while the Applier is.
-    DepartmentTree tree_;
+    DepartmentPaths paths_;
     std::unordered_map<std::string_view, std::int64_t> department_ids_;
     std::vector<std::int64_t> created_ids_;  // by snapshot index: the new user's id, or 0
 };
@@ -984,9 +961,10 @@ private:
             if (it != position.end()) out[it->second].department_ids.push_back(memberships.integer(1));
         }
         if (with_paths) {
-            const DepartmentTree tree = department_tree(db);
+            const DepartmentPaths paths = department_paths(db);
             for (auto& record : out)
-                for (auto id : record.department_ids) record.user.departments.emplace_back(tree.path_of(id));
+                for (auto id : record.department_ids)
+                    record.user.departments.emplace_back(paths.path_of(id).value_or(""));
         }
         return out;
     }
