@@ -562,15 +562,14 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     StoredList loaded;
     const StoredList* known_list = composed && snapshot.base != nullptr ? snapshot.base : &loaded;
     if (known_list == &loaded) {
-        StoredList& known = loaded;
         SqliteStatement previous(
             db_, "SELECT records, places FROM snapshot_lists WHERE pipeline = ? ORDER BY rowid DESC LIMIT 1");
         previous.bind(1, snapshot.pipeline);
         if (previous.next()) {
             try {
-                known = list_of(previous.blob(0), previous.blob(1));
+                loaded = list_of(previous.blob(0), previous.blob(1));
             } catch (const Error&) {
-                known = {};  // a damaged list is no guide either
+                loaded = {};  // a damaged list is no guide either
             }
             previous.next();
         }
