@@ -611,6 +611,19 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         std::future<LastRun> last_run;
         if (may_compare && sinks_take_changes_only()) last_run = on_a_thread([this] { return read_last_run(); });
         const std::string digest = live && !request.snapshot ? source_->input_digest() : "";
+        // However the run ends, the source hears that what it kept for the
+        // digest and the scan (a file's bytes) can go.
+        struct EndScan {
+            Source* source;
+            ~EndScan() {
+                if (source == nullptr) return;
+                try {
+                    source->end_scan();
+                } catch (...) {
+                    // What it kept stays until its next scan.
+                }
+            }
+        } digest_done{digest.empty() ? nullptr : source_.get()};
         if (!digest.empty() && may_compare && unchanged(digest, record, report)) {
             report.read_seconds = seconds_since(started);
             return finish();
@@ -632,17 +645,7 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             // the records' hashes the next run parses only what changed.
             if (live && sinks_take_changes_only()) scan = source_->scan(progress);
             // However the read ends, the source hears that the scan is done.
-            struct EndScan {
-                Source* source;
-                ~EndScan() {
-                    if (source == nullptr) return;
-                    try {
-                        source->end_scan();
-                    } catch (...) {
-                        // What it kept stays until its next scan.
-                    }
-                }
-            } end_scan{scan ? source_.get() : nullptr};
+            EndScan scan_done{scan ? source_.get() : nullptr};
             if (scan && base) {
                 const double scan_seconds = seconds_since(started);
                 if (auto done =

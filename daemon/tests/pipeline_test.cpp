@@ -961,6 +961,25 @@ TEST_F(ChangeOnlyTest, ARecordTheSourceFaultsIsReadWholeAndOnlyThatRunsSnapshotI
     EXPECT_EQ(lists, 2);
 }
 
+// A source may keep what it read for its digest (the csv source: the file's
+// bytes) for the scan; every run that asks for the digest lets it go by the
+// end, the unchanged ones included.
+TEST_F(ChangeOnlyTest, EveryRunLetsTheSourceLetGoOfWhatItKeptForTheDigest) {
+    auto kept = [&] {
+        std::ifstream in(dir_ / "snapshot.json.kept");
+        std::string text;
+        std::getline(in, text);
+        return text;
+    };
+    EXPECT_EQ(kept(), "let go");  // the first run's, which read everything
+    RunReport unchanged = run(staff());
+    EXPECT_GT(unchanged.unchanged_since_run, 0) << dump(unchanged);
+    EXPECT_EQ(kept(), "let go");
+    RunReport changed = run(retitled());
+    EXPECT_EQ(changed.changed_records, 1) << dump(changed);
+    EXPECT_EQ(kept(), "let go");
+}
+
 TEST_F(ChangeOnlyTest, AnEmailAnUnchangedRecordHoldsIsFoundAsInAFullRead) {
     std::vector<Person> people = staff();
     person(people, "P5").email = "p6@example.com";

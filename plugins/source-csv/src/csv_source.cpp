@@ -68,31 +68,6 @@ std::filesystem::path choose_file(const CsvSettings& settings) {
     return best;
 }
 
-// A digest of a file's bytes at memory speed (not a cryptographic one: it
-// tells an unchanged export from a changed one, nothing more). Each 1 MiB
-// chunk is hashed with hash_bytes (four independent lanes), and the chunks'
-// hashes are folded into two words; the size is part of it.
-std::string file_digest(const std::filesystem::path& file) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file.string().c_str(), "rb"), &std::fclose);
-    if (!in) return "";  // read() says why
-    std::array<std::uint64_t, 2> h = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull};
-    std::uint64_t size = 0;
-    std::vector<char> buffer(std::size_t{1} << 20);
-    for (std::uint64_t chunk = 0;; ++chunk) {
-        const std::size_t got = std::fread(buffer.data(), 1, buffer.size(), in.get());
-        if (got == 0) break;
-        const std::uint64_t part = hash_bytes(std::string_view(buffer.data(), got), 0xa4093822299f31d0ull ^ chunk);
-        h[0] = mix(h[0] ^ part) * 0x9e3779b97f4a7c15ull;
-        h[1] = std::rotl(h[1] + part, 31) * 0xff51afd7ed558ccdull;
-        size += got;
-    }
-    if (std::ferror(in.get())) return "";
-    char text[64];
-    std::snprintf(text, sizeof text, "%016llx%016llx-%llu", static_cast<unsigned long long>(mix(h[0] ^ size)),
-                  static_cast<unsigned long long>(mix(h[1] + size)), static_cast<unsigned long long>(size));
-    return text;
-}
-
 // Bumped whenever the same bytes may read differently: hashes of an earlier
 // version then never match.
 constexpr std::uint64_t scan_format = 1;
@@ -304,7 +279,9 @@ public:
         : host_(host), settings_(parse_settings(config, host)), settings_hash_(settings_hash(settings_)) {}
 
     Snapshot read(ReadContext& context) override {
-        scanned_.reset();  // a whole read needs none of it; its memory is better freed
+        // A whole read needs none of it; its memory is better freed.
+        scanned_.reset();
+        digested_.reset();
         const std::filesystem::path file = choose_file(settings_);
         const std::string file_name = file.filename().string();
         host_.log().info("reading " + file.string());
@@ -337,15 +314,22 @@ public:
     // when managers are given by employee_id or email, whom its manager cell
     // finds: the hris_id (as the bytes of that row) or why it finds none.
     std::optional<RecordScan> scan(ReadContext& context) override {
-        FileBytes recycled = scanned_ ? std::move(scanned_->bytes) : FileBytes();
-        scanned_.reset();
         auto scanned = std::make_unique<Scanned>();
-        scanned->file = choose_file(settings_);
+        if (digested_) {
+            // The bytes the digest describes: the run reads what it compared.
+            scanned->file = std::move(digested_->file);
+            scanned->bytes = std::move(digested_->bytes);
+            digested_.reset();
+            scanned_.reset();
+        } else {
+            FileBytes recycled = take_bytes();
+            scanned->file = choose_file(settings_);
+            scanned->bytes = FileBytes::read(scanned->file, scanned->file.filename().string(), std::move(recycled));
+        }
         scanned->file_name = scanned->file.filename().string();
         const std::string& file_name = scanned->file_name;
         host_.log().info("scanning " + scanned->file.string());
 
-        scanned->bytes = FileBytes::read(scanned->file, file_name, std::move(recycled));
         std::string_view data = scanned->bytes.view();
         if (data.starts_with("\xEF\xBB\xBF")) data.remove_prefix(3);
         scanned->data = data;
@@ -403,7 +387,10 @@ public:
         return result;
     }
 
-    void end_scan() override { scanned_.reset(); }
+    void end_scan() override {
+        scanned_.reset();
+        digested_.reset();
+    }
 
     Snapshot read_records(std::span<const std::int64_t> positions, ReadContext& context) override {
         if (!scanned_)
@@ -505,16 +492,23 @@ public:
     }
 
     // The chosen file and its bytes: the same file with the same bytes reads
-    // as the same snapshot.
+    // as the same snapshot. The bytes are kept for a scan() right after,
+    // which splits them instead of reading the file again: the run then
+    // reads exactly what the digest describes, even if the file changes in
+    // between.
     std::string input_digest() override {
-        std::filesystem::path file;
+        FileBytes recycled = take_bytes();
+        auto digested = std::make_unique<Digested>();
         try {
-            file = choose_file(settings_);
+            digested->file = choose_file(settings_);
+            digested->bytes = FileBytes::read(digested->file, digested->file.filename().string(), std::move(recycled),
+                                              FileBytes::Digest::yes);
         } catch (const Error&) {
-            return "";  // read() says why
+            return "";  // read() and scan() say why
         }
-        const std::string digest = file_digest(file);
-        return digest.empty() ? "" : file.string() + "\n" + digest;
+        std::string digest = digested->file.string() + "\n" + digested->bytes.digest();
+        digested_ = std::move(digested);
+        return digest;
     }
 
 private:
@@ -630,10 +624,26 @@ private:
         }
     }
 
+    // What input_digest() read, until the scan() right after it splits it.
+    struct Digested {
+        std::filesystem::path file;
+        FileBytes bytes;
+    };
+
+    // The memory of bytes kept from before, to read into again; what held
+    // them is gone.
+    FileBytes take_bytes() {
+        FileBytes bytes = digested_ ? std::move(digested_->bytes) : scanned_ ? std::move(scanned_->bytes) : FileBytes();
+        digested_.reset();
+        scanned_.reset();
+        return bytes;
+    }
+
     Host& host_;
     CsvSettings settings_;
     std::uint64_t settings_hash_;
-    std::unique_ptr<Scanned> scanned_;  // the last scan's, until the next read() or scan()
+    std::unique_ptr<Scanned> scanned_;    // the last scan's, until the next read() or scan()
+    std::unique_ptr<Digested> digested_;  // the last digest's, until the next scan(), read() or end_scan()
 };
 
 }  // namespace peoplesync::csv

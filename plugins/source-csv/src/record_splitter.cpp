@@ -1,12 +1,14 @@
 #include "record_splitter.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <system_error>
+#include <vector>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -32,7 +34,18 @@ void FileBytes::release([[maybe_unused]] const char* from, [[maybe_unused]] cons
 #endif
 }
 
-FileBytes FileBytes::read(const std::filesystem::path& file, const std::string& name, FileBytes recycled) {
+namespace {
+
+constexpr std::size_t digest_chunk_bytes = std::size_t{1} << 20;
+
+std::uint64_t chunk_hash(std::string_view chunk, std::size_t number) {
+    return hash_bytes(chunk, 0xa4093822299f31d0ull ^ number);
+}
+
+}  // namespace
+
+FileBytes FileBytes::read(const std::filesystem::path& file, const std::string& name, FileBytes recycled,
+                          Digest digest) {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(open_csv_file(file), &std::fclose);
     std::error_code ec;
     const std::uintmax_t expected = std::filesystem::file_size(file, ec);
@@ -56,25 +69,57 @@ FileBytes FileBytes::read(const std::filesystem::path& file, const std::string& 
         std::memcpy(larger.get(), bytes.data_.get(), bytes.size_);
         bytes.data_ = std::move(larger);
     };
+    // The digest's chunks hashed so far, all of them whole and in order.
+    std::vector<std::uint64_t> chunk_hashes;
+    auto digest_the_rest = [&] {
+        if (digest == Digest::no) return;
+        const std::string_view all = bytes.view();
+        for (std::size_t at = chunk_hashes.size() * digest_chunk_bytes; at < all.size(); at += digest_chunk_bytes)
+            chunk_hashes.push_back(chunk_hash(all.substr(at, digest_chunk_bytes), chunk_hashes.size()));
+        bytes.digest_ = digest_of(chunk_hashes, all.size());
+    };
 
     // A large file is read as two halves at once: the time goes mostly to the
     // fresh memory the bytes land in, which each thread prepares for its half.
+    // Each 1 MiB is read apart and hashed for the digest right after, while
+    // it is still in the processor's cache.
     std::ifstream tail;  // reads on from the second half when that was read apart
     constexpr std::uintmax_t halves_from_bytes = std::uintmax_t{16} << 20;
     if (!ec && expected >= halves_from_bytes) {
-        const std::size_t half = static_cast<std::size_t>(expected) / 2, rest = wanted - 1 - half;
+        const std::size_t half = static_cast<std::size_t>(expected) / 2 / digest_chunk_bytes * digest_chunk_bytes,
+                          rest = wanted - 1 - half;
         std::size_t head_bytes = 0, tail_bytes = 0;
+        std::vector<std::uint64_t> head_hashes, tail_hashes;  // of whole chunks
+        auto hash = [&](std::vector<std::uint64_t>& hashes, std::size_t at, std::size_t got) {
+            if (digest == Digest::yes && got == digest_chunk_bytes)
+                hashes.push_back(chunk_hash(std::string_view(bytes.data_.get() + at, got), at / digest_chunk_bytes));
+        };
         tail.open(file, std::ios::binary);
         run_both(
             [&] {
-                if (tail && tail.seekg(static_cast<std::streamoff>(half))) {
-                    tail.read(bytes.data_.get() + half, static_cast<std::streamsize>(rest));
-                    tail_bytes = static_cast<std::size_t>(tail.gcount());
+                if (!tail || !tail.seekg(static_cast<std::streamoff>(half))) return;
+                while (tail_bytes < rest) {
+                    const std::size_t want = std::min(digest_chunk_bytes, rest - tail_bytes);
+                    tail.read(bytes.data_.get() + half + tail_bytes, static_cast<std::streamsize>(want));
+                    const auto got = static_cast<std::size_t>(tail.gcount());
+                    hash(tail_hashes, half + tail_bytes, got);
+                    tail_bytes += got;
+                    if (got < want) break;
                 }
             },
-            [&] { head_bytes = std::fread(bytes.data_.get(), 1, half, in.get()); });
+            [&] {
+                while (head_bytes < half) {
+                    const std::size_t got = std::fread(bytes.data_.get() + head_bytes, 1,
+                                                       std::min(digest_chunk_bytes, half - head_bytes), in.get());
+                    hash(head_hashes, head_bytes, got);
+                    head_bytes += got;
+                    if (got < digest_chunk_bytes) break;
+                }
+            });
         if (head_bytes == half && tail_bytes == rest) {
             bytes.size_ = half + rest;
+            chunk_hashes = std::move(head_hashes);
+            chunk_hashes.insert(chunk_hashes.end(), tail_hashes.begin(), tail_hashes.end());
         } else {
             tail.close();  // the file changed size: read it again, in one go
             std::rewind(in.get());
@@ -87,6 +132,7 @@ FileBytes FileBytes::read(const std::filesystem::path& file, const std::string& 
             bytes.size_ += static_cast<std::size_t>(tail.gcount());
         }
         if (tail.bad()) throw Error(name + ": cannot read the file");
+        digest_the_rest();
         return bytes;
     }
     while (true) {
@@ -97,7 +143,20 @@ FileBytes FileBytes::read(const std::filesystem::path& file, const std::string& 
     }
     if (std::ferror(in.get()) != 0)
         throw Error(name + ": cannot read the file: " + std::error_code(errno, std::generic_category()).message());
+    digest_the_rest();
     return bytes;
+}
+
+std::string FileBytes::digest_of(const std::vector<std::uint64_t>& chunk_hashes, std::uint64_t size) {
+    std::array<std::uint64_t, 2> h = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull};
+    for (const std::uint64_t part : chunk_hashes) {
+        h[0] = mix(h[0] ^ part) * 0x9e3779b97f4a7c15ull;
+        h[1] = std::rotl(h[1] + part, 31) * 0xff51afd7ed558ccdull;
+    }
+    char text[64];
+    std::snprintf(text, sizeof text, "%016llx%016llx-%llu", static_cast<unsigned long long>(mix(h[0] ^ size)),
+                  static_cast<unsigned long long>(mix(h[1] + size)), static_cast<unsigned long long>(size));
+    return text;
 }
 
 RecordSplitter::RecordSplitter(std::string_view data, std::string name, char delimiter)

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace peoplesync::csv {
 
@@ -16,12 +17,23 @@ namespace peoplesync::csv {
 // changes on disk afterwards.
 class FileBytes {
 public:
+    enum class Digest { no, yes };
+
     // Reads `file`; `name` is how errors name it. Throws Error, naming the
     // file, as CsvReader does. The memory of `recycled` is used again when
     // the file fits: memory that is already the process's is filled faster.
-    static FileBytes read(const std::filesystem::path& file, const std::string& name, FileBytes recycled);
+    // With Digest::yes, digest() is that of the bytes read.
+    static FileBytes read(const std::filesystem::path& file, const std::string& name, FileBytes recycled,
+                          Digest digest = Digest::no);
 
     std::string_view view() const { return {data_.get(), size_}; }
+
+    // A digest of the bytes at memory speed (not a cryptographic one: it
+    // tells an unchanged export from a changed one, nothing more): each
+    // 1 MiB is hashed with hash_bytes as it is read, and those hashes are
+    // folded into two words with the size. Empty unless read with
+    // Digest::yes.
+    const std::string& digest() const { return digest_; }
 
     // Gives the memory of the whole pages in [from, to) (inside view())
     // back to the system, where it can: the bytes there are no longer the
@@ -29,9 +41,12 @@ public:
     void release(const char* from, const char* to);
 
 private:
+    static std::string digest_of(const std::vector<std::uint64_t>& chunk_hashes, std::uint64_t size);
+
     std::unique_ptr<char[]> data_;
     std::size_t size_ = 0;
     std::size_t capacity_ = 0;
+    std::string digest_;
 };
 
 struct RecordBounds {
