@@ -5,8 +5,6 @@
 #include <numeric>
 #include <set>
 #include <system_error>
-#include <unordered_map>
-#include <unordered_set>
 
 #include <Poco/Logger.h>
 
@@ -872,8 +870,14 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
     std::vector<std::int64_t> from(n, -1);
     std::vector<char> kept(m, 0);
     std::vector<std::int64_t> changed;
+    // Records mostly follow the last run's in its order: the record after
+    // the last one found is tried first, without a lookup. The last run's
+    // hashes are distinct, so an equal one there is the one the lookup finds.
+    std::size_t next_in_order = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t j = previous.find(scan.hashes[i]);
+        const std::size_t j = next_in_order < m && rows->hash(next_in_order) == scan.hashes[i]
+                                  ? next_in_order
+                                  : previous.find(scan.hashes[i]);
         if (j == previous.none) {
             changed.push_back(static_cast<std::int64_t>(i));
         } else if (kept[j]) {
@@ -881,6 +885,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
         } else {
             kept[j] = 1;
             from[i] = static_cast<std::int64_t>(j);
+            next_in_order = j + 1;
         }
     }
     if (changed.size() * 5 > n)
@@ -952,10 +957,13 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
         }
     }
     {
-        std::unordered_set<std::uint64_t> emails;
-        for (const UserView& user : partial.users) emails.insert(flat::folded_hash(user.email));
+        std::vector<std::uint64_t> emails;  // looked up once per record not read: a small flat table
+        emails.reserve(partial.users.size());
+        for (const UserView& user : partial.users) emails.push_back(flat::folded_hash(user.email));
+        const auto email_at = [&emails](std::size_t k) { return emails[k]; };
+        const flat::HashPositions<decltype(email_at)> read_emails(email_at, emails.size());
         for (std::size_t j = 0; j < m; ++j)
-            if (kept[j] && emails.count(rows->email_hash(j)))
+            if (kept[j] && read_emails.find(rows->email_hash(j)) != read_emails.none)
                 return whole("a changed record's email may be that of " + std::string(rows->hris_id(j)) +
                              ", whose record did not change");
     }
@@ -977,21 +985,33 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
             return {};
         }
     };
-    // This run's rows: the last run's for records not read.
-    RunRows next;
-    next.run_id = record.id;
-    next.reserve(n, rows->text_bytes());  // about the last run's
-    for (std::size_t i = 0, k = 0; i < n; ++i) {
-        if (from[i] >= 0) {
-            const auto j = static_cast<std::size_t>(from[i]);
-            next.add(scan.hashes[i], rows->hris_id(j), rows->manager(j), rows->email_hash(j));
-        } else {
-            const UserView& user = partial.users[k++];
-            next.add(scan.hashes[i], user.hris_id, user.manager_hris_id, flat::folded_hash(user.email));
-        }
+    // This run's rows: the last run's for records not read. Made on the
+    // store's thread from a copy of what the records read give them (the run
+    // goes on with those); the scan, the last run's rows and `from` outlive
+    // the store, which is waited for before this returns.
+    RunRows read_rows;
+    read_rows.reserve(changed.size(), 0);
+    for (std::size_t k = 0; k < partial.users.size(); ++k) {
+        const UserView& user = partial.users[k];
+        read_rows.add(scan.hashes[static_cast<std::size_t>(changed[k])], user.hris_id, user.manager_hris_id,
+                      flat::folded_hash(user.email));
     }
-    std::future<void> rows_stored =
-        state_.store_run_rows_async(settings_.name, [next = std::move(next)]() mutable { return std::move(next); });
+    auto make_rows = [&scan, rows, &from, read = std::move(read_rows), run_id = record.id]() {
+        RunRows next;
+        next.run_id = run_id;
+        next.reserve(from.size(), rows->text_bytes());  // about the last run's
+        for (std::size_t i = 0, k = 0; i < from.size(); ++i) {
+            if (from[i] >= 0) {
+                const auto j = static_cast<std::size_t>(from[i]);
+                next.add(scan.hashes[i], rows->hris_id(j), rows->manager(j), rows->email_hash(j));
+            } else {
+                next.add(read.hash(k), read.hris_id(k), read.manager(k), read.email_hash(k));
+                ++k;
+            }
+        }
+        return next;
+    };
+    std::future<void> rows_stored = state_.store_run_rows_async(settings_.name, std::move(make_rows));
     auto give_up = [&] {
         attempted_snapshot = stored_key();
         if (finished(rows_stored)) state_.forget_run_rows(settings_.name, record.id);
