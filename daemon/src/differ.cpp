@@ -121,14 +121,13 @@ public:
           present_(
               [this](std::int64_t u) -> std::string_view { return s_.users.hris_id(static_cast<std::size_t>(u)); }) {
         const auto m = index_.users.size();
-        by_hris_.reserve(m);
         static_assert(flat::StringIndex<>::none == none);
-        for (std::size_t d = 0; d < m; ++d) {
-            const auto& du = index_.users[d];
-            if (!du.hris_id.empty() && !by_hris_.emplace(du.hris_id, static_cast<std::int64_t>(d)).second)
-                unique_hris_ids_ = false;  // the index names the first; so must every lookup
-            if (du.synced) ++result_.synced_before;
-        }
+        by_hris_.emplace_all(
+            m, [this](std::size_t d) -> std::string_view { return index_.users[d].hris_id; },
+            [this](std::size_t, std::int64_t) {
+                unique_hris_ids_ = false;
+            });  // the index names the first; so must every lookup
+        for (const auto& du : index_.users) result_.synced_before += du.synced;
         if (index_.synced_users >= 0) result_.synced_before = index_.synced_users;  // an index of some users
         department_paths();
     }
@@ -324,9 +323,9 @@ private:
     void resolve_managers() {
         manager_.assign(s_.users.size(), {});
         if (!policy_.syncs(field::manager)) return;
-        present_.reserve(s_.users.size());
-        for (std::size_t u = 0; u < s_.users.size(); ++u)
-            if (valid(u)) present_.emplace(s_.users.hris_id(u), static_cast<std::int64_t>(u));
+        present_.emplace_all(
+            s_.users.size(), [this](std::size_t u) { return valid(u) ? s_.users.hris_id(u) : std::string_view(); },
+            [](std::size_t, std::int64_t) {});
         for (std::size_t u = 0; u < s_.users.size(); ++u) {
             const UserView& user = s_.users[u];
             if (!valid(u) || user.manager_hris_id.empty()) continue;

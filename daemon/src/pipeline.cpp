@@ -159,7 +159,8 @@ void find_manager_cycles(Snapshot& snapshot) {
     flat::StringIndex<false> by_hris(
         [&snapshot](std::int64_t i) -> std::string_view { return snapshot.users.hris_id(static_cast<std::size_t>(i)); },
         n);
-    for (std::size_t i = 0; i < n; ++i) by_hris.emplace(snapshot.users.hris_id(i), static_cast<std::int64_t>(i));
+    by_hris.emplace_all(
+        n, [&snapshot](std::size_t i) { return snapshot.users.hris_id(i); }, [](std::size_t, std::int64_t) {});
     std::vector<char> state(n, 0);  // 0 new, 1 on the current chain, 2 done
     std::vector<std::size_t> chain;
     for (std::size_t start = 0; start < n; ++start) {
@@ -823,7 +824,8 @@ struct Pipeline::ChangeOnlyBase::Lookups {
     explicit Lookups(const RunRows& rows)
         : previous(RowHash{&rows}, rows.size()),
           by_hris([&rows](std::int64_t j) { return rows.hris_id(static_cast<std::size_t>(j)); }, rows.size()) {
-        for (std::size_t j = 0; j < rows.size(); ++j) by_hris.emplace(rows.hris_id(j), static_cast<std::int64_t>(j));
+        by_hris.emplace_all(
+            rows.size(), [&rows](std::size_t j) { return rows.hris_id(j); }, [](std::size_t, std::int64_t) {});
     }
     flat::HashPositions<RowHash> previous;  // which record had a hash
     flat::StringIndex<false> by_hris;       // which record had an hris_id

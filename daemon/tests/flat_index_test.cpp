@@ -28,6 +28,35 @@ TEST(FlatIndex, FindsWhatWasAddedAndNothingElseAfterGrowing) {
     EXPECT_EQ(value, 17);
 }
 
+// Adding many keys at once (each slot fetched ahead) leaves what adding them
+// one by one does: the first value of a repeated key, each repeat reported
+// in order with that value, empty keys left out; also into a table that
+// already holds keys and has to grow.
+TEST(FlatIndex, AddingManyAtOnceIsAddingThemOneByOne) {
+    std::vector<std::string> keys;
+    for (int i = 0; i < 20000; ++i) keys.push_back(i % 1000 == 999 ? "" : "W-" + std::to_string(i % 15000));
+    auto key_of = [&](std::int64_t i) -> std::string_view { return keys[static_cast<std::size_t>(i)]; };
+    StringIndex<false> one_by_one(key_of), at_once(key_of);
+    std::vector<std::pair<std::size_t, std::int64_t>> expected_repeats, repeats;
+    for (std::size_t i = 0; i < 100; ++i) {  // already there before
+        one_by_one.emplace(keys[i], static_cast<std::int64_t>(i));
+        at_once.emplace(keys[i], static_cast<std::int64_t>(i));
+    }
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (keys[i].empty()) continue;
+        auto [first, added] = one_by_one.emplace(keys[i], static_cast<std::int64_t>(i));
+        if (!added) expected_repeats.emplace_back(i, first);
+    }
+    at_once.emplace_all(
+        keys.size(), [&](std::size_t i) -> std::string_view { return keys[i]; },
+        [&](std::size_t i, std::int64_t first) { repeats.emplace_back(i, first); });
+    EXPECT_EQ(repeats, expected_repeats);
+    EXPECT_EQ(repeats.size(), 5000u + 100u - 5u);  // the 5,000 past W-14999 and the first 100 again, less empties
+    EXPECT_EQ(at_once.size(), one_by_one.size());
+    for (const auto& key : keys) EXPECT_EQ(at_once.find(key), one_by_one.find(key)) << key;
+    EXPECT_EQ(at_once.find(""), StringIndex<>::none);
+}
+
 TEST(FlatIndex, EmailsMatchWhateverTheirCase) {
     std::vector<std::string> emails = {"Ann.Lee@Example.com", "bo@example.com"};
     StringIndex<true> index([&](std::int64_t i) -> std::string_view { return emails[static_cast<std::size_t>(i)]; },

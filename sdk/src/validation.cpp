@@ -1,6 +1,8 @@
 #include <peoplesync/validation.hpp>
 
+#include <algorithm>
 #include <future>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -125,19 +127,14 @@ std::vector<Emitted> check_each(const Snapshot& snapshot) {
 // on both records.
 std::vector<Emitted> check_unique(const Snapshot& snapshot) {
     const auto n = snapshot.users.size();
-    std::vector<Emitted> out;
     const Users& users = snapshot.users;
-    flat::StringIndex<false> first_hris_id(
-        [&users](std::int64_t i) -> std::string_view { return users.hris_id(static_cast<std::size_t>(i)); }, n);
-    flat::StringIndex<true> first_email(
-        [&users](std::int64_t i) -> std::string_view { return users.email(static_cast<std::size_t>(i)); }, n);
-    for (std::size_t i = 0; i < n; ++i) {
-        auto unique = [&](auto& seen, std::string_view key, std::string_view name) {
-            if (key.empty()) return;
-            auto [first_index, inserted] = seen.emplace(key, static_cast<std::int64_t>(i));
-            if (inserted) return;
+    // Each key's duplicates, in record order; then both keys' merged, a
+    // record's hris_id before its email.
+    auto duplicates = [&](auto& seen, auto key_of, std::string_view name) {
+        std::vector<Emitted> out;
+        seen.emplace_all(n, key_of, [&](std::size_t i, std::int64_t first_index) {
             const UserView user = users[i], first = users[static_cast<std::size_t>(first_index)];
-            const std::string shown(key);
+            const std::string shown(key_of(i));
             out.push_back({i,
                            {Severity::error, snapshot.locate(user, name),
                             std::string(name) + " \"" + shown + "\" is also used by " + first.origin,
@@ -145,10 +142,19 @@ std::vector<Emitted> check_unique(const Snapshot& snapshot) {
             out.push_back({i,
                            {Severity::error, snapshot.locate(first, name),
                             std::string(name) + " \"" + shown + "\" is also used by " + user.origin, first_index}});
-        };
-        unique(first_hris_id, users.hris_id(i), field::hris_id);
-        unique(first_email, users.email(i), field::email);
-    }
+        });
+        return out;
+    };
+    auto hris_id_of = [&users](std::size_t i) { return users.hris_id(i); };
+    auto email_of = [&users](std::size_t i) { return users.email(i); };
+    flat::StringIndex<false> first_hris_id([&](std::int64_t i) { return hris_id_of(static_cast<std::size_t>(i)); });
+    flat::StringIndex<true> first_email([&](std::int64_t i) { return email_of(static_cast<std::size_t>(i)); });
+    const std::vector<Emitted> by_hris_id = duplicates(first_hris_id, hris_id_of, field::hris_id);
+    const std::vector<Emitted> by_email = duplicates(first_email, email_of, field::email);
+    std::vector<Emitted> out;
+    out.reserve(by_hris_id.size() + by_email.size());
+    std::merge(by_hris_id.begin(), by_hris_id.end(), by_email.begin(), by_email.end(), std::back_inserter(out),
+               [](const Emitted& a, const Emitted& b) { return a.at < b.at; });
     return out;
 }
 
