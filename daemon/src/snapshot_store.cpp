@@ -172,12 +172,17 @@ RecordHash hash_bytes(std::string_view bytes) {
     return {hash64(bytes, 0x243f6a8885a308d3ull), hash64(bytes, 0x13198a2e03707344ull)};
 }
 
-RecordHash hash_parts(std::initializer_list<std::string_view> parts) {
+namespace {
+
+// hash_bytes() of the parts one after the other, without joining them: its
+// first `Lanes` words.
+template <std::size_t Lanes>
+std::array<std::uint64_t, Lanes> hash_lanes(std::initializer_list<std::string_view> parts) {
     constexpr std::array<std::uint64_t, 2> seeds = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull};
     std::size_t size = 0;
     for (std::string_view part : parts) size += part.size();
-    std::array<std::uint64_t, 2> h{};
-    for (int k = 0; k < 2; ++k) h[k] = seeds[k] ^ (size * 0x9e3779b97f4a7c15ull);
+    std::array<std::uint64_t, Lanes> h{};
+    for (std::size_t k = 0; k < Lanes; ++k) h[k] = seeds[k] ^ (size * 0x9e3779b97f4a7c15ull);
     auto add = [&h](std::uint64_t word) {
         const std::uint64_t mixed = mix(word);
         for (auto& lane : h) {
@@ -205,9 +210,19 @@ RecordHash hash_parts(std::initializer_list<std::string_view> parts) {
     }
     std::uint64_t tail = 0;
     if (carried > 0) std::memcpy(&tail, carry, carried);
-    RecordHash out;
-    for (int k = 0; k < 2; ++k) out[k] = mix((h[k] ^ mix(tail ^ seeds[k])) * 0x9e3779b97f4a7c15ull);
+    std::array<std::uint64_t, Lanes> out;
+    for (std::size_t k = 0; k < Lanes; ++k) out[k] = mix((h[k] ^ mix(tail ^ seeds[k])) * 0x9e3779b97f4a7c15ull);
     return out;
+}
+
+}  // namespace
+
+RecordHash hash_parts(std::initializer_list<std::string_view> parts) {
+    return hash_lanes<2>(parts);
+}
+
+std::uint64_t hash_parts_first(std::initializer_list<std::string_view> parts) {
+    return hash_lanes<1>(parts)[0];
 }
 
 std::filesystem::path snapshot_records_file(const std::filesystem::path& state_file) {

@@ -39,6 +39,8 @@ void encode_record(const UserView& user, std::string& out);
 RecordHash hash_bytes(std::string_view bytes);
 // hash_bytes() of the parts one after the other, without joining them.
 RecordHash hash_parts(std::initializer_list<std::string_view> parts);
+// hash_parts()[0] alone, in half the time: a checksum.
+std::uint64_t hash_parts_first(std::initializer_list<std::string_view> parts);
 
 // A snapshot as the store keeps it. Either encoded on the caller's thread,
 // so the snapshot itself can change (be normalized) while it is written, or

@@ -321,10 +321,6 @@ namespace {
 constexpr std::string_view rows_magic = "PSROWS01";
 
 template <typename T>
-void put(std::string& out, const std::vector<T>& values) {
-    out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
-}
-template <typename T>
 bool take(std::string_view& in, std::size_t count, std::vector<T>& values) {
     if (count > in.size() / sizeof(T)) return false;
     values.resize(count);
@@ -368,14 +364,16 @@ std::filesystem::path StateStore::rows_file(const std::string& pipeline, std::in
 std::optional<RunRows> StateStore::run_rows(const std::string& pipeline, std::int64_t run_id) {
     std::ifstream in(rows_file(pipeline, run_id), std::ios::binary | std::ios::ate);
     if (!in) return std::nullopt;
-    std::string bytes(static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0)), '\0');
+    const auto size = static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0));
+    const auto buffer = std::make_unique_for_overwrite<char[]>(size);  // read into, not cleared first
     in.seekg(0);
-    if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) return std::nullopt;
+    if (!in.read(buffer.get(), static_cast<std::streamsize>(size))) return std::nullopt;
+    const std::string_view bytes(buffer.get(), size);
     // Whole, as written, or nothing: then the next run reads everything.
     if (bytes.size() < rows_magic.size() + 3 * sizeof(std::uint64_t) || !bytes.starts_with(rows_magic)) return {};
     std::string_view body(bytes.data(), bytes.size() - sizeof(std::uint64_t));
     std::string_view tail(bytes.data() + body.size(), sizeof(std::uint64_t));
-    if (number(tail) != hash_bytes(body)[0]) return std::nullopt;
+    if (number(tail) != hash_parts_first({body})) return std::nullopt;
     body.remove_prefix(rows_magic.size());
     const std::uint64_t count = number(body), text_bytes = number(body);
     RunRows rows;
@@ -395,30 +393,25 @@ std::future<void> StateStore::store_run_rows_async(const std::string& pipeline, 
         if (start.valid()) start.wait();
         RunRows rows = make();
         const std::filesystem::path file = rows_file(pipeline, rows.run_id);
-        std::string bytes(rows_magic);
-        bytes.reserve(bytes.size() + 3 * sizeof(std::uint64_t) + 16 * rows.hashes_.size() + 4 * rows.ends_.size() +
-                      rows.texts_.size());
-        bytes += text_of(rows.hashes_.size());
-        bytes += text_of(rows.texts_.size());
-        // Each part goes once it is in: the rows and their bytes are not held
-        // whole at once (40 MB each for a million records).
-        auto move_in = [&bytes](auto& part) {
-            put(bytes, part);
-            std::remove_reference_t<decltype(part)>().swap(part);
+        // Written part by part, each checked into the checksum on its way
+        // (as hash_parts_first() of the file without it): no copy of the
+        // whole (80 MB for a million records).
+        const std::string count = text_of(rows.hashes_.size()), text_bytes = text_of(rows.texts_.size());
+        auto bytes_of = [](const auto& part) {
+            return std::string_view(reinterpret_cast<const char*>(part.data()), part.size() * sizeof(part[0]));
         };
-        move_in(rows.hashes_);
-        move_in(rows.email_hashes_);
-        move_in(rows.ends_);
-        bytes += rows.texts_;
-        std::string().swap(rows.texts_);
-        bytes += text_of(hash_bytes(bytes)[0]);
+        const std::initializer_list<std::string_view> parts = {
+            rows_magic,           count,      text_bytes, bytes_of(rows.hashes_), bytes_of(rows.email_hashes_),
+            bytes_of(rows.ends_), rows.texts_};
+        const std::string checksum = text_of(hash_parts_first(parts));
         // Written beside and renamed into place: never half a file.
         std::filesystem::create_directories(file.parent_path());
         std::filesystem::path part = file;
         part += ".part";
         {
             std::ofstream out(part, std::ios::binary | std::ios::trunc);
-            out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+            for (std::string_view bytes : parts) out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+            out.write(checksum.data(), static_cast<std::streamsize>(checksum.size()));
             out.close();
             if (!out) throw Error("cannot write " + part.string());
         }

@@ -141,6 +141,9 @@ TEST(SnapshotKey, HashingPartsIsHashingThemJoined) {
             const std::string_view all(text);
             EXPECT_EQ(hash_parts({all.substr(0, a), all.substr(a, b - a), all.substr(b)}), hash_bytes(text))
                 << a << " " << b;
+            // The rows files' checksum, its first word alone, is the same.
+            EXPECT_EQ(hash_parts_first({all.substr(0, a), all.substr(a, b - a), all.substr(b)}), hash_bytes(text)[0])
+                << a << " " << b;
         }
     EXPECT_EQ(hash_parts({}), hash_bytes(""));
     EXPECT_EQ(hash_parts({"", "x", ""}), hash_bytes("x"));
