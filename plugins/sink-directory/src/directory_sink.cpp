@@ -196,11 +196,17 @@ const char* const rebuilt_indexes[] = {"users_by_hris_id", "memberships_by_depar
 // thread of their own.
 constexpr std::size_t lookups_apart = 65536;
 
-// Page caches: 32 MiB for runs that change a few pages all over a large
-// directory, 16 MiB while a large load appends (its index rebuilds sort
-// within it all the same).
+// Page caches: 32 MiB between runs and while a run reads; 16 MiB while a
+// large load appends, which writes each new page once (its index rebuilds
+// sort within it all the same) and leaves the memory to the run, which
+// holds the whole snapshot then; and up to 96 MiB while any other run
+// writes: a run that changes users all over a large directory comes back to
+// most of their pages (the user, their memberships, the index of those), and
+// a page read again costs more than the memory, which the cache takes only
+// as the run needs it and gives back after.
 const char* const usual_cache = "PRAGMA cache_size=-32768";
 const char* const large_load_cache = "PRAGMA cache_size=-16384";
+const char* const writing_cache = "PRAGMA cache_size=-98304";
 
 // Loads are "large" when they create more users than the directory holds.
 constexpr std::size_t large_load = 10000;
@@ -345,24 +351,6 @@ public:
     }
 
     void run(bool large) {
-        // A large load writes each new page once: a smaller cache holds the
-        // same times and leaves the memory to the run, which holds the
-        // whole snapshot then. The usual one comes back however it ends.
-        struct LoadCache {
-            sqlite3* db;
-            bool large;
-            LoadCache(sqlite3* handle, bool is_large) : db(handle), large(is_large) {
-                if (large) execute(db, large_load_cache);
-            }
-            ~LoadCache() {
-                if (!large) return;
-                try {
-                    execute(db, usual_cache);
-                } catch (...) {
-                    // The smaller cache stays until the connection closes.
-                }
-            }
-        } cache(db_, large);
         if (large)
             for (const char* name : rebuilt_indexes) execute(db_, std::string("DROP INDEX IF EXISTS ") + name);
         departments();
@@ -716,6 +704,19 @@ public:
                 if (active) switch_journal(db, "WAL", timeout);
             }
         } back_to_wal{db, rollback_journal, static_cast<int>(busy_timeout_ms_)};
+        // The run's page cache (see writing_cache), and the usual one back
+        // however it ends, once its transaction is over.
+        struct RunCache {
+            sqlite3* db;
+            ~RunCache() {
+                try {
+                    execute(db, usual_cache);
+                } catch (...) {
+                    // The run's cache stays until the next run sets one.
+                }
+            }
+        } run_cache{db};
+        execute(db, large ? large_load_cache : writing_cache);
         try {
             execute(db, "BEGIN IMMEDIATE");
         } catch (const Error& e) {
