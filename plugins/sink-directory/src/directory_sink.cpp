@@ -494,14 +494,29 @@ private:
 
     // Existing users: field updates, links, (de)activation, unsync.
     void users() {
-        std::map<std::string, std::unique_ptr<SqliteStatement>, std::less<>> set_column;
-        SqliteStatement set_sync(
-            db_,
-            "UPDATE users SET synced = 1, synced_fields = '', synced_field_set = ?, sync_hash = ?, active = ?, "
-            "updated_at = ? WHERE id = ?");
+        // One statement per changed user: its changed columns and its sync
+        // state, by the list of columns ("job_title,phone_number").
+        std::map<std::string, std::unique_ptr<SqliteStatement>, std::less<>> updates;
+        auto update_for = [&](const std::vector<std::string_view>& columns) -> SqliteStatement& {
+            std::string key;
+            for (std::string_view column : columns) key.append(column).append(1, ',');
+            auto statement = updates.find(key);
+            if (statement == updates.end()) {
+                std::string sql = "UPDATE users SET ";
+                // An empty hris_id is NULL: the column is unique.
+                for (std::string_view column : columns)
+                    sql.append(column).append(column == "hris_id" ? " = NULLIF(?, ''), " : " = ?, ");
+                sql +=
+                    "synced = 1, synced_fields = '', synced_field_set = ?, sync_hash = ?, active = ?, "
+                    "updated_at = ? WHERE id = ?";
+                statement = updates.emplace(key, std::make_unique<SqliteStatement>(db_, sql)).first;
+            }
+            return *statement->second;
+        };
         SqliteStatement unsync(db_,
                                "UPDATE users SET synced = 0, synced_fields = '', synced_field_set = 0, sync_hash = 0, "
                                "active = CASE WHEN ? = 1 THEN 0 ELSE active END, updated_at = ? WHERE id = ?");
+        std::vector<std::string_view> columns;
         for (const auto& change : changes_.users) {
             const std::int64_t id = change.destination_id;
             if (change.unsynced) {
@@ -511,24 +526,16 @@ private:
                 continue;
             }
             const UserView& user = desired(change.snapshot_index);
-            for (const auto& f : change.fields) {
-                for (const auto& column : field_columns().at(f.field)) {
-                    auto statement = set_column.find(column);
-                    if (statement == set_column.end()) {
-                        // An empty hris_id is NULL: the column is unique.
-                        const std::string value = column == "hris_id" ? "NULLIF(?, '')" : "?";
-                        statement = set_column
-                                        .emplace(column, std::make_unique<SqliteStatement>(
-                                                             db_, "UPDATE users SET " + column + " = " + value +
-                                                                      " WHERE id = ?"))
-                                        .first;
-                    }
-                    statement->second->bind(1, column_value(user, column)).bind(2, id).run();
-                }
+            columns.clear();
+            for (const auto& f : change.fields)
+                for (const auto& column : field_columns().at(f.field)) columns.push_back(column);
+            SqliteStatement& update = update_for(columns);
+            int at = 1;
+            for (std::string_view column : columns) update.bind(at++, column_value(user, column));
+            update.bind(at, synced_fields_).bind(at + 1, static_cast<std::int64_t>(change.sync_hash));
+            update.bind(at + 2, std::int64_t{user.active}).bind(at + 3, at_).bind(at + 4, id).run();
+            for (const auto& f : change.fields)
                 audit(id, change.linked ? "linked_field" : "updated", f.field, f.old_value, f.new_value);
-            }
-            set_sync.bind(1, synced_fields_).bind(2, static_cast<std::int64_t>(change.sync_hash));
-            set_sync.bind(3, std::int64_t{user.active}).bind(4, at_).bind(5, id).run();
             if (change.linked) audit(id, "linked", "by", "", change.linked_by == LinkedBy::email ? "email" : "hris_id");
             if (change.reactivated) audit(id, "reactivated");
             if (change.deactivated) audit(id, "deactivated");
