@@ -108,11 +108,16 @@ public:
     std::size_t size() const { return paths_.size(); }
     std::string_view operator[](std::size_t i) const { return paths_[i]; }
     std::int64_t id(std::size_t i) const { return ids_[i]; }
+    // Where the department with this id is (0 .. size() - 1), or none.
+    std::size_t position_of(std::int64_t id) const {
+        auto found = at_.find(id);
+        return found == at_.end() ? none : found->second;
+    }
     // The path of the department with this id, if there is one.
     std::optional<std::string_view> path_of(std::int64_t id) const {
-        auto found = at_.find(id);
-        if (found == at_.end()) return std::nullopt;
-        return paths_[found->second];
+        const std::size_t at = position_of(id);
+        if (at == none) return std::nullopt;
+        return paths_[at];
     }
 
     static constexpr std::string_view separator = " > ";

@@ -90,15 +90,30 @@ public:
         }
     }
 
+    // Calls found(k, find(key_at(k))) for every k in [0, count), in that
+    // order, but with none for an empty key; each key's slot is fetched a
+    // few keys ahead, as emplace_all() does.
+    template <typename KeyAt, typename Found>
+    void find_all(std::size_t count, KeyAt key_at, Found found) const {
+        constexpr std::size_t ahead = 16;
+        std::array<std::uint64_t, ahead> hashes{};
+        for (std::size_t j = 0; j < count + ahead; ++j) {
+            if (j >= ahead) {
+                const std::size_t k = j - ahead;
+                const std::string_view key = key_at(k);
+                found(k, key.empty() || size_ == 0 ? none : find_hashed(key, hashes[k % ahead]));
+            }
+            if (j < count && size_ > 0) {
+                const std::uint64_t h = hash_of(key_at(j));
+                hashes[j % ahead] = h;
+                __builtin_prefetch(slots_.data() + (h & mask_));
+            }
+        }
+    }
+
     std::int64_t find(std::string_view key) const {
         if (size_ == 0) return none;
-        const std::uint64_t h = hash_of(key);
-        const std::uint32_t tag = tag_of(h);
-        for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-            const Slot& s = slots_[i];
-            if (s.tag == 0) return none;
-            if (s.tag == tag && equal(key_of_(s.value), key)) return s.value;
-        }
+        return find_hashed(key, hash_of(key));
     }
 
     bool contains(std::string_view key) const { return find(key) != none; }
@@ -111,6 +126,14 @@ private:
         std::int32_t value = 0;
     };
 
+    std::int64_t find_hashed(std::string_view key, std::uint64_t h) const {
+        const std::uint32_t tag = tag_of(h);
+        for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+            const Slot& s = slots_[i];
+            if (s.tag == 0) return none;
+            if (s.tag == tag && equal(key_of_(s.value), key)) return s.value;
+        }
+    }
     std::pair<std::int64_t, bool> emplace_hashed(std::string_view key, std::uint64_t h, std::int64_t value) {
         if ((size_ + 1) * 2 > slots_.size()) reserve(slots_.size());
         const std::uint32_t tag = tag_of(h);

@@ -2,6 +2,7 @@
 
 #include "department_paths.hpp"
 #include "flat_index.hpp"
+#include "halves.hpp"
 #include "text_hash.hpp"
 
 #include <algorithm>
@@ -119,7 +120,8 @@ public:
           index_(index),
           by_hris_([this](std::int64_t d) -> std::string_view { return destination(d).hris_id; }),
           present_(
-              [this](std::int64_t u) -> std::string_view { return s_.users.hris_id(static_cast<std::size_t>(u)); }) {
+              [this](std::int64_t u) -> std::string_view { return s_.users.hris_id(static_cast<std::size_t>(u)); }),
+          dept_by_path_([this](std::int64_t i) { return dept_path_[static_cast<std::size_t>(i)]; }) {
         const auto m = index_.users.size();
         static_assert(flat::StringIndex<>::none == none);
         by_hris_.emplace_all(
@@ -326,12 +328,20 @@ private:
         present_.emplace_all(
             s_.users.size(), [this](std::size_t u) { return valid(u) ? s_.users.hris_id(u) : std::string_view(); },
             [](std::size_t, std::int64_t) {});
+        // Where each manager is among them, looked up a few users ahead.
+        manager_at_.assign(s_.users.size(), none);
+        present_.find_all(
+            s_.users.size(),
+            [this](std::size_t u) { return valid(u) ? s_.users.manager_hris_id(u) : std::string_view(); },
+            [this](std::size_t u, std::int64_t at) { manager_at_[u] = at; });
         for (std::size_t u = 0; u < s_.users.size(); ++u) {
-            const UserView& user = s_.users[u];
-            if (!valid(u) || user.manager_hris_id.empty()) continue;
-            if (present_.contains(user.manager_hris_id) || by_hris_.contains(user.manager_hris_id)) {
-                manager_[u] = user.manager_hris_id;
+            if (!valid(u)) continue;
+            const std::string_view manager = s_.users.manager_hris_id(u);
+            if (manager.empty()) continue;
+            if (manager_at_[u] != none || by_hris_.contains(manager)) {
+                manager_[u] = manager;
             } else {
+                const UserView& user = s_.users[u];
                 result_.findings.push_back({Severity::warning, s_.locate(user, field::manager),
                                             "manager \"" + user.manager_hris_id +
                                                 "\" is neither in the snapshot nor in the destination; the manager "
@@ -349,11 +359,19 @@ private:
             n, [&](std::size_t i) { return departments[i].id; },
             [&](std::size_t i) { return departments[i].parent_id; },
             [&](std::size_t i) { return std::string_view(departments[i].name); });
-        dept_by_path_.reserve(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            dept_by_path_.emplace(dept_path_[i], i);
-            if (departments[i].synced) synced_after_.insert(dept_path_[i]);
-        }
+        dept_by_path_.emplace_all(
+            n, [this](std::size_t i) { return dept_path_[i]; }, [](std::size_t, std::int64_t) {});
+        // Departments are told apart by path: one whose path another has
+        // (possible only through SQL from elsewhere) is that one.
+        canonical_.assign(n, 0);
+        dept_by_path_.find_all(
+            n, [this](std::size_t i) { return dept_path_[i]; },
+            [this](std::size_t i, std::int64_t first) {
+                canonical_[i] = first == none ? i : static_cast<std::size_t>(first);
+            });
+        synced_after_.assign(n, 0);
+        for (std::size_t i = 0; i < n; ++i)
+            if (departments[i].synced) synced_after_[canonical_[i]] = 1;
     }
 
     // Every level of every path the snapshot names exists after the run and
@@ -363,19 +381,28 @@ private:
         if (!policy_.syncs(field::departments)) return;
         // The levels are views into the snapshot's users, which stay as they
         // are while the diff runs.
-        std::unordered_set<std::string_view> seen;
+        std::vector<std::string_view> seen_levels;
+        flat::StringIndex<false> seen(
+            [&seen_levels](std::int64_t i) { return seen_levels[static_cast<std::size_t>(i)]; });
+        auto first_time = [&](std::string_view text) {
+            if (!seen.emplace(text, static_cast<std::int64_t>(seen_levels.size())).second) return false;
+            seen_levels.push_back(text);
+            return true;
+        };
         for (std::size_t u = 0; u < s_.users.size(); ++u) {
             if (!valid(u)) continue;
             for (const auto& path : s_.users[u].departments) {
-                if (seen.count(path)) continue;
+                if (seen.contains(path)) continue;
                 for (const std::string_view level : path_levels(path)) {
-                    if (!seen.insert(level).second) continue;
-                    auto existing = dept_by_path_.find(level);
-                    if (existing == dept_by_path_.end())
+                    if (!first_time(level)) continue;
+                    const std::int64_t existing = dept_by_path_.find(level);
+                    if (existing == none) {
                         result_.changes.departments_created.emplace_back(level);
-                    else if (!index_.departments[existing->second].synced)
+                        continue;
+                    }
+                    if (!index_.departments[static_cast<std::size_t>(existing)].synced)
                         result_.changes.departments_adopted.emplace_back(level);
-                    synced_after_.insert(level);
+                    synced_after_[static_cast<std::size_t>(existing)] = 1;
                 }
             }
         }
@@ -383,9 +410,10 @@ private:
 
     // Where the manager with this hris_id is: in the destination already, or
     // created by this run (its snapshot index).
-    std::pair<std::int64_t, std::int64_t> locate_manager(std::string_view hris_id) const {
+    std::pair<std::int64_t, std::int64_t> locate_manager(std::size_t of) const {
+        const std::string_view hris_id = manager_[of];
         if (hris_id.empty()) return {0, none};
-        if (auto u = find(present_, hris_id); u != none) {
+        if (auto u = manager_at_[of]; u != none) {
             if (match_[static_cast<std::size_t>(u)] != none)
                 return {index_.users[static_cast<std::size_t>(match_[static_cast<std::size_t>(u)])].id, none};
             return {0, u};
@@ -394,18 +422,24 @@ private:
         return {0, none};
     }
 
-    std::optional<std::string_view> path_of(std::int64_t department_id) const {
-        return dept_path_.path_of(department_id);
+    // The path of the department with this id if it is synced after the run.
+    std::optional<std::string_view> synced_path_of(std::int64_t department_id) const {
+        const std::size_t at = dept_path_.position_of(department_id);
+        if (at == DepartmentPaths::none || !synced_after_[canonical_[at]]) return std::nullopt;
+        return dept_path_[at];
     }
 
     void changes(const FetchRecords& fetch) {
         const auto n = s_.users.size();
         hash_.assign(n, 0);
+        // Each user's hash on its own: a large snapshot's halves on two cores.
+        for_halves(n, 65536, [this](std::size_t from, std::size_t to) {
+            for (std::size_t u = from; u < to; ++u)
+                if (valid(u)) hash_[u] = hasher_(s_.users[u], manager_[u]);
+        });
         std::vector<std::int64_t> ids;
         for (std::size_t u = 0; u < n; ++u) {
-            if (!valid(u)) continue;
-            hash_[u] = hasher_(s_.users[u], manager_[u]);
-            if (match_[u] == none) continue;
+            if (!valid(u) || match_[u] == none) continue;
             const auto& du = index_.users[static_cast<std::size_t>(match_[u])];
             if (!(du.synced && du.sync_hash == hash_[u] && du.hris_id == s_.users.hris_id(u))) ids.push_back(du.id);
         }
@@ -463,7 +497,7 @@ private:
         CreatedUser change;
         change.snapshot_index = static_cast<std::int64_t>(u);
         change.sync_hash = hash_[u];
-        std::tie(change.manager_destination_id, change.manager_snapshot_index) = locate_manager(manager_[u]);
+        std::tie(change.manager_destination_id, change.manager_snapshot_index) = locate_manager(u);
         result_.changes.created.push_back(change);
         result_.changes.created_memberships += static_cast<std::int64_t>(user.departments.size());
         result_.changes.created_managers += !manager_[u].empty();
@@ -489,7 +523,7 @@ private:
         if (policy_.syncs(field::departments)) {
             std::set<std::string> current;
             for (auto id : record.department_ids)
-                if (const auto path = path_of(id); path && synced_after_.count(*path)) current.emplace(*path);
+                if (const auto path = synced_path_of(id)) current.emplace(*path);
             std::set<std::string> desired(user.departments.begin(), user.departments.end());
             for (const auto& path : desired)
                 if (!current.count(path))
@@ -499,7 +533,7 @@ private:
                     result_.changes.memberships_removed.push_back({du.id, std::string(user.hris_id), path});
         }
         if (policy_.syncs(field::manager) && record.user.manager_hris_id != manager_[u]) {
-            auto [destination, created] = locate_manager(manager_[u]);
+            auto [destination, created] = locate_manager(u);
             result_.changes.managers.push_back({du.id, std::string(user.hris_id), record.user.manager_hris_id,
                                                 std::string(manager_[u]), destination, created});
         }
@@ -516,7 +550,7 @@ private:
         change.deactivated = policy_.mode == SyncMode::one_to_one && du.active;
         result_.changes.users.push_back(std::move(change));
         for (auto id : record.department_ids)
-            if (const auto path = path_of(id); path && synced_after_.count(*path))
+            if (const auto path = synced_path_of(id))
                 result_.changes.memberships_removed.push_back({du.id, du.hris_id, std::string(*path)});
     }
 
@@ -531,8 +565,8 @@ private:
             auto found = user_index.find(membership.user_id);
             if (found == user_index.end()) continue;
             const std::size_t d = found->second;
-            const auto path = path_of(membership.department_id);
-            if (!path || !synced_after_.count(*path)) continue;
+            const auto path = synced_path_of(membership.department_id);
+            if (!path) continue;
             if (processed_.count(index_.users[d].id) || protected_[d]) continue;
             const auto& du = index_.users[d];
             if (claimed_[d] != none) {
@@ -566,13 +600,13 @@ private:
     bool hold_removals_ = false;
     bool unique_hris_ids_ = true;            // in the destination
     std::vector<std::string_view> manager_;  // each user's manager as it will be: theirs, or none
+    std::vector<std::int64_t> manager_at_;   // where their manager is among the valid users, or none
     std::vector<std::uint64_t> hash_;
 
     DepartmentPaths dept_path_;
-    std::unordered_map<std::string_view, std::size_t> dept_by_path_;
-    // Paths of the departments synced after the run: in dept_path_, or in
-    // the snapshot's users.
-    std::unordered_set<std::string_view> synced_after_;
+    flat::StringIndex<false> dept_by_path_;  // the first department with each path
+    std::vector<std::size_t> canonical_;     // per department, the first with its path
+    std::vector<char> synced_after_;         // by that first one: synced after the run
 };
 
 }  // namespace

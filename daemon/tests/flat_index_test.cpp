@@ -31,8 +31,8 @@ TEST(FlatIndex, FindsWhatWasAddedAndNothingElseAfterGrowing) {
 // Adding many keys at once (each slot fetched ahead) leaves what adding them
 // one by one does: the first value of a repeated key, each repeat reported
 // in order with that value, empty keys left out; also into a table that
-// already holds keys and has to grow.
-TEST(FlatIndex, AddingManyAtOnceIsAddingThemOneByOne) {
+// already holds keys and has to grow. Finding many at once finds the same.
+TEST(FlatIndex, AddingAndFindingManyAtOnceIsOneByOne) {
     std::vector<std::string> keys;
     for (int i = 0; i < 20000; ++i) keys.push_back(i % 1000 == 999 ? "" : "W-" + std::to_string(i % 15000));
     auto key_of = [&](std::int64_t i) -> std::string_view { return keys[static_cast<std::size_t>(i)]; };
@@ -55,6 +55,23 @@ TEST(FlatIndex, AddingManyAtOnceIsAddingThemOneByOne) {
     EXPECT_EQ(at_once.size(), one_by_one.size());
     for (const auto& key : keys) EXPECT_EQ(at_once.find(key), one_by_one.find(key)) << key;
     EXPECT_EQ(at_once.find(""), StringIndex<>::none);
+
+    // Looking many up at once finds what find() finds, in order; an empty key
+    // finds nothing.
+    std::vector<std::string> asked = {"W-3", "nobody", "", "W-14998", "W-3", "W-15000"};
+    for (int i = 0; i < 100; ++i) asked.push_back("W-" + std::to_string(i * 151));
+    std::vector<std::int64_t> found;
+    at_once.find_all(
+        asked.size(), [&](std::size_t i) -> std::string_view { return asked[i]; },
+        [&](std::size_t i, std::int64_t value) {
+            EXPECT_EQ(i, found.size());
+            found.push_back(value);
+        });
+    ASSERT_EQ(found.size(), asked.size());
+    for (std::size_t i = 0; i < asked.size(); ++i) EXPECT_EQ(found[i], at_once.find(asked[i])) << asked[i];
+    EXPECT_EQ(found[1], StringIndex<>::none);
+    EXPECT_EQ(found[2], StringIndex<>::none);
+    EXPECT_EQ(found[3], 14998);
 }
 
 TEST(FlatIndex, EmailsMatchWhateverTheirCase) {
