@@ -370,7 +370,7 @@ std::vector<std::future<DestinationIndex>> Pipeline::load_indexes() {
 
 RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::int64_t run_id,
                             ProgressListener& progress, std::vector<std::future<DestinationIndex>> indexes,
-                            bool normalized, const UnreadRecords* unread, const std::function<void()>& validated) {
+                            bool normalized, const UnreadRecords* unread, const std::function<void()>& checked) {
     if (indexes.empty()) indexes = load_indexes();
     RunReport report;
     report.run_id = run_id;
@@ -404,7 +404,6 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
     });
     std::vector<char> invalid = validate(snapshot, policy);
     report.validate_seconds = seconds_since(started);
-    if (validated) validated();
     std::set<std::pair<std::string, std::string>> seen;
     for (const auto& f : snapshot.findings) add_unique(report.findings, seen, f);
 
@@ -430,6 +429,7 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
     started = std::chrono::steady_clock::now();
     std::vector<DiffResult> diffs = diffed_as_valid.get();
     if (invalid_count > 0) diffs = diff_all(invalid);
+    if (checked) checked();
     bool refused = false;
     for (std::size_t i = 0; i < sinks_.size(); ++i) {
         SinkOutcome outcome;
@@ -679,27 +679,29 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             normalize(snapshot, settings_.sync);
         }
         const double normalize_seconds = shared ? seconds_since(started) : 0;
-        // Both stores below wait for validation: it is on the run's critical
-        // path and needs both cores, while they have until the apply ends.
-        std::promise<void> validated;
-        const std::shared_future<void> after_validation = validated.get_future().share();
+        // Both stores below wait for validation and the diff: those are on
+        // the run's critical path and use both cores (the diff its second
+        // once validation is done), while the stores have until the apply
+        // ends.
+        std::promise<void> checked;
+        const std::shared_future<void> after_checks = checked.get_future().share();
         std::future<StateStore::StoredSnapshot> stored = state_.store_snapshot_async(
-            snapshot, shared ? StateStore::Sharing::read_while_running : StateStore::Sharing::copy, after_validation);
+            snapshot, shared ? StateStore::Sharing::read_while_running : StateStore::Sharing::copy, after_checks);
         // Each record's hash, hris_id and manager, for the next run to read
         // only what changed; stored while the run goes on, kept if it is clean.
         std::future<void> rows_stored;
         // However the run leaves this block, the stores start (before the
         // futures above wait for them).
         struct StartStores {
-            std::promise<void>& validated;
+            std::promise<void>& checked;
             bool started = false;
             void operator()() {
                 if (started) return;
                 started = true;
-                validated.set_value();
+                checked.set_value();
             }
             ~StartStores() { (*this)(); }
-        } start_stores{validated};
+        } start_stores{checked};
         // Made on that thread too: the run only reads the users from here on.
         auto store_rows = [&] {
             if (scan && scan->hashes.size() == snapshot.users.size())
@@ -708,7 +710,7 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
                     [&snapshot, hashes = std::move(scan->hashes), id = record.id] {
                         return rows_of(snapshot.users, hashes, id);
                     },
-                    after_validation);
+                    after_checks);
             scan.reset();
         };
         if (shared) store_rows();

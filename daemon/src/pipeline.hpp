@@ -148,10 +148,10 @@ private:
     // With `unread`, a change-only run's: the snapshot holds what changed,
     // and anything but a clean apply (a finding, a guard's objection)
     // throws NotChangeOnly before anything is applied.
-    // `validated` is called once validation is done.
+    // `checked` is called once validation and the diff are done.
     RunReport process(Snapshot& snapshot, const RunRequest& request, std::int64_t run_id, ProgressListener& progress,
                       std::vector<std::future<DestinationIndex>> indexes = {}, bool normalized = false,
-                      const UnreadRecords* unread = nullptr, const std::function<void()>& validated = {});
+                      const UnreadRecords* unread = nullptr, const std::function<void()>& checked = {});
     // What a change-only run compares with: the last run, when it was clean
     // and the destinations are as it left them. Known before the source is
     // scanned, so the run need not load whole destination indexes.
