@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
-#include <set>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -61,10 +60,12 @@ std::string profile_image_text(const ProfileImageView& image) {
     return text;
 }
 
-// The scalar fields compared one by one, in the order they are reported.
+// The scalar fields compared one by one, in the order they are reported;
+// `view` compares them without a copy where the value is one text.
 struct ScalarField {
     std::string_view name;
     std::string (*get)(const UserView&);
+    std::string_view (*view)(const UserView&) = nullptr;
 };
 // The same without copies, for hashing; profile_image as its three parts.
 void add_scalars(ValueHash& h, const UserView& u, const std::vector<char>& synced) {
@@ -78,16 +79,21 @@ void add_scalars(ValueHash& h, const UserView& u, const std::vector<char>& synce
         h.add(u.profile_image.cache_info);
     }
 }
+template <Text UserView::*Member>
+ScalarField text_field(std::string_view name) {
+    return {name, [](const UserView& u) { return std::string(u.*Member); },
+            [](const UserView& u) -> std::string_view { return u.*Member; }};
+}
 const std::vector<ScalarField>& scalar_fields() {
     static const std::vector<ScalarField> fields = {
-        {field::hris_id, [](const UserView& u) { return std::string(u.hris_id); }},
-        {field::first_name, [](const UserView& u) { return std::string(u.first_name); }},
-        {field::last_name, [](const UserView& u) { return std::string(u.last_name); }},
-        {field::email, [](const UserView& u) { return std::string(u.email); }},
-        {field::job_title, [](const UserView& u) { return std::string(u.job_title); }},
-        {field::phone_number, [](const UserView& u) { return std::string(u.phone_number); }},
-        {field::employee_id, [](const UserView& u) { return std::string(u.employee_id); }},
-        {field::hire_date, [](const UserView& u) { return std::string(u.hire_date); }},
+        text_field<&UserView::hris_id>(field::hris_id),
+        text_field<&UserView::first_name>(field::first_name),
+        text_field<&UserView::last_name>(field::last_name),
+        text_field<&UserView::email>(field::email),
+        text_field<&UserView::job_title>(field::job_title),
+        text_field<&UserView::phone_number>(field::phone_number),
+        text_field<&UserView::employee_id>(field::employee_id),
+        text_field<&UserView::hire_date>(field::hire_date),
         {field::profile_image, [](const UserView& u) -> std::string { return profile_image_text(u.profile_image); }},
     };
     return fields;
@@ -512,25 +518,36 @@ private:
             change.linked = true;
             change.linked_by = matched_by_[u];
         }
+        const UserView was = record.user;
         for (const auto& f : scalar_fields()) {
-            if (!policy_.syncs(f.name)) continue;
-            std::string before = f.get(record.user), after = f.get(user);
+            if (!policy_.syncs(f.name) || (f.view != nullptr && f.view(was) == f.view(user))) continue;
+            std::string before = f.get(was), after = f.get(user);
             if (before != after) change.fields.push_back({std::string(f.name), std::move(before), std::move(after)});
         }
         if (record.user.active && !user.active) change.deactivated = true;
         if (!record.user.active && user.active) change.reactivated = true;
 
         if (policy_.syncs(field::departments)) {
-            std::set<std::string> current;
+            // A few paths each: sorted views, each once, compared in order.
+            auto sorted = [](std::vector<std::string_view>& paths) {
+                std::sort(paths.begin(), paths.end());
+                paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+            };
+            std::vector<std::string_view> current, desired(user.departments.begin(), user.departments.end());
             for (auto id : record.department_ids)
-                if (const auto path = synced_path_of(id)) current.emplace(*path);
-            std::set<std::string> desired(user.departments.begin(), user.departments.end());
-            for (const auto& path : desired)
-                if (!current.count(path))
-                    result_.changes.memberships_added.push_back({du.id, std::string(user.hris_id), path});
-            for (const auto& path : current)
-                if (!desired.count(path))
-                    result_.changes.memberships_removed.push_back({du.id, std::string(user.hris_id), path});
+                if (const auto path = synced_path_of(id)) current.push_back(*path);
+            sorted(current);
+            sorted(desired);
+            auto holds = [](const std::vector<std::string_view>& paths, std::string_view path) {
+                return std::binary_search(paths.begin(), paths.end(), path);
+            };
+            for (const auto path : desired)
+                if (!holds(current, path))
+                    result_.changes.memberships_added.push_back({du.id, std::string(user.hris_id), std::string(path)});
+            for (const auto path : current)
+                if (!holds(desired, path))
+                    result_.changes.memberships_removed.push_back(
+                        {du.id, std::string(user.hris_id), std::string(path)});
         }
         if (policy_.syncs(field::manager) && record.user.manager_hris_id != manager_[u]) {
             auto [destination, created] = locate_manager(u);
