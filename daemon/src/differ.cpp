@@ -6,6 +6,7 @@
 #include "text_hash.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <optional>
 #include <string_view>
@@ -194,6 +195,13 @@ private:
             matched_by_.assign(n, LinkedBy::none);
             protected_.assign(m, 0);
             hold_removals_ = false;
+            if (m == 0) {
+                // An empty destination (a first sync): nobody to match by
+                // hris_id or email, and nobody an invalid record protects.
+                for (std::size_t u = 0; u < n; ++u)
+                    if (!valid(u) && s_.users.hris_id(u).empty()) hold_removals_ = true;
+                break;
+            }
             // A resync's records come mostly in the order the destination
             // holds them: the one after the last match is tried first.
             std::size_t next = 0;
@@ -438,11 +446,27 @@ private:
     void changes(const FetchRecords& fetch) {
         const auto n = s_.users.size();
         hash_.assign(n, 0);
-        // Each user's hash on its own: a large snapshot's halves on two cores.
-        for_halves(n, 65536, [this](std::size_t from, std::size_t to) {
-            for (std::size_t u = from; u < to; ++u)
-                if (valid(u)) hash_[u] = hasher_(s_.users[u], manager_[u]);
+        // Each user's hash, and each user to create, on their own: a large
+        // snapshot's halves on two cores, the users created in order.
+        std::array<Created, 2> halves;
+        for_halves(n, 65536, [this, &halves](std::size_t from, std::size_t to) {
+            Created& out = halves[from == 0 ? 0 : 1];
+            for (std::size_t u = from; u < to; ++u) {
+                if (!valid(u)) continue;
+                const UserView user = s_.users[u];
+                hash_[u] = hasher_(user, manager_[u]);
+                if (match_[u] == none) created(u, user, out);
+            }
         });
+        for (Created& half : halves) {
+            auto& created = result_.changes.created;
+            if (created.empty())
+                created = std::move(half.users);
+            else
+                created.insert(created.end(), half.users.begin(), half.users.end());
+            result_.changes.created_memberships += half.memberships;
+            result_.changes.created_managers += half.managers;
+        }
         std::vector<std::int64_t> ids;
         for (std::size_t u = 0; u < n; ++u) {
             if (!valid(u) || match_[u] == none) continue;
@@ -466,11 +490,7 @@ private:
         };
 
         for (std::size_t u = 0; u < n; ++u) {
-            if (!valid(u)) continue;
-            if (match_[u] == none) {
-                created(u);
-                continue;
-            }
+            if (!valid(u) || match_[u] == none) continue;
             const auto& du = index_.users[static_cast<std::size_t>(match_[u])];
             if (du.synced && du.sync_hash == hash_[u] && du.hris_id == s_.users.hris_id(u)) continue;
             matched(u, du, record_of(du.id));
@@ -498,15 +518,21 @@ private:
         return change;
     }
 
-    void created(std::size_t u) {
-        const UserView& user = s_.users[u];
+    // Users to create, from some of the snapshot's, in its order.
+    struct Created {
+        std::vector<CreatedUser> users;
+        std::int64_t memberships = 0;
+        std::int64_t managers = 0;
+    };
+
+    void created(std::size_t u, const UserView& user, Created& out) const {
         CreatedUser change;
         change.snapshot_index = static_cast<std::int64_t>(u);
         change.sync_hash = hash_[u];
         std::tie(change.manager_destination_id, change.manager_snapshot_index) = locate_manager(u);
-        result_.changes.created.push_back(change);
-        result_.changes.created_memberships += static_cast<std::int64_t>(user.departments.size());
-        result_.changes.created_managers += !manager_[u].empty();
+        out.users.push_back(change);
+        out.memberships += static_cast<std::int64_t>(user.departments.size());
+        out.managers += !manager_[u].empty();
     }
 
     void matched(std::size_t u, const DestinationUser& du, const DestinationRecord& record) {
