@@ -9,7 +9,6 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
@@ -662,10 +661,12 @@ public:
     std::optional<DestinationIndex> load_index_for(std::span<const std::string> hris_ids) override {
         sqlite3* db = handle();
         DestinationIndex index;
-        std::unordered_set<std::int64_t> seen;
         SqliteStatement unsynced(db, std::string(user_columns) + " FROM users WHERE synced = 0");
-        while (unsynced.next())
-            if (seen.insert(unsynced.integer(0)).second) add_user(unsynced, index);
+        while (unsynced.next()) add_user(unsynced, index);
+        // Those users are not added again below (ids ascending: the index's order).
+        std::vector<std::int64_t> unsynced_ids;
+        for (const auto& user : index.users) unsynced_ids.push_back(user.id);
+        std::sort(unsynced_ids.begin(), unsynced_ids.end());
         // Each once, in the index's order (neighbours share its pages), in
         // one statement: thousands of statements cost more than the lookups.
         std::vector<std::string_view> wanted(hris_ids.begin(), hris_ids.end());
@@ -676,7 +677,8 @@ public:
         const std::string list = json_array(wanted);
         by_hris_id.bind(1, list);
         while (by_hris_id.next())
-            if (seen.insert(by_hris_id.integer(0)).second) add_user(by_hris_id, index);
+            if (!std::binary_search(unsynced_ids.begin(), unsynced_ids.end(), by_hris_id.integer(0)))
+                add_user(by_hris_id, index);
         // Of all users less those not synced, counted through the smallest index.
         SqliteStatement count(db,
                               "SELECT (SELECT COUNT(*) FROM users) - (SELECT COUNT(*) FROM users WHERE synced = 0)");
