@@ -71,23 +71,11 @@ public:
     template <typename KeyAt, typename OnTaken>
     void emplace_all(std::size_t count, KeyAt key_at, OnTaken on_taken) {
         reserve(size_ + count);
-        constexpr std::size_t ahead = 16;
-        std::array<std::uint64_t, ahead> hashes{};
-        for (std::size_t j = 0; j < count + ahead; ++j) {
-            if (j >= ahead) {
-                const std::size_t k = j - ahead;
-                const std::string_view key = key_at(k);
-                if (!key.empty()) {
-                    const auto [first, added] = emplace_hashed(key, hashes[k % ahead], static_cast<std::int64_t>(k));
-                    if (!added) on_taken(k, first);
-                }
-            }
-            if (j < count) {
-                const std::uint64_t h = hash_of(key_at(j));
-                hashes[j % ahead] = h;
-                __builtin_prefetch(slots_.data() + (h & mask_));
-            }
-        }
+        ahead(count, key_at, [&](std::size_t k, std::string_view key, std::uint64_t h) {
+            if (key.empty()) return;
+            const auto [first, added] = emplace_hashed(key, h, static_cast<std::int64_t>(k));
+            if (!added) on_taken(k, first);
+        });
     }
 
     // Calls found(k, find(key_at(k))) for every k in [0, count), in that
@@ -95,20 +83,9 @@ public:
     // few keys ahead, as emplace_all() does.
     template <typename KeyAt, typename Found>
     void find_all(std::size_t count, KeyAt key_at, Found found) const {
-        constexpr std::size_t ahead = 16;
-        std::array<std::uint64_t, ahead> hashes{};
-        for (std::size_t j = 0; j < count + ahead; ++j) {
-            if (j >= ahead) {
-                const std::size_t k = j - ahead;
-                const std::string_view key = key_at(k);
-                found(k, key.empty() || size_ == 0 ? none : find_hashed(key, hashes[k % ahead]));
-            }
-            if (j < count && size_ > 0) {
-                const std::uint64_t h = hash_of(key_at(j));
-                hashes[j % ahead] = h;
-                __builtin_prefetch(slots_.data() + (h & mask_));
-            }
-        }
+        ahead(count, key_at, [&](std::size_t k, std::string_view key, std::uint64_t h) {
+            found(k, key.empty() || size_ == 0 ? none : find_hashed(key, h));
+        });
     }
 
     std::int64_t find(std::string_view key) const {
@@ -126,6 +103,24 @@ private:
         std::int32_t value = 0;
     };
 
+    // Calls visit(k, key_at(k), its hash) for every k in [0, count), in that
+    // order, the key's slot asked of memory 16 keys before.
+    template <typename KeyAt, typename Visit>
+    void ahead(std::size_t count, KeyAt key_at, Visit visit) const {
+        constexpr std::size_t lead = 16;
+        std::array<std::uint64_t, lead> hashes{};
+        for (std::size_t j = 0; j < count + lead; ++j) {
+            if (j >= lead) {
+                const std::size_t k = j - lead;
+                visit(k, std::string_view(key_at(k)), hashes[k % lead]);
+            }
+            if (j < count) {
+                const std::uint64_t h = hash_of(key_at(j));
+                hashes[j % lead] = h;
+                __builtin_prefetch(slots_.data() + (h & mask_));
+            }
+        }
+    }
     std::int64_t find_hashed(std::string_view key, std::uint64_t h) const {
         const std::uint32_t tag = tag_of(h);
         for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
