@@ -317,6 +317,19 @@ TEST_F(ChangeOnlyCsv, ScanRefusesAFileAsReadDoes) {
     };
     EXPECT_EQ(scan_error("path: missing.csv\n"),
               (dir() / "missing.csv").string() + ": cannot open the file: No such file or directory");
+    // A file the digest cannot read has no digest (the run reads whole), and
+    // the scan after it says why, as without a digest.
+    {
+        auto source = make("path: missing.csv\n");
+        EXPECT_EQ(source->input_digest(), "");
+        try {
+            source->scan(context());
+            ADD_FAILURE() << "the scan of a missing file after its digest did not fail";
+        } catch (const Error& e) {
+            EXPECT_EQ(std::string(e.what()),
+                      (dir() / "missing.csv").string() + ": cannot open the file: No such file or directory");
+        }
+    }
     fs::create_directories(dir() / "exports");
     EXPECT_EQ(scan_error("path: exports\n"), (dir() / "exports").string() + ": is a folder, not a file");
     EXPECT_EQ(scan_error("path: exports/people-*.csv\n"),
