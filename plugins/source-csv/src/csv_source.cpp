@@ -318,9 +318,7 @@ public:
         if (digested_) {
             // The bytes the digest describes: the run reads what it compared.
             scanned->file = std::move(digested_->file);
-            scanned->bytes = std::move(digested_->bytes);
-            digested_.reset();
-            scanned_.reset();
+            scanned->bytes = take_bytes();
         } else {
             FileBytes recycled = take_bytes();
             scanned->file = choose_file(settings_);
@@ -630,8 +628,8 @@ private:
         FileBytes bytes;
     };
 
-    // The memory of bytes kept from before, to read into again; what held
-    // them is gone.
+    // The bytes kept from before (the digest's first), to split or to read
+    // into again; what held them is gone.
     FileBytes take_bytes() {
         FileBytes bytes = digested_ ? std::move(digested_->bytes) : scanned_ ? std::move(scanned_->bytes) : FileBytes();
         digested_.reset();
