@@ -47,6 +47,12 @@ public:
         check(sqlite3_bind_null(statement_, index));
         return *this;
     }
+    // SQLite's pointer passing (sqlite3_bind_pointer): only what asks for
+    // TYPE sees it. The pointer must stay valid until the statement has run.
+    SqliteStatement& bind_pointer(int index, const void* pointer, const char* type) {
+        check(sqlite3_bind_pointer(statement_, index, const_cast<void*>(pointer), type, nullptr));
+        return *this;
+    }
     // A 0 id is NULL.
     SqliteStatement& bind_id(int index, std::int64_t id) { return id == 0 ? bind_null(index) : bind(index, id); }
 

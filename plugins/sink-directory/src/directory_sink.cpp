@@ -3,6 +3,7 @@
 // departments are synced (and which fields), and an audit log of every
 // change with its run. Each run applies in one transaction.
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -20,12 +21,17 @@
 #include <peoplesync/validation.hpp>
 
 #include "department_paths.hpp"
+#include "sqlite_rows.hpp"
 #include "sqlite_statement.hpp"
 
 namespace peoplesync::directory {
 
 using Poco::Data::Session;
+using sqlite::bind_feed;
+using sqlite::enable_row_feeds;
 using sqlite::execute;
+using sqlite::rows_of;
+using sqlite::RowValue;
 using sqlite::SqliteStatement;
 
 namespace {
@@ -299,39 +305,6 @@ std::int64_t next_id(sqlite3* db, const char* table) {
     return id;
 }
 
-// Memberships of created users, many rows per statement: for rows this
-// small, running a statement costs more than the row.
-class MembershipWriter {
-public:
-    explicit MembershipWriter(sqlite3* db)
-        : one_(db, "INSERT OR IGNORE INTO memberships(user_id, department_id) VALUES(?, ?)"), many_(db, many_text()) {}
-    void add(std::int64_t user, std::int64_t department) {
-        pending_.emplace_back(user, department);
-        if (pending_.size() == batch) {
-            for (std::size_t k = 0; k < batch; ++k)
-                many_.bind(static_cast<int>(2 * k + 1), pending_[k].first)
-                    .bind(static_cast<int>(2 * k + 2), pending_[k].second);
-            many_.run();
-            pending_.clear();
-        }
-    }
-    void flush() {
-        for (const auto& [user, department] : pending_) one_.bind(1, user).bind(2, department).run();
-        pending_.clear();
-    }
-
-private:
-    static constexpr std::size_t batch = 128;
-    static std::string many_text() {
-        std::string text = "INSERT OR IGNORE INTO memberships(user_id, department_id) VALUES(?, ?)";
-        for (std::size_t k = 1; k < batch; ++k) text += ", (?, ?)";
-        return text;
-    }
-    SqliteStatement one_;
-    SqliteStatement many_;
-    std::vector<std::pair<std::int64_t, std::int64_t>> pending_;
-};
-
 // Writes one ChangeSet inside the caller's transaction.
 class Applier {
 public:
@@ -393,17 +366,43 @@ private:
         paths_ = department_paths(db_);
         department_ids_.reserve(paths_.size() + changes_.departments_created.size());
         for (std::size_t i = 0; i < paths_.size(); ++i) department_ids_.emplace(paths_[i], paths_.id(i));
-        std::int64_t id = next_id(db_, "departments");
-        SqliteStatement insert(db_, "INSERT INTO departments(id, parent_id, name, synced) VALUES(?, ?, ?, 1)");
-        for (const auto& path : changes_.departments_created) {
-            auto sep = path.rfind(" > ");
-            const std::string_view name =
-                sep == std::string::npos ? std::string_view(path) : std::string_view(path).substr(sep + 3);
-            const std::int64_t parent = sep == std::string::npos ? 0 : department(path.substr(0, sep));
-            insert.bind(1, id).bind(2, parent).bind(3, name).run();
-            department_ids_[path] = id++;
-            audit(0, "department_created", "department", "", path);
+        // Each created after its parent, with the next id; then one
+        // statement writes them all and one their audit rows, in that order.
+        const std::int64_t first = next_id(db_, "departments");
+        const auto& created = changes_.departments_created;
+        std::vector<std::int64_t> parents(created.size());
+        std::vector<std::string_view> names(created.size());
+        for (std::size_t k = 0; k < created.size(); ++k) {
+            const std::string_view path = created[k];
+            const auto sep = path.rfind(" > ");
+            names[k] = sep == std::string_view::npos ? path : path.substr(sep + 3);
+            parents[k] = sep == std::string_view::npos ? 0 : department(path.substr(0, sep));
+            department_ids_[path] = first + static_cast<std::int64_t>(k);
         }
+        const auto rows = rows_of(created.size(), [&](std::size_t row, int column, RowValue& value) {
+            switch (column) {
+                case 0:
+                    return value.integer(first + static_cast<std::int64_t>(row));
+                case 1:
+                    return value.integer(parents[row]);
+                case 2:
+                    return value.text(names[row]);
+                default:
+                    return;
+            }
+        });
+        SqliteStatement insert(db_,
+                               "INSERT INTO departments(id, parent_id, name, synced) SELECT c0, c1, c2, 1 FROM "
+                               "peoplesync_rows(?)");
+        bind_feed(insert, 1, rows).run();
+        const auto paths = rows_of(created.size(), [&](std::size_t row, int column, RowValue& value) {
+            if (column == 0) value.text(created[row]);
+        });
+        SqliteStatement audit_created(
+            db_,
+            "INSERT INTO audit_log(run_id, user_id, action, field, old_value, new_value) SELECT ?, NULL, "
+            "'department_created', 'department', '', c0 FROM peoplesync_rows(?)");
+        bind_feed(audit_created.bind(1, run_), 2, paths).run();
         SqliteStatement adopt(db_, "UPDATE departments SET synced = 1 WHERE id = ?");
         for (const auto& path : changes_.departments_adopted) {
             adopt.bind(1, department(path)).run();
@@ -423,54 +422,81 @@ private:
                 first + static_cast<std::int64_t>(k);
         }
 
-        SqliteStatement insert(
-            db_,
-            "INSERT INTO users(id, hris_id, email, first_name, last_name, job_title, phone_number, employee_id, "
-            "hire_date, profile_image_url, profile_image_last_modified, profile_image_cache_info, active, manager_id, "
-            "synced, synced_field_set, sync_hash, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, "
-            "?, "
-            "?)");
         // Their memberships' departments are looked up (a path each) on a
         // thread of their own while the users are written: for a large
         // load, a tenth of the time the rows take, and the other core has
         // room then. The memberships are written after the users.
-        struct Departments {
-            std::vector<std::int64_t> ids;      // of every created user's departments, in order
-            std::vector<std::uint32_t> counts;  // per created user
-        };
-        std::future<Departments> looked_up =
-            std::async(changes_.created.size() >= lookups_apart ? std::launch::async : std::launch::deferred, [this] {
-                Departments found;
-                found.ids.reserve(changes_.created.size() * 2);
-                found.counts.reserve(changes_.created.size());
-                for (const CreatedUser& change : changes_.created) {
-                    const DepartmentsView paths = desired(change.snapshot_index).departments;
-                    for (const auto& path : paths) found.ids.push_back(department(path));
-                    found.counts.push_back(static_cast<std::uint32_t>(paths.size()));
-                }
+        std::future<Memberships> looked_up =
+            std::async(changes_.created.size() >= lookups_apart ? std::launch::async : std::launch::deferred, [&] {
+                Memberships found;
+                found.users.reserve(changes_.created.size() * 2);
+                found.departments.reserve(changes_.created.size() * 2);
+                for (std::size_t k = 0; k < changes_.created.size(); ++k)
+                    for (const auto& path : desired(changes_.created[k].snapshot_index).departments) {
+                        found.users.push_back(static_cast<std::uint32_t>(k));
+                        found.departments.push_back(department(path));
+                    }
                 return found;
             });
-        for (std::size_t k = 0; k < changes_.created.size(); ++k) {
-            const CreatedUser& change = changes_.created[k];
-            const UserView& u = desired(change.snapshot_index);
-            const std::int64_t id = first + static_cast<std::int64_t>(k);
-            const std::int64_t manager = change.manager_snapshot_index >= 0 ? created_id(change.manager_snapshot_index)
-                                                                            : change.manager_destination_id;
-            insert.bind(1, id).bind(2, u.hris_id).bind(3, u.email).bind(4, u.first_name).bind(5, u.last_name);
-            insert.bind(6, u.job_title).bind(7, u.phone_number).bind(8, u.employee_id).bind(9, u.hire_date);
-            insert.bind(10, u.profile_image.url)
-                .bind(11, u.profile_image.last_modified)
-                .bind(12, u.profile_image.cache_info);
-            insert.bind(13, std::int64_t{u.active}).bind_id(14, manager).bind(15, synced_fields_);
-            insert.bind(16, static_cast<std::int64_t>(change.sync_hash)).bind(17, at_).run();
-        }
-        const Departments departments = looked_up.get();
-        MembershipWriter member(db_);
-        for (std::size_t k = 0, at = 0; k < changes_.created.size(); ++k) {
-            const std::int64_t id = first + static_cast<std::int64_t>(k);
-            for (std::uint32_t n = departments.counts[k]; n > 0; --n) member.add(id, departments.ids[at++]);
-        }
-        member.flush();
+        SqliteStatement insert(
+            db_,
+            "INSERT INTO users(id, hris_id, email, first_name, last_name, job_title, phone_number, employee_id, "
+            "hire_date, profile_image_url, profile_image_last_modified, profile_image_cache_info, active, manager_id, "
+            "synced, synced_field_set, sync_hash, updated_at) SELECT c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, "
+            "c11, c12, c13, 1, c14, c15, c16 FROM peoplesync_rows(?)");
+        // SQLite asks for a row's values one after the other: its record is
+        // read once (its texts are c1 to c11).
+        std::size_t row_read = changes_.created.size();
+        std::array<std::string_view, 11> texts;
+        bool active = false;
+        const auto rows = rows_of(changes_.created.size(), [&](std::size_t row, int column, RowValue& value) {
+            const CreatedUser& change = changes_.created[row];
+            if (row != row_read) {
+                const UserView u = snapshot_.users[static_cast<std::size_t>(change.snapshot_index)];
+                texts = {u.hris_id,
+                         u.email,
+                         u.first_name,
+                         u.last_name,
+                         u.job_title,
+                         u.phone_number,
+                         u.employee_id,
+                         u.hire_date,
+                         u.profile_image.url,
+                         u.profile_image.last_modified,
+                         u.profile_image.cache_info};
+                active = u.active;
+                row_read = row;
+            }
+            if (column >= 1 && column <= 11) return value.text(texts[static_cast<std::size_t>(column - 1)]);
+            switch (column) {
+                case 0:
+                    return value.integer(first + static_cast<std::int64_t>(row));
+                case 12:
+                    return value.integer(active);
+                case 13:
+                    return value.id(change.manager_snapshot_index >= 0 ? created_id(change.manager_snapshot_index)
+                                                                       : change.manager_destination_id);
+                case 14:
+                    return value.integer(synced_fields_);
+                case 15:
+                    return value.integer(static_cast<std::int64_t>(change.sync_hash));
+                case 16:
+                    return value.text(at_);
+                default:
+                    return;
+            }
+        });
+        bind_feed(insert, 1, rows).run();
+        const Memberships memberships = looked_up.get();
+        SqliteStatement member(db_,
+                               "INSERT OR IGNORE INTO memberships(user_id, department_id) SELECT c0, c1 FROM "
+                               "peoplesync_rows(?)");
+        const auto membership_rows =
+            rows_of(memberships.users.size(), [&](std::size_t row, int column, RowValue& value) {
+                if (column == 0) value.integer(first + memberships.users[row]);
+                if (column == 1) value.integer(memberships.departments[row]);
+            });
+        bind_feed(member, 1, membership_rows).run();
         // One "created" row per user, standing for the user as their snapshot
         // record describes them (stored with the run), departments and
         // manager included; made inside SQLite in one statement from the
@@ -483,6 +509,12 @@ private:
             .bind(3, first + static_cast<std::int64_t>(changes_.created.size()) - 1)
             .run();
     }
+
+    // What a large load's memberships are written from.
+    struct Memberships {
+        std::vector<std::uint32_t> users;  // by their place in the ChangeSet's created users
+        std::vector<std::int64_t> departments;
+    };
 
     std::int64_t created_id(std::int64_t snapshot_index) const {
         if (snapshot_index < 0 || static_cast<std::size_t>(snapshot_index) >= created_ids_.size() ||
@@ -871,6 +903,7 @@ private:
             for (const char* statement : tables) execute(db, statement);
             upgrade(db);
             for (const char* statement : indexes) execute(db, statement);
+            enable_row_feeds(db);
             session_ = std::move(session);
         } catch (const Poco::Exception& e) {
             throw Error("directory " + file + ": cannot open the database: " + e.displayText());

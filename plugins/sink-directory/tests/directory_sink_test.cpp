@@ -220,6 +220,46 @@ TEST_F(DirectorySinkTest, AChangeSetPointingNowhereIsRefusedAndRolledBack) {
     EXPECT_EQ(s.load_index().users.size(), 1u);
 }
 
+// Created users and departments are written a statement for all of them:
+// one whose manager or parent the ChangeSet does not create fails the
+// statement, names what is missing, and the run writes nothing.
+TEST_F(DirectorySinkTest, ACreatedUsersManagerOrDepartmentsParentThatIsNotCreatedRollsTheRunBack) {
+    Sink& s = sink();
+    seed(s, {user("A1", "ann@example.com")}, core_fields);
+    Snapshot snapshot;
+    snapshot.users = std::vector<User>{user("B1", "bob@example.com"), user("B2", "bea@example.com")};
+    ChangeSet changes;
+    changes.synced_fields = core_fields;
+    changes.created.push_back(CreatedUser{0, 42, 0, -1});
+    changes.created.push_back(CreatedUser{1, 42, 0, 5});  // manager: record 5, not created
+    std::string message = error_of([&] { s.apply(snapshot, changes, ApplyContext{2, "test"}); });
+    EXPECT_NE(message.find("rolled back"), std::string::npos) << message;
+    EXPECT_NE(message.find("record 5 is not created by this run"), std::string::npos) << message;
+    EXPECT_EQ(s.load_index().users.size(), 1u);
+
+    changes.created.back().manager_snapshot_index = 0;
+    changes.departments_created = {"Eng", "Sales > West"};  // "Sales" is neither there nor created
+    message = error_of([&] { s.apply(snapshot, changes, ApplyContext{2, "test"}); });
+    EXPECT_NE(message.find("department \"Sales\" does not exist"), std::string::npos) << message;
+    EXPECT_EQ(s.load_index().users.size(), 1u);
+    EXPECT_TRUE(s.load_index().departments.empty());
+
+    changes.departments_created = {"Eng", "Sales", "Sales > West"};
+    s.apply(snapshot, changes, ApplyContext{2, "test"});
+    const auto bea = s.find_user("B2");
+    ASSERT_TRUE(bea.has_value());
+    EXPECT_EQ(bea->user.manager_hris_id, "B1");
+    const auto index = s.load_index();
+    ASSERT_EQ(index.departments.size(), 3u);
+    for (const auto& department : index.departments)
+        if (department.name == "West") {
+            const auto parent = std::find_if(index.departments.begin(), index.departments.end(),
+                                             [&](const auto& d) { return d.id == department.parent_id; });
+            ASSERT_NE(parent, index.departments.end());
+            EXPECT_EQ(parent->name, "Sales");
+        }
+}
+
 // Departments made by hand can be broken: a parent that is gone, parents
 // that name each other. Their paths are cut as the diff cuts them (at a gone
 // parent; a cycle at its smallest id, whatever order SQLite lists them in),
