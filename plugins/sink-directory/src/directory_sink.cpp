@@ -202,9 +202,9 @@ const char* const rebuilt_indexes[] = {"users_by_hris_id", "memberships_by_depar
 constexpr std::size_t lookups_apart = 65536;
 
 // Page caches: 32 MiB between runs and while a run reads; 16 MiB while a
-// large load appends, which writes each new page once (its index rebuilds
-// sort within it all the same) and leaves the memory to the run, which
-// holds the whole snapshot then; and up to 96 MiB while any other run
+// large load appends, which writes each new page once and leaves the memory
+// to the run, which holds the whole snapshot then; 1 MiB while it builds its
+// indexes again (below); and up to 96 MiB while any other run
 // writes: a run that changes users all over a large directory comes back to
 // most of their pages (the user, their memberships, the index of those), and
 // a page read again costs more than the memory, which the cache takes only
@@ -212,6 +212,15 @@ constexpr std::size_t lookups_apart = 65536;
 const char* const usual_cache = "PRAGMA cache_size=-32768";
 const char* const large_load_cache = "PRAGMA cache_size=-16384";
 const char* const writing_cache = "PRAGMA cache_size=-98304";
+
+// A large load's index rebuilds sort their keys in runs as large as the page
+// cache, each run on a thread of SQLite's own (two), merged after: runs of
+// 1 MiB sort within the processor's caches and both cores sort. Measured at
+// a million users: the rebuilds 0.57 -> 0.42 s (0.49 s with 1 MiB runs on
+// one thread; 16 MiB runs on two threads were no faster than on one).
+const char* const index_build_cache = "PRAGMA cache_size=-1024";
+const char* const index_build_threads = "PRAGMA threads=2";
+const char* const no_helper_threads = "PRAGMA threads=0";
 
 // Loads are "large" when they create more users than the directory holds.
 constexpr std::size_t large_load = 10000;
@@ -330,8 +339,12 @@ public:
         users();
         memberships();
         managers();
-        if (large)
+        if (large) {
+            // (apply() sets the usual cache and one thread back after.)
+            execute(db_, index_build_cache);
+            execute(db_, index_build_threads);
             for (const char* statement : indexes) execute(db_, statement);
+        }
     }
 
 private:
@@ -746,14 +759,16 @@ public:
             }
         } back_to_wal{db, rollback_journal, static_cast<int>(busy_timeout_ms_)};
         // The run's page cache (see writing_cache), and the usual one back
-        // however it ends, once its transaction is over.
+        // however it ends, once its transaction is over; so is SQLite's
+        // single thread after an index rebuild's two.
         struct RunCache {
             sqlite3* db;
             ~RunCache() {
                 try {
                     execute(db, usual_cache);
+                    execute(db, no_helper_threads);
                 } catch (...) {
-                    // The run's cache stays until the next run sets one.
+                    // The run's settings stay until the next run sets them.
                 }
             }
         } run_cache{db};
