@@ -512,15 +512,13 @@ private:
         bind_feed(member, 1, membership_rows).run();
         // One "created" row per user, standing for the user as their snapshot
         // record describes them (stored with the run), departments and
-        // manager included; made inside SQLite in one statement from the
-        // rows just written, as their ids are consecutive.
-        SqliteStatement created(db_,
-                                "INSERT INTO audit_log(run_id, user_id, action) SELECT ?, id, 'created' FROM users "
-                                "WHERE id BETWEEN ? AND ? ORDER BY id");
-        created.bind(1, run_)
-            .bind(2, first)
-            .bind(3, first + static_cast<std::int64_t>(changes_.created.size()) - 1)
-            .run();
+        // manager included; in one statement from their ids, consecutive.
+        SqliteStatement created(
+            db_, "INSERT INTO audit_log(run_id, user_id, action) SELECT ?, c0, 'created' FROM peoplesync_rows(?)");
+        const auto ids = rows_of(changes_.created.size(), [&](std::size_t row, int column, RowValue& value) {
+            if (column == 0) value.integer(first + static_cast<std::int64_t>(row));
+        });
+        bind_feed(created.bind(1, run_), 2, ids).run();
     }
 
     // What a large load's memberships are written from.
