@@ -293,6 +293,20 @@ std::string journal_mode(const std::filesystem::path& file) {
     return mode;
 }
 
+// PRAGMA integrity_check's answer: "ok" for a whole database.
+std::string integrity_of(Poco::Data::Session& db) {
+    std::string check;
+    db << "PRAGMA integrity_check", into(check), now;
+    return check;
+}
+
+// The one integer a query gives.
+int count_of(Poco::Data::Session& db, const std::string& sql) {
+    int n = 0;
+    db << sql, into(n), now;
+    return n;
+}
+
 std::vector<User> many_users(std::size_t n) {
     std::vector<User> users;
     for (std::size_t i = 0; i < n; ++i) {
@@ -339,13 +353,11 @@ TEST_F(DirectorySinkTest, ALargeLoadLeavesEveryIndexWhole) {
         into(names), now;
     EXPECT_EQ(names, (std::vector<std::string>{"audit_by_run", "memberships_by_department", "users_by_hris_id",
                                                "users_unsynced"}));
-    std::string check;
-    db << "PRAGMA integrity_check", into(check), now;
-    EXPECT_EQ(check, "ok");
-    int created = 0;
-    db << "SELECT COUNT(*) FROM audit_log INDEXED BY audit_by_run WHERE run_id = 1 AND action = 'created'",
-        into(created), now;
-    EXPECT_EQ(created, 12000);
+    EXPECT_EQ(integrity_of(db), "ok");
+    EXPECT_EQ(count_of(db,
+                       "SELECT COUNT(*) FROM audit_log INDEXED BY audit_by_run WHERE run_id = 1 AND action = "
+                       "'created'"),
+              12000);
 }
 
 // A load this large looks up its members' departments on a thread of its
@@ -384,13 +396,11 @@ TEST_F(DirectorySinkTest, ALargeLoadWritesEveryMembership) {
     // Its indexes were built again from keys sorted in runs on SQLite's
     // threads, more runs than one at this size: whole, and in agreement
     // with their tables.
-    std::string check;
-    db << "PRAGMA integrity_check", into(check), now;
-    EXPECT_EQ(check, "ok");
-    int in_department = 0;
-    db << "SELECT COUNT(*) FROM memberships INDEXED BY memberships_by_department WHERE department_id > 0",
-        into(in_department), now;
-    EXPECT_EQ(in_department, static_cast<int>(memberships));
+    EXPECT_EQ(integrity_of(db), "ok");
+    EXPECT_EQ(count_of(db,
+                       "SELECT COUNT(*) FROM memberships INDEXED BY memberships_by_department WHERE "
+                       "department_id > 0"),
+              static_cast<int>(memberships));
     std::vector<std::string> names;
     db << "SELECT d.name FROM memberships m JOIN users u ON u.id = m.user_id JOIN departments d ON d.id = "
           "m.department_id WHERE u.hris_id = 'E69997' ORDER BY d.name",
