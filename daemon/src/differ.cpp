@@ -22,6 +22,22 @@ namespace {
 constexpr std::int64_t none = -1;
 constexpr std::size_t fetch_batch = 2000;
 
+// The last n < 8 bytes of a text as one word, zero above them, as a memcpy
+// of n bytes into a zeroed word makes it on a little-endian processor,
+// without a call that copies a length it only knows at run time:
+// two overlapping loads of 4, or up to three single bytes.
+inline std::uint64_t tail_word(const char* p, std::size_t n) {
+    if (n >= 4) {
+        std::uint32_t low, high;
+        std::memcpy(&low, p, 4);
+        std::memcpy(&high, p + n - 4, 4);
+        return low | (static_cast<std::uint64_t>(high) << (8 * (n - 4)));
+    }
+    if (n == 0) return 0;  // an empty view may be null
+    const auto byte = [p](std::size_t k) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[k])); };
+    return byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1));
+}
+
 // Hashes a user's synced values a word at a time.
 class ValueHash {
 public:
@@ -33,9 +49,8 @@ public:
             std::memcpy(&word, text.data() + i, 8);
             step(word);
         }
-        std::uint64_t tail = 0;
-        if (i < text.size()) std::memcpy(&tail, text.data() + i, text.size() - i);  // an empty view may be null
-        step(tail ^ (static_cast<std::uint64_t>(text.size()) << 56));               // the length separates fields
+        // The length separates fields.
+        step(tail_word(text.data() + i, text.size() - i) ^ (static_cast<std::uint64_t>(text.size()) << 56));
     }
     std::uint64_t value() const {
         std::uint64_t h = hash_;
