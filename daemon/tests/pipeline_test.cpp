@@ -771,6 +771,25 @@ TEST(DiffDepartments, PathsComeFromParentsInAnyOrderAndBrokenChainsAreCut) {
     EXPECT_EQ(again.changes.memberships_removed[0].department, "Eng > Mobile > iOS");
 }
 
+// Spaces, tabs, line ends, vertical tabs and form feeds around a value go;
+// those inside it and other bytes (a no-break space) stay.
+TEST(Normalize, EveryKindOfOuterSpaceIsTrimmed) {
+    SyncPolicy policy;
+    for (auto f : all_fields()) policy.fields.emplace_back(f);
+    Snapshot snapshot;
+    User u;
+    u.hris_id = "\r\nW-1\v";
+    u.first_name = "\fAnn Lee\t ";
+    u.last_name = "\xC2\xA0Lee";
+    u.email = "ann@example.com\n";
+    snapshot.users.push_back(std::move(u));
+    normalize(snapshot, policy);
+    EXPECT_EQ(snapshot.users[0].hris_id, "W-1");
+    EXPECT_EQ(snapshot.users[0].first_name, "Ann Lee");
+    EXPECT_EQ(snapshot.users[0].last_name, "\xC2\xA0Lee");
+    EXPECT_EQ(snapshot.users[0].email, "ann@example.com");
+}
+
 TEST(Normalize, ALargeSnapshotComesOutAsEachUserAlone) {
     SyncPolicy policy;
     for (auto f : all_fields()) policy.fields.emplace_back(f);
