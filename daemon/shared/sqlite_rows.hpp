@@ -2,9 +2,13 @@
 //
 //     INSERT INTO t(a, b) SELECT c0, c1 FROM peoplesync_rows(?)
 //
-// with a RowFeed bound to its parameter (bind_feed) writes every row the feed has. SQLite asks the feed for each value
-// from inside the statement, so a million rows cost no bind call per value and no step per row, each of which takes the
-// connection's mutex and checks its arguments. A connection has the table once enable_row_feeds() ran on it.
+// with a RowFeed bound to its parameter (bind_feed) writes every row the
+// feed has. SQLite asks the feed for each value from inside the statement,
+// so a million rows cost no bind call per value and no step per row, each of
+// which takes the connection's mutex and checks its arguments. A connection
+// has the table once enable_row_feeds() ran on it; SQL text cannot make a
+// feed (SQLite's pointer passing: only a pointer bound with its type name is
+// one).
 #pragma once
 
 #include <cstddef>
