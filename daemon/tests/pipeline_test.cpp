@@ -37,6 +37,13 @@ struct Person {
 };
 
 // A small organisation: A runs it, B runs Platform with C and D, E sells.
+// A policy that syncs every field of the schema.
+SyncPolicy syncing_every_field() {
+    SyncPolicy policy;
+    for (auto f : all_fields()) policy.fields.emplace_back(f);
+    return policy;
+}
+
 std::vector<Person> org() {
     return {{"A", "a@example.com", {"Exec"}, "", "CEO"},
             {"B", "b@example.com", {"Eng > Platform"}, "A", "Director"},
@@ -722,8 +729,7 @@ std::vector<Person> staff(int count = 40) {
 // chain there, and a cycle the database should not hold is cut at its
 // department with the smallest id (Loop A, 6), as the directory cuts it.
 TEST(DiffDepartments, PathsComeFromParentsInAnyOrderAndBrokenChainsAreCut) {
-    SyncPolicy policy;
-    for (auto f : all_fields()) policy.fields.emplace_back(f);
+    const SyncPolicy policy = syncing_every_field();
     DestinationIndex index;
     index.departments = {{4, 3, "Mobile", true},  {3, 0, "Eng", true},     {5, 4, "iOS", true},
                          {6, 7, "Loop A", false}, {7, 6, "Loop B", false}, {8, 99, "Orphan", false},
@@ -774,8 +780,7 @@ TEST(DiffDepartments, PathsComeFromParentsInAnyOrderAndBrokenChainsAreCut) {
 // Spaces, tabs, line ends, vertical tabs and form feeds around a value go;
 // those inside it and other bytes (a no-break space) stay.
 TEST(Normalize, EveryKindOfOuterSpaceIsTrimmed) {
-    SyncPolicy policy;
-    for (auto f : all_fields()) policy.fields.emplace_back(f);
+    const SyncPolicy policy = syncing_every_field();
     Snapshot snapshot;
     User u;
     u.hris_id = "\r\nW-1\v";
@@ -791,8 +796,7 @@ TEST(Normalize, EveryKindOfOuterSpaceIsTrimmed) {
 }
 
 TEST(Normalize, ALargeSnapshotComesOutAsEachUserAlone) {
-    SyncPolicy policy;
-    for (auto f : all_fields()) policy.fields.emplace_back(f);
+    const SyncPolicy policy = syncing_every_field();
     Snapshot snapshot;
     for (int i = 0; i < 70001; ++i) {
         User u;
