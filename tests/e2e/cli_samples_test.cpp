@@ -125,9 +125,6 @@ TEST_F(CliTest, TestModeThenEnableThenLive) {
 }
 
 TEST_F(CliTest, AnUnchangedExportIntoAnUnchangedDirectoryIsANoOpWithoutReading) {
-    // phone_number not synced, so the directory's users may edit it.
-    config_.replace(config_.find("fields: [job_title, phone_number, "), 34, "fields: [job_title, ");
-    write_config(config_);
     ASSERT_EQ(cli({"enable", "hr-csv"}).status, 0);
     ASSERT_EQ(cli({"run", "hr-csv", "--json"}).report()["status"], "applied");
     auto message = [](const Result& r) { return r.report().value("message", ""); };
@@ -221,8 +218,13 @@ TEST_F(CliTest, ASyncedFieldCannotBeEditedInTheDirectory) {
     EXPECT_EQ(edit.status, 1);
     EXPECT_NE(edit.err.find("job_title of W-10002 is synced from the HRIS and read-only"), std::string::npos)
         << edit.err;
-    Result allowed = cli({"directory", "set", "W-10002", "profile_image", "x"});
-    EXPECT_EQ(allowed.status, 1);  // not a settable field
+    Result unsettable = cli({"directory", "set", "W-10002", "profile_image", "x"});
+    EXPECT_EQ(unsettable.status, 1);  // not a settable field
+    // The shipped configuration leaves phone_number to the directory, as
+    // plugins/sink-directory/README.md shows.
+    Result allowed = cli({"directory", "set", "W-10002", "phone_number", "+1 415-555-0199"});
+    EXPECT_EQ(allowed.status, 0) << allowed.err;
+    EXPECT_NE(cli({"directory", "show", "W-10002"}).out.find("+1 415-555-0199"), std::string::npos);
 }
 
 TEST_F(CliTest, TheDeletionGuardBlocksAndApproveAppliesWithExitCodes) {
