@@ -5,6 +5,7 @@
 #include <numeric>
 #include <set>
 #include <system_error>
+#include <unordered_set>
 
 #include <Poco/Logger.h>
 
@@ -465,6 +466,14 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
             if (!report.sinks[i].changes.departments_adopted.empty())
                 throw NotChangeOnly("sink " + settings_.sinks[i].name +
                                     " has departments to adopt, whose members may be records not read");
+        // A record not read whose manager this run renames would lose that
+        // manager in a full run.
+        for (const SinkOutcome& outcome : report.sinks)
+            for (const UserChange& change : outcome.changes.users)
+                if (change.linked && !change.previous_hris_id.empty() && change.previous_hris_id != change.hris_id &&
+                    unread->cited_as_manager(change.previous_hris_id))
+                    throw NotChangeOnly("\"" + change.previous_hris_id +
+                                        "\", the manager of a record not read, becomes \"" + change.hris_id + "\"");
         for (std::size_t i = 0; i < sinks_.size(); ++i)
             if (diffs[i].synced_before != unread->synced_before)
                 throw NotChangeOnly("sink " + settings_.sinks[i].name + " holds " +
@@ -976,6 +985,16 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
                              ", whose record did not change");
     }
     unread.kept = [&](std::string_view hris_id) { return unread_index(hris_id) != flat::StringIndex<>::none; };
+    // Asked only about users the run renames, which few runs do: made then.
+    std::optional<std::unordered_set<std::string_view>> unread_managers;
+    unread.cited_as_manager = [&](std::string_view hris_id) {
+        if (!unread_managers) {
+            unread_managers.emplace();
+            for (std::size_t j = 0; j < m; ++j)
+                if (kept[j] && !rows->manager(j).empty()) unread_managers->insert(rows->manager(j));
+        }
+        return unread_managers->count(hris_id) > 0;
+    };
     if (!lookups->list_error.empty())
         return whole(std::string("the snapshot of ") + since + " cannot be read: " + lookups->list_error);
     const StoredList& base = lookups->list;
