@@ -1,6 +1,7 @@
 // What a run changes and what its report says, through the CLI on a real CSV
 // export and the real directory: an identical export changes nothing, even
-// after an hris_id rename, however the run read it.
+// after an hris_id rename, however the run read it; a removed membership is
+// counted, listed and audited once.
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -222,6 +223,34 @@ TEST_F(DiffSemanticsTest, AnOldIdAnotherPersonTakesIsThatPersonsId) {
     const json again = run({"--full"});
     EXPECT_EQ(again["status"], "noop") << again.dump(2);
     EXPECT_EQ(total(again["changes"]), 0) << again.dump(2);
+}
+
+// Ops, made in the directory with a member of its own, is adopted when A1's
+// row names it: the member leaves it, counted, listed and audited once.
+TEST_F(DiffSemanticsTest, AnAdoptedDepartmentsForeignMemberIsRemovedOnce) {
+    go_live({{"A1", "ann@example.com", "Eng", ""}, {"B2", "bob@example.com", "Eng", "A1"}});
+    {
+        auto db = directory();
+        db << "INSERT INTO users(id, email, first_name) VALUES(90, 'hand@example.com', 'Hand')", now;
+        db << "INSERT INTO departments(id, parent_id, name, synced) VALUES(500, 0, 'Ops', 0)", now;
+        db << "INSERT INTO memberships(user_id, department_id) VALUES(90, 500)", now;
+    }
+    export_people({{"A1", "ann@example.com", "Eng|Ops", ""}, {"B2", "bob@example.com", "Eng", "A1"}});
+
+    const json report = run();
+    ASSERT_EQ(report["status"], "applied") << report.dump(2);
+    EXPECT_EQ(report["changes"]["memberships_removed"], 1) << report.dump(2);
+    EXPECT_EQ(report["changes"]["memberships_added"], 1) << report.dump(2);
+    const json& detail = report["sinks"][0]["detail"];
+    EXPECT_EQ(detail["departments_adopted"], json::array({"Ops"}));
+    EXPECT_EQ(detail["memberships_removed"], json::parse(R"([{"hris_id": "", "department": "Ops"}])"));
+    Poco::Int64 audited = 0, members = 0;
+    auto db = directory();
+    db << "SELECT COUNT(*) FROM audit_log WHERE run_id = ? AND action = 'membership_removed'",
+        bind(report["run"].get<Poco::Int64>()), into(audited), now;
+    db << "SELECT COUNT(*) FROM memberships WHERE department_id = 500", into(members), now;
+    EXPECT_EQ(audited, 1);
+    EXPECT_EQ(members, 1);  // A1
 }
 
 }  // namespace
