@@ -436,6 +436,7 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
     if (invalid_count > 0) diffs = diff_all(invalid);
     if (checked) checked();
     bool refused = false;
+    std::vector<char> quarantined = invalid;
     for (std::size_t i = 0; i < sinks_.size(); ++i) {
         SinkOutcome outcome;
         outcome.name = settings_.sinks[i].name;
@@ -446,6 +447,7 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
         outcome.synced_before = diffed.synced_before;
         outcome.removals = diffed.removals;
         outcome.guard = DeletionGuard{policy.guard}.check(diffed.removals, diffed.synced_before);
+        for (const std::int64_t u : diffed.refused) quarantined[static_cast<std::size_t>(u)] = 1;
         if (!diffed.refused.empty() && policy.on_invalid == InvalidPolicy::reject) {
             refused = true;
             outcome.status = "rejected";
@@ -454,6 +456,8 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
         report.sinks.push_back(std::move(outcome));
     }
     report.diff_seconds = seconds_since(started);
+    if (policy.on_invalid == InvalidPolicy::skip)
+        report.quarantined = std::count(quarantined.begin(), quarantined.end(), 1);
     if (unread != nullptr) {
         if (!report.findings.empty())
             throw NotChangeOnly("the diff has findings (" + report.findings.front().location + ": " +
@@ -571,6 +575,10 @@ bool Pipeline::unchanged(const std::string& digest, RunRecord& record, RunReport
     report.message = "unchanged since run " + std::to_string(last->run_id) +
                      ": the same source input, and no destination changed since; nothing was read or diffed "
                      "(run with --full to check everything)";
+    // Nothing is read: what that run found holds still, and the records it
+    // quarantined stay so.
+    if (const auto stood_on = state_.run(last->run_id)) carry_findings(*stood_on, report);
+    if (!report.findings.empty()) report.message += "; the findings are those of run " + std::to_string(last->run_id);
     for (const auto& sink : settings_.sinks) {
         SinkOutcome outcome;
         outcome.name = sink.name;

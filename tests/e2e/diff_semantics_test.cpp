@@ -1,7 +1,8 @@
 // What a run changes and what its report says, through the CLI on a real CSV
 // export and the real directory: an identical export changes nothing, even
 // after an hris_id rename, however the run read it; a removed membership is
-// counted, listed and audited once.
+// counted, listed and audited once; a run that reads nothing still shows
+// the records it stands on quarantining.
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -251,6 +252,36 @@ TEST_F(DiffSemanticsTest, AnAdoptedDepartmentsForeignMemberIsRemovedOnce) {
     db << "SELECT COUNT(*) FROM memberships WHERE department_id = 500", into(members), now;
     EXPECT_EQ(audited, 1);
     EXPECT_EQ(members, 1);  // A1
+}
+
+// Under on_invalid: skip, a run that finds the export and the directory as
+// the last run left them reads nothing, and still shows that run's findings
+// and how many records stay quarantined.
+TEST_F(DiffSemanticsTest, AnUnchangedRunCarriesTheFindingsOfTheRunItStandsOn) {
+    configure("skip");
+    go_live(company());
+    std::vector<Person> people = company();
+    person(people, "P5").email = "not-an-email";
+    export_people(people);
+
+    const json quarantining = run();
+    ASSERT_EQ(quarantining["status"], "noop") << quarantining.dump(2);
+    ASSERT_EQ(quarantining["findings"].size(), 1u) << quarantining.dump(2);
+    EXPECT_EQ(quarantining["quarantined"], 1) << quarantining.dump(2);
+
+    const json unchanged = run();
+    EXPECT_EQ(unchanged["unchanged_since_run"], quarantining["run"]) << unchanged.dump(2);
+    EXPECT_EQ(unchanged["findings"], quarantining["findings"]) << unchanged.dump(2);
+    EXPECT_EQ(unchanged["quarantined"], 1) << unchanged.dump(2);
+    Result shown = cli({"show", std::to_string(unchanged["run"].get<int>()), "--json"});
+    EXPECT_EQ(json::parse(shown.out)["findings"], quarantining["findings"]) << shown.out;
+
+    Result text = cli({"run", "people"});
+    EXPECT_EQ(text.status, 0) << text.out << text.err;
+    EXPECT_NE(text.out.find("unchanged since run " + std::to_string(quarantining["run"].get<int>())), std::string::npos)
+        << text.out;
+    EXPECT_NE(text.out.find("1 record quarantined"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("error: people.csv:6 column \"email\""), std::string::npos) << text.out;
 }
 
 }  // namespace
