@@ -436,7 +436,6 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
     if (invalid_count > 0) diffs = diff_all(invalid);
     if (checked) checked();
     bool refused = false;
-    std::vector<char> quarantined = invalid;
     for (std::size_t i = 0; i < sinks_.size(); ++i) {
         SinkOutcome outcome;
         outcome.name = settings_.sinks[i].name;
@@ -447,7 +446,6 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
         outcome.synced_before = diffed.synced_before;
         outcome.removals = diffed.removals;
         outcome.guard = DeletionGuard{policy.guard}.check(diffed.removals, diffed.synced_before);
-        for (const std::int64_t u : diffed.refused) quarantined[static_cast<std::size_t>(u)] = 1;
         if (!diffed.refused.empty() && policy.on_invalid == InvalidPolicy::reject) {
             refused = true;
             outcome.status = "rejected";
@@ -456,8 +454,12 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
         report.sinks.push_back(std::move(outcome));
     }
     report.diff_seconds = seconds_since(started);
-    if (policy.on_invalid == InvalidPolicy::skip)
+    if (policy.on_invalid == InvalidPolicy::skip) {
+        std::vector<char> quarantined = invalid;  // and those a destination refused
+        for (const DiffResult& diffed : diffs)
+            for (const std::int64_t u : diffed.refused) quarantined[static_cast<std::size_t>(u)] = 1;
         report.quarantined = std::count(quarantined.begin(), quarantined.end(), 1);
+    }
     if (unread != nullptr) {
         if (!report.findings.empty())
             throw NotChangeOnly("the diff has findings (" + report.findings.front().location + ": " +

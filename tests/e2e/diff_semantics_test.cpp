@@ -256,23 +256,26 @@ TEST_F(DiffSemanticsTest, AnAdoptedDepartmentsForeignMemberIsRemovedOnce) {
 
 // Under on_invalid: skip, a run that finds the export and the directory as
 // the last run left them reads nothing, and still shows that run's findings
-// and how many records stay quarantined.
+// and how many records stay quarantined: P5's invalid row, and P6's, whose
+// new email a user the directory made keeps.
 TEST_F(DiffSemanticsTest, AnUnchangedRunCarriesTheFindingsOfTheRunItStandsOn) {
     configure("skip");
     go_live(company());
+    directory() << "INSERT INTO users(id, email, first_name) VALUES(90, 'hand@example.com', 'Hand')", now;
     std::vector<Person> people = company();
     person(people, "P5").email = "not-an-email";
+    person(people, "P6").email = "hand@example.com";
     export_people(people);
 
     const json quarantining = run();
     ASSERT_EQ(quarantining["status"], "noop") << quarantining.dump(2);
-    ASSERT_EQ(quarantining["findings"].size(), 1u) << quarantining.dump(2);
-    EXPECT_EQ(quarantining["quarantined"], 1) << quarantining.dump(2);
+    ASSERT_EQ(quarantining["findings"].size(), 2u) << quarantining.dump(2);
+    EXPECT_EQ(quarantining["quarantined"], 2) << quarantining.dump(2);
 
     const json unchanged = run();
     EXPECT_EQ(unchanged["unchanged_since_run"], quarantining["run"]) << unchanged.dump(2);
     EXPECT_EQ(unchanged["findings"], quarantining["findings"]) << unchanged.dump(2);
-    EXPECT_EQ(unchanged["quarantined"], 1) << unchanged.dump(2);
+    EXPECT_EQ(unchanged["quarantined"], 2) << unchanged.dump(2);
     Result shown = cli({"show", std::to_string(unchanged["run"].get<int>()), "--json"});
     EXPECT_EQ(json::parse(shown.out)["findings"], quarantining["findings"]) << shown.out;
 
@@ -280,8 +283,9 @@ TEST_F(DiffSemanticsTest, AnUnchangedRunCarriesTheFindingsOfTheRunItStandsOn) {
     EXPECT_EQ(text.status, 0) << text.out << text.err;
     EXPECT_NE(text.out.find("unchanged since run " + std::to_string(quarantining["run"].get<int>())), std::string::npos)
         << text.out;
-    EXPECT_NE(text.out.find("1 record quarantined"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("2 records quarantined"), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("error: people.csv:6 column \"email\""), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("error: people.csv:7 column \"email\""), std::string::npos) << text.out;
 }
 
 }  // namespace
