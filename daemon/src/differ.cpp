@@ -349,8 +349,20 @@ private:
         matched_by_[u] = by;
     }
 
+    // The destination user who answers to this hris_id once the run
+    // applies, or none: one this run links to a record with another hris_id
+    // no longer does, so a snapshot gives the same managers the first time
+    // as every time after.
+    std::int64_t destination_after_run(std::string_view hris_id) const {
+        const std::int64_t d = find(by_hris_, hris_id);
+        if (d == none) return none;
+        const std::int64_t u = claimed_[static_cast<std::size_t>(d)];
+        return u == none || s_.users.hris_id(static_cast<std::size_t>(u)) == hris_id ? d : none;
+    }
+
     // A manager must be somebody: a valid user of the snapshot or any user
-    // of the destination. Otherwise the manager is left unset, with a warning.
+    // of the destination after the run. Otherwise the manager is left unset,
+    // with a warning.
     void resolve_managers() {
         manager_.assign(s_.users.size(), {});
         if (!policy_.syncs(field::manager)) return;
@@ -367,16 +379,22 @@ private:
             if (!valid(u)) continue;
             const std::string_view manager = s_.users.manager_hris_id(u);
             if (manager.empty()) continue;
-            if (manager_at_[u] != none || by_hris_.contains(manager)) {
+            if (manager_at_[u] != none || destination_after_run(manager) != none) {
                 manager_[u] = manager;
-            } else {
-                const UserView& user = s_.users[u];
-                result_.findings.push_back({Severity::warning, s_.locate(user, field::manager),
-                                            "manager \"" + user.manager_hris_id +
-                                                "\" is neither in the snapshot nor in the destination; the manager "
-                                                "stays unset",
-                                            static_cast<std::int64_t>(u)});
+                continue;
             }
+            const UserView& user = s_.users[u];
+            std::string renamed;
+            if (const std::int64_t d = find(by_hris_, manager); d != none)
+                renamed =
+                    ": the destination's \"" + user.manager_hris_id + "\" becomes \"" +
+                    std::string(s_.users.hris_id(static_cast<std::size_t>(claimed_[static_cast<std::size_t>(d)]))) +
+                    "\" in this run";
+            result_.findings.push_back({Severity::warning, s_.locate(user, field::manager),
+                                        "manager \"" + user.manager_hris_id +
+                                            "\" is neither in the snapshot nor in the destination" + renamed +
+                                            "; the manager stays unset",
+                                        static_cast<std::int64_t>(u)});
         }
     }
 
@@ -447,7 +465,8 @@ private:
                 return {index_.users[static_cast<std::size_t>(match_[static_cast<std::size_t>(u)])].id, none};
             return {0, u};
         }
-        if (auto d = find(by_hris_, hris_id); d != none) return {index_.users[static_cast<std::size_t>(d)].id, none};
+        if (auto d = destination_after_run(hris_id); d != none)
+            return {index_.users[static_cast<std::size_t>(d)].id, none};
         return {0, none};
     }
 

@@ -37,6 +37,8 @@ struct UnreadRecords {
     // The hris_ids of the last run's records that are gone from the source
     // (and not among the records read).
     std::vector<std::string> gone;
+    // Whether one of those records names this hris_id as its manager.
+    std::function<bool(std::string_view hris_id)> cited_as_manager;
     // The synced users the last run left in every destination: one per record.
     std::int64_t synced_before = 0;
 };

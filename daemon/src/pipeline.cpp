@@ -5,6 +5,7 @@
 #include <numeric>
 #include <set>
 #include <system_error>
+#include <unordered_set>
 
 #include <Poco/Logger.h>
 
@@ -453,6 +454,12 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
         report.sinks.push_back(std::move(outcome));
     }
     report.diff_seconds = seconds_since(started);
+    if (policy.on_invalid == InvalidPolicy::skip) {
+        std::vector<char> quarantined = invalid;  // and those a destination refused
+        for (const DiffResult& diffed : diffs)
+            for (const std::int64_t u : diffed.refused) quarantined[static_cast<std::size_t>(u)] = 1;
+        report.quarantined = std::count(quarantined.begin(), quarantined.end(), 1);
+    }
     if (unread != nullptr) {
         if (!report.findings.empty())
             throw NotChangeOnly("the diff has findings (" + report.findings.front().location + ": " +
@@ -465,6 +472,14 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
             if (!report.sinks[i].changes.departments_adopted.empty())
                 throw NotChangeOnly("sink " + settings_.sinks[i].name +
                                     " has departments to adopt, whose members may be records not read");
+        // A record not read whose manager this run renames would lose that
+        // manager in a full run.
+        for (const SinkOutcome& outcome : report.sinks)
+            for (const UserChange& change : outcome.changes.users)
+                if (change.linked && !change.previous_hris_id.empty() && change.previous_hris_id != change.hris_id &&
+                    unread->cited_as_manager(change.previous_hris_id))
+                    throw NotChangeOnly("\"" + change.previous_hris_id +
+                                        "\", the manager of a record not read, becomes \"" + change.hris_id + "\"");
         for (std::size_t i = 0; i < sinks_.size(); ++i)
             if (diffs[i].synced_before != unread->synced_before)
                 throw NotChangeOnly("sink " + settings_.sinks[i].name + " holds " +
@@ -562,6 +577,10 @@ bool Pipeline::unchanged(const std::string& digest, RunRecord& record, RunReport
     report.message = "unchanged since run " + std::to_string(last->run_id) +
                      ": the same source input, and no destination changed since; nothing was read or diffed "
                      "(run with --full to check everything)";
+    // Nothing is read: what that run found holds still, and the records it
+    // quarantined stay so.
+    if (const auto stood_on = state_.run(last->run_id)) carry_findings(*stood_on, report);
+    if (!report.findings.empty()) report.message += "; the findings are those of run " + std::to_string(last->run_id);
     for (const auto& sink : settings_.sinks) {
         SinkOutcome outcome;
         outcome.name = sink.name;
@@ -976,6 +995,16 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
                              ", whose record did not change");
     }
     unread.kept = [&](std::string_view hris_id) { return unread_index(hris_id) != flat::StringIndex<>::none; };
+    // Asked only about users the run renames, which few runs do: made then.
+    std::optional<std::unordered_set<std::string_view>> unread_managers;
+    unread.cited_as_manager = [&](std::string_view hris_id) {
+        if (!unread_managers) {
+            unread_managers.emplace();
+            for (std::size_t j = 0; j < m; ++j)
+                if (kept[j] && !rows->manager(j).empty()) unread_managers->insert(rows->manager(j));
+        }
+        return unread_managers->count(hris_id) > 0;
+    };
     if (!lookups->list_error.empty())
         return whole(std::string("the snapshot of ") + since + " cannot be read: " + lookups->list_error);
     const StoredList& base = lookups->list;

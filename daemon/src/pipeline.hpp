@@ -71,6 +71,9 @@ struct RunReport {
     std::int64_t changed_records = -1;
     std::int64_t changed_since_run = 0;
     std::vector<Finding> findings;
+    // Records left exactly as they are in the destinations because they are
+    // invalid or conflict with one (on_invalid: skip).
+    std::int64_t quarantined = 0;
     std::vector<SinkOutcome> sinks;
     double read_seconds = 0, store_seconds = 0, validate_seconds = 0, diff_seconds = 0, apply_seconds = 0;
 

@@ -144,6 +144,7 @@ json report_json(const RunReport& report, bool detail) {
                 {"users", report.users},
                 {"changes", summary_json(report.changes())},
                 {"findings", std::move(findings)},
+                {"quarantined", report.quarantined},
                 {"sinks", std::move(sinks)},
                 {"seconds",
                  {{"read", report.read_seconds},
@@ -166,6 +167,14 @@ json stored_result(const RunRecord& run) {
     return out.is_discarded() ? json::object() : out;
 }
 }  // namespace
+
+void carry_findings(const RunRecord& run, RunReport& report) {
+    const json result = stored_result(run);
+    for (const auto& f : result.value("findings", json::array()))
+        report.findings.push_back({f.value("severity", "") == "error" ? Severity::error : Severity::warning,
+                                   f.value("location", ""), f.value("message", ""), -1});
+    report.quarantined = result.value("quarantined", std::int64_t{0});
+}
 
 json run_summary_json(const RunRecord& r) {
     return {{"run", r.id},
@@ -271,6 +280,10 @@ void print_report(std::ostream& out, const json& report, bool detail) {
                       " and read)\n"
                 : std::string(" users read)\n"));
     if (report.contains("message")) out << "  " << report["message"].get<std::string>() << "\n";
+    if (const std::int64_t quarantined = report.value("quarantined", std::int64_t{0}); quarantined > 0)
+        out << "  " << quarantined << (quarantined == 1 ? " record" : " records")
+            << (report["status"] == "simulated" ? " would be" : "") << " quarantined: left exactly as "
+            << (quarantined == 1 ? "it is" : "they are") << " in the destination (on_invalid: skip)\n";
     const auto& findings = report["findings"];
     if (!findings.empty()) {
         std::size_t errors = 0;

@@ -22,6 +22,9 @@ nlohmann::json changes_json(const Snapshot& snapshot, const ChangeSet& changes, 
 // prints it (findings, ChangeSet detail, trigger, times, snapshot).
 nlohmann::json run_summary_json(const RunRecord& run);
 nlohmann::json run_detail_json(const RunRecord& run);
+// Into `report`, the findings and the count of quarantined records of a
+// recorded run.
+void carry_findings(const RunRecord& run, RunReport& report);
 
 // Human-readable, for the CLI: a summary, then the detail when asked.
 void print_report(std::ostream& out, const nlohmann::json& report, bool detail);

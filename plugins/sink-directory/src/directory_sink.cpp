@@ -702,17 +702,25 @@ void add_departments(sqlite3* db, DestinationIndex& index) {
                                      departments.integer(3) != 0});
         if (!index.departments.back().synced) unsynced_departments.push_back(departments.integer(0));
     }
-    auto collect = [&](const std::string& column, const std::vector<std::int64_t>& ids) {
+    std::sort(unsynced_users.begin(), unsynced_users.end());
+    const auto user_unsynced = [&](std::int64_t user) {
+        return std::binary_search(unsynced_users.begin(), unsynced_users.end(), user);
+    };
+    // Each membership once: one of an unsynced user in an unsynced
+    // department is among the users'.
+    auto collect = [&](const std::string& column, const std::vector<std::int64_t>& ids, bool skip_unsynced_users) {
         for (std::size_t start = 0; start < ids.size(); start += 1000) {
             auto part =
                 std::span<const std::int64_t>(ids).subspan(start, std::min<std::size_t>(1000, ids.size() - start));
             SqliteStatement select(
                 db, "SELECT user_id, department_id FROM memberships WHERE " + column + " IN (" + id_list(part) + ")");
-            while (select.next()) index.memberships_outside_sync.push_back({select.integer(0), select.integer(1)});
+            while (select.next())
+                if (!skip_unsynced_users || !user_unsynced(select.integer(0)))
+                    index.memberships_outside_sync.push_back({select.integer(0), select.integer(1)});
         }
     };
-    collect("user_id", unsynced_users);
-    collect("department_id", unsynced_departments);
+    collect("user_id", unsynced_users, false);
+    collect("department_id", unsynced_departments, true);
 }
 
 }  // namespace
