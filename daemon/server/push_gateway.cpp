@@ -1,8 +1,15 @@
 #include "push_gateway.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace peoplesync::server {
+
+namespace {
+// How long a copy of a message waits for its original's validation before
+// it is refused as busy (503), for its sender to send it again.
+constexpr std::chrono::seconds original_wait{10};
+}  // namespace
 
 RequestNote& current_request_note() {
     thread_local RequestNote note;
@@ -12,7 +19,7 @@ RequestNote& current_request_note() {
 RequestGateway::RequestGateway(DaemonServices& services, core::Pipeline& pipeline, PipelineWorker& worker)
     : services_(services), pipeline_(pipeline), worker_(worker), log_(Poco::Logger::get("peoplesyncd.push")) {}
 
-std::string RequestGateway::record_request(const HttpRequest& http) {
+core::PushRequest RequestGateway::received(const HttpRequest& http) const {
     core::PushRequest request;
     request.pipeline = pipeline_.settings().name;
     request.status = "received";
@@ -20,11 +27,38 @@ std::string RequestGateway::record_request(const HttpRequest& http) {
     request.remote_address = http.remote_address;
     request.content_type = http.header("Content-Type");
     request.size = static_cast<std::int64_t>(http.body.size());
-    services_.requests.record(request, http.body);
-    services_.metrics.push_request(request.pipeline, "received");
+    return request;
+}
+
+// Counts a request just logged and names it in the HTTP server's log line.
+std::string RequestGateway::noted(const core::PushRequest& request) {
+    services_.metrics.push_request(request.pipeline, request.status);
     const std::string id = std::to_string(request.id);
     current_request_note() = {request.pipeline, id};
     return id;
+}
+
+std::string RequestGateway::record_request(const HttpRequest& http) {
+    core::PushRequest request = received(http);
+    services_.requests.record(request, http.body);
+    return noted(request);
+}
+
+RecordedMessage RequestGateway::record_message(const HttpRequest& http, const std::string& message_id,
+                                               std::int64_t window_secs) {
+    core::PushRequest request = received(http);
+    request.message_id = message_id;
+    const auto copy = services_.requests.record_message(request, http.body, window_secs, original_wait);
+    RecordedMessage recorded;
+    recorded.request_id = noted(request);
+    recorded.mode = request.mode;
+    if (copy.kind == core::RequestLog::EarlierCopy::Kind::none) return recorded;
+    recorded.outcome = copy.kind == core::RequestLog::EarlierCopy::Kind::accepted ? RecordedMessage::Outcome::duplicate
+                                                                                  : RecordedMessage::Outcome::busy;
+    recorded.original_id = std::to_string(copy.original.id);
+    recorded.message = request.message;
+    log_.information("pipeline " + request.pipeline + " request " + recorded.request_id + ": " + request.message);
+    return recorded;
 }
 
 core::PushRequest RequestGateway::logged(const std::string& request_id) {

@@ -19,6 +19,8 @@ public:
     RequestGateway(DaemonServices& services, core::Pipeline& pipeline, PipelineWorker& worker);
 
     std::string record_request(const HttpRequest& request) override;
+    RecordedMessage record_message(const HttpRequest& request, const std::string& message_id,
+                                   std::int64_t window_secs) override;
     PushReceipt refuse(const std::string& request_id, const std::string& reason) override;
     PushReceipt submit(const std::string& request_id, Snapshot snapshot) override;
 
@@ -29,6 +31,8 @@ public:
 private:
     PushReceipt admit(core::PushRequest& request, Snapshot snapshot);
     core::PushRequest logged(const std::string& request_id);
+    core::PushRequest received(const HttpRequest& http) const;
+    std::string noted(const core::PushRequest& request);
 
     DaemonServices& services_;
     core::Pipeline& pipeline_;

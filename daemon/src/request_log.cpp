@@ -4,6 +4,8 @@
 
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
 #include <Poco/DeflatingStream.h>
 #include <Poco/InflatingStream.h>
 #include <Poco/StreamCopier.h>
@@ -28,8 +30,8 @@ std::string deflate(const std::string& text) {
     return out.str();
 }
 
-std::string inflate(const std::string& data) {
-    std::istringstream in(data);
+std::string inflate(const Poco::Data::BLOB& data) {
+    std::istringstream in(std::string(reinterpret_cast<const char*>(data.rawContent()), data.size()));
     Poco::InflatingInputStream stream(in, Poco::InflatingStreamBuf::STREAM_ZLIB);
     std::string out;
     Poco::StreamCopier::copyToString(stream, out);
@@ -37,10 +39,10 @@ std::string inflate(const std::string& data) {
 }
 
 using Row = Poco::Tuple<Poco::Int64, std::string, std::string, std::string, std::string, std::string, std::string,
-                        Poco::Int64, Poco::Int64, Poco::Int64, std::string, std::string, std::string>;
+                        Poco::Int64, Poco::Int64, Poco::Int64, std::string, std::string, std::string, std::string>;
 constexpr const char* columns =
     "id, pipeline, received_at, status, mode, remote_address, content_type, size, users, run_id, findings, message, "
-    "updated_at";
+    "updated_at, message_id";
 
 PushRequest to_request(const Row& row) {
     PushRequest r;
@@ -58,6 +60,7 @@ PushRequest to_request(const Row& row) {
     if (r.findings.is_discarded()) r.findings = json::array();
     r.message = row.get<11>();
     r.updated_at = row.get<12>();
+    r.message_id = row.get<13>();
     return r;
 }
 
@@ -66,6 +69,38 @@ std::vector<PushRequest> to_requests(const std::vector<Row>& rows) {
     out.reserve(rows.size());
     for (const auto& row : rows) out.push_back(to_request(row));
     return out;
+}
+
+// A request's stored body, compressed; empty when there is no such request.
+std::vector<Poco::Data::BLOB> packed_body(Poco::Data::Session& s, Poco::Int64 id) {
+    std::vector<Poco::Data::BLOB> rows;
+    s << "SELECT body FROM push_requests WHERE id = ?", use(id), into(rows), now;
+    return rows;
+}
+
+// The sender's message ids (webhook-id), added to a log made before they were kept.
+void add_message_ids(Poco::Data::Session& s) {
+    Poco::Int64 has = 0;
+    s << "SELECT count(*) FROM pragma_table_info('push_requests') WHERE name = 'message_id'", into(has), now;
+    if (has == 0) {
+        try {
+            s << "ALTER TABLE push_requests ADD COLUMN message_id TEXT NOT NULL DEFAULT ''", now;
+        } catch (const Poco::Exception&) {
+            // Another process (the daemon, a CLI) may have added it meanwhile.
+            s << "SELECT count(*) FROM pragma_table_info('push_requests') WHERE name = 'message_id'", into(has), now;
+            if (has == 0) throw;
+        }
+    }
+    s << "CREATE INDEX IF NOT EXISTS push_requests_by_message ON push_requests(pipeline, message_id) "
+         "WHERE message_id <> ''",
+        now;
+}
+
+// received_at of a request received `secs` ago: the same fixed-width form, so
+// text order is time order.
+std::string received_at_ago(std::int64_t secs) {
+    return Poco::DateTimeFormatter::format(Poco::Timestamp() - secs * Poco::Timespan::SECONDS,
+                                           Poco::DateTimeFormat::ISO8601_FRAC_FORMAT);
 }
 
 }  // namespace
@@ -91,6 +126,7 @@ json to_json(const PushRequest& r) {
                 {"updated_at", r.updated_at}};
     out["run"] = r.run_id != 0 ? json(r.run_id) : json(nullptr);
     if (!r.message.empty()) out["message"] = r.message;
+    if (!r.message_id.empty()) out["message_id"] = r.message_id;
     return out;
 }
 
@@ -114,6 +150,7 @@ RequestLog::RequestLog(const std::filesystem::path& state_database) {
             now;
         s << "CREATE INDEX IF NOT EXISTS push_requests_by_pipeline ON push_requests(pipeline, id)", now;
         s << "CREATE INDEX IF NOT EXISTS push_requests_by_status ON push_requests(status, id)", now;
+        add_message_ids(s);
     } catch (const Poco::Exception& e) {
         throw Error("state database " + state_database.string() + ": " + e.displayText());
     }
@@ -123,18 +160,23 @@ RequestLog::~RequestLog() = default;
 
 void RequestLog::record(PushRequest& request, const std::string& body) {
     const std::string packed = deflate(body);
-    Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(packed.data()), packed.size());
+    std::lock_guard lock(mutex_);
+    insert(request, packed);
+}
+
+void RequestLog::insert(PushRequest& request, const std::string& packed_body) {
+    Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(packed_body.data()), packed_body.size());
     request.received_at = now_iso8601();
     request.updated_at = request.received_at;
     if (request.status.empty()) request.status = "received";
     const std::string findings = request.findings.dump();
     Poco::Int64 size = request.size, users = request.users, run = request.run_id;
-    std::lock_guard lock(mutex_);
     *session_ << "INSERT INTO push_requests(pipeline, received_at, status, mode, remote_address, content_type, size, "
-                 "users, run_id, findings, message, updated_at, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "users, run_id, findings, message, updated_at, body, message_id) "
+                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         use(request.pipeline), use(request.received_at), use(request.status), use(request.mode),
         use(request.remote_address), use(request.content_type), use(size), use(users), use(run), useRef(findings),
-        use(request.message), use(request.updated_at), use(blob), now;
+        use(request.message), use(request.updated_at), use(blob), use(request.message_id), now;
     Poco::Int64 id = 0;
     *session_ << "SELECT last_insert_rowid()", into(id), now;
     request.id = id;
@@ -149,6 +191,7 @@ void RequestLog::update(PushRequest& request) {
                  "updated_at = ? WHERE id = ?",
         use(request.status), use(users), use(run), useRef(findings), use(request.message), use(request.updated_at),
         use(id), now;
+    status_changed_.notify_all();
 }
 
 std::optional<PushRequest> RequestLog::get(std::int64_t id) {
@@ -162,13 +205,12 @@ std::optional<PushRequest> RequestLog::get(std::int64_t id) {
 
 std::string RequestLog::body(std::int64_t id) {
     std::vector<Poco::Data::BLOB> rows;
-    Poco::Int64 key = id;
     {
         std::lock_guard lock(mutex_);
-        *session_ << "SELECT body FROM push_requests WHERE id = ?", use(key), into(rows), now;
+        rows = packed_body(*session_, id);
     }
     if (rows.empty()) throw Error("there is no request " + std::to_string(id));
-    return inflate(std::string(reinterpret_cast<const char*>(rows.front().rawContent()), rows.front().size()));
+    return inflate(rows.front());
 }
 
 std::vector<PushRequest> RequestLog::list(const std::string& pipeline, std::int64_t limit) {
@@ -200,6 +242,53 @@ std::vector<PushRequest> RequestLog::pending() {
                      " FROM push_requests WHERE status IN ('received', 'validated') ORDER BY id",
         into(rows), now;
     return to_requests(rows);
+}
+
+RequestLog::EarlierCopy RequestLog::record_message(PushRequest& request, const std::string& body,
+                                                   std::int64_t window_secs, std::chrono::milliseconds wait) {
+    const std::string packed = deflate(body);
+    const auto give_up = std::chrono::steady_clock::now() + wait;
+    std::unique_lock lock(mutex_);
+    EarlierCopy copy = earlier_copy(request, body, window_secs);
+    while (copy.kind == EarlierCopy::Kind::in_flight && std::chrono::steady_clock::now() < give_up) {
+        status_changed_.wait_until(lock, give_up);
+        copy = earlier_copy(request, body, window_secs);
+    }
+    const std::string original = "request " + std::to_string(copy.original.id);
+    if (copy.kind == EarlierCopy::Kind::accepted) {
+        request.status = "duplicate";
+        request.message = "duplicate of " + original + " (the same webhook-id and body, received " +
+                          copy.original.received_at + "), which was accepted: not run again";
+    } else if (copy.kind == EarlierCopy::Kind::in_flight) {
+        request.status = "rejected";
+        request.message = original + ", with the same webhook-id and body, is still being validated; send this again";
+    }
+    insert(request, packed);
+    return copy;
+}
+
+// Oldest first, so a copy names the request that was run.
+RequestLog::EarlierCopy RequestLog::earlier_copy(const PushRequest& request, const std::string& body,
+                                                 std::int64_t window_secs) {
+    // Accepted: answered 202. A request refused before its run (400, 415)
+    // never ran, so the sender may send it again, corrected or not, under
+    // its id; one whose run rejected it was accepted all the same.
+    std::vector<Row> rows;
+    const std::string since = received_at_ago(window_secs);
+    Poco::Int64 size = static_cast<Poco::Int64>(body.size());
+    *session_ << "SELECT " + std::string(columns) +
+                     " FROM push_requests WHERE pipeline = ? AND message_id = ? AND received_at >= ? AND size = ? "
+                     "AND (status NOT IN ('rejected', 'duplicate') OR run_id <> 0) ORDER BY id",
+        useRef(request.pipeline), useRef(request.message_id), useRef(since), use(size), into(rows), now;
+    EarlierCopy found;
+    for (const auto& row : rows) {
+        PushRequest earlier = to_request(row);
+        const auto stored = packed_body(*session_, earlier.id);
+        if (stored.empty() || inflate(stored.front()) != body) continue;
+        if (earlier.status != "received") return {EarlierCopy::Kind::accepted, std::move(earlier)};
+        if (found.kind == EarlierCopy::Kind::none) found = {EarlierCopy::Kind::in_flight, std::move(earlier)};
+    }
+    return found;
 }
 
 Snapshot pushed_snapshot(const PushRequest& request, const std::string& body) {

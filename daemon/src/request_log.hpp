@@ -4,6 +4,8 @@
 // your Webhook Endpoint and run simulations").
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -23,6 +25,7 @@ namespace peoplesync::core {
 // validated -> valid, waiting for its run (diff, guard, apply or simulate)
 // simulated, applied, blocked, failed -> what its run did (see run_id)
 // rejected  -> refused: not JSON, malformed, or invalid under on_invalid: reject
+// duplicate -> a copy of an accepted message (same message id and body); never runs
 struct PushRequest {
     std::int64_t id = 0;
     std::string pipeline;
@@ -37,6 +40,7 @@ struct PushRequest {
     nlohmann::json findings = nlohmann::json::array();  // [{severity, location, message}]
     std::string message;
     std::string updated_at;
+    std::string message_id;  // the sender's id for its message (webhook-id); empty when it sent none
 
     bool pending() const { return status == "received" || status == "validated"; }
 };
@@ -59,6 +63,21 @@ public:
     // Writes status, users, run_id, findings and message.
     void update(PushRequest& request);
 
+    // What record_message() found before it stored a request.
+    struct EarlierCopy {
+        enum class Kind { none, accepted, in_flight } kind = Kind::none;
+        PushRequest original;
+    };
+    // record() for a request with its sender's message id: when an earlier
+    // request of the pipeline with that id and the same body was accepted
+    // (validated, whatever its run did since) and received no longer than
+    // `window_secs` ago, the request is stored as its "duplicate". While the
+    // earlier one is still "received" (being validated), this waits for it,
+    // up to `wait`, then stores the request "rejected". Check and store are
+    // one step under the log's lock: of two copies at once one is the original.
+    EarlierCopy record_message(PushRequest& request, const std::string& body, std::int64_t window_secs,
+                               std::chrono::milliseconds wait);
+
     std::optional<PushRequest> get(std::int64_t id);
     std::string body(std::int64_t id);
     // Newest first; an empty pipeline means all.
@@ -69,7 +88,11 @@ public:
     std::vector<PushRequest> pending();
 
 private:
+    void insert(PushRequest& request, const std::string& packed_body);
+    EarlierCopy earlier_copy(const PushRequest& request, const std::string& body, std::int64_t window_secs);
+
     std::mutex mutex_;
+    std::condition_variable status_changed_;  // update() wakes record_message() waiting for an original
     std::unique_ptr<Poco::Data::Session> session_;
 };
 

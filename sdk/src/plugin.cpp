@@ -35,6 +35,12 @@ std::string HttpRequest::header(std::string_view name) const {
     return {};
 }
 
+RecordedMessage PushGateway::record_message(const HttpRequest& request, const std::string&, std::int64_t) {
+    RecordedMessage recorded;
+    recorded.request_id = record_request(request);
+    return recorded;
+}
+
 void Host::add_route(const std::string& path_prefix, HttpHandler&) {
     throw Error("cannot serve " + path_prefix + ": only the daemon (peoplesyncd) serves HTTP");
 }

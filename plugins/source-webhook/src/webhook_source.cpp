@@ -29,6 +29,8 @@ constexpr const char* credentials_key = "credentials";
 // The guide's formats: a 32-digit endpoint token, a 40-digit API key.
 constexpr std::size_t token_bytes = 16;
 constexpr std::size_t key_bytes = 20;
+// Longer than a sender retries a message: peoplesync's retry.max_age_secs is 3 days.
+constexpr std::int64_t default_dedupe_window_secs = 7 * 24 * 3600;
 
 std::string lower(std::string text) {
     std::transform(text.begin(), text.end(), text.begin(),
@@ -68,7 +70,13 @@ public:
         "X-HRIS-AUTHENTICATION (peoplesyncd only).";
     static std::vector<OptionSpec> options() {
         return {option::string("path_prefix", "The path the endpoints live under; the endpoint token follows it.")
-                    .fallback("/hriswebhook/sync/")};
+                    .fallback("/hriswebhook/sync/"),
+                option::integer("dedupe_window_secs",
+                                "How long, in seconds, a message the pipeline accepted keeps a copy of it (the same "
+                                "webhook-id and body, re-sent by a sender that lost the answer) from running again; "
+                                "0: every request runs.")
+                    .fallback(std::to_string(default_dedupe_window_secs))
+                    .range(0, 366 * 24 * 3600)};
     }
     static std::vector<PluginCommand> commands() {
         return {{"credentials",
@@ -78,7 +86,9 @@ public:
     }
 
     WebhookSource(const ConfigValue& config, Host& host)
-        : host_(host), prefix_(config.get_string("path_prefix", "/hriswebhook/sync/")) {
+        : host_(host),
+          prefix_(config.get_string("path_prefix", "/hriswebhook/sync/")),
+          dedupe_window_secs_(config.get_integer("dedupe_window_secs", default_dedupe_window_secs)) {
         if (prefix_.empty() || prefix_.front() != '/' || prefix_.back() != '/')
             config.at("path_prefix").fail("\"" + prefix_ + "\" must start and end with '/', like /hriswebhook/sync/");
     }
@@ -127,15 +137,17 @@ public:
         }
 
         PushGateway& push = host_.push();
-        std::string id;
+        RecordedMessage recorded;
         try {
-            id = push.record_request(request);
+            recorded = record(push, request);
         } catch (const std::exception& e) {
             host_.log().error("pipeline " + host_.pipeline() + ": a request could not be stored: " + e.what());
             answer(response, 503,
                    {{"error", "the request could not be stored, so it was not accepted; send it again"}});
             return true;
         }
+        const std::string& id = recorded.request_id;
+        if (answered_by_message_id(push, request, recorded, response)) return true;
 
         const std::string content_type = request.header("Content-Type");
         if (!is_json_media_type(content_type)) {
@@ -172,6 +184,58 @@ public:
     }
 
 private:
+    // Standard Webhooks' message id: the same on every attempt to deliver one message.
+    static std::string message_id(const HttpRequest& request) { return request.header("webhook-id"); }
+
+    // Empty when `id` can be kept and shown as it is; else what is wrong with it.
+    static std::string message_id_problem(const std::string& id) {
+        constexpr std::size_t longest = 256;
+        const bool printable = std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c < 0x7F; });
+        if (printable && id.size() <= longest) return {};
+        return "the webhook-id header is not a message id: it must be 1 to " + std::to_string(longest) +
+               " printable ASCII characters without spaces, like msg_2KWPBgLlAfxdpx2AI54pPJ85f4W";
+    }
+
+    RecordedMessage record(PushGateway& push, const HttpRequest& request) const {
+        const std::string id = message_id(request);
+        if (id.empty() || dedupe_window_secs_ == 0 || !message_id_problem(id).empty()) {
+            RecordedMessage recorded;
+            recorded.request_id = push.record_request(request);
+            return recorded;
+        }
+        return push.record_message(request, id, dedupe_window_secs_);
+    }
+
+    // Answers a copy of a message, and a message id that is none; false for
+    // a request that goes on as any other.
+    bool answered_by_message_id(PushGateway& push, const HttpRequest& request, const RecordedMessage& recorded,
+                                HttpResponse& response) const {
+        using Outcome = RecordedMessage::Outcome;
+        if (recorded.outcome == Outcome::duplicate) {
+            answer(response, 200,
+                   {{"request_id", recorded.request_id},
+                    {"mode", recorded.mode},
+                    {"status", "duplicate"},
+                    {"duplicate_of", recorded.original_id},
+                    {"message", recorded.message}});
+            return true;
+        }
+        if (recorded.outcome == Outcome::busy) {
+            response.headers.emplace_back("Retry-After", "5");
+            answer(response, 503,
+                   {{"request_id", recorded.request_id},
+                    {"mode", recorded.mode},
+                    {"status", "rejected"},
+                    {"error", recorded.message}});
+            return true;
+        }
+        if (dedupe_window_secs_ == 0) return false;
+        const std::string problem = message_id_problem(message_id(request));
+        if (problem.empty()) return false;
+        refused(response, 400, push.refuse(recorded.request_id, problem));
+        return true;
+    }
+
     static void refused(HttpResponse& response, int status, const PushReceipt& receipt) {
         std::size_t errors = 0;
         for (const auto& f : receipt.findings) errors += f.severity == Severity::error ? 1 : 0;
@@ -234,6 +298,7 @@ private:
 
     Host& host_;
     std::string prefix_;
+    std::int64_t dedupe_window_secs_;
 };
 
 }  // namespace peoplesync::webhook

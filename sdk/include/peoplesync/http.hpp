@@ -2,6 +2,7 @@
 // values, routes, and the gateway that turns an accepted request into a run.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +50,20 @@ struct PushReceipt {
     std::vector<Finding> findings;
 };
 
+// What PushGateway::record_message() made of a request.
+struct RecordedMessage {
+    enum class Outcome {
+        fresh,      // logged as a new message: refuse() or submit() it as any other
+        duplicate,  // a copy of a message the pipeline accepted: logged as such, never run; answer 2xx
+        busy,       // a copy of a message still being received: logged as refused; ask for it again later
+    };
+    Outcome outcome = Outcome::fresh;
+    std::string request_id;   // this request's, in the log
+    std::string mode;         // "test" or "live"
+    std::string original_id;  // duplicate, busy: the request this one copies
+    std::string message;      // duplicate, busy: what to tell the sender
+};
+
 // How a push source hands what it received to its pipeline.
 class PushGateway {
 public:
@@ -63,6 +78,16 @@ public:
     // pipeline, which diffs and applies it (or simulates, in test mode)
     // after the answer.
     virtual PushReceipt submit(const std::string& request_id, Snapshot snapshot) = 0;
+    // record_request() for a request that carries its sender's id for the
+    // message (Standard Webhooks' webhook-id). Delivery is at least once: a
+    // sender that lost the answer sends the message again, with its id. A
+    // request with the id and the body of one this pipeline accepted in the
+    // last `window_secs` is logged as its duplicate, and must not be
+    // submitted; one whose original is still being received waits for it.
+    // Check and log are one step: two copies at once never both come out
+    // fresh. The default logs every request as fresh.
+    virtual RecordedMessage record_message(const HttpRequest& request, const std::string& message_id,
+                                           std::int64_t window_secs);
 };
 
 }  // namespace peoplesync
