@@ -51,6 +51,10 @@ std::string redact(const std::string& path, const std::string& prefix) {
     return prefix + rest.substr(0, 4) + "…";
 }
 
+bool is_admin_path(const std::string& path) {
+    return path == "/admin" || path.rfind("/admin/", 0) == 0;
+}
+
 }  // namespace
 
 Daemon::Daemon(core::Settings settings)
@@ -133,6 +137,9 @@ void Daemon::start() {
     only_daemon_ = locks_.try_lock(daemon_lock_name, &holder);
     if (!only_daemon_)
         throw Error("another daemon, " + holder + ", serves the state database " + settings_.state_database.string());
+    // A daemon that cannot have its port starts no pipeline.
+    server_ = std::make_unique<HttpServer>(settings_.http, *this, metrics_);
+    server_->listen();
     // Runs a dead process left "running"; not those another process (a CLI) is doing now.
     for (auto& pipeline : settings_.pipelines)
         if (auto held = locks_.try_lock(pipeline.name)) state_.mark_interrupted_runs(pipeline.name);
@@ -144,7 +151,6 @@ void Daemon::start() {
         std::lock_guard lock(mutex_);
         runtime_ = runtime;
     }
-    server_ = std::make_unique<HttpServer>(settings_.http, *this, metrics_);
     server_->start();
     write_runtime_file();
     started_ = true;
@@ -166,7 +172,9 @@ std::string Daemon::reload() {
         const auto& old_http = settings_.http;
         const auto& new_http = fresh_settings.http;
         if (new_http.listen != old_http.listen || new_http.threads != old_http.threads ||
-            new_http.queue != old_http.queue || new_http.keepalive_timeout_secs != old_http.keepalive_timeout_secs ||
+            new_http.control_threads != old_http.control_threads || new_http.queue != old_http.queue ||
+            new_http.max_connections != old_http.max_connections ||
+            new_http.keepalive_timeout_secs != old_http.keepalive_timeout_secs ||
             new_http.request_timeout_secs != old_http.request_timeout_secs ||
             new_http.max_body_bytes != old_http.max_body_bytes ||
             new_http.tls.certificate_file != old_http.tls.certificate_file ||
@@ -238,6 +246,13 @@ std::string Daemon::loggable(const std::string& path) {
     return path;
 }
 
+RouteClass Daemon::route_class(const std::string& path) {
+    if (path == "/health" || path == "/metrics") return RouteClass::probe;
+    // The operator console (a later issue) is an operator's tool like the admin API.
+    if (is_admin_path(path) || path == "/console" || path.rfind("/console/", 0) == 0) return RouteClass::admin;
+    return RouteClass::webhook;
+}
+
 std::string Daemon::respond(const HttpRequest& request, HttpResponse& response) {
     const std::string& path = request.path;
     if (path == "/health") {
@@ -265,7 +280,7 @@ std::string Daemon::respond(const HttpRequest& request, HttpResponse& response) 
             metrics_.render(server_ ? server_->gauges() : ServerGauges{}, services_.state.outbox().sinks(""));
         return "metrics";
     }
-    if (path == "/admin" || path.rfind("/admin/", 0) == 0) {
+    if (is_admin_path(path)) {
         admin_.handle(request, response);
         return "admin";
     }

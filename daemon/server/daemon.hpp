@@ -47,6 +47,7 @@ public:
 
     std::string respond(const HttpRequest& request, HttpResponse& response) override;
     std::string loggable(const std::string& path) override;
+    RouteClass route_class(const std::string& path) override;
 
     // For the admin API.
     std::shared_ptr<Runtime> runtime() const;

@@ -105,12 +105,16 @@ std::string Metrics::render(const ServerGauges& server, const std::vector<core::
         out << "peoplesync_http_requests_total{route=\"" << label(key.first) << "\",code=\"" << key.second << "\"} "
             << n << '\n';
     header(out, "peoplesync_http_refused_connections_total", "counter",
-           "Connections refused because every thread was busy and the queue was full.");
+           "Connections refused or closed for room: every thread busy and the queue full, or max_connections "
+           "open.");
     out << "peoplesync_http_refused_connections_total " << server.refused_connections << '\n';
     header(out, "peoplesync_http_connections", "gauge", "Connections being served now.");
     out << "peoplesync_http_connections " << server.current_connections << '\n';
-    header(out, "peoplesync_http_queued_connections", "gauge", "Connections waiting for a thread now.");
+    header(out, "peoplesync_http_queued_connections", "gauge", "Requests waiting for a thread now.");
     out << "peoplesync_http_queued_connections " << server.queued_connections << '\n';
+    header(out, "peoplesync_http_idle_connections", "gauge",
+           "Open connections waiting for (the rest of) a request, holding no thread.");
+    out << "peoplesync_http_idle_connections " << server.idle_connections << '\n';
     return out.str();
 }
 

@@ -18,6 +18,7 @@ struct ServerGauges {
     int refused_connections = 0;
     int current_connections = 0;
     int queued_connections = 0;
+    int idle_connections = 0;
 };
 
 class Metrics {

@@ -8,10 +8,21 @@ const std::vector<OptionSpec>& http_options() {
     static const std::vector<OptionSpec> options = {
         option::string("listen", "Address and port of the HTTP server (webhooks, admin API, /health, /metrics).")
             .fallback("127.0.0.1:8080"),
-        option::integer("threads", "Most requests served at once.").fallback("16").range(1, 1024),
-        option::integer("queue", "Connections waiting for a thread before new ones are refused.")
+        option::integer("threads", "Most webhook (and other non-control) requests served at once.")
+            .fallback("16")
+            .range(1, 1024),
+        option::integer("control_threads",
+                        "Threads of their own for /health, /metrics and the admin API; one is kept for /health "
+                        "and /metrics.")
+            .fallback("4")
+            .range(2, 64),
+        option::integer("queue", "Webhook requests waiting for a thread; beyond, new ones get 503.")
             .fallback("64")
             .range(1, 65536),
+        option::integer("max_connections",
+                        "Open connections, idle ones included; beyond, the longest-waiting idle one is closed.")
+            .fallback("512")
+            .range(8, 65536),
         option::integer("keepalive_timeout_secs", "How long an idle keep-alive connection stays open.")
             .fallback("10")
             .range(0, 3600),
@@ -107,7 +118,9 @@ HttpSettings parse_http_settings(const ConfigValue& value, const std::filesystem
         value.at("listen").fail(e.what());
     }
     http.threads = static_cast<int>(value.get_integer("threads", http.threads));
+    http.control_threads = static_cast<int>(value.get_integer("control_threads", http.control_threads));
     http.queue = static_cast<int>(value.get_integer("queue", http.queue));
+    http.max_connections = static_cast<int>(value.get_integer("max_connections", http.max_connections));
     http.keepalive_timeout_secs =
         static_cast<int>(value.get_integer("keepalive_timeout_secs", http.keepalive_timeout_secs));
     http.request_timeout_secs = static_cast<int>(value.get_integer("request_timeout_secs", http.request_timeout_secs));

@@ -24,7 +24,9 @@ struct HttpSettings {
     std::string host = "127.0.0.1";         // an IP address; "0.0.0.0" or "::" for every interface
     std::uint16_t port = 8080;              // 0: any free port (the daemon says which in its runtime file)
     int threads = 16;
+    int control_threads = 4;
     int queue = 64;
+    int max_connections = 512;
     int keepalive_timeout_secs = 10;
     int request_timeout_secs = 30;
     std::int64_t max_body_bytes = std::int64_t{64} << 20;

@@ -43,7 +43,9 @@ TEST_F(DaemonSettingsTest, Defaults) {
     EXPECT_EQ(s.http.host, "127.0.0.1");
     EXPECT_EQ(s.http.port, 8080);
     EXPECT_EQ(s.http.threads, 16);
+    EXPECT_EQ(s.http.control_threads, 4);
     EXPECT_EQ(s.http.queue, 64);
+    EXPECT_EQ(s.http.max_connections, 512);
     EXPECT_EQ(s.http.keepalive_timeout_secs, 10);
     EXPECT_EQ(s.http.request_timeout_secs, 30);
     EXPECT_EQ(s.http.max_body_bytes, 64 << 20);
@@ -57,7 +59,8 @@ TEST_F(DaemonSettingsTest, Defaults) {
 
 TEST_F(DaemonSettingsTest, EverySectionIsRead) {
     Settings s = load(
-        "http:\n  listen: '[::1]:0'\n  threads: 4\n  queue: 8\n  keepalive_timeout_secs: 0\n"
+        "http:\n  listen: '[::1]:0'\n  threads: 4\n  control_threads: 3\n  queue: 8\n  max_connections: 100\n"
+        "  keepalive_timeout_secs: 0\n"
         "  request_timeout_secs: 5\n  max_body_bytes: 1000\n  tls: {certificate_file: c.pem, private_key_file: k.pem}\n"
         "admin: {token: 0123456789abcdef0123, allow_remote: true}\n"
         "log: {target: file, path: log/peoplesyncd.log, level: debug, rotate_bytes: 8192, keep_files: 2}\n",
@@ -65,6 +68,8 @@ TEST_F(DaemonSettingsTest, EverySectionIsRead) {
     EXPECT_EQ(s.http.host, "::1");
     EXPECT_EQ(s.http.port, 0);
     EXPECT_EQ(s.http.threads, 4);
+    EXPECT_EQ(s.http.control_threads, 3);
+    EXPECT_EQ(s.http.max_connections, 100);
     EXPECT_EQ(s.http.max_body_bytes, 1000);
     EXPECT_EQ(s.http.tls.certificate_file, file_.parent_path() / "c.pem");
     EXPECT_EQ(s.admin.token, "0123456789abcdef0123");
@@ -85,13 +90,16 @@ TEST_F(DaemonSettingsTest, BadKeysAndValuesAreRefusedWithTheirPlace) {
     const std::string name = file_.filename().string();
     EXPECT_EQ(error_of("http: {listne: 1}\n"),
               name +
-                  ":1:16: http.listne: unknown option \"listne\" (known options: listen, threads, queue, "
-                  "keepalive_timeout_secs, request_timeout_secs, max_body_bytes, tls)");
+                  ":1:16: http.listne: unknown option \"listne\" (known options: listen, threads, "
+                  "control_threads, queue, max_connections, keepalive_timeout_secs, request_timeout_secs, "
+                  "max_body_bytes, tls)");
     EXPECT_EQ(error_of("http: {listen: localhost}\n"),
               name + ":1:16: http.listen: \"localhost\" is not an address: write host:port");
     EXPECT_EQ(error_of("http: {listen: 'example.com:80'}\n"),
               name + ":1:16: http.listen: \"example.com\" is not an IP address (write 127.0.0.1, 0.0.0.0 or [::1])");
     EXPECT_EQ(error_of("http: {threads: 0}\n"), name + ":1:17: http.threads: 0 is out of range [1, 1024]");
+    EXPECT_EQ(error_of("http: {control_threads: 1}\n"),
+              name + ":1:25: http.control_threads: 1 is out of range [2, 64]");
     EXPECT_EQ(error_of("http: {tls: {certificate_file: c.pem}}\n"),
               name + ":1:13: http.tls: missing required option \"private_key_file\"");
     EXPECT_EQ(error_of("admin: {token: short}\n"),
