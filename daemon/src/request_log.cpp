@@ -130,8 +130,10 @@ void RequestLog::record(PushRequest& request, const std::string& body) {
     const std::string findings = request.findings.dump();
     Poco::Int64 size = request.size, users = request.users, run = request.run_id;
     std::lock_guard lock(mutex_);
+    // An empty body packs to nothing, which binds as NULL: it is stored as an empty blob.
     *session_ << "INSERT INTO push_requests(pipeline, received_at, status, mode, remote_address, content_type, size, "
-                 "users, run_id, findings, message, updated_at, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "users, run_id, findings, message, updated_at, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                 "COALESCE(?, X''))",
         use(request.pipeline), use(request.received_at), use(request.status), use(request.mode),
         use(request.remote_address), use(request.content_type), use(size), use(users), use(run), useRef(findings),
         use(request.message), use(request.updated_at), use(blob), now;
@@ -168,6 +170,7 @@ std::string RequestLog::body(std::int64_t id) {
         *session_ << "SELECT body FROM push_requests WHERE id = ?", use(key), into(rows), now;
     }
     if (rows.empty()) throw Error("there is no request " + std::to_string(id));
+    if (rows.front().size() == 0) return {};  // an empty body
     return inflate(std::string(reinterpret_cast<const char*>(rows.front().rawContent()), rows.front().size()));
 }
 
