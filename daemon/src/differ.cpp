@@ -3,6 +3,7 @@
 #include "department_paths.hpp"
 #include "flat_index.hpp"
 #include "halves.hpp"
+#include "manager_warnings.hpp"
 #include "text_hash.hpp"
 
 #include <algorithm>
@@ -370,12 +371,7 @@ private:
             if (manager_at_[u] != none || by_hris_.contains(manager)) {
                 manager_[u] = manager;
             } else {
-                const UserView& user = s_.users[u];
-                result_.findings.push_back({Severity::warning, s_.locate(user, field::manager),
-                                            "manager \"" + user.manager_hris_id +
-                                                "\" is neither in the snapshot nor in the destination; the manager "
-                                                "stays unset",
-                                            static_cast<std::int64_t>(u)});
+                result_.findings.push_back(unknown_manager_warning(s_, u));
             }
         }
     }
