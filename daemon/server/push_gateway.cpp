@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <set>
+#include <string_view>
+
+#include "manager_warnings.hpp"
 
 namespace peoplesync::server {
 
@@ -117,10 +122,14 @@ PushReceipt RequestGateway::admit(core::PushRequest& request, Snapshot snapshot)
     const bool unusable = std::any_of(checked.findings.begin(), checked.findings.end(),
                                       [](const Finding& f) { return f.severity == Severity::error && f.record < 0; });
 
+    const bool refused = unusable || (invalid_count > 0 && policy.on_invalid == core::InvalidPolicy::reject);
+    if (!refused && policy.syncs(field::manager))
+        for (auto& warning : unknown_managers(checked, invalid)) checked.findings.push_back(std::move(warning));
+
     request.users = static_cast<std::int64_t>(snapshot.users.size());
     request.findings = core::findings_json(checked.findings);
     PushReceipt receipt{std::to_string(request.id), request.mode, true, checked.findings};
-    if (unusable || (invalid_count > 0 && policy.on_invalid == core::InvalidPolicy::reject)) {
+    if (refused) {
         request.status = "rejected";
         request.message = unusable ? "the snapshot cannot be used; nothing was applied"
                                    : std::to_string(invalid_count) + " invalid record" +
@@ -135,6 +144,32 @@ PushReceipt RequestGateway::admit(core::PushRequest& request, Snapshot snapshot)
     services_.metrics.push_request(request.pipeline, request.status);
     if (receipt.accepted) worker_.notify();
     return receipt;
+}
+
+std::vector<Finding> RequestGateway::unknown_managers(const Snapshot& snapshot, const std::vector<char>& invalid) {
+    const std::vector<std::string> outside = core::managers_not_in_snapshot(snapshot, invalid);
+    if (outside.empty()) return {};
+    // Nobody, as the run's diffs say it together: a manager some destination lacks.
+    std::set<std::string, std::less<>> nobody;
+    for (const auto& sink : pipeline_.settings().sinks) {
+        auto cannot_tell = [&](const std::string& why) {
+            log_.warning("pipeline " + pipeline_.settings().name + ": sink " + sink.name +
+                         " could not say which managers it holds; their warnings come with the run: " + why);
+        };
+        std::optional<std::vector<std::string>> held;
+        try {
+            held = pipeline_.sink(sink.name).held_hris_ids(outside);
+        } catch (const std::exception& e) {
+            cannot_tell(e.what());
+        } catch (...) {
+            cannot_tell("the sink threw an exception that is not a std::exception");
+        }
+        if (!held) continue;
+        const std::set<std::string_view> there(held->begin(), held->end());
+        for (const auto& manager : outside)
+            if (there.count(manager) == 0) nobody.insert(manager);
+    }
+    return core::unknown_manager_warnings(snapshot, invalid, nobody);
 }
 
 }  // namespace peoplesync::server

@@ -30,6 +30,10 @@ public:
 
 private:
     PushReceipt admit(core::PushRequest& request, Snapshot snapshot);
+    // The warnings about managers who are nobody that the run's diff will
+    // give (manager_warnings.hpp), asking the sinks about only those the
+    // snapshot does not name.
+    std::vector<Finding> unknown_managers(const Snapshot& snapshot, const std::vector<char>& invalid);
     core::PushRequest logged(const std::string& request_id);
     core::PushRequest received(const HttpRequest& http) const;
     std::string noted(const core::PushRequest& request);

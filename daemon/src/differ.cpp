@@ -3,6 +3,7 @@
 #include "department_paths.hpp"
 #include "flat_index.hpp"
 #include "halves.hpp"
+#include "manager_warnings.hpp"
 #include "text_hash.hpp"
 
 #include <algorithm>
@@ -383,18 +384,13 @@ private:
                 manager_[u] = manager;
                 continue;
             }
-            const UserView& user = s_.users[u];
             std::string renamed;
             if (const std::int64_t d = find(by_hris_, manager); d != none)
                 renamed =
-                    ": the destination's \"" + user.manager_hris_id + "\" becomes \"" +
+                    ": the destination's \"" + std::string(manager) + "\" becomes \"" +
                     std::string(s_.users.hris_id(static_cast<std::size_t>(claimed_[static_cast<std::size_t>(d)]))) +
                     "\" in this run";
-            result_.findings.push_back({Severity::warning, s_.locate(user, field::manager),
-                                        "manager \"" + user.manager_hris_id +
-                                            "\" is neither in the snapshot nor in the destination" + renamed +
-                                            "; the manager stays unset",
-                                        static_cast<std::int64_t>(u)});
+            result_.findings.push_back(unknown_manager_warning(s_, u, renamed));
         }
     }
 

@@ -171,9 +171,10 @@ void RequestLog::insert(PushRequest& request, const std::string& packed_body) {
     if (request.status.empty()) request.status = "received";
     const std::string findings = request.findings.dump();
     Poco::Int64 size = request.size, users = request.users, run = request.run_id;
+    // An empty body packs to nothing, which binds as NULL: it is stored as an empty blob.
     *session_ << "INSERT INTO push_requests(pipeline, received_at, status, mode, remote_address, content_type, size, "
                  "users, run_id, findings, message, updated_at, body, message_id) "
-                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, X''), ?)",
         use(request.pipeline), use(request.received_at), use(request.status), use(request.mode),
         use(request.remote_address), use(request.content_type), use(size), use(users), use(run), useRef(findings),
         use(request.message), use(request.updated_at), use(blob), use(request.message_id), now;
@@ -210,6 +211,7 @@ std::string RequestLog::body(std::int64_t id) {
         rows = packed_body(*session_, id);
     }
     if (rows.empty()) throw Error("there is no request " + std::to_string(id));
+    if (rows.front().size() == 0) return {};  // an empty body
     return inflate(rows.front());
 }
 

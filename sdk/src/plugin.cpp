@@ -65,6 +65,10 @@ std::optional<DestinationIndex> Sink::load_index_for(std::span<const std::string
     return std::nullopt;
 }
 
+std::optional<std::vector<std::string>> Sink::held_hris_ids(std::span<const std::string>) {
+    return std::nullopt;
+}
+
 bool Sink::applies_changes_only() const {
     return false;
 }

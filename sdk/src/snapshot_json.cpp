@@ -31,6 +31,52 @@ std::string type_name(const json& value) {
     }
 }
 
+// nlohmann's own document builder, keeping where parsing stopped: its
+// exceptions carry the byte only for syntax errors, not for a number no
+// double holds (1e400), which it reports as out_of_range.
+class DocumentBuilder : public nlohmann::detail::json_sax_dom_parser<json> {
+public:
+    explicit DocumentBuilder(json& document) : json_sax_dom_parser(document, false) {}
+
+    template <typename Exception>
+    bool parse_error(std::size_t byte, const std::string&, const Exception& e) {
+        byte_ = byte;
+        message_ = e.what();
+        // "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..." -> "syntax error ..."
+        if (auto tag = message_.find("] "); message_.rfind("[json.exception.", 0) == 0 && tag != std::string::npos)
+            message_.erase(0, tag + 2);
+        if (message_.rfind("parse error", 0) == 0)
+            if (auto colon = message_.find(": "); colon != std::string::npos) message_.erase(0, colon + 2);
+        return false;
+    }
+
+    std::size_t byte() const { return byte_; }
+    const std::string& message() const { return message_; }
+
+private:
+    std::size_t byte_ = 0;
+    std::string message_;
+};
+
+// The JSON document `text` is, or Error("malformed JSON at byte N: ...").
+// Nothing may follow the document but white space.
+json parse_document(std::string_view text) {
+    // nlohmann stops at a NUL byte as at the end of the input, so what
+    // follows one would go unread; JSON allows a NUL nowhere.
+    if (const auto nul = text.find('\0'); nul != std::string_view::npos)
+        throw Error("malformed JSON at byte " + std::to_string(nul + 1) +
+                    ": a NUL byte, which JSON allows nowhere (in a string it is written \\u0000)");
+    json document;
+    DocumentBuilder builder(document);
+    if (!json::sax_parse(text.begin(), text.end(), &builder))
+        throw Error("malformed JSON at byte " + std::to_string(builder.byte()) + ": " + builder.message());
+    return document;
+}
+
+bool only_white_space(std::string_view text) {
+    return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
 // Reads the users of one payload, collecting every problem.
 class UserReader {
 public:
@@ -134,15 +180,9 @@ private:
 }  // namespace
 
 Snapshot parse_snapshot_json(std::string_view text) {
-    json document;
-    try {
-        document = json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& e) {
-        std::string message = e.what();
-        // nlohmann prefixes "[json.exception.parse_error.101] parse error at line 1, column 2: ".
-        if (auto colon = message.find(": "); colon != std::string::npos) message = message.substr(colon + 2);
-        throw Error("malformed JSON at byte " + std::to_string(e.byte) + ": " + message);
-    }
+    if (only_white_space(text))
+        throw Error("the body is empty: send the snapshot as a JSON object, {\"users\": [...]}");
+    const json document = parse_document(text);
 
     Snapshot snapshot;
     if (!document.is_object()) {
@@ -183,11 +223,9 @@ UserView add_user_json(Snapshot& snapshot, std::string origin, std::string_view 
     json object;
     bool parsed = true;
     try {
-        object = json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& e) {
-        std::string message = e.what();
-        if (auto colon = message.find(": "); colon != std::string::npos) message = message.substr(colon + 2);
-        reader.error("", "malformed JSON at byte " + std::to_string(e.byte) + ": " + message);
+        object = parse_document(text);
+    } catch (const Error& e) {
+        reader.error("", e.what());
         parsed = false;
     }
     if (parsed && !object.is_object())

@@ -95,13 +95,28 @@ struct Emitted {
     Finding finding;
 };
 
-// Each record's own checks: required fields, email, department paths.
-std::vector<Emitted> check_each(const Snapshot& snapshot) {
+// The records a source could not read as a user at all (a value that is no
+// object, a line that is no JSON): its error is located at the record
+// itself, not at one of its fields.
+std::vector<char> unreadable_records(const Snapshot& snapshot) {
+    std::vector<char> unreadable(snapshot.users.size(), 0);
+    for (const auto& f : snapshot.findings)
+        if (f.severity == Severity::error && f.record >= 0 && static_cast<std::size_t>(f.record) < unreadable.size() &&
+            Text(f.location) == snapshot.users.origin(static_cast<std::size_t>(f.record)))
+            unreadable[static_cast<std::size_t>(f.record)] = 1;
+    return unreadable;
+}
+
+// Each record's own checks: required fields, email, department paths. A
+// record that could not be read has its one error already: that it lacks
+// every field follows from it.
+std::vector<Emitted> check_each(const Snapshot& snapshot, const std::vector<char>& unreadable) {
     std::vector<Emitted> out;
     auto error = [&](std::size_t i, std::string location, std::string message) {
         out.push_back({i, {Severity::error, std::move(location), std::move(message), static_cast<std::int64_t>(i)}});
     };
     for (std::size_t i = 0; i < snapshot.users.size(); ++i) {
+        if (unreadable[i]) continue;
         const UserView user = snapshot.users[i];
         auto require = [&](std::string_view name, std::string_view value) {
             if (value.empty())
@@ -133,15 +148,16 @@ std::vector<Emitted> check_unique(const Snapshot& snapshot) {
     auto duplicates = [&](auto& seen, auto key_of, std::string_view name) {
         std::vector<Emitted> out;
         seen.emplace_all(n, key_of, [&](std::size_t i, std::int64_t first_index) {
-            const UserView user = users[i], first = users[static_cast<std::size_t>(first_index)];
-            const std::string shown(key_of(i));
+            const auto f = static_cast<std::size_t>(first_index);
+            const UserView user = users[i], first = users[f];
+            // Each record's finding quotes its own spelling (emails differ in case).
             out.push_back({i,
                            {Severity::error, snapshot.locate(user, name),
-                            std::string(name) + " \"" + shown + "\" is also used by " + first.origin,
+                            std::string(name) + " \"" + key_of(i) + "\" is also used by " + first.origin,
                             static_cast<std::int64_t>(i)}});
             out.push_back({i,
                            {Severity::error, snapshot.locate(first, name),
-                            std::string(name) + " \"" + shown + "\" is also used by " + user.origin, first_index}});
+                            std::string(name) + " \"" + key_of(f) + "\" is also used by " + user.origin, first_index}});
         });
         return out;
     };
@@ -164,13 +180,14 @@ constexpr std::size_t parallel_from = 50000;
 }  // namespace
 
 void validate_records(Snapshot& snapshot) {
+    const std::vector<char> unreadable = unreadable_records(snapshot);
     std::vector<Emitted> each, unique;
     if (snapshot.users.size() >= parallel_from) {
         auto checked = std::async(std::launch::async, [&snapshot] { return check_unique(snapshot); });
-        each = check_each(snapshot);
+        each = check_each(snapshot, unreadable);
         unique = checked.get();
     } else {
-        each = check_each(snapshot);
+        each = check_each(snapshot, unreadable);
         unique = check_unique(snapshot);
     }
     // In record order, a record's own findings before its duplicates', as

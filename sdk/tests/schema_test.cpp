@@ -238,7 +238,7 @@ TEST(Validation, ALargeSnapshotGetsItsFindingsInRecordOrder) {
                        "r30000.hris_id: hris_id \"H10\" is also used by r10",
                        "r10.hris_id: hris_id \"H10\" is also used by r30000",
                        "r30000.email: email \"P5@example.com\" is also used by r5",
-                       "r5.email: email \"P5@example.com\" is also used by r30000",
+                       "r5.email: email \"p5@example.com\" is also used by r30000",
                        "r59999.departments: \"Sales >  > Team\" is not a department path: a level between \">\" is "
                        "empty",
                    }));

@@ -795,6 +795,31 @@ public:
         return index;
     }
 
+    // On a connection of its own that only reads: the sink's own may be in
+    // a run on another thread, and WAL lets both read at once.
+    std::optional<std::vector<std::string>> held_hris_ids(std::span<const std::string> hris_ids) override {
+        std::vector<std::string> held;
+        const std::string file = path();
+        // No database yet: the directory holds nobody.
+        if (hris_ids.empty() || !std::filesystem::exists(file)) return held;
+        sqlite3* db = nullptr;
+        const int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+        struct Close {
+            sqlite3* db;
+            ~Close() { sqlite3_close_v2(db); }
+        } close{db};
+        if (rc != SQLITE_OK)
+            throw Error("directory " + file +
+                        ": cannot open the database: " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+        sqlite3_busy_timeout(db, static_cast<int>(busy_timeout_ms_));
+        const std::vector<std::string_view> wanted(hris_ids.begin(), hris_ids.end());
+        const std::string list = json_array(wanted);
+        SqliteStatement select(db, "SELECT hris_id FROM users WHERE hris_id IN (SELECT value FROM json_each(?))");
+        select.bind(1, list);
+        while (select.next()) held.emplace_back(select.text(0));
+        return held;
+    }
+
     std::vector<DestinationRecord> fetch(std::span<const std::int64_t> ids) override {
         if (ids.empty()) return {};
         return records(ids, false);

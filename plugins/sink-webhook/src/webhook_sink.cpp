@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <set>
+#include <string_view>
 
 #include <Poco/Net/IPAddress.h>
 #include <Poco/URI.h>
@@ -266,6 +268,18 @@ public:
 
     std::vector<DestinationRecord> fetch(std::span<const std::int64_t> ids) override {
         return records_of(loaded(), ids);
+    }
+
+    // The state is read and parsed whole, apart from the run's (state_ is
+    // the run's); the outbox is the core's and may be read from any thread.
+    std::optional<std::vector<std::string>> held_hris_ids(std::span<const std::string> hris_ids) override {
+        std::vector<std::string> held;
+        if (hris_ids.empty()) return held;
+        const WebhookState state = parse_state(host_.outbox().state());
+        std::set<std::string_view> wanted(hris_ids.begin(), hris_ids.end());
+        for (const UserView user : state.snapshot.users)
+            if (wanted.erase(user.hris_id) != 0) held.emplace_back(user.hris_id);
+        return held;
     }
 
     void apply(const Snapshot& snapshot, const ChangeSet& changes, const ApplyContext& context) override {

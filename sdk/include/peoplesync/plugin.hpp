@@ -202,6 +202,14 @@ public:
     // sync as load_index() gives them, and synced_users set. The default
     // returns nothing: the run loads the whole index.
     virtual std::optional<DestinationIndex> load_index_for(std::span<const std::string> hris_ids);
+    // Of these hris_ids, those a user of the destination has, synced or
+    // not: a push's answer asks about the managers its snapshot does not
+    // name, to give the warnings the run's diff will give before the run.
+    // Called from the daemon's HTTP threads, possibly while a run or
+    // deliver() uses the sink on another: it may use only what the
+    // constructor set up and connections of its own. The default returns
+    // nothing: the sink cannot tell, and those warnings come with the run.
+    virtual std::optional<std::vector<std::string>> held_hris_ids(std::span<const std::string> hris_ids);
     virtual std::vector<DestinationRecord> fetch(std::span<const std::int64_t> ids) = 0;
     // Applies all of `changes` or nothing: on any failure the destination is
     // left exactly as before and the call throws.

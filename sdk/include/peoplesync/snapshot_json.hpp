@@ -10,10 +10,12 @@
 
 namespace peoplesync {
 
-// Parses a webhook payload. Malformed JSON throws Error naming the byte
-// offset; schema problems (a missing required field, a wrong type) become
-// findings located as "users[3].email" on the returned snapshot, so one
-// answer can list them all. Unknown keys are warnings.
+// Parses a webhook payload. An empty one throws Error; so does malformed
+// JSON (also anything after the value, a NUL byte, a number no double
+// holds), naming the byte offset; schema problems (a missing required
+// field, a wrong type) become findings located as "users[3].email" on the
+// returned snapshot, so one answer can list them all. Unknown keys are
+// warnings.
 Snapshot parse_snapshot_json(std::string_view json);
 
 // Parses one user object in the guide's format (one element of "users") and

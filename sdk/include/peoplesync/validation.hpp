@@ -28,7 +28,9 @@ std::string trim(std::string_view text);
 // Checks every user for schema violations — required fields, the email
 // form, department paths, duplicate hris_id or email (case-insensitive) —
 // and adds an error finding, with its place, per violation to
-// snapshot.findings. Managers are checked later, against the destination.
+// snapshot.findings. A record the source could not read as a user at all
+// (an error located at the record itself, its origin) gets no more.
+// Managers are checked later, against the destination.
 void validate_records(Snapshot& snapshot);
 
 }  // namespace peoplesync

@@ -1,0 +1,89 @@
+// Sink::held_hris_ids of the directory: which of some hris_ids it holds,
+// asked from the daemon's HTTP threads while the sink's own connection may be
+// in a run.
+#include <set>
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <gtest/gtest.h>
+
+#include "test_dir.hpp"
+#include "test_host.hpp"
+
+namespace peoplesync {
+namespace {
+
+using namespace Poco::Data::Keywords;
+
+class DirectoryHeldIdsTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = peoplesync::testing::fresh_test_dir("peoplesync-held-ids");
+        host_ = std::make_unique<testing::TestHost>(dir_);
+        // No waiting for a lock: a test that would wait fails at once instead.
+        sink_ = testing::built_plugins().make_sink(
+            "directory", core::parse_config_text("database: directory.db\nbusy_timeout_ms: 0\n", "sink.yaml"), *host_);
+    }
+    void TearDown() override {
+        sink_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    // Creates users with these hris_ids, as a run would.
+    void create(const std::vector<std::string>& hris_ids) {
+        Snapshot snapshot;
+        ChangeSet changes;
+        changes.synced_fields = {"hris_id", "email", "first_name", "last_name", "active"};
+        for (const auto& id : hris_ids) {
+            User u;
+            u.hris_id = id;
+            u.email = id + "@example.com";
+            u.first_name = "F";
+            u.last_name = "L";
+            snapshot.users.push_back(u);
+            CreatedUser created;
+            created.snapshot_index = static_cast<std::int64_t>(changes.created.size());
+            changes.created.push_back(created);
+        }
+        sink_->apply(snapshot, changes, ApplyContext{1, "test"});
+    }
+
+    std::set<std::string> held(const std::vector<std::string>& asked) {
+        const auto found = sink_->held_hris_ids(asked);
+        EXPECT_TRUE(found.has_value());
+        return found ? std::set<std::string>(found->begin(), found->end()) : std::set<std::string>{};
+    }
+
+    std::filesystem::path dir_;
+    std::unique_ptr<testing::TestHost> host_;
+    std::shared_ptr<Sink> sink_;
+};
+
+TEST_F(DirectoryHeldIdsTest, BeforeTheFirstRunItHoldsNobodyAndCreatesNothing) {
+    EXPECT_TRUE(held({"A", "B"}).empty());
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "directory.db"));
+}
+
+TEST_F(DirectoryHeldIdsTest, ItNamesThoseItHoldsSyncedOrNot) {
+    create({"A", "B", "Zoë \"7\""});
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session db("SQLite", (dir_ / "directory.db").string());
+    db << "UPDATE users SET synced = 0 WHERE hris_id = 'B'", now;
+    EXPECT_EQ(held({"A", "B", "nobody", "A", "Zoë \"7\"", ""}), (std::set<std::string>{"A", "B", "Zoë \"7\""}));
+    EXPECT_TRUE(held({}).empty());
+}
+
+TEST_F(DirectoryHeldIdsTest, AWriterInTheMiddleOfItsTransactionKeepsNobodyWaiting) {
+    create({"A"});
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session writer("SQLite", (dir_ / "directory.db").string());
+    writer << "BEGIN IMMEDIATE", now;
+    writer << "INSERT INTO users(hris_id, email) VALUES('D', 'd@example.com')", now;
+    // As committed: A, not yet D; and at once, though the sink waits for no lock (busy_timeout_ms: 0).
+    EXPECT_EQ(held({"A", "D"}), std::set<std::string>{"A"});
+    writer << "COMMIT", now;
+    EXPECT_EQ(held({"A", "D"}), (std::set<std::string>{"A", "D"}));
+}
+
+}  // namespace
+}  // namespace peoplesync

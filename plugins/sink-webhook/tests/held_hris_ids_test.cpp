@@ -1,0 +1,71 @@
+// Sink::held_hris_ids of the webhook sink: the users of the state the
+// receiver holds once everything queued is delivered, as load_index() reads
+// them.
+#include <cstdlib>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "test_host.hpp"
+
+namespace peoplesync::webhook_sink_test {
+namespace {
+
+constexpr const char* key_variable = "PEOPLESYNC_TEST_HELD_IDS_KEY";
+
+class WebhookSinkHeldIds : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ::setenv(key_variable, "773603159c636db69c1e596c68a6368624305bcb", 1);
+        sink_ = testing::built_plugins().make_sink(
+            "webhook",
+            core::parse_config_text(
+                std::string("url: https://hr.example.com/hriswebhook/sync/e4a7/\napi_key_env: ") + key_variable + "\n",
+                "sink.yaml"),
+            host_);
+    }
+    void TearDown() override {
+        sink_.reset();
+        ::unsetenv(key_variable);
+    }
+
+    // Sends users with these hris_ids, created, as a run would.
+    void send(const std::vector<std::string>& hris_ids) {
+        Snapshot snapshot;
+        ChangeSet changes;
+        changes.synced_fields = {"hris_id", "email", "first_name", "last_name", "active"};
+        for (const auto& id : hris_ids) {
+            User u;
+            u.hris_id = id;
+            u.email = id + "@example.com";
+            u.first_name = "F";
+            u.last_name = "L";
+            snapshot.users.push_back(u);
+            CreatedUser created;
+            created.snapshot_index = static_cast<std::int64_t>(changes.created.size());
+            changes.created.push_back(created);
+        }
+        sink_->load_index();
+        sink_->apply(snapshot, changes, ApplyContext{1, "hr"});
+    }
+
+    std::set<std::string> held(const std::vector<std::string>& asked) {
+        const auto found = sink_->held_hris_ids(asked);
+        EXPECT_TRUE(found.has_value());
+        return found ? std::set<std::string>(found->begin(), found->end()) : std::set<std::string>{};
+    }
+
+    testing::TestHost host_;
+    std::shared_ptr<Sink> sink_;
+};
+
+TEST_F(WebhookSinkHeldIds, ItNamesTheUsersOfTheStateQueuedOrAcknowledged) {
+    EXPECT_TRUE(held({"A"}).empty());  // nothing sent yet
+    send({"A", "B"});
+    EXPECT_EQ(held({"B", "nobody", "B"}), std::set<std::string>{"B"});
+    host_.memory_outbox.deliver_all();
+    EXPECT_EQ(held({"A", "B", "C"}), (std::set<std::string>{"A", "B"}));
+}
+
+}  // namespace
+}  // namespace peoplesync::webhook_sink_test
