@@ -140,6 +140,9 @@ public:
     RunReport simulate_snapshot(Snapshot snapshot, ProgressListener& progress);
 
 private:
+    // "source csv", "sink directory": how a run's messages name a plugin.
+    std::string source_label() const;
+    std::string sink_label(const Sink* sink) const;
     // Each sink's DestinationIndex, read on threads of their own.
     std::vector<std::future<DestinationIndex>> load_indexes();
     // Applies only with a run_id (a recorded run). Without `indexes`, the

@@ -228,6 +228,7 @@ PluginSettings plugin_settings(const ConfigValue& value, bool is_sink) {
     if (value.kind() != ConfigValue::Kind::map) value.fail("expected a map with a type and the plugin's options");
     PluginSettings plugin;
     plugin.type = value.at("type").as_string();
+    plugin.type_where = value.at("type").where();
     plugin.name = is_sink ? value.get_string("name", plugin.type) : plugin.type;
     plugin.options = ConfigValue::map(value.path(), value.mark());
     for (const auto& [key, option] : value.entries()) {

@@ -36,7 +36,8 @@ struct SyncPolicy {
 struct PluginSettings {
     std::string name;  // sinks only: unique within the pipeline
     std::string type;
-    ConfigValue options;  // everything but "type", "name" and "retry"
+    std::string type_where;  // "file:line:column: pipelines[0].source.type", for a type no plugin provides
+    ConfigValue options;     // everything but "type", "name" and "retry"
     // Sinks that deliver to a remote receiver: the core's retries (`retry`).
     RetryPolicy retry;
     std::string retry_where;  // where `retry` was written; empty when it was not
