@@ -24,6 +24,8 @@
 #include "run_lock.hpp"
 #include "settings.hpp"
 #include "state_store.hpp"
+#include "tls_files.hpp"
+#include "version.hpp"
 
 namespace core = peoplesync::core;
 using nlohmann::json;
@@ -35,9 +37,11 @@ namespace {
 enum Exit : int { ok = 0, failed = 1, config_error = 2, rejected = 3, blocked = 4 };
 
 const char* usage = R"(usage: peoplesync [--config FILE] [--verbose] [--local] COMMAND [ARGS]
+       peoplesync --version
 
 Commands:
-  validate                      check the configuration and every plugin it names
+  validate                      check the configuration, every plugin it names and the
+                                TLS files, as peoplesyncd's start does
   plugins [--options]           list the plugins found (and files refused, with why)
   status                        list pipelines with their mode (test or live)
   run PIPELINE [--dry-run] [--force] [--full] [--json] [--detail]
@@ -254,9 +258,15 @@ private:
         return exit_for(out.value("status", ""));
     }
 
+    // What the daemon's start checks too: every pipeline built with its
+    // plugins, and the TLS files read.
     int validate() {
         for (const auto& p : settings_.pipelines) pipeline(p.name);
+        const auto& tls = settings_.http.tls;
+        const std::string fingerprint = tls.enabled() ? core::check_tls_files(tls) : "";
         std::cout << settings_.file.string() << ": valid, " << settings_.pipelines.size() << " pipeline(s)\n";
+        if (!fingerprint.empty())
+            std::cout << "  https: " << tls.certificate_file.string() << " (SHA-256 " << fingerprint << ")\n";
         for (const auto& p : settings_.pipelines) {
             std::cout << "  " << p.name << ": source " << p.source.type << " -> sinks";
             for (const auto& s : p.sinks) std::cout << " " << s.name << " (" << s.type << ")";
@@ -684,6 +694,10 @@ int main(int argc, char** argv) {
     core::tune_process();
     try {
         Args args = parse(argc, argv);
+        if (args.flag("--version")) {
+            std::cout << core::version_text("peoplesync");
+            return ok;
+        }
         if (args.flag("--help") || args.positional.empty()) {
             std::cout << usage;
             return args.positional.empty() && !args.flag("--help") ? config_error : ok;

@@ -9,10 +9,8 @@
 
 #include "admin_client.hpp"
 #include "logging.hpp"
-
-#ifndef PEOPLESYNC_VERSION
-#define PEOPLESYNC_VERSION "0"
-#endif
+#include "tls_files.hpp"
+#include "version.hpp"
 
 namespace peoplesync::server {
 
@@ -91,7 +89,7 @@ bool Daemon::admin_allow_remote() const {
 json Daemon::info() const {
     std::lock_guard lock(mutex_);
     json out = {{"service", "peoplesyncd"},
-                {"version", PEOPLESYNC_VERSION},
+                {"version", core::version()},
                 {"pid", Poco::Process::id()},
                 {"config", settings_.file.string()},
                 {"state_database", settings_.state_database.string()},
@@ -128,6 +126,9 @@ void Daemon::write_runtime_file() {
 }
 
 void Daemon::start() {
+    // Unreadable or mismatched files are a configuration error, said with
+    // their place before anything starts.
+    if (settings_.http.tls.enabled()) certificate_sha256_ = core::check_tls_files(settings_.http.tls);
     // Two daemons on one state database would each run the pipelines and answer for the other.
     std::string holder;
     only_daemon_ = locks_.try_lock(daemon_lock_name, &holder);
@@ -150,8 +151,8 @@ void Daemon::start() {
     started_ = true;
     std::string names;
     for (const auto& name : runtime->names()) names += (names.empty() ? "" : ", ") + name;
-    log_.information("peoplesyncd " PEOPLESYNC_VERSION " (pid " + std::to_string(Poco::Process::id()) + ") serves " +
-                     server_->local_url() + " with " + config_file_.string() + "; pipelines: " + names);
+    log_.information("peoplesyncd " + std::string(core::version()) + " (pid " + std::to_string(Poco::Process::id()) +
+                     ") serves " + server_->local_url() + " with " + config_file_.string() + "; pipelines: " + names);
 }
 
 std::string Daemon::reload() {
@@ -248,7 +249,7 @@ std::string Daemon::respond(const HttpRequest& request, HttpResponse& response) 
         }
         json body = {{"status", stopping() ? "stopping" : "ok"},
                      {"service", "peoplesyncd"},
-                     {"version", PEOPLESYNC_VERSION},
+                     {"version", core::version()},
                      {"pid", Poco::Process::id()}};
         json_answer(response, stopping() ? 503 : 200, body.dump());
         return "health";
