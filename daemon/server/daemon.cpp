@@ -118,6 +118,7 @@ void Daemon::write_runtime_file() {
     info.url = server_->local_url();
     info.config = config_file_.string();
     info.started_at = started_at_;
+    info.certificate_sha256 = certificate_sha256_;
     {
         std::lock_guard lock(mutex_);
         if (settings_.admin.token.empty()) info.token = generated_token_;
