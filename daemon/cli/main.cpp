@@ -180,7 +180,9 @@ public:
           settings_(core::load_settings(config_path(args))),
           plugins_(settings_.plugin_dirs),
           state_(settings_.state_database),
-          locks_(settings_.state_database, "peoplesync (pid " + std::to_string(::getpid()) + ")") {}
+          locks_(settings_.state_database, "peoplesync (pid " + std::to_string(::getpid()) + ")") {
+        core::note_configurations(settings_, state_);
+    }
 
     int dispatch() {
         const std::string& command = args_.positional.at(0);
@@ -298,10 +300,10 @@ private:
 
     int status() {
         for (const auto& p : settings_.pipelines) {
-            auto enabled = state_.enabled_fingerprint(p.name);
-            std::string mode = enabled && *enabled == p.fingerprint ? "live" : "test";
-            std::cout << std::left << std::setw(20) << p.name << " " << mode;
-            if (enabled && *enabled != p.fingerprint) std::cout << " (configuration changed since it was enabled)";
+            const bool enabled = state_.enabled_fingerprint(p.name).has_value();
+            const bool live = state_.live(p.name, p.fingerprint, settings_.loaded_at_ms);
+            std::cout << std::left << std::setw(20) << p.name << " " << (live ? "live" : "test");
+            if (enabled && !live) std::cout << " (configuration changed since it was enabled)";
             std::cout << "  fingerprint " << p.fingerprint.substr(0, 12) << "\n";
             for (const auto& sink : state_.outbox().sinks(p.name)) {
                 if (!sink.stopped.empty())

@@ -139,6 +139,7 @@ void Daemon::start() {
     for (auto& pipeline : settings_.pipelines)
         if (auto held = locks_.try_lock(pipeline.name)) state_.mark_interrupted_runs(pipeline.name);
     auto runtime = std::make_shared<Runtime>(services_, settings_);
+    core::note_configurations(settings_, state_);
     runtime->recover();
     recall_last_successes(*runtime);
     runtime->start();
@@ -175,6 +176,7 @@ std::string Daemon::reload() {
             new_http.tls.private_key_file != old_http.tls.private_key_file)
             log_.warning("http: the server's settings changed; they take effect when the daemon restarts");
         auto fresh = std::make_shared<Runtime>(services_, fresh_settings);
+        core::note_configurations(fresh_settings, state_);
         setup_logging(fresh_settings.log);
         fresh->start();
         std::shared_ptr<Runtime> old;

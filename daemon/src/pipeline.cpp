@@ -327,8 +327,12 @@ Pipeline::~Pipeline() {
 }
 
 PipelineMode Pipeline::mode() {
-    auto enabled = state_.enabled_fingerprint(settings_.name);
-    return enabled && *enabled == settings_.fingerprint ? PipelineMode::live : PipelineMode::test;
+    return state_.live(settings_.name, settings_.fingerprint, global_.loaded_at_ms) ? PipelineMode::live
+                                                                                    : PipelineMode::test;
+}
+
+void note_configurations(const Settings& settings, StateStore& state) {
+    for (const auto& pipeline : settings.pipelines) state.note_configuration(pipeline.name, pipeline.fingerprint);
 }
 
 void Pipeline::enable() {

@@ -104,6 +104,12 @@ public:
     virtual bool cancelled() { return false; }
 };
 
+// Records in the state database which pipelines' configurations, as just
+// loaded, differ from the ones enabled (StateStore::note_configuration):
+// from then on those are in test mode until enabled again, even if their
+// configuration goes back to the enabled one.
+void note_configurations(const Settings& settings, StateStore& state);
+
 class Pipeline {
 public:
     // `push` serves push sources (the daemon); without it they cannot receive.

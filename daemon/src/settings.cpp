@@ -1,6 +1,7 @@
 #include "settings.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <regex>
@@ -291,6 +292,9 @@ ConfigValue parse_config_text(const std::string& yaml, const std::string& file) 
 
 Settings load_settings(const std::filesystem::path& file) {
     Settings settings;
+    settings.loaded_at_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     std::error_code ec;
     settings.file = std::filesystem::absolute(file, ec).lexically_normal();
     settings.base_dir = settings.file.parent_path();

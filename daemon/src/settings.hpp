@@ -60,6 +60,7 @@ struct PipelineSettings {
 
 struct Settings {
     std::filesystem::path file;      // the configuration file, absolute
+    std::int64_t loaded_at_ms = 0;   // when it was read (ms since the epoch), for StateStore::live()
     std::filesystem::path base_dir;  // relative paths resolve against this
     std::vector<std::filesystem::path> plugin_dirs;
     std::filesystem::path state_database;
