@@ -273,6 +273,12 @@ protected:
             return EXIT_OK;
         }
         if (config_.empty()) config_ = std::filesystem::absolute(default_config()).lexically_normal();
+#if defined(POCO_OS_FAMILY_UNIX)
+        // As daemons do, so that the folder it was started from can go; the
+        // options' paths are absolute by now.
+        if (ready_pipe_ >= 0 && ::chdir("/") != 0)
+            return failed_start(EXIT_OSERR, std::string("cannot change to /: ") + std::strerror(errno));
+#endif
         auto& log = Poco::Logger::get("peoplesyncd");
         std::optional<peoplesync::core::Settings> settings;
         try {
@@ -406,7 +412,8 @@ int wait_for_daemon(int ready_pipe, pid_t daemon) {
 // in the daemon.
 std::optional<int> detach(int& ready_pipe) {
     int ends[2];
-    if (::pipe2(ends, O_CLOEXEC) != 0) {
+    // Close-on-exec, so nothing the daemon runs holds the parent waiting (pipe2() is Linux's only).
+    if (::pipe(ends) != 0 || ::fcntl(ends[0], F_SETFD, FD_CLOEXEC) != 0 || ::fcntl(ends[1], F_SETFD, FD_CLOEXEC) != 0) {
         std::cerr << "peoplesyncd: cannot start the daemon: " << std::strerror(errno) << std::endl;
         return Application::EXIT_OSERR;
     }

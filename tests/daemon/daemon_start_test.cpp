@@ -79,6 +79,7 @@ TEST_F(DaemonStartTest, TheCommandEndsOnceTheDaemonServes) {
     EXPECT_EQ(health.status, 200) << health.body;
     EXPECT_EQ(health.parsed()["pid"], pid_);
     EXPECT_EQ(getsid(pid_), pid_) << "the daemon leads a session of its own";
+    EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(pid_) + "/cwd"), "/");
     signal(SIGTERM);
     const auto asked = std::chrono::steady_clock::now();
     while (alive(pid_) && std::chrono::steady_clock::now() - asked < 10s) std::this_thread::sleep_for(10ms);
