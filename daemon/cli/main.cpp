@@ -24,6 +24,8 @@
 #include "run_lock.hpp"
 #include "settings.hpp"
 #include "state_store.hpp"
+#include "tls_files.hpp"
+#include "version.hpp"
 
 namespace core = peoplesync::core;
 using nlohmann::json;
@@ -35,9 +37,11 @@ namespace {
 enum Exit : int { ok = 0, failed = 1, config_error = 2, rejected = 3, blocked = 4 };
 
 const char* usage = R"(usage: peoplesync [--config FILE] [--verbose] [--local] COMMAND [ARGS]
+       peoplesync --version
 
 Commands:
-  validate                      check the configuration and every plugin it names
+  validate                      check the configuration, every plugin it names and the
+                                TLS files, as peoplesyncd's start does
   plugins [--options]           list the plugins found (and files refused, with why)
   status                        list pipelines with their mode (test or live)
   run PIPELINE [--dry-run] [--force] [--full] [--json] [--detail]
@@ -176,7 +180,9 @@ public:
           settings_(core::load_settings(config_path(args))),
           plugins_(settings_.plugin_dirs),
           state_(settings_.state_database),
-          locks_(settings_.state_database, "peoplesync (pid " + std::to_string(::getpid()) + ")") {}
+          locks_(settings_.state_database, "peoplesync (pid " + std::to_string(::getpid()) + ")") {
+        core::note_configurations(settings_, state_);
+    }
 
     int dispatch() {
         const std::string& command = args_.positional.at(0);
@@ -254,9 +260,15 @@ private:
         return exit_for(out.value("status", ""));
     }
 
+    // What the daemon's start checks too: every pipeline built with its
+    // plugins, and the TLS files read.
     int validate() {
         for (const auto& p : settings_.pipelines) pipeline(p.name);
+        const auto& tls = settings_.http.tls;
+        const std::string fingerprint = tls.enabled() ? core::check_tls_files(tls) : "";
         std::cout << settings_.file.string() << ": valid, " << settings_.pipelines.size() << " pipeline(s)\n";
+        if (!fingerprint.empty())
+            std::cout << "  https: " << tls.certificate_file.string() << " (SHA-256 " << fingerprint << ")\n";
         for (const auto& p : settings_.pipelines) {
             std::cout << "  " << p.name << ": source " << p.source.type << " -> sinks";
             for (const auto& s : p.sinks) std::cout << " " << s.name << " (" << s.type << ")";
@@ -288,10 +300,10 @@ private:
 
     int status() {
         for (const auto& p : settings_.pipelines) {
-            auto enabled = state_.enabled_fingerprint(p.name);
-            std::string mode = enabled && *enabled == p.fingerprint ? "live" : "test";
-            std::cout << std::left << std::setw(20) << p.name << " " << mode;
-            if (enabled && *enabled != p.fingerprint) std::cout << " (configuration changed since it was enabled)";
+            const bool enabled = state_.enabled_fingerprint(p.name).has_value();
+            const bool live = state_.live(p.name, p.fingerprint, settings_.loaded_at_ms);
+            std::cout << std::left << std::setw(20) << p.name << " " << (live ? "live" : "test");
+            if (enabled && !live) std::cout << " (configuration changed since it was enabled)";
             std::cout << "  fingerprint " << p.fingerprint.substr(0, 12) << "\n";
             for (const auto& sink : state_.outbox().sinks(p.name)) {
                 if (!sink.stopped.empty())
@@ -684,6 +696,10 @@ int main(int argc, char** argv) {
     core::tune_process();
     try {
         Args args = parse(argc, argv);
+        if (args.flag("--version")) {
+            std::cout << core::version_text("peoplesync");
+            return ok;
+        }
         if (args.flag("--help") || args.positional.empty()) {
             std::cout << usage;
             return args.positional.empty() && !args.flag("--help") ? config_error : ok;

@@ -9,10 +9,8 @@
 
 #include "admin_client.hpp"
 #include "logging.hpp"
-
-#ifndef PEOPLESYNC_VERSION
-#define PEOPLESYNC_VERSION "0"
-#endif
+#include "tls_files.hpp"
+#include "version.hpp"
 
 namespace peoplesync::server {
 
@@ -95,7 +93,7 @@ bool Daemon::admin_allow_remote() const {
 json Daemon::info() const {
     std::lock_guard lock(mutex_);
     json out = {{"service", "peoplesyncd"},
-                {"version", PEOPLESYNC_VERSION},
+                {"version", core::version()},
                 {"pid", Poco::Process::id()},
                 {"config", settings_.file.string()},
                 {"state_database", settings_.state_database.string()},
@@ -124,6 +122,7 @@ void Daemon::write_runtime_file() {
     info.url = server_->local_url();
     info.config = config_file_.string();
     info.started_at = started_at_;
+    info.certificate_sha256 = certificate_sha256_;
     {
         std::lock_guard lock(mutex_);
         if (settings_.admin.token.empty()) info.token = generated_token_;
@@ -132,6 +131,9 @@ void Daemon::write_runtime_file() {
 }
 
 void Daemon::start() {
+    // Unreadable or mismatched files are a configuration error, said with
+    // their place before anything starts.
+    if (settings_.http.tls.enabled()) certificate_sha256_ = core::check_tls_files(settings_.http.tls);
     // Two daemons on one state database would each run the pipelines and answer for the other.
     std::string holder;
     only_daemon_ = locks_.try_lock(daemon_lock_name, &holder);
@@ -144,6 +146,7 @@ void Daemon::start() {
     for (auto& pipeline : settings_.pipelines)
         if (auto held = locks_.try_lock(pipeline.name)) state_.mark_interrupted_runs(pipeline.name);
     auto runtime = std::make_shared<Runtime>(services_, settings_);
+    core::note_configurations(settings_, state_);
     runtime->recover();
     recall_last_successes(*runtime);
     runtime->start();
@@ -156,8 +159,8 @@ void Daemon::start() {
     started_ = true;
     std::string names;
     for (const auto& name : runtime->names()) names += (names.empty() ? "" : ", ") + name;
-    log_.information("peoplesyncd " PEOPLESYNC_VERSION " (pid " + std::to_string(Poco::Process::id()) + ") serves " +
-                     server_->local_url() + " with " + config_file_.string() + "; pipelines: " + names);
+    log_.information("peoplesyncd " + std::string(core::version()) + " (pid " + std::to_string(Poco::Process::id()) +
+                     ") serves " + server_->local_url() + " with " + config_file_.string() + "; pipelines: " + names);
 }
 
 std::string Daemon::reload() {
@@ -181,6 +184,7 @@ std::string Daemon::reload() {
             new_http.tls.private_key_file != old_http.tls.private_key_file)
             log_.warning("http: the server's settings changed; they take effect when the daemon restarts");
         auto fresh = std::make_shared<Runtime>(services_, fresh_settings);
+        core::note_configurations(fresh_settings, state_);
         setup_logging(fresh_settings.log);
         fresh->start();
         std::shared_ptr<Runtime> old;
@@ -263,7 +267,7 @@ std::string Daemon::respond(const HttpRequest& request, HttpResponse& response) 
         }
         json body = {{"status", stopping() ? "stopping" : "ok"},
                      {"service", "peoplesyncd"},
-                     {"version", PEOPLESYNC_VERSION},
+                     {"version", core::version()},
                      {"pid", Poco::Process::id()}};
         json_answer(response, stopping() ? 503 : 200, body.dump());
         return "health";

@@ -65,6 +65,7 @@ private:
     mutable std::mutex mutex_;  // runtime_, retired_, settings_, admin token
     core::Settings settings_;
     std::string generated_token_;
+    std::string certificate_sha256_;  // of the certificate the HTTPS server serves
     std::string started_at_;
     std::string reloaded_at_;
     Poco::Logger& log_;

@@ -13,9 +13,6 @@ Runtime::Runtime(DaemonServices& services, core::Settings settings)
         Entry entry;
         entry.pipeline = std::make_unique<core::Pipeline>(settings_, pipeline, *plugins_, services_.state, this);
         entry.pushes = entry.pipeline->source().pushes();
-        if (entry.pushes && !pipeline.schedule.empty())
-            throw ConfigError(pipeline.schedule.where + ": source " + pipeline.source.type +
-                              " receives its snapshots when they are pushed; it takes no schedule");
         entry.worker = std::make_unique<PipelineWorker>(services_, *entry.pipeline, entry.pushes);
         entry.gateway = std::make_unique<RequestGateway>(services_, *entry.pipeline, *entry.worker);
         if (!entry.pipeline->delivering_sinks().empty())

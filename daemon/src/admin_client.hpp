@@ -23,6 +23,9 @@ struct DaemonInfo {
     std::string token;  // only a token the daemon generated
     std::string config;
     std::string started_at;
+    // With HTTPS: the SHA-256 fingerprint of the certificate it serves, the
+    // only one the CLI accepts from it ("AB:CD:...").
+    std::string certificate_sha256;
 };
 
 // "<state_database>.peoplesyncd.json"
@@ -41,13 +44,24 @@ private:
     int status_;
 };
 
+// What answers at the https URL of a runtime file cannot be recognised as
+// the daemon that wrote it (another certificate, or no fingerprint to check
+// it by): nothing was sent to it.
+class CertificateMismatch : public Error {
+public:
+    using Error::Error;
+};
+
 class AdminClient {
 public:
-    AdminClient(std::string url, std::string token);
+    // An https URL is trusted only with the certificate whose fingerprint is
+    // `certificate_sha256` (DaemonInfo); nothing is sent to another one.
+    AdminClient(std::string url, std::string token, std::string certificate_sha256 = {});
 
     // The daemon serving this configuration's state database, when one is
     // running and answers. Throws Error when it runs but its admin token is
-    // not known here.
+    // not known here, CertificateMismatch when what answers at its URL is
+    // not it.
     static std::optional<AdminClient> find(const Settings& settings);
 
     nlohmann::json get(const std::string& path) const;
@@ -58,6 +72,7 @@ private:
     nlohmann::json call(const std::string& method, const std::string& path, const std::string& body) const;
     std::string url_;
     std::string token_;
+    std::string certificate_sha256_;
 };
 
 }  // namespace peoplesync::core

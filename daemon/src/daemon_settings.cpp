@@ -133,6 +133,8 @@ HttpSettings parse_http_settings(const ConfigValue& value, const std::filesystem
         };
         http.tls.certificate_file = resolve(tls->at("certificate_file").as_string());
         http.tls.private_key_file = resolve(tls->at("private_key_file").as_string());
+        http.tls.certificate_where = tls->at("certificate_file").where();
+        http.tls.private_key_where = tls->at("private_key_file").where();
     }
     return http;
 }

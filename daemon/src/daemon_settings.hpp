@@ -15,6 +15,9 @@ namespace peoplesync::core {
 struct TlsSettings {
     std::filesystem::path certificate_file;  // PEM; both empty: plain HTTP
     std::filesystem::path private_key_file;
+    // "file:line:column: http.tls.certificate_file", for errors found when the files are read
+    std::string certificate_where;
+    std::string private_key_where;
 
     bool enabled() const { return !certificate_file.empty(); }
 };

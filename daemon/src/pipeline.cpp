@@ -211,6 +211,39 @@ std::vector<char> validate(Snapshot& snapshot, const SyncPolicy& policy) {
     return invalid;
 }
 
+namespace {
+
+// Creates one of a pipeline's plugins. A type no plugin provides is a
+// configuration error at the place the type is written; any other failure
+// but a configuration error (which names its place) names the pipeline.
+template <typename Make>
+auto create_plugin(const PluginSettings& plugin, const std::string& who, Make make) {
+    try {
+        return make();
+    } catch (const PluginNotFound& e) {
+        throw ConfigError(plugin.type_where.empty() ? std::string(e.what()) : plugin.type_where + ": " + e.what());
+    } catch (const ConfigError&) {
+        throw;
+    } catch (const Error& e) {
+        throw Error(who + ": " + e.what());
+    }
+}
+
+// Calls into a plugin during a run: what it throws that is not a
+// std::exception becomes an Error naming it.
+template <typename Call>
+auto calling(const std::string& plugin, Call call) {
+    try {
+        return call();
+    } catch (const std::exception&) {
+        throw;
+    } catch (...) {
+        throw Error(plugin + " threw an exception that is not a std::exception");
+    }
+}
+
+}  // namespace
+
 // What a plugin instance gets from the host.
 class Pipeline::Services final : public Host, public Logger {
 public:
@@ -256,11 +289,18 @@ Pipeline::Pipeline(const Settings& settings, const PipelineSettings& pipeline, c
                    StateStore& state, PushHost* push)
     : global_(settings), settings_(pipeline), state_(state) {
     source_services_ = std::make_unique<Services>(settings, state, pipeline.name, "source", push);
-    source_ = plugins.make_source(pipeline.source.type, pipeline.source.options, *source_services_);
+    source_ = create_plugin(pipeline.source, "pipeline " + pipeline.name, [&] {
+        return plugins.make_source(pipeline.source.type, pipeline.source.options, *source_services_);
+    });
+    if (source_->pushes() && !pipeline.schedule.empty())
+        throw ConfigError(pipeline.schedule.where + ": source " + pipeline.source.type +
+                          " receives its snapshots when they are pushed; it takes no schedule");
     for (const auto& sink : pipeline.sinks) {
         sink_services_.push_back(std::make_unique<Services>(settings, state, pipeline.name, "sink." + sink.name));
         sink_services_.back()->set_outbox(state.outbox().for_sink(pipeline.name, sink.name));
-        sinks_.push_back(plugins.make_sink(sink.type, sink.options, *sink_services_.back()));
+        sinks_.push_back(create_plugin(sink, "pipeline " + pipeline.name + ", sink " + sink.name, [&] {
+            return plugins.make_sink(sink.type, sink.options, *sink_services_.back());
+        }));
         if (!sinks_.back()->delivers() && !sink.retry_where.empty())
             throw ConfigError(sink.retry_where + ": sink " + sink.name + " (" + sink.type +
                               ") writes its destination itself; retry applies only to sinks that deliver to a "
@@ -288,8 +328,12 @@ Pipeline::~Pipeline() {
 }
 
 PipelineMode Pipeline::mode() {
-    auto enabled = state_.enabled_fingerprint(settings_.name);
-    return enabled && *enabled == settings_.fingerprint ? PipelineMode::live : PipelineMode::test;
+    return state_.live(settings_.name, settings_.fingerprint, global_.loaded_at_ms) ? PipelineMode::live
+                                                                                    : PipelineMode::test;
+}
+
+void note_configurations(const Settings& settings, StateStore& state) {
+    for (const auto& pipeline : settings.pipelines) state.note_configuration(pipeline.name, pipeline.fingerprint);
 }
 
 void Pipeline::enable() {
@@ -297,6 +341,16 @@ void Pipeline::enable() {
 }
 void Pipeline::disable() {
     state_.disable(settings_.name);
+}
+
+std::string Pipeline::source_label() const {
+    return "source " + settings_.source.type;
+}
+
+std::string Pipeline::sink_label(const Sink* sink) const {
+    for (std::size_t i = 0; i < sinks_.size(); ++i)
+        if (sinks_[i].get() == sink) return "sink " + settings_.sinks[i].name;
+    return "a sink";
 }
 
 Sink& Pipeline::sink(const std::string& name) {
@@ -369,7 +423,9 @@ public:
 std::vector<std::future<DestinationIndex>> Pipeline::load_indexes() {
     std::vector<std::future<DestinationIndex>> indexes;
     for (auto& sink : sinks_)
-        indexes.push_back(std::async(std::launch::async, [s = sink.get()] { return s->load_index(); }));
+        indexes.push_back(std::async(std::launch::async, [this, s = sink.get()] {
+            return calling(sink_label(s), [s] { return s->load_index(); });
+        }));
     return indexes;
 }
 
@@ -632,7 +688,8 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         // A change-only run compares with the last run's rows, read meanwhile.
         std::future<LastRun> last_run;
         if (may_compare && sinks_take_changes_only()) last_run = on_a_thread([this] { return read_last_run(); });
-        const std::string digest = live && !request.snapshot ? source_->input_digest() : "";
+        const std::string digest =
+            live && !request.snapshot ? calling(source_label(), [this] { return source_->input_digest(); }) : "";
         // However the run ends, the source hears that what it kept for the
         // digest and the scan (a file's bytes) can go.
         struct EndScan {
@@ -665,7 +722,8 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             enter_stage(progress, "read");
             // A live run reads through the source's scan when it can: with
             // the records' hashes the next run parses only what changed.
-            if (live && sinks_take_changes_only()) scan = source_->scan(progress);
+            if (live && sinks_take_changes_only())
+                scan = calling(source_label(), [&] { return source_->scan(progress); });
             // However the read ends, the source hears that the scan is done.
             EndScan scan_done{scan ? source_.get() : nullptr};
             if (scan && base) {
@@ -682,9 +740,9 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
                 std::vector<std::int64_t> all(scan->hashes.size());
                 std::iota(all.begin(), all.end(), 0);
                 std::vector<std::string>().swap(scan->origins);  // the users will have them
-                snapshot = source_->read_records(all, progress);
+                snapshot = calling(source_label(), [&] { return source_->read_records(all, progress); });
             } else {
-                snapshot = source_->read(progress);
+                snapshot = calling(source_label(), [&] { return source_->read(progress); });
             }
         }
         double read_seconds = seconds_since(started);
@@ -918,7 +976,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
     if (changed.size() * 5 > n)
         return whole(std::to_string(changed.size()) + " of " + std::to_string(n) + " records changed since " + since);
 
-    Snapshot partial = source_->read_records(changed, progress);
+    Snapshot partial = calling(source_label(), [&] { return source_->read_records(changed, progress); });
     if (partial.users.size() != changed.size())
         throw Error("the source read " + std::to_string(partial.users.size()) + " records for the " +
                     std::to_string(changed.size()) + " asked");
@@ -951,9 +1009,11 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
     }
     std::vector<std::future<DestinationIndex>> some;
     for (auto& sink : sinks_)
-        some.push_back(std::async(std::launch::async, [s = sink.get(), &asked] {
-            std::optional<DestinationIndex> index = s->load_index_for(asked);
-            return index ? std::move(*index) : s->load_index();
+        some.push_back(std::async(std::launch::async, [this, s = sink.get(), &asked] {
+            return calling(sink_label(s), [s, &asked] {
+                std::optional<DestinationIndex> index = s->load_index_for(asked);
+                return index ? std::move(*index) : s->load_index();
+            });
         }));
 
     // Against the records not read: an hris_id one of them has, a manager

@@ -107,6 +107,12 @@ public:
     virtual bool cancelled() { return false; }
 };
 
+// Records in the state database which pipelines' configurations, as just
+// loaded, differ from the ones enabled (StateStore::note_configuration):
+// from then on those are in test mode until enabled again, even if their
+// configuration goes back to the enabled one.
+void note_configurations(const Settings& settings, StateStore& state);
+
 class Pipeline {
 public:
     // `push` serves push sources (the daemon); without it they cannot receive.
@@ -143,6 +149,9 @@ public:
     RunReport simulate_snapshot(Snapshot snapshot, ProgressListener& progress);
 
 private:
+    // "source csv", "sink directory": how a run's messages name a plugin.
+    std::string source_label() const;
+    std::string sink_label(const Sink* sink) const;
     // Each sink's DestinationIndex, read on threads of their own.
     std::vector<std::future<DestinationIndex>> load_indexes();
     // Applies only with a run_id (a recorded run). Without `indexes`, the

@@ -2,6 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <string_view>
+
+#if !defined(_WIN32)
+#include <dlfcn.h>
+#endif
 
 namespace peoplesync::core {
 
@@ -17,23 +23,62 @@ bool is_library(const std::filesystem::path& file) {
 #endif
 }
 
-std::string describe_stamp(const peoplesync_abi_stamp& s) {
-    return "ABI " + std::to_string(s.abi_version) + ", " + (s.compiler ? s.compiler : "?") + ", " +
-           (s.stdlib ? s.stdlib : "?");
+// Whether the file begins as this platform's shared libraries do; the
+// loader's own words for one that does not are obscure ("Bad file
+// descriptor" through Boost.DLL).
+bool looks_like_a_library(const std::filesystem::path& file) {
+#if defined(_WIN32)
+    constexpr std::string_view magic = "MZ";
+#elif defined(__APPLE__)
+    return true;  // Mach-O has several magic numbers: the loader says
+#else
+    constexpr std::string_view magic =
+        "\x7f"
+        "ELF";
+#endif
+#if !defined(__APPLE__)
+    std::ifstream in(file, std::ios::binary);
+    std::string head(magic.size(), '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    return in && head == magic;
+#endif
 }
 
-// Runs a plugin's constructor. Its std::exceptions pass through as they are
-// (a ConfigError stays a configuration error); anything else becomes an
-// Error naming the plugin, so callers need not expect the unknown.
+// Why the system's loader refuses a library (a missing dependency, an
+// undefined symbol). Boost.DLL clears dlerror(), so it is asked again.
+std::string loader_reason(const std::filesystem::path& file) {
+#if defined(_WIN32)
+    (void)file;
+    return {};
+#else
+    void* handle = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle != nullptr) {
+        ::dlclose(handle);
+        return {};
+    }
+    const char* reason = ::dlerror();
+    return reason != nullptr ? reason : "";
+#endif
+}
+
+std::string describe(const LoadedPlugin& plugin) {
+    return "the " + std::string(to_string(plugin.kind)) + " plugin \"" + plugin.type + "\" (" + plugin.file.string() +
+           ")";
+}
+
+// Runs a plugin's constructor. A ConfigError passes as it is (it names its
+// place in the configuration); anything else becomes an Error naming the
+// plugin, so callers need not expect the unknown.
 template <typename Make>
 auto construct(const LoadedPlugin& plugin, Make make) {
     try {
         return make();
-    } catch (const std::exception&) {
+    } catch (const ConfigError&) {
         throw;
+    } catch (const std::exception& e) {
+        throw Error(describe(plugin) + " could not be created: " + e.what());
     } catch (...) {
-        throw Error(plugin.file.string() + ": the " + std::string(to_string(plugin.kind)) + " plugin \"" + plugin.type +
-                    "\" threw an exception that is not a std::exception while it was created");
+        throw Error(describe(plugin) + " threw an exception that is not a std::exception while it was created");
     }
 }
 
@@ -44,6 +89,11 @@ std::string dirs_text(const std::vector<std::filesystem::path>& dirs) {
 }
 
 }  // namespace
+
+std::string describe_abi(const peoplesync_abi_stamp& s) {
+    return "ABI " + std::to_string(s.abi_version) + ", " + (s.compiler ? s.compiler : "?") + ", " +
+           (s.stdlib ? s.stdlib : "?");
+}
 
 PluginHost::PluginHost(const std::vector<std::filesystem::path>& dirs) : dirs_(dirs) {
     for (const auto& dir : dirs) {
@@ -71,7 +121,14 @@ void PluginHost::load(const std::filesystem::path& file) {
     boost::dll::fs::error_code ec;
     // Local binding keeps two plugins' symbols apart.
     library->load(file.string(), boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now, ec);
-    if (ec) throw Error(file.string() + ": cannot be loaded: " + ec.message());
+    if (ec) {
+        if (!looks_like_a_library(file))
+            throw Error(file.string() +
+                        ": not a shared library, so not a plugin (a plugin is a shared library "
+                        "built against the peoplesync SDK)");
+        const std::string reason = loader_reason(file);
+        throw Error(file.string() + ": cannot be loaded: " + (reason.empty() ? ec.message() : reason));
+    }
     if (!library->has("peoplesync_plugin_abi"))
         throw Error(file.string() + ": not a peoplesync plugin (it exports no peoplesync_plugin_abi)");
     const peoplesync_abi_stamp* stamp = library->get<const peoplesync_abi_stamp*()>("peoplesync_plugin_abi")();
@@ -79,8 +136,8 @@ void PluginHost::load(const std::filesystem::path& file) {
     if (stamp == nullptr || stamp->magic != PEOPLESYNC_ABI_MAGIC)
         throw Error(file.string() + ": not a peoplesync plugin (its ABI stamp is not recognised)");
     if (stamp->abi_version != host.abi_version || std::strcmp(stamp->stdlib, host.stdlib) != 0)
-        throw Error(file.string() + ": built for " + describe_stamp(*stamp) + ", but this peoplesync needs " +
-                    describe_stamp(host) + "; rebuild the plugin against this SDK");
+        throw Error(file.string() + ": built for " + describe_abi(*stamp) + ", but this peoplesync needs " +
+                    describe_abi(host) + "; rebuild the plugin against this SDK");
     if (!library->has("peoplesync_plugin_info"))
         throw Error(file.string() +
                     ": the plugin exports no peoplesync_plugin_info; was it built with PEOPLESYNC_PLUGIN()?");
@@ -121,14 +178,14 @@ const PluginHost::Entry& PluginHost::entry(PluginKind kind, const std::string& t
     if (auto conflict = conflicts_.find(key); conflict != conflicts_.end()) {
         std::string files;
         for (const auto& f : conflict->second) files += (files.empty() ? "" : ", ") + f.string();
-        throw Error(what + " is claimed by more than one plugin (" + files + "); remove all but one");
+        throw PluginNotFound(what + " is claimed by more than one plugin (" + files + "); remove all but one");
     }
     std::string known, refused;
     for (const auto& [k, e] : entries_)
         if (k.first == kind) known += (known.empty() ? "" : ", ") + k.second;
     for (const auto& r : refused_) refused += "\n  refused " + r.file.string() + ": " + r.reason;
-    throw Error("no plugin provides " + what + " (available: " + (known.empty() ? "none" : known) + "; searched " +
-                dirs_text(dirs_) + ")" + refused);
+    throw PluginNotFound("no plugin provides " + what + " (available: " + (known.empty() ? "none" : known) +
+                         "; searched " + dirs_text(dirs_) + ")" + refused);
 }
 
 const LoadedPlugin& PluginHost::find(PluginKind kind, const std::string& type) const {

@@ -23,6 +23,16 @@ struct LoadedPlugin {
     std::vector<OptionSpec> options;
 };
 
+// The configuration names a plugin type no loaded plugin provides (or more
+// than one does): a configuration error, which the pipeline places.
+class PluginNotFound final : public ConfigError {
+public:
+    using ConfigError::ConfigError;
+};
+
+// "ABI 9, gcc-12, libstdc++-12-cxx11abi1"
+std::string describe_abi(const peoplesync_abi_stamp& stamp);
+
 struct RefusedPlugin {
     std::filesystem::path file;
     std::string reason;
@@ -41,7 +51,7 @@ public:
     // Checks `options` against the plugin's option table, then constructs it.
     std::shared_ptr<Source> make_source(const std::string& type, const ConfigValue& options, Host& host) const;
     std::shared_ptr<Sink> make_sink(const std::string& type, const ConfigValue& options, Host& host) const;
-    const LoadedPlugin& find(PluginKind kind, const std::string& type) const;  // throws Error
+    const LoadedPlugin& find(PluginKind kind, const std::string& type) const;  // throws PluginNotFound
 
     // Loads one file; throws Error saying why it is not a usable plugin.
     void load(const std::filesystem::path& file);

@@ -1,6 +1,7 @@
 #include "settings.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <regex>
@@ -228,6 +229,7 @@ PluginSettings plugin_settings(const ConfigValue& value, bool is_sink) {
     if (value.kind() != ConfigValue::Kind::map) value.fail("expected a map with a type and the plugin's options");
     PluginSettings plugin;
     plugin.type = value.at("type").as_string();
+    plugin.type_where = value.at("type").where();
     plugin.name = is_sink ? value.get_string("name", plugin.type) : plugin.type;
     plugin.options = ConfigValue::map(value.path(), value.mark());
     for (const auto& [key, option] : value.entries()) {
@@ -290,6 +292,9 @@ ConfigValue parse_config_text(const std::string& yaml, const std::string& file) 
 
 Settings load_settings(const std::filesystem::path& file) {
     Settings settings;
+    settings.loaded_at_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     std::error_code ec;
     settings.file = std::filesystem::absolute(file, ec).lexically_normal();
     settings.base_dir = settings.file.parent_path();

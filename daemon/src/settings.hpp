@@ -36,7 +36,8 @@ struct SyncPolicy {
 struct PluginSettings {
     std::string name;  // sinks only: unique within the pipeline
     std::string type;
-    ConfigValue options;  // everything but "type", "name" and "retry"
+    std::string type_where;  // "file:line:column: pipelines[0].source.type", for a type no plugin provides
+    ConfigValue options;     // everything but "type", "name" and "retry"
     // Sinks that deliver to a remote receiver: the core's retries (`retry`).
     RetryPolicy retry;
     std::string retry_where;  // where `retry` was written; empty when it was not
@@ -59,6 +60,7 @@ struct PipelineSettings {
 
 struct Settings {
     std::filesystem::path file;      // the configuration file, absolute
+    std::int64_t loaded_at_ms = 0;   // when it was read (ms since the epoch), for StateStore::live()
     std::filesystem::path base_dir;  // relative paths resolve against this
     std::vector<std::filesystem::path> plugin_dirs;
     std::filesystem::path state_database;

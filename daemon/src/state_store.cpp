@@ -64,6 +64,10 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         s << "CREATE TABLE IF NOT EXISTS pipelines (name TEXT PRIMARY KEY, enabled_fingerprint TEXT NOT NULL, "
              "enabled_at TEXT NOT NULL)",
             now;
+        // A configuration other than the enabled one, first seen at seen_at (ms since the epoch).
+        s << "CREATE TABLE IF NOT EXISTS pipeline_changes (name TEXT PRIMARY KEY, seen_at INTEGER NOT NULL, "
+             "fingerprint TEXT NOT NULL)",
+            now;
         s << "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, "
              "trigger TEXT NOT NULL, mode TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, "
              "finished_at TEXT NOT NULL DEFAULT '', fingerprint TEXT NOT NULL, snapshot_key TEXT NOT NULL DEFAULT '', "
@@ -101,15 +105,51 @@ std::optional<std::string> StateStore::enabled_fingerprint(const std::string& pi
 void StateStore::enable(const std::string& pipeline, const std::string& fingerprint) {
     std::lock_guard lock(mutex_);
     std::string at = now_iso8601();
-    *session_ << "INSERT INTO pipelines(name, enabled_fingerprint, enabled_at) VALUES(?, ?, ?) "
-                 "ON CONFLICT(name) DO UPDATE SET enabled_fingerprint = excluded.enabled_fingerprint, "
-                 "enabled_at = excluded.enabled_at",
-        useRef(pipeline), useRef(fingerprint), use(at), now;
+    // In one transaction: a change seen before this enabling never voids it.
+    session_->begin();
+    try {
+        *session_ << "INSERT INTO pipelines(name, enabled_fingerprint, enabled_at) VALUES(?, ?, ?) "
+                     "ON CONFLICT(name) DO UPDATE SET enabled_fingerprint = excluded.enabled_fingerprint, "
+                     "enabled_at = excluded.enabled_at",
+            useRef(pipeline), useRef(fingerprint), use(at), now;
+        *session_ << "DELETE FROM pipeline_changes WHERE name = ?", useRef(pipeline), now;
+        session_->commit();
+    } catch (...) {
+        session_->rollback();
+        throw;
+    }
 }
 
 void StateStore::disable(const std::string& pipeline) {
     std::lock_guard lock(mutex_);
-    *session_ << "DELETE FROM pipelines WHERE name = ?", useRef(pipeline), now;
+    session_->begin();
+    try {
+        *session_ << "DELETE FROM pipelines WHERE name = ?", useRef(pipeline), now;
+        *session_ << "DELETE FROM pipeline_changes WHERE name = ?", useRef(pipeline), now;
+        session_->commit();
+    } catch (...) {
+        session_->rollback();
+        throw;
+    }
+}
+
+void StateStore::note_configuration(const std::string& pipeline, const std::string& fingerprint) {
+    std::lock_guard lock(mutex_);
+    Poco::Int64 at = epoch_ms();
+    *session_ << "INSERT OR IGNORE INTO pipeline_changes(name, seen_at, fingerprint) "
+                 "SELECT name, ?, ? FROM pipelines WHERE name = ? AND enabled_fingerprint <> ?",
+        use(at), useRef(fingerprint), useRef(pipeline), useRef(fingerprint), now;
+}
+
+bool StateStore::live(const std::string& pipeline, const std::string& fingerprint, std::int64_t loaded_at_ms) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> enabled;
+    std::vector<Poco::Int64> changed;
+    *session_ << "SELECT p.enabled_fingerprint, coalesce(c.seen_at, 0) FROM pipelines p "
+                 "LEFT JOIN pipeline_changes c ON c.name = p.name WHERE p.name = ?",
+        useRef(pipeline), into(enabled), into(changed), now;
+    if (enabled.empty() || enabled.front() != fingerprint) return false;
+    return changed.front() == 0 || loaded_at_ms < changed.front();
 }
 
 std::string StateStore::store_snapshot(const Snapshot& snapshot) {

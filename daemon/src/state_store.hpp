@@ -94,6 +94,16 @@ public:
     std::optional<std::string> enabled_fingerprint(const std::string& pipeline);
     void enable(const std::string& pipeline, const std::string& fingerprint);
     void disable(const std::string& pipeline);
+    // A process loaded the pipeline's configuration `fingerprint`. When it is
+    // not the enabled one, the first time this is seen is recorded: from
+    // then on the enabling holds only for configurations loaded before, so
+    // going back to the enabled configuration does not go live again
+    // without enable().
+    void note_configuration(const std::string& pipeline, const std::string& fingerprint);
+    // Whether the pipeline with configuration `fingerprint`, loaded at
+    // `loaded_at_ms` (ms since the epoch), is live: enabled with that
+    // fingerprint, and loaded before any other configuration of it was seen.
+    bool live(const std::string& pipeline, const std::string& fingerprint, std::int64_t loaded_at_ms);
 
     // Stores a snapshot once per content; returns its key. See SnapshotStore.
     std::string store_snapshot(const Snapshot& snapshot);

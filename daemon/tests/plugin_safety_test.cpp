@@ -82,33 +82,40 @@ protected:
     std::unique_ptr<Pipeline> pipeline_;
 };
 
-TEST_F(PluginFailureTest, AConstructorThatThrowsIsAnErrorWithItsMessage) {
+TEST_F(PluginFailureTest, AConstructorThatThrowsIsAnErrorWithItsMessageNamingThePipelineAndThePlugin) {
     try {
         configure("{type: throwing, throw_from: constructor, message: no API key for tenant 7}", directory_sink);
         FAIL() << "the pipeline was built";
-    } catch (const std::exception& e) {
-        EXPECT_EQ(std::string(e.what()), "no API key for tenant 7");
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), "pipeline people: the source plugin \"throwing\" (" +
+                                             (fixtures / "throwing" / "fixture-throwing-source.so").string() +
+                                             ") could not be created: no API key for tenant 7");
     }
 }
 
-TEST_F(PluginFailureTest, AConstructorThatThrowsSomethingElseIsAnErrorNamingThePlugin) {
+TEST_F(PluginFailureTest, AConstructorThatThrowsSomethingElseIsAnErrorNamingThePipelineAndThePlugin) {
     try {
         configure(json_source, "{type: throwing, throw_from: constructor, exception: other}");
         FAIL() << "the pipeline was built";
     } catch (const Error& e) {
-        const std::string message = e.what();
-        EXPECT_NE(message.find("fixture-throwing-sink.so: the sink plugin \"throwing\" threw an exception that is not "
-                               "a std::exception while it was created"),
-                  std::string::npos)
-            << message;
+        EXPECT_EQ(std::string(e.what()), "pipeline people, sink throwing: the sink plugin \"throwing\" (" +
+                                             (fixtures / "throwing" / "fixture-throwing-sink.so").string() +
+                                             ") threw an exception that is not a std::exception while it was created");
     }
 }
 
-TEST_F(PluginFailureTest, AReadThatThrowsSomethingElseFailsTheRun) {
+TEST_F(PluginFailureTest, AReadThatThrowsSomethingElseFailsTheRunNamingTheSource) {
     configure("{type: throwing, throw_from: read, exception: other}", directory_sink);
     RunReport report = run();
     EXPECT_EQ(report.status, "failed");
-    EXPECT_EQ(report.message, "a plugin threw an exception that is not a std::exception");
+    EXPECT_EQ(report.message, "source throwing threw an exception that is not a std::exception");
+}
+
+TEST_F(PluginFailureTest, ALoadIndexThatThrowsSomethingElseFailsTheRunNamingTheSink) {
+    configure(json_source, "{type: throwing, throw_from: load_index, exception: other}");
+    RunReport report = run();
+    EXPECT_EQ(report.status, "failed");
+    EXPECT_EQ(report.message, "sink throwing threw an exception that is not a std::exception");
 }
 
 TEST_F(PluginFailureTest, AnApplyThatThrowsFailsTheRunWithItsMessage) {

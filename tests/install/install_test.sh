@@ -157,7 +157,7 @@ expect 1 "$work/throwing.json" -- "${cli[@]}" run people --json
 contains "$work/throwing.json" '"status": "failed"'
 contains "$work/throwing.json" "HRIS API answered 503"
 expect 1 "$work/other.txt" -- "${cli[@]}" run other
-contains "$work/other.txt" "a plugin threw an exception that is not a std::exception"
+contains "$work/other.txt" "source throwing threw an exception that is not a std::exception"
 
 step "a plugin built for another ABI is refused, naming both"
 expect 0 "$work/refused.txt" -- "${cli[@]}" plugins

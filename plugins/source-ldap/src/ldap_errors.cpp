@@ -1,5 +1,9 @@
 #include "ldap_errors.hpp"
 
+#include <netdb.h>
+#include <strings.h>
+#include <unistd.h>
+
 #include <ldap.h>
 
 namespace peoplesync::ldap_source {
@@ -29,6 +33,30 @@ std::string after(const Failure& f) {
 
 const char* const discarded = "; the read is incomplete and was discarded, nothing is synced from it";
 
+bool names_localhost(const std::string& uri) {
+    LDAPURLDesc* url = nullptr;
+    if (ldap_url_parse(uri.c_str(), &url) != LDAP_URL_SUCCESS || url == nullptr) return false;
+    const bool local = url->lud_host != nullptr && ::strcasecmp(url->lud_host, "localhost") == 0;
+    ldap_free_urldesc(url);
+    return local;
+}
+
+// The name libldap puts in the place of "localhost" when it checks a
+// certificate: the machine's host name, made canonical by the resolver.
+std::string machine_name() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0) return "?";
+    std::string out = name;
+    addrinfo hints{};
+    hints.ai_flags = AI_CANONNAME;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(name, nullptr, &hints, &found) == 0 && found != nullptr) {
+        if (found->ai_canonname != nullptr) out = found->ai_canonname;
+        ::freeaddrinfo(found);
+    }
+    return out;
+}
+
 // libldap leaves no diagnostic when the TCP connection fails and one when
 // the TLS handshake does; GnuTLS has no words for a refused certificate.
 std::string connect_failure(const LdapSettings& s, const Failure& f) {
@@ -44,6 +72,19 @@ std::string connect_failure(const LdapSettings& s, const Failure& f) {
     if (f.diagnostic != "(unknown error code)" || !s.verify_certificate)
         return uri + ": the TLS handshake failed (" + f.diagnostic + ")" +
                (s.ldaps ? "; check that the port in uri speaks ldaps:// (636), not ldap:// (389)" : std::string());
+    if (names_localhost(uri)) {
+        const std::string machine = machine_name();
+        return uri +
+               ": the TLS handshake failed: the server's certificate was refused. libldap checks the certificate of "
+               "a server named localhost against this machine's name, \"" +
+               machine +
+               "\", so a certificate for localhost does not pass: write 127.0.0.1 in uri instead of localhost (the "
+               "certificate must name IP address 127.0.0.1), or " +
+               machine + " (the certificate must name it). Otherwise the certificate is not signed by " +
+               (s.ca_file.empty() ? "a CA the system trusts; if it is signed by a private CA, give that CA's "
+                                    "certificate in ca_file"
+                                  : "a CA in ca_file " + s.ca_file);
+    }
     if (!s.ca_file.empty())
         return uri +
                ": the TLS handshake failed: the server's certificate was refused (it is not signed by a CA in "

@@ -305,13 +305,14 @@ TEST_F(LdapRead, StartTlsWithoutTheCaFailsToo) {
 
 TEST_F(LdapRead, ACertificateForAnotherHostIsRefused) {
     // The certificate names 127.0.0.1 only; "localhost" is the same address
-    // under another name.
+    // under another name (and see ldap_localhost_test.cpp).
     const std::string uri = "ldaps://localhost:" + server().ldaps_uri().substr(server().ldaps_uri().rfind(':') + 1);
-    EXPECT_EQ(read_error(connection({{"uri", uri}, {"ca_file", server().ca_file().string()}})),
-              uri +
-                  ": the TLS handshake failed: the server's certificate was refused (it is not signed by a CA in "
-                  "ca_file " +
-                  server().ca_file().string() + ", or not issued for the host name in uri)");
+    const std::string message = read_error(connection({{"uri", uri}, {"ca_file", server().ca_file().string()}}));
+    EXPECT_EQ(message.rfind(uri + ": the TLS handshake failed: the server's certificate was refused", 0), 0u)
+        << message;
+    EXPECT_NE(message.find("Otherwise the certificate is not signed by a CA in ca_file " + server().ca_file().string()),
+              std::string::npos)
+        << message;
 }
 
 TEST_F(LdapRead, LdapsOnThePlainPortIsNamed) {

@@ -1,5 +1,5 @@
 // A real slapd for the tests: a temporary folder with its configuration, a
-// self-signed certificate for 127.0.0.1, an mdb database loaded with
+// self-signed certificate for 127.0.0.1 (by default), an mdb database loaded with
 // slapadd while the server is stopped, and the server listening on free
 // ports of 127.0.0.1 (ldap:// and ldaps://). Stopped by its pidfile when the
 // object goes away, whether the test passed or not.
@@ -110,6 +110,7 @@ objectclass ( 1.3.6.1.4.1.99999.1.1 NAME 'peoplesyncTestAccount' AUXILIARY
 
 struct ServerOptions {
     std::string sizelimit = "size.soft=10 size.hard=10 size.prtotal=unlimited";
+    std::string certificate_names = "IP:127.0.0.1";  // the certificate's subjectAltName
 };
 
 class SlapdServer {
@@ -128,8 +129,9 @@ public:
         write_text(dir_ / "test.schema", test_schema);
         write_text(dir_ / "org.ldif", ldif);
         run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 "
-            "-addext subjectAltName=IP:127.0.0.1 -keyout " +
-                (dir_ / "server.key").string() + " -out " + (dir_ / "ca.pem").string(),
+            "-addext subjectAltName=" +
+                options.certificate_names + " -keyout " + (dir_ / "server.key").string() + " -out " +
+                (dir_ / "ca.pem").string(),
             dir_ / "openssl.log");
         const std::string d = dir_.string();
         write_text(dir_ / "slapd.conf",
