@@ -322,12 +322,16 @@ private:
         if (auto* d = daemon()) {
             json body = request_body();
             body["trigger"] = "cli through peoplesyncd";
-            return report_json(d->post("/admin/v1/pipelines/" + name + "/run", body));
+            try {
+                return report_json(d->post("/admin/v1/pipelines/" + name + "/run", body));
+            } catch (const core::AdminError& e) {
+                // What --local refuses as a usage error exits alike through the daemon.
+                if (e.status() == 409) throw UsageError(e.what());
+                throw;
+            }
         }
         auto& p = pipeline(name);
-        if (p.source().pushes())
-            throw UsageError("pipeline " + name + " receives its snapshots from source " + p.settings().source.type +
-                             " in peoplesyncd; it cannot be run from here");
+        if (const std::string refused = p.why_not_on_demand(); !refused.empty()) throw UsageError(refused);
         int status = ok;
         {
             auto held = lock(name);

@@ -241,9 +241,8 @@ private:
     }
 
     json run_now(Runtime::Entry& entry) {
-        if (entry.pushes)
-            throw ApiError{409, "pipeline " + entry.pipeline->settings().name + " receives its snapshots from source " +
-                                    entry.pipeline->settings().source.type + "; it cannot be run on demand"};
+        if (const std::string refused = entry.pipeline->why_not_on_demand(); !refused.empty())
+            throw ApiError{409, refused};
         core::RunRequest run;
         run.trigger = body_.value("trigger", std::string("admin API"));
         run.dry_run = body_.value("dry_run", false);

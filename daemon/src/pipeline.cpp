@@ -298,6 +298,13 @@ void Pipeline::disable() {
     state_.disable(settings_.name);
 }
 
+std::string Pipeline::why_not_on_demand() {
+    if (!source_->pushes()) return {};
+    return "pipeline " + settings_.name + " receives its snapshots from source " + settings_.source.type +
+           "; it cannot be run on demand. A snapshot the deletion guard blocked is applied with: peoplesync approve "
+           "RUN";
+}
+
 Sink& Pipeline::sink(const std::string& name) {
     for (std::size_t i = 0; i < sinks_.size(); ++i)
         if (settings_.sinks[i].name == name) return *sinks_[i];
@@ -496,9 +503,11 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
             outcome.message = outcome.guard;
         }
         report.status = "blocked";
-        report.message =
-            "blocked by the deletion guard; nothing was applied. Approve the run "
-            "(peoplesync approve RUN) or run with --force to apply it";
+        // A pushed snapshot is not read again: only approving applies it.
+        const std::string approve = "peoplesync approve " + std::to_string(report.run_id);
+        report.message = "blocked by the deletion guard; nothing was applied. " +
+                         (source_->pushes() ? "Approve the run to apply it: " + approve
+                                            : "Approve the run (" + approve + ") or run with --force to apply it");
         return report;
     }
 

@@ -138,6 +138,9 @@ public:
     // Diffs a snapshot against the destinations as they are now, as a
     // simulation. Writes nothing.
     RunReport simulate_snapshot(Snapshot snapshot, ProgressListener& progress);
+    // Why a run of this pipeline cannot be asked for (its source pushes),
+    // and what works instead; empty when it can.
+    std::string why_not_on_demand();
 
 private:
     // Each sink's DestinationIndex, read on threads of their own.
