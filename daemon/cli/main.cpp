@@ -416,7 +416,7 @@ private:
             return deliver(pipeline(name), true) ? ok : failed;
         }
         if (!action.empty()) settings_.pipeline(action);
-        json out = core::outbox_json(state_.outbox(), action);
+        json out = core::outbox_json(state_.outbox(), action, core::running_daemon(settings_).has_value());
         if (args_.flag("--json"))
             std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
         else

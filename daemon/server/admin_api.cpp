@@ -205,7 +205,7 @@ private:
     json outbox() {
         auto pipeline_name = query_.count("pipeline") ? query_.at("pipeline") : "";
         if (!pipeline_name.empty()) pipeline(pipeline_name);
-        return core::outbox_json(daemon_.services().state.outbox(), pipeline_name);
+        return core::outbox_json(daemon_.services().state.outbox(), pipeline_name, true);
     }
 
     // An operator's answer to a stopped delivery: try the waiting messages

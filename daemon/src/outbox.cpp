@@ -448,7 +448,7 @@ nlohmann::json time_json(std::int64_t ms) {
 }
 }  // namespace
 
-nlohmann::json outbox_json(OutboxStore& store, const std::string& pipeline) {
+nlohmann::json outbox_json(OutboxStore& store, const std::string& pipeline, bool delivering) {
     nlohmann::json sinks = nlohmann::json::array();
     for (const auto& sink : store.sinks(pipeline)) {
         nlohmann::json messages = nlohmann::json::array();
@@ -465,7 +465,10 @@ nlohmann::json outbox_json(OutboxStore& store, const std::string& pipeline) {
                                 {"next_attempt_at", time_json(e.next_attempt_at_ms)}});
         sinks.push_back({{"pipeline", sink.pipeline},
                          {"sink", sink.sink},
-                         {"state", sink.stopped.empty() ? (sink.pending > 0 ? "delivering" : "idle") : "stopped"},
+                         {"state", !sink.stopped.empty() ? "stopped"
+                                   : sink.pending == 0   ? "idle"
+                                   : delivering          ? "delivering"
+                                                         : "queued"},
                          {"stopped", sink.stopped.empty() ? nlohmann::json(nullptr) : nlohmann::json(sink.stopped)},
                          {"stopped_at", time_json(sink.stopped_at_ms)},
                          {"pending", sink.pending},
@@ -495,6 +498,9 @@ void print_outbox(std::ostream& out, const nlohmann::json& outbox) {
             out << "  STOPPED: " << s["stopped"].get<std::string>() << "\n  retry it: peoplesync outbox retry "
                 << s.value("pipeline", "") << " " << s.value("sink", "") << "   drop it: peoplesync outbox drop "
                 << s.value("pipeline", "") << " " << s.value("sink", "") << "\n";
+        if (s["state"] == "queued")
+            out << "  no process delivers them now: start peoplesyncd, or run: peoplesync outbox deliver "
+                << s.value("pipeline", "") << "\n";
         for (const auto& m : s["messages"]) {
             out << "  message " << m.value("id", 0) << " (run " << m.value("run", 0) << ", queued "
                 << m["queued_at"].get<std::string>() << "): " << m.value("summary", "") << ", " << m.value("bytes", 0)

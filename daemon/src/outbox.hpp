@@ -143,8 +143,10 @@ std::vector<DeliveryEvent> deliver_due(OutboxStore& store, const std::string& pi
 std::string delivery_lock_name(const std::string& pipeline, const std::string& sink);
 
 // The outbox of a pipeline (empty: all) for the CLI and the admin API:
-// {"sinks": [{pipeline, sink, pending, stopped, ..., "messages": [...]}]}.
-nlohmann::json outbox_json(OutboxStore& store, const std::string& pipeline);
+// {"sinks": [{pipeline, sink, state, pending, stopped, ..., "messages": [...]}]}.
+// `delivering`: a process (peoplesyncd) delivers what waits; without one,
+// waiting messages are "queued", not "delivering".
+nlohmann::json outbox_json(OutboxStore& store, const std::string& pipeline, bool delivering);
 void print_outbox(std::ostream& out, const nlohmann::json& outbox);
 
 std::int64_t epoch_ms();
