@@ -1,10 +1,12 @@
 // peoplesync: run, simulate, enable and inspect pipelines from a shell.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -473,11 +475,39 @@ private:
         return ok;
     }
 
+    // Runs shown "running" whose pipeline nobody holds were left by a
+    // process that died: settled first, so the listing says what became of
+    // them. Returns whether any was.
+    bool settle_dead_runs(const std::vector<core::RunRecord>& records) {
+        std::set<std::string> pipelines;
+        for (const auto& r : records)
+            if (r.status == "running") pipelines.insert(r.pipeline);
+        bool settled = false;
+        for (const auto& name : pipelines) {
+            try {
+                auto held = locks_.try_lock(name);
+                if (!held) continue;  // running now
+                const bool configured = std::any_of(settings_.pipelines.begin(), settings_.pipelines.end(),
+                                                    [&name](const auto& p) { return p.name == name; });
+                if (configured)
+                    pipeline(name).settle_unfinished_runs();
+                else
+                    state_.mark_interrupted_runs(name);
+                settled = true;
+            } catch (const std::exception& e) {
+                std::cerr << "peoplesync: runs of pipeline " << name
+                          << " left running by a process that stopped are not settled: " << e.what() << "\n";
+            }
+        }
+        return settled;
+    }
+
     int runs() {
         std::string name = args_.positional.size() > 1 ? args_.positional[1] : "";
         if (!name.empty()) settings_.pipeline(name);
         auto limit = args_.flag("--limit") ? number(args_.option("--limit"), "--limit") : 20;
         auto records = state_.runs(name, limit);
+        if (settle_dead_runs(records)) records = state_.runs(name, limit);
         if (args_.flag("--json")) {
             json out = json::array();
             for (const auto& r : records) out.push_back(core::run_summary_json(r));
@@ -507,6 +537,7 @@ private:
         auto id = number(arg(1, "a run id"), "RUN");
         auto record = state_.run(id);
         if (!record) throw peoplesync::Error("there is no run " + std::to_string(id));
+        if (settle_dead_runs({*record})) record = state_.run(id);
         json result = core::run_detail_json(*record);
         if (args_.flag("--json")) {
             std::cout << result.dump(2, ' ', false, json::error_handler_t::replace) << "\n";

@@ -133,10 +133,16 @@ void Daemon::start() {
     only_daemon_ = locks_.try_lock(daemon_lock_name, &holder);
     if (!only_daemon_)
         throw Error("another daemon, " + holder + ", serves the state database " + settings_.state_database.string());
-    // Runs a dead process left "running"; not those another process (a CLI) is doing now.
-    for (auto& pipeline : settings_.pipelines)
-        if (auto held = locks_.try_lock(pipeline.name)) state_.mark_interrupted_runs(pipeline.name);
     auto runtime = std::make_shared<Runtime>(services_, settings_);
+    // Runs a dead process left "running"; not those another process (a CLI) is doing now.
+    for (const auto& name : runtime->names()) {
+        try {
+            if (auto held = locks_.try_lock(name)) runtime->find(name)->pipeline->settle_unfinished_runs();
+        } catch (const std::exception& e) {
+            log_.warning("pipeline " + name +
+                         ": runs left running by a process that stopped are not settled: " + e.what());
+        }
+    }
     runtime->recover();
     recall_last_successes(*runtime);
     runtime->start();

@@ -1,5 +1,6 @@
 #include "outbox.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <Poco/Data/SQLite/Connector.h>
@@ -120,6 +121,11 @@ OutboxStore::OutboxStore(const std::filesystem::path& state_database) {
              "last_delivered_at_ms INTEGER NOT NULL DEFAULT 0, last_delivered TEXT NOT NULL DEFAULT '', "
              "PRIMARY KEY(pipeline, sink))",
             now;
+        int has_last_run = 0;
+        s << "SELECT count(*) FROM pragma_table_info('outbox_sinks') WHERE name = 'last_run_id'", into(has_last_run),
+            now;
+        // The newest run that queued for the sink (state databases of earlier builds lack it).
+        if (has_last_run == 0) s << "ALTER TABLE outbox_sinks ADD COLUMN last_run_id INTEGER NOT NULL DEFAULT 0", now;
     } catch (const Poco::Exception& e) {
         throw Error("state database " + state_database.string() + ": the outbox: " + e.displayText());
     }
@@ -149,6 +155,10 @@ std::vector<std::int64_t> OutboxStore::enqueue(const std::string& pipeline, cons
             s.begin();
             s << "INSERT INTO outbox_sinks(pipeline, sink) VALUES(?, ?) ON CONFLICT DO NOTHING", useRef(pipeline),
                 useRef(sink), now;
+            Poco::Int64 last_run = 0;
+            for (const auto& message : messages) last_run = std::max<Poco::Int64>(last_run, message.run_id);
+            s << "UPDATE outbox_sinks SET last_run_id = max(last_run_id, ?) WHERE pipeline = ? AND sink = ?",
+                use(last_run), useRef(pipeline), useRef(sink), now;
             Poco::Int64 at = epoch_ms();
             for (const auto& message : messages) {
                 std::string message_id = new_message_id();
@@ -174,6 +184,16 @@ std::vector<std::int64_t> OutboxStore::enqueue(const std::string& pipeline, cons
     }
     changed();
     return ids;
+}
+
+std::optional<bool> OutboxStore::queued_run(const std::string& pipeline, const std::string& sink, std::int64_t run_id) {
+    std::lock_guard lock(mutex_);
+    std::vector<Poco::Int64> last;
+    *session_ << "SELECT last_run_id FROM outbox_sinks WHERE pipeline = ? AND sink = ?", useRef(pipeline), useRef(sink),
+        into(last), now;
+    if (last.empty() || last.front() < run_id) return false;
+    if (last.front() == run_id) return true;
+    return std::nullopt;
 }
 
 std::string OutboxStore::state(const std::string& pipeline, const std::string& sink) {

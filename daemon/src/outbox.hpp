@@ -74,6 +74,9 @@ public:
     std::vector<std::int64_t> enqueue(const std::string& pipeline, const std::string& sink,
                                       const std::vector<OutboxMessage>& messages);
     std::string state(const std::string& pipeline, const std::string& sink);
+    // Whether run `run_id` queued messages for the sink (in one enqueue, all
+    // or none); nothing when a later run queued since, which hides it.
+    std::optional<bool> queued_run(const std::string& pipeline, const std::string& sink, std::int64_t run_id);
 
     // The oldest message waiting for this sink.
     std::optional<OutboxEntry> head(const std::string& pipeline, const std::string& sink);
