@@ -1,10 +1,12 @@
 // peoplesync: run, simulate, enable and inspect pipelines from a shell.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -334,12 +336,16 @@ private:
         if (auto* d = daemon()) {
             json body = request_body();
             body["trigger"] = "cli through peoplesyncd";
-            return report_json(d->post("/admin/v1/pipelines/" + name + "/run", body));
+            try {
+                return report_json(d->post("/admin/v1/pipelines/" + name + "/run", body));
+            } catch (const core::AdminError& e) {
+                // What --local refuses as a usage error exits alike through the daemon.
+                if (e.status() == 409) throw UsageError(e.what());
+                throw;
+            }
         }
         auto& p = pipeline(name);
-        if (p.source().pushes())
-            throw UsageError("pipeline " + name + " receives its snapshots from source " + p.settings().source.type +
-                             " in peoplesyncd; it cannot be run from here");
+        if (const std::string refused = p.why_not_on_demand(); !refused.empty()) throw UsageError(refused);
         int status = ok;
         {
             auto held = lock(name);
@@ -424,7 +430,7 @@ private:
             return deliver(pipeline(name), true) ? ok : failed;
         }
         if (!action.empty()) settings_.pipeline(action);
-        json out = core::outbox_json(state_.outbox(), action);
+        json out = core::outbox_json(state_.outbox(), action, core::running_daemon(settings_).has_value());
         if (args_.flag("--json"))
             std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
         else
@@ -481,11 +487,39 @@ private:
         return ok;
     }
 
+    // Runs shown "running" whose pipeline nobody holds were left by a
+    // process that died: settled first, so the listing says what became of
+    // them. Returns whether any was.
+    bool settle_dead_runs(const std::vector<core::RunRecord>& records) {
+        std::set<std::string> pipelines;
+        for (const auto& r : records)
+            if (r.status == "running") pipelines.insert(r.pipeline);
+        bool settled = false;
+        for (const auto& name : pipelines) {
+            try {
+                auto held = locks_.try_lock(name);
+                if (!held) continue;  // running now
+                const bool configured = std::any_of(settings_.pipelines.begin(), settings_.pipelines.end(),
+                                                    [&name](const auto& p) { return p.name == name; });
+                if (configured)
+                    pipeline(name).settle_unfinished_runs();
+                else
+                    state_.mark_interrupted_runs(name);
+                settled = true;
+            } catch (const std::exception& e) {
+                std::cerr << "peoplesync: runs of pipeline " << name
+                          << " left running by a process that stopped are not settled: " << e.what() << "\n";
+            }
+        }
+        return settled;
+    }
+
     int runs() {
         std::string name = args_.positional.size() > 1 ? args_.positional[1] : "";
         if (!name.empty()) settings_.pipeline(name);
         auto limit = args_.flag("--limit") ? number(args_.option("--limit"), "--limit") : 20;
         auto records = state_.runs(name, limit);
+        if (settle_dead_runs(records)) records = state_.runs(name, limit);
         if (args_.flag("--json")) {
             json out = json::array();
             for (const auto& r : records) out.push_back(core::run_summary_json(r));
@@ -515,6 +549,7 @@ private:
         auto id = number(arg(1, "a run id"), "RUN");
         auto record = state_.run(id);
         if (!record) throw peoplesync::Error("there is no run " + std::to_string(id));
+        if (settle_dead_runs({*record})) record = state_.run(id);
         json result = core::run_detail_json(*record);
         if (args_.flag("--json")) {
             std::cout << result.dump(2, ' ', false, json::error_handler_t::replace) << "\n";

@@ -205,7 +205,7 @@ private:
     json outbox() {
         auto pipeline_name = query_.count("pipeline") ? query_.at("pipeline") : "";
         if (!pipeline_name.empty()) pipeline(pipeline_name);
-        return core::outbox_json(daemon_.services().state.outbox(), pipeline_name);
+        return core::outbox_json(daemon_.services().state.outbox(), pipeline_name, true);
     }
 
     // An operator's answer to a stopped delivery: try the waiting messages
@@ -241,9 +241,8 @@ private:
     }
 
     json run_now(Runtime::Entry& entry) {
-        if (entry.pushes)
-            throw ApiError{409, "pipeline " + entry.pipeline->settings().name + " receives its snapshots from source " +
-                                    entry.pipeline->settings().source.type + "; it cannot be run on demand"};
+        if (const std::string refused = entry.pipeline->why_not_on_demand(); !refused.empty())
+            throw ApiError{409, refused};
         core::RunRequest run;
         run.trigger = body_.value("trigger", std::string("admin API"));
         run.dry_run = body_.value("dry_run", false);

@@ -142,10 +142,16 @@ void Daemon::start() {
     // A daemon that cannot have its port starts no pipeline.
     server_ = std::make_unique<HttpServer>(settings_.http, *this, metrics_);
     server_->listen();
-    // Runs a dead process left "running"; not those another process (a CLI) is doing now.
-    for (auto& pipeline : settings_.pipelines)
-        if (auto held = locks_.try_lock(pipeline.name)) state_.mark_interrupted_runs(pipeline.name);
     auto runtime = std::make_shared<Runtime>(services_, settings_);
+    // Runs a dead process left "running"; not those another process (a CLI) is doing now.
+    for (const auto& name : runtime->names()) {
+        try {
+            if (auto held = locks_.try_lock(name)) runtime->find(name)->pipeline->settle_unfinished_runs();
+        } catch (const std::exception& e) {
+            log_.warning("pipeline " + name +
+                         ": runs left running by a process that stopped are not settled: " + e.what());
+        }
+    }
     core::note_configurations(settings_, state_);
     runtime->recover();
     recall_last_successes(*runtime);

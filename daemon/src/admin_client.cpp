@@ -100,7 +100,7 @@ AdminClient::AdminClient(std::string url, std::string token, std::string certifi
     while (!url_.empty() && url_.back() == '/') url_.pop_back();
 }
 
-std::optional<AdminClient> AdminClient::find(const Settings& settings) {
+std::optional<DaemonInfo> running_daemon(const Settings& settings) {
     auto info = read_daemon_info(daemon_info_file(settings.state_database));
     if (!info) return std::nullopt;
     AdminClient probe(info->url, "", info->certificate_sha256);
@@ -114,6 +114,12 @@ std::optional<AdminClient> AdminClient::find(const Settings& settings) {
     }
     if (health.value("service", "") != "peoplesyncd" || health.value("pid", std::int64_t{0}) != info->pid)
         return std::nullopt;
+    return info;
+}
+
+std::optional<AdminClient> AdminClient::find(const Settings& settings) {
+    auto info = running_daemon(settings);
+    if (!info) return std::nullopt;
     std::string token = !settings.admin.token.empty() ? settings.admin.token : info->token;
     if (token.empty())
         throw Error("peoplesyncd (pid " + std::to_string(info->pid) + ") is running at " + info->url +

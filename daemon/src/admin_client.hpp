@@ -34,6 +34,10 @@ std::optional<DaemonInfo> read_daemon_info(const std::filesystem::path& file);
 // Writes the file with owner-only permissions.
 void write_daemon_info(const std::filesystem::path& file, const DaemonInfo& info);
 
+// The daemon serving this configuration's state database, when one runs
+// and answers at the URL its runtime file names.
+std::optional<DaemonInfo> running_daemon(const Settings& settings);
+
 // An answer of the admin API that is not a success: its status and message.
 class AdminError : public Error {
 public:

@@ -1,5 +1,6 @@
 #include "outbox.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <Poco/Data/SQLite/Connector.h>
@@ -120,6 +121,11 @@ OutboxStore::OutboxStore(const std::filesystem::path& state_database) {
              "last_delivered_at_ms INTEGER NOT NULL DEFAULT 0, last_delivered TEXT NOT NULL DEFAULT '', "
              "PRIMARY KEY(pipeline, sink))",
             now;
+        int has_last_run = 0;
+        s << "SELECT count(*) FROM pragma_table_info('outbox_sinks') WHERE name = 'last_run_id'", into(has_last_run),
+            now;
+        // The newest run that queued for the sink (state databases of earlier builds lack it).
+        if (has_last_run == 0) s << "ALTER TABLE outbox_sinks ADD COLUMN last_run_id INTEGER NOT NULL DEFAULT 0", now;
     } catch (const Poco::Exception& e) {
         throw Error("state database " + state_database.string() + ": the outbox: " + e.displayText());
     }
@@ -149,6 +155,10 @@ std::vector<std::int64_t> OutboxStore::enqueue(const std::string& pipeline, cons
             s.begin();
             s << "INSERT INTO outbox_sinks(pipeline, sink) VALUES(?, ?) ON CONFLICT DO NOTHING", useRef(pipeline),
                 useRef(sink), now;
+            Poco::Int64 last_run = 0;
+            for (const auto& message : messages) last_run = std::max<Poco::Int64>(last_run, message.run_id);
+            s << "UPDATE outbox_sinks SET last_run_id = max(last_run_id, ?) WHERE pipeline = ? AND sink = ?",
+                use(last_run), useRef(pipeline), useRef(sink), now;
             Poco::Int64 at = epoch_ms();
             for (const auto& message : messages) {
                 std::string message_id = new_message_id();
@@ -174,6 +184,16 @@ std::vector<std::int64_t> OutboxStore::enqueue(const std::string& pipeline, cons
     }
     changed();
     return ids;
+}
+
+std::optional<bool> OutboxStore::queued_run(const std::string& pipeline, const std::string& sink, std::int64_t run_id) {
+    std::lock_guard lock(mutex_);
+    std::vector<Poco::Int64> last;
+    *session_ << "SELECT last_run_id FROM outbox_sinks WHERE pipeline = ? AND sink = ?", useRef(pipeline), useRef(sink),
+        into(last), now;
+    if (last.empty() || last.front() < run_id) return false;
+    if (last.front() == run_id) return true;
+    return std::nullopt;
 }
 
 std::string OutboxStore::state(const std::string& pipeline, const std::string& sink) {
@@ -448,7 +468,7 @@ nlohmann::json time_json(std::int64_t ms) {
 }
 }  // namespace
 
-nlohmann::json outbox_json(OutboxStore& store, const std::string& pipeline) {
+nlohmann::json outbox_json(OutboxStore& store, const std::string& pipeline, bool delivering) {
     nlohmann::json sinks = nlohmann::json::array();
     for (const auto& sink : store.sinks(pipeline)) {
         nlohmann::json messages = nlohmann::json::array();
@@ -465,7 +485,10 @@ nlohmann::json outbox_json(OutboxStore& store, const std::string& pipeline) {
                                 {"next_attempt_at", time_json(e.next_attempt_at_ms)}});
         sinks.push_back({{"pipeline", sink.pipeline},
                          {"sink", sink.sink},
-                         {"state", sink.stopped.empty() ? (sink.pending > 0 ? "delivering" : "idle") : "stopped"},
+                         {"state", !sink.stopped.empty() ? "stopped"
+                                   : sink.pending == 0   ? "idle"
+                                   : delivering          ? "delivering"
+                                                         : "queued"},
                          {"stopped", sink.stopped.empty() ? nlohmann::json(nullptr) : nlohmann::json(sink.stopped)},
                          {"stopped_at", time_json(sink.stopped_at_ms)},
                          {"pending", sink.pending},
@@ -495,6 +518,9 @@ void print_outbox(std::ostream& out, const nlohmann::json& outbox) {
             out << "  STOPPED: " << s["stopped"].get<std::string>() << "\n  retry it: peoplesync outbox retry "
                 << s.value("pipeline", "") << " " << s.value("sink", "") << "   drop it: peoplesync outbox drop "
                 << s.value("pipeline", "") << " " << s.value("sink", "") << "\n";
+        if (s["state"] == "queued")
+            out << "  no process delivers them now: start peoplesyncd, or run: peoplesync outbox deliver "
+                << s.value("pipeline", "") << "\n";
         for (const auto& m : s["messages"]) {
             out << "  message " << m.value("id", 0) << " (run " << m.value("run", 0) << ", queued "
                 << m["queued_at"].get<std::string>() << "): " << m.value("summary", "") << ", " << m.value("bytes", 0)

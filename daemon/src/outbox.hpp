@@ -74,6 +74,9 @@ public:
     std::vector<std::int64_t> enqueue(const std::string& pipeline, const std::string& sink,
                                       const std::vector<OutboxMessage>& messages);
     std::string state(const std::string& pipeline, const std::string& sink);
+    // Whether run `run_id` queued messages for the sink (in one enqueue, all
+    // or none); nothing when a later run queued since, which hides it.
+    std::optional<bool> queued_run(const std::string& pipeline, const std::string& sink, std::int64_t run_id);
 
     // The oldest message waiting for this sink.
     std::optional<OutboxEntry> head(const std::string& pipeline, const std::string& sink);
@@ -143,8 +146,10 @@ std::vector<DeliveryEvent> deliver_due(OutboxStore& store, const std::string& pi
 std::string delivery_lock_name(const std::string& pipeline, const std::string& sink);
 
 // The outbox of a pipeline (empty: all) for the CLI and the admin API:
-// {"sinks": [{pipeline, sink, pending, stopped, ..., "messages": [...]}]}.
-nlohmann::json outbox_json(OutboxStore& store, const std::string& pipeline);
+// {"sinks": [{pipeline, sink, state, pending, stopped, ..., "messages": [...]}]}.
+// `delivering`: a process (peoplesyncd) delivers what waits; without one,
+// waiting messages are "queued", not "delivering".
+nlohmann::json outbox_json(OutboxStore& store, const std::string& pipeline, bool delivering);
 void print_outbox(std::ostream& out, const nlohmann::json& outbox);
 
 std::int64_t epoch_ms();

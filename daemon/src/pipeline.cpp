@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <set>
 #include <system_error>
+#include <thread>
 #include <unordered_set>
 
 #include <Poco/Logger.h>
@@ -353,6 +355,13 @@ std::string Pipeline::sink_label(const Sink* sink) const {
     return "a sink";
 }
 
+std::string Pipeline::why_not_on_demand() {
+    if (!source_->pushes()) return {};
+    return "pipeline " + settings_.name + " receives its snapshots from source " + settings_.source.type +
+           "; it cannot be run on demand. A snapshot the deletion guard blocked is applied with: peoplesync approve "
+           "RUN";
+}
+
 Sink& Pipeline::sink(const std::string& name) {
     for (std::size_t i = 0; i < sinks_.size(); ++i)
         if (settings_.sinks[i].name == name) return *sinks_[i];
@@ -418,6 +427,32 @@ class NotChangeOnly : public Error {
 public:
     using Error::Error;
 };
+
+// What a run is about to apply (RunRecord::plan): each sink's change counts
+// and, when the run has the whole snapshot, its users.
+nlohmann::json plan_json(const RunReport& report, bool whole_snapshot) {
+    nlohmann::json sinks = nlohmann::json::array();
+    for (const auto& sink : report.sinks)
+        sinks.push_back({{"name", sink.name}, {"changes", summary_json(sink.changes.summary())}});
+    nlohmann::json plan = {{"sinks", std::move(sinks)}};
+    if (whole_snapshot) plan["users"] = report.users;
+    return plan;
+}
+
+// For tests only: PEOPLESYNC_TEST_AFTER_COMMIT_DELAY_MS holds a run whose
+// sinks committed (and whose snapshot is stored) before it is recorded, so a
+// test can kill the process exactly there.
+void hold_after_commit_for_tests(const RunReport& report) {
+    static const long long delay_ms = [] {
+        const char* text = std::getenv("PEOPLESYNC_TEST_AFTER_COMMIT_DELAY_MS");
+        return text == nullptr ? 0LL : std::strtoll(text, nullptr, 10);
+    }();
+    if (delay_ms <= 0 || report.status != "applied") return;
+    Poco::Logger::get("peoplesync." + report.pipeline)
+        .warning("PEOPLESYNC_TEST_AFTER_COMMIT_DELAY_MS: run " + std::to_string(report.run_id) +
+                 " committed; it waits " + std::to_string(delay_ms) + " ms before it is recorded (for tests only)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+}
 }  // namespace
 
 std::vector<std::future<DestinationIndex>> Pipeline::load_indexes() {
@@ -567,14 +602,23 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
             outcome.message = outcome.guard;
         }
         report.status = "blocked";
-        report.message =
-            "blocked by the deletion guard; nothing was applied. Approve the run "
-            "(peoplesync approve RUN) or run with --force to apply it";
+        // A pushed snapshot is not read again: only approving applies it.
+        const std::string approve = "peoplesync approve " + std::to_string(report.run_id);
+        report.message = "blocked by the deletion guard; nothing was applied. " +
+                         (source_->pushes() ? "Approve the run to apply it: " + approve
+                                            : "Approve the run (" + approve + ") or run with --force to apply it");
         return report;
     }
 
     enter_stage(progress, "apply");
     started = std::chrono::steady_clock::now();
+    // What the run applies, recorded beside the apply: should its process die
+    // once a sink committed, the run can still say what it did.
+    std::future<void> planned = on_a_thread(
+        [this, run_id = report.run_id,
+         plan = plan_json(report, unread == nullptr).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)] {
+            state_.record_run_plan(run_id, plan);
+        });
     bool failed = false, applied = false;
     for (std::size_t i = 0; i < sinks_.size(); ++i) {
         SinkOutcome& outcome = report.sinks[i];
@@ -598,6 +642,13 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
         }
     }
     report.apply_seconds = seconds_since(started);
+    try {
+        planned.get();
+    } catch (const std::exception& e) {
+        Poco::Logger::get("peoplesync." + settings_.name)
+            .warning("run " + std::to_string(report.run_id) +
+                     ": its changes could not be recorded before its apply: " + e.what());
+    }
     report.status = failed ? "failed" : applied ? "applied" : "noop";
     if (failed) {
         for (const auto& outcome : report.sinks)
@@ -621,8 +672,18 @@ std::vector<std::string> Pipeline::sink_tokens() {
     return tokens;
 }
 
+std::optional<RunInputs> Pipeline::done_run_inputs() {
+    auto inputs = state_.run_inputs(settings_.name);
+    if (!inputs) return inputs;
+    // Recorded with their run since that run finished; a state database of
+    // an earlier build may name a run that never did.
+    const auto run = state_.run(inputs->run_id);
+    if (!run || (run->status != "applied" && run->status != "noop")) return std::nullopt;
+    return inputs;
+}
+
 bool Pipeline::unchanged(const std::string& digest, RunRecord& record, RunReport& report) {
-    auto last = state_.run_inputs(settings_.name);
+    auto last = done_run_inputs();
     if (!last || last->fingerprint != settings_.fingerprint || last->digest != digest) return false;
     if (epoch_ms() / 1000 - last->full_at >= settings_.full_resync_every_secs) return false;
     const std::vector<std::string> tokens = sink_tokens();
@@ -650,6 +711,12 @@ bool Pipeline::unchanged(const std::string& digest, RunRecord& record, RunReport
 }
 
 RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
+    try {
+        settle_unfinished_runs();
+    } catch (const std::exception& e) {
+        Poco::Logger::get("peoplesync." + settings_.name)
+            .warning(std::string("runs left running by a process that stopped are not settled: ") + e.what());
+    }
     RunRecord record;
     record.pipeline = settings_.name;
     record.trigger = request.trigger;
@@ -662,12 +729,14 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
     report.mode = mode();
     report.run_id = record.id;
     std::string attempted_snapshot;  // stored by a change-only attempt
+    ForNextRun next;
     auto finish = [&] {
         record.mode = std::string(to_string(report.mode));
         record.status = report.status;
         record.message = report.message;
         record.result = report_json(report, true).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        state_.finish_run(record);
+        state_.finish_run(record, next.inputs ? &*next.inputs : nullptr);
+        if (next.rows) next.rows();
         if (!attempted_snapshot.empty() && attempted_snapshot != record.snapshot_key) {
             try {
                 state_.forget_unused_snapshot(attempted_snapshot);
@@ -728,8 +797,8 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             EndScan scan_done{scan ? source_.get() : nullptr};
             if (scan && base) {
                 const double scan_seconds = seconds_since(started);
-                if (auto done =
-                        change_only(*scan, *base, request, record, digest, indexes, progress, attempted_snapshot)) {
+                if (auto done = change_only(*scan, *base, request, record, digest, indexes, progress,
+                                            attempted_snapshot, next)) {
                     report = std::move(*done);
                     report.read_seconds += scan_seconds;
                     return finish();
@@ -767,7 +836,8 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         std::promise<void> checked;
         const std::shared_future<void> after_checks = checked.get_future().share();
         std::future<StateStore::StoredSnapshot> stored = state_.store_snapshot_async(
-            snapshot, shared ? StateStore::Sharing::read_while_running : StateStore::Sharing::copy, after_checks);
+            snapshot, shared ? StateStore::Sharing::read_while_running : StateStore::Sharing::copy, after_checks,
+            record.id);
         // Each record's hash, hris_id and manager, for the next run to read
         // only what changed; stored while the run goes on, kept if it is clean.
         std::future<void> rows_stored;
@@ -809,10 +879,13 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             report.message +=
                 (report.message.empty() ? "" : "; ") + std::string("the snapshot could not be stored: ") + e.what();
         }
-        // What this run read and left behind, for the next one to compare.
-        // Its rows are written (or not) before anything is decided of them.
+        hold_after_commit_for_tests(report);
+        // What this run read and left behind, for the next one to compare,
+        // recorded with the run. Its rows are written (or not) before
+        // anything is decided of them.
         const bool rows_written = rows_stored.valid() && finished(rows_stored);
-        bool recorded = false;
+        const std::string& name = settings_.name;
+        const std::int64_t id = record.id;
         if (!digest.empty() && !record.snapshot_key.empty() &&
             (report.status == "applied" || report.status == "noop")) {
             RunInputs inputs;
@@ -824,14 +897,14 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             inputs.users = record.users;
             inputs.full_at = epoch_ms() / 1000;
             if (all_known(inputs.tokens)) {
-                state_.record_run_inputs(settings_.name, inputs);
-                recorded = true;
+                next.inputs = std::move(inputs);
                 // Records read cleanly (no finding at all) are what the next
                 // run compares with.
-                state_.keep_run_rows(settings_.name, report.findings.empty() && rows_written ? record.id : 0);
+                const std::int64_t keep = report.findings.empty() && rows_written ? id : 0;
+                next.rows = [this, name, keep] { state_.keep_run_rows(name, keep); };
             }
         }
-        if (!recorded && rows_written) state_.forget_run_rows(settings_.name, record.id);
+        if (!next.inputs && rows_written) next.rows = [this, name, id] { state_.forget_run_rows(name, id); };
     } catch (const RunCancelled& e) {
         report.status = "interrupted";
         report.message = e.what();
@@ -869,7 +942,7 @@ bool full_resync_due(const RunInputs& last, std::int64_t every_secs) {
 
 Pipeline::LastRun Pipeline::read_last_run() {
     LastRun last_run;
-    last_run.inputs = state_.run_inputs(settings_.name);
+    last_run.inputs = done_run_inputs();
     const auto& last = last_run.inputs;
     if (last && last->fingerprint == settings_.fingerprint && !full_resync_due(*last, settings_.full_resync_every_secs))
         last_run.rows = state_.run_rows(settings_.name, last->run_id);
@@ -932,7 +1005,8 @@ void Pipeline::look_up_while_scanning(ChangeOnlyBase& base) {
 std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnlyBase& base_run,
                                                const RunRequest& request, RunRecord& record, const std::string& digest,
                                                std::vector<std::future<DestinationIndex>>& indexes,
-                                               ProgressListener& progress, std::string& attempted_snapshot) {
+                                               ProgressListener& progress, std::string& attempted_snapshot,
+                                               ForNextRun& next) {
     auto whole = [&](const std::string& why) -> std::optional<RunReport> {
         log_full_read(settings_.name, why);
         indexes = load_indexes();  // for the full read the run makes instead
@@ -1073,8 +1147,8 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
     // Stored while the run goes on, as a full run's is (the run only reads
     // the records). When the run reads everything after all, it nearly
     // always stores the same snapshot; the caller forgets this one if not.
-    std::future<StateStore::StoredSnapshot> stored =
-        state_.store_encoded_async([&] { return compose_snapshot(shared ? partial : raw, base, from, scan.origins); });
+    std::future<StateStore::StoredSnapshot> stored = state_.store_encoded_async(
+        [&] { return compose_snapshot(shared ? partial : raw, base, from, scan.origins); }, 0, {}, record.id);
     auto stored_key = [&stored]() -> std::string {
         try {
             return stored.get().key;
@@ -1094,19 +1168,19 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
                       flat::folded_hash(user.email));
     }
     auto make_rows = [&scan, rows, &from, read = std::move(read_rows), run_id = record.id]() {
-        RunRows next;
-        next.run_id = run_id;
-        next.reserve(from.size(), rows->text_bytes());  // about the last run's
+        RunRows made;
+        made.run_id = run_id;
+        made.reserve(from.size(), rows->text_bytes());  // about the last run's
         for (std::size_t i = 0, k = 0; i < from.size(); ++i) {
             if (from[i] >= 0) {
                 const auto j = static_cast<std::size_t>(from[i]);
-                next.add(scan.hashes[i], rows->hris_id(j), rows->manager(j), rows->email_hash(j));
+                made.add(scan.hashes[i], rows->hris_id(j), rows->manager(j), rows->email_hash(j));
             } else {
-                next.add(read.hash(k), read.hris_id(k), read.manager(k), read.email_hash(k));
+                made.add(read.hash(k), read.hris_id(k), read.manager(k), read.email_hash(k));
                 ++k;
             }
         }
-        return next;
+        return made;
     };
     std::future<void> rows_stored = state_.store_run_rows_async(settings_.name, std::move(make_rows));
     auto give_up = [&] {
@@ -1136,6 +1210,9 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
         report.message +=
             (report.message.empty() ? "" : "; ") + std::string("the snapshot could not be stored: ") + e.what();
     }
+    hold_after_commit_for_tests(report);
+    const std::string& name = settings_.name;
+    const std::int64_t id = record.id;
     if (!record.snapshot_key.empty() && (report.status == "applied" || report.status == "noop")) {
         RunInputs inputs = *last;
         inputs.digest = digest;
@@ -1144,12 +1221,13 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
         inputs.snapshot_key = record.snapshot_key;
         inputs.users = record.users;  // full_at stays: this run read only what changed
         if (all_known(inputs.tokens) && finished(rows_stored)) {
-            state_.record_run_inputs(settings_.name, inputs);
-            state_.keep_run_rows(settings_.name, record.id);
+            next.inputs = std::move(inputs);
+            next.rows = [this, name, id] { state_.keep_run_rows(name, id); };
             return report;
         }
     }
-    if (rows_stored.valid() && finished(rows_stored)) state_.forget_run_rows(settings_.name, record.id);
+    if (rows_stored.valid() && finished(rows_stored))
+        next.rows = [this, name, id] { state_.forget_run_rows(name, id); };
     return report;
 }
 
@@ -1158,7 +1236,12 @@ RunReport Pipeline::simulate(std::int64_t run_id, ProgressListener& progress) {
     if (!record || record->pipeline != settings_.name)
         throw Error("pipeline \"" + settings_.name + "\" has no run " + std::to_string(run_id));
     if (record->snapshot_key.empty())
-        throw Error("run " + std::to_string(run_id) + " has no snapshot to simulate (its source could not be read)");
+        throw Error("run " + std::to_string(run_id) + " has no snapshot to simulate (" +
+                    (record->status == "running" ? std::string("it is still running and has not stored it yet")
+                     : record->status == "interrupted"
+                         ? std::string("it stopped before its snapshot was stored")
+                         : std::string("its source could not be read, or its snapshot could not be stored")) +
+                    ")");
     RunRequest request;
     request.dry_run = true;
     Snapshot snapshot = state_.load_snapshot(record->snapshot_key);

@@ -127,7 +127,14 @@ public:
 
     // Reads the source (or uses request.snapshot) and runs every stage; in
     // test mode and for dry runs nothing is applied. Every run is recorded.
+    // Call it holding the pipeline's run lock (RunLocks): it first settles
+    // the runs a process that died left "running".
     RunReport run(const RunRequest& request, ProgressListener& progress);
+    // Records what became of the pipeline's runs left "running" by a process
+    // that died: "applied" where a sink committed the run (with what it can
+    // say of it), else "interrupted". Call it holding the pipeline's run
+    // lock, so that a run another process is doing is not taken for dead.
+    void settle_unfinished_runs();
     // Diffs a logged run's snapshot against the destinations as they are now.
     // Writes nothing.
     RunReport simulate(std::int64_t run_id, ProgressListener& progress);
@@ -147,6 +154,9 @@ public:
     // Diffs a snapshot against the destinations as they are now, as a
     // simulation. Writes nothing.
     RunReport simulate_snapshot(Snapshot snapshot, ProgressListener& progress);
+    // Why a run of this pipeline cannot be asked for (its source pushes),
+    // and what works instead; empty when it can.
+    std::string why_not_on_demand();
 
 private:
     // "source csv", "sink directory": how a run's messages name a plugin.
@@ -187,20 +197,33 @@ private:
     LastRun read_last_run();
     std::optional<ChangeOnlyBase> change_only_base(LastRun last_run);
     void look_up_while_scanning(ChangeOnlyBase& base);
+    // What a run that went through leaves the next one: its inputs, recorded
+    // with the run in one transaction (so the next run never relies on a run
+    // not recorded as done), then its rows kept or forgotten.
+    struct ForNextRun {
+        std::optional<RunInputs> inputs;
+        std::function<void()> rows;
+    };
     // A run that parses only the records whose raw hash differs from the
     // base's. Empty when it cannot be one (then nothing was applied, and
     // `indexes` are loading for the full read the run then makes from the
     // same scan). `attempted_snapshot`: the snapshot an attempt stored, for
-    // the run to forget unless it is its own.
+    // the run to forget unless it is its own; `next`, filled when it went
+    // through.
     std::optional<RunReport> change_only(const RecordScan& scan, ChangeOnlyBase& base, const RunRequest& request,
                                          RunRecord& record, const std::string& digest,
                                          std::vector<std::future<DestinationIndex>>& indexes,
-                                         ProgressListener& progress, std::string& attempted_snapshot);
+                                         ProgressListener& progress, std::string& attempted_snapshot, ForNextRun& next);
+    // Settles one run left "running" (settle_unfinished_runs).
+    void settle(RunRecord& run);
     // Whether every sink takes a change-only run's snapshot (Sink::applies_changes_only).
     bool sinks_take_changes_only() const;
     class Services;
     // The sinks' state tokens; empty when a sink cannot tell.
     std::vector<std::string> sink_tokens();
+    // The last run's inputs (StateStore::run_inputs), if that run is
+    // recorded as applied or noop.
+    std::optional<RunInputs> done_run_inputs();
     // A live run that would change nothing: the source's input and every
     // destination are as the last full run left them. Fills the report.
     bool unchanged(const std::string& digest, RunRecord& record, RunReport& report);

@@ -75,6 +75,9 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
              "approved_by_run INTEGER NOT NULL DEFAULT 0)",
             now;
         s << "CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs(pipeline, id)", now;
+        int has_plan = 0;
+        s << "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'plan'", into(has_plan), now;
+        if (has_plan == 0) s << "ALTER TABLE runs ADD COLUMN plan TEXT NOT NULL DEFAULT ''", now;
         s << "CREATE TABLE IF NOT EXISTS plugin_state (namespace TEXT NOT NULL, key TEXT NOT NULL, "
              "value TEXT NOT NULL, PRIMARY KEY(namespace, key))",
             now;
@@ -159,18 +162,19 @@ std::string StateStore::store_snapshot(const Snapshot& snapshot) {
 }
 
 std::future<StateStore::StoredSnapshot> StateStore::store_snapshot_async(const Snapshot& snapshot, Sharing sharing,
-                                                                         std::shared_future<void> start) {
+                                                                         std::shared_future<void> start,
+                                                                         std::int64_t run_id) {
     const auto started = std::chrono::steady_clock::now();
     EncodedSnapshot encoded = sharing == Sharing::copy ? encode_snapshot(snapshot) : refer_to_snapshot(snapshot);
     const double encoding = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return store_encoded_async([encoded = std::move(encoded)]() mutable { return std::move(encoded); }, encoding,
-                               std::move(start));
+                               std::move(start), run_id);
 }
 
 std::future<StateStore::StoredSnapshot> StateStore::store_encoded_async(std::function<EncodedSnapshot()> encode,
-                                                                        double encoding,
-                                                                        std::shared_future<void> start) {
-    return std::async(std::launch::async, [file = file_, encode = std::move(encode), encoding, start]() {
+                                                                        double encoding, std::shared_future<void> start,
+                                                                        std::int64_t run_id) {
+    return std::async(std::launch::async, [file = file_, encode = std::move(encode), encoding, start, run_id]() {
         if (start.valid()) start.wait();
         const auto begun = std::chrono::steady_clock::now();
         const EncodedSnapshot encoded = encode();
@@ -182,6 +186,15 @@ std::future<StateStore::StoredSnapshot> StateStore::store_encoded_async(std::fun
         session << "PRAGMA records.cache_size=-4096", now;  // records are appended in blocks
         StoredSnapshot stored;
         stored.key = store.store(encoded);
+        if (run_id != 0) {
+            try {
+                Poco::Int64 id = run_id, users = static_cast<Poco::Int64>(encoded.size());
+                session << "UPDATE runs SET snapshot_key = ?, users = ? WHERE id = ? AND status = 'running'",
+                    useRef(stored.key), use(users), use(id), now;
+            } catch (const Poco::Exception&) {
+                // The run records its snapshot when it finishes anyway.
+            }
+        }
         stored.seconds = encoding + std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
         return stored;
     });
@@ -219,22 +232,37 @@ std::int64_t StateStore::begin_run(RunRecord& run) {
     return id;
 }
 
-void StateStore::finish_run(RunRecord& run) {
+void StateStore::record_run_plan(std::int64_t run_id, const std::string& plan) {
+    std::lock_guard lock(mutex_);
+    Poco::Int64 id = run_id;
+    *session_ << "UPDATE runs SET plan = ? WHERE id = ?", useRef(plan), use(id), now;
+}
+
+void StateStore::finish_run(RunRecord& run, const RunInputs* inputs) {
     std::lock_guard lock(mutex_);
     run.finished_at = now_iso8601();
     Poco::Int64 users = run.users, id = run.id;
-    *session_ << "UPDATE runs SET mode = ?, status = ?, finished_at = ?, snapshot_key = ?, users = ?, result = ?, "
-                 "message = ? WHERE id = ?",
-        use(run.mode), use(run.status), use(run.finished_at), use(run.snapshot_key), use(users), use(run.result),
-        use(run.message), use(id), now;
+    auto& s = *session_;
+    s.begin();
+    try {
+        s << "UPDATE runs SET mode = ?, status = ?, finished_at = ?, snapshot_key = ?, users = ?, result = ?, "
+             "message = ? WHERE id = ?",
+            use(run.mode), use(run.status), use(run.finished_at), use(run.snapshot_key), use(users), use(run.result),
+            use(run.message), use(id), now;
+        if (inputs != nullptr) write_run_inputs(run.pipeline, *inputs);
+        s.commit();
+    } catch (...) {
+        s.rollback();
+        throw;
+    }
 }
 
 namespace {
 using RunRow = Poco::Tuple<Poco::Int64, std::string, std::string, std::string, std::string, std::string, std::string,
-                           std::string, std::string, Poco::Int64, std::string, std::string, Poco::Int64>;
+                           std::string, std::string, Poco::Int64, std::string, std::string, Poco::Int64, std::string>;
 const char* run_columns =
     "id, pipeline, trigger, mode, status, started_at, finished_at, fingerprint, snapshot_key, users, result, "
-    "message, approved_by_run";
+    "message, approved_by_run, plan";
 
 RunRecord to_record(const RunRow& r) {
     RunRecord run;
@@ -251,6 +279,7 @@ RunRecord to_record(const RunRow& r) {
     run.result = r.get<10>();
     run.message = r.get<11>();
     run.approved_by_run = r.get<12>();
+    run.plan = r.get<13>();
     return run;
 }
 }  // namespace
@@ -285,13 +314,24 @@ void StateStore::mark_approved(std::int64_t blocked_run, std::int64_t by_run) {
     *session_ << "UPDATE runs SET approved_by_run = ? WHERE id = ?", use(b), use(a), now;
 }
 
-void StateStore::mark_interrupted_runs() {
+std::vector<RunRecord> StateStore::unfinished_runs(const std::string& pipeline) {
     std::lock_guard lock(mutex_);
-    std::string at = now_iso8601();
-    *session_
-        << "UPDATE runs SET status = 'interrupted', finished_at = ?, message = 'the process stopped during the run' "
-           "WHERE status = 'running'",
-        use(at), now;
+    std::vector<RunRow> rows;
+    *session_ << "SELECT " + std::string(run_columns) +
+                     " FROM runs WHERE pipeline = ? AND status = 'running' ORDER BY id",
+        useRef(pipeline), into(rows), now;
+    std::vector<RunRecord> out;
+    for (const auto& row : rows) out.push_back(to_record(row));
+    return out;
+}
+
+void StateStore::settle_run(RunRecord& run) {
+    std::lock_guard lock(mutex_);
+    run.finished_at = now_iso8601();
+    Poco::Int64 users = run.users, id = run.id;
+    *session_ << "UPDATE runs SET status = ?, finished_at = ?, users = ?, result = ?, message = ? "
+                 "WHERE id = ? AND status = 'running'",
+        use(run.status), use(run.finished_at), use(users), use(run.result), use(run.message), use(id), now;
 }
 
 void StateStore::mark_interrupted_runs(const std::string& pipeline) {
@@ -325,8 +365,7 @@ std::optional<RunInputs> StateStore::run_inputs(const std::string& pipeline) {
     return inputs;
 }
 
-void StateStore::record_run_inputs(const std::string& pipeline, const RunInputs& inputs) {
-    std::lock_guard lock(mutex_);
+void StateStore::write_run_inputs(const std::string& pipeline, const RunInputs& inputs) {
     const std::string tokens = nlohmann::json(inputs.tokens).dump();
     Poco::Int64 run_id = inputs.run_id, users = inputs.users, full_at = inputs.full_at;
     *session_

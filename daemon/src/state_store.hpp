@@ -38,6 +38,9 @@ struct RunRecord {
     std::string result;  // the run's JSON report: changes, findings, per-sink results
     std::string message;
     std::int64_t approved_by_run = 0;  // for blocked runs: the run that applied it
+    // Written before its apply: the users and each sink's change counts, so a
+    // run whose process died after a sink committed can still say what it did.
+    std::string plan;
 };
 
 // What a pipeline's last full live run read and left behind: with the same
@@ -121,29 +124,41 @@ public:
         read_while_running,
     };
     // The thread starts storing once `start` is ready (when it is valid): a
-    // run lets validation, which is on its critical path, go first.
+    // run lets validation, which is on its critical path, go first. With a
+    // `run_id`, the run's record names the snapshot (and its users) as soon
+    // as it is stored, so it can be simulated even if the process dies.
     std::future<StoredSnapshot> store_snapshot_async(const Snapshot& snapshot, Sharing sharing = Sharing::copy,
-                                                     std::shared_future<void> start = {});
+                                                     std::shared_future<void> start = {}, std::int64_t run_id = 0);
     // The same for a snapshot `encode` makes on that thread (a change-only
     // run's, composed of a stored one and what changed); what it refers to
     // stays alive and unchanged until the future is ready.
     std::future<StoredSnapshot> store_encoded_async(std::function<EncodedSnapshot()> encode,
-                                                    double encoding_seconds = 0, std::shared_future<void> start = {});
+                                                    double encoding_seconds = 0, std::shared_future<void> start = {},
+                                                    std::int64_t run_id = 0);
     Snapshot load_snapshot(const std::string& key);
     StoredList snapshot_list(const std::string& key);
     // Removes a stored snapshot's list unless a run names it (its records
     // stay: others may hold them).
     void forget_unused_snapshot(const std::string& key);
 
-    std::int64_t begin_run(RunRecord& run);  // sets id and started_at
-    void finish_run(RunRecord& run);         // sets finished_at
+    std::int64_t begin_run(RunRecord& run);                              // sets id and started_at
+    void record_run_plan(std::int64_t run_id, const std::string& plan);  // RunRecord::plan
+    // Sets finished_at. With `inputs`, records them as the pipeline's last
+    // run's (see run_inputs()) in the same transaction: the next run relies
+    // only on inputs of a run recorded as done.
+    void finish_run(RunRecord& run, const RunInputs* inputs = nullptr);
     std::optional<RunRecord> run(std::int64_t id);
     std::vector<RunRecord> runs(const std::string& pipeline, std::int64_t limit);
     void mark_approved(std::int64_t blocked_run, std::int64_t by_run);
-    // Runs left "running" by a process that died become "interrupted".
-    void mark_interrupted_runs();
-    // The same for one pipeline; call it holding the pipeline's run lock, so
-    // a run another process is doing now is not taken for a dead one.
+    // The pipeline's runs still "running". Holding the pipeline's run lock,
+    // these are runs whose process died: settle each with settle_run().
+    std::vector<RunRecord> unfinished_runs(const std::string& pipeline);
+    // Records what became of a run whose process died (its status, message,
+    // users and result); sets finished_at.
+    void settle_run(RunRecord& run);
+    // The pipeline's runs left "running" become "interrupted", without a
+    // word on what they applied (for a pipeline no longer configured, whose
+    // sinks cannot be asked); call it holding the pipeline's run lock.
     void mark_interrupted_runs(const std::string& pipeline);
 
     // What sinks that deliver to a remote receiver queued (on a connection of
@@ -151,7 +166,6 @@ public:
     OutboxStore& outbox() { return *outbox_; }
 
     std::optional<RunInputs> run_inputs(const std::string& pipeline);
-    void record_run_inputs(const std::string& pipeline, const RunInputs& inputs);
     // The rows of the pipeline's run `run_id`, if that run left them. They
     // are a cache in files of their own beside the database (see
     // run_rows_folder): one lost or damaged costs the next run a full read.
@@ -174,6 +188,7 @@ public:
 
 private:
     std::filesystem::path rows_file(const std::string& pipeline, std::int64_t run_id) const;
+    void write_run_inputs(const std::string& pipeline, const RunInputs& inputs);  // holding mutex_
 
     std::filesystem::path file_;
     std::mutex mutex_;

@@ -17,6 +17,7 @@ Host::~Host() = default;
 ReadContext::~ReadContext() = default;
 Source::~Source() = default;
 Sink::~Sink() = default;
+RunLedger::~RunLedger() = default;
 
 Outbox::~Outbox() = default;
 HttpHandler::~HttpHandler() = default;

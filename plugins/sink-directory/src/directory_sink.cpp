@@ -725,7 +725,7 @@ void add_departments(sqlite3* db, DestinationIndex& index) {
 
 }  // namespace
 
-class DirectorySink final : public Sink {
+class DirectorySink final : public Sink, public RunLedger {
 public:
     static constexpr const char* type = "directory";
     static constexpr const char* description = "The local people directory in a SQLite database";
@@ -893,6 +893,12 @@ public:
 
     // apply() reads only the records the ChangeSet names.
     bool applies_changes_only() const override { return true; }
+
+    // Each run's audit_runs row is written in its transaction.
+    bool applied(std::int64_t run_id) override {
+        SqliteStatement select(handle(), "SELECT 1 FROM audit_runs WHERE run_id = ? AND pipeline = ?");
+        return select.bind(1, run_id).bind(2, host_.pipeline()).next();
+    }
 
     // Writes that bypass peoplesync (SQL from elsewhere) do not change it;
     // the pipeline's full_resync_every_secs bounds how long they go unseen.

@@ -246,6 +246,21 @@ public:
     virtual bool applies_changes_only() const;
 };
 
+// An optional capability of a sink, beside Sink: the sink records in its
+// destination, in the same transaction as a run's changes, that it applied
+// that run (the directory's audit_runs). When the process doing a run dies,
+// the next process to take the pipeline asks each sink whether it committed
+// the run, and records the run as applied or as interrupted with nothing
+// applied. A sink without one cannot tell, and the run says so. Sinks that
+// deliver need none: the core's outbox knows what each run queued.
+class RunLedger {
+public:
+    virtual ~RunLedger();
+    // Whether apply() committed the run with this ApplyContext::run_id for
+    // this sink's pipeline (Host::pipeline()).
+    virtual bool applied(std::int64_t run_id) = 0;
+};
+
 enum class PluginKind { source, sink };
 std::string_view to_string(PluginKind kind);
 
