@@ -15,10 +15,12 @@
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/PatternFormatter.h>
+#include <termios.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "admin_client.hpp"
+#include "console_password.hpp"
 #include "pipeline.hpp"
 #include "plugin_host.hpp"
 #include "report.hpp"
@@ -74,6 +76,8 @@ Commands:
   directory [--pipeline P] [--sink S] set USER FIELD VALUE
                                 read or edit a user of a directory sink, as its users
                                 would (synced fields of synced users are read-only)
+  console-password              read a password from stdin and print its hash, for
+                                admin.console_password_hash (needs no configuration)
 
 The configuration is --config, else $PEOPLESYNC_CONFIG, else ./etc/peoplesync.yaml.
 While peoplesyncd runs on the same state database, run, simulate, approve, enable,
@@ -725,6 +729,38 @@ void setup_logging(bool verbose) {
     Poco::Logger::root().setLevel(verbose ? Poco::Message::PRIO_DEBUG : Poco::Message::PRIO_WARNING);
 }
 
+// One line from stdin, without its line end; on a terminal, asked for without echo.
+std::string read_secret_line(const char* prompt) {
+    const bool terminal = isatty(STDIN_FILENO) != 0;
+    termios saved{};
+    if (terminal) {
+        std::cerr << prompt << std::flush;
+        tcgetattr(STDIN_FILENO, &saved);
+        termios quiet = saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    std::string line;
+    const bool got = static_cast<bool>(std::getline(std::cin, line));
+    if (terminal) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+        std::cerr << "\n";
+    }
+    if (!got) throw UsageError("console-password reads the password from stdin, and got nothing");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+}
+
+// `peoplesync console-password`: the hash for admin.console_password_hash.
+int console_password() {
+    const std::string password = read_secret_line("Console password: ");
+    if (password.size() < 12) throw UsageError("the console password is too short: use at least 12 characters");
+    if (isatty(STDIN_FILENO) != 0 && read_secret_line("Again: ") != password)
+        throw UsageError("the two passwords differ");
+    std::cout << core::hash_console_password(password) << "\n";
+    return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -739,6 +775,7 @@ int main(int argc, char** argv) {
             std::cout << usage;
             return args.positional.empty() && !args.flag("--help") ? config_error : ok;
         }
+        if (args.positional.front() == "console-password") return console_password();
         setup_logging(args.flag("--verbose"));
         Cli cli(args);
         return cli.dispatch();

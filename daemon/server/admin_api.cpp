@@ -5,7 +5,6 @@
 
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
-#include <Poco/Net/IPAddress.h>
 #include <Poco/Timestamp.h>
 #include <Poco/URI.h>
 #include <nlohmann/json.hpp>
@@ -26,21 +25,6 @@ struct ApiError {
     std::string message;
     std::string allow = {};  // for 405
 };
-
-bool is_loopback(const std::string& address) {
-    std::string host = address;
-    if (host.rfind("::ffff:", 0) == 0) host = host.substr(7);  // IPv4 through an IPv6 socket
-    Poco::Net::IPAddress ip;
-    return Poco::Net::IPAddress::tryParse(host, ip) && ip.isLoopback();
-}
-
-bool same_in_constant_time(const std::string& a, const std::string& b) {
-    if (a.size() != b.size()) return false;
-    unsigned char difference = 0;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        difference |= static_cast<unsigned char>(static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]));
-    return difference == 0;
-}
 
 std::vector<std::string> split_path(const std::string& path) {
     std::vector<std::string> out;
@@ -192,8 +176,11 @@ private:
                     {"enabled_fingerprint", enabled ? json(*enabled) : json(nullptr)},
                     {"configuration_changed_since_enabled", enabled && *enabled != settings.fingerprint},
                     {"schedule", settings.schedule.empty() ? json(nullptr) : json(settings.schedule.text)},
+                    {"sync", {{"mode", core::to_string(settings.sync.mode)}, {"fields", settings.sync.fields}}},
                     {"busy", status.busy},
                     {"doing", status.doing}};
+        const auto last = daemon_.services().state.runs(name, 1);
+        out["last_run"] = last.empty() ? json(nullptr) : core::run_summary_json(last.front());
         out["next_run_at"] =
             status.next_run_at
                 ? json(Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(*status.next_run_at),
@@ -368,17 +355,7 @@ private:
 }  // namespace
 
 void AdminApi::handle(const HttpRequest& request, HttpResponse& response) {
-    if (!daemon_.admin_allow_remote() && !is_loopback(request.remote_address)) {
-        error_answer(response, 403, "the admin API answers only on this machine (admin.allow_remote is false)");
-        return;
-    }
-    const std::string authorization = request.header("Authorization");
-    const std::string expected = "Bearer " + daemon_.admin_token();
-    if (!same_in_constant_time(authorization, expected)) {
-        response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"peoplesyncd admin\"");
-        error_answer(response, 401, "missing or wrong admin token (Authorization: Bearer TOKEN)");
-        return;
-    }
+    if (!daemon_.access().admit(request, response)) return;
     if (request.path != prefix && request.path.rfind(std::string(prefix) + "/", 0) != 0) {
         error_answer(response, 404, "the admin API lives under " + std::string(prefix) + "/");
         return;

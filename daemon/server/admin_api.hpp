@@ -1,6 +1,7 @@
 // The admin API: JSON over the daemon's HTTP server under /admin/v1/, for
-// the bearer token only, and by default for clients on this machine only.
-// The CLI uses it while the daemon runs; README.md lists the endpoints.
+// the bearer token or a console session (admin_access.hpp), and by default
+// for clients on this machine only. The CLI and the console use it while the
+// daemon runs; README.md lists the endpoints.
 #pragma once
 
 #include <peoplesync/http.hpp>

@@ -5,7 +5,6 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeParser.h>
 #include <Poco/Process.h>
-#include <Poco/RandomStream.h>
 
 #include "admin_client.hpp"
 #include "logging.hpp"
@@ -17,20 +16,6 @@ namespace peoplesync::server {
 using nlohmann::json;
 
 namespace {
-
-std::string random_token() {
-    // 24 bytes from the operating system's generator (/dev/urandom; CryptGenRandom on Windows), in hex.
-    Poco::RandomInputStream random;
-    std::string raw(24, '\0');
-    random.read(raw.data(), static_cast<std::streamsize>(raw.size()));
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : raw) {
-        out += digits[c >> 4];
-        out += digits[c & 0x0f];
-    }
-    return out;
-}
 
 // Held by the daemon for as long as it runs. Not a pipeline's name: those begin with a letter or a digit.
 constexpr const char* daemon_lock_name = "_peoplesyncd";
@@ -64,8 +49,11 @@ Daemon::Daemon(core::Settings settings)
       requests_(settings_.state_database),
       locks_(settings_.state_database, "peoplesyncd (pid " + std::to_string(Poco::Process::id()) + ")"),
       services_{state_, requests_, locks_, metrics_, test_processing_delay()},
-      admin_(*this) {
-    if (settings_.admin.token.empty()) generated_token_ = random_token();
+      access_(metrics_),
+      admin_(*this),
+      console_(access_) {
+    if (settings_.admin.token.empty()) generated_token_ = random_hex(24);
+    access_.configure(settings_.admin, admin_token(), settings_.http.tls.enabled());
     if (services_.processing_delay.count() > 0)
         log_.warning("PEOPLESYNC_TEST_PROCESSING_DELAY_MS: pushed requests wait " +
                      std::to_string(services_.processing_delay.count()) + " ms before their run (for tests only)");
@@ -83,11 +71,6 @@ std::shared_ptr<Runtime> Daemon::runtime() const {
 std::string Daemon::admin_token() const {
     std::lock_guard lock(mutex_);
     return settings_.admin.token.empty() ? generated_token_ : settings_.admin.token;
-}
-
-bool Daemon::admin_allow_remote() const {
-    std::lock_guard lock(mutex_);
-    return settings_.admin.allow_remote;
 }
 
 json Daemon::info() const {
@@ -201,9 +184,11 @@ std::string Daemon::reload() {
             const auto http = settings_.http;  // the server keeps the settings it started with
             settings_ = std::move(fresh_settings);
             settings_.http = http;
-            if (settings_.admin.token.empty() && generated_token_.empty()) generated_token_ = random_token();
+            if (settings_.admin.token.empty() && generated_token_.empty()) generated_token_ = random_hex(24);
             reloaded_at_ = core::now_iso8601();
         }
+        // The server keeps its TLS settings until a restart, and so its cookies.
+        access_.configure(settings_.admin, admin_token(), settings_.http.tls.enabled());
         // The old pipelines finish what they run now; requests they validated wait in the log for the new ones.
         old->stop(false);
         std::erase_if(retired_, [](const std::shared_ptr<Runtime>& r) { return r->finished(); });
@@ -258,8 +243,8 @@ std::string Daemon::loggable(const std::string& path) {
 
 RouteClass Daemon::route_class(const std::string& path) {
     if (path == "/health" || path == "/metrics") return RouteClass::probe;
-    // The operator console (a later issue) is an operator's tool like the admin API.
-    if (is_admin_path(path) || path == "/console" || path.rfind("/console/", 0) == 0) return RouteClass::admin;
+    // The console is an operator's tool like the admin API.
+    if (is_admin_path(path) || is_console_path(path)) return RouteClass::admin;
     return RouteClass::webhook;
 }
 
@@ -291,8 +276,13 @@ std::string Daemon::respond(const HttpRequest& request, HttpResponse& response) 
         return "metrics";
     }
     if (is_admin_path(path)) {
+        add_security_headers(response, true);
         admin_.handle(request, response);
         return "admin";
+    }
+    if (is_console_path(path)) {
+        console_.handle(request, response);
+        return "console";
     }
     auto runtime = this->runtime();  // kept alive while a handler of it runs
     if (runtime) {

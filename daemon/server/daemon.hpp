@@ -14,7 +14,9 @@
 #include <Poco/Logger.h>
 #include <nlohmann/json.hpp>
 
+#include "admin_access.hpp"
 #include "admin_api.hpp"
+#include "console.hpp"
 #include "http_server.hpp"
 #include "metrics.hpp"
 #include "request_log.hpp"
@@ -55,7 +57,7 @@ public:
     nlohmann::json info() const;
     bool stopping() const { return stopping_.load(); }
     std::string admin_token() const;
-    bool admin_allow_remote() const;
+    AdminAccess& access() { return access_; }
 
 private:
     void write_runtime_file();
@@ -76,7 +78,9 @@ private:
     std::optional<core::PipelineLock> only_daemon_;  // one daemon per state database
     Metrics metrics_;
     DaemonServices services_;
+    AdminAccess access_;
     AdminApi admin_;
+    Console console_;
 
     std::mutex reload_mutex_;
     std::shared_ptr<Runtime> runtime_;

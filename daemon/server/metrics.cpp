@@ -64,6 +64,11 @@ void Metrics::delivery(const std::string& pipeline, const std::string& sink, con
     ++deliveries_[{pipeline, sink, outcome}];
 }
 
+void Metrics::console_sign_in(const std::string& outcome) {
+    std::lock_guard lock(mutex_);
+    ++console_sign_ins_[outcome];
+}
+
 std::string Metrics::render(const ServerGauges& server, const std::vector<core::OutboxSink>& outbox) const {
     std::lock_guard lock(mutex_);
     std::ostringstream out;
@@ -104,6 +109,10 @@ std::string Metrics::render(const ServerGauges& server, const std::vector<core::
     for (const auto& [key, n] : http_)
         out << "peoplesync_http_requests_total{route=\"" << label(key.first) << "\",code=\"" << key.second << "\"} "
             << n << '\n';
+    header(out, "peoplesync_console_sign_ins_total", "counter",
+           "Sign-ins to the console, by outcome (signed_in, refused: a wrong token or password).");
+    for (const auto& [outcome, n] : console_sign_ins_)
+        out << "peoplesync_console_sign_ins_total{outcome=\"" << label(outcome) << "\"} " << n << '\n';
     header(out, "peoplesync_http_refused_connections_total", "counter",
            "Connections refused or closed for room: every thread busy and the queue full, or max_connections "
            "open.");

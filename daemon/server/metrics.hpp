@@ -32,6 +32,8 @@ public:
     void push_request(const std::string& pipeline, const std::string& status);
     // One attempt to deliver an outbox message: delivered, retry or rejected.
     void delivery(const std::string& pipeline, const std::string& sink, const std::string& outcome);
+    // A console sign-in: signed_in or refused.
+    void console_sign_in(const std::string& outcome);
 
     std::string render(const ServerGauges& server, const std::vector<core::OutboxSink>& outbox = {}) const;
 
@@ -43,6 +45,7 @@ private:
     std::map<std::pair<std::string, std::string>, std::int64_t> requests_;
     std::map<std::string, std::int64_t> last_success_;
     std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> deliveries_;
+    std::map<std::string, std::int64_t> console_sign_ins_;
 };
 
 }  // namespace peoplesync::server

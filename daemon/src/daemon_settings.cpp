@@ -2,6 +2,8 @@
 
 #include <Poco/Net/IPAddress.h>
 
+#include "console_password.hpp"
+
 namespace peoplesync::core {
 
 const std::vector<OptionSpec>& http_options() {
@@ -52,8 +54,19 @@ const std::vector<OptionSpec>& tls_options() {
 const std::vector<OptionSpec>& admin_options() {
     static const std::vector<OptionSpec> options = {
         option::string("token", "Bearer token of the admin API; empty: a new random one at each start."),
-        option::boolean("allow_remote", "Answer admin requests from other hosts too (they still need the token).")
+        option::boolean("allow_remote",
+                        "Answer admin requests, and serve the console, to other hosts too (they still need the "
+                        "token or a console session).")
             .fallback("false"),
+        option::string("console_password_hash",
+                       "The console's sign-in password as `peoplesync console-password` hashes it; empty: the "
+                       "console signs in with the admin token only."),
+        option::integer("console_session_secs", "A console session ends this long after its sign-in.")
+            .fallback("28800")
+            .range(1, 30 * 86400),
+        option::integer("console_idle_secs", "A console session ends this long after its last request.")
+            .fallback("3600")
+            .range(1, 30 * 86400),
     };
     return options;
 }
@@ -147,6 +160,12 @@ AdminSettings parse_admin_settings(const ConfigValue& value) {
     if (!admin.token.empty() && admin.token.size() < 16)
         value.at("token").fail("the admin token is too short: use at least 16 characters (openssl rand -hex 24)");
     admin.allow_remote = value.get_bool("allow_remote", false);
+    admin.console_password_hash = value.get_string("console_password_hash", "");
+    if (!admin.console_password_hash.empty())
+        if (std::string problem = console_password_hash_problem(admin.console_password_hash); !problem.empty())
+            value.at("console_password_hash").fail(problem);
+    admin.console_session_secs = value.get_integer("console_session_secs", admin.console_session_secs);
+    admin.console_idle_secs = value.get_integer("console_idle_secs", admin.console_idle_secs);
     return admin;
 }
 

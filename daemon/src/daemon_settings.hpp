@@ -41,6 +41,10 @@ struct AdminSettings {
     // to its runtime file, readable only by its own user.
     std::string token;
     bool allow_remote = false;  // false: only loopback clients reach the admin API
+    // The console's password (console_password.hpp); empty: the console signs in with the admin token only.
+    std::string console_password_hash;
+    std::int64_t console_session_secs = 8 * 3600;  // a console session ends this long after its sign-in
+    std::int64_t console_idle_secs = 3600;         // or this long after its last request
 };
 
 struct LogSettings {
