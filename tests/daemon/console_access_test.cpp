@@ -2,6 +2,8 @@
 // with the security headers, sessions made with the admin token or the
 // console password, the admin API with a session cookie, CSRF on every
 // change made with one, sign-out and expiry.
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetworkInterface.h>
 #include <Poco/Pipe.h>
 #include <Poco/PipeStream.h>
@@ -248,6 +250,38 @@ TEST_F(ConsoleAccessTest, ANewAdminTokenSignsEveryoneOut) {
     Answer reloaded = admin("POST", "/reload");
     ASSERT_EQ(reloaded.status, 200) << reloaded.body;
     EXPECT_EQ(with_session("GET", "/console/session", session, "").status, 401);
+    stop();
+}
+
+// Under TLS the session cookie is Secure: a browser never sends it over plain HTTP.
+TEST_F(ConsoleAccessTest, UnderTlsTheCookieIsSecure) {
+    const std::string tls_dir = PEOPLESYNC_SOURCE_DIR "/plugins/sink-webhook/tests/tls/";
+    write_config("", "  tls: {certificate_file: " + tls_dir + "localhost.pem, private_key_file: " + tls_dir +
+                         "localhost.key}\n");
+    auto handle = Poco::Process::launch(PEOPLESYNCD, {"--config", config().string()}, dir_.string(), nullptr, nullptr,
+                                        nullptr, Poco::Process::Env{});
+    pid_ = handle.id();
+    std::string url;
+    for (int i = 0; i < 500 && alive(pid_) && url.empty(); ++i) {
+        json info = json::parse(read_text(runtime_file()), nullptr, false);
+        if (info.is_object() && info.value("pid", 0) == pid_)
+            url = info["url"];
+        else
+            std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_EQ(url.rfind("https://127.0.0.1:", 0), 0u) << url;
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "",
+                                                             tls_dir + "ca.pem", Poco::Net::Context::VERIFY_RELAXED);
+    Poco::Net::HTTPSClientSession session("127.0.0.1", static_cast<Poco::UInt16>(Poco::URI(url).getPort()), context);
+    Poco::Net::HTTPRequest request("POST", "/console/session", Poco::Net::HTTPMessage::HTTP_1_1);
+    const std::string body = json{{"token", admin_token}}.dump();
+    request.setContentLength(static_cast<std::streamsize>(body.size()));
+    session.sendRequest(request) << body;
+    Poco::Net::HTTPResponse response;
+    std::string answer;
+    Poco::StreamCopier::copyToString(session.receiveResponse(response), answer);
+    ASSERT_EQ(response.getStatus(), 200) << answer;
+    EXPECT_NE(response.get("Set-Cookie", "").find("; Secure"), std::string::npos) << response.get("Set-Cookie", "");
     stop();
 }
 
