@@ -313,7 +313,7 @@ class ConsoleTestCase(unittest.TestCase):
         if not ARTIFACTS:
             return
         os.makedirs(ARTIFACTS, exist_ok=True)
-        base = os.path.join(ARTIFACTS, f"{self.id().split('.')[-1]}-{name}")
+        base = os.path.join(ARTIFACTS, f"{type(self).__name__}-{name}")
         self.driver.save_screenshot(base + ".png")
         if name == "failure":
             return
