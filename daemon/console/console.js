@@ -6,7 +6,7 @@
 
 (() => {
   const session = { csrf: null, passwordSignIn: false };
-  const pageSize = 25;
+  const defaultPageSize = 25;
   const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
   const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   let rendering = 0;
@@ -488,19 +488,32 @@
     return h("div", { class: "field" }, h("label", { for: "pipeline-filter" }, "Pipeline"), select);
   }
 
+  // How many lines a page shows: ?limit= in the route, else 25.
+  function pageSize(r) {
+    const asked = Number.parseInt(r.params.get("limit") || "", 10);
+    return asked > 0 && asked <= 1000 ? asked : defaultPageSize;
+  }
+
+  // Newest first, a page at a time: "Older" continues before the last line's id.
   function pager(path, params, list, idKey) {
     const nav = h("nav", { class: "pager", "aria-label": "Pages" });
-    if (params.before) nav.append(h("a", { href: link(path, { pipeline: params.pipeline }) }, "← Newest"));
-    if (list.length === pageSize)
-      nav.append(h("a", { href: link(path, { pipeline: params.pipeline, before: list[list.length - 1][idKey] }) }, "Older →"));
+    const kept = { pipeline: params.pipeline, limit: params.limit };
+    if (params.before) nav.append(h("a", { href: link(path, kept) }, "← Newest"));
+    if (list.length === params.size)
+      nav.append(h("a", { href: link(path, { ...kept, before: list[list.length - 1][idKey] }) }, "Older →"));
     return nav;
   }
 
-  async function requestsPage(r) {
-    const params = { pipeline: r.params.get("pipeline") || "", before: r.params.get("before") || "" };
-    const query = new URLSearchParams({ limit: pageSize });
+  function listParams(r) {
+    const params = { pipeline: r.params.get("pipeline") || "", before: r.params.get("before") || "", limit: r.params.get("limit") || "", size: pageSize(r) };
+    const query = new URLSearchParams({ limit: params.size });
     if (params.pipeline) query.set("pipeline", params.pipeline);
     if (params.before) query.set("before", params.before);
+    return { params, query };
+  }
+
+  async function requestsPage(r) {
+    const { params, query } = listParams(r);
     const [requests, pipelines] = await Promise.all([
       api("GET", `/admin/v1/requests?${query}`), api("GET", "/admin/v1/pipelines")]);
     const out = [h("h1", null, "Webhook logs"),
@@ -572,10 +585,7 @@
   // ---- Runs.
 
   async function runsPage(r) {
-    const params = { pipeline: r.params.get("pipeline") || "", before: r.params.get("before") || "" };
-    const query = new URLSearchParams({ limit: pageSize });
-    if (params.pipeline) query.set("pipeline", params.pipeline);
-    if (params.before) query.set("before", params.before);
+    const { params, query } = listParams(r);
     const [runs, pipelines] = await Promise.all([api("GET", `/admin/v1/runs?${query}`), api("GET", "/admin/v1/pipelines")]);
     const out = [h("h1", null, "Runs"), h("div", { class: "toolbar" }, pipelineFilter(pipelines.map((p) => p.name), params.pipeline, "/runs"))];
     if (!runs.length) {
@@ -645,16 +655,9 @@
 
   // ---- Directories: People and Departments.
 
-  let directoryList = null;
-
-  async function directories() {
-    if (!directoryList) directoryList = await api("GET", "/admin/v1/directories");
-    return directoryList;
-  }
-
   // The directory a page shows, and a chooser when there are several.
   async function chosenDirectory(r, path) {
-    const list = await directories();
+    const list = await api("GET", "/admin/v1/directories");
     if (!list.length) return { none: [h("p", null, "No pipeline has a directory sink.")] };
     const ref = r.params.get("sink") || list[0].ref;
     const current = list.find((d) => d.ref === ref);
@@ -696,7 +699,7 @@
     const ref = chosen.current.ref;
     const q = r.params.get("q") || "";
     const after = r.params.get("after") || "";
-    const query = new URLSearchParams({ limit: pageSize });
+    const query = new URLSearchParams({ limit: pageSize(r) });
     if (q) query.set("q", q);
     if (after) query.set("after", after);
     const page = await api("GET", `/admin/v1/directories/${directoryPath(ref)}/users?${query}`);
@@ -710,8 +713,8 @@
     if (!page.users.length) out.push(h("p", null, q ? `Nobody matches “${q}”.` : "The directory has no users."));
     else out.push(usersTable(ref, page.users, "People"));
     const nav = h("nav", { class: "pager", "aria-label": "Pages" });
-    if (after) nav.append(h("a", { href: link("/people", { sink: ref, q }) }, "← First page"));
-    if (page.next) nav.append(h("a", { href: link("/people", { sink: ref, q, after: page.next }) }, "Next page →"));
+    if (after) nav.append(h("a", { href: link("/people", { sink: ref, q, limit: r.params.get("limit") }) }, "← First page"));
+    if (page.next) nav.append(h("a", { href: link("/people", { sink: ref, q, after: page.next, limit: r.params.get("limit") }) }, "Next page →"));
     out.push(nav);
     return out;
   }
@@ -734,7 +737,7 @@
     const user = await api("GET", `/admin/v1/directories/${directoryPath(ref)}/users/${encodeURIComponent(id)}`);
     const synced = new Set(user.synced ? user.synced_fields || [] : []);
     const status = statusRegion();
-    const out = [h("h1", null, user.synced ? [chain(`Synced by pipeline ${user.synced_by}`), " "] : null, fullName(user)),
+    const out = [h("h1", null, user.synced ? chain(`Synced by pipeline ${user.synced_by}`) : null, fullName(user)),
       h("p", null, h("a", { href: link("/people", { sink: ref }) }, "← People"))];
     out.push(h("section", { class: "card" },
       facts([
@@ -830,14 +833,14 @@
     if (selected) {
       const department = list.find((d) => String(d.id) === selected);
       const after = r.params.get("after") || "";
-      const query = new URLSearchParams({ limit: pageSize });
+      const query = new URLSearchParams({ limit: pageSize(r) });
       if (after) query.set("after", after);
       const page = await api("GET", `/admin/v1/directories/${directoryPath(ref)}/departments/${encodeURIComponent(selected)}/members?${query}`);
-      side.append(h("h2", null, department ? [department.synced ? [chain("A synced department"), " "] : null, department.path] : `Department ${selected}`),
+      side.append(h("h2", null, department ? [department.synced ? chain("A synced department") : null, department.path] : `Department ${selected}`),
         page.users.length ? usersTable(ref, page.users, "Members") : h("p", null, "No members."));
       const nav = h("nav", { class: "pager", "aria-label": "Pages" });
-      if (after) nav.append(h("a", { href: link("/departments", { sink: ref, department: selected }) }, "← First page"));
-      if (page.next) nav.append(h("a", { href: link("/departments", { sink: ref, department: selected, after: page.next }) }, "Next page →"));
+      if (after) nav.append(h("a", { href: link("/departments", { sink: ref, department: selected, limit: r.params.get("limit") }) }, "← First page"));
+      if (page.next) nav.append(h("a", { href: link("/departments", { sink: ref, department: selected, after: page.next, limit: r.params.get("limit") }) }, "Next page →"));
       side.append(nav);
     } else {
       side.append(h("p", { class: "muted" }, "Choose a department to see its members."));
