@@ -10,7 +10,9 @@
 #include <Poco/URI.h>
 #include <nlohmann/json.hpp>
 
+#include "admin_errors.hpp"
 #include "daemon.hpp"
+#include "directory_api.hpp"
 #include "report.hpp"
 
 namespace peoplesync::server {
@@ -20,12 +22,6 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* prefix = "/admin/v1";
-
-struct ApiError {
-    int status;
-    std::string message;
-    std::string allow = {};  // for 405
-};
 
 bool is_loopback(const std::string& address) {
     std::string host = address;
@@ -71,16 +67,6 @@ std::map<std::string, std::string> parse_query(const std::string& query) {
     return out;
 }
 
-std::int64_t positive(const std::string& text, const char* what) {
-    try {
-        std::size_t used = 0;
-        long long n = std::stoll(text, &used);
-        if (used == text.size() && n > 0) return n;
-    } catch (const std::exception&) {
-    }
-    throw ApiError{400, std::string(what) + " must be a positive number, not \"" + text + "\""};
-}
-
 class Call {
 public:
     Call(Daemon& daemon, const HttpRequest& request) : daemon_(daemon), request_(request), runtime_(daemon.runtime()) {
@@ -119,6 +105,7 @@ public:
             if (n == 3 && is(2, "simulate")) return post([&] { return simulate_run(id); });
             if (n == 3 && is(2, "approve")) return post([&] { return approve(id); });
         }
+        if (is(0, "directories")) return directory_endpoint(*runtime_, request_.method, s, query_, body_);
         if (is(0, "requests")) {
             if (n == 1) return get([&] { return requests(); });
             const std::int64_t id = positive(s[1], "a request id");
@@ -284,8 +271,10 @@ private:
         std::string name = query_.count("pipeline") ? query_["pipeline"] : "";
         if (!name.empty()) pipeline(name);
         const std::int64_t limit = query_.count("limit") ? positive(query_["limit"], "limit") : 20;
+        const std::int64_t before = query_.count("before") ? positive(query_["before"], "before") : 0;
         json out = json::array();
-        for (const auto& r : daemon_.services().state.runs(name, limit)) out.push_back(core::run_summary_json(r));
+        for (const auto& r : daemon_.services().state.runs(name, limit, before))
+            out.push_back(core::run_summary_json(r));
         return out;
     }
 
@@ -324,8 +313,9 @@ private:
     json requests() {
         std::string name = query_.count("pipeline") ? query_["pipeline"] : "";
         const std::int64_t limit = query_.count("limit") ? positive(query_["limit"], "limit") : 20;
+        const std::int64_t before = query_.count("before") ? positive(query_["before"], "before") : 0;
         json out = json::array();
-        for (const auto& r : daemon_.services().requests.list(name, limit)) out.push_back(core::to_json(r));
+        for (const auto& r : daemon_.services().requests.list(name, limit, before)) out.push_back(core::to_json(r));
         return out;
     }
 

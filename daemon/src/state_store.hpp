@@ -128,7 +128,9 @@ public:
     std::int64_t begin_run(RunRecord& run);  // sets id and started_at
     void finish_run(RunRecord& run);         // sets finished_at
     std::optional<RunRecord> run(std::int64_t id);
-    std::vector<RunRecord> runs(const std::string& pipeline, std::int64_t limit);
+    // Newest first; an empty pipeline means all. `before`: only runs older
+    // than that run id (the next page), 0 for none.
+    std::vector<RunRecord> runs(const std::string& pipeline, std::int64_t limit, std::int64_t before = 0);
     void mark_approved(std::int64_t blocked_run, std::int64_t by_run);
     // Runs left "running" by a process that died become "interrupted".
     void mark_interrupted_runs();
