@@ -1,10 +1,12 @@
 #include "admin_api.hpp"
 
+#include <algorithm>
 #include <future>
 #include <map>
 
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
+#include <Poco/Exception.h>
 #include <Poco/Net/IPAddress.h>
 #include <Poco/Timestamp.h>
 #include <Poco/URI.h>
@@ -50,6 +52,20 @@ std::vector<std::string> split_path(const std::string& path) {
     return out;
 }
 
+// A query's text as a form writes it: '+' for a space (browsers' URLSearchParams
+// do), %XX for a byte. Poco's decode() reads '+' as a space only after a '?'.
+std::string query_text(std::string encoded) {
+    std::replace(encoded.begin(), encoded.end(), '+', ' ');
+    std::string decoded;
+    try {
+        Poco::URI::decode(encoded, decoded);
+    } catch (const Poco::SyntaxException&) {
+        throw ApiError{400,
+                       "the query is not URL-encoded: \"" + encoded + "\" (a % must be followed by two hex digits)"};
+    }
+    return decoded;
+}
+
 std::map<std::string, std::string> parse_query(const std::string& query) {
     std::map<std::string, std::string> out;
     std::size_t at = 0;
@@ -58,9 +74,8 @@ std::map<std::string, std::string> parse_query(const std::string& query) {
         if (next == std::string::npos) next = query.size();
         std::string pair = query.substr(at, next - at);
         auto eq = pair.find('=');
-        std::string key, value;
-        Poco::URI::decode(pair.substr(0, eq), key);
-        if (eq != std::string::npos) Poco::URI::decode(pair.substr(eq + 1), value, true);
+        std::string key = query_text(pair.substr(0, eq));
+        std::string value = eq == std::string::npos ? "" : query_text(pair.substr(eq + 1));
         if (!key.empty()) out[key] = value;
         at = next + 1;
     }

@@ -159,6 +159,15 @@ TEST_F(DirectoryApiTest, SearchMatchesAPrefixOfIdEmailOrNameIgnoringCase) {
     EXPECT_EQ(none["total"], 0);
 }
 
+// As a browser's URLSearchParams writes a query: a space as '+', a '+' as %2B.
+TEST_F(DirectoryApiTest, AQueryReadsAPlusAsASpaceAndRefusesABrokenEscape) {
+    EXPECT_EQ(ids_of(all_pages("q=ada+bo")), (std::vector<std::string>{"B-1"}));
+    EXPECT_EQ(ids_of(all_pages("q=+ada+")), (std::vector<std::string>{"B-1"}));
+    EXPECT_TRUE(get_json(users_of("q=ada%2Bbo"))["users"].empty());
+    json broken = get_json(users_of("q=ada%zz"), 400);
+    EXPECT_EQ(broken["error"], "the query is not URL-encoded: \"ada%zz\" (a % must be followed by two hex digits)");
+}
+
 TEST_F(DirectoryApiTest, AUserComesWithManagerReportsDepartmentsAndSyncedFields) {
     const std::int64_t ada = id_of("B-1");
     json boss = get_json(user_path(ada));
