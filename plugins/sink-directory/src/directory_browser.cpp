@@ -144,40 +144,64 @@ SqliteDirectoryBrowser::Connection SqliteDirectoryBrowser::writer() {
     return Connection(file_, SQLITE_OPEN_READWRITE, busy_timeout_ms_);
 }
 
-bool SqliteDirectoryBrowser::indexed(sqlite3* db, bool wait) {
-    std::string names;
-    for (const BrowseIndex& index : browse_indexes)
-        names += std::string(names.empty() ? "'" : ", '") + index.name + "'";
-    const std::string count = "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN (" + names + ")";
-    const auto all = static_cast<std::int64_t>(std::size(browse_indexes));
-    if (single_number(db, count) == all) return true;
+template <typename Use>
+bool SqliteDirectoryBrowser::with_table(sqlite3* db, bool wait, Use use) {
+    std::unique_lock lock(mutex_);
+    if (refresh_table(db)) {
+        if (std::chrono::steady_clock::now() - table_->built_at() > rebuild_after) start_build();
+        use(*table_);
+        return true;
+    }
     start_build();
     if (!wait || single_number(db, "SELECT COALESCE(MAX(id), 0) FROM users") > built_before_answering) return false;
-    std::unique_lock lock(mutex_);
     build_done_.wait_for(lock, build_wait, [this] { return !building_; });
-    lock.unlock();
-    return single_number(db, count) == all;
+    if (!table_) return false;
+    // Read in a transaction begun after this call's: what this call would read.
+    use(*table_);
+    return true;
+}
+
+bool SqliteDirectoryBrowser::refresh_table(sqlite3* db) {
+    if (!table_) return false;
+    // In one read transaction: the changes and the rows they name alike.
+    execute(db, "BEGIN");
+    bool fresh = false;
+    try {
+        fresh = table_->refresh(db);
+        execute(db, "COMMIT");
+    } catch (...) {
+        execute(db, "ROLLBACK");
+        table_.reset();
+        throw;
+    }
+    if (!fresh) table_.reset();  // maybe half brought up to date
+    return fresh;
+}
+
+void SqliteDirectoryBrowser::changed() {
+    std::lock_guard lock(mutex_);
+    if (table_) start_build();
 }
 
 void SqliteDirectoryBrowser::start_build() {
-    std::lock_guard lock(mutex_);
     if (building_ || stopping_ || std::chrono::steady_clock::now() < next_build_) return;
-    // A thread that is done has said so under this lock and only returns.
+    // A thread that is done has said so under the lock and only returns.
     if (builder_.joinable()) builder_.join();
     building_ = true;
     try {
         builder_ = std::thread([this] { build(); });
     } catch (const std::system_error& e) {
         building_ = false;
-        log_.warning("directory " + file_ + ": no thread to build the search indexes: " + e.what());
+        log_.warning("directory " + file_ + ": no thread to read the search table: " + e.what());
     }
 }
 
 void SqliteDirectoryBrowser::build() {
     const auto started = std::chrono::steady_clock::now();
     std::string failure;
+    std::unique_ptr<SearchTable> table;
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(file_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+    const int rc = sqlite3_open_v2(file_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
     bool go_on = false;
     {
         std::lock_guard lock(mutex_);
@@ -189,12 +213,19 @@ void SqliteDirectoryBrowser::build() {
     } else if (go_on) {
         sqlite3_busy_timeout(db, static_cast<int>(busy_timeout_ms_));
         try {
-            // As a large load builds its indexes: sorted in 1 MiB runs on two threads.
-            execute(db, "PRAGMA cache_size=-1024");
-            execute(db, "PRAGMA threads=2");
-            for (const BrowseIndex& index : browse_indexes)
-                execute(db, std::string("CREATE INDEX IF NOT EXISTS ") + index.name + " ON users(" + index.key + ")");
-        } catch (const Error& e) {
+            // A table brought up to date will do, unless it is due to be read again.
+            bool refreshed = false;
+            {
+                std::lock_guard lock(mutex_);
+                refreshed = table_ && std::chrono::steady_clock::now() - table_->built_at() <= rebuild_after &&
+                            refresh_table(db);
+            }
+            if (!refreshed) {
+                execute(db, "BEGIN");
+                table = SearchTable::build(db);
+                execute(db, "COMMIT");
+            }
+        } catch (const std::exception& e) {  // Error, or no memory for a table this large
             failure = e.what();
         }
     }
@@ -203,12 +234,14 @@ void SqliteDirectoryBrowser::build() {
     sqlite3_close_v2(db);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (stopping_) {
-    } else if (failure.empty()) {
-        log_.info("directory " + file_ + ": built its search indexes in " + std::to_string(seconds) + " s");
-    } else {
+    } else if (table) {
+        log_.info("directory " + file_ + ": read its search table, " + std::to_string(table->users()) + " users in " +
+                  std::to_string(seconds) + " s, " + std::to_string(table->bytes() >> 20) + " MiB");
+        table_ = std::move(table);
+    } else if (!failure.empty()) {
         next_build_ = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-        log_.warning("directory " + file_ + ": could not build its search indexes (searches read the users in " +
-                     "order meanwhile; tried again in a minute): " + failure);
+        log_.warning("directory " + file_ + ": could not read its search table (searches read the users in order " +
+                     "meanwhile; tried again in a minute): " + failure);
     }
     building_ = false;
     build_done_.notify_all();
@@ -223,7 +256,10 @@ UserPage SqliteDirectoryBrowser::users(const UserQuery& query) {
     auto db = reader();
     if (!db) return {};
     if (!text.empty()) return search(db->get(), std::string(text), after, limit);
-    indexed(db->get(), false);  // the search that may follow finds them
+    {
+        std::lock_guard lock(mutex_);
+        if (!table_) start_build();  // for the search that may follow
+    }
     UserPage page;
     SqliteStatement rows(
         db->get(), std::string("SELECT ") + listed_columns + " FROM users u WHERE u.id > ? ORDER BY u.id LIMIT ?");
@@ -234,72 +270,45 @@ UserPage SqliteDirectoryBrowser::users(const UserQuery& query) {
 }
 
 UserPage SqliteDirectoryBrowser::search(sqlite3* db, const std::string& text, std::int64_t after, std::size_t limit) {
-    // Folded as the indexes' keys are: by SQLite's lower().
-    std::string from;
-    {
-        SqliteStatement fold(db, "SELECT lower(?)");
-        fold.bind(1, text);
-        if (fold.next()) from = fold.text(0);
-        while (fold.next()) {
-        }
-    }
-    const std::string to = past_prefix(from);
-    if (!indexed(db, true)) return search_in_order(db, from, to, after, limit);
-
-    // Each field's matches through its index, while they are few.
-    std::vector<std::int64_t> ids;
-    for (const BrowseIndex& index : browse_indexes) {
-        if (!index.searched) continue;
-        SqliteStatement matches(db, std::string("SELECT id FROM users INDEXED BY ") + index.name + " WHERE " +
-                                        index.key + " >= ?1 AND " + index.key + " < ?2 LIMIT ?3");
-        matches.bind(1, from).bind(2, to).bind(3, static_cast<std::int64_t>(search_index_limit + 1));
-        std::size_t found = 0;
-        while (matches.next()) {
-            ids.push_back(matches.integer(0));
-            if (++found > search_index_limit) {
-                while (matches.next()) {
-                }
-                return search_in_order(db, from, to, after, limit);
-            }
-        }
-    }
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::string folded;
+    for (const char c : text) folded += fold(c);
+    SearchTable::Matches matches;
+    if (!with_table(db, true, [&](const SearchTable& table) { matches = table.search(folded, after, limit); }))
+        return search_in_order(db, folded, after, limit);
     UserPage page;
-    page.total = static_cast<std::int64_t>(ids.size());
-    auto first = std::upper_bound(ids.begin(), ids.end(), after);
-    const std::size_t remaining = static_cast<std::size_t>(ids.end() - first);
-    std::vector<std::int64_t> shown(first, first + static_cast<std::ptrdiff_t>(std::min(remaining, limit)));
-    if (shown.empty()) return page;
+    page.total = matches.total;
+    if (matches.ids.empty()) return page;
     SqliteStatement rows(db, std::string("SELECT ") + listed_columns + " FROM users u WHERE u.id IN (" +
-                                 id_list(shown) + ") ORDER BY u.id");
+                                 id_list(matches.ids) + ") ORDER BY u.id");
     while (rows.next()) page.users.push_back(listed(rows));
-    if (remaining > limit) page.next = cursor(shown.back());
+    if (matches.more) page.next = cursor(matches.ids.back());
     return page;
 }
 
 // Users in the order of their ids, each checked against the search, a step
 // of ids at a time until a page is full, the users end or the time is up:
-// then the page says where the next one starts.
-UserPage SqliteDirectoryBrowser::search_in_order(sqlite3* db, const std::string& from, const std::string& to,
-                                                 std::int64_t after, std::size_t limit) {
+// then the page says where the next one starts. The search table's keys, as
+// SQL: the same matches.
+UserPage SqliteDirectoryBrowser::search_in_order(sqlite3* db, const std::string& folded, std::int64_t after,
+                                                 std::size_t limit) {
+    constexpr const char* keys[] = {"lower(hris_id)", "lower(email)", "lower(first_name || ' ' || last_name)",
+                                    "lower(last_name)"};
     std::string matches;
-    for (const BrowseIndex& index : browse_indexes) {
-        if (!index.searched) continue;
+    for (const char* key : keys) {
         if (!matches.empty()) matches += " OR ";
-        matches += std::string("(") + index.key + " >= ?1 AND " + index.key + " < ?2)";
+        matches += std::string("(") + key + " >= ?1 AND " + key + " < ?2)";
     }
-    // NOT INDEXED: by id, not through a search index SQLite might prefer.
     SqliteStatement rows(db, std::string("SELECT ") + listed_columns +
-                                 " FROM users u NOT INDEXED WHERE u.id > ?3 AND u.id <= ?4 AND (" + matches +
+                                 " FROM users u WHERE u.id > ?3 AND u.id <= ?4 AND (" + matches +
                                  ") ORDER BY u.id LIMIT ?5");
+    const std::string to = past_prefix(folded);
     const std::int64_t last = single_number(db, "SELECT COALESCE(MAX(id), 0) FROM users");
     const auto until = std::chrono::steady_clock::now() + scan_budget;
     UserPage page;
     std::int64_t from_id = after;
     while (from_id < last) {
         const std::int64_t to_id = std::min(last, from_id + scan_step);
-        rows.bind(1, from).bind(2, to).bind(3, from_id).bind(4, to_id);
+        rows.bind(1, folded).bind(2, to).bind(3, from_id).bind(4, to_id);
         rows.bind(5, static_cast<std::int64_t>(limit + 1 - page.users.size()));
         while (rows.next()) page.users.push_back(listed(rows));
         if (page.users.size() > limit) {
@@ -317,7 +326,6 @@ UserPage SqliteDirectoryBrowser::search_in_order(sqlite3* db, const std::string&
 std::optional<DirectoryUserDetail> SqliteDirectoryBrowser::user(std::int64_t id) {
     auto db = reader();
     if (!db) return std::nullopt;
-    indexed(db->get(), true);
     return detail(db->get(), id);
 }
 
@@ -345,14 +353,25 @@ std::optional<DirectoryUserDetail> SqliteDirectoryBrowser::detail(sqlite3* db, s
         }
     }
     if (out.synced) out.synced_by = pipeline_;
-    SqliteStatement reports(db,
-                            "SELECT id, first_name, last_name, COALESCE(hris_id, '') FROM users WHERE manager_id = ? "
-                            "ORDER BY id LIMIT ?");
-    reports.bind(1, id).bind(2, static_cast<std::int64_t>(DirectoryUserDetail::report_limit));
-    while (reports.next())
-        out.reports.push_back(
-            {reports.integer(0), person_name(reports.text(1), reports.text(2)), std::string(reports.text(3))});
-    out.report_count = single_number(db, "SELECT COUNT(*) FROM users WHERE manager_id = ?", id);
+    std::vector<std::int64_t> reports;
+    if (!with_table(db, true, [&](const SearchTable& table) {
+            reports = table.reports(id, DirectoryUserDetail::report_limit, out.report_count);
+        })) {
+        // Without the table: the users table read whole, as long as that takes.
+        SqliteStatement select(db, "SELECT id FROM users WHERE manager_id = ? ORDER BY id");
+        select.bind(1, id);
+        out.report_count = 0;
+        while (select.next())
+            if (++out.report_count <= static_cast<std::int64_t>(DirectoryUserDetail::report_limit))
+                reports.push_back(select.integer(0));
+    }
+    if (!reports.empty()) {
+        SqliteStatement people(db, "SELECT id, first_name, last_name, COALESCE(hris_id, '') FROM users WHERE id IN (" +
+                                       id_list(reports) + ") ORDER BY id");
+        while (people.next())
+            out.reports.push_back(
+                {people.integer(0), person_name(people.text(1), people.text(2)), std::string(people.text(3))});
+    }
     std::unordered_map<std::int64_t, bool> synced_departments;
     if (!record.department_ids.empty()) {
         SqliteStatement departments(

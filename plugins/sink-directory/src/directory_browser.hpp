@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,25 +22,27 @@
 #include <peoplesync/directory.hpp>
 #include <peoplesync/plugin.hpp>
 
+#include "search_table.hpp"
+
 namespace peoplesync::directory {
 
 class SqliteDirectoryBrowser final : public DirectoryBrowser {
 public:
-    // The search indexes of a directory this small are built before the
-    // first answer rather than beside it: they take a moment.
+    // The search table (search_table.hpp) of a directory this small is read
+    // before the first search answers rather than beside it: it takes a
+    // moment. A larger one's search reads the users in order meanwhile.
     static constexpr std::int64_t built_before_answering = 50000;
     static constexpr std::chrono::seconds build_wait{2};
-    // A search looks a field's prefix up in its index while it matches no
-    // more users than this; past it, it reads the users in order instead,
-    // which finds a page of them sooner.
-    static constexpr std::size_t search_index_limit = 10000;
     // Users read per step when a search reads them in order, and the time
     // after which it answers with what it found so far (and a next page).
     static constexpr std::int64_t scan_step = 20000;
     static constexpr std::chrono::milliseconds scan_budget{100};
+    // A table older than this is read again, beside the searches it still
+    // answers: changes made by SQL from elsewhere come in then.
+    static constexpr std::chrono::minutes rebuild_after{10};
 
     SqliteDirectoryBrowser(std::string file, std::int64_t busy_timeout_ms, std::string pipeline, Logger& log);
-    // Stops an index build that is under way.
+    // Stops a table read that is under way.
     ~SqliteDirectoryBrowser() override;
     SqliteDirectoryBrowser(const SqliteDirectoryBrowser&) = delete;
     SqliteDirectoryBrowser& operator=(const SqliteDirectoryBrowser&) = delete;
@@ -50,6 +53,10 @@ public:
     std::optional<UserPage> members(std::int64_t department_id, const std::string& after, std::size_t limit) override;
     std::optional<DirectoryUserDetail> edit_user(
         std::int64_t id, const std::vector<std::pair<std::string, std::string>>& fields) override;
+
+    // The sink wrote to the directory: a search table there is brought up to
+    // date now, on a thread, rather than by the next search.
+    void changed();
 
 private:
     class Connection {
@@ -69,16 +76,20 @@ private:
     // A read-only connection; none while the directory has no file yet.
     std::optional<Connection> reader();
     Connection writer();
-    // Whether every browse index is there. When one is not, a thread builds
-    // them; with `wait`, a small directory's before this returns (unless the
-    // build waits for a writer longer than build_wait).
-    bool indexed(sqlite3* db, bool wait);
+    // Runs `use` on the search table brought up to date, and says whether
+    // it could. Without a table a thread reads one; with `wait`, a small
+    // directory's before this returns (within build_wait).
+    template <typename Use>
+    bool with_table(sqlite3* db, bool wait, Use use);
+    // With mutex_ held: brings the table up to date; false (and no table)
+    // when it cannot be.
+    bool refresh_table(sqlite3* db);
+    // With mutex_ held: a thread brings the table up to date or reads a new one.
     void start_build();
     void build();
 
     UserPage search(sqlite3* db, const std::string& text, std::int64_t after, std::size_t limit);
-    UserPage search_in_order(sqlite3* db, const std::string& from, const std::string& to, std::int64_t after,
-                             std::size_t limit);
+    UserPage search_in_order(sqlite3* db, const std::string& folded, std::int64_t after, std::size_t limit);
     std::optional<DirectoryUserDetail> detail(sqlite3* db, std::int64_t id);
 
     const std::string file_;
@@ -89,7 +100,8 @@ private:
     std::mutex schema_mutex_;
     bool schema_checked_ = false;
 
-    std::mutex mutex_;
+    std::mutex mutex_;  // the table and its builder
+    std::unique_ptr<SearchTable> table_;
     std::condition_variable build_done_;
     std::thread builder_;
     bool building_ = false;

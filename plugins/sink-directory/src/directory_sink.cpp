@@ -223,8 +223,6 @@ public:
     void run(bool large) {
         if (large) {
             for (const char* name : rebuilt_indexes) execute(db_, std::string("DROP INDEX IF EXISTS ") + name);
-            for (const BrowseIndex& index : browse_indexes)
-                execute(db_, std::string("DROP INDEX IF EXISTS ") + index.name);
             write_back_.emplace(sqlite3_db_filename(db_, "main"));
         }
         departments();
@@ -652,6 +650,19 @@ public:
     }
 
     void apply(const Snapshot& snapshot, const ChangeSet& changes, const ApplyContext& context) override {
+        // Declared first, so it goes last: once the file is back in WAL (a
+        // search table's reader opening it earlier would keep it in a large
+        // load's rollback journal), the browser brings its table up to date.
+        struct ChangedForTheBrowser {
+            SqliteDirectoryBrowser& browser;
+            ~ChangedForTheBrowser() {
+                try {
+                    browser.changed();
+                } catch (...) {
+                    // The next search brings the table up to date itself.
+                }
+            }
+        } changed_for_the_browser{browser_};
         sqlite3* db = handle();
         // The last run's checkpoint is done first: its connection would keep
         // a large load from switching the journal.

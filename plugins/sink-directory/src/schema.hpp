@@ -76,25 +76,6 @@ inline constexpr const char* indexes[] = {
     "CREATE INDEX IF NOT EXISTS users_unsynced ON users(id) WHERE synced = 0",
 };
 
-// What the browser's searches and a user's reports are read through (see
-// directory_browser.hpp). Not part of the schema the sink makes: built over
-// a million users they take seconds, which no run should wait for. The
-// browser builds them, off any request, when it finds them missing; a large
-// load drops them rather than updating them a row at a time; every other
-// write keeps them up to date.
-struct BrowseIndex {
-    const char* name;
-    const char* key;  // an expression over the users table
-    bool searched;    // one of the keys a search matches a prefix of
-};
-inline constexpr BrowseIndex browse_indexes[] = {
-    {"users_search_hris_id", "lower(hris_id)", true},
-    {"users_search_email", "lower(email)", true},
-    {"users_search_name", "lower(first_name || ' ' || last_name)", true},
-    {"users_search_last_name", "lower(last_name)", true},
-    {"users_by_manager", "manager_id", false},
-};
-
 // Makes what is missing of the schema, and brings a directory written by an
 // earlier version up to this one.
 void create_schema(sqlite3* db);
