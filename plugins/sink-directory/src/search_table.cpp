@@ -151,6 +151,9 @@ std::size_t SearchTable::record_at(std::size_t at) const {
 }
 
 SearchTable::Matches SearchTable::search(std::string_view folded, std::int64_t after, std::size_t limit) const {
+    // No key holds the table's own bytes (add_folded): such a search matches
+    // nothing, rather than across the end of a key.
+    if (folded.find_first_of(std::string_view("\x01\x02", 2)) != std::string_view::npos) return {};
     std::string needle(1, field_start);
     needle += folded;
     // One hit a user: past a match, the search goes on after its record.

@@ -187,6 +187,8 @@ TEST_F(DirectoryBrowserTest, ASearchMatchesAPrefixOfEachFieldIgnoringCase) {
     EXPECT_EQ(found("  carol  "), (std::vector<std::string>{"W-300"}));
     EXPECT_TRUE(found("ed").empty());  // inside "Zed" and "Leeds", at the start of nothing
     EXPECT_TRUE(found("example").empty());
+    EXPECT_TRUE(found(std::string("lee\x01", 4)).empty());  // the table's separator, in a search
+    EXPECT_TRUE(found(std::string("\x02", 1)).empty());
     UserPage none = browser().users(UserQuery{"nobody", "", 50});
     EXPECT_TRUE(none.users.empty());
     EXPECT_TRUE(none.next.empty());
