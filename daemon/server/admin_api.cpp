@@ -1,15 +1,19 @@
 #include "admin_api.hpp"
 
+#include <algorithm>
 #include <future>
 #include <map>
 
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
+#include <Poco/Exception.h>
 #include <Poco/Timestamp.h>
 #include <Poco/URI.h>
 #include <nlohmann/json.hpp>
 
+#include "admin_errors.hpp"
 #include "daemon.hpp"
+#include "directory_api.hpp"
 #include "report.hpp"
 
 namespace peoplesync::server {
@@ -20,11 +24,6 @@ namespace {
 
 constexpr const char* prefix = "/admin/v1";
 
-struct ApiError {
-    int status;
-    std::string message;
-    std::string allow = {};  // for 405
-};
 
 std::vector<std::string> split_path(const std::string& path) {
     std::vector<std::string> out;
@@ -38,6 +37,20 @@ std::vector<std::string> split_path(const std::string& path) {
     return out;
 }
 
+// A query's text as a form writes it: '+' for a space (browsers' URLSearchParams
+// do), %XX for a byte. Poco's decode() reads '+' as a space only after a '?'.
+std::string query_text(std::string encoded) {
+    std::replace(encoded.begin(), encoded.end(), '+', ' ');
+    std::string decoded;
+    try {
+        Poco::URI::decode(encoded, decoded);
+    } catch (const Poco::SyntaxException&) {
+        throw ApiError{400,
+                       "the query is not URL-encoded: \"" + encoded + "\" (a % must be followed by two hex digits)"};
+    }
+    return decoded;
+}
+
 std::map<std::string, std::string> parse_query(const std::string& query) {
     std::map<std::string, std::string> out;
     std::size_t at = 0;
@@ -46,23 +59,12 @@ std::map<std::string, std::string> parse_query(const std::string& query) {
         if (next == std::string::npos) next = query.size();
         std::string pair = query.substr(at, next - at);
         auto eq = pair.find('=');
-        std::string key, value;
-        Poco::URI::decode(pair.substr(0, eq), key);
-        if (eq != std::string::npos) Poco::URI::decode(pair.substr(eq + 1), value, true);
+        std::string key = query_text(pair.substr(0, eq));
+        std::string value = eq == std::string::npos ? "" : query_text(pair.substr(eq + 1));
         if (!key.empty()) out[key] = value;
         at = next + 1;
     }
     return out;
-}
-
-std::int64_t positive(const std::string& text, const char* what) {
-    try {
-        std::size_t used = 0;
-        long long n = std::stoll(text, &used);
-        if (used == text.size() && n > 0) return n;
-    } catch (const std::exception&) {
-    }
-    throw ApiError{400, std::string(what) + " must be a positive number, not \"" + text + "\""};
 }
 
 class Call {
@@ -103,6 +105,7 @@ public:
             if (n == 3 && is(2, "simulate")) return post([&] { return simulate_run(id); });
             if (n == 3 && is(2, "approve")) return post([&] { return approve(id); });
         }
+        if (is(0, "directories")) return directory_endpoint(*runtime_, request_.method, s, query_, body_);
         if (is(0, "requests")) {
             if (n == 1) return get([&] { return requests(); });
             const std::int64_t id = positive(s[1], "a request id");
@@ -270,8 +273,10 @@ private:
         std::string name = query_.count("pipeline") ? query_["pipeline"] : "";
         if (!name.empty()) pipeline(name);
         const std::int64_t limit = query_.count("limit") ? positive(query_["limit"], "limit") : 20;
+        const std::int64_t before = query_.count("before") ? positive(query_["before"], "before") : 0;
         json out = json::array();
-        for (const auto& r : daemon_.services().state.runs(name, limit)) out.push_back(core::run_summary_json(r));
+        for (const auto& r : daemon_.services().state.runs(name, limit, before))
+            out.push_back(core::run_summary_json(r));
         return out;
     }
 
@@ -310,8 +315,9 @@ private:
     json requests() {
         std::string name = query_.count("pipeline") ? query_["pipeline"] : "";
         const std::int64_t limit = query_.count("limit") ? positive(query_["limit"], "limit") : 20;
+        const std::int64_t before = query_.count("before") ? positive(query_["before"], "before") : 0;
         json out = json::array();
-        for (const auto& r : daemon_.services().requests.list(name, limit)) out.push_back(core::to_json(r));
+        for (const auto& r : daemon_.services().requests.list(name, limit, before)) out.push_back(core::to_json(r));
         return out;
     }
 

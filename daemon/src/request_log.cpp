@@ -1,5 +1,6 @@
 #include "request_log.hpp"
 
+#include <limits>
 #include <sstream>
 
 #include <Poco/Data/LOB.h>
@@ -215,17 +216,19 @@ std::string RequestLog::body(std::int64_t id) {
     return inflate(rows.front());
 }
 
-std::vector<PushRequest> RequestLog::list(const std::string& pipeline, std::int64_t limit) {
+std::vector<PushRequest> RequestLog::list(const std::string& pipeline, std::int64_t limit, std::int64_t before) {
     std::vector<Row> rows;
     Poco::Int64 n = limit;
+    // Below any id when no page is asked for.
+    Poco::Int64 below = before > 0 ? before : std::numeric_limits<Poco::Int64>::max();
     std::lock_guard lock(mutex_);
     if (pipeline.empty())
-        *session_ << "SELECT " + std::string(columns) + " FROM push_requests ORDER BY id DESC LIMIT ?", use(n),
-            into(rows), now;
+        *session_ << "SELECT " + std::string(columns) + " FROM push_requests WHERE id < ? ORDER BY id DESC LIMIT ?",
+            use(below), use(n), into(rows), now;
     else
         *session_ << "SELECT " + std::string(columns) +
-                         " FROM push_requests WHERE pipeline = ? ORDER BY id DESC LIMIT ?",
-            useRef(pipeline), use(n), into(rows), now;
+                         " FROM push_requests WHERE pipeline = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            useRef(pipeline), use(below), use(n), into(rows), now;
     return to_requests(rows);
 }
 

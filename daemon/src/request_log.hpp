@@ -80,8 +80,9 @@ public:
 
     std::optional<PushRequest> get(std::int64_t id);
     std::string body(std::int64_t id);
-    // Newest first; an empty pipeline means all.
-    std::vector<PushRequest> list(const std::string& pipeline, std::int64_t limit);
+    // Newest first; an empty pipeline means all. `before`: only requests
+    // older than that request id (the next page), 0 for none.
+    std::vector<PushRequest> list(const std::string& pipeline, std::int64_t limit, std::int64_t before = 0);
     // Oldest first: the requests of a pipeline with this status.
     std::vector<PushRequest> with_status(const std::string& pipeline, const std::string& status);
     // Oldest first: every request still received or validated, any pipeline.

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -293,16 +294,19 @@ std::optional<RunRecord> StateStore::run(std::int64_t id) {
     return to_record(rows.front());
 }
 
-std::vector<RunRecord> StateStore::runs(const std::string& pipeline, std::int64_t limit) {
+std::vector<RunRecord> StateStore::runs(const std::string& pipeline, std::int64_t limit, std::int64_t before) {
     std::lock_guard lock(mutex_);
     std::vector<RunRow> rows;
     Poco::Int64 n = limit;
+    // Below any id when no page is asked for.
+    Poco::Int64 below = before > 0 ? before : std::numeric_limits<Poco::Int64>::max();
     if (pipeline.empty())
-        *session_ << "SELECT " + std::string(run_columns) + " FROM runs ORDER BY id DESC LIMIT ?", use(n), into(rows),
-            now;
+        *session_ << "SELECT " + std::string(run_columns) + " FROM runs WHERE id < ? ORDER BY id DESC LIMIT ?",
+            use(below), use(n), into(rows), now;
     else
-        *session_ << "SELECT " + std::string(run_columns) + " FROM runs WHERE pipeline = ? ORDER BY id DESC LIMIT ?",
-            useRef(pipeline), use(n), into(rows), now;
+        *session_ << "SELECT " + std::string(run_columns) +
+                         " FROM runs WHERE pipeline = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            useRef(pipeline), use(below), use(n), into(rows), now;
     std::vector<RunRecord> out;
     for (const auto& row : rows) out.push_back(to_record(row));
     return out;

@@ -148,7 +148,9 @@ public:
     // only on inputs of a run recorded as done.
     void finish_run(RunRecord& run, const RunInputs* inputs = nullptr);
     std::optional<RunRecord> run(std::int64_t id);
-    std::vector<RunRecord> runs(const std::string& pipeline, std::int64_t limit);
+    // Newest first; an empty pipeline means all. `before`: only runs older
+    // than that run id (the next page), 0 for none.
+    std::vector<RunRecord> runs(const std::string& pipeline, std::int64_t limit, std::int64_t before = 0);
     void mark_approved(std::int64_t blocked_run, std::int64_t by_run);
     // The pipeline's runs still "running". Holding the pipeline's run lock,
     // these are runs whose process died: settle each with settle_run().

@@ -1,6 +1,7 @@
 #include <peoplesync/plugin.hpp>
 
 #include <cctype>
+#include <utility>
 
 namespace peoplesync {
 
@@ -118,6 +119,16 @@ void Sink::edit_user(const std::string&, const std::string&, const std::string&)
 std::optional<DestinationRecord> Sink::find_user(const std::string&) {
     throw Error("this sink has no directory to look users up in");
 }
+
+DirectoryBrowser* Sink::browser() {
+    return nullptr;
+}
+
+DirectoryBrowser::~DirectoryBrowser() = default;
+
+SyncedFieldError::SyncedFieldError(const std::string& message, std::string field, std::string pipeline)
+    : Error(message), field_(std::move(field)), pipeline_(std::move(pipeline)) {}
+SyncedFieldError::~SyncedFieldError() = default;
 
 std::string_view to_string(PluginKind kind) {
     return kind == PluginKind::source ? "source" : "sink";

@@ -19,6 +19,7 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/Pipe.h>
 #include <Poco/PipeStream.h>
 #include <Poco/Process.h>
@@ -73,6 +74,19 @@ inline Output run_program(const std::string& program, const std::vector<std::str
     drain_err.join();
     result.status = handle.wait();
     return result;
+}
+
+// What comes back on a raw connection until the server closes it (or 5 s pass).
+inline std::string read_to_end(Poco::Net::StreamSocket& socket) {
+    socket.setReceiveTimeout(Poco::Timespan(5, 0));
+    std::string answer;
+    char buffer[4096];
+    try {
+        int n = 0;
+        while ((n = socket.receiveBytes(buffer, sizeof buffer)) > 0) answer.append(buffer, static_cast<std::size_t>(n));
+    } catch (const Poco::Exception&) {
+    }
+    return answer;
 }
 
 // Alive, and not a zombie nobody has reaped yet.
@@ -133,6 +147,33 @@ protected:
                                             nullptr, nullptr, env);
         pid_ = handle.id();
         wait_until_serving();
+    }
+
+    // Starts peoplesyncd serving HTTPS with a self-signed certificate for
+    // 127.0.0.1 (cert.pem, key.pem in the test's folder, for curl's
+    // --cacert); `http_extra` is added to the http section. Returns its URL.
+    std::string start_https(const std::string& http_extra = "") {
+        Output made =
+            run_program("openssl",
+                        {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem",
+                         "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"},
+                        dir_);
+        EXPECT_EQ(made.status, 0) << made.err;
+        write_config("", http_extra + "  tls: {certificate_file: cert.pem, private_key_file: key.pem}\n");
+        auto handle = Poco::Process::launch(PEOPLESYNCD, {"--config", config().string()}, dir_.string(), nullptr,
+                                            nullptr, nullptr, Poco::Process::Env{});
+        pid_ = handle.id();
+        const auto until = std::chrono::steady_clock::now() + 10s;
+        while (std::chrono::steady_clock::now() < until && url_.rfind("https://", 0) != 0) {
+            json info = json::parse(read_text(runtime_file()), nullptr, false);
+            if (info.is_object() && info.value("pid", 0) == pid_) {
+                url_ = info["url"].get<std::string>();
+                port_ = static_cast<std::uint16_t>(Poco::URI(url_).getPort());
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        EXPECT_EQ(url_.rfind("https://127.0.0.1:", 0), 0u) << url_ << read_text(dir_ / "daemon.log");
+        return url_;
     }
 
     void wait_until_serving(pid_t pid = 0) {

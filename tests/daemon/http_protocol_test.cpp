@@ -19,19 +19,6 @@ void send_text(Poco::Net::StreamSocket& socket, const std::string& text) {
         sent += static_cast<std::size_t>(socket.sendBytes(text.data() + sent, static_cast<int>(text.size() - sent)));
 }
 
-// What comes back until the server closes the connection (or 5 s pass).
-std::string read_to_end(Poco::Net::StreamSocket& socket) {
-    socket.setReceiveTimeout(Poco::Timespan(5, 0));
-    std::string answer;
-    char buffer[4096];
-    try {
-        int n = 0;
-        while ((n = socket.receiveBytes(buffer, sizeof buffer)) > 0) answer.append(buffer, static_cast<std::size_t>(n));
-    } catch (const Poco::Exception&) {
-    }
-    return answer;
-}
-
 // Bytes up to and including the first empty line.
 std::string read_head(Poco::Net::StreamSocket& socket) {
     socket.setReceiveTimeout(Poco::Timespan(5, 0));
@@ -185,24 +172,8 @@ TEST_F(HttpProtocolTest, AHeadThatIsNotHttpGets400) {
 // or stop mid-handshake, hold no thread either; a body cut short is still
 // reported as such.
 TEST_F(HttpProtocolTest, OverTlsIdleConnectionsHoldNoThreadAndACutBodyIsRefused) {
-    Output made =
-        run_program("openssl",
-                    {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days",
-                     "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"},
-                    dir_);
-    ASSERT_EQ(made.status, 0) << made.err;
-    write_config("", "  threads: 4\n  tls: {certificate_file: cert.pem, private_key_file: key.pem}\n");
-    auto handle = Poco::Process::launch(PEOPLESYNCD, {"--config", config().string()}, dir_.string(), nullptr, nullptr,
-                                        nullptr, Poco::Process::Env{});
-    pid_ = handle.id();
-    std::string url;
-    for (int i = 0; i < 500 && url.empty(); ++i) {
-        json info = json::parse(read_text(runtime_file()), nullptr, false);
-        if (info.is_object() && info.value("pid", 0) == pid_) url = info["url"];
-        std::this_thread::sleep_for(20ms);
-    }
-    ASSERT_EQ(url.rfind("https://127.0.0.1:", 0), 0u) << url << log_text();
-    port_ = static_cast<std::uint16_t>(Poco::URI(url).getPort());
+    const std::string url = start_https("  threads: 4\n");
+    ASSERT_FALSE(HasFailure());
 
     std::vector<std::unique_ptr<Poco::Net::StreamSocket>> idle;
     for (int i = 0; i < 8; ++i) {

@@ -56,19 +56,6 @@ Timed timed_request(std::uint16_t port, const std::string& method, const std::st
     return timed;
 }
 
-// What comes back on a raw connection until the server closes it (or 5 s pass).
-std::string read_to_end(Poco::Net::StreamSocket& socket) {
-    socket.setReceiveTimeout(Poco::Timespan(5, 0));
-    std::string answer;
-    char buffer[4096];
-    try {
-        int n = 0;
-        while ((n = socket.receiveBytes(buffer, sizeof buffer)) > 0) answer.append(buffer, static_cast<std::size_t>(n));
-    } catch (const Poco::Exception&) {
-    }
-    return answer;
-}
-
 // True when the server closed the connection (the end of the stream within 500 ms), false when it is open.
 bool closed_by_server(Poco::Net::StreamSocket& socket) {
     socket.setReceiveTimeout(Poco::Timespan(0, 500 * 1000));

@@ -242,23 +242,8 @@ TEST_F(LifecycleTest, TheCliGoesThroughTheRunningDaemon) {
 
 // HTTPS with the configured certificate; curl checks it, the CLI talks to the daemon through it.
 TEST_F(LifecycleTest, TlsServesHttps) {
-    Output made =
-        run_program("openssl",
-                    {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days",
-                     "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"},
-                    dir_);
-    ASSERT_EQ(made.status, 0) << made.err;
-    write_config("", "  tls: {certificate_file: cert.pem, private_key_file: key.pem}\n");
-    auto handle = Poco::Process::launch(PEOPLESYNCD, {"--config", config().string()}, dir_.string(), nullptr, nullptr,
-                                        nullptr, Poco::Process::Env{});
-    pid_ = handle.id();
-    std::string url;
-    for (int i = 0; i < 500 && url.empty(); ++i) {
-        json info = json::parse(read_text(runtime_file()), nullptr, false);
-        if (info.is_object() && info.value("pid", 0) == pid_) url = info["url"];
-        std::this_thread::sleep_for(20ms);
-    }
-    ASSERT_EQ(url.rfind("https://127.0.0.1:", 0), 0u) << url << log_text();
+    const std::string url = start_https();
+    ASSERT_FALSE(HasFailure());
     Output health = run_program("curl", {"--silent", "--show-error", "--cacert", "cert.pem", url + "/health"}, dir_);
     ASSERT_EQ(health.status, 0) << health.err;
     EXPECT_EQ(json::parse(health.out)["status"], "ok");

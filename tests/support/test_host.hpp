@@ -57,6 +57,29 @@ private:
     std::string pipeline_ = "test";
 };
 
+// A snapshot of users with these hris_ids (email ID@example.com, name F L)
+// and the ChangeSet that creates them all, as a first run would make it.
+struct CreatingRun {
+    Snapshot snapshot;
+    ChangeSet changes;
+};
+inline CreatingRun creating_run(const std::vector<std::string>& hris_ids) {
+    CreatingRun run;
+    run.changes.synced_fields = {"hris_id", "email", "first_name", "last_name", "active"};
+    for (const auto& id : hris_ids) {
+        User u;
+        u.hris_id = id;
+        u.email = id + "@example.com";
+        u.first_name = "F";
+        u.last_name = "L";
+        run.snapshot.users.push_back(u);
+        CreatedUser created;
+        created.snapshot_index = static_cast<std::int64_t>(run.changes.created.size());
+        run.changes.created.push_back(created);
+    }
+    return run;
+}
+
 // The plugins built with this tree.
 inline const core::PluginHost& built_plugins() {
     static const core::PluginHost host({core::default_plugin_dir()});

@@ -20,15 +20,15 @@
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
-#include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeFormatter.h>
 
 #include <peoplesync/plugin.hpp>
-#include <peoplesync/validation.hpp>
 
 #include "department_paths.hpp"
+#include "directory_browser.hpp"
+#include "schema.hpp"
 #include "sqlite_rows.hpp"
 #include "sqlite_statement.hpp"
+#include "user_records.hpp"
 
 namespace peoplesync::directory {
 
@@ -42,28 +42,11 @@ using sqlite::SqliteStatement;
 
 namespace {
 
-std::string now_text() {
-    return Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT);
-}
-
 std::string join(const std::vector<std::string>& items, const char* separator) {
     std::string out;
     for (const auto& item : items) {
         if (!out.empty()) out += separator;
         out += item;
-    }
-    return out;
-}
-
-std::vector<std::string> split(std::string_view text, char separator) {
-    std::vector<std::string> out;
-    if (text.empty()) return out;
-    std::size_t start = 0;
-    while (true) {
-        auto at = text.find(separator, start);
-        out.emplace_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
-        if (at == std::string_view::npos) break;
-        start = at + 1;
     }
     return out;
 }
@@ -92,111 +75,6 @@ std::string json_array(std::span<const std::string_view> texts) {
     return out + "]";
 }
 
-std::string id_list(std::span<const std::int64_t> ids) {
-    std::string out;
-    for (auto id : ids) {
-        if (!out.empty()) out += ',';
-        out += std::to_string(id);
-    }
-    return out;
-}
-
-// The user columns a field is stored in; profile_image spans three.
-const std::map<std::string, std::vector<std::string>, std::less<>>& field_columns() {
-    static const std::map<std::string, std::vector<std::string>, std::less<>> columns = {
-        {"hris_id", {"hris_id"}},
-        {"first_name", {"first_name"}},
-        {"last_name", {"last_name"}},
-        {"email", {"email"}},
-        {"job_title", {"job_title"}},
-        {"phone_number", {"phone_number"}},
-        {"employee_id", {"employee_id"}},
-        {"hire_date", {"hire_date"}},
-        {"profile_image", {"profile_image_url", "profile_image_last_modified", "profile_image_cache_info"}},
-    };
-    return columns;
-}
-
-std::string_view column_value(const UserView& user, std::string_view column) {
-    if (column == "hris_id") return user.hris_id;
-    if (column == "first_name") return user.first_name;
-    if (column == "last_name") return user.last_name;
-    if (column == "email") return user.email;
-    if (column == "job_title") return user.job_title;
-    if (column == "phone_number") return user.phone_number;
-    if (column == "employee_id") return user.employee_id;
-    if (column == "hire_date") return user.hire_date;
-    if (column == "profile_image_url") return user.profile_image.url;
-    if (column == "profile_image_last_modified") return user.profile_image.last_modified;
-    if (column == "profile_image_cache_info") return user.profile_image.cache_info;
-    throw Error("no column " + std::string(column));
-}
-
-// Indexes are named so a large load can drop and rebuild them: building an
-// index once over sorted keys is several times faster than a million random
-// inserts into it.
-const char* const tables[] = {
-    "CREATE TABLE IF NOT EXISTS users ("
-    " id INTEGER PRIMARY KEY,"
-    " hris_id TEXT,"  // NULL for users the directory made; unique otherwise
-    " email TEXT NOT NULL,"
-    " first_name TEXT NOT NULL DEFAULT '',"
-    " last_name TEXT NOT NULL DEFAULT '',"
-    " job_title TEXT NOT NULL DEFAULT '',"
-    " phone_number TEXT NOT NULL DEFAULT '',"
-    " employee_id TEXT NOT NULL DEFAULT '',"
-    " hire_date TEXT NOT NULL DEFAULT '',"
-    " profile_image_url TEXT NOT NULL DEFAULT '',"
-    " profile_image_last_modified TEXT NOT NULL DEFAULT '',"
-    " profile_image_cache_info TEXT NOT NULL DEFAULT '',"
-    " active INTEGER NOT NULL DEFAULT 1,"
-    " manager_id INTEGER,"
-    " synced INTEGER NOT NULL DEFAULT 0,"
-    " synced_fields TEXT NOT NULL DEFAULT '',"       // before field_sets; '' since
-    " synced_field_set INTEGER NOT NULL DEFAULT 0,"  // field_sets.id; 0: none
-    " sync_hash INTEGER NOT NULL DEFAULT 0,"
-    " updated_at TEXT NOT NULL DEFAULT '')",
-    // The synced fields of synced users, once per distinct list (one per
-    // pipeline configuration), not once per user.
-    "CREATE TABLE IF NOT EXISTS field_sets (id INTEGER PRIMARY KEY, fields TEXT NOT NULL UNIQUE)",
-    "CREATE TABLE IF NOT EXISTS departments ("
-    " id INTEGER PRIMARY KEY,"
-    " parent_id INTEGER NOT NULL DEFAULT 0,"  // 0: top level
-    " name TEXT NOT NULL,"
-    " synced INTEGER NOT NULL DEFAULT 0,"
-    " UNIQUE(parent_id, name))",
-    "CREATE TABLE IF NOT EXISTS memberships ("
-    " user_id INTEGER NOT NULL,"
-    " department_id INTEGER NOT NULL,"
-    " PRIMARY KEY(user_id, department_id)) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS audit_log ("
-    " id INTEGER PRIMARY KEY,"
-    " run_id INTEGER NOT NULL,"
-    " user_id INTEGER,"
-    " action TEXT NOT NULL,"
-    " field TEXT NOT NULL DEFAULT '',"
-    " old_value TEXT NOT NULL DEFAULT '',"
-    " new_value TEXT NOT NULL DEFAULT '')",
-    "CREATE TABLE IF NOT EXISTS audit_runs ("
-    " run_id INTEGER PRIMARY KEY,"
-    " pipeline TEXT NOT NULL,"
-    " at TEXT NOT NULL)",
-    // This database's identity and a number every write through peoplesync
-    // (a run, an edit) raises: together, the sink's state token.
-    "CREATE TABLE IF NOT EXISTS directory_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "INSERT OR IGNORE INTO directory_meta(key, value) VALUES('instance', lower(hex(randomblob(16))))",
-    "INSERT OR IGNORE INTO directory_meta(key, value) VALUES('generation', '0')",
-};
-const char* const bump_generation =
-    "UPDATE directory_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'";
-const char* const indexes[] = {
-    "CREATE UNIQUE INDEX IF NOT EXISTS users_by_hris_id ON users(hris_id)",
-    "CREATE INDEX IF NOT EXISTS memberships_by_department ON memberships(department_id)",
-    "CREATE INDEX IF NOT EXISTS audit_by_run ON audit_log(run_id)",
-    // The users who are not synced, typically few: a change-only run reads
-    // them all (load_index_for) without a scan.
-    "CREATE INDEX IF NOT EXISTS users_unsynced ON users(id) WHERE synced = 0",
-};
 // The indexes a large load drops and builds again: created users arrive in
 // the source's order, so their keys land all over these. The others stay:
 // a load appends to audit_by_run in its order, and users_unsynced leaves out
@@ -270,27 +148,6 @@ std::string switch_journal(sqlite3* db, const char* mode, int busy_timeout_ms) n
     return now;
 }
 
-// Every department of the directory and its path ("Engineering > Mobile
-// Team"), made from its parent's as the diff makes it.
-DepartmentPaths department_paths(sqlite3* db) {
-    std::vector<std::int64_t> ids, parents;
-    std::string names;  // every name, one after the other
-    std::vector<std::size_t> name_ends;
-    SqliteStatement select(db, "SELECT id, parent_id, name FROM departments");
-    while (select.next()) {
-        ids.push_back(select.integer(0));
-        parents.push_back(select.integer(1));
-        names += select.text(2);
-        name_ends.push_back(names.size());
-    }
-    return DepartmentPaths(
-        ids.size(), [&](std::size_t i) { return ids[i]; }, [&](std::size_t i) { return parents[i]; },
-        [&](std::size_t i) {
-            const std::size_t begin = i == 0 ? 0 : name_ends[i - 1];
-            return std::string_view(names).substr(begin, name_ends[i] - begin);
-        });
-}
-
 // The id of a list of synced fields, made on first use.
 std::int64_t field_set(sqlite3* db, const std::string& fields) {
     SqliteStatement insert(db, "INSERT OR IGNORE INTO field_sets(fields) VALUES(?)");
@@ -301,15 +158,6 @@ std::int64_t field_set(sqlite3* db, const std::string& fields) {
     const std::int64_t id = select.integer(0);
     select.next();
     return id;
-}
-
-// Directories made before field_sets keep their users' lists in
-// users.synced_fields; new writes go to synced_field_set.
-void upgrade(sqlite3* db) {
-    SqliteStatement columns(db, "SELECT 1 FROM pragma_table_info('users') WHERE name = 'synced_field_set'");
-    const bool has = columns.next();
-    if (has) columns.next();
-    if (!has) execute(db, "ALTER TABLE users ADD COLUMN synced_field_set INTEGER NOT NULL DEFAULT 0");
 }
 
 std::int64_t next_id(sqlite3* db, const char* table) {
@@ -745,7 +593,8 @@ public:
     DirectorySink(const ConfigValue& config, Host& host)
         : host_(host),
           database_(config.at("database").as_string()),
-          busy_timeout_ms_(config.get_integer("busy_timeout_ms", 10000)) {
+          busy_timeout_ms_(config.get_integer("busy_timeout_ms", 10000)),
+          browser_(host.resolve_path(database_), busy_timeout_ms_, host.pipeline(), host.log()) {
         if (database_.empty()) config.at("database").fail("the database path is empty");
     }
 
@@ -822,10 +671,23 @@ public:
 
     std::vector<DestinationRecord> fetch(std::span<const std::int64_t> ids) override {
         if (ids.empty()) return {};
-        return records(ids, false);
+        return records(handle(), ids, false);
     }
 
     void apply(const Snapshot& snapshot, const ChangeSet& changes, const ApplyContext& context) override {
+        // Declared first, so it goes last: once the file is back in WAL (a
+        // search table's reader opening it earlier would keep it in a large
+        // load's rollback journal), the browser brings its table up to date.
+        struct ChangedForTheBrowser {
+            SqliteDirectoryBrowser& browser;
+            ~ChangedForTheBrowser() {
+                try {
+                    browser.changed();
+                } catch (...) {
+                    // The next search brings the table up to date itself.
+                }
+            }
+        } changed_for_the_browser{browser_};
         sqlite3* db = handle();
         // The last run's checkpoint is done first: its connection would keep
         // a large load from switching the journal.
@@ -912,76 +774,19 @@ public:
     }
 
     std::optional<DestinationRecord> find_user(const std::string& who) override {
-        auto found = lookup(who);
+        auto found = lookup(handle(), who);
         if (found.empty()) return std::nullopt;
         return std::move(found.front());
     }
 
     void edit_user(const std::string& who, const std::string& field_name, const std::string& value) override {
-        auto found = lookup(who);
-        if (found.empty()) throw Error("no user \"" + who + "\" in the directory " + path());
-        const DestinationRecord& record = found.front();
-        if (std::find(record.synced_fields.begin(), record.synced_fields.end(), field_name) !=
-            record.synced_fields.end())
-            throw Error(field_name + " of " + who +
-                        " is synced from the HRIS and read-only here; change it in the "
-                        "HRIS, or sync fewer fields");
-        const std::int64_t id = record.id;
-        std::string old_value;
-        std::string column;
-        std::int64_t number = 0;
-        bool is_number = false;
-        if (field_name == "active") {
-            if (value != "true" && value != "false") throw Error("active takes true or false, not \"" + value + "\"");
-            old_value = record.user.active ? "true" : "false";
-            column = "active";
-            number = value == "true";
-            is_number = true;
-        } else if (field_name == "manager") {
-            old_value = record.user.manager_hris_id;
-            column = "manager_id";
-            is_number = true;
-            if (!value.empty()) {
-                auto managers = lookup(value);
-                if (managers.empty()) throw Error("no user \"" + value + "\" to be the manager");
-                if (managers.front().id == record.id) throw Error("a user cannot manage themselves");
-                number = managers.front().id;
-            }
-        } else {
-            auto columns = field_columns().find(field_name);
-            if (columns == field_columns().end() || field_name == "profile_image")
-                throw Error("\"" + field_name +
-                            "\" is not a field one can set here (fields: hris_id, first_name, "
-                            "last_name, email, job_title, phone_number, employee_id, hire_date, active, manager)");
-            if (field_name == "email" && !is_valid_email(value))
-                throw Error("\"" + value + "\" is not an email address");
-            if (field_name == "hris_id" && !value.empty()) {
-                auto other = lookup(value);
-                if (!other.empty() && other.front().id != record.id)
-                    throw Error("hris_id \"" + value + "\" already belongs to another user");
-            }
-            old_value = column_value(record.user, field_name);
-            column = columns->second.front();
-        }
-
         sqlite3* db = handle();
         execute(db, "BEGIN IMMEDIATE");
         try {
-            const std::string at = now_text();
-            const std::string placeholder = column == "hris_id" ? "NULLIF(?, '')" : "?";
-            SqliteStatement update(
-                db, "UPDATE users SET " + column + " = " + placeholder + ", updated_at = ? WHERE id = ?");
-            if (column == "manager_id")
-                update.bind_id(1, number);  // 0: no manager
-            else if (is_number)
-                update.bind(1, number);
-            else
-                update.bind(1, value);
-            update.bind(2, at).bind(3, id).run();
-            SqliteStatement audit(db,
-                                  "INSERT INTO audit_log(run_id, user_id, action, field, old_value, new_value) "
-                                  "VALUES(0, ?, 'edited', ?, ?, ?)");
-            audit.bind(1, id).bind(2, field_name).bind(3, old_value).bind(4, value).run();
+            auto found = lookup(db, who);
+            if (found.empty()) throw Error("no user \"" + who + "\" in the directory " + path());
+            const std::pair<std::string, std::string> edit{field_name, value};
+            edit_fields(db, found.front(), who, std::span(&edit, 1), host_.pipeline());
             execute(db, bump_generation);
             execute(db, "COMMIT");
         } catch (...) {
@@ -989,6 +794,8 @@ public:
             throw;
         }
     }
+
+    DirectoryBrowser* browser() override { return &browser_; }
 
 private:
     std::string path() { return host_.resolve_path(database_); }
@@ -1007,9 +814,7 @@ private:
             execute(db, "PRAGMA synchronous=NORMAL");
             execute(db, "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms_));
             execute(db, usual_cache);
-            for (const char* statement : tables) execute(db, statement);
-            upgrade(db);
-            for (const char* statement : indexes) execute(db, statement);
+            create_schema(db);
             enable_row_feeds(db);
             session_ = std::move(session);
         } catch (const Poco::Exception& e) {
@@ -1050,78 +855,10 @@ private:
         }
     }
 
-    // Users by hris_id, or by email (case-insensitive).
-    std::vector<DestinationRecord> lookup(const std::string& who) {
-        sqlite3* db = handle();
-        std::vector<std::int64_t> ids;
-        SqliteStatement by_hris(db, "SELECT id FROM users WHERE hris_id = ?");
-        by_hris.bind(1, who);
-        while (by_hris.next()) ids.push_back(by_hris.integer(0));
-        if (ids.empty()) {
-            const std::string folded = fold_case(who);
-            SqliteStatement by_email(db, "SELECT id FROM users WHERE lower(email) = ?");
-            by_email.bind(1, folded);
-            while (by_email.next()) ids.push_back(by_email.integer(0));
-        }
-        if (ids.size() > 1) throw Error("several users have the email \"" + who + "\"; name one by hris_id");
-        if (ids.empty()) return {};
-        return records(ids, true);
-    }
-
-    // The users with these ids, whole.
-    std::vector<DestinationRecord> records(std::span<const std::int64_t> ids, bool with_paths) {
-        sqlite3* db = handle();
-        const std::string listed = "(" + id_list(ids) + ")";
-        SqliteStatement select(
-            db,
-            "SELECT u.id, COALESCE(u.hris_id, ''), u.email, u.first_name, u.last_name, u.job_title, u.phone_number, "
-            "u.employee_id, u.hire_date, u.profile_image_url, u.profile_image_last_modified, "
-            "u.profile_image_cache_info, u.active, "
-            "CASE WHEN u.manager_id IS NULL THEN '' ELSE COALESCE(m.hris_id, '(directory user ' || u.manager_id || "
-            "')') END, "
-            "CASE WHEN u.synced = 1 THEN COALESCE(f.fields, u.synced_fields) ELSE '' END "
-            "FROM users u LEFT JOIN users m ON m.id = u.manager_id LEFT JOIN field_sets f ON f.id = u.synced_field_set "
-            "WHERE u.id IN " +
-                listed);
-        std::vector<DestinationRecord> out;
-        std::unordered_map<std::int64_t, std::size_t> position;
-        while (select.next()) {
-            DestinationRecord record;
-            record.id = select.integer(0);
-            User& u = record.user;
-            u.hris_id = select.text(1);
-            u.email = select.text(2);
-            u.first_name = select.text(3);
-            u.last_name = select.text(4);
-            u.job_title = select.text(5);
-            u.phone_number = select.text(6);
-            u.employee_id = select.text(7);
-            u.hire_date = select.text(8);
-            u.profile_image = {std::string(select.text(9)), std::string(select.text(10)), std::string(select.text(11))};
-            u.active = select.integer(12) != 0;
-            u.manager_hris_id = select.text(13);
-            record.synced_fields = split(select.text(14), ',');
-            position[record.id] = out.size();
-            out.push_back(std::move(record));
-        }
-        // By the key's first column alone: no users row to look up per membership.
-        SqliteStatement memberships(db, "SELECT user_id, department_id FROM memberships WHERE user_id IN " + listed);
-        while (memberships.next()) {
-            auto it = position.find(memberships.integer(0));
-            if (it != position.end()) out[it->second].department_ids.push_back(memberships.integer(1));
-        }
-        if (with_paths) {
-            const DepartmentPaths paths = department_paths(db);
-            for (auto& record : out)
-                for (auto id : record.department_ids)
-                    record.user.departments.emplace_back(paths.path_of(id).value_or(""));
-        }
-        return out;
-    }
-
     Host& host_;
     std::string database_;
     std::int64_t busy_timeout_ms_;
+    SqliteDirectoryBrowser browser_;
     std::unique_ptr<Session> session_;
     std::thread checkpointer_;  // the last run's checkpoint (start_checkpoint)
 };

@@ -31,21 +31,8 @@ protected:
 
     // Creates users with these hris_ids, as a run would.
     void create(const std::vector<std::string>& hris_ids) {
-        Snapshot snapshot;
-        ChangeSet changes;
-        changes.synced_fields = {"hris_id", "email", "first_name", "last_name", "active"};
-        for (const auto& id : hris_ids) {
-            User u;
-            u.hris_id = id;
-            u.email = id + "@example.com";
-            u.first_name = "F";
-            u.last_name = "L";
-            snapshot.users.push_back(u);
-            CreatedUser created;
-            created.snapshot_index = static_cast<std::int64_t>(changes.created.size());
-            changes.created.push_back(created);
-        }
-        sink_->apply(snapshot, changes, ApplyContext{1, "test"});
+        const auto run = testing::creating_run(hris_ids);
+        sink_->apply(run.snapshot, run.changes, ApplyContext{1, "test"});
     }
 
     std::set<std::string> held(const std::vector<std::string>& asked) {

@@ -31,22 +31,9 @@ protected:
 
     // Sends users with these hris_ids, created, as a run would.
     void send(const std::vector<std::string>& hris_ids) {
-        Snapshot snapshot;
-        ChangeSet changes;
-        changes.synced_fields = {"hris_id", "email", "first_name", "last_name", "active"};
-        for (const auto& id : hris_ids) {
-            User u;
-            u.hris_id = id;
-            u.email = id + "@example.com";
-            u.first_name = "F";
-            u.last_name = "L";
-            snapshot.users.push_back(u);
-            CreatedUser created;
-            created.snapshot_index = static_cast<std::int64_t>(changes.created.size());
-            changes.created.push_back(created);
-        }
+        const auto run = testing::creating_run(hris_ids);
         sink_->load_index();
-        sink_->apply(snapshot, changes, ApplyContext{1, "hr"});
+        sink_->apply(run.snapshot, run.changes, ApplyContext{1, "hr"});
     }
 
     std::set<std::string> held(const std::vector<std::string>& asked) {

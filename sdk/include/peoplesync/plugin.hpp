@@ -18,6 +18,7 @@
 #include <peoplesync/abi.hpp>
 #include <peoplesync/changeset.hpp>
 #include <peoplesync/config.hpp>
+#include <peoplesync/directory.hpp>
 #include <peoplesync/http.hpp>
 #include <peoplesync/model.hpp>
 
@@ -221,6 +222,11 @@ public:
     // throws.
     virtual void edit_user(const std::string& user, const std::string& field, const std::string& value);
     virtual std::optional<DestinationRecord> find_user(const std::string& user);
+    // The directory as its users see it, for the admin API and the console
+    // (directory.hpp): owned by the sink, alive as long as it is, and called
+    // from other threads than the run's. Null (the default): the sink offers
+    // none.
+    virtual DirectoryBrowser* browser();
 
     // Runs one of the plugin's commands; returns what to show the operator.
     virtual std::string command(const std::string& name, const std::vector<std::string>& arguments);

@@ -1,0 +1,211 @@
+#include "user_records.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include <peoplesync/directory.hpp>
+#include <peoplesync/error.hpp>
+#include <peoplesync/validation.hpp>
+
+#include "schema.hpp"
+#include "sqlite_statement.hpp"
+
+namespace peoplesync::directory {
+
+using sqlite::SqliteStatement;
+
+const std::map<std::string, std::vector<std::string>, std::less<>>& field_columns() {
+    static const std::map<std::string, std::vector<std::string>, std::less<>> columns = {
+        {"hris_id", {"hris_id"}},
+        {"first_name", {"first_name"}},
+        {"last_name", {"last_name"}},
+        {"email", {"email"}},
+        {"job_title", {"job_title"}},
+        {"phone_number", {"phone_number"}},
+        {"employee_id", {"employee_id"}},
+        {"hire_date", {"hire_date"}},
+        {"profile_image", {"profile_image_url", "profile_image_last_modified", "profile_image_cache_info"}},
+    };
+    return columns;
+}
+
+std::string_view column_value(const UserView& user, std::string_view column) {
+    if (column == "hris_id") return user.hris_id;
+    if (column == "first_name") return user.first_name;
+    if (column == "last_name") return user.last_name;
+    if (column == "email") return user.email;
+    if (column == "job_title") return user.job_title;
+    if (column == "phone_number") return user.phone_number;
+    if (column == "employee_id") return user.employee_id;
+    if (column == "hire_date") return user.hire_date;
+    if (column == "profile_image_url") return user.profile_image.url;
+    if (column == "profile_image_last_modified") return user.profile_image.last_modified;
+    if (column == "profile_image_cache_info") return user.profile_image.cache_info;
+    throw Error("no column " + std::string(column));
+}
+
+std::vector<std::string> split(std::string_view text, char separator) {
+    std::vector<std::string> out;
+    if (text.empty()) return out;
+    std::size_t start = 0;
+    while (true) {
+        auto at = text.find(separator, start);
+        out.emplace_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+        if (at == std::string_view::npos) break;
+        start = at + 1;
+    }
+    return out;
+}
+
+std::string id_list(std::span<const std::int64_t> ids) {
+    std::string out;
+    for (auto id : ids) {
+        if (!out.empty()) out += ',';
+        out += std::to_string(id);
+    }
+    return out;
+}
+
+std::vector<DestinationRecord> lookup(sqlite3* db, const std::string& who) {
+    std::vector<std::int64_t> ids;
+    SqliteStatement by_hris(db, "SELECT id FROM users WHERE hris_id = ?");
+    by_hris.bind(1, who);
+    while (by_hris.next()) ids.push_back(by_hris.integer(0));
+    if (ids.empty()) {
+        const std::string folded = fold_case(who);
+        SqliteStatement by_email(db, "SELECT id FROM users WHERE lower(email) = ?");
+        by_email.bind(1, folded);
+        while (by_email.next()) ids.push_back(by_email.integer(0));
+    }
+    if (ids.size() > 1) throw Error("several users have the email \"" + who + "\"; name one by hris_id");
+    if (ids.empty()) return {};
+    return records(db, ids, true);
+}
+
+std::vector<DestinationRecord> records(sqlite3* db, std::span<const std::int64_t> ids, bool with_paths) {
+    const std::string listed = "(" + id_list(ids) + ")";
+    SqliteStatement select(
+        db,
+        "SELECT u.id, COALESCE(u.hris_id, ''), u.email, u.first_name, u.last_name, u.job_title, u.phone_number, "
+        "u.employee_id, u.hire_date, u.profile_image_url, u.profile_image_last_modified, "
+        "u.profile_image_cache_info, u.active, "
+        "CASE WHEN u.manager_id IS NULL THEN '' ELSE COALESCE(m.hris_id, '(directory user ' || u.manager_id || "
+        "')') END, "
+        "CASE WHEN u.synced = 1 THEN COALESCE(f.fields, u.synced_fields) ELSE '' END "
+        "FROM users u LEFT JOIN users m ON m.id = u.manager_id LEFT JOIN field_sets f ON f.id = u.synced_field_set "
+        "WHERE u.id IN " +
+            listed);
+    std::vector<DestinationRecord> out;
+    std::unordered_map<std::int64_t, std::size_t> position;
+    while (select.next()) {
+        DestinationRecord record;
+        record.id = select.integer(0);
+        User& u = record.user;
+        u.hris_id = select.text(1);
+        u.email = select.text(2);
+        u.first_name = select.text(3);
+        u.last_name = select.text(4);
+        u.job_title = select.text(5);
+        u.phone_number = select.text(6);
+        u.employee_id = select.text(7);
+        u.hire_date = select.text(8);
+        u.profile_image = {std::string(select.text(9)), std::string(select.text(10)), std::string(select.text(11))};
+        u.active = select.integer(12) != 0;
+        u.manager_hris_id = select.text(13);
+        record.synced_fields = split(select.text(14), ',');
+        position[record.id] = out.size();
+        out.push_back(std::move(record));
+    }
+    // By the key's first column alone: no users row to look up per membership.
+    SqliteStatement memberships(db, "SELECT user_id, department_id FROM memberships WHERE user_id IN " + listed);
+    while (memberships.next()) {
+        auto it = position.find(memberships.integer(0));
+        if (it != position.end()) out[it->second].department_ids.push_back(memberships.integer(1));
+    }
+    if (with_paths) {
+        const DepartmentPaths paths = department_paths(db);
+        for (auto& record : out)
+            for (auto id : record.department_ids) record.user.departments.emplace_back(paths.path_of(id).value_or(""));
+    }
+    return out;
+}
+
+namespace {
+
+// One checked edit, ready to write.
+struct PlannedEdit {
+    std::string field;
+    std::string column;
+    std::string old_value;
+    std::string value;
+    bool is_number = false;
+    std::int64_t number = 0;
+};
+
+PlannedEdit plan(sqlite3* db, const DestinationRecord& record, const std::string& who, const std::string& field_name,
+                 const std::string& value, const std::string& pipeline) {
+    if (std::find(record.synced_fields.begin(), record.synced_fields.end(), field_name) != record.synced_fields.end())
+        throw SyncedFieldError(field_name + " of " + who + " is synced from the HRIS and read-only here (pipeline " +
+                                   pipeline + " syncs it); change it in the HRIS, or sync fewer fields",
+                               field_name, pipeline);
+    PlannedEdit edit{field_name, "", "", value};
+    if (field_name == "active") {
+        if (value != "true" && value != "false") throw Error("active takes true or false, not \"" + value + "\"");
+        edit.old_value = record.user.active ? "true" : "false";
+        edit.column = "active";
+        edit.number = value == "true";
+        edit.is_number = true;
+    } else if (field_name == "manager") {
+        edit.old_value = record.user.manager_hris_id;
+        edit.column = "manager_id";
+        edit.is_number = true;
+        if (!value.empty()) {
+            auto managers = lookup(db, value);
+            if (managers.empty()) throw Error("no user \"" + value + "\" to be the manager");
+            if (managers.front().id == record.id) throw Error("a user cannot manage themselves");
+            edit.number = managers.front().id;
+        }
+    } else {
+        auto columns = field_columns().find(field_name);
+        if (columns == field_columns().end() || field_name == "profile_image")
+            throw Error("\"" + field_name +
+                        "\" is not a field one can set here (fields: hris_id, first_name, "
+                        "last_name, email, job_title, phone_number, employee_id, hire_date, active, manager)");
+        if (field_name == "email" && !is_valid_email(value)) throw Error("\"" + value + "\" is not an email address");
+        if (field_name == "hris_id" && !value.empty()) {
+            auto other = lookup(db, value);
+            if (!other.empty() && other.front().id != record.id)
+                throw Error("hris_id \"" + value + "\" already belongs to another user");
+        }
+        edit.old_value = column_value(record.user, field_name);
+        edit.column = columns->second.front();
+    }
+    return edit;
+}
+
+}  // namespace
+
+void edit_fields(sqlite3* db, const DestinationRecord& record, const std::string& who,
+                 std::span<const std::pair<std::string, std::string>> edits, const std::string& pipeline) {
+    std::vector<PlannedEdit> planned;
+    for (const auto& [field, value] : edits) planned.push_back(plan(db, record, who, field, value, pipeline));
+    const std::string at = now_text();
+    SqliteStatement audit(db,
+                          "INSERT INTO audit_log(run_id, user_id, action, field, old_value, new_value) "
+                          "VALUES(0, ?, 'edited', ?, ?, ?)");
+    for (const PlannedEdit& edit : planned) {
+        const std::string placeholder = edit.column == "hris_id" ? "NULLIF(?, '')" : "?";
+        SqliteStatement update(
+            db, "UPDATE users SET " + edit.column + " = " + placeholder + ", updated_at = ? WHERE id = ?");
+        if (edit.column == "manager_id")
+            update.bind_id(1, edit.number);  // 0: no manager
+        else if (edit.is_number)
+            update.bind(1, edit.number);
+        else
+            update.bind(1, edit.value);
+        update.bind(2, at).bind(3, record.id).run();
+        audit.bind(1, record.id).bind(2, edit.field).bind(3, edit.old_value).bind(4, edit.value).run();
+    }
+}
+
+}  // namespace peoplesync::directory

@@ -1,0 +1,41 @@
+// Whole users of the directory: read by id, looked up by hris_id or email,
+// and edited by the directory's own users, by the same rules whether the
+// edit comes from `peoplesync directory set` or the admin API.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <sqlite3.h>
+
+#include <peoplesync/changeset.hpp>
+#include <peoplesync/model.hpp>
+
+namespace peoplesync::directory {
+
+// The user columns a field is stored in; profile_image spans three.
+const std::map<std::string, std::vector<std::string>, std::less<>>& field_columns();
+std::string_view column_value(const UserView& user, std::string_view column);
+
+std::vector<std::string> split(std::string_view text, char separator);
+std::string id_list(std::span<const std::int64_t> ids);
+
+// The users with these ids, whole; with their department paths when asked.
+std::vector<DestinationRecord> records(sqlite3* db, std::span<const std::int64_t> ids, bool with_paths);
+// Users by hris_id, or by email (case-insensitive). Throws when several
+// users have the email.
+std::vector<DestinationRecord> lookup(sqlite3* db, const std::string& who);
+
+// Sets fields of `record`'s user inside the caller's write transaction:
+// every edit is checked first (a synced field throws SyncedFieldError naming
+// `pipeline`, an unknown field or a bad value Error), then all are written,
+// each with its audit row. `who` names the user in messages.
+void edit_fields(sqlite3* db, const DestinationRecord& record, const std::string& who,
+                 std::span<const std::pair<std::string, std::string>> edits, const std::string& pipeline);
+
+}  // namespace peoplesync::directory
