@@ -710,7 +710,9 @@
         h("button", { type: "submit" }, "Search"),
         q ? h("a", { href: link("/people", { sink: ref }) }, "Clear") : null)));
     if (page.total !== null && page.total !== undefined) out.push(h("p", { class: "muted" }, q ? `${plural(page.total, "match", "matches")}` : plural(page.total, "user")));
-    if (!page.users.length) out.push(h("p", null, q ? `Nobody matches “${q}”.` : "The directory has no users."));
+    // While the daemon first reads a large directory's search table, a page may come back empty with more to read.
+    if (!page.users.length && page.next) out.push(h("p", null, "No match on this page; the next one goes on searching."));
+    else if (!page.users.length) out.push(h("p", null, q ? `Nobody matches “${q}”.` : "The directory has no users."));
     else out.push(usersTable(ref, page.users, "People"));
     const nav = h("nav", { class: "pager", "aria-label": "Pages" });
     if (after) nav.append(h("a", { href: link("/people", { sink: ref, q, limit: r.params.get("limit") }) }, "← First page"));

@@ -152,6 +152,19 @@ class WebhookGuide(ConsoleTestCase):
         self.wait_for_text(f"request {second}")
         self.assertIn("applied", self.find("main tbody tr")[0].text)
 
+        self.go("#/people")
+        self.wait_for_heading("People")
+        rows = self.find("main tbody tr")
+        self.assertEqual(len(rows), 1, self.main_text())
+        self.assertIn("John Doe", rows[0].text)
+        self.assertIn("john.doe@7geese.com", rows[0].text)
+        chain = rows[0].find_elements(By.CSS_SELECTOR, "img.chain")
+        self.assertTrue(chain, "John Doe has no chain icon")
+        self.assertEqual(chain[0].get_attribute("alt"), "synced")
+        self.assertTrue(self.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0",
+                                                   chain[0]), "the chain icon did not load")
+        self.shot("people")
+
 
 class ForgedPost(ConsoleTestCase):
     """A page of another origin on this machine (the same site: the cookie goes along) posts a form to the admin
@@ -210,8 +223,8 @@ class MarkupInAName(ConsoleTestCase):
         key, endpoint = daemon.credentials("hris-webhook")
         markup = "<img src=x onerror=alert(1)>"
         status, answer = daemon.post_snapshot(endpoint, key, {"users": [
-            {"hris_id": "X1", "first_name": markup, "last_name": "<b>Bold</b>", "email": "x1@example.com"},
-            {"hris_id": "X2", "first_name": "Eve", "last_name": "Quote", "email": markup}]})
+            {"hris_id": "X1", "first_name": markup, "last_name": "<b>Bold</b>", "email": "x1@example.com", "active": True},
+            {"hris_id": "X2", "first_name": "Eve", "last_name": "Quote", "email": markup, "active": True}]})
         self.assertEqual(status, 400, answer)
         request = answer["request_id"]
         self.sign_in(daemon)
@@ -222,6 +235,31 @@ class MarkupInAName(ConsoleTestCase):
         self.assertFalse(self.find("main b"))
         self.assert_no_alert()
         self.shot("request-with-markup")
+
+        # Applied, the names are in the directory: People and the user's page show them as text.
+        self.assertEqual(daemon.admin("POST", "/pipelines/hris-webhook/enable")[0], 200)
+        status, answer = daemon.post_snapshot(endpoint, key, {"users": [
+            {"hris_id": "X1", "first_name": markup, "last_name": "<b>Bold</b>", "email": "x1@example.com",
+             "job_title": "<script>alert(2)</script>", "departments": ["&lt;b&gt;R&amp;D"], "active": True}]})
+        self.assertEqual(status, 202, answer)
+        daemon.wait_for_request(answer["request_id"], {"applied"})
+        self.go("#/people")
+        self.wait_for_heading("People")
+        row = self.find("main tbody tr")[0].text
+        self.assertIn(f"{markup} <b>Bold</b>", row)
+        self.assertIn("<script>alert(2)</script>", row)
+        self.assertFalse(self.find("main img:not(.chain)"), "markup became an element")
+        self.assertFalse(self.find("main b, main i, main script"))
+        self.assert_no_alert()
+        self.shot("people-with-markup")
+        self.find("main tbody a")[0].click()
+        self.wait_for_heading(f"{markup} <b>Bold</b>")
+        self.assertIn("&lt;b&gt;R&amp;D", self.main_text())
+        self.assertEqual(self.driver.find_element(By.ID, "field-first_name").get_attribute("value"), markup)
+        self.assertFalse(self.find("main img:not(.chain)"))
+        self.assert_no_alert()
+        self.assertIn(markup, self.driver.title)
+        self.shot("user-with-markup")
 
 
 class BlockedRun(ConsoleTestCase):
@@ -305,6 +343,147 @@ class StoppedDelivery(ConsoleTestCase):
         self.assertEqual([s for s, _, _ in receiver.received], [401, 202])
         self.assertEqual(receiver.received[-1][1], "receiver-key-0123")
         self.shot("delivered")
+
+
+class PeopleAndDepartments(ConsoleTestCase):
+    """People with the chain icon, searched and paged; a user's manager, reports and departments; synced fields
+    read-only, saying which pipeline syncs them, and an unsynced field edited; the department tree; the chooser."""
+
+    def test_people_search_pages_edit_and_departments(self):
+        daemon = self.daemon(WEBHOOK_PIPELINE + """    sync: {fields: [job_title, departments, manager]}
+  - name: contractors
+    source: {type: webhook}
+    sinks:
+      - {type: directory, name: contractors-directory, database: var/contractors.db}
+""")
+        key, endpoint = daemon.credentials("hris-webhook")
+        self.assertEqual(daemon.admin("POST", "/pipelines/hris-webhook/enable")[0], 200)
+        with open(os.path.join(SOURCE_DIR, "samples", "webhook-data-example.json")) as f:
+            john = json.load(f)["users"][0]
+        jane = {"hris_id": "E9923443", "first_name": "Jane", "last_name": "Roe", "email": "jane.roe@7geese.com",
+                "job_title": "CTO", "departments": ["Engineering"], "active": True}
+        others = [{"hris_id": f"P{n:02}", "first_name": "Person", "last_name": f"Number {n:02}",
+                   "email": f"person{n:02}@7geese.com", "departments": ["Engineering > Mobile Team"], "active": True,
+                   "manager": {"hris_id": "E9923443"}} for n in range(1, 29)]
+        status, answer = daemon.post_snapshot(endpoint, key, {"users": [john, jane] + others})
+        self.assertEqual(status, 202, answer)
+        daemon.wait_for_request(answer["request_id"], {"applied"})
+
+        self.sign_in(daemon)
+        self.go("#/people")
+        self.wait_for_heading("People")
+        chooser = self.driver.find_element(By.ID, "directory")
+        self.assertEqual([o.text for o in chooser.find_elements(By.TAG_NAME, "option")],
+                         ["hris-webhook/directory (directory)", "contractors/contractors-directory (directory)"])
+        self.assertIn("30 users", self.main_text())
+        self.assertEqual(len(self.find("main tbody tr")), 25)
+        self.assertEqual(len(self.find("main tbody img.chain")), 25, "every synced user has the chain icon")
+        self.shot("people")
+        self.find("main nav.pager a")[0].click()
+        self.wait(lambda: len(self.find("main tbody tr")) == 5, "the second page")
+        self.assertIn("First page", self.main_text())
+
+        search = self.driver.find_element(By.ID, "search")
+        search.send_keys("doe", Keys.ENTER)
+        self.wait(lambda: "q=doe" in self.driver.current_url and len(self.find("main tbody tr")) == 1, "the search")
+        self.assertIn("John Doe", self.find("main tbody tr")[0].text)
+        self.shot("people-search")
+
+        self.find("main tbody a")[0].click()
+        self.wait_for_heading("John Doe")
+        self.shot("user")
+        self.assertTrue(self.find("main h1 img.chain"))
+        text = self.main_text()
+        self.assertIn("yes, by pipeline hris-webhook", text)
+        for synced in ["first_name", "last_name", "email", "hris_id", "job_title", "manager"]:
+            field = self.driver.find_element(By.ID, f"field-{synced}")
+            self.assertTrue(field.get_attribute("readonly"), f"{synced} is synced and editable")
+            note = self.driver.find_element(By.ID, f"field-{synced}-note")
+            self.assertIn("Synced by pipeline hris-webhook: read-only here", note.text)
+            self.assertEqual(field.get_attribute("aria-describedby"), f"field-{synced}-note")
+        self.assertFalse(self.driver.find_element(By.ID, "field-active").is_enabled())
+        for unsynced in ["phone_number", "employee_id", "hire_date"]:
+            self.assertFalse(self.driver.find_element(By.ID, f"field-{unsynced}").get_attribute("readonly"))
+            self.assertFalse(self.find(f"#field-{unsynced}-note"))
+        title = self.driver.find_element(By.ID, "field-job_title")
+        title.send_keys(" and more")
+        self.assertEqual(title.get_attribute("value"), "VP Engineering", "a read-only field took typing")
+        self.assertIn("Departments", text)
+        self.assertIn("Engineering > Mobile Team", text)
+
+        phone = self.driver.find_element(By.ID, "field-phone_number")
+        phone.clear()
+        phone.send_keys("+1 555 0100")
+        self.button("Save").click()
+        self.wait_for_text("Saved: phone_number.")
+        self.assertEqual(self.driver.find_element(By.ID, "field-phone_number").get_attribute("value"), "+1 555 0100")
+        shown = subprocess.run([os.environ["PEOPLESYNC_CLI"], "--config", daemon.config, "directory", "--pipeline",
+                                "hris-webhook", "show", "john.doe@7geese.com"], capture_output=True, text=True)
+        self.assertEqual(shown.returncode, 0, shown.stderr)
+        self.assertIn("+1 555 0100", shown.stdout)
+        self.shot("user-edited")
+
+        # The server, not the page, keeps synced fields: a PATCH made past the form is refused, naming the field.
+        status, body = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch('/console/session').then((r) => r.json()).then((s) => fetch(arguments[0], {method: 'PATCH',"
+            " headers: {'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token},"
+            " body: JSON.stringify({job_title: 'Intern'})})).then(async (r) => done([r.status, await r.text()]));",
+            f"/admin/v1/directories/hris-webhook/directory/users/{self.driver.current_url.rsplit('/', 1)[1]}")
+        self.assertEqual(status, 409, body)
+        self.assertIn("job_title", body)
+
+        self.find("main a[href*='/people/hris-webhook/directory/']")[0].click()
+        self.wait_for_heading("Jane Roe")
+        self.assertIn("John Doe", self.main_text())
+        self.assertEqual(len(self.find("main dd ul.plain a[href*='/people/']")), 29, "Jane's 29 reports")
+
+        self.go("#/departments")
+        self.wait_for_heading("Departments")
+        tree = self.find("main ul.tree")[0].text
+        self.assertIn("Engineering — 1 member", tree)
+        self.assertIn("Mobile Team — 29 members", tree)
+        self.assertEqual(len(self.find("main ul.tree img.chain")), 7, "every synced department has the chain icon")
+        self.shot("departments")
+        for a in self.find("main ul.tree a"):
+            if a.text == "Mobile Team":
+                a.click()
+                break
+        self.wait(lambda: len(self.find("main section[aria-label=Members] tbody tr")) == 25, "Mobile Team's members")
+        self.assertIn("Engineering > Mobile Team", self.main_text())
+        self.shot("department-members")
+
+        chooser = self.driver.find_element(By.ID, "directory")
+        chooser.send_keys(Keys.END)
+        self.wait(lambda: "contractors" in self.driver.current_url and "no departments" in self.main_text(),
+                  "the other directory")
+
+
+class Pagination(ConsoleTestCase):
+    """Webhook logs and runs, newest first, a page at a time."""
+
+    def test_older_requests_and_runs(self):
+        daemon = self.daemon(WEBHOOK_PIPELINE)
+        key, endpoint = daemon.credentials("hris-webhook")
+        ids = []
+        for n in range(3):
+            status, answer = daemon.post_snapshot(endpoint, key, {"users": [
+                {"hris_id": f"U{n}", "first_name": "U", "last_name": str(n), "email": f"u{n}@example.com", "active": True}]})
+            self.assertEqual(status, 202, answer)
+            ids.append(answer["request_id"])
+            daemon.wait_for_request(answer["request_id"], {"simulated"})
+        self.sign_in(daemon)
+        self.go("#/requests?limit=2")
+        self.wait_for_heading("Webhook logs")
+        self.assertEqual([r.text.split()[1] for r in self.find("main tbody tr")], [ids[2], ids[1]])
+        self.find("main nav.pager a")[0].click()
+        self.wait(lambda: [r.text.split()[1] for r in self.find("main tbody tr")] == [ids[0]], "the older page")
+        self.assertEqual([a.text for a in self.find("main nav.pager a")], ["← Newest"])
+        self.go("#/runs?limit=2")
+        self.wait_for_heading("Runs")
+        self.assertEqual([r.text.split()[1] for r in self.find("main tbody tr")], ["3", "2"])
+        self.find("main nav.pager a")[0].click()
+        self.wait(lambda: [r.text.split()[1] for r in self.find("main tbody tr")] == ["1"], "the older runs")
 
 
 if __name__ == "__main__":
