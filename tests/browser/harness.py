@@ -193,21 +193,26 @@ class Receiver:
         self.server.server_close()
 
 
+def start_chromium(profile):
+    """Debian's chromium, headless, with a fresh profile in `profile`, through chromium-driver."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = find_program("chromium", "/usr/bin/chromium")
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run",
+                     "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+                     f"--window-size={DESKTOP[0]},{DESKTOP[1]}"]:
+        options.add_argument(argument)
+    service = Service(find_program("chromedriver", "/usr/bin/chromedriver"))
+    return webdriver.Chrome(service=service, options=options)
+
+
 class ConsoleTestCase(unittest.TestCase):
     """A daemon (made by the test with `daemon(...)`) and a browser, both ended whatever happens."""
 
     def setUp(self):
         self.daemons = []
         self.profile = tempfile.mkdtemp(prefix="peoplesync-chromium-")
-        options = webdriver.ChromeOptions()
-        options.binary_location = find_program("chromium", "/usr/bin/chromium")
-        for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync", "--no-first-run",
-                         "--disable-dev-shm-usage", f"--user-data-dir={self.profile}",
-                         f"--window-size={DESKTOP[0]},{DESKTOP[1]}"]:
-            options.add_argument(argument)
-        service = Service(find_program("chromedriver", "/usr/bin/chromedriver"))
-        self.driver = webdriver.Chrome(service=service, options=options)
+        self.driver = start_chromium(self.profile)
         self.driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": VIEWER_TIME_ZONE})
         self.viewport(DESKTOP, mobile=False)
         self.addCleanup(self.end)
