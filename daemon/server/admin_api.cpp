@@ -24,7 +24,6 @@ namespace {
 
 constexpr const char* prefix = "/admin/v1";
 
-
 std::vector<std::string> split_path(const std::string& path) {
     std::vector<std::string> out;
     std::size_t at = 0;
