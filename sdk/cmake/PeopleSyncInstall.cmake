@@ -11,7 +11,14 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/etc/ DESTINATION ${PEOPLESYNC_EXAMPLES_D
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/samples/ DESTINATION ${PEOPLESYNC_EXAMPLES_DIR}/samples
   PATTERN "build*" EXCLUDE)
 
+# The READMEs keep their places relative to each other, so their links work
+# in share/doc as in the repository (tests/install checks every one).
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/docs/performance.md DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
+file(GLOB doc_images ${PROJECT_SOURCE_DIR}/docs/*.png)
+install(FILES ${doc_images} DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
+install(FILES ${PROJECT_SOURCE_DIR}/samples/custom-source-plugin/README.md
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/samples/custom-source-plugin)
 install(FILES ${PROJECT_SOURCE_DIR}/sdk/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}/sdk OPTIONAL)
 file(GLOB plugin_readmes RELATIVE ${PROJECT_SOURCE_DIR}/plugins ${PROJECT_SOURCE_DIR}/plugins/*/README.md)
 foreach(readme IN LISTS plugin_readmes)

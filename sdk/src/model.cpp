@@ -46,6 +46,15 @@ void Snapshot::warning(std::int64_t record, std::string location, std::string me
     findings.push_back({Severity::warning, std::move(location), std::move(message), record});
 }
 
+std::int64_t Snapshot::unreadable(std::string record_origin, std::string message) {
+    const auto index = static_cast<std::int64_t>(users.size());
+    User user;
+    user.origin = std::move(record_origin);
+    error(index, user.origin, std::move(message));
+    users.push_back(user);
+    return index;
+}
+
 void User::clear() {
     for (std::string* text :
          {&hris_id, &first_name, &last_name, &email, &job_title, &phone_number, &employee_id, &hire_date,

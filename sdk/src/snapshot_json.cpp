@@ -216,22 +216,21 @@ Snapshot parse_snapshot_json(std::string_view text) {
 }
 
 UserView add_user_json(Snapshot& snapshot, std::string origin, std::string_view text) {
-    const auto index = static_cast<std::int64_t>(snapshot.users.size());
-    User user;
-    user.origin = std::move(origin);
-    UserReader reader(snapshot, index, user);
     json object;
-    bool parsed = true;
     try {
         object = parse_document(text);
     } catch (const Error& e) {
-        reader.error("", e.what());
-        parsed = false;
+        snapshot.unreadable(std::move(origin), e.what());
+        return snapshot.users.back();
     }
-    if (parsed && !object.is_object())
-        reader.error("", "expected a user object, found " + type_name(object));
-    else if (parsed)
-        reader.read(object);
+    if (!object.is_object()) {
+        snapshot.unreadable(std::move(origin), "expected a user object, found " + type_name(object));
+        return snapshot.users.back();
+    }
+    User user;
+    user.origin = std::move(origin);
+    UserReader reader(snapshot, static_cast<std::int64_t>(snapshot.users.size()), user);
+    reader.read(object);
     snapshot.users.push_back(user);
     return snapshot.users.back();
 }

@@ -8,6 +8,7 @@
 
 #include <peoplesync/snapshot_json.hpp>
 #include <peoplesync/testing.hpp>
+#include <peoplesync/validation.hpp>
 
 namespace peoplesync {
 namespace {
@@ -49,6 +50,25 @@ TEST(AddUserJson, EveryProblemIsAFindingOnThatRecordNeverAnException) {
     for (const auto& f : snapshot.findings) EXPECT_GE(f.record, 0) << f.location << ": " << f.message;
     EXPECT_EQ(snapshot.findings.front().record, 0);
     EXPECT_EQ(snapshot.findings.back().record, 2);
+}
+
+// A source of another format reports a line it cannot parse with one call,
+// without making up a user: one invalid record, one finding at the line,
+// (the differ then holds every removal: nobody knows whose line it was).
+TEST(Unreadable, IsOneInvalidRecordWithItsOneFinding) {
+    Snapshot snapshot;
+    add_user_json(snapshot, "a.jsonl:1",
+                  R"({"hris_id": "1", "first_name": "A", "last_name": "B", "email": "a@b.c", "active": true})");
+    EXPECT_EQ(snapshot.unreadable("a.xml:2", "the element <person> is not closed"), 1);
+    ASSERT_EQ(snapshot.users.size(), 2u);
+    EXPECT_EQ(snapshot.users[1].origin, "a.xml:2");
+    EXPECT_EQ(snapshot.users[1].hris_id, "");
+    validate_records(snapshot);
+    std::vector<std::string> about_line_2;
+    for (const auto& f : snapshot.findings)
+        if (f.record == 1) about_line_2.push_back(f.location + ": " + f.message);
+    // Not "required field hris_id is missing" and the rest besides.
+    EXPECT_EQ(about_line_2, std::vector<std::string>{"a.xml:2: the element <person> is not closed"});
 }
 
 TEST(TestingHelpers, MemoryHostKeepsEverythingInMemory) {

@@ -58,6 +58,24 @@ fi
 sdk_lib=$(ldd "$prefix/bin/peoplesync" | sed -n 's/^\s*libpeoplesync-sdk\.so\.[0-9]* => \(.*\) (.*$/\1/p')
 [[ $(realpath -s "$sdk_lib") == "$prefix/lib/libpeoplesync-sdk.so."* ]] || fail "the CLI loads the SDK from $sdk_lib"
 
+step "every relative link of the installed documentation leads to an installed file"
+python3 - "$prefix/share/doc/peoplesync" <<'PY' || fail "links of the installed documentation are broken (above)"
+import pathlib, re, sys
+root = pathlib.Path(sys.argv[1])
+broken = []
+for page in sorted(root.rglob("*.md")):
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        path = target.split("#")[0]
+        if not path or re.match(r"[a-z]+:", path):
+            continue
+        if not (page.parent / path).exists():
+            broken.append(f"{page.relative_to(root)}: {target}")
+print("\n".join(broken))
+sys.exit(1 if broken else 0)
+PY
+[[ -f $prefix/share/doc/peoplesync/docs/console-user.png ]] || fail "the README's screenshots are not installed"
+
 step "build the sample plugin against the installation only"
 cp -r "$prefix/share/peoplesync/examples/samples/custom-source-plugin" "$work/plugin-src"
 cmake -S "$work/plugin-src" -B "$work/plugin-build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" \
@@ -111,6 +129,9 @@ contains "$work/noop.json" '"status": "noop"'
 step "install it as an author would, and let peoplesync find it in its own plugin folder"
 cmake --install "$work/plugin-build" >"$work/plugin-install.log"
 [[ -f $prefix/lib/peoplesync/plugins/peoplesync-source-jsonl.so ]] || fail "the sample did not install into $prefix"
+cmake --install "$work/plugin-build" --prefix "$work/staged" >"$work/plugin-install-staged.log"
+[[ -f $work/staged/lib/peoplesync/plugins/peoplesync-source-jsonl.so ]] ||
+    fail "cmake --install --prefix $work/staged did not put the plugin under it: $(cat "$work/plugin-install-staged.log")"
 sed -i '/^plugin_dirs:/d' "$work/run/peoplesync.yaml"
 expect 0 "$work/plugins-default.txt" -- "${cli[@]}" plugins
 contains "$work/plugins-default.txt" "$prefix/lib/peoplesync/plugins/peoplesync-source-jsonl.so"

@@ -8,7 +8,7 @@
 // the test `sdk_abi_lock` fails until sdk/abi.lock is updated with it.
 #pragma once
 
-#define PEOPLESYNC_ABI_VERSION 11
+#define PEOPLESYNC_ABI_VERSION 12
 
 #if defined(_WIN32)
 #define PEOPLESYNC_EXPORT __declspec(dllexport)

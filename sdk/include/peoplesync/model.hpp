@@ -392,6 +392,13 @@ struct Snapshot {
 
     void error(std::int64_t record, std::string location, std::string message);
     void warning(std::int64_t record, std::string location, std::string message);
+
+    // A record the source could not read as a user at all (a line that is
+    // not JSON, a row whose quoting is broken), at `record_origin` ("people.jsonl:12"):
+    // it counts as one invalid record, with `message` located there.
+    // Its person is unknown, so a run that quarantines it unsyncs and
+    // deactivates nobody. Returns the record's index.
+    std::int64_t unreadable(std::string record_origin, std::string message);
 };
 
 }  // namespace peoplesync
