@@ -103,7 +103,10 @@ TEST_F(DeliveryTest, ServerErrorsRateLimitsAndSilenceAreRetriedUntilAcknowledged
     json sink = wait_for_outbox([](const json& s) { return s["delivered"] == 1; }, 20s);
     EXPECT_EQ(sink["pending"], 0);
     auto got = receiver.received();
-    ASSERT_EQ(got.size(), 5u);
+    // The five scripted answers, in order; on a loaded machine an answer can
+    // miss A's 1-second timeout and the same message goes again, as it must.
+    ASSERT_GE(got.size(), 5u);
+    EXPECT_EQ(got[4].answered, 200);
     for (const auto& r : got) {
         EXPECT_EQ(r.body, got[0].body) << "every attempt sends the same message";
         EXPECT_EQ(r.message_id, got[0].message_id) << "a receiver de-duplicates by webhook-id";
