@@ -1,19 +1,16 @@
 #include "request_log.hpp"
 
 #include <limits>
-#include <sstream>
 
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
-#include <Poco/DeflatingStream.h>
-#include <Poco/InflatingStream.h>
-#include <Poco/StreamCopier.h>
 
 #include <peoplesync/error.hpp>
 #include <peoplesync/snapshot_json.hpp>
 
+#include "compression.hpp"
 #include "state_store.hpp"
 
 namespace peoplesync::core {
@@ -23,20 +20,8 @@ using nlohmann::json;
 
 namespace {
 
-std::string deflate(const std::string& text) {
-    std::ostringstream out;
-    Poco::DeflatingOutputStream stream(out, Poco::DeflatingStreamBuf::STREAM_ZLIB, 3);
-    stream.write(text.data(), static_cast<std::streamsize>(text.size()));
-    stream.close();
-    return out.str();
-}
-
 std::string inflate(const Poco::Data::BLOB& data) {
-    std::istringstream in(std::string(reinterpret_cast<const char*>(data.rawContent()), data.size()));
-    Poco::InflatingInputStream stream(in, Poco::InflatingStreamBuf::STREAM_ZLIB);
-    std::string out;
-    Poco::StreamCopier::copyToString(stream, out);
-    return out;
+    return core::inflate(std::string_view(reinterpret_cast<const char*>(data.rawContent()), data.size()));
 }
 
 using Row = Poco::Tuple<Poco::Int64, std::string, std::string, std::string, std::string, std::string, std::string,
@@ -160,7 +145,7 @@ RequestLog::RequestLog(const std::filesystem::path& state_database) {
 RequestLog::~RequestLog() = default;
 
 void RequestLog::record(PushRequest& request, const std::string& body) {
-    const std::string packed = deflate(body);
+    const std::string packed = deflate(body, 3);
     std::lock_guard lock(mutex_);
     insert(request, packed);
 }
@@ -251,7 +236,7 @@ std::vector<PushRequest> RequestLog::pending() {
 
 RequestLog::EarlierCopy RequestLog::record_message(PushRequest& request, const std::string& body,
                                                    std::int64_t window_secs, std::chrono::milliseconds wait) {
-    const std::string packed = deflate(body);
+    const std::string packed = deflate(body, 3);
     const auto give_up = std::chrono::steady_clock::now() + wait;
     std::unique_lock lock(mutex_);
     EarlierCopy copy = earlier_copy(request, body, window_secs);
