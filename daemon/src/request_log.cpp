@@ -4,6 +4,7 @@
 
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 
@@ -11,6 +12,7 @@
 #include <peoplesync/snapshot_json.hpp>
 
 #include "compression.hpp"
+#include "sqlite_migrations.hpp"
 #include "state_store.hpp"
 
 namespace peoplesync::core {
@@ -64,23 +66,31 @@ std::vector<Poco::Data::BLOB> packed_body(Poco::Data::Session& s, Poco::Int64 id
     return rows;
 }
 
-// The sender's message ids (webhook-id), added to a log made before they were kept.
-void add_message_ids(Poco::Data::Session& s) {
-    Poco::Int64 has = 0;
-    s << "SELECT count(*) FROM pragma_table_info('push_requests') WHERE name = 'message_id'", into(has), now;
-    if (has == 0) {
-        try {
-            s << "ALTER TABLE push_requests ADD COLUMN message_id TEXT NOT NULL DEFAULT ''", now;
-        } catch (const Poco::Exception&) {
-            // Another process (the daemon, a CLI) may have added it meanwhile.
-            s << "SELECT count(*) FROM pragma_table_info('push_requests') WHERE name = 'message_id'", into(has), now;
-            if (has == 0) throw;
-        }
-    }
-    s << "CREATE INDEX IF NOT EXISTS push_requests_by_message ON push_requests(pipeline, message_id) "
-         "WHERE message_id <> ''",
-        now;
+// The request log's steps (component "request_log" of schema_versions).
+void first_request_log_schema(sqlite3* db) {
+    for (const char* statement : {
+             "CREATE TABLE IF NOT EXISTS push_requests (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+             "pipeline TEXT NOT NULL, received_at TEXT NOT NULL, status TEXT NOT NULL, mode TEXT NOT NULL, "
+             "remote_address TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL, "
+             "users INTEGER NOT NULL DEFAULT 0, run_id INTEGER NOT NULL DEFAULT 0, "
+             "findings TEXT NOT NULL DEFAULT '[]', message TEXT NOT NULL DEFAULT '', "
+             "updated_at TEXT NOT NULL, body BLOB NOT NULL)",
+             "CREATE INDEX IF NOT EXISTS push_requests_by_pipeline ON push_requests(pipeline, id)",
+             "CREATE INDEX IF NOT EXISTS push_requests_by_status ON push_requests(status, id)",
+         })
+        sqlite::execute(db, statement);
 }
+
+// The sender's message ids (webhook-id), to answer a resent message with the
+// run its first copy made.
+void message_ids(sqlite3* db) {
+    sqlite::add_column(db, "push_requests", "message_id", "TEXT NOT NULL DEFAULT ''");
+    sqlite::execute(db,
+                    "CREATE INDEX IF NOT EXISTS push_requests_by_message ON push_requests(pipeline, message_id) "
+                    "WHERE message_id <> ''");
+}
+
+constexpr sqlite::Migration request_log_migrations[] = {{1, first_request_log_schema}, {2, message_ids}};
 
 // received_at of a request received `secs` ago: the same fixed-width form, so
 // text order is time order.
@@ -127,18 +137,11 @@ RequestLog::RequestLog(const std::filesystem::path& state_database) {
         s << "PRAGMA busy_timeout=10000", now;
         // Unlike the rest of the state database: an acknowledged request must survive a power loss.
         s << "PRAGMA synchronous=FULL", now;
-        s << "CREATE TABLE IF NOT EXISTS push_requests (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-             "pipeline TEXT NOT NULL, received_at TEXT NOT NULL, status TEXT NOT NULL, mode TEXT NOT NULL, "
-             "remote_address TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL, "
-             "users INTEGER NOT NULL DEFAULT 0, run_id INTEGER NOT NULL DEFAULT 0, "
-             "findings TEXT NOT NULL DEFAULT '[]', message TEXT NOT NULL DEFAULT '', "
-             "updated_at TEXT NOT NULL, body BLOB NOT NULL)",
-            now;
-        s << "CREATE INDEX IF NOT EXISTS push_requests_by_pipeline ON push_requests(pipeline, id)", now;
-        s << "CREATE INDEX IF NOT EXISTS push_requests_by_status ON push_requests(status, id)", now;
-        add_message_ids(s);
+        sqlite::migrate(Poco::Data::SQLite::Utility::dbHandle(s), {"main", "request_log"}, request_log_migrations);
     } catch (const Poco::Exception& e) {
         throw Error("state database " + state_database.string() + ": " + e.displayText());
+    } catch (const Error& e) {
+        throw Error("state database " + state_database.string() + ": " + e.what());
     }
 }
 

@@ -11,7 +11,6 @@
 #include "compression.hpp"
 #include "flat_index.hpp"
 #include "record_codec.hpp"
-#include "sqlite_migrations.hpp"
 #include "sqlite_statement.hpp"
 
 namespace peoplesync::core {
@@ -57,11 +56,6 @@ std::filesystem::path snapshot_records_file(const std::filesystem::path& state_f
 
 SnapshotStore::SnapshotStore(sqlite3* db, const std::filesystem::path& records_file) : db_(db) {
     attach_records_file(db_, records_file);
-    execute(db_,
-            "CREATE TABLE IF NOT EXISTS snapshot_lists (key TEXT PRIMARY KEY, pipeline TEXT NOT NULL, "
-            "users INTEGER NOT NULL, stored_at TEXT NOT NULL, meta BLOB NOT NULL, records BLOB NOT NULL, "
-            "origins BLOB NOT NULL, places BLOB)");
-    sqlite::add_column(db_, "snapshot_lists", "places", "BLOB");
 }
 
 EncodedSnapshot encode_snapshot(const Snapshot& snapshot) {

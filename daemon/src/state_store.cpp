@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
+#include "sqlite_migrations.hpp"
 #include "sqlite_statement.hpp"
 
 namespace peoplesync::core {
@@ -51,6 +52,64 @@ private:
 
 }  // namespace
 
+namespace {
+
+// The state store's steps (component "state" of schema_versions; the request
+// log and the outbox keep their own). The first schema is the first
+// development build's (28 November 2026), less its whole-snapshot table,
+// which no later build read.
+void first_state_schema(sqlite3* db) {
+    for (const char* statement : {
+             "CREATE TABLE IF NOT EXISTS pipelines (name TEXT PRIMARY KEY, enabled_fingerprint TEXT NOT NULL, "
+             "enabled_at TEXT NOT NULL)",
+             "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, "
+             "trigger TEXT NOT NULL, mode TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, "
+             "finished_at TEXT NOT NULL DEFAULT '', fingerprint TEXT NOT NULL, snapshot_key TEXT NOT NULL DEFAULT '', "
+             "users INTEGER NOT NULL DEFAULT 0, result TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '', "
+             "approved_by_run INTEGER NOT NULL DEFAULT 0)",
+             "CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs(pipeline, id)",
+             "CREATE TABLE IF NOT EXISTS plugin_state (namespace TEXT NOT NULL, key TEXT NOT NULL, "
+             "value TEXT NOT NULL, PRIMARY KEY(namespace, key))",
+             // Each snapshot's list of records (SnapshotStore).
+             "CREATE TABLE IF NOT EXISTS snapshot_lists (key TEXT PRIMARY KEY, pipeline TEXT NOT NULL, "
+             "users INTEGER NOT NULL, stored_at TEXT NOT NULL, meta BLOB NOT NULL, records BLOB NOT NULL, "
+             "origins BLOB NOT NULL)",
+         })
+        sqlite::execute(db, statement);
+}
+
+// The unchanged-input short cut (29 November).
+void run_inputs(sqlite3* db) {
+    sqlite::execute(db,
+                    "CREATE TABLE IF NOT EXISTS run_inputs (pipeline TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
+                    "digest TEXT NOT NULL, tokens TEXT NOT NULL, run_id INTEGER NOT NULL, snapshot_key TEXT NOT NULL, "
+                    "users INTEGER NOT NULL, full_at INTEGER NOT NULL)");
+}
+
+// Records in blocks (29 November): a list says where each of its records is.
+void snapshot_list_places(sqlite3* db) {
+    sqlite::add_column(db, "snapshot_lists", "places", "BLOB");
+}
+
+// A configuration other than the enabled one, first seen at seen_at (ms
+// since the epoch) (6 December).
+void pipeline_changes(sqlite3* db) {
+    sqlite::execute(db,
+                    "CREATE TABLE IF NOT EXISTS pipeline_changes (name TEXT PRIMARY KEY, seen_at INTEGER NOT NULL, "
+                    "fingerprint TEXT NOT NULL)");
+}
+
+// A run's planned counts, written as soon as they are known (6 December).
+void run_plans(sqlite3* db) {
+    sqlite::add_column(db, "runs", "plan", "TEXT NOT NULL DEFAULT ''");
+}
+
+constexpr sqlite::Migration state_migrations[] = {
+    {1, first_state_schema}, {2, run_inputs}, {3, snapshot_list_places}, {4, pipeline_changes}, {5, run_plans},
+};
+
+}  // namespace
+
 StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
     Poco::Data::SQLite::Connector::registerConnector();
     std::error_code ec;
@@ -62,30 +121,7 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         s << "PRAGMA busy_timeout=10000", now;
         s << "PRAGMA synchronous=NORMAL", now;
         s << "PRAGMA cache_size=-16384", now;  // 16 MiB: runs and lists; records go in key order
-        s << "CREATE TABLE IF NOT EXISTS pipelines (name TEXT PRIMARY KEY, enabled_fingerprint TEXT NOT NULL, "
-             "enabled_at TEXT NOT NULL)",
-            now;
-        // A configuration other than the enabled one, first seen at seen_at (ms since the epoch).
-        s << "CREATE TABLE IF NOT EXISTS pipeline_changes (name TEXT PRIMARY KEY, seen_at INTEGER NOT NULL, "
-             "fingerprint TEXT NOT NULL)",
-            now;
-        s << "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, "
-             "trigger TEXT NOT NULL, mode TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, "
-             "finished_at TEXT NOT NULL DEFAULT '', fingerprint TEXT NOT NULL, snapshot_key TEXT NOT NULL DEFAULT '', "
-             "users INTEGER NOT NULL DEFAULT 0, result TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '', "
-             "approved_by_run INTEGER NOT NULL DEFAULT 0)",
-            now;
-        s << "CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs(pipeline, id)", now;
-        int has_plan = 0;
-        s << "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'plan'", into(has_plan), now;
-        if (has_plan == 0) s << "ALTER TABLE runs ADD COLUMN plan TEXT NOT NULL DEFAULT ''", now;
-        s << "CREATE TABLE IF NOT EXISTS plugin_state (namespace TEXT NOT NULL, key TEXT NOT NULL, "
-             "value TEXT NOT NULL, PRIMARY KEY(namespace, key))",
-            now;
-        s << "CREATE TABLE IF NOT EXISTS run_inputs (pipeline TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
-             "digest TEXT NOT NULL, tokens TEXT NOT NULL, run_id INTEGER NOT NULL, snapshot_key TEXT NOT NULL, "
-             "users INTEGER NOT NULL, full_at INTEGER NOT NULL)",
-            now;
+        sqlite::migrate(Poco::Data::SQLite::Utility::dbHandle(s), {"main", "state"}, state_migrations);
         snapshots_ =
             std::make_unique<SnapshotStore>(Poco::Data::SQLite::Utility::dbHandle(s), snapshot_records_file(file));
         outbox_ = std::make_unique<OutboxStore>(file);
