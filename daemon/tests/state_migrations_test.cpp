@@ -17,7 +17,7 @@ namespace peoplesync::core {
 namespace {
 
 // The state store's tables as the builds before schema versions left them,
-// step by step (from the history of daemon/src/state_store.cpp and
+// step by step (from the history of daemon/src/state_store.cpp (now daemon/stores/) and
 // snapshot_store.cpp): each entry is what one more step added.
 const std::vector<std::string> earlier_state_schemas = {
     // 28 November 2026: the first schema.
