@@ -7,7 +7,7 @@
 // and a run's transaction around its pieces: tuning.cpp (caches, journal,
 // writeback), applier.cpp (the writes), index_loading.cpp (what the differ
 // reads), checkpointer.cpp (the checkpoint after a run), user_records.cpp
-// (lookups and edits), schema.cpp (the tables).
+// (lookups and edits), schema.cpp (the tables and their numbered migrations).
 #include <filesystem>
 #include <mutex>
 
