@@ -8,6 +8,7 @@
 #include <peoplesync/text.hpp>
 
 #include "schema.hpp"
+#include "sqlite_migrations.hpp"
 #include "sqlite_statement.hpp"
 #include "user_records.hpp"
 
@@ -123,13 +124,10 @@ std::optional<SqliteDirectoryBrowser::Connection> SqliteDirectoryBrowser::reader
     if (!std::filesystem::exists(file_, missing)) return std::nullopt;
     Connection db(file_, SQLITE_OPEN_READONLY, busy_timeout_ms_);
     std::lock_guard lock(schema_mutex_);
-    // A directory no run of this version has opened yet may lack tables or
-    // columns the reads name: brought up to date once, as the sink would.
-    if (!schema_checked_ &&
-        single_number(db.get(),
-                      "SELECT (SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('users', "
-                      "'field_sets', 'departments', 'memberships', 'directory_meta')) = 5 AND EXISTS (SELECT 1 FROM "
-                      "pragma_table_info('users') WHERE name = 'synced_field_set')") == 0) {
+    // A directory no run of this build has opened yet may be of an earlier
+    // schema than the reads name: brought up to date once, as the sink would
+    // (and one of a newer build refused).
+    if (!schema_checked_ && sqlite::schema_version(db.get(), {}) != schema_version) {
         try {
             create_schema(writer().get());
         } catch (const Error& e) {

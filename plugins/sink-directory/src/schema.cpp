@@ -1,11 +1,13 @@
 #include "schema.hpp"
 
+#include <iterator>
 #include <vector>
 
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Timestamp.h>
 
+#include "sqlite_migrations.hpp"
 #include "sqlite_statement.hpp"
 
 namespace peoplesync::directory {
@@ -15,21 +17,100 @@ using sqlite::SqliteStatement;
 
 namespace {
 
-// Directories made before field_sets keep their users' lists in
-// users.synced_fields; new writes go to synced_field_set.
-void upgrade(sqlite3* db) {
-    SqliteStatement columns(db, "SELECT 1 FROM pragma_table_info('users') WHERE name = 'synced_field_set'");
-    const bool has = columns.next();
-    if (has) columns.next();
-    if (!has) execute(db, "ALTER TABLE users ADD COLUMN synced_field_set INTEGER NOT NULL DEFAULT 0");
+// The directory as the first development builds made it (28 November 2026).
+void first_schema(sqlite3* db) {
+    // The very first build kept each change's pipeline and time in audit_log
+    // itself: no build after it reads that table.
+    SqliteStatement older(db, "SELECT 1 FROM pragma_table_info('audit_log') WHERE name = 'pipeline'");
+    if (older.next()) {
+        older.next();
+        throw Error(
+            "its audit_log is in the format of a development build that no release wrote (a pipeline "
+            "column, before audit_runs); make the directory again from a full run into a new database file");
+    }
+    for (const char* statement : {
+             "CREATE TABLE IF NOT EXISTS users ("
+             " id INTEGER PRIMARY KEY,"
+             " hris_id TEXT,"  // NULL for users the directory made; unique otherwise
+             " email TEXT NOT NULL,"
+             " first_name TEXT NOT NULL DEFAULT '',"
+             " last_name TEXT NOT NULL DEFAULT '',"
+             " job_title TEXT NOT NULL DEFAULT '',"
+             " phone_number TEXT NOT NULL DEFAULT '',"
+             " employee_id TEXT NOT NULL DEFAULT '',"
+             " hire_date TEXT NOT NULL DEFAULT '',"
+             " profile_image_url TEXT NOT NULL DEFAULT '',"
+             " profile_image_last_modified TEXT NOT NULL DEFAULT '',"
+             " profile_image_cache_info TEXT NOT NULL DEFAULT '',"
+             " active INTEGER NOT NULL DEFAULT 1,"
+             " manager_id INTEGER,"
+             " synced INTEGER NOT NULL DEFAULT 0,"
+             " synced_fields TEXT NOT NULL DEFAULT '',"  // before field_sets (step 3); '' since
+             " sync_hash INTEGER NOT NULL DEFAULT 0,"
+             " updated_at TEXT NOT NULL DEFAULT '')",
+             "CREATE TABLE IF NOT EXISTS departments ("
+             " id INTEGER PRIMARY KEY,"
+             " parent_id INTEGER NOT NULL DEFAULT 0,"  // 0: top level
+             " name TEXT NOT NULL,"
+             " synced INTEGER NOT NULL DEFAULT 0,"
+             " UNIQUE(parent_id, name))",
+             "CREATE TABLE IF NOT EXISTS memberships ("
+             " user_id INTEGER NOT NULL,"
+             " department_id INTEGER NOT NULL,"
+             " PRIMARY KEY(user_id, department_id)) WITHOUT ROWID",
+             "CREATE TABLE IF NOT EXISTS audit_log ("
+             " id INTEGER PRIMARY KEY,"
+             " run_id INTEGER NOT NULL,"
+             " user_id INTEGER,"
+             " action TEXT NOT NULL,"
+             " field TEXT NOT NULL DEFAULT '',"
+             " old_value TEXT NOT NULL DEFAULT '',"
+             " new_value TEXT NOT NULL DEFAULT '')",
+             "CREATE TABLE IF NOT EXISTS audit_runs ("
+             " run_id INTEGER PRIMARY KEY,"
+             " pipeline TEXT NOT NULL,"
+             " at TEXT NOT NULL)",
+             "CREATE UNIQUE INDEX IF NOT EXISTS users_by_hris_id ON users(hris_id)",
+             "CREATE INDEX IF NOT EXISTS memberships_by_department ON memberships(department_id)",
+             "CREATE INDEX IF NOT EXISTS audit_by_run ON audit_log(run_id)",
+         })
+        execute(db, statement);
 }
+
+// The state token's parts (29 November).
+void directory_meta(sqlite3* db) {
+    execute(db, "CREATE TABLE IF NOT EXISTS directory_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    execute(db, "INSERT OR IGNORE INTO directory_meta(key, value) VALUES('instance', lower(hex(randomblob(16))))");
+    execute(db, "INSERT OR IGNORE INTO directory_meta(key, value) VALUES('generation', '0')");
+}
+
+// The synced fields of synced users, once per distinct list (one per
+// pipeline configuration), not once per user. Users of directories made
+// before keep their lists in users.synced_fields; new writes go to
+// synced_field_set (0: none).
+void field_sets(sqlite3* db) {
+    execute(db, "CREATE TABLE IF NOT EXISTS field_sets (id INTEGER PRIMARY KEY, fields TEXT NOT NULL UNIQUE)");
+    sqlite::add_column(db, "users", "synced_field_set", "INTEGER NOT NULL DEFAULT 0");
+}
+
+// The users who are not synced, typically few: a change-only run reads
+// them all (load_index_for) without a scan.
+void unsynced_users(sqlite3* db) {
+    execute(db, "CREATE INDEX IF NOT EXISTS users_unsynced ON users(id) WHERE synced = 0");
+}
+
+constexpr sqlite::Migration migrations[] = {
+    {1, first_schema},
+    {2, directory_meta},
+    {3, field_sets},
+    {4, unsynced_users},
+};
+static_assert(std::size(migrations) == schema_version);
 
 }  // namespace
 
 void create_schema(sqlite3* db) {
-    for (const char* statement : tables) execute(db, statement);
-    upgrade(db);
-    for (const char* statement : indexes) execute(db, statement);
+    sqlite::migrate(db, {}, migrations);
 }
 
 DepartmentPaths department_paths(sqlite3* db) {

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
-#include <fstream>
 #include <limits>
 
 #ifdef __GLIBC__
@@ -17,6 +15,7 @@
 #include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
+#include "sqlite_migrations.hpp"
 #include "sqlite_statement.hpp"
 
 namespace peoplesync::core {
@@ -51,6 +50,64 @@ private:
 
 }  // namespace
 
+namespace {
+
+// The state store's steps (component "state" of schema_versions; the request
+// log and the outbox keep their own). The first schema is the first
+// development build's (28 November 2026), less its whole-snapshot table,
+// which no later build read.
+void first_state_schema(sqlite3* db) {
+    for (const char* statement : {
+             "CREATE TABLE IF NOT EXISTS pipelines (name TEXT PRIMARY KEY, enabled_fingerprint TEXT NOT NULL, "
+             "enabled_at TEXT NOT NULL)",
+             "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, "
+             "trigger TEXT NOT NULL, mode TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, "
+             "finished_at TEXT NOT NULL DEFAULT '', fingerprint TEXT NOT NULL, snapshot_key TEXT NOT NULL DEFAULT '', "
+             "users INTEGER NOT NULL DEFAULT 0, result TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '', "
+             "approved_by_run INTEGER NOT NULL DEFAULT 0)",
+             "CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs(pipeline, id)",
+             "CREATE TABLE IF NOT EXISTS plugin_state (namespace TEXT NOT NULL, key TEXT NOT NULL, "
+             "value TEXT NOT NULL, PRIMARY KEY(namespace, key))",
+             // Each snapshot's list of records (SnapshotStore).
+             "CREATE TABLE IF NOT EXISTS snapshot_lists (key TEXT PRIMARY KEY, pipeline TEXT NOT NULL, "
+             "users INTEGER NOT NULL, stored_at TEXT NOT NULL, meta BLOB NOT NULL, records BLOB NOT NULL, "
+             "origins BLOB NOT NULL)",
+         })
+        sqlite::execute(db, statement);
+}
+
+// The unchanged-input short cut (29 November).
+void run_inputs(sqlite3* db) {
+    sqlite::execute(db,
+                    "CREATE TABLE IF NOT EXISTS run_inputs (pipeline TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
+                    "digest TEXT NOT NULL, tokens TEXT NOT NULL, run_id INTEGER NOT NULL, snapshot_key TEXT NOT NULL, "
+                    "users INTEGER NOT NULL, full_at INTEGER NOT NULL)");
+}
+
+// Records in blocks (29 November): a list says where each of its records is.
+void snapshot_list_places(sqlite3* db) {
+    sqlite::add_column(db, "snapshot_lists", "places", "BLOB");
+}
+
+// A configuration other than the enabled one, first seen at seen_at (ms
+// since the epoch) (6 December).
+void pipeline_changes(sqlite3* db) {
+    sqlite::execute(db,
+                    "CREATE TABLE IF NOT EXISTS pipeline_changes (name TEXT PRIMARY KEY, seen_at INTEGER NOT NULL, "
+                    "fingerprint TEXT NOT NULL)");
+}
+
+// A run's planned counts, written as soon as they are known (6 December).
+void run_plans(sqlite3* db) {
+    sqlite::add_column(db, "runs", "plan", "TEXT NOT NULL DEFAULT ''");
+}
+
+constexpr sqlite::Migration state_migrations[] = {
+    {1, first_state_schema}, {2, run_inputs}, {3, snapshot_list_places}, {4, pipeline_changes}, {5, run_plans},
+};
+
+}  // namespace
+
 StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
     Poco::Data::SQLite::Connector::registerConnector();
     std::error_code ec;
@@ -62,30 +119,7 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         s << "PRAGMA busy_timeout=10000", now;
         s << "PRAGMA synchronous=NORMAL", now;
         s << "PRAGMA cache_size=-16384", now;  // 16 MiB: runs and lists; records go in key order
-        s << "CREATE TABLE IF NOT EXISTS pipelines (name TEXT PRIMARY KEY, enabled_fingerprint TEXT NOT NULL, "
-             "enabled_at TEXT NOT NULL)",
-            now;
-        // A configuration other than the enabled one, first seen at seen_at (ms since the epoch).
-        s << "CREATE TABLE IF NOT EXISTS pipeline_changes (name TEXT PRIMARY KEY, seen_at INTEGER NOT NULL, "
-             "fingerprint TEXT NOT NULL)",
-            now;
-        s << "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, "
-             "trigger TEXT NOT NULL, mode TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, "
-             "finished_at TEXT NOT NULL DEFAULT '', fingerprint TEXT NOT NULL, snapshot_key TEXT NOT NULL DEFAULT '', "
-             "users INTEGER NOT NULL DEFAULT 0, result TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '', "
-             "approved_by_run INTEGER NOT NULL DEFAULT 0)",
-            now;
-        s << "CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs(pipeline, id)", now;
-        int has_plan = 0;
-        s << "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'plan'", into(has_plan), now;
-        if (has_plan == 0) s << "ALTER TABLE runs ADD COLUMN plan TEXT NOT NULL DEFAULT ''", now;
-        s << "CREATE TABLE IF NOT EXISTS plugin_state (namespace TEXT NOT NULL, key TEXT NOT NULL, "
-             "value TEXT NOT NULL, PRIMARY KEY(namespace, key))",
-            now;
-        s << "CREATE TABLE IF NOT EXISTS run_inputs (pipeline TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
-             "digest TEXT NOT NULL, tokens TEXT NOT NULL, run_id INTEGER NOT NULL, snapshot_key TEXT NOT NULL, "
-             "users INTEGER NOT NULL, full_at INTEGER NOT NULL)",
-            now;
+        sqlite::migrate(Poco::Data::SQLite::Utility::dbHandle(s), {"main", "state"}, state_migrations);
         snapshots_ =
             std::make_unique<SnapshotStore>(Poco::Data::SQLite::Utility::dbHandle(s), snapshot_records_file(file));
         outbox_ = std::make_unique<OutboxStore>(file);
@@ -379,141 +413,6 @@ void StateStore::write_run_inputs(const std::string& pipeline, const RunInputs& 
            "snapshot_key = excluded.snapshot_key, users = excluded.users, full_at = excluded.full_at",
         useRef(pipeline), useRef(inputs.fingerprint), useRef(inputs.digest), useRef(tokens), use(run_id),
         useRef(inputs.snapshot_key), use(users), use(full_at), now;
-}
-
-void RunRows::reserve(std::size_t records, std::size_t text_bytes) {
-    hashes_.reserve(records);
-    email_hashes_.reserve(records);
-    ends_.reserve(2 * records);
-    texts_.reserve(text_bytes);
-}
-
-void RunRows::add(std::uint64_t hash, std::string_view hris_id, std::string_view manager, std::uint64_t email_hash) {
-    if (texts_.size() + hris_id.size() + manager.size() > UINT32_MAX)
-        throw Error("a run's records name more than 4 GB of hris_ids");
-    hashes_.push_back(hash);
-    email_hashes_.push_back(email_hash);
-    texts_ += hris_id;
-    ends_.push_back(static_cast<std::uint32_t>(texts_.size()));
-    texts_ += manager;
-    ends_.push_back(static_cast<std::uint32_t>(texts_.size()));
-}
-
-namespace {
-
-constexpr std::string_view rows_magic = "PSROWS01";
-
-template <typename T>
-bool take(std::string_view& in, std::size_t count, std::vector<T>& values) {
-    if (count > in.size() / sizeof(T)) return false;
-    values.resize(count);
-    if (count > 0) std::memcpy(values.data(), in.data(), count * sizeof(T));
-    in.remove_prefix(count * sizeof(T));
-    return true;
-}
-std::uint64_t number(std::string_view& in) {
-    std::uint64_t value = 0;
-    if (in.size() >= sizeof value) std::memcpy(&value, in.data(), sizeof value);
-    in.remove_prefix(std::min(in.size(), sizeof value));
-    return value;
-}
-std::string text_of(std::uint64_t value) {
-    return std::string(reinterpret_cast<const char*>(&value), sizeof value);
-}
-
-// "<hex of the pipeline's name>-": its files' names start so.
-std::string rows_prefix(const std::string& pipeline) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : pipeline) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out + "-";
-}
-
-}  // namespace
-
-std::filesystem::path run_rows_folder(const std::filesystem::path& state_file) {
-    std::filesystem::path folder = state_file;
-    folder.replace_extension(".rows");
-    return folder;
-}
-
-std::filesystem::path StateStore::rows_file(const std::string& pipeline, std::int64_t run_id) const {
-    return run_rows_folder(file_) / (rows_prefix(pipeline) + std::to_string(run_id) + ".rows");
-}
-
-std::optional<RunRows> StateStore::run_rows(const std::string& pipeline, std::int64_t run_id) {
-    std::ifstream in(rows_file(pipeline, run_id), std::ios::binary | std::ios::ate);
-    if (!in) return std::nullopt;
-    const auto size = static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0));
-    const auto buffer = std::make_unique_for_overwrite<char[]>(size);  // read into, not cleared first
-    in.seekg(0);
-    if (!in.read(buffer.get(), static_cast<std::streamsize>(size))) return std::nullopt;
-    const std::string_view bytes(buffer.get(), size);
-    // Whole, as written, or nothing: then the next run reads everything.
-    if (bytes.size() < rows_magic.size() + 3 * sizeof(std::uint64_t) || !bytes.starts_with(rows_magic)) return {};
-    std::string_view body(bytes.data(), bytes.size() - sizeof(std::uint64_t));
-    std::string_view tail(bytes.data() + body.size(), sizeof(std::uint64_t));
-    if (number(tail) != hash_parts_first({body})) return std::nullopt;
-    body.remove_prefix(rows_magic.size());
-    const std::uint64_t count = number(body), text_bytes = number(body);
-    RunRows rows;
-    rows.run_id = run_id;
-    if (!take(body, count, rows.hashes_) || !take(body, count, rows.email_hashes_) ||
-        !take(body, 2 * count, rows.ends_) || body.size() != text_bytes ||
-        !std::is_sorted(rows.ends_.begin(), rows.ends_.end()) ||
-        (!rows.ends_.empty() && rows.ends_.back() != text_bytes))
-        return std::nullopt;
-    rows.texts_ = body;
-    return rows;
-}
-
-std::future<void> StateStore::store_run_rows_async(const std::string& pipeline, std::function<RunRows()> make,
-                                                   std::shared_future<void> start) {
-    return std::async(std::launch::async, [this, pipeline, make = std::move(make), start]() {
-        if (start.valid()) start.wait();
-        RunRows rows = make();
-        const std::filesystem::path file = rows_file(pipeline, rows.run_id);
-        // Written part by part, each checked into the checksum on its way
-        // (as hash_parts_first() of the file without it): no copy of the
-        // whole (80 MB for a million records).
-        const std::string count = text_of(rows.hashes_.size()), text_bytes = text_of(rows.texts_.size());
-        auto bytes_of = [](const auto& part) {
-            return std::string_view(reinterpret_cast<const char*>(part.data()), part.size() * sizeof(part[0]));
-        };
-        const std::initializer_list<std::string_view> parts = {
-            rows_magic,           count,      text_bytes, bytes_of(rows.hashes_), bytes_of(rows.email_hashes_),
-            bytes_of(rows.ends_), rows.texts_};
-        const std::string checksum = text_of(hash_parts_first(parts));
-        // Written beside and renamed into place: never half a file.
-        std::filesystem::create_directories(file.parent_path());
-        std::filesystem::path part = file;
-        part += ".part";
-        {
-            std::ofstream out(part, std::ios::binary | std::ios::trunc);
-            for (std::string_view bytes : parts) out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-            out.write(checksum.data(), static_cast<std::streamsize>(checksum.size()));
-            out.close();
-            if (!out) throw Error("cannot write " + part.string());
-        }
-        std::filesystem::rename(part, file);
-    });
-}
-
-void StateStore::keep_run_rows(const std::string& pipeline, std::int64_t keep) {
-    const std::string prefix = rows_prefix(pipeline), kept = prefix + std::to_string(keep) + ".rows";
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(run_rows_folder(file_), ec)) {
-        const std::string name = entry.path().filename().string();
-        if (name.starts_with(prefix) && name != kept) std::filesystem::remove(entry.path(), ec);
-    }
-}
-
-void StateStore::forget_run_rows(const std::string& pipeline, std::int64_t run_id) {
-    std::error_code ec;
-    std::filesystem::remove(rows_file(pipeline, run_id), ec);
 }
 
 std::unique_ptr<KeyValueStore> StateStore::key_value(const std::string& name) {

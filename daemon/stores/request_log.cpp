@@ -1,19 +1,18 @@
 #include "request_log.hpp"
 
 #include <limits>
-#include <sstream>
 
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
-#include <Poco/DeflatingStream.h>
-#include <Poco/InflatingStream.h>
-#include <Poco/StreamCopier.h>
 
 #include <peoplesync/error.hpp>
 #include <peoplesync/snapshot_json.hpp>
 
+#include "compression.hpp"
+#include "sqlite_migrations.hpp"
 #include "state_store.hpp"
 
 namespace peoplesync::core {
@@ -23,20 +22,8 @@ using nlohmann::json;
 
 namespace {
 
-std::string deflate(const std::string& text) {
-    std::ostringstream out;
-    Poco::DeflatingOutputStream stream(out, Poco::DeflatingStreamBuf::STREAM_ZLIB, 3);
-    stream.write(text.data(), static_cast<std::streamsize>(text.size()));
-    stream.close();
-    return out.str();
-}
-
 std::string inflate(const Poco::Data::BLOB& data) {
-    std::istringstream in(std::string(reinterpret_cast<const char*>(data.rawContent()), data.size()));
-    Poco::InflatingInputStream stream(in, Poco::InflatingStreamBuf::STREAM_ZLIB);
-    std::string out;
-    Poco::StreamCopier::copyToString(stream, out);
-    return out;
+    return core::inflate(std::string_view(reinterpret_cast<const char*>(data.rawContent()), data.size()));
 }
 
 using Row = Poco::Tuple<Poco::Int64, std::string, std::string, std::string, std::string, std::string, std::string,
@@ -79,23 +66,31 @@ std::vector<Poco::Data::BLOB> packed_body(Poco::Data::Session& s, Poco::Int64 id
     return rows;
 }
 
-// The sender's message ids (webhook-id), added to a log made before they were kept.
-void add_message_ids(Poco::Data::Session& s) {
-    Poco::Int64 has = 0;
-    s << "SELECT count(*) FROM pragma_table_info('push_requests') WHERE name = 'message_id'", into(has), now;
-    if (has == 0) {
-        try {
-            s << "ALTER TABLE push_requests ADD COLUMN message_id TEXT NOT NULL DEFAULT ''", now;
-        } catch (const Poco::Exception&) {
-            // Another process (the daemon, a CLI) may have added it meanwhile.
-            s << "SELECT count(*) FROM pragma_table_info('push_requests') WHERE name = 'message_id'", into(has), now;
-            if (has == 0) throw;
-        }
-    }
-    s << "CREATE INDEX IF NOT EXISTS push_requests_by_message ON push_requests(pipeline, message_id) "
-         "WHERE message_id <> ''",
-        now;
+// The request log's steps (component "request_log" of schema_versions).
+void first_request_log_schema(sqlite3* db) {
+    for (const char* statement : {
+             "CREATE TABLE IF NOT EXISTS push_requests (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+             "pipeline TEXT NOT NULL, received_at TEXT NOT NULL, status TEXT NOT NULL, mode TEXT NOT NULL, "
+             "remote_address TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL, "
+             "users INTEGER NOT NULL DEFAULT 0, run_id INTEGER NOT NULL DEFAULT 0, "
+             "findings TEXT NOT NULL DEFAULT '[]', message TEXT NOT NULL DEFAULT '', "
+             "updated_at TEXT NOT NULL, body BLOB NOT NULL)",
+             "CREATE INDEX IF NOT EXISTS push_requests_by_pipeline ON push_requests(pipeline, id)",
+             "CREATE INDEX IF NOT EXISTS push_requests_by_status ON push_requests(status, id)",
+         })
+        sqlite::execute(db, statement);
 }
+
+// The sender's message ids (webhook-id), to answer a resent message with the
+// run its first copy made.
+void message_ids(sqlite3* db) {
+    sqlite::add_column(db, "push_requests", "message_id", "TEXT NOT NULL DEFAULT ''");
+    sqlite::execute(db,
+                    "CREATE INDEX IF NOT EXISTS push_requests_by_message ON push_requests(pipeline, message_id) "
+                    "WHERE message_id <> ''");
+}
+
+constexpr sqlite::Migration request_log_migrations[] = {{1, first_request_log_schema}, {2, message_ids}};
 
 // received_at of a request received `secs` ago: the same fixed-width form, so
 // text order is time order.
@@ -142,25 +137,18 @@ RequestLog::RequestLog(const std::filesystem::path& state_database) {
         s << "PRAGMA busy_timeout=10000", now;
         // Unlike the rest of the state database: an acknowledged request must survive a power loss.
         s << "PRAGMA synchronous=FULL", now;
-        s << "CREATE TABLE IF NOT EXISTS push_requests (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-             "pipeline TEXT NOT NULL, received_at TEXT NOT NULL, status TEXT NOT NULL, mode TEXT NOT NULL, "
-             "remote_address TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL, "
-             "users INTEGER NOT NULL DEFAULT 0, run_id INTEGER NOT NULL DEFAULT 0, "
-             "findings TEXT NOT NULL DEFAULT '[]', message TEXT NOT NULL DEFAULT '', "
-             "updated_at TEXT NOT NULL, body BLOB NOT NULL)",
-            now;
-        s << "CREATE INDEX IF NOT EXISTS push_requests_by_pipeline ON push_requests(pipeline, id)", now;
-        s << "CREATE INDEX IF NOT EXISTS push_requests_by_status ON push_requests(status, id)", now;
-        add_message_ids(s);
+        sqlite::migrate(Poco::Data::SQLite::Utility::dbHandle(s), {"main", "request_log"}, request_log_migrations);
     } catch (const Poco::Exception& e) {
         throw Error("state database " + state_database.string() + ": " + e.displayText());
+    } catch (const Error& e) {
+        throw Error("state database " + state_database.string() + ": " + e.what());
     }
 }
 
 RequestLog::~RequestLog() = default;
 
 void RequestLog::record(PushRequest& request, const std::string& body) {
-    const std::string packed = deflate(body);
+    const std::string packed = deflate(body, 3);
     std::lock_guard lock(mutex_);
     insert(request, packed);
 }
@@ -251,7 +239,7 @@ std::vector<PushRequest> RequestLog::pending() {
 
 RequestLog::EarlierCopy RequestLog::record_message(PushRequest& request, const std::string& body,
                                                    std::int64_t window_secs, std::chrono::milliseconds wait) {
-    const std::string packed = deflate(body);
+    const std::string packed = deflate(body, 3);
     const auto give_up = std::chrono::steady_clock::now() + wait;
     std::unique_lock lock(mutex_);
     EarlierCopy copy = earlier_copy(request, body, window_secs);

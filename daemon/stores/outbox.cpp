@@ -4,10 +4,13 @@
 #include <random>
 
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Timestamp.h>
 #include <Poco/UUIDGenerator.h>
+
+#include "sqlite_migrations.hpp"
 
 namespace peoplesync::core {
 
@@ -98,6 +101,37 @@ std::string new_message_id() {
 
 }  // namespace
 
+namespace {
+
+// The outbox's steps (component "outbox" of schema_versions).
+void first_outbox_schema(sqlite3* db) {
+    for (const char* statement : {
+             "CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, "
+             "sink TEXT NOT NULL, message_id TEXT NOT NULL, run_id INTEGER NOT NULL, queued_at_ms INTEGER NOT NULL, "
+             "summary TEXT NOT NULL, body BLOB, has_state INTEGER NOT NULL, state BLOB, "
+             "attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at_ms INTEGER NOT NULL DEFAULT 0, "
+             "last_attempt_at_ms INTEGER NOT NULL DEFAULT 0, last_result TEXT NOT NULL DEFAULT '', "
+             "age_from_ms INTEGER NOT NULL)",
+             "CREATE INDEX IF NOT EXISTS outbox_by_sink ON outbox(pipeline, sink, id)",
+             "CREATE TABLE IF NOT EXISTS outbox_sinks (pipeline TEXT NOT NULL, sink TEXT NOT NULL, "
+             "acknowledged_state BLOB, stopped TEXT NOT NULL DEFAULT '', "
+             "stopped_at_ms INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0, "
+             "last_delivered_at_ms INTEGER NOT NULL DEFAULT 0, last_delivered TEXT NOT NULL DEFAULT '', "
+             "PRIMARY KEY(pipeline, sink))",
+         })
+        sqlite::execute(db, statement);
+}
+
+// The newest run that queued for the sink, for settling a run a crash
+// interrupted.
+void last_run_ids(sqlite3* db) {
+    sqlite::add_column(db, "outbox_sinks", "last_run_id", "INTEGER NOT NULL DEFAULT 0");
+}
+
+constexpr sqlite::Migration outbox_migrations[] = {{1, first_outbox_schema}, {2, last_run_ids}};
+
+}  // namespace
+
 OutboxStore::OutboxStore(const std::filesystem::path& state_database) {
     Poco::Data::SQLite::Connector::registerConnector();
     try {
@@ -107,27 +141,11 @@ OutboxStore::OutboxStore(const std::filesystem::path& state_database) {
         s << "PRAGMA busy_timeout=10000", now;
         // What the outbox acknowledged must survive a power cut, not only a crash.
         s << "PRAGMA synchronous=FULL", now;
-        s << "CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, "
-             "sink TEXT NOT NULL, message_id TEXT NOT NULL, run_id INTEGER NOT NULL, queued_at_ms INTEGER NOT NULL, "
-             "summary TEXT NOT NULL, body BLOB, has_state INTEGER NOT NULL, state BLOB, "
-             "attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at_ms INTEGER NOT NULL DEFAULT 0, "
-             "last_attempt_at_ms INTEGER NOT NULL DEFAULT 0, last_result TEXT NOT NULL DEFAULT '', "
-             "age_from_ms INTEGER NOT NULL)",
-            now;
-        s << "CREATE INDEX IF NOT EXISTS outbox_by_sink ON outbox(pipeline, sink, id)", now;
-        s << "CREATE TABLE IF NOT EXISTS outbox_sinks (pipeline TEXT NOT NULL, sink TEXT NOT NULL, "
-             "acknowledged_state BLOB, stopped TEXT NOT NULL DEFAULT '', "
-             "stopped_at_ms INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0, "
-             "last_delivered_at_ms INTEGER NOT NULL DEFAULT 0, last_delivered TEXT NOT NULL DEFAULT '', "
-             "PRIMARY KEY(pipeline, sink))",
-            now;
-        int has_last_run = 0;
-        s << "SELECT count(*) FROM pragma_table_info('outbox_sinks') WHERE name = 'last_run_id'", into(has_last_run),
-            now;
-        // The newest run that queued for the sink (state databases of earlier builds lack it).
-        if (has_last_run == 0) s << "ALTER TABLE outbox_sinks ADD COLUMN last_run_id INTEGER NOT NULL DEFAULT 0", now;
+        sqlite::migrate(Poco::Data::SQLite::Utility::dbHandle(s), {"main", "outbox"}, outbox_migrations);
     } catch (const Poco::Exception& e) {
         throw Error("state database " + state_database.string() + ": the outbox: " + e.displayText());
+    } catch (const Error& e) {
+        throw Error("state database " + state_database.string() + ": the outbox: " + e.what());
     }
 }
 

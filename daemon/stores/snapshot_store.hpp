@@ -9,10 +9,8 @@
 // stores nothing.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <filesystem>
-#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -20,27 +18,14 @@
 
 #include <peoplesync/model.hpp>
 
+#include "block_store.hpp"
+#include "record_codec.hpp"
+#include "record_hash.hpp"
+
 namespace peoplesync::core {
 
-using RecordHash = std::array<std::uint64_t, 2>;
-// Where a stored record is: block << 32 | the offset of its entry in the
-// block. 0: stored before blocks (a 0.1 development build's records file),
-// found by its hash.
-using RecordPlace = std::uint64_t;
-
-// A stored snapshot's list: its records' hashes and places, in order.
-struct StoredList {
-    std::vector<RecordHash> hashes;
-    std::vector<RecordPlace> places;  // as many as hashes
-};
-
-// One user as bytes, origin excluded, and its hash.
-void encode_record(const UserView& user, std::string& out);
-RecordHash hash_bytes(std::string_view bytes);
-// hash_bytes() of the parts one after the other, without joining them.
-RecordHash hash_parts(std::initializer_list<std::string_view> parts);
-// hash_parts()[0] alone, in half the time: a checksum.
-std::uint64_t hash_parts_first(std::initializer_list<std::string_view> parts);
+// One user as bytes: record_codec.hpp; its hash: record_hash.hpp; where it
+// is kept: block_store.hpp.
 
 // A snapshot as the store keeps it. Either encoded on the caller's thread,
 // so the snapshot itself can change (be normalized) while it is written, or
@@ -85,8 +70,9 @@ std::filesystem::path snapshot_records_file(const std::filesystem::path& state_f
 
 class SnapshotStore {
 public:
-    // Works on a connection to the state database, with the records file
-    // attached as "records"; creates their tables.
+    // Works on a connection to the state database (whose snapshot_lists the
+    // state store's migrations make), with the records file attached as
+    // "records" (attach_records_file()).
     SnapshotStore(sqlite3* db, const std::filesystem::path& records_file);
 
     // Stores the snapshot unless an identical one is stored; returns its key.
