@@ -6,6 +6,33 @@ namespace peoplesync::core {
 
 using nlohmann::json;
 
+ChangeSummary RunReport::changes() const {
+    ChangeSummary total;
+    for (const auto& sink : sinks) {
+        auto s = sink.changes.summary();
+        total.created += s.created;
+        total.linked += s.linked;
+        total.updated += s.updated;
+        total.reactivated += s.reactivated;
+        total.deactivated += s.deactivated;
+        total.unsynced += s.unsynced;
+        total.departments_created += s.departments_created;
+        total.memberships_added += s.memberships_added;
+        total.memberships_removed += s.memberships_removed;
+        total.managers_changed += s.managers_changed;
+    }
+    return total;
+}
+
+json plan_json(const RunReport& report, bool whole_snapshot) {
+    nlohmann::json sinks = nlohmann::json::array();
+    for (const auto& sink : report.sinks)
+        sinks.push_back({{"name", sink.name}, {"changes", summary_json(sink.changes.summary())}});
+    nlohmann::json plan = {{"sinks", std::move(sinks)}};
+    if (whole_snapshot) plan["users"] = report.users;
+    return plan;
+}
+
 json summary_json(const ChangeSummary& s) {
     return {{"created", s.created},
             {"linked", s.linked},

@@ -1,5 +1,6 @@
-// One pipeline (DESIGN §1): source -> normalize -> validate -> diff per sink
-// -> guard -> apply, with test mode, simulation and approval around it.
+// One pipeline (docs/design.md §2): source -> normalize -> validate -> diff
+// per sink -> guard -> apply, with test mode, simulation and approval around
+// it. Each stage has a file of its own in daemon/core; run.cpp runs them.
 #pragma once
 
 #include <cstdint>
@@ -16,34 +17,20 @@
 #include <peoplesync/plugin.hpp>
 
 #include "differ.hpp"
+#include "guard.hpp"
+#include "normalize.hpp"
 #include "plugin_host.hpp"
 #include "push_host.hpp"
 #include "settings.hpp"
 #include "state_store.hpp"
+#include "validate.hpp"
 
 namespace peoplesync::core {
 
 enum class PipelineMode { test, live };
 std::string_view to_string(PipelineMode mode);
 
-// The deletion guard (DESIGN §6): a run that would deactivate or unsync more
-// users than the count or the percentage of synced users allows is blocked.
-struct DeletionGuard {
-    DeletionGuardSettings limits;
-    // Empty when the run may go on; otherwise why it may not.
-    std::string check(std::int64_t removals, std::int64_t synced_before) const;
-};
-
-// Stage 1: trims values, writes department paths in their normal form,
-// drops the fields the policy does not sync and unsets the manager of a user
-// named as their own (with a warning).
-void normalize(Snapshot& snapshot, const SyncPolicy& policy);
-// Whether normalize() keeps every field: nothing is dropped that another
-// policy would sync.
-bool keeps_every_field(const SyncPolicy& policy);
-// Stage 2: schema and snapshot findings: record errors, manager cycles
-// (error). Returns the invalid records, one flag per user.
-std::vector<char> validate(Snapshot& snapshot, const SyncPolicy& policy);
+class PluginServices;
 
 struct SinkOutcome {
     std::string name;
@@ -218,7 +205,6 @@ private:
     void settle(RunRecord& run);
     // Whether every sink takes a change-only run's snapshot (Sink::applies_changes_only).
     bool sinks_take_changes_only() const;
-    class Services;
     // The sinks' state tokens; empty when a sink cannot tell.
     std::vector<std::string> sink_tokens();
     // The last run's inputs (StateStore::run_inputs), if that run is
@@ -231,8 +217,8 @@ private:
     const Settings& global_;
     PipelineSettings settings_;
     StateStore& state_;
-    std::unique_ptr<Services> source_services_;
-    std::vector<std::unique_ptr<Services>> sink_services_;
+    std::unique_ptr<PluginServices> source_services_;
+    std::vector<std::unique_ptr<PluginServices>> sink_services_;
     std::shared_ptr<Source> source_;
     std::vector<std::shared_ptr<Sink>> sinks_;
 };
