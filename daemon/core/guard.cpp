@@ -1,7 +1,11 @@
 // The guard stage: too many removals block a run until an operator approves it.
 #include "guard.hpp"
 
+#include <algorithm>
 #include <cstdio>
+
+#include "pipeline.hpp"
+#include "run_support.hpp"
 
 namespace peoplesync::core {
 
@@ -22,6 +26,39 @@ std::string DeletionGuard::check(std::int64_t removals, std::int64_t synced_befo
                limit + "%)";
     }
     return {};
+}
+
+void DeletionGuard::weigh(RunReport& report) const {
+    for (SinkOutcome& outcome : report.sinks) outcome.guard = check(outcome.removals, outcome.synced_before);
+}
+
+bool passes_guard(RunReport& report, UniqueFindings& findings, bool apply, bool force, bool pushed) {
+    const bool guarded =
+        std::any_of(report.sinks.begin(), report.sinks.end(), [](const SinkOutcome& o) { return !o.guard.empty(); });
+    if (!apply) {
+        for (auto& outcome : report.sinks) {
+            outcome.status = "simulated";
+            if (!outcome.guard.empty())
+                findings.add({Severity::warning, "sink " + outcome.name,
+                              "a live run would be blocked by the deletion guard: " + outcome.guard, -1});
+        }
+        report.status = "simulated";
+        return false;
+    }
+    if (guarded && !force) {
+        for (auto& outcome : report.sinks) {
+            outcome.status = outcome.guard.empty() ? "simulated" : "blocked";
+            outcome.message = outcome.guard;
+        }
+        report.status = "blocked";
+        // A pushed snapshot is not read again: only approving applies it.
+        const std::string approve = "peoplesync approve " + std::to_string(report.run_id);
+        report.message = "blocked by the deletion guard; nothing was applied. " +
+                         (pushed ? "Approve the run to apply it: " + approve
+                                 : "Approve the run (" + approve + ") or run with --force to apply it");
+        return false;
+    }
+    return true;
 }
 
 }  // namespace peoplesync::core

@@ -161,6 +161,9 @@ private:
     RunReport process(Snapshot& snapshot, const RunRequest& request, std::int64_t run_id, ProgressListener& progress,
                       std::vector<std::future<DestinationIndex>> indexes = {}, bool normalized = false,
                       const UnreadRecords* unread = nullptr, const std::function<void()>& checked = {});
+    // The apply stage: each sink's ChangeSet; `whole_snapshot`: the run has
+    // every record, not only those that changed.
+    void apply_changes(RunReport& report, const Snapshot& snapshot, bool whole_snapshot);
     // What a change-only run compares with: the last run, when it was clean
     // and the destinations are as it left them. Known before the source is
     // scanned, so the run need not load whole destination indexes.

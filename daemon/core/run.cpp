@@ -2,6 +2,7 @@
 // sink -> guard -> apply, and its record in the state database.
 #include "pipeline.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <numeric>
@@ -10,6 +11,7 @@
 #include <Poco/Logger.h>
 
 #include "change_only/change_only.hpp"
+#include "diff_stage.hpp"
 #include "report.hpp"
 #include "run_support.hpp"
 
@@ -47,187 +49,46 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
     report.users = static_cast<std::int64_t>(snapshot.users.size());
     const SyncPolicy& policy = settings_.sync;
     const bool apply = run_id != 0 && report.mode == PipelineMode::live && !request.dry_run;
+    UniqueFindings findings(report.findings);
 
     enter_stage(progress, "validate");
     auto started = std::chrono::steady_clock::now();
     if (!normalized) normalize(snapshot, policy);
-    // The diff against every sink starts now, beside validation, as if every
-    // record were valid: that is the diff when they are, as they nearly
-    // always are, and it is made again with the invalid ones marked when not.
-    // Both only read the users.
-    std::vector<DestinationIndex> destinations(sinks_.size());
-    auto diff_all = [&](const std::vector<char>& invalid) {
-        std::vector<DiffResult> out;
-        for (std::size_t i = 0; i < sinks_.size(); ++i) {
-            Sink& sink = *sinks_[i];
-            out.push_back(diff(
-                snapshot, invalid, policy, destinations[i],
-                [&sink](std::span<const std::int64_t> ids) { return sink.fetch(ids); }, unread));
-        }
-        return out;
-    };
-    std::future<std::vector<DiffResult>> diffed_as_valid = std::async(std::launch::async, [&] {
-        for (std::size_t i = 0; i < sinks_.size(); ++i) destinations[i] = indexes[i].get();
-        return diff_all(std::vector<char>(snapshot.users.size(), 0));
-    });
-    std::vector<char> invalid = validate(snapshot, policy);
+    std::vector<Sink*> sinks;
+    for (auto& sink : sinks_) sinks.push_back(sink.get());
+    DiffStage diffing(snapshot, policy, std::move(sinks), std::move(indexes), unread);
+    const Validation validation = validate_snapshot(snapshot, policy);
     report.validate_seconds = seconds_since(started);
-    std::set<std::pair<std::string, std::string>> seen;
-    for (const auto& f : snapshot.findings) add_unique(report.findings, seen, f);
-
-    if (unread != nullptr && !report.findings.empty())
-        throw NotChangeOnly("the records read have findings (" + report.findings.front().location + ": " +
-                            report.findings.front().message + ")");
-    std::int64_t invalid_count = std::count(invalid.begin(), invalid.end(), 1);
-    bool unusable = std::any_of(snapshot.findings.begin(), snapshot.findings.end(),
-                                [](const Finding& f) { return f.severity == Severity::error && f.record < 0; });
-    if (unusable) {
+    for (const auto& f : snapshot.findings) findings.add(f);
+    if (unread != nullptr) expect_clean_records(report);
+    if (!validation.rejection.empty()) {
         report.status = "rejected";
-        report.message = "the snapshot cannot be used; nothing was applied";
-        return report;
-    }
-    if (invalid_count > 0 && policy.on_invalid == InvalidPolicy::reject) {
-        report.status = "rejected";
-        report.message = std::to_string(invalid_count) + " invalid record" + (invalid_count == 1 ? "" : "s") +
-                         "; nothing was applied (on_invalid: reject)";
+        report.message = validation.rejection;
         return report;
     }
 
     enter_stage(progress, "diff");
     started = std::chrono::steady_clock::now();
-    std::vector<DiffResult> diffs = diffed_as_valid.get();
-    if (invalid_count > 0) diffs = diff_all(invalid);
+    std::vector<DiffResult> diffs = diffing.results(validation.invalid);
     if (checked) checked();
-    bool refused = false;
-    for (std::size_t i = 0; i < sinks_.size(); ++i) {
-        SinkOutcome outcome;
-        outcome.name = settings_.sinks[i].name;
-        DiffResult& diffed = diffs[i];
-        for (const auto& f : diffed.findings) add_unique(report.findings, seen, f);
-        outcome.changes = std::move(diffed.changes);
-        outcome.detail = changes_json(snapshot, outcome.changes, detail_limit);
-        outcome.synced_before = diffed.synced_before;
-        outcome.removals = diffed.removals;
-        outcome.guard = DeletionGuard{policy.guard}.check(diffed.removals, diffed.synced_before);
-        if (!diffed.refused.empty() && policy.on_invalid == InvalidPolicy::reject) {
-            refused = true;
-            outcome.status = "rejected";
-            outcome.message = std::to_string(diffed.refused.size()) + " record(s) conflict with this destination";
-        }
-        report.sinks.push_back(std::move(outcome));
-    }
+    std::vector<std::string> names;
+    for (const auto& sink : settings_.sinks) names.push_back(sink.name);
+    report.sinks = sink_outcomes(diffs, snapshot, names, policy, findings);
+    DeletionGuard{policy.guard}.weigh(report);
     report.diff_seconds = seconds_since(started);
-    if (policy.on_invalid == InvalidPolicy::skip) {
-        std::vector<char> quarantined = invalid;  // and those a destination refused
-        for (const DiffResult& diffed : diffs)
-            for (const std::int64_t u : diffed.refused) quarantined[static_cast<std::size_t>(u)] = 1;
-        report.quarantined = std::count(quarantined.begin(), quarantined.end(), 1);
-    }
-    if (unread != nullptr) {
-        if (!report.findings.empty())
-            throw NotChangeOnly("the diff has findings (" + report.findings.front().location + ": " +
-                                report.findings.front().message + ")");
-        if (std::any_of(report.sinks.begin(), report.sinks.end(),
-                        [](const SinkOutcome& o) { return !o.guard.empty(); }))
-            throw NotChangeOnly("the deletion guard objects");
-        if (!apply) throw NotChangeOnly("the run applies nothing");
-        for (std::size_t i = 0; i < sinks_.size(); ++i)
-            if (!report.sinks[i].changes.departments_adopted.empty())
-                throw NotChangeOnly("sink " + settings_.sinks[i].name +
-                                    " has departments to adopt, whose members may be records not read");
-        // A record not read whose manager this run renames would lose that
-        // manager in a full run.
-        for (const SinkOutcome& outcome : report.sinks)
-            for (const UserChange& change : outcome.changes.users)
-                if (change.linked && !change.previous_hris_id.empty() && change.previous_hris_id != change.hris_id &&
-                    unread->cited_as_manager(change.previous_hris_id))
-                    throw NotChangeOnly("\"" + change.previous_hris_id +
-                                        "\", the manager of a record not read, becomes \"" + change.hris_id + "\"");
-        for (std::size_t i = 0; i < sinks_.size(); ++i)
-            if (diffs[i].synced_before != unread->synced_before)
-                throw NotChangeOnly("sink " + settings_.sinks[i].name + " holds " +
-                                    std::to_string(diffs[i].synced_before) + " synced users, the last run left " +
-                                    std::to_string(unread->synced_before));
-    }
-
-    if (refused) {
+    if (policy.on_invalid == InvalidPolicy::skip) report.quarantined = quarantined(validation.invalid, diffs);
+    if (unread != nullptr) expect_same_as_full_run(report, *unread, apply);
+    if (std::any_of(report.sinks.begin(), report.sinks.end(),
+                    [](const SinkOutcome& o) { return o.status == "rejected"; })) {
         report.status = "rejected";
         report.message = "records conflict with a destination; nothing was applied (on_invalid: reject)";
         return report;
     }
-    bool guarded =
-        std::any_of(report.sinks.begin(), report.sinks.end(), [](const SinkOutcome& o) { return !o.guard.empty(); });
-    if (!apply) {
-        for (auto& outcome : report.sinks) {
-            outcome.status = "simulated";
-            if (!outcome.guard.empty())
-                add_unique(report.findings, seen,
-                           {Severity::warning, "sink " + outcome.name,
-                            "a live run would be blocked by the deletion guard: " + outcome.guard, -1});
-        }
-        report.status = "simulated";
-        return report;
-    }
-    if (guarded && !request.force) {
-        for (auto& outcome : report.sinks) {
-            outcome.status = outcome.guard.empty() ? "simulated" : "blocked";
-            outcome.message = outcome.guard;
-        }
-        report.status = "blocked";
-        // A pushed snapshot is not read again: only approving applies it.
-        const std::string approve = "peoplesync approve " + std::to_string(report.run_id);
-        report.message = "blocked by the deletion guard; nothing was applied. " +
-                         (source_->pushes() ? "Approve the run to apply it: " + approve
-                                            : "Approve the run (" + approve + ") or run with --force to apply it");
-        return report;
-    }
+
+    if (!passes_guard(report, findings, apply, request.force, source_->pushes())) return report;
 
     enter_stage(progress, "apply");
-    started = std::chrono::steady_clock::now();
-    // What the run applies, recorded beside the apply: should its process die
-    // once a sink committed, the run can still say what it did.
-    std::future<void> planned = on_a_thread(
-        [this, run_id = report.run_id,
-         plan = plan_json(report, unread == nullptr).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)] {
-            state_.record_run_plan(run_id, plan);
-        });
-    bool failed = false, applied = false;
-    for (std::size_t i = 0; i < sinks_.size(); ++i) {
-        SinkOutcome& outcome = report.sinks[i];
-        if (outcome.changes.empty()) {
-            outcome.status = "noop";
-            continue;
-        }
-        try {
-            sinks_[i]->apply(snapshot, outcome.changes, ApplyContext{report.run_id, settings_.name});
-            outcome.status = "applied";
-            applied = true;
-        } catch (const std::exception& e) {
-            outcome.status = "failed";
-            outcome.message = e.what();
-            failed = true;
-        } catch (...) {
-            // A plugin may throw anything; it still only fails the run.
-            outcome.status = "failed";
-            outcome.message = "the sink threw an exception that is not a std::exception";
-            failed = true;
-        }
-    }
-    report.apply_seconds = seconds_since(started);
-    try {
-        planned.get();
-    } catch (const std::exception& e) {
-        Poco::Logger::get("peoplesync." + settings_.name)
-            .warning("run " + std::to_string(report.run_id) +
-                     ": its changes could not be recorded before its apply: " + e.what());
-    }
-    report.status = failed ? "failed" : applied ? "applied" : "noop";
-    if (failed) {
-        for (const auto& outcome : report.sinks)
-            if (outcome.status == "failed")
-                report.message +=
-                    (report.message.empty() ? "" : "; ") + ("sink " + outcome.name + ": " + outcome.message);
-    }
+    apply_changes(report, snapshot, unread == nullptr);
     return report;
 }
 

@@ -51,10 +51,18 @@ inline double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-inline void add_unique(std::vector<Finding>& findings, std::set<std::pair<std::string, std::string>>& seen,
-                       const Finding& f) {
-    if (seen.emplace(f.location, f.message).second) findings.push_back(f);
-}
+// A run's findings, each location and message once.
+class UniqueFindings {
+public:
+    explicit UniqueFindings(std::vector<Finding>& into) : into_(into) {}
+    void add(const Finding& f) {
+        if (seen_.emplace(f.location, f.message).second) into_.push_back(f);
+    }
+
+private:
+    std::vector<Finding>& into_;
+    std::set<std::pair<std::string, std::string>> seen_;
+};
 
 // Every sink can tell whether it changed.
 inline bool all_known(const std::vector<std::string>& tokens) {

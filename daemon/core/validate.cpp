@@ -66,4 +66,19 @@ std::vector<char> validate(Snapshot& snapshot, const SyncPolicy& policy) {
     return invalid;
 }
 
+Validation validate_snapshot(Snapshot& snapshot, const SyncPolicy& policy) {
+    Validation validation;
+    validation.invalid = validate(snapshot, policy);
+    validation.invalid_count = std::count(validation.invalid.begin(), validation.invalid.end(), 1);
+    const bool unusable = std::any_of(snapshot.findings.begin(), snapshot.findings.end(),
+                                      [](const Finding& f) { return f.severity == Severity::error && f.record < 0; });
+    const std::int64_t invalid = validation.invalid_count;
+    if (unusable)
+        validation.rejection = "the snapshot cannot be used; nothing was applied";
+    else if (invalid > 0 && policy.on_invalid == InvalidPolicy::reject)
+        validation.rejection = std::to_string(invalid) + " invalid record" + (invalid == 1 ? "" : "s") +
+                               "; nothing was applied (on_invalid: reject)";
+    return validation;
+}
+
 }  // namespace peoplesync::core

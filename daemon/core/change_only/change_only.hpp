@@ -41,6 +41,14 @@ public:
     using Error::Error;
 };
 
+// The fallback rules (fallback_rules.cpp), each throwing NotChangeOnly.
+// After validation: the records read have no finding.
+void expect_clean_records(const RunReport& report);
+// After the diff: nothing a full run would do differently (a finding, the
+// guard, departments to adopt, a renamed manager of a record not read, a
+// destination not as the last run left it), and the run applies.
+void expect_same_as_full_run(const RunReport& report, const UnreadRecords& unread, bool apply);
+
 // Why a run reads every record; `routine` reasons (a source that never
 // scans, a first run) only at debug level, so they do not fill the log.
 inline void log_full_read(const std::string& pipeline, const std::string& why, bool routine = false) {
