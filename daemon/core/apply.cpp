@@ -12,7 +12,7 @@ void Pipeline::apply_changes(RunReport& report, const Snapshot& snapshot, bool w
     const auto started = std::chrono::steady_clock::now();
     // What the run applies, recorded beside the apply: should its process die
     // once a sink committed, the run can still say what it did.
-    std::future<void> planned = on_a_thread(
+    std::future<void> planned = threads::on_a_thread(
         [this, run_id = report.run_id,
          plan = plan_json(report, whole_snapshot).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)] {
             state_.record_run_plan(run_id, plan);

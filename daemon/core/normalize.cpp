@@ -5,7 +5,7 @@
 
 #include <peoplesync/validation.hpp>
 
-#include "halves.hpp"
+#include "two_threads.hpp"
 
 namespace peoplesync::core {
 
@@ -76,7 +76,7 @@ void normalize(Snapshot& snapshot, const SyncPolicy& policy) {
     // user who does not fit where they are stored (a department path that
     // grows) is replaced afterwards, on this thread.
     std::vector<std::pair<std::size_t, User>> grown[2];
-    for_halves(snapshot.users.size(), 65536, [&](std::size_t from, std::size_t to) {
+    threads::for_halves(snapshot.users.size(), [&](std::size_t from, std::size_t to) {
         auto& later = grown[from == 0 ? 0 : 1];
         for (std::size_t u = from; u < to; ++u) {
             const UserView view = snapshot.users[u];

@@ -32,9 +32,8 @@ void hold_after_commit_for_tests(const RunReport& report) {
 std::vector<std::future<DestinationIndex>> Pipeline::load_indexes() {
     std::vector<std::future<DestinationIndex>> indexes;
     for (auto& sink : sinks_)
-        indexes.push_back(std::async(std::launch::async, [this, s = sink.get()] {
-            return calling(sink_label(s), [s] { return s->load_index(); });
-        }));
+        indexes.push_back(threads::on_a_thread(
+            [this, s = sink.get()] { return calling(sink_label(s), [s] { return s->load_index(); }); }));
     return indexes;
 }
 
@@ -138,7 +137,8 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             live && !request.snapshot && !request.full && !request.force && settings_.full_resync_every_secs > 0;
         // A change-only run compares with the last run's rows, read meanwhile.
         std::future<LastRun> last_run;
-        if (may_compare && sinks_take_changes_only()) last_run = on_a_thread([this] { return read_last_run(); });
+        if (may_compare && sinks_take_changes_only())
+            last_run = threads::on_a_thread([this] { return read_last_run(); });
         const std::string digest =
             live && !request.snapshot ? calling(source_label(), [this] { return source_->input_digest(); }) : "";
         // However the run ends, the source hears that what it kept for the

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pipeline.hpp"
+#include "two_threads.hpp"
 
 namespace peoplesync::core {
 
@@ -34,17 +35,6 @@ inline void enter_stage(ProgressListener& progress, const std::string& stage) {
     if (progress.cancelled())
         throw RunCancelled("the run was cancelled before its " + stage + " stage; nothing was applied");
     progress.stage(stage);
-}
-
-// Runs `work` on a thread of its own; when no thread can be started, when
-// its result is asked for.
-template <typename Work>
-auto on_a_thread(Work work) {
-    try {
-        return std::async(std::launch::async, work);
-    } catch (const std::system_error&) {
-        return std::async(std::launch::deferred, std::move(work));
-    }
 }
 
 inline double seconds_since(std::chrono::steady_clock::time_point start) {

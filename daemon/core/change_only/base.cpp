@@ -48,7 +48,7 @@ void Pipeline::look_up_while_scanning(ChangeOnlyBase& base) {
         }
         return lookups;
     };
-    base.lookups = on_a_thread(make);
+    base.lookups = threads::on_a_thread(make);
 }
 
 }  // namespace peoplesync::core

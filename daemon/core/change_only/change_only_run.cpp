@@ -91,7 +91,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
     }
     std::vector<std::future<DestinationIndex>> some;
     for (auto& sink : sinks_)
-        some.push_back(std::async(std::launch::async, [this, s = sink.get(), &asked] {
+        some.push_back(threads::on_a_thread([this, s = sink.get(), &asked] {
             return calling(sink_label(s), [s, &asked] {
                 std::optional<DestinationIndex> index = s->load_index_for(asked);
                 return index ? std::move(*index) : s->load_index();

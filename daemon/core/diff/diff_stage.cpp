@@ -14,7 +14,7 @@ DiffStage::DiffStage(const Snapshot& snapshot, const SyncPolicy& policy, std::ve
       indexes_(std::move(indexes)),
       unread_(unread),
       destinations_(sinks_.size()) {
-    as_valid_ = std::async(std::launch::async, [this] {
+    as_valid_ = threads::on_a_thread([this] {
         for (std::size_t i = 0; i < sinks_.size(); ++i) destinations_[i] = indexes_[i].get();
         return diff_all(std::vector<char>(snapshot_.users.size(), 0));
     });

@@ -2,9 +2,9 @@
 
 #include "department_paths.hpp"
 #include "flat_index.hpp"
-#include "halves.hpp"
 #include "manager_warnings.hpp"
 #include "text_hash.hpp"
+#include "two_threads.hpp"
 
 #include <algorithm>
 #include <array>
@@ -479,7 +479,7 @@ private:
         // Each user's hash, and each user to create, on their own: a large
         // snapshot's halves on two cores, the users created in order.
         std::array<Created, 2> halves;
-        for_halves(n, 65536, [this, &halves](std::size_t from, std::size_t to) {
+        threads::for_halves(n, [this, &halves](std::size_t from, std::size_t to) {
             Created& out = halves[from == 0 ? 0 : 1];
             for (std::size_t u = from; u < to; ++u) {
                 if (!valid(u)) continue;
