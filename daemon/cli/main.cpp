@@ -172,10 +172,10 @@ private:
     std::string stage_;
 };
 
-int exit_for(const std::string& status) {
-    if (status == "rejected") return rejected;
-    if (status == "blocked") return blocked;
-    if (status == "failed" || status == "interrupted") return failed;
+int exit_for(std::optional<core::RunStatus> status) {
+    if (status == core::RunStatus::rejected) return rejected;
+    if (status == core::RunStatus::blocked) return blocked;
+    if (status == core::RunStatus::failed || status == core::RunStatus::interrupted) return failed;
     return ok;
 }
 
@@ -263,7 +263,7 @@ private:
             std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
         else
             core::print_report(std::cout, out, args_.flag("--detail"));
-        return exit_for(out.value("status", ""));
+        return exit_for(core::parse_run_status(out.value("status", "")));
     }
 
     // What the daemon's start checks too: every pipeline built with its
@@ -497,7 +497,7 @@ private:
     bool settle_dead_runs(const std::vector<core::RunRecord>& records) {
         std::set<std::string> pipelines;
         for (const auto& r : records)
-            if (r.status == "running") pipelines.insert(r.pipeline);
+            if (core::parse_run_status(r.status) == core::RunStatus::running) pipelines.insert(r.pipeline);
         bool settled = false;
         for (const auto& name : pipelines) {
             try {

@@ -21,20 +21,20 @@ void Pipeline::apply_changes(RunReport& report, const Snapshot& snapshot, bool w
     for (std::size_t i = 0; i < sinks_.size(); ++i) {
         SinkOutcome& outcome = report.sinks[i];
         if (outcome.changes.empty()) {
-            outcome.status = "noop";
+            outcome.status = SinkStatus::noop;
             continue;
         }
         try {
             sinks_[i]->apply(snapshot, outcome.changes, ApplyContext{report.run_id, settings_.name});
-            outcome.status = "applied";
+            outcome.status = SinkStatus::applied;
             applied = true;
         } catch (const std::exception& e) {
-            outcome.status = "failed";
+            outcome.status = SinkStatus::failed;
             outcome.message = e.what();
             failed = true;
         } catch (...) {
             // A plugin may throw anything; it still only fails the run.
-            outcome.status = "failed";
+            outcome.status = SinkStatus::failed;
             outcome.message = "the sink threw an exception that is not a std::exception";
             failed = true;
         }
@@ -47,10 +47,10 @@ void Pipeline::apply_changes(RunReport& report, const Snapshot& snapshot, bool w
             .warning("run " + std::to_string(report.run_id) +
                      ": its changes could not be recorded before its apply: " + e.what());
     }
-    report.status = failed ? "failed" : applied ? "applied" : "noop";
+    report.status = failed ? RunStatus::failed : applied ? RunStatus::applied : RunStatus::noop;
     if (failed) {
         for (const auto& outcome : report.sinks)
-            if (outcome.status == "failed")
+            if (outcome.status == SinkStatus::failed)
                 report.message +=
                     (report.message.empty() ? "" : "; ") + ("sink " + outcome.name + ": " + outcome.message);
     }

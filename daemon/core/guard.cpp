@@ -37,20 +37,20 @@ bool passes_guard(RunReport& report, UniqueFindings& findings, bool apply, bool 
         std::any_of(report.sinks.begin(), report.sinks.end(), [](const SinkOutcome& o) { return !o.guard.empty(); });
     if (!apply) {
         for (auto& outcome : report.sinks) {
-            outcome.status = "simulated";
+            outcome.status = SinkStatus::simulated;
             if (!outcome.guard.empty())
                 findings.add({Severity::warning, "sink " + outcome.name,
                               "a live run would be blocked by the deletion guard: " + outcome.guard, -1});
         }
-        report.status = "simulated";
+        report.status = RunStatus::simulated;
         return false;
     }
     if (guarded && !force) {
         for (auto& outcome : report.sinks) {
-            outcome.status = outcome.guard.empty() ? "simulated" : "blocked";
+            outcome.status = outcome.guard.empty() ? SinkStatus::simulated : SinkStatus::blocked;
             outcome.message = outcome.guard;
         }
-        report.status = "blocked";
+        report.status = RunStatus::blocked;
         // A pushed snapshot is not read again: only approving applies it.
         const std::string approve = "peoplesync approve " + std::to_string(report.run_id);
         report.message = "blocked by the deletion guard; nothing was applied. " +

@@ -118,8 +118,9 @@ RunReport Pipeline::simulate(std::int64_t run_id, ProgressListener& progress) {
         throw Error("pipeline \"" + settings_.name + "\" has no run " + std::to_string(run_id));
     if (record->snapshot_key.empty())
         throw Error("run " + std::to_string(run_id) + " has no snapshot to simulate (" +
-                    (record->status == "running" ? std::string("it is still running and has not stored it yet")
-                     : record->status == "interrupted"
+                    (parse_run_status(record->status) == RunStatus::running
+                         ? std::string("it is still running and has not stored it yet")
+                     : parse_run_status(record->status) == RunStatus::interrupted
                          ? std::string("it stopped before its snapshot was stored")
                          : std::string("its source could not be read, or its snapshot could not be stored")) +
                     ")");
@@ -141,7 +142,7 @@ RunReport Pipeline::approve(std::int64_t run_id, ProgressListener& progress) {
     auto record = state_.run(run_id);
     if (!record || record->pipeline != settings_.name)
         throw Error("pipeline \"" + settings_.name + "\" has no run " + std::to_string(run_id));
-    if (record->status != "blocked")
+    if (parse_run_status(record->status) != RunStatus::blocked)
         throw Error("run " + std::to_string(run_id) + " is " + record->status +
                     ", not blocked; only blocked runs are approved");
     if (record->approved_by_run != 0)
@@ -154,7 +155,8 @@ RunReport Pipeline::approve(std::int64_t run_id, ProgressListener& progress) {
     request.force = true;
     request.snapshot = state_.load_snapshot(record->snapshot_key);
     RunReport report = run(request, progress);
-    if (report.status == "applied" || report.status == "noop") state_.mark_approved(run_id, report.run_id);
+    if (report.status == RunStatus::applied || report.status == RunStatus::noop)
+        state_.mark_approved(run_id, report.run_id);
     return report;
 }
 

@@ -21,6 +21,7 @@
 #include "normalize.hpp"
 #include "plugin_host.hpp"
 #include "push_host.hpp"
+#include "run_status.hpp"
 #include "settings.hpp"
 #include "state_store.hpp"
 #include "validate.hpp"
@@ -34,7 +35,7 @@ class PluginServices;
 
 struct SinkOutcome {
     std::string name;
-    std::string status;  // applied, noop, simulated, blocked, failed, rejected
+    SinkStatus status = SinkStatus::pending;
     ChangeSet changes;
     nlohmann::json detail;  // the ChangeSet entry by entry, capped; see changes_json()
     std::int64_t synced_before = 0;
@@ -47,7 +48,7 @@ struct RunReport {
     std::int64_t run_id = 0;
     std::string pipeline;
     PipelineMode mode = PipelineMode::test;
-    std::string status;  // applied, simulated, noop, rejected, blocked, failed
+    RunStatus status = RunStatus::running;
     std::string message;
     std::int64_t users = 0;
     // Not 0: nothing was read, the input and the destinations being as this

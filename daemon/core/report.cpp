@@ -155,7 +155,7 @@ json report_json(const RunReport& report, bool detail) {
     json sinks = json::array();
     for (const auto& s : report.sinks) {
         json sink = {{"name", s.name},
-                     {"status", s.status},
+                     {"status", to_string(s.status)},
                      {"changes", summary_json(s.changes.summary())},
                      {"synced_before", s.synced_before},
                      {"removals", s.removals}};
@@ -167,7 +167,7 @@ json report_json(const RunReport& report, bool detail) {
     json out = {{"run", report.run_id},
                 {"pipeline", report.pipeline},
                 {"mode", to_string(report.mode)},
-                {"status", report.status},
+                {"status", to_string(report.status)},
                 {"users", report.users},
                 {"changes", summary_json(report.changes())},
                 {"findings", std::move(findings)},
@@ -309,8 +309,9 @@ void print_report(std::ostream& out, const json& report, bool detail) {
     if (report.contains("message")) out << "  " << report["message"].get<std::string>() << "\n";
     if (const std::int64_t quarantined = report.value("quarantined", std::int64_t{0}); quarantined > 0)
         out << "  " << quarantined << (quarantined == 1 ? " record" : " records")
-            << (report["status"] == "simulated" ? " would be" : "") << " quarantined: left exactly as "
-            << (quarantined == 1 ? "it is" : "they are") << " in the destination (on_invalid: skip)\n";
+            << (report["status"] == to_string(RunStatus::simulated) ? " would be" : "")
+            << " quarantined: left exactly as " << (quarantined == 1 ? "it is" : "they are")
+            << " in the destination (on_invalid: skip)\n";
     const auto& findings = report["findings"];
     if (!findings.empty()) {
         std::size_t errors = 0;

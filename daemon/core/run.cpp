@@ -22,7 +22,7 @@ void hold_after_commit_for_tests(const RunReport& report) {
         const char* text = std::getenv("PEOPLESYNC_TEST_AFTER_COMMIT_DELAY_MS");
         return text == nullptr ? 0LL : std::strtoll(text, nullptr, 10);
     }();
-    if (delay_ms <= 0 || report.status != "applied") return;
+    if (delay_ms <= 0 || report.status != RunStatus::applied) return;
     Poco::Logger::get("peoplesync." + report.pipeline)
         .warning("PEOPLESYNC_TEST_AFTER_COMMIT_DELAY_MS: run " + std::to_string(report.run_id) +
                  " committed; it waits " + std::to_string(delay_ms) + " ms before it is recorded (for tests only)");
@@ -61,7 +61,7 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
     for (const auto& f : snapshot.findings) findings.add(f);
     if (unread != nullptr) expect_clean_records(report);
     if (!validation.rejection.empty()) {
-        report.status = "rejected";
+        report.status = RunStatus::rejected;
         report.message = validation.rejection;
         return report;
     }
@@ -78,8 +78,8 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
     if (policy.on_invalid == InvalidPolicy::skip) report.quarantined = quarantined(validation.invalid, diffs);
     if (unread != nullptr) expect_same_as_full_run(report, *unread, apply);
     if (std::any_of(report.sinks.begin(), report.sinks.end(),
-                    [](const SinkOutcome& o) { return o.status == "rejected"; })) {
-        report.status = "rejected";
+                    [](const SinkOutcome& o) { return o.status == SinkStatus::rejected; })) {
+        report.status = RunStatus::rejected;
         report.message = "records conflict with a destination; nothing was applied (on_invalid: reject)";
         return report;
     }
@@ -113,7 +113,7 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
     ForNextRun next;
     auto finish = [&] {
         record.mode = std::string(to_string(report.mode));
-        record.status = report.status;
+        record.status = std::string(to_string(report.status));
         record.message = report.message;
         record.result = report_json(report, true).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         state_.finish_run(record, next.inputs ? &*next.inputs : nullptr);
@@ -269,7 +269,7 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         const std::string& name = settings_.name;
         const std::int64_t id = record.id;
         if (!digest.empty() && !record.snapshot_key.empty() &&
-            (report.status == "applied" || report.status == "noop")) {
+            (report.status == RunStatus::applied || report.status == RunStatus::noop)) {
             RunInputs inputs;
             inputs.fingerprint = settings_.fingerprint;
             inputs.digest = digest;
@@ -288,13 +288,13 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         }
         if (!next.inputs && rows_written) next.rows = [this, name, id] { state_.forget_run_rows(name, id); };
     } catch (const RunCancelled& e) {
-        report.status = "interrupted";
+        report.status = RunStatus::interrupted;
         report.message = e.what();
     } catch (const std::exception& e) {
-        report.status = "failed";
+        report.status = RunStatus::failed;
         report.message = e.what();
     } catch (...) {
-        report.status = "failed";
+        report.status = RunStatus::failed;
         report.message = "a plugin threw an exception that is not a std::exception";
     }
     return finish();

@@ -18,7 +18,9 @@ std::optional<RunInputs> Pipeline::done_run_inputs() {
     // Recorded with their run since that run finished; a state database of
     // an earlier build may name a run that never did.
     const auto run = state_.run(inputs->run_id);
-    if (!run || (run->status != "applied" && run->status != "noop")) return std::nullopt;
+    if (!run ||
+        (parse_run_status(run->status) != RunStatus::applied && parse_run_status(run->status) != RunStatus::noop))
+        return std::nullopt;
     return inputs;
 }
 
@@ -28,7 +30,7 @@ bool Pipeline::unchanged(const std::string& digest, RunRecord& record, RunReport
     if (epoch_ms() / 1000 - last->full_at >= settings_.full_resync_every_secs) return false;
     const std::vector<std::string> tokens = sink_tokens();
     if (tokens != last->tokens || !all_known(tokens)) return false;
-    report.status = "noop";
+    report.status = RunStatus::noop;
     report.users = last->users;
     report.unchanged_since_run = last->run_id;
     report.message = "unchanged since run " + std::to_string(last->run_id) +
@@ -41,7 +43,7 @@ bool Pipeline::unchanged(const std::string& digest, RunRecord& record, RunReport
     for (const auto& sink : settings_.sinks) {
         SinkOutcome outcome;
         outcome.name = sink.name;
-        outcome.status = "noop";
+        outcome.status = SinkStatus::noop;
         outcome.detail = changes_json(Snapshot{}, outcome.changes, 0);
         report.sinks.push_back(std::move(outcome));
     }

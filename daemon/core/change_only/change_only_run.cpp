@@ -221,7 +221,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
     hold_after_commit_for_tests(report);
     const std::string& name = settings_.name;
     const std::int64_t id = record.id;
-    if (!record.snapshot_key.empty() && (report.status == "applied" || report.status == "noop")) {
+    if (!record.snapshot_key.empty() && (report.status == RunStatus::applied || report.status == RunStatus::noop)) {
         RunInputs inputs = *last;
         inputs.digest = digest;
         inputs.tokens = sink_tokens();

@@ -51,7 +51,7 @@ std::vector<SinkOutcome> sink_outcomes(std::vector<DiffResult>& diffs, const Sna
         outcome.synced_before = diffed.synced_before;
         outcome.removals = diffed.removals;
         if (!diffed.refused.empty() && policy.on_invalid == InvalidPolicy::reject) {
-            outcome.status = "rejected";
+            outcome.status = SinkStatus::rejected;
             outcome.message = std::to_string(diffed.refused.size()) + " record(s) conflict with this destination";
         }
         outcomes.push_back(std::move(outcome));
