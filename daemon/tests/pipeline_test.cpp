@@ -1,4 +1,4 @@
-// The pipeline's semantics (DESIGN §4-6) end to end: a real source plugin
+// The pipeline's semantics (docs/design.md §2) end to end: a real source plugin
 // reading a snapshot file, the real directory sink on a SQLite file, the real
 // state store.
 #include <algorithm>
