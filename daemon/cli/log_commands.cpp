@@ -21,7 +21,7 @@ namespace {
 bool settle_dead_runs(Session& session, const std::vector<core::RunRecord>& records) {
     std::set<std::string> pipelines;
     for (const auto& r : records)
-        if (r.status == "running") pipelines.insert(r.pipeline);
+        if (core::parse_run_status(r.status) == core::RunStatus::running) pipelines.insert(r.pipeline);
     bool settled = false;
     const auto& configured_pipelines = session.settings().pipelines;
     for (const auto& name : pipelines) {

@@ -50,10 +50,10 @@ std::filesystem::path config_path(const Arguments& args) {
     return "etc/peoplesync.yaml";
 }
 
-int exit_for(const std::string& status) {
-    if (status == "rejected") return rejected;
-    if (status == "blocked") return blocked;
-    if (status == "failed" || status == "interrupted") return failed;
+int exit_for(std::optional<core::RunStatus> status) {
+    if (status == core::RunStatus::rejected) return rejected;
+    if (status == core::RunStatus::blocked) return blocked;
+    if (status == core::RunStatus::failed || status == core::RunStatus::interrupted) return failed;
     return ok;
 }
 
@@ -122,7 +122,7 @@ int Session::report(json out) {
         print_json(out);
     else
         core::print_report(std::cout, out, args_.flag("detail"));
-    return exit_for(out.value("status", ""));
+    return exit_for(core::parse_run_status(out.value("status", "")));
 }
 
 }  // namespace peoplesync::cli

@@ -302,7 +302,7 @@ private:
 
     json approve(std::int64_t id) {
         core::RunRecord record = run_record(id);
-        if (record.status != "blocked")
+        if (core::parse_run_status(record.status) != core::RunStatus::blocked)
             throw ApiError{409, "run " + std::to_string(id) + " is " + record.status + ", not blocked"};
         Runtime::Entry& entry = pipeline_of(record.pipeline, "run " + std::to_string(id));
         PipelineWorker& worker = *entry.worker;

@@ -89,7 +89,10 @@ json Daemon::info() const {
 void Daemon::recall_last_successes(Runtime& runtime) {
     for (const auto& name : runtime.names()) {
         for (const auto& run : state_.runs(name, 50)) {
-            if (run.status != "applied" && run.status != "noop" && run.status != "simulated") continue;
+            const auto status = core::parse_run_status(run.status);
+            if (status != core::RunStatus::applied && status != core::RunStatus::noop &&
+                status != core::RunStatus::simulated)
+                continue;
             Poco::DateTime when;
             int zone = 0;
             if (Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, run.finished_at, when, zone))

@@ -31,10 +31,10 @@ void Metrics::http_answered(const std::string& route, int status) {
     ++http_[{route, status}];
 }
 
-void Metrics::run_finished(const std::string& pipeline, const std::string& status, const ChangeSummary& applied) {
+void Metrics::run_finished(const std::string& pipeline, core::RunStatus status, const ChangeSummary& applied) {
     std::lock_guard lock(mutex_);
-    ++runs_[{pipeline, status}];
-    if (status != "applied") return;
+    ++runs_[{pipeline, std::string(core::to_string(status))}];
+    if (status != core::RunStatus::applied) return;
     const std::pair<const char*, std::int64_t> kinds[] = {{"created", applied.created},
                                                           {"linked", applied.linked},
                                                           {"updated", applied.updated},

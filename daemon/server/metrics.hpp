@@ -11,6 +11,7 @@
 #include <peoplesync/changeset.hpp>
 
 #include "outbox.hpp"
+#include "run_status.hpp"
 
 namespace peoplesync::server {
 
@@ -25,7 +26,7 @@ class Metrics {
 public:
     // `route`: webhook, admin, health, metrics or other.
     void http_answered(const std::string& route, int status);
-    void run_finished(const std::string& pipeline, const std::string& status, const ChangeSummary& applied);
+    void run_finished(const std::string& pipeline, core::RunStatus status, const ChangeSummary& applied);
     // Seconds since the epoch of the pipeline's last run that went through
     // (applied, noop or simulated).
     void last_success(const std::string& pipeline, std::int64_t epoch_seconds);

@@ -56,10 +56,12 @@ std::string changes_text(const ChangeSummary& s) {
 }
 
 // What became of a pushed request, from its run's status.
-std::string request_status(const std::string& run_status) {
-    if (run_status == "noop") return "applied";
-    if (run_status == "simulated" || run_status == "applied" || run_status == "blocked" || run_status == "rejected")
-        return run_status;
+std::string request_status(core::RunStatus run_status) {
+    using core::RunStatus;
+    if (run_status == RunStatus::noop) return "applied";
+    if (run_status == RunStatus::simulated || run_status == RunStatus::applied || run_status == RunStatus::blocked ||
+        run_status == RunStatus::rejected)
+        return std::string(core::to_string(run_status));
     return "failed";
 }
 
@@ -168,18 +170,21 @@ void PipelineWorker::finished(const core::RunReport& report, const std::string& 
     char took[32];
     std::snprintf(took, sizeof took, "%.2f", seconds);
     std::string line = "pipeline " + name_ + " run " + std::to_string(report.run_id) + " (" + trigger +
-                       "): " + report.status + " in " + took + " s, " + std::to_string(report.users) + " users, " +
-                       std::string(core::to_string(report.mode)) + " mode; " + changes_text(report.changes());
+                       "): " + std::string(core::to_string(report.status)) + " in " + took + " s, " +
+                       std::to_string(report.users) + " users, " + std::string(core::to_string(report.mode)) +
+                       " mode; " + changes_text(report.changes());
     if (!report.message.empty()) line += "; " + report.message;
-    if (report.status == "failed")
+    if (report.status == core::RunStatus::failed)
         log_.error(line);
-    else if (report.status == "blocked" || report.status == "rejected" || report.status == "interrupted")
+    else if (report.status == core::RunStatus::blocked || report.status == core::RunStatus::rejected ||
+             report.status == core::RunStatus::interrupted)
         log_.warning(line);
     else
         log_.information(line);
     services_.metrics.run_finished(name_, report.status,
-                                   report.status == "applied" ? report.changes() : ChangeSummary{});
-    if (report.status == "applied" || report.status == "noop" || report.status == "simulated")
+                                   report.status == core::RunStatus::applied ? report.changes() : ChangeSummary{});
+    if (report.status == core::RunStatus::applied || report.status == core::RunStatus::noop ||
+        report.status == core::RunStatus::simulated)
         services_.metrics.last_success(name_, Clock::to_time_t(Clock::now()));
 }
 
@@ -289,7 +294,7 @@ void PipelineWorker::process(core::PushRequest request) {
     core::RunReport report = pipeline_.run(run_request, *progress_);
     finished(report, run_request.trigger,
              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    if (report.status == "interrupted") {
+    if (report.status == core::RunStatus::interrupted) {
         // Still acknowledged and validated: the next start runs it again.
         request.message = "the daemon stopped before its run could finish; it runs again at the next start";
         services_.requests.update(request);
@@ -299,8 +304,9 @@ void PipelineWorker::process(core::PushRequest request) {
     request.run_id = report.run_id;
     request.findings = core::findings_json(report.findings);
     request.message = report.message;
-    if (report.status == "noop") request.message = "nothing to change: the destination already matched the snapshot";
-    if (report.status == "simulated" && request.message.empty())
+    if (report.status == core::RunStatus::noop)
+        request.message = "nothing to change: the destination already matched the snapshot";
+    if (report.status == core::RunStatus::simulated && request.message.empty())
         request.message = run_request.dry_run ? "test mode: simulated, nothing applied" : "simulated";
     services_.requests.update(request);
     services_.metrics.push_request(name_, request.status);

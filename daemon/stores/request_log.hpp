@@ -1,6 +1,6 @@
 // Every request a push source accepted past authentication, as received:
 // stored durably before it is answered, with its status as it goes through
-// the pipeline (DESIGN §5: "You can view all the requests you have made to
+// the pipeline (docs/design.md §4; the webhook guide: "You can view all the requests you have made to
 // your Webhook Endpoint and run simulations").
 #pragma once
 

@@ -1,4 +1,4 @@
-// The core's own database (DESIGN §5): pipelines and their enabled
+// The core's own database (docs/design.md §4): pipelines and their enabled
 // fingerprints, every run with its snapshot, findings and ChangeSet, and the
 // plugins' key-value state. No sink's data lives here.
 #pragma once

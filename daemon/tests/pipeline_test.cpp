@@ -1,4 +1,4 @@
-// The pipeline's semantics (DESIGN §4-6) end to end: a real source plugin
+// The pipeline's semantics (docs/design.md §2) end to end: a real source plugin
 // reading a snapshot file, the real directory sink on a SQLite file, the real
 // state store.
 #include <algorithm>
@@ -127,7 +127,7 @@ protected:
     RunReport go_live(const std::vector<Person>& people = org()) {
         pipeline_->enable();
         RunReport report = run(people);
-        EXPECT_EQ(report.status, "applied") << dump(report);
+        EXPECT_EQ(report.status, RunStatus::applied) << dump(report);
         return report;
     }
 
@@ -237,7 +237,7 @@ std::string allow_all_removals = "      guard: {max_removal_percent: 100}\n";
 TEST_F(PipelineTest, StartsInTestModeAndOnlySimulates) {
     RunReport report = run(org());
     EXPECT_EQ(report.mode, PipelineMode::test);
-    EXPECT_EQ(report.status, "simulated") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::simulated) << dump(report);
     EXPECT_EQ(report.changes().created, 5);
     EXPECT_EQ(report.changes().departments_created, 4);  // Exec, Eng, Eng > Platform, Sales
     EXPECT_TRUE(users().empty());
@@ -270,7 +270,7 @@ TEST_F(PipelineTest, AnIdenticalSnapshotIsANoOpThatOnlyRecordsTheRun) {
     go_live();
     const std::string before = directory_dump();
     RunReport again = run(org());
-    EXPECT_EQ(again.status, "noop") << dump(again);
+    EXPECT_EQ(again.status, RunStatus::noop) << dump(again);
     EXPECT_EQ(again.changes().total(), 0);
     EXPECT_EQ(directory_dump(), before);
     ASSERT_TRUE(state_->run(again.run_id));
@@ -290,7 +290,7 @@ TEST_F(PipelineTest, RecordsInAnotherOrderMatchTheSameUsers) {
     newcomer.email = "f@example.com";
     people.insert(people.begin() + 1, newcomer);
     RunReport report = run(people);
-    EXPECT_EQ(report.status, "applied") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::applied) << dump(report);
     EXPECT_EQ(report.changes().created, 1);
     EXPECT_EQ(report.changes().updated, 0) << dump(report);
     EXPECT_EQ(report.changes().linked, 0) << dump(report);
@@ -308,11 +308,11 @@ TEST_F(PipelineTest, AChangedConfigurationGoesBackToTestMode) {
     auto people = org();
     person(people, "C").job_title = "Staff Engineer";
     RunReport report = run(people);
-    EXPECT_EQ(report.status, "simulated");
+    EXPECT_EQ(report.status, RunStatus::simulated);
     EXPECT_EQ(report.changes().updated, 1);
     EXPECT_EQ(users()["C"].job_title, "Engineer");
     pipeline_->enable();
-    EXPECT_EQ(run(people).status, "applied");
+    EXPECT_EQ(run(people).status, RunStatus::applied);
     EXPECT_EQ(users()["C"].job_title, "Staff Engineer");
 }
 
@@ -328,7 +328,7 @@ TEST_F(PipelineTest, ALoggedRunCanBeSimulatedAgainAgainstTheCurrentState) {
     go_live(without(org(), {"E"}));
     RunReport again = pipeline_->simulate(first.run_id, progress_);
     EXPECT_EQ(again.run_id, first.run_id);
-    EXPECT_EQ(again.status, "simulated");
+    EXPECT_EQ(again.status, RunStatus::simulated);
     EXPECT_EQ(again.changes().created, 1);              // only E is missing now
     EXPECT_EQ(again.changes().total(), 1 + 1 + 1 + 1);  // E, its membership, Sales, its manager
     EXPECT_EQ(users().size(), 4u);                      // simulating changed nothing
@@ -340,7 +340,7 @@ TEST_F(PipelineTest, NormalModeUnsyncsAbsentUsersAndKeepsThemActive) {
     configure(allow_all_removals);
     go_live();
     RunReport report = run(without(org(), {"E"}));
-    EXPECT_EQ(report.status, "applied") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::applied) << dump(report);
     EXPECT_EQ(report.changes().unsynced, 1);
     EXPECT_EQ(report.changes().deactivated, 0);
     EXPECT_EQ(report.changes().memberships_removed, 1);
@@ -487,7 +487,7 @@ TEST_F(PipelineTest, AManagerCycleIsAnErrorOnEveryoneInIt) {
     person(people, "C").manager = "D";
     person(people, "D").manager = "C";
     RunReport report = run(people);
-    EXPECT_EQ(report.status, "rejected") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::rejected) << dump(report);
     EXPECT_TRUE(has_finding(report, "users[2].manager", "manager chain forms a cycle")) << dump(report);
     EXPECT_TRUE(has_finding(report, "users[3].manager", "manager chain forms a cycle")) << dump(report);
     EXPECT_FALSE(has_finding(report, "users[1].manager", "cycle"));
@@ -514,7 +514,7 @@ TEST_F(PipelineTest, RejectRefusesTheWholeSnapshotAndNamesTheRecord) {
     person(people, "C").email = "bob@";
     person(people, "B").job_title = "VP";
     RunReport report = run(people);
-    EXPECT_EQ(report.status, "rejected");
+    EXPECT_EQ(report.status, RunStatus::rejected);
     EXPECT_TRUE(has_finding(report, "users[2].email", "\"bob@\" is not an email address")) << dump(report);
     EXPECT_EQ(directory_dump(), before);
 }
@@ -527,7 +527,7 @@ TEST_F(PipelineTest, SkipQuarantinesInvalidRecordsAndAppliesTheRest) {
     person(people, "C").job_title = "Changed";
     person(people, "B").job_title = "VP";
     RunReport report = run(people);
-    EXPECT_EQ(report.status, "applied") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::applied) << dump(report);
     EXPECT_EQ(report.changes().updated, 1);
     EXPECT_EQ(report.changes().unsynced, 0);  // never let a bad record turn into a removal
     EXPECT_EQ(report.changes().deactivated, 0);
@@ -557,7 +557,7 @@ TEST_F(PipelineTest, AnEmailThatBelongsToAnotherDestinationUserIsRefused) {
     auto people = org();
     person(people, "D").email = "X@example.com";
     RunReport report = run(people);
-    EXPECT_EQ(report.status, "rejected") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::rejected) << dump(report);
     EXPECT_TRUE(has_finding(report, "users[3].email", "already belongs to a user the directory created"))
         << dump(report);
     EXPECT_EQ(users()["D"].email, "d@example.com");
@@ -571,7 +571,7 @@ TEST_F(PipelineTest, AnUnselectedFieldIsNeitherComparedNorWritten) {
     EXPECT_EQ(users()["C"].job_title, "");  // job_title is not synced: never written
     auto people = org();
     person(people, "C").job_title = "Changed";
-    EXPECT_EQ(run(people).status, "noop");
+    EXPECT_EQ(run(people).status, RunStatus::noop);
     // ...and stays editable in the directory, while a synced field does not.
     Sink& directory = pipeline_->sink("directory");
     directory.edit_user("C", "job_title", "Typed by hand");
@@ -585,7 +585,7 @@ TEST_F(PipelineTest, AnUnselectedFieldIsNeitherComparedNorWritten) {
             << e.what();
     }
     EXPECT_EQ(users()["C"].first_name, "First");
-    EXPECT_EQ(run(people).status, "noop");  // the hand edit is not a difference
+    EXPECT_EQ(run(people).status, RunStatus::noop);  // the hand edit is not a difference
 }
 
 TEST_F(PipelineTest, UnsyncedUsersStayFullyEditable) {
@@ -603,7 +603,7 @@ TEST_F(PipelineTest, TheGuardBlocksAboveTheCount) {
     go_live();
     const std::string before = directory_dump();
     RunReport report = run(without(org(), {"D", "E"}));
-    EXPECT_EQ(report.status, "blocked") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::blocked) << dump(report);
     EXPECT_NE(report.sinks[0].guard.find("more than max_removals (1)"), std::string::npos) << report.sinks[0].guard;
     EXPECT_EQ(directory_dump(), before);
 }
@@ -611,7 +611,7 @@ TEST_F(PipelineTest, TheGuardBlocksAboveTheCount) {
 TEST_F(PipelineTest, TheGuardBlocksAboveThePercentageByDefault) {
     go_live();
     RunReport report = run(without(org(), {"D", "E"}));  // 2 of 5 = 40% > 20%
-    EXPECT_EQ(report.status, "blocked") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::blocked) << dump(report);
     EXPECT_NE(report.sinks[0].guard.find("2 of 5 synced users (40.0%)"), std::string::npos) << report.sinks[0].guard;
     EXPECT_TRUE(users()["D"].synced);
 }
@@ -620,7 +620,7 @@ TEST_F(PipelineTest, AnEmptySnapshotInOneToOneModeIsBlocked) {
     configure("      mode: one_to_one\n");
     go_live();
     RunReport report = run({});
-    EXPECT_EQ(report.status, "blocked") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::blocked) << dump(report);
     EXPECT_EQ(report.sinks[0].removals, 5);
     for (const auto& [id, row] : users()) EXPECT_TRUE(row.active) << id;
 }
@@ -628,9 +628,9 @@ TEST_F(PipelineTest, AnEmptySnapshotInOneToOneModeIsBlocked) {
 TEST_F(PipelineTest, ABlockedRunGoesThroughWhenApproved) {
     go_live();
     RunReport blocked = run(without(org(), {"D", "E"}));
-    ASSERT_EQ(blocked.status, "blocked");
+    ASSERT_EQ(blocked.status, RunStatus::blocked);
     RunReport approved = pipeline_->approve(blocked.run_id, progress_);
-    EXPECT_EQ(approved.status, "applied") << dump(approved);
+    EXPECT_EQ(approved.status, RunStatus::applied) << dump(approved);
     EXPECT_EQ(approved.changes().unsynced, 2);
     EXPECT_FALSE(users()["D"].synced);
     EXPECT_EQ(state_->run(blocked.run_id)->approved_by_run, approved.run_id);
@@ -650,17 +650,17 @@ TEST_F(PipelineTest, ForcePassesTheGuard) {
     RunRequest request;
     request.force = true;
     RunReport report = run(without(org(), {"D", "E"}), request);
-    EXPECT_EQ(report.status, "applied") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::applied) << dump(report);
     EXPECT_FALSE(users()["E"].synced);
 }
 
 TEST_F(PipelineTest, TestModeReportsWhatTheGuardWouldDo) {
     RunReport report = run({});
-    EXPECT_EQ(report.status, "simulated");
+    EXPECT_EQ(report.status, RunStatus::simulated);
     go_live();
     pipeline_->disable();
     report = run({});
-    EXPECT_EQ(report.status, "simulated");
+    EXPECT_EQ(report.status, RunStatus::simulated);
     EXPECT_TRUE(has_finding(report, "sink directory", "a live run would be blocked", Severity::warning))
         << dump(report);
 }
@@ -679,12 +679,12 @@ TEST_F(PipelineTest, AWriteFailureMidRunLeavesTheDirectoryExactlyAsBefore) {
         "hris_id = 'G') BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
     const std::string before = directory_dump();
     RunReport report = run(people);
-    EXPECT_EQ(report.status, "failed") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::failed) << dump(report);
     EXPECT_NE(report.message.find("disk on fire"), std::string::npos) << report.message;
     EXPECT_NE(report.message.find("rolled back"), std::string::npos) << report.message;
     EXPECT_EQ(directory_dump(), before);
     sql("DROP TRIGGER refuse_g");
-    EXPECT_EQ(run(people).status, "applied");
+    EXPECT_EQ(run(people).status, RunStatus::applied);
     EXPECT_EQ(users()["G"].manager, "F");
 }
 
@@ -692,7 +692,7 @@ TEST_F(PipelineTest, ASourceThatThrowsFailsTheRunWithItsMessage) {
     configure("", ", fail_with: HRIS API answered 503");
     pipeline_->enable();
     RunReport report = run(org());
-    EXPECT_EQ(report.status, "failed");
+    EXPECT_EQ(report.status, RunStatus::failed);
     EXPECT_EQ(report.message, "HRIS API answered 503");
     EXPECT_EQ(state_->run(report.run_id)->status, "failed");
 }
@@ -701,7 +701,7 @@ TEST_F(PipelineTest, MalformedInputFailsTheRunAndKeepsTheDirectory) {
     go_live();
     const std::string before = directory_dump();
     RunReport report = run_json("{\"users\": [");
-    EXPECT_EQ(report.status, "failed");
+    EXPECT_EQ(report.status, RunStatus::failed);
     EXPECT_NE(report.message.find("malformed JSON at byte"), std::string::npos) << report.message;
     EXPECT_EQ(directory_dump(), before);
 }
@@ -837,7 +837,7 @@ protected:
         configure("", ", scans: true");
         pipeline_->enable();
         RunReport first = run(staff());
-        EXPECT_EQ(first.status, "applied") << dump(first);
+        EXPECT_EQ(first.status, RunStatus::applied) << dump(first);
         EXPECT_EQ(first.changed_records, -1);  // nothing to compare with: read whole
     }
 
@@ -863,7 +863,7 @@ protected:
         configure();
         pipeline_->enable();
         RunReport report = run(people);
-        EXPECT_EQ(report.status, "applied") << dump(report);
+        EXPECT_EQ(report.status, RunStatus::applied) << dump(report);
         return directory_state();
     }
 
@@ -885,7 +885,7 @@ TEST_F(ChangeOnlyTest, ReadsOnlyTheChangedRecordsAndLeavesWhatAFullRunWould) {
     std::swap(people[10], people[20]);                               // moved in the file, unchanged
 
     RunReport report = run(people);
-    ASSERT_EQ(report.status, "applied") << dump(report);
+    ASSERT_EQ(report.status, RunStatus::applied) << dump(report);
     EXPECT_EQ(report.changed_records, 5) << dump(report);  // P5, P6, P7, P40, P41
     EXPECT_EQ(report.changed_since_run, report.run_id - 1);
     EXPECT_EQ(report.users, 41);
@@ -909,7 +909,7 @@ TEST_F(ChangeOnlyTest, ReadsOnlyTheChangedRecordsAndLeavesWhatAFullRunWould) {
     RunRequest full;
     full.full = true;
     RunReport check = run(people, full);
-    EXPECT_EQ(check.status, "noop") << dump(check);
+    EXPECT_EQ(check.status, RunStatus::noop) << dump(check);
     EXPECT_EQ(check.changed_records, -1);
     EXPECT_EQ(check.changes().total(), 0) << dump(check);
     const std::string after = directory_state();
@@ -933,7 +933,7 @@ TEST_F(ChangeOnlyTest, ItsSnapshotIsStoredWholeAndSimulatesLikeAnyOther) {
         EXPECT_EQ(stored.users[i].manager_hris_id, people[i].manager) << i;
     }
     RunReport simulated = pipeline_->simulate(report.run_id, progress_);
-    EXPECT_EQ(simulated.status, "simulated") << dump(simulated);
+    EXPECT_EQ(simulated.status, RunStatus::simulated) << dump(simulated);
     EXPECT_EQ(simulated.changes().total(), 0) << dump(simulated);
 
     // The same input again is unchanged; a new change is read change-only again.
@@ -954,7 +954,7 @@ TEST_F(ChangeOnlyTest, ARecordWithAFindingSendsTheRunBackToAFullRead) {
     person(people, "P5").email = "not an email";
     RunReport report = run(people);
     EXPECT_EQ(report.changed_records, -1) << dump(report);
-    EXPECT_EQ(report.status, "noop") << dump(report);  // on_invalid: skip quarantines it
+    EXPECT_EQ(report.status, RunStatus::noop) << dump(report);  // on_invalid: skip quarantines it
     EXPECT_TRUE(has_finding(report, "users[5].email", "")) << dump(report);
 
     // That run had findings: the next reads everything too, and once a run
@@ -972,7 +972,7 @@ TEST_F(ChangeOnlyTest, ARecordTheSourceFaultsIsReadWholeAndOnlyThatRunsSnapshotI
     text["users"][5]["active"] = "yes";
     RunReport report = run_json(text.dump(2));
     EXPECT_EQ(report.changed_records, -1) << dump(report);
-    EXPECT_EQ(report.status, "rejected") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::rejected) << dump(report);
     EXPECT_TRUE(has_finding(report, "users[5].active", "")) << dump(report);
     // The change-only attempt stored its snapshot (the finding under its own
     // record number) before it gave up; only the run's own stays.
@@ -1033,10 +1033,10 @@ TEST_F(ChangeOnlyTest, TheGuardStillBlocksAndTheBlockedRunCanBeApproved) {
     std::vector<Person> people = staff();
     for (int i = 30; i < 40; ++i) people = without(people, {"P" + std::to_string(i)});  // 25% leave
     RunReport report = run(people);
-    EXPECT_EQ(report.status, "blocked") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::blocked) << dump(report);
     EXPECT_EQ(report.changed_records, -1);
     RunReport approved = pipeline_->approve(report.run_id, progress_);
-    EXPECT_EQ(approved.status, "applied") << dump(approved);
+    EXPECT_EQ(approved.status, RunStatus::applied) << dump(approved);
     EXPECT_FALSE(users()["P35"].synced);
 }
 
@@ -1049,13 +1049,13 @@ TEST_F(ChangeOnlyTest, AnEditedDestinationOrManyChangesAreReadWhole) {
     pipeline_->sink("directory").edit_user("P3", "phone_number", "+1 555 0100");
     RunReport edited = run(retitled());
     EXPECT_EQ(edited.changed_records, -1) << dump(edited);
-    EXPECT_EQ(edited.status, "applied") << dump(edited);
+    EXPECT_EQ(edited.status, RunStatus::applied) << dump(edited);
 
     std::vector<Person> people = retitled();
     for (int i = 10; i < 20; ++i) person(people, "P" + std::to_string(i)).job_title = "Manager";  // a quarter
     RunReport many = run(people);
     EXPECT_EQ(many.changed_records, -1) << dump(many);
-    EXPECT_EQ(many.status, "applied") << dump(many);
+    EXPECT_EQ(many.status, RunStatus::applied) << dump(many);
     EXPECT_EQ(users()["P15"].job_title, "Manager");
 }
 
@@ -1087,7 +1087,7 @@ TEST_F(ChangeOnlyTest, ItsRowsAreOneFileAndADamagedOneCostsAFullRead) {
     person(people, "P8").job_title = "Lead";
     RunReport damaged = run(people);
     EXPECT_EQ(damaged.changed_records, -1) << dump(damaged);
-    EXPECT_EQ(damaged.status, "applied") << dump(damaged);
+    EXPECT_EQ(damaged.status, RunStatus::applied) << dump(damaged);
     EXPECT_EQ(users()["P8"].job_title, "Lead");
     // ...and leaves good rows for the next.
     person(people, "P9").job_title = "Lead";
@@ -1102,7 +1102,7 @@ TEST_F(ChangeOnlyTest, ALastSnapshotListThatIsGoneCostsAFullRead) {
         db << "DELETE FROM snapshot_lists", now;
     }
     RunReport report = run(retitled());
-    EXPECT_EQ(report.status, "applied") << dump(report);
+    EXPECT_EQ(report.status, RunStatus::applied) << dump(report);
     EXPECT_EQ(report.changed_records, -1) << dump(report);
     EXPECT_EQ(users()["P5"].job_title, "Staff Engineer");
     std::vector<Person> people = retitled();

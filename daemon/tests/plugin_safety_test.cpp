@@ -69,7 +69,7 @@ protected:
     RunReport run() {
         ProgressListener progress;
         RunReport report = pipeline_->run({}, progress);
-        EXPECT_EQ(state_->run(report.run_id)->status, report.status) << "the run record says what happened";
+        EXPECT_EQ(state_->run(report.run_id)->status, to_string(report.status)) << "the run record says what happened";
         return report;
     }
 
@@ -107,37 +107,37 @@ TEST_F(PluginFailureTest, AConstructorThatThrowsSomethingElseIsAnErrorNamingTheP
 TEST_F(PluginFailureTest, AReadThatThrowsSomethingElseFailsTheRunNamingTheSource) {
     configure("{type: throwing, throw_from: read, exception: other}", directory_sink);
     RunReport report = run();
-    EXPECT_EQ(report.status, "failed");
+    EXPECT_EQ(report.status, RunStatus::failed);
     EXPECT_EQ(report.message, "source throwing threw an exception that is not a std::exception");
 }
 
 TEST_F(PluginFailureTest, ALoadIndexThatThrowsSomethingElseFailsTheRunNamingTheSink) {
     configure(json_source, "{type: throwing, throw_from: load_index, exception: other}");
     RunReport report = run();
-    EXPECT_EQ(report.status, "failed");
+    EXPECT_EQ(report.status, RunStatus::failed);
     EXPECT_EQ(report.message, "sink throwing threw an exception that is not a std::exception");
 }
 
 TEST_F(PluginFailureTest, AnApplyThatThrowsFailsTheRunWithItsMessage) {
     configure(json_source, "{type: throwing, throw_from: apply, message: LDAP server said no}");
     RunReport report = run();
-    EXPECT_EQ(report.status, "failed");
+    EXPECT_EQ(report.status, RunStatus::failed);
     EXPECT_EQ(report.message, "sink throwing: LDAP server said no");
     ASSERT_EQ(report.sinks.size(), 1u);
-    EXPECT_EQ(report.sinks[0].status, "failed");
+    EXPECT_EQ(report.sinks[0].status, SinkStatus::failed);
 }
 
 TEST_F(PluginFailureTest, AnApplyThatThrowsSomethingElseFailsTheRun) {
     configure(json_source, "{type: throwing, throw_from: apply, exception: other}");
     RunReport report = run();
-    EXPECT_EQ(report.status, "failed");
+    EXPECT_EQ(report.status, RunStatus::failed);
     EXPECT_EQ(report.message, "sink throwing: the sink threw an exception that is not a std::exception");
 }
 
 TEST_F(PluginFailureTest, ALoadIndexThatThrowsFailsTheRunWithItsMessage) {
     configure(json_source, "{type: throwing, throw_from: load_index, message: directory unreachable}");
     RunReport report = run();
-    EXPECT_EQ(report.status, "failed");
+    EXPECT_EQ(report.status, RunStatus::failed);
     EXPECT_EQ(report.message, "directory unreachable");
 }
 

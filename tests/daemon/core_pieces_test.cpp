@@ -98,12 +98,12 @@ TEST_F(DaemonTest, ACancelledRunAppliesNothingAndIsRecordedAsInterrupted) {
     pipeline.enable();
     CancelAt cancel("diff");  // seen before the diff: the next stage, apply, is never entered
     core::RunReport report = pipeline.run({}, cancel);
-    EXPECT_EQ(report.status, "interrupted");
+    EXPECT_EQ(report.status, core::RunStatus::interrupted);
     EXPECT_NE(report.message.find("nothing was applied"), std::string::npos) << report.message;
     EXPECT_EQ(state.run(report.run_id)->status, "interrupted");
     EXPECT_FALSE(pipeline.sink("directory").find_user("a@example.com"));
     CancelAt never("no such stage");
-    EXPECT_EQ(pipeline.run({}, never).status, "applied");
+    EXPECT_EQ(pipeline.run({}, never).status, core::RunStatus::applied);
 }
 
 TEST_F(DaemonTest, OneDaemonPerStateDatabase) {

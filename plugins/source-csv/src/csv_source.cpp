@@ -187,7 +187,7 @@ public:
         managers_ = std::make_unique_for_overwrite<Cell[]>(count_);
         manager_hashes_ = std::make_unique_for_overwrite<std::size_t[]>(count_);
         hris_ids_ = std::make_unique_for_overwrite<Cell[]>(count_);
-        for_halves(count_, [this, &places](std::size_t from, std::size_t to) {
+        threads::for_halves(count_, [this, &places](std::size_t from, std::size_t to) {
             read_range(places, from, to, copies_[from == 0 ? 0 : 1]);
         });
     }
@@ -213,7 +213,7 @@ public:
         const RowIndex rows(
             count_, [this](std::uint32_t row) { return keys_[row].view(); }, by_email_, key_hashes_.get());
         std::vector<RowMatch> matches(count_);
-        for_halves(count_, [this, &rows, &matches](std::size_t from, std::size_t to) {
+        threads::for_halves(count_, [this, &rows, &matches](std::size_t from, std::size_t to) {
             rows.find_range(
                 from, to, [this](std::size_t i) { return managers_[i].view(); }, matches.data(), manager_hashes_.get());
         });
@@ -466,10 +466,10 @@ public:
         };
         RowMapper rows(settings_, scanned.layout, scanned.file_name);
         CsvReader parser(scanned.file_name, settings_.delimiter);
-        if (count < worth_a_thread) {
+        if (count < threads::worth_a_thread) {
             parse_chunks(rows, parser, &context);
         } else {
-            run_both(
+            threads::run_both(
                 [&] {
                     RowMapper own_rows(settings_, scanned.layout, scanned.file_name);
                     CsvReader own_parser(scanned.file_name, settings_.delimiter);
@@ -558,7 +558,7 @@ private:
     static void mix_managers(const ManagerCells& cells, const std::vector<RowMatch>& matches,
                              const std::vector<std::int64_t>& lines, std::vector<std::uint64_t>& hashes) {
         const std::vector<std::uint64_t> own = hashes;
-        for_halves(hashes.size(), [&](std::size_t from, std::size_t to) {
+        threads::for_halves(hashes.size(), [&](std::size_t from, std::size_t to) {
             for (std::size_t i = from; i < to; ++i) {
                 if (!cells.names_manager(i)) continue;
                 const RowMatch match = matches[i];

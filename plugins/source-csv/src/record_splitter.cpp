@@ -95,7 +95,7 @@ FileBytes FileBytes::read(const std::filesystem::path& file, const std::string& 
                 hashes.push_back(chunk_hash(std::string_view(bytes.data_.get() + at, got), at / digest_chunk_bytes));
         };
         tail.open(file, std::ios::binary);
-        run_both(
+        threads::run_both(
             [&] {
                 if (!tail || !tail.seekg(static_cast<std::streamoff>(half))) return;
                 while (tail_bytes < rest) {

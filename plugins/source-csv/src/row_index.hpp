@@ -43,11 +43,11 @@ public:
         while (size < rows) size *= 2;
         slots_.resize(2 * size);
         mask_ = size - 1;
-        if (rows < worth_a_thread) {
+        if (rows < threads::worth_a_thread) {
             fill(0, rows);
             fill(1, rows);
         } else {
-            run_both([this, rows] { fill(1, rows); }, [this, rows] { fill(0, rows); });
+            threads::run_both([this, rows] { fill(1, rows); }, [this, rows] { fill(0, rows); });
         }
     }
 

@@ -133,7 +133,7 @@ protected:
 TEST_F(LdapPipeline, TheDirectoryIsSyncedFromLdap) {
     pipeline_->enable();
     core::RunReport report = pipeline_->run({}, quiet_);
-    ASSERT_EQ(report.status, "applied") << dump(report);
+    ASSERT_EQ(report.status, core::RunStatus::applied) << dump(report);
     EXPECT_EQ(report.changes().created, 26);
     EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE synced = 1"), 26);
     EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE active = 0"), 1);  // bob's disabled bit
@@ -145,14 +145,14 @@ TEST_F(LdapPipeline, TheDirectoryIsSyncedFromLdap) {
 
 TEST_F(LdapPipeline, AServerThatDiesMidRunFailsTheRunAndLeavesTheDirectoryUnchanged) {
     pipeline_->enable();
-    ASSERT_EQ(pipeline_->run({}, quiet_).status, "applied");
+    ASSERT_EQ(pipeline_->run({}, quiet_).status, core::RunStatus::applied);
     const std::string before = directory_dump();
     ASSERT_FALSE(before.empty());
 
     KillOnFirstProgress killer(*server_);
     core::RunReport report = pipeline_->run({}, killer);
     EXPECT_EQ(killer.killed_at, 5);
-    EXPECT_EQ(report.status, "failed") << dump(report);
+    EXPECT_EQ(report.status, core::RunStatus::failed) << dump(report);
     // Killed after the first page of 5; the second may have arrived whole,
     // in part or not at all.
     const long entries = lost_after(report.message, server_->uri());

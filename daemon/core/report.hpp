@@ -17,6 +17,9 @@ nlohmann::json report_json(const RunReport& report, bool detail);
 nlohmann::json summary_json(const ChangeSummary& summary);
 // The ChangeSet entry by entry, at most `limit` entries of each kind.
 nlohmann::json changes_json(const Snapshot& snapshot, const ChangeSet& changes, std::size_t limit);
+// What a run is about to apply (RunRecord::plan): each sink's change counts
+// and, when the run has the whole snapshot, its users.
+nlohmann::json plan_json(const RunReport& report, bool whole_snapshot);
 
 // A recorded run: one line of `runs` (changes counted), or in full as `show`
 // prints it (findings, ChangeSet detail, trigger, times, snapshot).

@@ -6,6 +6,33 @@ namespace peoplesync::core {
 
 using nlohmann::json;
 
+ChangeSummary RunReport::changes() const {
+    ChangeSummary total;
+    for (const auto& sink : sinks) {
+        auto s = sink.changes.summary();
+        total.created += s.created;
+        total.linked += s.linked;
+        total.updated += s.updated;
+        total.reactivated += s.reactivated;
+        total.deactivated += s.deactivated;
+        total.unsynced += s.unsynced;
+        total.departments_created += s.departments_created;
+        total.memberships_added += s.memberships_added;
+        total.memberships_removed += s.memberships_removed;
+        total.managers_changed += s.managers_changed;
+    }
+    return total;
+}
+
+json plan_json(const RunReport& report, bool whole_snapshot) {
+    nlohmann::json sinks = nlohmann::json::array();
+    for (const auto& sink : report.sinks)
+        sinks.push_back({{"name", sink.name}, {"changes", summary_json(sink.changes.summary())}});
+    nlohmann::json plan = {{"sinks", std::move(sinks)}};
+    if (whole_snapshot) plan["users"] = report.users;
+    return plan;
+}
+
 json summary_json(const ChangeSummary& s) {
     return {{"created", s.created},
             {"linked", s.linked},
@@ -128,7 +155,7 @@ json report_json(const RunReport& report, bool detail) {
     json sinks = json::array();
     for (const auto& s : report.sinks) {
         json sink = {{"name", s.name},
-                     {"status", s.status},
+                     {"status", to_string(s.status)},
                      {"changes", summary_json(s.changes.summary())},
                      {"synced_before", s.synced_before},
                      {"removals", s.removals}};
@@ -140,7 +167,7 @@ json report_json(const RunReport& report, bool detail) {
     json out = {{"run", report.run_id},
                 {"pipeline", report.pipeline},
                 {"mode", to_string(report.mode)},
-                {"status", report.status},
+                {"status", to_string(report.status)},
                 {"users", report.users},
                 {"changes", summary_json(report.changes())},
                 {"findings", std::move(findings)},
@@ -282,8 +309,9 @@ void print_report(std::ostream& out, const json& report, bool detail) {
     if (report.contains("message")) out << "  " << report["message"].get<std::string>() << "\n";
     if (const std::int64_t quarantined = report.value("quarantined", std::int64_t{0}); quarantined > 0)
         out << "  " << quarantined << (quarantined == 1 ? " record" : " records")
-            << (report["status"] == "simulated" ? " would be" : "") << " quarantined: left exactly as "
-            << (quarantined == 1 ? "it is" : "they are") << " in the destination (on_invalid: skip)\n";
+            << (report["status"] == to_string(RunStatus::simulated) ? " would be" : "")
+            << " quarantined: left exactly as " << (quarantined == 1 ? "it is" : "they are")
+            << " in the destination (on_invalid: skip)\n";
     const auto& findings = report["findings"];
     if (!findings.empty()) {
         std::size_t errors = 0;

@@ -1,4 +1,4 @@
-// The diff stage (DESIGN §4): matches a snapshot's users to a destination's,
+// The differ (docs/design.md §2, diff): matches a snapshot's users to a destination's,
 // resolves managers and departments against it, and produces the ChangeSet.
 #pragma once
 

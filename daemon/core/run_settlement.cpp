@@ -62,9 +62,9 @@ void Pipeline::settle(RunRecord& run) {
             changes && std::all_of(changes->begin(), changes->end(), [](const nlohmann::json& n) { return n == 0; });
         const Committed done = nothing ? Committed::no : committed(i);
         nlohmann::json sink = {{"name", name},
-                               {"status", nothing                  ? "noop"
-                                          : done == Committed::yes ? "applied"
-                                          : done == Committed::no  ? "interrupted"
+                               {"status", nothing                  ? to_string(RunStatus::noop)
+                                          : done == Committed::yes ? to_string(RunStatus::applied)
+                                          : done == Committed::no  ? to_string(RunStatus::interrupted)
                                                                    : "unknown"},
                                {"changes", summary_json({})},
                                {"synced_before", 0},
@@ -91,7 +91,7 @@ void Pipeline::settle(RunRecord& run) {
     const std::string id = std::to_string(run.id);
     std::string message = "the process doing this run stopped before it finished; ";
     if (!applied.empty()) {
-        run.status = "applied";
+        run.status = to_string(RunStatus::applied);
         message += sink_list(applied) + " had committed it";
         if (!not_applied.empty())
             message += ", " + sink_list(not_applied) + " had not (the next run applies what is missing)";
@@ -101,7 +101,7 @@ void Pipeline::settle(RunRecord& run) {
         message += run.snapshot_key.empty() ? "; its snapshot was not stored"
                                             : " (peoplesync simulate " + id + " diffs its snapshot against now)";
     } else {
-        run.status = "interrupted";
+        run.status = to_string(RunStatus::interrupted);
         message += unknown.empty()
                        ? "nothing was applied"
                        : "no sink says it applied the run, but " + sink_list(unknown) + " cannot tell whether it did";

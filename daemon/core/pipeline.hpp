@@ -1,5 +1,6 @@
-// One pipeline (DESIGN §1): source -> normalize -> validate -> diff per sink
-// -> guard -> apply, with test mode, simulation and approval around it.
+// One pipeline (docs/design.md §2): source -> normalize -> validate -> diff
+// per sink -> guard -> apply, with test mode, simulation and approval around
+// it. Each stage has a file of its own in daemon/core; run.cpp runs them.
 #pragma once
 
 #include <cstdint>
@@ -16,38 +17,25 @@
 #include <peoplesync/plugin.hpp>
 
 #include "differ.hpp"
+#include "guard.hpp"
+#include "normalize.hpp"
 #include "plugin_host.hpp"
 #include "push_host.hpp"
+#include "run_status.hpp"
 #include "settings.hpp"
 #include "state_store.hpp"
+#include "validate.hpp"
 
 namespace peoplesync::core {
 
 enum class PipelineMode { test, live };
 std::string_view to_string(PipelineMode mode);
 
-// The deletion guard (DESIGN §6): a run that would deactivate or unsync more
-// users than the count or the percentage of synced users allows is blocked.
-struct DeletionGuard {
-    DeletionGuardSettings limits;
-    // Empty when the run may go on; otherwise why it may not.
-    std::string check(std::int64_t removals, std::int64_t synced_before) const;
-};
-
-// Stage 1: trims values, writes department paths in their normal form,
-// drops the fields the policy does not sync and unsets the manager of a user
-// named as their own (with a warning).
-void normalize(Snapshot& snapshot, const SyncPolicy& policy);
-// Whether normalize() keeps every field: nothing is dropped that another
-// policy would sync.
-bool keeps_every_field(const SyncPolicy& policy);
-// Stage 2: schema and snapshot findings: record errors, manager cycles
-// (error). Returns the invalid records, one flag per user.
-std::vector<char> validate(Snapshot& snapshot, const SyncPolicy& policy);
+class PluginServices;
 
 struct SinkOutcome {
     std::string name;
-    std::string status;  // applied, noop, simulated, blocked, failed, rejected
+    SinkStatus status = SinkStatus::pending;
     ChangeSet changes;
     nlohmann::json detail;  // the ChangeSet entry by entry, capped; see changes_json()
     std::int64_t synced_before = 0;
@@ -60,7 +48,7 @@ struct RunReport {
     std::int64_t run_id = 0;
     std::string pipeline;
     PipelineMode mode = PipelineMode::test;
-    std::string status;  // applied, simulated, noop, rejected, blocked, failed
+    RunStatus status = RunStatus::running;
     std::string message;
     std::int64_t users = 0;
     // Not 0: nothing was read, the input and the destinations being as this
@@ -174,6 +162,9 @@ private:
     RunReport process(Snapshot& snapshot, const RunRequest& request, std::int64_t run_id, ProgressListener& progress,
                       std::vector<std::future<DestinationIndex>> indexes = {}, bool normalized = false,
                       const UnreadRecords* unread = nullptr, const std::function<void()>& checked = {});
+    // The apply stage: each sink's ChangeSet; `whole_snapshot`: the run has
+    // every record, not only those that changed.
+    void apply_changes(RunReport& report, const Snapshot& snapshot, bool whole_snapshot);
     // What a change-only run compares with: the last run, when it was clean
     // and the destinations are as it left them. Known before the source is
     // scanned, so the run need not load whole destination indexes.
@@ -218,7 +209,6 @@ private:
     void settle(RunRecord& run);
     // Whether every sink takes a change-only run's snapshot (Sink::applies_changes_only).
     bool sinks_take_changes_only() const;
-    class Services;
     // The sinks' state tokens; empty when a sink cannot tell.
     std::vector<std::string> sink_tokens();
     // The last run's inputs (StateStore::run_inputs), if that run is
@@ -231,8 +221,8 @@ private:
     const Settings& global_;
     PipelineSettings settings_;
     StateStore& state_;
-    std::unique_ptr<Services> source_services_;
-    std::vector<std::unique_ptr<Services>> sink_services_;
+    std::unique_ptr<PluginServices> source_services_;
+    std::vector<std::unique_ptr<PluginServices>> sink_services_;
     std::shared_ptr<Source> source_;
     std::vector<std::shared_ptr<Sink>> sinks_;
 };

@@ -2,9 +2,10 @@
 
 #include "department_paths.hpp"
 #include "flat_index.hpp"
-#include "halves.hpp"
 #include "manager_warnings.hpp"
 #include "text_hash.hpp"
+#include "two_threads.hpp"
+#include "value_hash.hpp"
 
 #include <algorithm>
 #include <array>
@@ -18,103 +19,12 @@
 
 namespace peoplesync::core {
 
+using namespace values;
+
 namespace {
 
 constexpr std::int64_t none = -1;
 constexpr std::size_t fetch_batch = 2000;
-
-// The last n < 8 bytes of a text as one word, zero above them, as a memcpy
-// of n bytes into a zeroed word makes it on a little-endian processor,
-// without a call that copies a length it only knows at run time:
-// two overlapping loads of 4, or up to three single bytes.
-inline std::uint64_t tail_word(const char* p, std::size_t n) {
-    if (n >= 4) {
-        std::uint32_t low, high;
-        std::memcpy(&low, p, 4);
-        std::memcpy(&high, p + n - 4, 4);
-        return low | (static_cast<std::uint64_t>(high) << (8 * (n - 4)));
-    }
-    if (n == 0) return 0;  // an empty view may be null
-    const auto byte = [p](std::size_t k) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[k])); };
-    return byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1));
-}
-
-// Hashes a user's synced values a word at a time.
-class ValueHash {
-public:
-    explicit ValueHash(std::uint64_t seed) : hash_(seed) {}
-    void add(std::string_view text) {
-        std::size_t i = 0;
-        for (; i + 8 <= text.size(); i += 8) {
-            std::uint64_t word;
-            std::memcpy(&word, text.data() + i, 8);
-            step(word);
-        }
-        // The length separates fields.
-        step(tail_word(text.data() + i, text.size() - i) ^ (static_cast<std::uint64_t>(text.size()) << 56));
-    }
-    std::uint64_t value() const {
-        std::uint64_t h = hash_;
-        h ^= h >> 33;
-        h *= 0xff51afd7ed558ccdull;
-        h ^= h >> 33;
-        return h == 0 ? 1 : h;
-    }
-
-private:
-    void step(std::uint64_t word) {
-        hash_ = (hash_ ^ (word * 0x9e3779b97f4a7c15ull)) * 0xc4ceb9fe1a85ec53ull;
-        hash_ ^= hash_ >> 29;
-    }
-    std::uint64_t hash_;
-};
-
-std::string profile_image_text(const ProfileImageView& image) {
-    if (image.empty()) return {};
-    std::string text(image.url);
-    if (!image.last_modified.empty()) text += " (last_modified " + image.last_modified + ")";
-    if (!image.cache_info.empty()) text += " (cache_info " + image.cache_info + ")";
-    return text;
-}
-
-// The scalar fields compared one by one, in the order they are reported;
-// `view` compares them without a copy where the value is one text.
-struct ScalarField {
-    std::string_view name;
-    std::string (*get)(const UserView&);
-    std::string_view (*view)(const UserView&) = nullptr;
-};
-// The same without copies, for hashing; profile_image as its three parts.
-void add_scalars(ValueHash& h, const UserView& u, const std::vector<char>& synced) {
-    const std::string_view values[] = {u.hris_id,   u.first_name,   u.last_name,   u.email,
-                                       u.job_title, u.phone_number, u.employee_id, u.hire_date};
-    for (std::size_t i = 0; i < std::size(values); ++i)
-        if (synced[i]) h.add(values[i]);
-    if (synced[8]) {
-        h.add(u.profile_image.url);
-        h.add(u.profile_image.last_modified);
-        h.add(u.profile_image.cache_info);
-    }
-}
-template <Text UserView::*Member>
-ScalarField text_field(std::string_view name) {
-    return {name, [](const UserView& u) { return std::string(u.*Member); },
-            [](const UserView& u) -> std::string_view { return u.*Member; }};
-}
-const std::vector<ScalarField>& scalar_fields() {
-    static const std::vector<ScalarField> fields = {
-        text_field<&UserView::hris_id>(field::hris_id),
-        text_field<&UserView::first_name>(field::first_name),
-        text_field<&UserView::last_name>(field::last_name),
-        text_field<&UserView::email>(field::email),
-        text_field<&UserView::job_title>(field::job_title),
-        text_field<&UserView::phone_number>(field::phone_number),
-        text_field<&UserView::employee_id>(field::employee_id),
-        text_field<&UserView::hire_date>(field::hire_date),
-        {field::profile_image, [](const UserView& u) -> std::string { return profile_image_text(u.profile_image); }},
-    };
-    return fields;
-}
 
 // "A > B > C" -> "A", "A > B", "A > B > C": views into `path`.
 std::vector<std::string_view> path_levels(std::string_view path) {
@@ -479,7 +389,7 @@ private:
         // Each user's hash, and each user to create, on their own: a large
         // snapshot's halves on two cores, the users created in order.
         std::array<Created, 2> halves;
-        for_halves(n, 65536, [this, &halves](std::size_t from, std::size_t to) {
+        threads::for_halves(n, [this, &halves](std::size_t from, std::size_t to) {
             Created& out = halves[from == 0 ? 0 : 1];
             for (std::size_t u = from; u < to; ++u) {
                 if (!valid(u)) continue;
@@ -683,35 +593,6 @@ private:
 };
 
 }  // namespace
-
-SyncHasher::SyncHasher(const SyncPolicy& policy)
-    : departments_(policy.syncs(field::departments)), manager_(policy.syncs(field::manager)) {
-    for (const auto& f : scalar_fields()) scalars_.push_back(policy.syncs(f.name) ? 1 : 0);
-    ValueHash h(0x243f6a8885a308d3ull);
-    for (const auto& f : policy.fields) h.add(f);
-    seed_ = h.value();
-}
-
-std::uint64_t SyncHasher::operator()(const UserView& user, std::string_view manager_hris_id) const {
-    ValueHash h(seed_);
-    add_scalars(h, user, scalars_);
-    h.add(user.active ? "1" : "0");
-    if (departments_) {
-        // In a stable order; people rarely have more than a few departments.
-        std::string_view paths[8];
-        const std::size_t count = std::min<std::size_t>(user.departments.size(), 8);
-        for (std::size_t i = 0; i < count; ++i) {  // insertion sort: a handful at most
-            std::size_t j = i;
-            for (; j > 0 && paths[j - 1] > std::string_view(user.departments[i]); --j) paths[j] = paths[j - 1];
-            paths[j] = user.departments[i];
-        }
-        for (std::size_t i = 0; i < count; ++i) h.add(paths[i]);
-        for (std::size_t i = count; i < user.departments.size(); ++i) h.add(user.departments[i]);
-        h.add("|");
-    }
-    if (manager_) h.add(manager_hris_id);
-    return h.value();
-}
 
 DiffResult diff(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy,
                 const DestinationIndex& index, const FetchRecords& fetch, const UnreadRecords* unread) {

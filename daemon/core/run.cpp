@@ -1,0 +1,303 @@
+// A run (docs/design.md §2): source -> normalize -> validate -> diff per
+// sink -> guard -> apply, and its record in the state database.
+#include "pipeline.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <numeric>
+#include <thread>
+
+#include <Poco/Logger.h>
+
+#include "change_only/change_only.hpp"
+#include "diff_stage.hpp"
+#include "report.hpp"
+#include "run_support.hpp"
+
+namespace peoplesync::core {
+
+void hold_after_commit_for_tests(const RunReport& report) {
+    static const long long delay_ms = [] {
+        const char* text = std::getenv("PEOPLESYNC_TEST_AFTER_COMMIT_DELAY_MS");
+        return text == nullptr ? 0LL : std::strtoll(text, nullptr, 10);
+    }();
+    if (delay_ms <= 0 || report.status != RunStatus::applied) return;
+    Poco::Logger::get("peoplesync." + report.pipeline)
+        .warning("PEOPLESYNC_TEST_AFTER_COMMIT_DELAY_MS: run " + std::to_string(report.run_id) +
+                 " committed; it waits " + std::to_string(delay_ms) + " ms before it is recorded (for tests only)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+}
+
+std::vector<std::future<DestinationIndex>> Pipeline::load_indexes() {
+    std::vector<std::future<DestinationIndex>> indexes;
+    for (auto& sink : sinks_)
+        indexes.push_back(threads::on_a_thread(
+            [this, s = sink.get()] { return calling(sink_label(s), [s] { return s->load_index(); }); }));
+    return indexes;
+}
+
+RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::int64_t run_id,
+                            ProgressListener& progress, std::vector<std::future<DestinationIndex>> indexes,
+                            bool normalized, const UnreadRecords* unread, const std::function<void()>& checked) {
+    if (indexes.empty()) indexes = load_indexes();
+    RunReport report;
+    report.run_id = run_id;
+    report.pipeline = settings_.name;
+    report.mode = mode();
+    report.users = static_cast<std::int64_t>(snapshot.users.size());
+    const SyncPolicy& policy = settings_.sync;
+    const bool apply = run_id != 0 && report.mode == PipelineMode::live && !request.dry_run;
+    UniqueFindings findings(report.findings);
+
+    enter_stage(progress, "validate");
+    auto started = std::chrono::steady_clock::now();
+    if (!normalized) normalize(snapshot, policy);
+    std::vector<Sink*> sinks;
+    for (auto& sink : sinks_) sinks.push_back(sink.get());
+    DiffStage diffing(snapshot, policy, std::move(sinks), std::move(indexes), unread);
+    const Validation validation = validate_snapshot(snapshot, policy);
+    report.validate_seconds = seconds_since(started);
+    for (const auto& f : snapshot.findings) findings.add(f);
+    if (unread != nullptr) expect_clean_records(report);
+    if (!validation.rejection.empty()) {
+        report.status = RunStatus::rejected;
+        report.message = validation.rejection;
+        return report;
+    }
+
+    enter_stage(progress, "diff");
+    started = std::chrono::steady_clock::now();
+    std::vector<DiffResult> diffs = diffing.results(validation.invalid);
+    if (checked) checked();
+    std::vector<std::string> names;
+    for (const auto& sink : settings_.sinks) names.push_back(sink.name);
+    report.sinks = sink_outcomes(diffs, snapshot, names, policy, findings);
+    DeletionGuard{policy.guard}.weigh(report);
+    report.diff_seconds = seconds_since(started);
+    if (policy.on_invalid == InvalidPolicy::skip) report.quarantined = quarantined(validation.invalid, diffs);
+    if (unread != nullptr) expect_same_as_full_run(report, *unread, apply);
+    if (std::any_of(report.sinks.begin(), report.sinks.end(),
+                    [](const SinkOutcome& o) { return o.status == SinkStatus::rejected; })) {
+        report.status = RunStatus::rejected;
+        report.message = "records conflict with a destination; nothing was applied (on_invalid: reject)";
+        return report;
+    }
+
+    if (!passes_guard(report, findings, apply, request.force, source_->pushes())) return report;
+
+    enter_stage(progress, "apply");
+    apply_changes(report, snapshot, unread == nullptr);
+    return report;
+}
+
+RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
+    try {
+        settle_unfinished_runs();
+    } catch (const std::exception& e) {
+        Poco::Logger::get("peoplesync." + settings_.name)
+            .warning(std::string("runs left running by a process that stopped are not settled: ") + e.what());
+    }
+    RunRecord record;
+    record.pipeline = settings_.name;
+    record.trigger = request.trigger;
+    record.mode = std::string(to_string(mode()));
+    record.fingerprint = settings_.fingerprint;
+    state_.begin_run(record);
+
+    RunReport report;
+    report.pipeline = settings_.name;
+    report.mode = mode();
+    report.run_id = record.id;
+    std::string attempted_snapshot;  // stored by a change-only attempt
+    ForNextRun next;
+    auto finish = [&] {
+        record.mode = std::string(to_string(report.mode));
+        record.status = std::string(to_string(report.status));
+        record.message = report.message;
+        record.result = report_json(report, true).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        state_.finish_run(record, next.inputs ? &*next.inputs : nullptr);
+        if (next.rows) next.rows();
+        if (!attempted_snapshot.empty() && attempted_snapshot != record.snapshot_key) {
+            try {
+                state_.forget_unused_snapshot(attempted_snapshot);
+            } catch (const std::exception&) {
+                // A list no run names stays: harmless.
+            }
+        }
+        return report;
+    };
+    try {
+        Snapshot snapshot;
+        auto started = std::chrono::steady_clock::now();
+        // What the source would read, by digest: the same input into
+        // unchanged destinations changes nothing.
+        const bool live = report.mode == PipelineMode::live && !request.dry_run;
+        const bool may_compare =
+            live && !request.snapshot && !request.full && !request.force && settings_.full_resync_every_secs > 0;
+        // A change-only run compares with the last run's rows, read meanwhile.
+        std::future<LastRun> last_run;
+        if (may_compare && sinks_take_changes_only())
+            last_run = threads::on_a_thread([this] { return read_last_run(); });
+        const std::string digest =
+            live && !request.snapshot ? calling(source_label(), [this] { return source_->input_digest(); }) : "";
+        // However the run ends, the source hears that what it kept for the
+        // digest and the scan (a file's bytes) can go.
+        struct EndScan {
+            Source* source;
+            ~EndScan() {
+                if (source == nullptr) return;
+                try {
+                    source->end_scan();
+                } catch (...) {
+                    // What it kept stays until its next scan.
+                }
+            }
+        } digest_done{digest.empty() ? nullptr : source_.get()};
+        if (!digest.empty() && may_compare && unchanged(digest, record, report)) {
+            report.read_seconds = seconds_since(started);
+            return finish();
+        }
+        // A change-only run reads only what it needs of the destinations.
+        std::optional<ChangeOnlyBase> base;
+        if (!digest.empty() && last_run.valid()) base = change_only_base(last_run.get());
+        if (base) look_up_while_scanning(*base);
+        // What each sink holds is read while the source is: they do not depend
+        // on each other, and both take long for a large organisation.
+        std::vector<std::future<DestinationIndex>> indexes;
+        if (!base) indexes = load_indexes();
+        std::optional<RecordScan> scan;
+        if (request.snapshot) {
+            snapshot = *request.snapshot;
+        } else {
+            enter_stage(progress, "read");
+            // A live run reads through the source's scan when it can: with
+            // the records' hashes the next run parses only what changed.
+            if (live && sinks_take_changes_only())
+                scan = calling(source_label(), [&] { return source_->scan(progress); });
+            // However the read ends, the source hears that the scan is done.
+            EndScan scan_done{scan ? source_.get() : nullptr};
+            if (scan && base) {
+                const double scan_seconds = seconds_since(started);
+                if (auto done = change_only(*scan, *base, request, record, digest, indexes, progress,
+                                            attempted_snapshot, next)) {
+                    report = std::move(*done);
+                    report.read_seconds += scan_seconds;
+                    return finish();
+                }
+            }
+            if (indexes.empty()) indexes = load_indexes();
+            if (scan) {
+                std::vector<std::int64_t> all(scan->hashes.size());
+                std::iota(all.begin(), all.end(), 0);
+                std::vector<std::string>().swap(scan->origins);  // the users will have them
+                snapshot = calling(source_label(), [&] { return source_->read_records(all, progress); });
+            } else {
+                snapshot = calling(source_label(), [&] { return source_->read(progress); });
+            }
+        }
+        double read_seconds = seconds_since(started);
+        snapshot.pipeline = settings_.name;
+        if (snapshot.received_at.empty()) snapshot.received_at = now_iso8601();
+        record.users = static_cast<std::int64_t>(snapshot.users.size());
+        // Written while the run goes on; the run is not recorded before it
+        // is. When the policy keeps every field, normalizing drops nothing
+        // a later run could want, so the normalized snapshot is the one
+        // stored, read by the store as the run reads it (from here on the
+        // run only reads users); otherwise the store takes a copy first.
+        const bool shared = keeps_every_field(settings_.sync);
+        if (shared) {
+            started = std::chrono::steady_clock::now();
+            normalize(snapshot, settings_.sync);
+        }
+        const double normalize_seconds = shared ? seconds_since(started) : 0;
+        // Both stores below wait for validation and the diff: those are on
+        // the run's critical path and use both cores (the diff its second
+        // once validation is done), while the stores have until the apply
+        // ends.
+        std::promise<void> checked;
+        const std::shared_future<void> after_checks = checked.get_future().share();
+        std::future<StateStore::StoredSnapshot> stored = state_.store_snapshot_async(
+            snapshot, shared ? StateStore::Sharing::read_while_running : StateStore::Sharing::copy, after_checks,
+            record.id);
+        // Each record's hash, hris_id and manager, for the next run to read
+        // only what changed; stored while the run goes on, kept if it is clean.
+        std::future<void> rows_stored;
+        // However the run leaves this block, the stores start (before the
+        // futures above wait for them).
+        struct StartStores {
+            std::promise<void>& checked;
+            bool started = false;
+            void operator()() {
+                if (started) return;
+                started = true;
+                checked.set_value();
+            }
+            ~StartStores() { (*this)(); }
+        } start_stores{checked};
+        // Made on that thread too: the run only reads the users from here on.
+        auto store_rows = [&] {
+            if (scan && scan->hashes.size() == snapshot.users.size())
+                rows_stored = state_.store_run_rows_async(
+                    settings_.name,
+                    [&snapshot, hashes = std::move(scan->hashes), id = record.id] {
+                        return rows_of(snapshot.users, hashes, id);
+                    },
+                    after_checks);
+            scan.reset();
+        };
+        if (shared) store_rows();
+        report = process(snapshot, request, record.id, progress, std::move(indexes), shared, nullptr,
+                         [&start_stores] { start_stores(); });
+        start_stores();
+        if (!shared) store_rows();  // normalized now
+        report.read_seconds = read_seconds;
+        report.validate_seconds += normalize_seconds;
+        try {
+            StateStore::StoredSnapshot done = stored.get();
+            record.snapshot_key = done.key;
+            report.store_seconds = done.seconds;
+        } catch (const std::exception& e) {
+            report.message +=
+                (report.message.empty() ? "" : "; ") + std::string("the snapshot could not be stored: ") + e.what();
+        }
+        hold_after_commit_for_tests(report);
+        // What this run read and left behind, for the next one to compare,
+        // recorded with the run. Its rows are written (or not) before
+        // anything is decided of them.
+        const bool rows_written = rows_stored.valid() && finished(rows_stored);
+        const std::string& name = settings_.name;
+        const std::int64_t id = record.id;
+        if (!digest.empty() && !record.snapshot_key.empty() &&
+            (report.status == RunStatus::applied || report.status == RunStatus::noop)) {
+            RunInputs inputs;
+            inputs.fingerprint = settings_.fingerprint;
+            inputs.digest = digest;
+            inputs.tokens = sink_tokens();
+            inputs.run_id = record.id;
+            inputs.snapshot_key = record.snapshot_key;
+            inputs.users = record.users;
+            inputs.full_at = epoch_ms() / 1000;
+            if (all_known(inputs.tokens)) {
+                next.inputs = std::move(inputs);
+                // Records read cleanly (no finding at all) are what the next
+                // run compares with.
+                const std::int64_t keep = report.findings.empty() && rows_written ? id : 0;
+                next.rows = [this, name, keep] { state_.keep_run_rows(name, keep); };
+            }
+        }
+        if (!next.inputs && rows_written) next.rows = [this, name, id] { state_.forget_run_rows(name, id); };
+    } catch (const RunCancelled& e) {
+        report.status = RunStatus::interrupted;
+        report.message = e.what();
+    } catch (const std::exception& e) {
+        report.status = RunStatus::failed;
+        report.message = e.what();
+    } catch (...) {
+        report.status = RunStatus::failed;
+        report.message = "a plugin threw an exception that is not a std::exception";
+    }
+    return finish();
+}
+
+}  // namespace peoplesync::core
