@@ -8,6 +8,7 @@
 
 #include <peoplesync/error.hpp>
 
+#include "csv_grammar.hpp"
 #include "text.hpp"
 
 namespace peoplesync::csv {
@@ -61,11 +62,7 @@ void CsvReader::refill() {
     if (end_ == buffer_.size()) {
         // One record fills the whole buffer.
         if (buffer_.size() >= max_record_bytes) {
-            std::string message = "a record is longer than " + std::to_string(max_record_bytes >> 20) + " MiB";
-            if (open_quote_line_ > 0)
-                message += "; the quoted field that opens on line " + std::to_string(open_quote_line_) +
-                           " probably lacks its closing quote";
-            fail_at(line_, message);
+            fail_at(line_, grammar::record_too_long_message(open_quote_line_));
         }
         buffer_.resize(std::min(buffer_.size() * 2, max_record_bytes));
         data = buffer_.data();
@@ -132,28 +129,11 @@ CsvReader::Step CsvReader::parse(CsvRecord& record) {
     std::int64_t line = line_;
 
     // Blank lines between records are skipped (and counted).
-    while (true) {
-        if (p == end) {
-            pos_ = p;
-            line_ = line;
-            return eof_ ? Step::end : Step::incomplete;
-        }
-        if (data[p] == '\n') {
-            ++p;
-            ++line;
-        } else if (data[p] == '\r' && p + 1 == end) {
-            if (!eof_) {
-                pos_ = p;
-                line_ = line;
-                return Step::incomplete;
-            }
-            ++p;  // a lone CR at the very end
-        } else if (data[p] == '\r' && data[p + 1] == '\n') {
-            p += 2;
-            ++line;
-        } else {
-            break;
-        }
+    const bool blank_lines_end = grammar::skip_blank_lines(data, end, eof_, p, line);
+    if (!blank_lines_end || p == end) {
+        pos_ = p;
+        line_ = line;
+        return blank_lines_end && eof_ ? Step::end : Step::incomplete;
     }
     pos_ = p;
     line_ = line;
@@ -165,34 +145,17 @@ CsvReader::Step CsvReader::parse(CsvRecord& record) {
         Span span;
         std::size_t stop;  // where the field's text ends: a delimiter, a line end or the end of the data
         if (p < end && data[p] == '"') {
-            const std::int64_t quote_line = line;
-            std::size_t q = p + 1;
-            bool doubled = false;
-            while (true) {
-                const void* hit = std::memchr(data + q, '"', end - q);
-                if (hit == nullptr) {
-                    if (eof_)
-                        fail_at(quote_line, "a quoted field starts here and is never closed (the file ends inside it)");
-                    open_quote_line_ = quote_line;
-                    return Step::incomplete;
-                }
-                const std::size_t r = static_cast<std::size_t>(static_cast<const char*>(hit) - data);
-                line += std::count(data + q, data + r, '\n');
-                if (r + 1 == end && !eof_) {
-                    open_quote_line_ = quote_line;  // "" or the closing quote: the next byte decides
-                    return Step::incomplete;
-                }
-                if (r + 1 < end && data[r + 1] == '"') {
-                    doubled = true;
-                    q = r + 2;
-                    continue;
-                }
-                q = r;
-                break;
+            const grammar::QuotedField quoted = grammar::close_quoted_field(data, p, end, eof_);
+            if (quoted.end == grammar::QuotedEnd::unclosed) fail_at(line, grammar::unclosed_quote_message);
+            if (quoted.end == grammar::QuotedEnd::undecided) {
+                open_quote_line_ = line;
+                return Step::incomplete;
             }
+            const std::size_t q = quoted.close;
+            line += quoted.line_feeds;
             span.begin = p + 1;
             span.end = q;
-            span.kind = doubled ? Kind::doubled_quotes : Kind::plain;
+            span.kind = quoted.doubled_quotes ? Kind::doubled_quotes : Kind::plain;
             stop = scan_unquoted(q + 1);
             std::size_t tail_end = stop;
             if ((stop == end || data[stop] == '\n') && tail_end > q + 1 && data[tail_end - 1] == '\r') --tail_end;

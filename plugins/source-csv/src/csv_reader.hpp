@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "csv_grammar.hpp"
+
 namespace peoplesync::csv {
 
 // Opens `file` for reading, without stdio's buffer. Throws Error, naming the
@@ -31,9 +33,7 @@ struct CsvRecord {
 class CsvReader {
 public:
     static constexpr std::size_t default_buffer_bytes = std::size_t{1} << 20;
-    // A record longer than this is refused: it is almost always a quote that
-    // never closes, and buffering the rest of the file for it would be costly.
-    static constexpr std::size_t max_record_bytes = std::size_t{64} << 20;
+    static constexpr std::size_t max_record_bytes = grammar::max_record_bytes;
 
     // Opens `file`; `name` is how errors name it ("employees.csv"). Throws
     // Error when the file cannot be opened.

@@ -17,6 +17,7 @@
 
 #include <peoplesync/error.hpp>
 
+#include "csv_grammar.hpp"
 #include "csv_reader.hpp"
 #include "two_threads.hpp"
 
@@ -172,14 +173,9 @@ void RecordSplitter::fail_at(std::int64_t line, const std::string& message) cons
 }
 
 // CsvReader's message for the same record, which it gives once the record
-// fills its largest buffer: the quoted field it is then inside, if any,
-// probably lacks its closing quote.
+// fills its largest buffer.
 void RecordSplitter::fail_too_long(std::int64_t line, std::int64_t open_quote_line) const {
-    std::string message = "a record is longer than " + std::to_string(CsvReader::max_record_bytes >> 20) + " MiB";
-    if (open_quote_line > 0)
-        message += "; the quoted field that opens on line " + std::to_string(open_quote_line) +
-                   " probably lacks its closing quote";
-    fail_at(line, message);
+    fail_at(line, grammar::record_too_long_message(open_quote_line));
 }
 
 void RecordSplitter::skip_lines(std::int64_t count) {
@@ -190,9 +186,9 @@ void RecordSplitter::skip_lines(std::int64_t count) {
     }
 }
 
-// Follows CsvReader::parse() step by step, without taking fields apart: a
-// quote opens a quoted field only where a field starts, so between quotes
-// only the delimiters right before them matter.
+// Steps through the grammar as CsvReader::parse() does, without taking
+// fields apart: a quote opens a quoted field only where a field starts, so
+// between quotes only the delimiters right before them matter.
 bool RecordSplitter::next(RecordBounds& record) {
     const char* const data = data_.data();
     const std::size_t size = data_.size();
@@ -200,23 +196,11 @@ bool RecordSplitter::next(RecordBounds& record) {
     std::int64_t line = line_;
 
     // Blank lines between records are skipped (and counted).
-    while (true) {
-        if (p == size) {
-            pos_ = p;
-            line_ = line;
-            return false;
-        }
-        if (data[p] == '\n') {
-            ++p;
-            ++line;
-        } else if (data[p] == '\r' && p + 1 == size) {
-            ++p;  // a lone CR at the very end
-        } else if (data[p] == '\r' && data[p + 1] == '\n') {
-            p += 2;
-            ++line;
-        } else {
-            break;
-        }
+    grammar::skip_blank_lines(data, size, true, p, line);
+    if (p == size) {
+        pos_ = p;
+        line_ = line;
+        return false;
     }
     record.begin = p;
     record.line = line;
@@ -232,7 +216,7 @@ bool RecordSplitter::next(RecordBounds& record) {
         const std::size_t quote = find('"', p, line_end);
         if (quote == line_end) break;  // the fields up to the line end are plain
         record.has_quote = true;
-        if (quote != p && data[quote - 1] != delimiter_) {
+        if (!grammar::opens_quoted_field(data, p, quote, delimiter_)) {
             // A quote inside a plain field is text.
             const std::size_t stop = find(delimiter_, quote + 1, line_end);
             if (stop == line_end) break;
@@ -240,22 +224,14 @@ bool RecordSplitter::next(RecordBounds& record) {
             continue;
         }
         const std::int64_t quote_line = line;
-        std::size_t close = quote + 1;
-        while (true) {
-            const std::size_t at = find('"', close, size);
-            if (at == size) {
-                if (size - record.begin + 1 > CsvReader::max_record_bytes)
-                    fail_too_long(record.line, open_at_full > 0 ? open_at_full : quote < full ? quote_line : 0);
-                fail_at(quote_line, "a quoted field starts here and is never closed (the file ends inside it)");
-            }
-            if (at + 1 < size && data[at + 1] == '"') {
-                close = at + 2;  // a doubled quote
-                continue;
-            }
-            close = at;
-            break;
+        const grammar::QuotedField quoted = grammar::close_quoted_field(data, quote, size, true);
+        if (quoted.end != grammar::QuotedEnd::closed) {
+            if (size - record.begin + 1 > CsvReader::max_record_bytes)
+                fail_too_long(record.line, open_at_full > 0 ? open_at_full : quote < full ? quote_line : 0);
+            fail_at(quote_line, grammar::unclosed_quote_message);
         }
-        line += std::count(data + quote + 1, data + close, '\n');
+        const std::size_t close = quoted.close;
+        line += quoted.line_feeds;
         if (quote < full && close + 1 >= full) open_at_full = quote_line;
         // Text may follow the closing quote up to the delimiter; its quotes are text.
         line_end = find('\n', close + 1, size);
