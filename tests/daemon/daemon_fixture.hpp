@@ -54,6 +54,13 @@ struct Answer {
 using peoplesync::testing::Output;
 using peoplesync::testing::run_program;
 
+inline std::string read_text(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
 // What comes back on a raw connection until the server closes it (or 5 s pass).
 inline std::string read_to_end(Poco::Net::StreamSocket& socket) {
     socket.setReceiveTimeout(Poco::Timespan(5, 0));
