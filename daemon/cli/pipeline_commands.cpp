@@ -40,8 +40,10 @@ int plugins(Session& session) {
             for (const auto& o : p.options)
                 std::cout << "    " << std::left << std::setw(28) << o.name << " " << std::setw(8)
                           << peoplesync::to_string(o.type) << (o.is_required ? "required " : "")
-                          << (o.default_value.empty() ? "" : "default " + o.default_value + ". ") << o.description
-                          << "\n";
+                          << (o.default_value.empty()    ? ""
+                              : o.default_is_description ? "by default " + o.default_value + ". "
+                                                         : "default " + o.default_value + ". ")
+                          << o.description << "\n";
     }
     for (const auto& r : session.plugins().refused()) {
         // A load error names its file itself; say it once.

@@ -3,43 +3,57 @@
 #include <Poco/Net/IPAddress.h>
 
 #include "console_password.hpp"
+#include "option_tables.hpp"
 
 namespace peoplesync::core {
 
-const std::vector<OptionSpec>& http_options() {
-    static const std::vector<OptionSpec> options = {
-        option::string("listen", "Address and port of the HTTP server (webhooks, admin API, /health, /metrics).")
-            .fallback("127.0.0.1:8080"),
-        option::integer("threads", "Most webhook (and other non-control) requests served at once.")
-            .fallback("16")
-            .range(1, 1024),
-        option::integer("control_threads",
-                        "Threads of their own for /health, /metrics and the admin API; one is kept for /health "
-                        "and /metrics.")
-            .fallback("4")
-            .range(2, 64),
-        option::integer("queue", "Webhook requests waiting for a thread; beyond, new ones get 503.")
-            .fallback("64")
-            .range(1, 65536),
-        option::integer("max_connections",
-                        "Open connections, idle ones included; beyond, the longest-waiting idle one is closed.")
-            .fallback("512")
-            .range(8, 65536),
-        option::integer("keepalive_timeout_secs", "How long an idle keep-alive connection stays open.")
-            .fallback("10")
-            .range(0, 3600),
-        option::integer("request_timeout_secs", "Most seconds to wait for the next bytes of a request.")
-            .fallback("30")
-            .range(1, 3600),
-        option::integer("max_body_bytes", "Largest request body; larger ones get 413 before they are read.")
-            .fallback("67108864")
-            .range(1, INT64_MAX),
-        option::map("tls", "HTTPS: certificate_file and private_key_file (PEM)."),
+const OptionTable<HttpSettings>& http_options() {
+    static const OptionTable<HttpSettings> table = {
+        {option::string("listen", "Address and port of the HTTP server (webhooks, admin API, /health, /metrics).")
+             .fallback("127.0.0.1:8080"),
+         [](HttpSettings& http, const ConfigValue& value) {
+             http.listen = value.as_string();
+             try {
+                 split_listen_address(http.listen, http.host, http.port);
+             } catch (const Error& e) {
+                 value.fail(e.what());
+             }
+         }},
+        {option::integer("threads", "Most webhook (and other non-control) requests served at once.")
+             .fallback("16")
+             .range(1, 1024),
+         &HttpSettings::threads},
+        {option::integer("control_threads",
+                         "Threads of their own for /health, /metrics and the admin API; one is kept for /health "
+                         "and /metrics.")
+             .fallback("4")
+             .range(2, 64),
+         &HttpSettings::control_threads},
+        {option::integer("queue", "Webhook requests waiting for a thread; beyond, new ones get 503.")
+             .fallback("64")
+             .range(1, 65536),
+         &HttpSettings::queue},
+        {option::integer("max_connections",
+                         "Open connections, idle ones included; beyond, the longest-waiting idle one is closed.")
+             .fallback("512")
+             .range(8, 65536),
+         &HttpSettings::max_connections},
+        {option::integer("keepalive_timeout_secs", "How long an idle keep-alive connection stays open.")
+             .fallback("10")
+             .range(0, 3600),
+         &HttpSettings::keepalive_timeout_secs},
+        {option::integer("request_timeout_secs", "Most seconds to wait for the next bytes of a request.")
+             .fallback("30")
+             .range(1, 3600),
+         &HttpSettings::request_timeout_secs},
+        {option::integer("max_body_bytes", "Largest request body; larger ones get 413 before they are read.")
+             .fallback("67108864")
+             .range(1, INT64_MAX),
+         &HttpSettings::max_body_bytes},
+        {option::map("tls", "HTTPS: certificate_file and private_key_file (PEM).")},
     };
-    return options;
+    return table;
 }
-
-namespace {
 
 const std::vector<OptionSpec>& tls_options() {
     static const std::vector<OptionSpec> options = {
@@ -49,41 +63,57 @@ const std::vector<OptionSpec>& tls_options() {
     return options;
 }
 
-}  // namespace
-
-const std::vector<OptionSpec>& admin_options() {
-    static const std::vector<OptionSpec> options = {
-        option::string("token", "Bearer token of the admin API; empty: a new random one at each start."),
-        option::boolean("allow_remote",
-                        "Answer admin requests, and serve the console, to other hosts too (they still need the "
-                        "token or a console session).")
-            .fallback("false"),
-        option::string("console_password_hash",
-                       "The console's sign-in password as `peoplesync console-password` hashes it; empty: the "
-                       "console signs in with the admin token only."),
-        option::integer("console_session_secs", "A console session ends this long after its sign-in.")
-            .fallback("28800")
-            .range(1, 30 * 86400),
-        option::integer("console_idle_secs", "A console session ends this long after its last request.")
-            .fallback("3600")
-            .range(1, 30 * 86400),
+const OptionTable<AdminSettings>& admin_options() {
+    static const OptionTable<AdminSettings> table = {
+        {option::string("token", "Bearer token of the admin API; empty: a new random one at each start."),
+         [](AdminSettings& admin, const ConfigValue& value) {
+             admin.token = value.as_string();
+             if (!admin.token.empty() && admin.token.size() < 16)
+                 value.fail("the admin token is too short: use at least 16 characters (openssl rand -hex 24)");
+         }},
+        {option::boolean("allow_remote",
+                         "Answer admin requests, and serve the console, to other hosts too (they still need the "
+                         "token or a console session).")
+             .fallback("false"),
+         &AdminSettings::allow_remote},
+        {option::string("console_password_hash",
+                        "The console's sign-in password as `peoplesync console-password` hashes it; empty: the "
+                        "console signs in with the admin token only."),
+         [](AdminSettings& admin, const ConfigValue& value) {
+             admin.console_password_hash = value.as_string();
+             if (!admin.console_password_hash.empty())
+                 if (std::string problem = console_password_hash_problem(admin.console_password_hash); !problem.empty())
+                     value.fail(problem);
+         }},
+        {option::integer("console_session_secs", "A console session ends this long after its sign-in.")
+             .fallback("28800")
+             .range(1, 30 * 86400),
+         &AdminSettings::console_session_secs},
+        {option::integer("console_idle_secs", "A console session ends this long after its last request.")
+             .fallback("3600")
+             .range(1, 30 * 86400),
+         &AdminSettings::console_idle_secs},
     };
-    return options;
+    return table;
 }
 
-const std::vector<OptionSpec>& log_options() {
-    static const std::vector<OptionSpec> options = {
-        option::string("target", "Where log lines go.").fallback("console").one_of({"console", "file", "syslog"}),
-        option::string("level", "The least important lines written.")
-            .fallback("information")
-            .one_of({"debug", "information", "notice", "warning", "error"}),
-        option::string("path", "The log file, for target: file."),
-        option::integer("rotate_bytes", "The log file is rotated when it reaches this size.")
-            .fallback("10485760")
-            .range(4096, INT64_MAX),
-        option::integer("keep_files", "Rotated log files kept.").fallback("5").range(1, 1000),
+const OptionTable<LogSettings>& log_options() {
+    static const OptionTable<LogSettings> table = {
+        {option::string("target", "Where log lines go.").fallback("console").one_of({"console", "file", "syslog"}),
+         &LogSettings::target},
+        {option::string("level", "The least important lines written.")
+             .fallback("information")
+             .one_of({"debug", "information", "notice", "warning", "error"}),
+         &LogSettings::level},
+        {option::string("path", "The log file, for target: file.")},
+        {option::integer("rotate_bytes", "The log file is rotated when it reaches this size.")
+             .fallback("10485760")
+             .range(4096, INT64_MAX),
+         &LogSettings::rotate_bytes},
+        {option::integer("keep_files", "Rotated log files kept.").fallback("5").range(1, 1000),
+         &LogSettings::keep_files},
     };
-    return options;
+    return table;
 }
 
 void split_listen_address(const std::string& text, std::string& host, std::uint16_t& port) {
@@ -121,23 +151,7 @@ void split_listen_address(const std::string& text, std::string& host, std::uint1
 }
 
 HttpSettings parse_http_settings(const ConfigValue& value, const std::filesystem::path& base_dir) {
-    HttpSettings http;
-    if (value.is_null()) return http;
-    check_options(value, http_options());
-    http.listen = value.get_string("listen", http.listen);
-    try {
-        split_listen_address(http.listen, http.host, http.port);
-    } catch (const Error& e) {
-        value.at("listen").fail(e.what());
-    }
-    http.threads = static_cast<int>(value.get_integer("threads", http.threads));
-    http.control_threads = static_cast<int>(value.get_integer("control_threads", http.control_threads));
-    http.queue = static_cast<int>(value.get_integer("queue", http.queue));
-    http.max_connections = static_cast<int>(value.get_integer("max_connections", http.max_connections));
-    http.keepalive_timeout_secs =
-        static_cast<int>(value.get_integer("keepalive_timeout_secs", http.keepalive_timeout_secs));
-    http.request_timeout_secs = static_cast<int>(value.get_integer("request_timeout_secs", http.request_timeout_secs));
-    http.max_body_bytes = value.get_integer("max_body_bytes", http.max_body_bytes);
+    HttpSettings http = http_options().read(value);
     if (const ConfigValue* tls = value.find("tls"); tls != nullptr && !tls->is_null()) {
         check_options(*tls, tls_options());
         auto resolve = [&](const std::string& path) {
@@ -153,35 +167,16 @@ HttpSettings parse_http_settings(const ConfigValue& value, const std::filesystem
 }
 
 AdminSettings parse_admin_settings(const ConfigValue& value) {
-    AdminSettings admin;
-    if (value.is_null()) return admin;
-    check_options(value, admin_options());
-    admin.token = value.get_string("token", "");
-    if (!admin.token.empty() && admin.token.size() < 16)
-        value.at("token").fail("the admin token is too short: use at least 16 characters (openssl rand -hex 24)");
-    admin.allow_remote = value.get_bool("allow_remote", false);
-    admin.console_password_hash = value.get_string("console_password_hash", "");
-    if (!admin.console_password_hash.empty())
-        if (std::string problem = console_password_hash_problem(admin.console_password_hash); !problem.empty())
-            value.at("console_password_hash").fail(problem);
-    admin.console_session_secs = value.get_integer("console_session_secs", admin.console_session_secs);
-    admin.console_idle_secs = value.get_integer("console_idle_secs", admin.console_idle_secs);
-    return admin;
+    return admin_options().read(value);
 }
 
 LogSettings parse_log_settings(const ConfigValue& value, const std::filesystem::path& base_dir) {
-    LogSettings log;
-    if (value.is_null()) return log;
-    check_options(value, log_options());
-    log.target = value.get_string("target", log.target);
-    log.level = value.get_string("level", log.level);
+    LogSettings log = log_options().read(value);
     if (const ConfigValue* path = value.find("path"); path != nullptr && !path->is_null()) {
         std::filesystem::path p(path->as_string());
         log.path = (p.is_absolute() ? p : base_dir / p).lexically_normal();
     }
     if (log.target == "file" && log.path.empty()) value.fail("target: file needs a path");
-    log.rotate_bytes = value.get_integer("rotate_bytes", log.rotate_bytes);
-    log.keep_files = static_cast<int>(value.get_integer("keep_files", log.keep_files));
     return log;
 }
 

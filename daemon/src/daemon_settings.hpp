@@ -22,17 +22,19 @@ struct TlsSettings {
     bool enabled() const { return !certificate_file.empty(); }
 };
 
+// These settings are filled by their option tables (http_options() and the
+// others), where the defaults are.
 struct HttpSettings {
-    std::string listen = "127.0.0.1:8080";  // as written
-    std::string host = "127.0.0.1";         // an IP address; "0.0.0.0" or "::" for every interface
-    std::uint16_t port = 8080;              // 0: any free port (the daemon says which in its runtime file)
-    int threads = 16;
-    int control_threads = 4;
-    int queue = 64;
-    int max_connections = 512;
-    int keepalive_timeout_secs = 10;
-    int request_timeout_secs = 30;
-    std::int64_t max_body_bytes = std::int64_t{64} << 20;
+    std::string listen;      // as written
+    std::string host;        // an IP address; "0.0.0.0" or "::" for every interface
+    std::uint16_t port = 0;  // 0: any free port (the daemon says which in its runtime file)
+    int threads = 0;
+    int control_threads = 0;
+    int queue = 0;
+    int max_connections = 0;
+    int keepalive_timeout_secs = 0;
+    int request_timeout_secs = 0;
+    std::int64_t max_body_bytes = 0;
     TlsSettings tls;
 };
 
@@ -40,19 +42,19 @@ struct AdminSettings {
     // Empty: the daemon makes a new random token at each start and writes it
     // to its runtime file, readable only by its own user.
     std::string token;
-    bool allow_remote = false;  // false: only loopback clients reach the admin API
+    bool allow_remote = false;  // only loopback clients reach the admin API unless true
     // The console's password (console_password.hpp); empty: the console signs in with the admin token only.
     std::string console_password_hash;
-    std::int64_t console_session_secs = 8 * 3600;  // a console session ends this long after its sign-in
-    std::int64_t console_idle_secs = 3600;         // or this long after its last request
+    std::int64_t console_session_secs = 0;  // a console session ends this long after its sign-in
+    std::int64_t console_idle_secs = 0;     // or this long after its last request
 };
 
 struct LogSettings {
-    std::string target = "console";  // console, file or syslog
-    std::string level = "information";
+    std::string target;  // console, file or syslog
+    std::string level;
     std::filesystem::path path;  // for target: file
-    std::int64_t rotate_bytes = std::int64_t{10} << 20;
-    int keep_files = 5;
+    std::int64_t rotate_bytes = 0;
+    int keep_files = 0;
 };
 
 // `every 30m`: a pull pipeline's runs, at most this far apart.
@@ -64,9 +66,9 @@ struct Schedule {
     bool empty() const { return every_secs == 0; }
 };
 
-const std::vector<OptionSpec>& http_options();
-const std::vector<OptionSpec>& admin_options();
-const std::vector<OptionSpec>& log_options();
+const OptionTable<HttpSettings>& http_options();
+const OptionTable<AdminSettings>& admin_options();
+const OptionTable<LogSettings>& log_options();
 
 // Each checks its section (null: all defaults) and throws ConfigError with
 // the file, line and key of the first problem.

@@ -13,28 +13,32 @@ std::int64_t RetryPolicy::backoff_ms(std::int64_t failed_attempts, double unit) 
     return wait / 2 + static_cast<std::int64_t>(static_cast<double>(wait - wait / 2) * unit);
 }
 
-const std::vector<OptionSpec>& retry_options() {
-    static const std::vector<OptionSpec> options = {
-        option::integer("initial_backoff_ms", "The wait after the first failed attempt; it doubles with each one.")
-            .fallback("1000")
-            .range(10, 3600000),
-        option::integer("max_backoff_secs", "The longest wait between two attempts.").fallback("300").range(1, 86400),
-        option::integer("max_age_secs",
-                        "How long a message is retried before the sink's delivery stops (the message is kept "
-                        "until an operator retries or drops it).")
-            .fallback("259200")
-            .range(1, 31536000),
+// A sink without a retry map keeps RetryPolicy's initializers: they are the
+// defaults, and this table shows them.
+const OptionTable<RetryPolicy>& retry_options() {
+    static const OptionTable<RetryPolicy> table = {
+        {option::integer("initial_backoff_ms", "The wait after the first failed attempt; it doubles with each one.")
+             .fallback(std::to_string(RetryPolicy{}.initial_backoff_ms))
+             .range(10, 3600000),
+         &RetryPolicy::initial_backoff_ms},
+        {option::integer("max_backoff_secs", "The longest wait between two attempts.")
+             .fallback(std::to_string(RetryPolicy{}.max_backoff_secs))
+             .range(1, 86400),
+         &RetryPolicy::max_backoff_secs},
+        {option::integer("max_age_secs",
+                         "How long a message is retried before the sink's delivery stops (the message is kept "
+                         "until an operator retries or drops it).")
+             .fallback(std::to_string(RetryPolicy{}.max_age_secs))
+             .range(1, 31536000),
+         &RetryPolicy::max_age_secs},
     };
-    return options;
+    return table;
 }
 
 RetryPolicy parse_retry_policy(const ConfigValue& value) {
     RetryPolicy policy;
     if (value.is_null()) return policy;
-    check_options(value, retry_options());
-    policy.initial_backoff_ms = value.get_integer("initial_backoff_ms", policy.initial_backoff_ms);
-    policy.max_backoff_secs = value.get_integer("max_backoff_secs", policy.max_backoff_secs);
-    policy.max_age_secs = value.get_integer("max_age_secs", policy.max_age_secs);
+    retry_options().read(value, policy);
     if (policy.initial_backoff_ms > policy.max_backoff_secs * 1000)
         value.at("initial_backoff_ms")
             .fail("the first wait (" + std::to_string(policy.initial_backoff_ms) +

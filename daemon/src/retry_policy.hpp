@@ -22,7 +22,7 @@ struct RetryPolicy {
 };
 
 // The option table of a sink's `retry` map.
-const std::vector<OptionSpec>& retry_options();
+const OptionTable<RetryPolicy>& retry_options();
 
 // Checks and reads a sink's `retry` map (null: the defaults). Throws
 // ConfigError with the place of the value at fault.

@@ -1,5 +1,7 @@
 #include "settings.hpp"
 
+#include "option_tables.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -166,63 +168,84 @@ std::string fingerprint_of(const YAML::Node& node) {
     return Poco::DigestEngine::digestToHex(sha.digest());
 }
 
-const std::vector<OptionSpec>& top_level_options() {
-    static const std::vector<OptionSpec> options = {
-        option::list("plugin_dirs", "Folders searched for plugin libraries.")
-            .fallback("the build's or installation's plugin folder"),
-        option::string("state_database", "SQLite file holding runs, snapshots and pipeline state.")
-            .fallback("peoplesync-state.db"),
-        option::list("pipelines", "The pipelines.").required(),
-        option::map("http", "The daemon's HTTP server."),
-        option::map("admin", "The daemon's admin API."),
-        option::map("log", "The daemon's log."),
-    };
-    return options;
+// A number as a user writes it: 20, not 20.000000.
+std::string written(double number) {
+    std::ostringstream out;
+    out << number;
+    return out.str();
 }
 
-const std::vector<OptionSpec>& pipeline_options() {
-    static const std::vector<OptionSpec> options = {
-        option::string("name", "Unique name of the pipeline.").required(),
-        option::map("source", "The source plugin: type and its options.").required(),
-        option::list("sinks", "The sink plugins: each a type, an optional name and its options.").required(),
-        option::map("sync", "The sync policy."),
-        option::string("schedule", "For pull sources in the daemon: every 30m, every 1h, ..."),
-        option::integer("full_resync_every_secs",
-                        "A live run whose source input and destinations are unchanged since the last run is a "
-                        "no-op without reading the source; at least this often a run reads, validates and diffs "
-                        "everything anyway (0: every run does).")
-            .fallback("86400")
-            .range(0, 31536000),
+const OptionTable<Settings>& top_level_options() {
+    static const OptionTable<Settings> table = {
+        {option::list("plugin_dirs", "Folders searched for plugin libraries.")
+             .fallback_described("the build's or installation's plugin folder")},
+        // Resolved against the configuration's folder once read.
+        {option::string("state_database", "SQLite file holding runs, snapshots and pipeline state.")
+             .fallback("peoplesync-state.db"),
+         [](Settings& settings, const ConfigValue& value) { settings.state_database = value.as_string(); }},
+        {option::list("pipelines", "The pipelines.").required()},
+        {option::map("http", "The daemon's HTTP server.")},
+        {option::map("admin", "The daemon's admin API.")},
+        {option::map("log", "The daemon's log.")},
     };
-    return options;
+    return table;
 }
 
-const std::vector<OptionSpec>& sync_options() {
-    static const std::vector<OptionSpec> options = {
-        option::string("mode", "normal: absent users become not synced; one_to_one: they are also deactivated.")
-            .fallback("normal")
-            .one_of({"normal", "one_to_one"}),
-        option::list("fields", "Fields to sync; hris_id, email, first_name, last_name and active always are.")
-            .fallback("all"),
-        option::string("on_invalid", "reject: refuse the whole snapshot; skip: quarantine invalid records.")
-            .fallback("reject")
-            .one_of({"reject", "skip"}),
-        option::map("guard", "Deletion guard: max_removals and max_removal_percent."),
+const OptionTable<PipelineSettings>& pipeline_options() {
+    static const OptionTable<PipelineSettings> table = {
+        {option::string("name", "Unique name of the pipeline.").required()},
+        {option::map("source", "The source plugin: type and its options.").required()},
+        {option::list("sinks", "The sink plugins: each a type, an optional name and its options.").required()},
+        {option::map("sync", "The sync policy.")},
+        {option::string("schedule", "For pull sources in the daemon: every 30m, every 1h, ...")},
+        {option::integer("full_resync_every_secs",
+                         "A live run whose source input and destinations are unchanged since the last run is a "
+                         "no-op without reading the source; at least this often a run reads, validates and diffs "
+                         "everything anyway (0: every run does).")
+             .fallback("86400")
+             .range(0, 31536000),
+         &PipelineSettings::full_resync_every_secs},
     };
-    return options;
+    return table;
 }
 
-const std::vector<OptionSpec>& guard_options() {
-    static const std::vector<OptionSpec> options = {
-        option::integer("max_removals", "Most users one run may deactivate or unsync.")
-            .fallback("500")
-            .range(0, INT64_MAX),
-        option::number("max_removal_percent",
-                       "Most users one run may deactivate or unsync, in percent of the synced users.")
-            .fallback("20")
-            .range(0, 100),
+// SyncPolicy and DeletionGuardSettings are made without a configuration
+// too (a policy in tests, the guard of a policy without one): their
+// defaults are their members' initializers, which these tables show.
+const OptionTable<SyncPolicy>& sync_options() {
+    static const OptionTable<SyncPolicy> table = {
+        {option::string("mode", "normal: absent users become not synced; one_to_one: they are also deactivated.")
+             .fallback(std::string(to_string(SyncPolicy{}.mode)))
+             .one_of({"normal", "one_to_one"}),
+         [](SyncPolicy& policy, const ConfigValue& value) {
+             policy.mode = value.text() == "one_to_one" ? SyncMode::one_to_one : SyncMode::normal;
+         }},
+        {option::list("fields", "Fields to sync; hris_id, email, first_name, last_name and active always are.")
+             .fallback_described("all")},
+        {option::string("on_invalid", "reject: refuse the whole snapshot; skip: quarantine invalid records.")
+             .fallback(std::string(to_string(SyncPolicy{}.on_invalid)))
+             .one_of({"reject", "skip"}),
+         [](SyncPolicy& policy, const ConfigValue& value) {
+             policy.on_invalid = value.text() == "skip" ? InvalidPolicy::skip : InvalidPolicy::reject;
+         }},
+        {option::map("guard", "Deletion guard: max_removals and max_removal_percent.")},
     };
-    return options;
+    return table;
+}
+
+const OptionTable<DeletionGuardSettings>& guard_options() {
+    static const OptionTable<DeletionGuardSettings> table = {
+        {option::integer("max_removals", "Most users one run may deactivate or unsync.")
+             .fallback(std::to_string(DeletionGuardSettings{}.max_removals))
+             .range(0, INT64_MAX),
+         &DeletionGuardSettings::max_removals},
+        {option::number("max_removal_percent",
+                        "Most users one run may deactivate or unsync, in percent of the synced users.")
+             .fallback(written(DeletionGuardSettings{}.max_removal_percent))
+             .range(0, 100),
+         &DeletionGuardSettings::max_removal_percent},
+    };
+    return table;
 }
 
 PluginSettings plugin_settings(const ConfigValue& value, bool is_sink) {
@@ -251,10 +274,7 @@ SyncPolicy sync_policy(const ConfigValue& value) {
             if (!policy.syncs(f)) policy.fields.emplace_back(f);
         return policy;
     }
-    check_options(value, sync_options());
-    policy.mode = value.get_string("mode", "normal") == "one_to_one" ? SyncMode::one_to_one : SyncMode::normal;
-    policy.on_invalid =
-        value.get_string("on_invalid", "reject") == "skip" ? InvalidPolicy::skip : InvalidPolicy::reject;
+    sync_options().read(value, policy);
     if (const ConfigValue* fields = value.find("fields"); fields != nullptr && !fields->is_null()) {
         std::size_t i = 0;
         for (const auto& name : fields->as_string_list()) {
@@ -272,14 +292,26 @@ SyncPolicy sync_policy(const ConfigValue& value) {
             if (!policy.syncs(f)) policy.fields.emplace_back(f);
     }
     if (const ConfigValue* guard = value.find("guard"); guard != nullptr && !guard->is_null()) {
-        check_options(*guard, guard_options());
-        policy.guard.max_removals = guard->get_integer("max_removals", policy.guard.max_removals);
-        policy.guard.max_removal_percent = guard->get_number("max_removal_percent", policy.guard.max_removal_percent);
+        guard_options().read(*guard, policy.guard);
     }
     return policy;
 }
 
 }  // namespace
+
+std::vector<OptionSection> configuration_option_tables() {
+    return {
+        {"", top_level_options().specs()},
+        {"http", http_options().specs()},
+        {"http.tls", tls_options()},
+        {"admin", admin_options().specs()},
+        {"log", log_options().specs()},
+        {"pipelines[]", pipeline_options().specs()},
+        {"pipelines[].sync", sync_options().specs()},
+        {"pipelines[].sync.guard", guard_options().specs()},
+        {"pipelines[].sinks[].retry", retry_options().specs()},
+    };
+}
 
 ConfigValue parse_config_text(const std::string& yaml, const std::string& file) {
     try {
@@ -311,13 +343,13 @@ Settings load_settings(const std::filesystem::path& file) {
     }
     ConfigValue config = convert(root, name, "");
     if (config.kind() != ConfigValue::Kind::map) throw ConfigError(name + ": expected a map with pipelines");
-    check_options(config, top_level_options());
+    top_level_options().read(config, settings);
 
     if (const ConfigValue* dirs = config.find("plugin_dirs"); dirs != nullptr && !dirs->is_null())
         for (const auto& dir : dirs->as_string_list()) settings.plugin_dirs.push_back(settings.resolve(dir));
     else
         settings.plugin_dirs.push_back(default_plugin_dir());
-    settings.state_database = settings.resolve(config.get_string("state_database", "peoplesync-state.db"));
+    settings.state_database = settings.resolve(settings.state_database.string());
     auto section = [&](const char* key) { return config.find(key) ? *config.find(key) : ConfigValue(); };
     settings.http = parse_http_settings(section("http"), settings.base_dir);
     settings.admin = parse_admin_settings(section("admin"));
@@ -329,8 +361,7 @@ Settings load_settings(const std::filesystem::path& file) {
         const ConfigValue& value = pipelines.items()[i];
         if (value.kind() != ConfigValue::Kind::map)
             value.fail("expected a pipeline: a map with name, source and sinks");
-        check_options(value, pipeline_options());
-        PipelineSettings pipeline;
+        PipelineSettings pipeline = pipeline_options().read(value);
         pipeline.name = value.at("name").as_string();
         if (!std::regex_match(pipeline.name, valid_name))
             value.at("name").fail("\"" + pipeline.name +
@@ -350,7 +381,6 @@ Settings load_settings(const std::filesystem::path& file) {
         }
         pipeline.sync = sync_policy(value.find("sync") ? *value.find("sync") : ConfigValue());
         pipeline.schedule = parse_schedule(value.find("schedule") ? *value.find("schedule") : ConfigValue());
-        pipeline.full_resync_every_secs = value.get_integer("full_resync_every_secs", 86400);
         pipeline.fingerprint = fingerprint_of(root["pipelines"][i]);
         settings.pipelines.push_back(std::move(pipeline));
     }

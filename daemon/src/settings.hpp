@@ -51,7 +51,7 @@ struct PipelineSettings {
     Schedule schedule;  // pull pipelines in the daemon
     // An unchanged live run is a no-op without reading (Source::input_digest,
     // Sink::state_token), except at least this often (0: never skipped).
-    std::int64_t full_resync_every_secs = 86400;
+    std::int64_t full_resync_every_secs = 0;  // pipeline_options() has the default
     // SHA-256 of the pipeline's configuration as written (before ${ENV}
     // substitution, so a rotated secret does not count as a change), without
     // its schedule: when it runs does not change what it does.

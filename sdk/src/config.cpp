@@ -245,6 +245,12 @@ std::string_view to_string(OptionSpec::Type type) {
     return "?";
 }
 
+ConfigValue default_of(const OptionSpec& spec, const ConfigValue& section) {
+    if (spec.default_value.empty() || spec.default_is_description) return {};
+    const std::string path = section.path().empty() ? spec.name : section.path() + "." + spec.name;
+    return ConfigValue::scalar(spec.default_value, path, section.mark());
+}
+
 void check_options(const ConfigValue& config, const std::vector<OptionSpec>& options) {
     if (config.is_null()) {
         for (const auto& option : options)

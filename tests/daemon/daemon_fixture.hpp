@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
+#include "run_program.hpp"
 #include "test_dir.hpp"
 
 namespace peoplesync::daemon_test {
@@ -50,30 +51,14 @@ struct Answer {
     }
 };
 
-struct Output {
-    int status = -1;
-    std::string out, err;
-};
+using peoplesync::testing::Output;
+using peoplesync::testing::run_program;
 
 inline std::string read_text(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
     return text.str();
-}
-
-// Runs a program to its end and returns what it printed.
-inline Output run_program(const std::string& program, const std::vector<std::string>& args,
-                          const std::filesystem::path& cwd, const Poco::Process::Env& env = {}) {
-    Poco::Pipe out, err;
-    auto handle = Poco::Process::launch(program, args, cwd.string(), nullptr, &out, &err, env);
-    Poco::PipeInputStream out_stream(out), err_stream(err);
-    Output result;
-    std::thread drain_err([&] { Poco::StreamCopier::copyToString(err_stream, result.err); });
-    Poco::StreamCopier::copyToString(out_stream, result.out);
-    drain_err.join();
-    result.status = handle.wait();
-    return result;
 }
 
 // What comes back on a raw connection until the server closes it (or 5 s pass).

@@ -39,25 +39,35 @@ public:
     static constexpr const char* type = "directory";
     static constexpr const char* description = "The local people directory in a SQLite database";
 
-    static std::vector<OptionSpec> options() {
-        return {
-            option::string("database",
-                           "SQLite database file of the directory; created when missing. Relative paths "
-                           "resolve against the configuration file's folder.")
-                .required(),
-            option::integer("busy_timeout_ms", "How long to wait for another writer before failing.")
-                .fallback("10000")
-                .range(0, 600000),
+    struct Options {
+        std::string database;
+        std::int64_t busy_timeout_ms = 0;
+    };
+    static const OptionTable<Options>& option_table() {
+        static const OptionTable<Options> table = {
+            {option::string("database",
+                            "SQLite database file of the directory; created when missing. Relative paths "
+                            "resolve against the configuration file's folder.")
+                 .required(),
+             [](Options& options, const ConfigValue& value) {
+                 if (value.as_string().empty()) value.fail("the database path is empty");
+                 options.database = value.as_string();
+             }},
+            {option::integer("busy_timeout_ms", "How long to wait for another writer before failing.")
+                 .fallback("10000")
+                 .range(0, 600000),
+             &Options::busy_timeout_ms},
         };
+        return table;
     }
+    static std::vector<OptionSpec> options() { return option_table().specs(); }
 
-    DirectorySink(const ConfigValue& config, Host& host)
+    DirectorySink(const ConfigValue& config, Host& host) : DirectorySink(option_table().read(config), host) {}
+    DirectorySink(const Options& options, Host& host)
         : host_(host),
-          database_(config.at("database").as_string()),
-          busy_timeout_ms_(config.get_integer("busy_timeout_ms", 10000)),
-          browser_(host.resolve_path(database_), busy_timeout_ms_, host.pipeline(), host.log()) {
-        if (database_.empty()) config.at("database").fail("the database path is empty");
-    }
+          database_(options.database),
+          busy_timeout_ms_(options.busy_timeout_ms),
+          browser_(host.resolve_path(database_), busy_timeout_ms_, host.pipeline(), host.log()) {}
 
     DestinationIndex load_index() override { return read_index(handle()); }
 

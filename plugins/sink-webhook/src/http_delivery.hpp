@@ -15,14 +15,14 @@ struct DeliverySettings {
     bool https = false;
     std::string host;
     std::uint16_t port = 0;
-    std::string target;       // the path and query POSTed to
-    std::string display_url;  // scheme://host[:port]/path, without the query, for messages
-    std::string api_key;      // sent in X-HRIS-AUTHENTICATION when not empty
-    std::string signing_key;  // signs each message (Standard Webhooks) when not empty
-    std::string ca_file;      // empty: the system's CAs
-    bool verify_certificate = true;
-    std::int64_t connect_timeout_secs = 10;
-    std::int64_t timeout_secs = 30;
+    std::string target;               // the path and query POSTed to
+    std::string display_url;          // scheme://host[:port]/path, without the query, for messages
+    std::string api_key;              // sent in X-HRIS-AUTHENTICATION when not empty
+    std::string signing_key;          // signs each message (Standard Webhooks) when not empty
+    std::string ca_file;              // empty: the system's CAs
+    bool verify_certificate = false;  // this and the timeouts: the sink's options fill them
+    std::int64_t connect_timeout_secs = 0;
+    std::int64_t timeout_secs = 0;
     std::string proxy_host;  // empty: no proxy
     std::uint16_t proxy_port = 0;
     std::string user_agent;

@@ -29,9 +29,10 @@ namespace {
 
 enum class Format { hris, events };
 
+// Filled by parse_settings() through sink_options(), where the defaults are.
 struct Settings {
     Format format = Format::hris;
-    std::int64_t batch_size = 500;
+    std::int64_t batch_size = 0;
     DeliverySettings delivery;
 };
 
@@ -127,12 +128,57 @@ void parse_proxy(const ConfigValue& option, DeliverySettings& s) {
     s.proxy_port = uri.getPort();
 }
 
+const OptionTable<Settings>& sink_options() {
+    static const OptionTable<Settings> table = {
+        {option::string("url",
+                        "The receiver's endpoint, https:// (or http://), e.g. "
+                        "https://hr.example.com/hriswebhook/sync/e4a7.../.")
+             .required()},
+        {option::string("format",
+                        "hris: the whole organisation in the guide's format on every change; events: one signed "
+                        "event per change, in batches.")
+             .fallback("hris")
+             .one_of({"hris", "events"}),
+         [](Settings& s, const ConfigValue& value) {
+             s.format = value.text() == "events" ? Format::events : Format::hris;
+         }},
+        {option::string("api_key_env",
+                        "The name of the environment variable holding the receiver's API key, sent in "
+                        "X-HRIS-AUTHENTICATION. Required for format hris.")},
+        {option::string("signing_secret_env",
+                        "The name of the environment variable holding the Standard Webhooks signing secret "
+                        "(whsec_ followed by base64). Required for format events; with hris, messages are "
+                        "signed too.")},
+        {option::integer("batch_size", "Format events: events per message.").fallback("500").range(1, 10000),
+         &Settings::batch_size},
+        {option::string("ca_file",
+                        "PEM file of the CA certificates that sign the receiver's certificate. Default: the "
+                        "system's trusted CAs. Relative to the configuration file.")},
+        {option::boolean("verify_certificate",
+                         "Check the receiver's certificate and host name. Turning this off lets anybody between "
+                         "peoplesync and the receiver read the API key and change the people.")
+             .fallback("true"),
+         [](Settings& s, const ConfigValue& value) { s.delivery.verify_certificate = value.as_bool(); }},
+        {option::integer("connect_timeout_secs", "How long to wait for the connection and the TLS handshake.")
+             .fallback("10")
+             .range(1, 600),
+         [](Settings& s, const ConfigValue& value) { s.delivery.connect_timeout_secs = value.as_integer(); }},
+        {option::integer("timeout_secs", "How long to wait for the receiver while sending and for its answer.")
+             .fallback("30")
+             .range(1, 3600),
+         [](Settings& s, const ConfigValue& value) { s.delivery.timeout_secs = value.as_integer(); }},
+        {option::string("proxy",
+                        "An HTTP proxy to go through, e.g. http://proxy.example.com:3128 (https is "
+                        "tunnelled with CONNECT).")},
+    };
+    return table;
+}
+
 // Every check on the configuration, before any I/O.
 Settings parse_settings(const ConfigValue& config, Host& host) {
-    Settings settings;
+    Settings settings = sink_options().read(config);
     DeliverySettings& s = settings.delivery;
     parse_url(config.at("url"), s);
-    settings.format = config.get_string("format", "hris") == "events" ? Format::events : Format::hris;
     const bool events = settings.format == Format::events;
 
     if (present(config, "api_key_env"))
@@ -158,7 +204,6 @@ Settings parse_settings(const ConfigValue& config, Host& host) {
 
     if (present(config, "batch_size")) {
         if (!events) config.at("batch_size").fail("applies to format events only; this sink's format is hris");
-        settings.batch_size = config.at("batch_size").as_integer();
     }
 
     if (present(config, "ca_file")) {
@@ -167,11 +212,8 @@ Settings parse_settings(const ConfigValue& config, Host& host) {
         if (!s.https) option.fail("is used only with an https:// url");
         s.ca_file = host.resolve_path(option.text());
     }
-    s.verify_certificate = config.get_bool("verify_certificate", true);
     if (!s.verify_certificate && !s.https)
         config.at("verify_certificate").fail("there is no certificate to verify without an https:// url");
-    s.connect_timeout_secs = config.get_integer("connect_timeout_secs", 10);
-    s.timeout_secs = config.get_integer("timeout_secs", 30);
     if (present(config, "proxy")) parse_proxy(config.at("proxy"), s);
     s.user_agent = std::string("peoplesync/") + PEOPLESYNC_VERSION;
 
@@ -214,43 +256,7 @@ public:
         "Sends the people to a remote HRIS webhook endpoint (the guide's format, or signed change events), "
         "through the core's outbox with retries.";
 
-    static std::vector<OptionSpec> options() {
-        return {
-            option::string("url",
-                           "The receiver's endpoint, https:// (or http://), e.g. "
-                           "https://hr.example.com/hriswebhook/sync/e4a7.../.")
-                .required(),
-            option::string("format",
-                           "hris: the whole organisation in the guide's format on every change; events: one signed "
-                           "event per change, in batches.")
-                .fallback("hris")
-                .one_of({"hris", "events"}),
-            option::string("api_key_env",
-                           "The name of the environment variable holding the receiver's API key, sent in "
-                           "X-HRIS-AUTHENTICATION. Required for format hris."),
-            option::string("signing_secret_env",
-                           "The name of the environment variable holding the Standard Webhooks signing secret "
-                           "(whsec_ followed by base64). Required for format events; with hris, messages are "
-                           "signed too."),
-            option::integer("batch_size", "Format events: events per message.").fallback("500").range(1, 10000),
-            option::string("ca_file",
-                           "PEM file of the CA certificates that sign the receiver's certificate. Default: the "
-                           "system's trusted CAs. Relative to the configuration file."),
-            option::boolean("verify_certificate",
-                            "Check the receiver's certificate and host name. Turning this off lets anybody between "
-                            "peoplesync and the receiver read the API key and change the people.")
-                .fallback("true"),
-            option::integer("connect_timeout_secs", "How long to wait for the connection and the TLS handshake.")
-                .fallback("10")
-                .range(1, 600),
-            option::integer("timeout_secs", "How long to wait for the receiver while sending and for its answer.")
-                .fallback("30")
-                .range(1, 3600),
-            option::string("proxy",
-                           "An HTTP proxy to go through, e.g. http://proxy.example.com:3128 (https is "
-                           "tunnelled with CONNECT)."),
-        };
-    }
+    static std::vector<OptionSpec> options() { return sink_options().specs(); }
 
     WebhookSink(const ConfigValue& config, Host& host) : host_(host), settings_(parse_settings(config, host)) {
         try {

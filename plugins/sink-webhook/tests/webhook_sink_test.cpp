@@ -502,19 +502,5 @@ TEST_F(WebhookSinkTest, EventsSayWhatChangedFromWhatToWhat) {
     EXPECT_FALSE(index.users[1].active);
 }
 
-TEST_F(WebhookSinkTest, TheReadmeNamesEveryOption) {
-    std::ifstream in(PEOPLESYNC_WEBHOOK_SINK_README);
-    std::stringstream text;
-    text << in.rdbuf();
-    ASSERT_FALSE(text.str().empty());
-    for (const auto& plugin : testing::built_plugins().plugins()) {
-        if (plugin.kind != PluginKind::sink || plugin.type != "webhook") continue;
-        for (const auto& option : plugin.options)
-            EXPECT_NE(text.str().find("`" + option.name + "`"), std::string::npos) << option.name;
-        return;
-    }
-    FAIL() << "the webhook sink was not built";
-}
-
 }  // namespace
 }  // namespace peoplesync::webhook_sink_test

@@ -120,34 +120,54 @@ std::string_view to_string(ManagerBy by) {
     return "?";
 }
 
-std::vector<OptionSpec> csv_options() {
-    return {
-        option::string("path",
-                       "The CSV file, or a pattern with * and ? in the file name (the newest match is read). "
-                       "Relative to the configuration file.")
-            .required(),
-        option::string("delimiter", "The character between fields: one character, or tab (also written \\t).")
-            .fallback(","),
-        option::integer("header_line", "The line that holds the column names; lines above it are skipped.")
-            .fallback("1")
-            .range(1, 1000000),
-        option::map("columns",
-                    "Field → header of the column that feeds it. A field not named here is read from a column "
-                    "whose header is the field's name, if there is one."),
-        option::map("values",
-                    "Field → {value in the file: value meant}. Booleans for active, text for other fields. "
-                    "Values match after trimming, case-insensitively; a value not in the map is a record error."),
-        option::string("department_separator", "Separates several departments in one cell.").fallback("|"),
-        option::string("department_level_separator",
-                       "The separator the file uses between department levels (e.g. /); it becomes \" > \"."),
-        option::string("manager_by", "What the manager column holds: the manager's hris_id, employee_id or email.")
-            .fallback("hris_id")
-            .one_of({"hris_id", "employee_id", "email"}),
+const OptionTable<CsvSettings>& csv_options() {
+    static const OptionTable<CsvSettings> table = {
+        {option::string("path",
+                        "The CSV file, or a pattern with * and ? in the file name (the newest match is read). "
+                        "Relative to the configuration file.")
+             .required()},
+        {option::string("delimiter", "The character between fields: one character, or tab (also written \\t).")
+             .fallback(","),
+         [](CsvSettings& s, const ConfigValue& value) { s.delimiter = parse_delimiter(value); }},
+        {option::integer("header_line", "The line that holds the column names; lines above it are skipped.")
+             .fallback("1")
+             .range(1, 1000000),
+         &CsvSettings::header_line},
+        {option::map("columns",
+                     "Field → header of the column that feeds it. A field not named here is read from a column "
+                     "whose header is the field's name, if there is one.")},
+        {option::map("values",
+                     "Field → {value in the file: value meant}. Booleans for active, text for other fields. "
+                     "Values match after trimming, case-insensitively; a value not in the map is a record error.")},
+        {option::string("department_separator", "Separates several departments in one cell.").fallback("|"),
+         [](CsvSettings& s, const ConfigValue& value) {
+             if (value.text().empty()) value.fail("the department separator is empty");
+             s.department_separator = value.text();
+         }},
+        // After department_separator, which it must differ from.
+        {option::string("department_level_separator",
+                        "The separator the file uses between department levels (e.g. /); it becomes \" > \"."),
+         [](CsvSettings& s, const ConfigValue& value) {
+             if (value.text().empty()) value.fail("the department level separator is empty");
+             if (value.text() == s.department_separator)
+                 value.fail("the level separator is also the department separator (\"" + s.department_separator +
+                            "\"); they must differ");
+             s.department_level_separator = value.text();
+         }},
+        {option::string("manager_by", "What the manager column holds: the manager's hris_id, employee_id or email.")
+             .fallback("hris_id")
+             .one_of({"hris_id", "employee_id", "email"}),
+         [](CsvSettings& s, const ConfigValue& value) {
+             s.manager_by = value.text() == "employee_id" ? ManagerBy::employee_id
+                            : value.text() == "email"     ? ManagerBy::email
+                                                          : ManagerBy::hris_id;
+         }},
     };
+    return table;
 }
 
 CsvSettings parse_settings(const ConfigValue& config, Host& host) {
-    CsvSettings s;
+    CsvSettings s = csv_options().read(config);
 
     const ConfigValue& path = config.at("path");
     if (trim_blanks(path.text()).empty()) path.fail("the path is empty");
@@ -156,10 +176,6 @@ CsvSettings parse_settings(const ConfigValue& config, Host& host) {
         path.fail("wildcards (* and ?) are allowed in the file name only, not in folder names");
     s.path = resolved.string();
     s.is_glob = has_wildcard(resolved.filename().string());
-
-    if (const ConfigValue* delimiter = config.find("delimiter"); delimiter != nullptr && !delimiter->is_null())
-        s.delimiter = parse_delimiter(*delimiter);
-    s.header_line = config.get_integer("header_line", 1);
 
     if (const ConfigValue* columns = config.find("columns"); columns != nullptr && !columns->is_null()) {
         for (const auto& [key, value] : columns->entries()) {
@@ -180,21 +196,6 @@ CsvSettings parse_settings(const ConfigValue& config, Host& host) {
         }
     }
 
-    if (const ConfigValue* separator = config.find("department_separator");
-        separator != nullptr && !separator->is_null()) {
-        if (separator->text().empty()) separator->fail("the department separator is empty");
-        s.department_separator = separator->text();
-    }
-    if (const ConfigValue* level = config.find("department_level_separator"); level != nullptr && !level->is_null()) {
-        if (level->text().empty()) level->fail("the department level separator is empty");
-        if (level->text() == s.department_separator)
-            level->fail("the level separator is also the department separator (\"" + s.department_separator +
-                        "\"); they must differ");
-        s.department_level_separator = level->text();
-    }
-
-    const std::string by = config.get_string("manager_by", "hris_id");
-    s.manager_by = by == "employee_id" ? ManagerBy::employee_id : by == "email" ? ManagerBy::email : ManagerBy::hris_id;
     return s;
 }
 

@@ -64,14 +64,15 @@ private:
     std::unordered_map<std::string, std::size_t, FoldedHash, FoldedEqual> index_;  // beyond scan_up_to
 };
 
+// Filled by parse_settings() through csv_options(), where the defaults are.
 struct CsvSettings {
     std::string path;  // absolute; may hold a wildcard in the file name
     bool is_glob = false;
-    char delimiter = ',';
-    std::int64_t header_line = 1;
+    char delimiter = 0;
+    std::int64_t header_line = 0;
     std::array<std::string, field_count> columns;  // the header named for each field, empty when not mapped
     std::array<ValueMap, field_count> values;
-    std::string department_separator = "|";
+    std::string department_separator;
     std::string department_level_separator;  // empty: the file already uses ">"
     ManagerBy manager_by = ManagerBy::hris_id;
 
@@ -79,7 +80,7 @@ struct CsvSettings {
     const ValueMap& value_map(Field f) const { return values[static_cast<std::size_t>(f)]; }
 };
 
-std::vector<OptionSpec> csv_options();
+const OptionTable<CsvSettings>& csv_options();
 
 // Checks what the option table cannot: the delimiter, field names in
 // columns and values, value map targets. Throws ConfigError at the place of

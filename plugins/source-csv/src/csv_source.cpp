@@ -273,7 +273,7 @@ public:
     static constexpr const char* type = "csv";
     static constexpr const char* description =
         "People from a CSV export of the HRIS: columns mapped by header, value maps, newest file of a pattern.";
-    static std::vector<OptionSpec> options() { return csv_options(); }
+    static std::vector<OptionSpec> options() { return csv_options().specs(); }
 
     CsvSource(const ConfigValue& config, Host& host)
         : host_(host), settings_(parse_settings(config, host)), settings_hash_(settings_hash(settings_)) {}

@@ -189,67 +189,84 @@ std::string_view to_string(Scope scope) {
     return "?";
 }
 
-std::vector<OptionSpec> ldap_options() {
-    return {
-        option::string("uri", "The server: ldap://host:389 or ldaps://host:636.").required(),
-        option::boolean("start_tls", "Upgrade an ldap:// connection to TLS with StartTLS before binding.")
-            .fallback("false"),
-        option::string("ca_file",
-                       "PEM file of the CA certificates that sign the server's certificate. Default: the system's "
-                       "trusted CAs. Relative to the configuration file."),
-        option::boolean("verify_certificate",
-                        "Check the server's certificate and host name (ldaps:// and start_tls). Turning this off "
-                        "lets anybody between peoplesync and the server read the password and forge the people.")
-            .fallback("true"),
-        option::string("bind_dn", "The DN to bind as (simple bind). Without it, peoplesync binds anonymously."),
-        option::string("bind_password_env",
-                       "The name of the environment variable that holds the bind DN's password (never the "
-                       "password itself)."),
-        option::integer("connect_timeout_secs", "How long to wait for the TCP connection and the TLS handshake.")
-            .fallback("10")
-            .range(1, 600),
-        option::integer("timeout_secs",
-                        "How long to wait for any answer from the server: the bind, StartTLS, and each message of "
-                        "a search (the whole search may take longer).")
-            .fallback("60")
-            .range(1, 3600),
-        option::string("base_dn", "Where the search starts, e.g. ou=people,dc=example,dc=com.").required(),
-        option::string("scope", "base (the base entry only), one (its children) or sub (the whole subtree).")
-            .fallback("sub")
-            .one_of({"base", "one", "sub"}),
-        option::string("filter", "Which entries are people (RFC 4515).").fallback("(objectClass=inetOrgPerson)"),
-        option::integer("page_size",
-                        "Entries per page of a paged search (RFC 2696), so that directories larger than the "
-                        "server's size limit are read whole. 0 turns paging off.")
-            .fallback("500")
-            .range(0, 100000),
-        option::map("attributes",
-                    "Field → the attribute it is read from. Fields not named keep their default (uid, givenName, "
-                    "sn, mail, title, telephoneNumber, employeeNumber, departmentNumber, manager); a field set to "
-                    "~ or \"\" is not read.")
-            .fallback("{hris_id: uid, first_name: givenName, last_name: sn, email: mail, job_title: title, "
-                      "phone_number: telephoneNumber, employee_id: employeeNumber, departments: departmentNumber, "
-                      "manager: manager}"),
-        option::string("department_level_separator",
-                       "The separator the directory writes between department levels (e.g. /); it becomes \" > \"."),
-        option::string("active_attribute",
-                       "The attribute that says whether a person is active; give active_values or inactive_values "
-                       "with it."),
-        option::list("active_values",
-                     "With active_attribute: the values that mean active (any other value, or none, is inactive). "
-                     "Compared case-insensitively."),
-        option::list("inactive_values",
-                     "With active_attribute: the values that mean inactive (any other value, or none, is active). "
-                     "Compared case-insensitively."),
-        option::string("active_filter",
-                       "A filter the server evaluates: the entries it matches are active, the others inactive."),
-        option::string("inactive_filter",
-                       "A filter the server evaluates: the entries it matches are inactive, the others active."),
+// "{hris_id: uid, first_name: givenName, ...}", for listings.
+std::string default_attributes_text() {
+    std::string out;
+    for (std::size_t i = 0; i < field_count; ++i)
+        if (!default_attributes[i].empty())
+            out += (out.empty() ? "{" : ", ") + std::string(field_names[i]) + ": " + std::string(default_attributes[i]);
+    return out + "}";
+}
+
+const OptionTable<LdapSettings>& ldap_options() {
+    static const OptionTable<LdapSettings> table = {
+        {option::string("uri", "The server: ldap://host:389 or ldaps://host:636.").required()},
+        {option::boolean("start_tls", "Upgrade an ldap:// connection to TLS with StartTLS before binding.")
+             .fallback("false"),
+         &LdapSettings::start_tls},
+        {option::string("ca_file",
+                        "PEM file of the CA certificates that sign the server's certificate. Default: the system's "
+                        "trusted CAs. Relative to the configuration file.")},
+        {option::boolean("verify_certificate",
+                         "Check the server's certificate and host name (ldaps:// and start_tls). Turning this off "
+                         "lets anybody between peoplesync and the server read the password and forge the people.")
+             .fallback("true"),
+         &LdapSettings::verify_certificate},
+        {option::string("bind_dn", "The DN to bind as (simple bind). Without it, peoplesync binds anonymously.")},
+        {option::string("bind_password_env",
+                        "The name of the environment variable that holds the bind DN's password (never the "
+                        "password itself).")},
+        {option::integer("connect_timeout_secs", "How long to wait for the TCP connection and the TLS handshake.")
+             .fallback("10")
+             .range(1, 600),
+         &LdapSettings::connect_timeout_secs},
+        {option::integer("timeout_secs",
+                         "How long to wait for any answer from the server: the bind, StartTLS, and each message of "
+                         "a search (the whole search may take longer).")
+             .fallback("60")
+             .range(1, 3600),
+         &LdapSettings::timeout_secs},
+        {option::string("base_dn", "Where the search starts, e.g. ou=people,dc=example,dc=com.").required()},
+        {option::string("scope", "base (the base entry only), one (its children) or sub (the whole subtree).")
+             .fallback("sub")
+             .one_of({"base", "one", "sub"}),
+         [](LdapSettings& s, const ConfigValue& value) {
+             s.scope = value.text() == "base" ? Scope::base : value.text() == "one" ? Scope::one : Scope::sub;
+         }},
+        {option::string("filter", "Which entries are people (RFC 4515).").fallback("(objectClass=inetOrgPerson)"),
+         [](LdapSettings& s, const ConfigValue& value) { s.filter = checked_filter(value); }},
+        {option::integer("page_size",
+                         "Entries per page of a paged search (RFC 2696), so that directories larger than the "
+                         "server's size limit are read whole. 0 turns paging off.")
+             .fallback("500")
+             .range(0, 100000),
+         &LdapSettings::page_size},
+        {option::map("attributes",
+                     "Field → the attribute it is read from. Fields not named keep their default (uid, givenName, "
+                     "sn, mail, title, telephoneNumber, employeeNumber, departmentNumber, manager); a field set to "
+                     "~ or \"\" is not read.")
+             .fallback_described(default_attributes_text())},
+        {option::string("department_level_separator",
+                        "The separator the directory writes between department levels (e.g. /); it becomes \" > \".")},
+        {option::string("active_attribute",
+                        "The attribute that says whether a person is active; give active_values or inactive_values "
+                        "with it.")},
+        {option::list("active_values",
+                      "With active_attribute: the values that mean active (any other value, or none, is inactive). "
+                      "Compared case-insensitively.")},
+        {option::list("inactive_values",
+                      "With active_attribute: the values that mean inactive (any other value, or none, is active). "
+                      "Compared case-insensitively.")},
+        {option::string("active_filter",
+                        "A filter the server evaluates: the entries it matches are active, the others inactive.")},
+        {option::string("inactive_filter",
+                        "A filter the server evaluates: the entries it matches are inactive, the others active.")},
     };
+    return table;
 }
 
 LdapSettings parse_settings(const ConfigValue& config, Host& host) {
-    LdapSettings s;
+    LdapSettings s = ldap_options().read(config);
 
     const ConfigValue& uri = config.at("uri");
     check_uri(uri);
@@ -257,7 +274,6 @@ LdapSettings parse_settings(const ConfigValue& config, Host& host) {
     s.ldaps = fold_ascii(s.uri.substr(0, 8)) == "ldaps://";
     const bool ldaps = s.ldaps;
 
-    s.start_tls = config.get_bool("start_tls", false);
     if (s.start_tls && ldaps)
         config.at("start_tls").fail("ldaps:// is TLS from the start; start_tls is for ldap:// URIs");
     const bool tls = ldaps || s.start_tls;
@@ -266,7 +282,6 @@ LdapSettings parse_settings(const ConfigValue& config, Host& host) {
         if (!tls) ca->fail("ca_file is used only with TLS: an ldaps:// URI or start_tls: true");
         s.ca_file = host.resolve_path(std::string(trim_spaces(ca->text())));
     }
-    s.verify_certificate = config.get_bool("verify_certificate", true);
     if (!s.verify_certificate && !tls)
         config.at("verify_certificate")
             .fail("there is no certificate to verify without TLS (an ldaps:// URI or start_tls: true)");
@@ -291,15 +306,8 @@ LdapSettings parse_settings(const ConfigValue& config, Host& host) {
         if (!has_bind_dn) password_env->fail("bind_password_env needs bind_dn, the DN the password belongs to");
         s.bind_password_env = name;
     }
-    s.connect_timeout_secs = config.get_integer("connect_timeout_secs", 10);
-    s.timeout_secs = config.get_integer("timeout_secs", 60);
 
     s.base_dn = checked_dn(config.at("base_dn"), "DN");
-    const std::string scope = config.get_string("scope", "sub");
-    s.scope = scope == "base" ? Scope::base : scope == "one" ? Scope::one : Scope::sub;
-    if (const ConfigValue* filter = config.find("filter"); filter != nullptr && !filter->is_null())
-        s.filter = checked_filter(*filter);
-    s.page_size = config.get_integer("page_size", 500);
 
     for (std::size_t i = 0; i < field_count; ++i) s.attributes[i] = std::string(default_attributes[i]);
     if (const ConfigValue* attributes = config.find("attributes"); attributes != nullptr && !attributes->is_null()) {

@@ -39,21 +39,22 @@ std::string_view default_attribute(Field f);
 enum class Scope { base, one, sub };
 std::string_view to_string(Scope scope);
 
+// Filled by parse_settings() through ldap_options(), where the defaults are.
 struct LdapSettings {
     std::string uri;  // as written: ldap://host:port or ldaps://host:port
     bool ldaps = false;
     bool start_tls = false;
     std::string ca_file;  // absolute; empty: the system's trusted CAs
-    bool verify_certificate = true;
+    bool verify_certificate = false;
     std::string bind_dn;  // empty: anonymous
     std::string bind_password_env;
-    std::int64_t connect_timeout_secs = 10;
-    std::int64_t timeout_secs = 60;
+    std::int64_t connect_timeout_secs = 0;
+    std::int64_t timeout_secs = 0;
 
     std::string base_dn;
     Scope scope = Scope::sub;
-    std::string filter = "(objectClass=inetOrgPerson)";
-    std::int64_t page_size = 500;  // 0: no paging
+    std::string filter;
+    std::int64_t page_size = 0;  // 0: no paging
 
     std::array<std::string, field_count> attributes;  // empty: the field is not read
     std::string department_level_separator;           // empty: values already use ">"
@@ -73,7 +74,7 @@ struct LdapSettings {
     const std::string& attribute(Field f) const { return attributes[static_cast<std::size_t>(f)]; }
 };
 
-std::vector<OptionSpec> ldap_options();
+const OptionTable<LdapSettings>& ldap_options();
 
 // Checks what the option table cannot: the URI, DNs, filters, field names,
 // which options go together. Throws ConfigError at the offending value.

@@ -198,7 +198,7 @@ public:
     static constexpr const char* description =
         "People from an LDAP directory (OpenLDAP, Active Directory): paged search, attribute mapping, managers by "
         "DN, active from an attribute or a filter.";
-    static std::vector<OptionSpec> options() { return ldap_options(); }
+    static std::vector<OptionSpec> options() { return ldap_options().specs(); }
 
     LdapSource(const ConfigValue& config, Host& host) : host_(host), settings_(parse_settings(config, host)) {
         for (std::size_t i = 0; i < field_count; ++i) {

@@ -120,13 +120,5 @@ TEST_F(LdapConfig, ThePluginDescribesEveryOption) {
     for (const auto& option : plugin.options) EXPECT_FALSE(option.description.empty()) << option.name;
 }
 
-TEST_F(LdapConfig, TheReadmeDocumentsEveryOption) {
-    const std::string readme = read_text(PEOPLESYNC_LDAP_README);
-    ASSERT_FALSE(readme.empty()) << "cannot read " << PEOPLESYNC_LDAP_README;
-    for (const auto& option : testing::built_plugins().find(PluginKind::source, "ldap").options)
-        EXPECT_NE(readme.find("| `" + option.name + "` |"), std::string::npos)
-            << "the README's option table has no row for " << option.name;
-}
-
 }  // namespace
 }  // namespace peoplesync::ldap_test

@@ -71,8 +71,12 @@ TEST(Text, Utf8IsTextAndBinaryIsNot) {
     EXPECT_EQ(hex_preview("\x89PNG", 2), "0x89 0x50 ...");
 }
 
+// The option table's defaults, with a server to bind to.
 LdapSettings settings(std::int64_t page_size = 500) {
-    LdapSettings s;
+    ConfigValue required = ConfigValue::map();
+    required.set("uri", ConfigValue::scalar("ldap://ldap.example.com"));
+    required.set("base_dn", ConfigValue::scalar("ou=people,dc=example,dc=com"));
+    LdapSettings s = ldap_options().read(required);
     s.uri = "ldap://ldap.example.com";
     s.bind_dn = "cn=peoplesync,ou=services,dc=example,dc=com";
     s.bind_password_env = "LDAP_PASSWORD";

@@ -32,6 +32,33 @@ constexpr std::size_t key_bytes = 20;
 // Longer than a sender retries a message: peoplesync's retry.max_age_secs is 3 days.
 constexpr std::int64_t default_dedupe_window_secs = 7 * 24 * 3600;
 
+// Filled by source_options(), where the defaults are.
+struct Settings {
+    std::string path_prefix;
+    std::int64_t dedupe_window_secs = 0;
+};
+
+const OptionTable<Settings>& source_options() {
+    static const OptionTable<Settings> table = {
+        {option::string("path_prefix", "The path the endpoints live under; the endpoint token follows it.")
+             .fallback("/hriswebhook/sync/"),
+         [](Settings& s, const ConfigValue& value) {
+             const std::string& prefix = value.text();
+             if (prefix.empty() || prefix.front() != '/' || prefix.back() != '/')
+                 value.fail("\"" + prefix + "\" must start and end with '/', like /hriswebhook/sync/");
+             s.path_prefix = prefix;
+         }},
+        {option::integer("dedupe_window_secs",
+                         "How long, in seconds, a message the pipeline accepted keeps a copy of it (the same "
+                         "webhook-id and body, re-sent by a sender that lost the answer) from running again; "
+                         "0: every request runs.")
+             .fallback(std::to_string(default_dedupe_window_secs))
+             .range(0, 366 * 24 * 3600),
+         &Settings::dedupe_window_secs},
+    };
+    return table;
+}
+
 std::string lower(std::string text) {
     std::transform(text.begin(), text.end(), text.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -68,16 +95,7 @@ public:
     static constexpr const char* description =
         "People pushed by the HRIS: POST the guide's JSON to /hriswebhook/sync/<endpoint-token>/ with "
         "X-HRIS-AUTHENTICATION (peoplesyncd only).";
-    static std::vector<OptionSpec> options() {
-        return {option::string("path_prefix", "The path the endpoints live under; the endpoint token follows it.")
-                    .fallback("/hriswebhook/sync/"),
-                option::integer("dedupe_window_secs",
-                                "How long, in seconds, a message the pipeline accepted keeps a copy of it (the same "
-                                "webhook-id and body, re-sent by a sender that lost the answer) from running again; "
-                                "0: every request runs.")
-                    .fallback(std::to_string(default_dedupe_window_secs))
-                    .range(0, 366 * 24 * 3600)};
-    }
+    static std::vector<OptionSpec> options() { return source_options().specs(); }
     static std::vector<PluginCommand> commands() {
         return {{"credentials",
                  "Makes a new endpoint token and API key and shows them once; the key is stored only as a hash. "
@@ -85,23 +103,17 @@ public:
                 {"endpoint", "Shows the endpoint's path (never the key) and when its credentials were made."}};
     }
 
-    WebhookSource(const ConfigValue& config, Host& host)
-        : host_(host),
-          prefix_(config.get_string("path_prefix", "/hriswebhook/sync/")),
-          dedupe_window_secs_(config.get_integer("dedupe_window_secs", default_dedupe_window_secs)) {
-        if (prefix_.empty() || prefix_.front() != '/' || prefix_.back() != '/')
-            config.at("path_prefix").fail("\"" + prefix_ + "\" must start and end with '/', like /hriswebhook/sync/");
-    }
+    WebhookSource(const ConfigValue& config, Host& host) : host_(host), settings_(source_options().read(config)) {}
 
     Snapshot read(ReadContext&) override {
-        throw Error("source webhook is pushed to: its snapshots arrive at peoplesyncd's " + prefix_ +
+        throw Error("source webhook is pushed to: its snapshots arrive at peoplesyncd's " + settings_.path_prefix +
                     " endpoint, they cannot be read. Start the daemon (peoplesyncd) and POST to it");
     }
 
     bool pushes() const override { return true; }
 
     void start() override {
-        host_.add_route(prefix_, *this);
+        host_.add_route(settings_.path_prefix, *this);
         if (!stored())
             host_.log().warning(
                 "pipeline " + host_.pipeline() +
@@ -117,8 +129,8 @@ public:
 
     bool handle(const HttpRequest& request, HttpResponse& response) override {
         // The path is <prefix><token>/ (the guide's form) or <prefix><token>.
-        if (request.path.compare(0, prefix_.size(), prefix_) != 0) return false;
-        std::string token = request.path.substr(prefix_.size());
+        if (request.path.compare(0, settings_.path_prefix.size(), settings_.path_prefix) != 0) return false;
+        std::string token = request.path.substr(settings_.path_prefix.size());
         if (!token.empty() && token.back() == '/') token.pop_back();
         if (token.empty() || token.find('/') != std::string::npos) return false;
         const auto credentials = stored();
@@ -198,12 +210,12 @@ private:
 
     RecordedMessage record(PushGateway& push, const HttpRequest& request) const {
         const std::string id = message_id(request);
-        if (id.empty() || dedupe_window_secs_ == 0 || !message_id_problem(id).empty()) {
+        if (id.empty() || settings_.dedupe_window_secs == 0 || !message_id_problem(id).empty()) {
             RecordedMessage recorded;
             recorded.request_id = push.record_request(request);
             return recorded;
         }
-        return push.record_message(request, id, dedupe_window_secs_);
+        return push.record_message(request, id, settings_.dedupe_window_secs);
     }
 
     // Answers a copy of a message, and a message id that is none; false for
@@ -229,7 +241,7 @@ private:
                     {"error", recorded.message}});
             return true;
         }
-        if (dedupe_window_secs_ == 0) return false;
+        if (settings_.dedupe_window_secs == 0) return false;
         const std::string problem = message_id_problem(message_id(request));
         if (problem.empty()) return false;
         refused(response, 400, push.refuse(recorded.request_id, problem));
@@ -269,7 +281,7 @@ private:
         host_.log().info("pipeline " + host_.pipeline() + ": new webhook credentials; earlier ones stop working");
 
         while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
-        const std::string path = prefix_ + credentials.endpoint_token + "/";
+        const std::string path = settings_.path_prefix + credentials.endpoint_token + "/";
         const std::string url = (base_url.empty() ? "http://HOST:PORT" : base_url) + path;
         return "Webhook credentials of pipeline " + host_.pipeline() +
                ". The API key is shown only now: peoplesync keeps only its hash. Earlier credentials stop "
@@ -292,13 +304,12 @@ private:
             return "pipeline " + host_.pipeline() +
                    " has no webhook credentials yet: make them with peoplesync webhook-credentials " +
                    host_.pipeline() + "\n";
-        return "endpoint: " + prefix_ + credentials->endpoint_token + "/\ncreated_at: " + credentials->created_at +
-               "\n";
+        return "endpoint: " + settings_.path_prefix + credentials->endpoint_token +
+               "/\ncreated_at: " + credentials->created_at + "\n";
     }
 
     Host& host_;
-    std::string prefix_;
-    std::int64_t dedupe_window_secs_;
+    const Settings settings_;
 };
 
 }  // namespace peoplesync::webhook

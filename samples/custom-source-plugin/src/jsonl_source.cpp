@@ -3,22 +3,43 @@
 #include <filesystem>
 #include <fstream>
 
+#include <peoplesync/config.hpp>
+
 #include <peoplesync/plugin.hpp>
 #include <peoplesync/snapshot_json.hpp>
 
 namespace {
 
+// What the configuration says, filled by the option table below.
+struct JsonlSettings {
+    std::string path;
+    std::int64_t progress_every = 0;
+};
+
 class JsonlSource final : public peoplesync::Source {
 public:
     static constexpr const char* type = "jsonl";
     static constexpr const char* description = "People from a JSON-lines file, one guide-format user per line";
-    static std::vector<peoplesync::OptionSpec> options() {
-        return {peoplesync::option::string("path", "The JSON-lines file.").required()};
+
+    // One row per option: its type, name, description, default, and the
+    // member it fills. The host checks a configuration against it before
+    // the plugin is made; read() fills the settings, defaults included.
+    static const peoplesync::OptionTable<JsonlSettings>& option_table() {
+        namespace option = peoplesync::option;
+        static const peoplesync::OptionTable<JsonlSettings> table = {
+            {option::string("path", "The JSON-lines file.").required(), &JsonlSettings::path},
+            {option::integer("progress_every", "Users read between two progress reports.")
+                 .fallback("10000")
+                 .range(1, 1000000000),
+             &JsonlSettings::progress_every},
+        };
+        return table;
     }
+    static std::vector<peoplesync::OptionSpec> options() { return option_table().specs(); }
 
     // Validates the configuration only; the file is opened by read().
     JsonlSource(const peoplesync::ConfigValue& config, peoplesync::Host& host)
-        : path_(host.resolve_path(config.at("path").as_string())) {}
+        : settings_(option_table().read(config)), path_(host.resolve_path(settings_.path)) {}
 
     peoplesync::Snapshot read(peoplesync::ReadContext& context) override {
         std::ifstream in(path_);
@@ -31,14 +52,16 @@ public:
             if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
             // Problems with a line become findings located "people.jsonl:12.email".
             peoplesync::add_user_json(snapshot, name + ":" + std::to_string(number), line);
-            if (snapshot.users.size() % 10000 == 0) context.progress(std::ssize(snapshot.users));
+            if (std::ssize(snapshot.users) % settings_.progress_every == 0)
+                context.progress(std::ssize(snapshot.users));
         }
         if (in.bad()) throw peoplesync::Error(path_ + ": read failed");
         return snapshot;
     }
 
 private:
-    std::string path_;
+    const JsonlSettings settings_;
+    const std::string path_;
 };
 
 }  // namespace

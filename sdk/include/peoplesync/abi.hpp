@@ -8,7 +8,12 @@
 // the test `sdk_abi_lock` fails until sdk/abi.lock is updated with it.
 #pragma once
 
-#define PEOPLESYNC_ABI_VERSION 12
+// Set on a compiler's command line, the version would no longer say which
+// headers a plugin was built with, and the loader's check would mean nothing.
+#ifdef PEOPLESYNC_ABI_VERSION
+#error "PEOPLESYNC_ABI_VERSION comes from peoplesync/abi.hpp: remove -DPEOPLESYNC_ABI_VERSION from the compile command"
+#endif
+#define PEOPLESYNC_ABI_VERSION 14
 
 #if defined(_WIN32)
 #define PEOPLESYNC_EXPORT __declspec(dllexport)

@@ -1,4 +1,4 @@
-// Record validation (DESIGN §3) and the normal forms the pipeline compares.
+// Record validation (the validate stage: docs/design.md §2) and the normal forms the pipeline compares.
 #pragma once
 
 #include <optional>
