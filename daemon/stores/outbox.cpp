@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <random>
 
-#include <Poco/Data/SQLite/Connector.h>
-#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Timestamp.h>
 #include <Poco/UUIDGenerator.h>
 
-#include "sqlite_migrations.hpp"
+#include "durable_session.hpp"
 
 namespace peoplesync::core {
 
@@ -132,22 +130,8 @@ constexpr sqlite::Migration outbox_migrations[] = {{1, first_outbox_schema}, {2,
 
 }  // namespace
 
-OutboxStore::OutboxStore(const std::filesystem::path& state_database) {
-    Poco::Data::SQLite::Connector::registerConnector();
-    try {
-        session_ = std::make_unique<Poco::Data::Session>("SQLite", state_database.string());
-        auto& s = *session_;
-        s << "PRAGMA journal_mode=WAL", now;
-        s << "PRAGMA busy_timeout=10000", now;
-        // What the outbox acknowledged must survive a power cut, not only a crash.
-        s << "PRAGMA synchronous=FULL", now;
-        sqlite::migrate(Poco::Data::SQLite::Utility::dbHandle(s), {"main", "outbox"}, outbox_migrations);
-    } catch (const Poco::Exception& e) {
-        throw Error("state database " + state_database.string() + ": the outbox: " + e.displayText());
-    } catch (const Error& e) {
-        throw Error("state database " + state_database.string() + ": the outbox: " + e.what());
-    }
-}
+OutboxStore::OutboxStore(const std::filesystem::path& state_database)
+    : session_(open_durable_session(state_database, {"main", "outbox"}, outbox_migrations, "the outbox: ")) {}
 
 OutboxStore::~OutboxStore() = default;
 

@@ -3,8 +3,6 @@
 #include <limits>
 
 #include <Poco/Data/LOB.h>
-#include <Poco/Data/SQLite/Connector.h>
-#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 
@@ -12,7 +10,7 @@
 #include <peoplesync/snapshot_json.hpp>
 
 #include "compression.hpp"
-#include "sqlite_migrations.hpp"
+#include "durable_session.hpp"
 #include "state_store.hpp"
 
 namespace peoplesync::core {
@@ -126,24 +124,8 @@ json to_json(const PushRequest& r) {
     return out;
 }
 
-RequestLog::RequestLog(const std::filesystem::path& state_database) {
-    Poco::Data::SQLite::Connector::registerConnector();
-    std::error_code ec;
-    if (state_database.has_parent_path()) std::filesystem::create_directories(state_database.parent_path(), ec);
-    try {
-        session_ = std::make_unique<Poco::Data::Session>("SQLite", state_database.string());
-        auto& s = *session_;
-        s << "PRAGMA journal_mode=WAL", now;
-        s << "PRAGMA busy_timeout=10000", now;
-        // Unlike the rest of the state database: an acknowledged request must survive a power loss.
-        s << "PRAGMA synchronous=FULL", now;
-        sqlite::migrate(Poco::Data::SQLite::Utility::dbHandle(s), {"main", "request_log"}, request_log_migrations);
-    } catch (const Poco::Exception& e) {
-        throw Error("state database " + state_database.string() + ": " + e.displayText());
-    } catch (const Error& e) {
-        throw Error("state database " + state_database.string() + ": " + e.what());
-    }
-}
+RequestLog::RequestLog(const std::filesystem::path& state_database)
+    : session_(open_durable_session(state_database, {"main", "request_log"}, request_log_migrations, "")) {}
 
 RequestLog::~RequestLog() = default;
 
