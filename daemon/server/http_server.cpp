@@ -1,3 +1,7 @@
+// The HTTP server's accept and poll loop (docs/design.md §1.1): one thread
+// that accepts, finishes TLS handshakes without blocking, reads request heads
+// and hands each to its pool. A little over 600 lines because the poll loop's
+// states (handshake, head, idle keep-alive, closing) are read best together.
 #include "http_server.hpp"
 
 #include <algorithm>
