@@ -2,17 +2,11 @@
 
 #include <cstring>
 
+#include "mix64.hpp"
+
 namespace peoplesync::core {
 
 namespace {
-
-std::uint64_t mix(std::uint64_t h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 33);
-}
 
 std::uint64_t hash64(std::string_view bytes, std::uint64_t seed) {
     std::uint64_t h = seed ^ (bytes.size() * 0x9e3779b97f4a7c15ull);
@@ -20,13 +14,13 @@ std::uint64_t hash64(std::string_view bytes, std::uint64_t seed) {
     for (; i + 8 <= bytes.size(); i += 8) {
         std::uint64_t word;
         std::memcpy(&word, bytes.data() + i, 8);
-        h = (h ^ mix(word)) * 0x9e3779b97f4a7c15ull;
+        h = (h ^ mix64(word)) * 0x9e3779b97f4a7c15ull;
         h = (h << 27) | (h >> 37);
     }
     std::uint64_t tail = 0;
     if (i < bytes.size()) std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
-    h = (h ^ mix(tail ^ seed)) * 0x9e3779b97f4a7c15ull;
-    return mix(h);
+    h = (h ^ mix64(tail ^ seed)) * 0x9e3779b97f4a7c15ull;
+    return mix64(h);
 }
 
 }  // namespace
@@ -47,7 +41,7 @@ std::array<std::uint64_t, Lanes> hash_lanes(std::initializer_list<std::string_vi
     std::array<std::uint64_t, Lanes> h{};
     for (std::size_t k = 0; k < Lanes; ++k) h[k] = seeds[k] ^ (size * 0x9e3779b97f4a7c15ull);
     auto add = [&h](std::uint64_t word) {
-        const std::uint64_t mixed = mix(word);
+        const std::uint64_t mixed = mix64(word);
         for (auto& lane : h) {
             lane = (lane ^ mixed) * 0x9e3779b97f4a7c15ull;
             lane = (lane << 27) | (lane >> 37);
@@ -74,7 +68,7 @@ std::array<std::uint64_t, Lanes> hash_lanes(std::initializer_list<std::string_vi
     std::uint64_t tail = 0;
     if (carried > 0) std::memcpy(&tail, carry, carried);
     std::array<std::uint64_t, Lanes> out;
-    for (std::size_t k = 0; k < Lanes; ++k) out[k] = mix((h[k] ^ mix(tail ^ seeds[k])) * 0x9e3779b97f4a7c15ull);
+    for (std::size_t k = 0; k < Lanes; ++k) out[k] = mix64((h[k] ^ mix64(tail ^ seeds[k])) * 0x9e3779b97f4a7c15ull);
     return out;
 }
 

@@ -19,6 +19,7 @@
 
 #include "csv_grammar.hpp"
 #include "csv_reader.hpp"
+#include "mix64.hpp"
 #include "two_threads.hpp"
 
 namespace peoplesync::csv {
@@ -151,12 +152,12 @@ FileBytes FileBytes::read(const std::filesystem::path& file, const std::string& 
 std::string FileBytes::digest_of(const std::vector<std::uint64_t>& chunk_hashes, std::uint64_t size) {
     std::array<std::uint64_t, 2> h = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull};
     for (const std::uint64_t part : chunk_hashes) {
-        h[0] = mix(h[0] ^ part) * 0x9e3779b97f4a7c15ull;
+        h[0] = mix64(h[0] ^ part) * 0x9e3779b97f4a7c15ull;
         h[1] = std::rotl(h[1] + part, 31) * 0xff51afd7ed558ccdull;
     }
     char text[64];
-    std::snprintf(text, sizeof text, "%016llx%016llx-%llu", static_cast<unsigned long long>(mix(h[0] ^ size)),
-                  static_cast<unsigned long long>(mix(h[1] + size)), static_cast<unsigned long long>(size));
+    std::snprintf(text, sizeof text, "%016llx%016llx-%llu", static_cast<unsigned long long>(mix64(h[0] ^ size)),
+                  static_cast<unsigned long long>(mix64(h[1] + size)), static_cast<unsigned long long>(size));
     return text;
 }
 
@@ -262,14 +263,6 @@ std::uint64_t step(std::uint64_t h, std::uint64_t word) {
 
 }  // namespace
 
-std::uint64_t mix(std::uint64_t h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 33);
-}
-
 // Four independent lanes, so that the multiplications of one do not wait for
 // those of another; the lanes are mixed once, at the end.
 std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t seed) {
@@ -292,7 +285,7 @@ std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t seed) {
     std::uint64_t tail = 0;
     if (i < size) std::memcpy(&tail, data + i, size - i);  // an empty view may be null
     d = step(d, tail ^ (static_cast<std::uint64_t>(size) << 56) ^ size);
-    return mix(a ^ std::rotl(b, 17) ^ std::rotl(c, 31) ^ std::rotl(d, 47));
+    return mix64(a ^ std::rotl(b, 17) ^ std::rotl(c, 31) ^ std::rotl(d, 47));
 }
 
 }  // namespace peoplesync::csv

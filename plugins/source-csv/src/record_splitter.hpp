@@ -85,7 +85,5 @@ private:
 // A 64-bit hash of `bytes` with `seed`, several words at a time (not a
 // cryptographic one: it tells a changed record from an unchanged one).
 std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t seed);
-// Spreads every bit of `h` over all 64 (the finalizer of the hashes here).
-std::uint64_t mix(std::uint64_t h);
 
 }  // namespace peoplesync::csv
