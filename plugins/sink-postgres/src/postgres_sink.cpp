@@ -1,15 +1,17 @@
 // sink `postgres`: the directory sink's model in a PostgreSQL schema, with
 // the read-only rule for synced fields enforced by the database's own
 // triggers. Here: the options, the connection (connection.cpp) and the
-// schema's migrations (schema.cpp), opened on first use. The run's writes
-// and reads come once the directory's storage-independent semantics are
-// shared between both sinks: until then apply() and load_index() throw.
+// schema's migrations (schema.cpp), opened on first use, and the reads
+// (directory_reads.cpp). The run's writes come once the directory's
+// storage-independent semantics are shared between both sinks: until then
+// apply() throws.
 #include <cstdlib>
 #include <memory>
 
 #include <peoplesync/plugin.hpp>
 
 #include "connection.hpp"
+#include "directory_reads.hpp"
 #include "schema.hpp"
 
 namespace peoplesync::postgres {
@@ -111,8 +113,19 @@ public:
         if (!settings_.sslrootcert.empty()) settings_.sslrootcert = host.resolve_path(settings_.sslrootcert);
     }
 
-    DestinationIndex load_index() override { not_yet("load_index"); }
-    std::vector<DestinationRecord> fetch(std::span<const std::int64_t>) override { not_yet("fetch"); }
+    DestinationIndex load_index() override { return read_index(connection(), schema_); }
+
+    std::optional<DestinationIndex> load_index_for(std::span<const std::string> hris_ids) override {
+        return read_index_for(connection(), schema_, hris_ids);
+    }
+
+    std::vector<DestinationRecord> fetch(std::span<const std::int64_t> ids) override {
+        return read_records(connection(), schema_, ids);
+    }
+
+    // Writes that bypass peoplesync (SQL from elsewhere) do not change it;
+    // the pipeline's full_resync_every_secs bounds how long they go unseen.
+    std::string state_token() override { return read_state_token(connection(), schema_); }
     void apply(const Snapshot&, const ChangeSet&, const ApplyContext&) override {
         connection();
         not_yet("apply");
