@@ -72,9 +72,15 @@ PgServer::PgServer() {
         if (::chown(dir_.c_str(), postgres->pw_uid, postgres->pw_gid) != 0)
             throw std::runtime_error("cannot give " + dir_.string() + " to the postgres user");
     }
+    const std::string d = dir_.string();
+    // Stops the server if this process dies before it does (a crash skips
+    // every destructor), and removes the folder; from here on.
+    run("nohup sh -c 'while kill -0 " + std::to_string(::getpid()) + " 2>/dev/null; do sleep 0.5; done; " +
+            as_postgres(std::string(bin) + "pg_ctl -D " + d + "/data stop -m immediate") + "; rm -rf " + d +
+            "' >/dev/null 2>&1 &",
+        "watchdog.log");
     // A CA, the server's certificate for 127.0.0.1 signed by it, and a
     // second CA that signed nothing (for a verification that fails).
-    const std::string d = dir_.string();
     const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2";
     run("openssl req -x509 " + key + " -subj /CN=peoplesync-test-ca -keyout " + d + "/ca.key -out " + d +
             "/ca.crt && openssl req -new " + key + " -subj /CN=127.0.0.1 -keyout " + d + "/server.key -out " + d +
@@ -88,12 +94,6 @@ PgServer::PgServer() {
     run(as_postgres(std::string(bin) + "initdb -D " + d + "/data -U " + admin_user +
                     " --auth-local=trust --auth-host=scram-sha-256 --no-sync -E UTF8 --locale=C"),
         "initdb.log");
-    // Stops the server if this process dies before it does (a crash skips
-    // every destructor), and removes the folder.
-    run("nohup sh -c 'while kill -0 " + std::to_string(::getpid()) + " 2>/dev/null; do sleep 0.5; done; " +
-            as_postgres(std::string(bin) + "pg_ctl -D " + d + "/data stop -m immediate") + "; rm -rf " + d +
-            "' >/dev/null 2>&1 &",
-        "watchdog.log");
     start();
     admin(std::string("CREATE ROLE ") + sink_user + " LOGIN CREATEDB PASSWORD '" + sink_password + "'");
     admin(std::string("CREATE ROLE ") + app_user + " LOGIN PASSWORD '" + app_password + "'");
