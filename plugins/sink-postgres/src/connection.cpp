@@ -183,6 +183,75 @@ void Connection::for_each_row(const std::string& sql, std::initializer_list<Para
     if (failure) std::rethrow_exception(failure);
 }
 
+void CopyWriter::row(std::initializer_list<Value> values) {
+    row(std::span<const Value>(values.begin(), values.size()));
+}
+
+void CopyWriter::row(std::span<const Value> values) {
+    bool first = true;
+    for (const Value& value : values) {
+        if (!first) buffer_ += '\t';
+        first = false;
+        if (!value) {
+            buffer_ += "\\N";
+            continue;
+        }
+        for (const char c : *value) {
+            switch (c) {
+                case '\\':
+                    buffer_ += "\\\\";
+                    break;
+                case '\t':
+                    buffer_ += "\\t";
+                    break;
+                case '\n':
+                    buffer_ += "\\n";
+                    break;
+                case '\r':
+                    buffer_ += "\\r";
+                    break;
+                default:
+                    buffer_ += c;
+            }
+        }
+    }
+    buffer_ += '\n';
+    if (buffer_.size() >= (1u << 20)) flush();
+}
+
+void CopyWriter::flush() {
+    if (buffer_.empty()) return;
+    if (PQputCopyData(connection_.conn_.get(), buffer_.data(), static_cast<int>(buffer_.size())) != 1)
+        connection_.fail(nullptr, sql_);
+    buffer_.clear();
+}
+
+void Connection::copy_in(const std::string& sql, const std::function<void(CopyWriter& rows)>& fill) {
+    Result started(PQexec(conn_.get(), sql.c_str()));
+    if (PQresultStatus(started.raw()) != PGRES_COPY_IN) {
+        if (PQresultStatus(started.raw()) == PGRES_COMMAND_OK || PQresultStatus(started.raw()) == PGRES_TUPLES_OK)
+            throw Error("postgres: not a COPY ... FROM STDIN: " + sql);
+        fail(started.raw(), sql);
+    }
+    CopyWriter rows(*this, sql);
+    std::exception_ptr failure;
+    try {
+        fill(rows);
+        rows.flush();
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    const int ended = PQputCopyEnd(conn_.get(), failure ? "peoplesync cancelled the COPY" : nullptr);
+    // Every result is read, whatever happens, or the connection stays busy.
+    std::unique_ptr<Result> error;
+    while (PGresult* raw = PQgetResult(conn_.get())) {
+        auto result = std::make_unique<Result>(raw);
+        if (!error && PQresultStatus(raw) != PGRES_COMMAND_OK) error = std::move(result);
+    }
+    if (failure) std::rethrow_exception(failure);
+    if (ended != 1 || error) fail(error ? error->raw() : nullptr, sql);
+}
+
 std::string Connection::redacted(std::string message) const {
     if (password_.size() < 4) return message;  // a shorter one would garble every message
     for (auto at = message.find(password_); at != std::string::npos; at = message.find(password_, at))

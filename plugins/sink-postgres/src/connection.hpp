@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -48,12 +49,33 @@ public:
     std::string_view text(int row, int column) const;
     std::int64_t integer(int row, int column) const;
     bool boolean(int row, int column) const { return text(row, column) == "t"; }
+    const PGresult* raw() const { return result_.get(); }
 
 private:
     std::unique_ptr<PGresult, void (*)(PGresult*)> result_;
 };
 
 using Parameter = std::optional<std::string>;  // nullopt: NULL
+
+class Connection;
+
+// The rows of a COPY ... FROM STDIN, in COPY's text format, sent to the
+// server a megabyte at a time.
+class CopyWriter {
+public:
+    using Value = std::optional<std::string_view>;  // nullopt: NULL
+    void row(std::initializer_list<Value> values);
+    void row(std::span<const Value> values);
+
+private:
+    friend class Connection;
+    CopyWriter(Connection& connection, const std::string& sql) : connection_(connection), sql_(sql) {}
+    void flush();
+
+    Connection& connection_;
+    const std::string& sql_;
+    std::string buffer_;
+};
 
 class Connection {
 public:
@@ -74,6 +96,12 @@ public:
     void for_each_row(const std::string& sql, std::initializer_list<Parameter> parameters,
                       const std::function<void(const Result& row)>& row);
 
+    // A COPY ... FROM STDIN whose rows `fill` writes: several times faster
+    // than inserts for large loads. When `fill` throws, the COPY is
+    // cancelled (the statement fails, as inside a transaction the
+    // transaction does) and the exception goes on.
+    void copy_in(const std::string& sql, const std::function<void(CopyWriter& rows)>& fill);
+
     // False once the server has gone away: the next run connects again.
     bool usable() const;
     int backend_pid() const { return PQbackendPID(conn_.get()); }
@@ -83,6 +111,7 @@ public:
     PGconn* handle() const { return conn_.get(); }
 
 private:
+    friend class CopyWriter;
     Result checked(PGresult* result, const std::string& sql);
     [[noreturn]] void fail(const PGresult* result, const std::string& sql);
     std::string redacted(std::string message) const;
