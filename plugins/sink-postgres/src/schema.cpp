@@ -1,6 +1,7 @@
 #include "schema.hpp"
 
 #include <iterator>
+#include <stdexcept>
 
 namespace peoplesync::postgres {
 
@@ -251,6 +252,9 @@ void migrate(Connection& connection, const std::string& schema) {
 }
 
 void begin_apply(Connection& connection, const std::string& schema, const std::string& marker) {
+    // Outside a transaction both the lock and the marker would end with the statement.
+    if (PQtransactionStatus(connection.handle()) != PQTRANS_INTRANS)
+        throw std::logic_error("begin_apply() needs a transaction open on the connection");
     const std::int64_t key = apply_lock_key(schema);
     if (!connection.execute("SELECT pg_try_advisory_xact_lock($1)", {std::to_string(key)}).boolean(0, 0)) {
         // A bigint key shows in pg_locks as its high and low 32 bits.

@@ -132,6 +132,30 @@ TEST_F(PgConnection, AStatementPastTheTimeoutIsCancelled) {
     EXPECT_TRUE(connection.usable());
 }
 
+TEST_F(PgConnection, TheServerGoingAwayMidTransactionSaysSoAndKeepsNothing) {
+    Connection connection(settings());
+    connection.execute("CREATE TABLE t (v int)");
+    {
+        postgres::Transaction transaction(connection);
+        connection.execute("INSERT INTO t VALUES (1)");
+        pg_server().stop_immediate();
+        try {
+            connection.execute("INSERT INTO t VALUES (2)");
+            ADD_FAILURE() << "a statement ran on a server that is gone";
+        } catch (const Error& e) {
+            const std::string message = e.what();
+            EXPECT_NE(message.find("postgres host 127.0.0.1 port " + std::to_string(pg_server().port())),
+                      std::string::npos)
+                << message;
+            EXPECT_NE(message.find("the connection was lost"), std::string::npos) << message;
+        }
+        EXPECT_FALSE(connection.usable());
+    }
+    pg_server().start();
+    Connection again(settings());
+    EXPECT_EQ(again.execute("SELECT count(*) FROM t").integer(0, 0), 0);
+}
+
 TEST_F(PgConnection, VerifyFullChecksTheServersCertificateAgainstTheCa) {
     ConnectionSettings s = settings();
     s.sslmode = "verify-full";

@@ -78,6 +78,11 @@ TEST_F(PgLock, TheMarkerLastsOnlyForItsTransaction) {
     EXPECT_EQ(connection.execute("SELECT coalesce(current_setting('peoplesync.apply', true), '')").text(0, 0), "");
 }
 
+TEST_F(PgLock, OnlyInsideATransaction) {
+    Connection connection = connect("peoplesync a");
+    EXPECT_THROW(postgres::begin_apply(connection, "peoplesync", "a run 1"), std::logic_error);
+}
+
 TEST(PgLockKey, StableAndPerSchema) {
     // Two builds (and two processes) must agree on it: FNV-1a of "peoplesync apply peoplesync", pinned.
     EXPECT_EQ(postgres::apply_lock_key("peoplesync"), -6570243951606946869);
