@@ -136,6 +136,14 @@ std::string Connection::quote_identifier(std::string_view name) const {
     return out;
 }
 
+std::string Connection::quote_literal(std::string_view text) const {
+    char* quoted = PQescapeLiteral(conn_.get(), text.data(), text.size());
+    if (quoted == nullptr) throw Error("postgres: cannot quote the text \"" + std::string(text) + "\"");
+    std::string out = quoted;
+    PQfreemem(quoted);
+    return out;
+}
+
 Result Connection::checked(PGresult* raw, const std::string& sql) {
     Result result(raw);
     const ExecStatusType status = raw == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(raw);

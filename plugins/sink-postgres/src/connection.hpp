@@ -108,6 +108,7 @@ public:
     // "host 127.0.0.1 port 5432 user peoplesync database people"
     const std::string& describe() const { return description_; }
     std::string quote_identifier(std::string_view name) const;
+    std::string quote_literal(std::string_view text) const;
     PGconn* handle() const { return conn_.get(); }
 
 private:

@@ -131,6 +131,15 @@ TEST_F(PgTrigger, AnotherRoleSettingTheMarkerIsStillRefused) {
     EXPECT_NE(message.find("job_title of W-1 is synced"), std::string::npos) << message;
 }
 
+TEST_F(PgTrigger, AnotherRoleSettingTheMarkerWithinItsStatementIsStillRefused) {
+    const std::string message = refusal(*app_,
+                                        "UPDATE peoplesync.users SET job_title = 'CTO' || "
+                                        "left(set_config('peoplesync.apply', 'hr run 99', true), 0) "
+                                        "WHERE hris_id = 'W-1' RETURNING set_config('peoplesync.apply', '', true)");
+    EXPECT_NE(message.find("job_title of W-1 is synced"), std::string::npos) << message;
+    EXPECT_EQ(value("job_title", "W-1"), "Engineer");
+}
+
 TEST_F(PgTrigger, SyncedDepartmentsMeanTheMembershipsAreReadOnly) {
     std::string message = refusal(*app_, "DELETE FROM peoplesync.memberships WHERE user_id = 1");
     EXPECT_NE(message.find("departments of W-1 is synced from the HRIS and read-only here (pipeline hr syncs it)"),
