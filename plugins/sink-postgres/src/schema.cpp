@@ -76,16 +76,10 @@ INSERT INTO {s}.directory_meta(key, value) VALUES ('instance', gen_random_uuid()
 -- the triggers anyway): another application's role setting the marker
 -- still gets the checks. It is the row triggers' WHEN, so the apply's rows
 -- call no function: a call per row costs a large load ten times its COPY.
--- The role they name owned the schema when it was made.
-
--- A user's synced fields and pipeline, readable by roles that may update
--- users but not read field_sets.
-CREATE FUNCTION {s}.user_sync(user_id bigint, OUT who text, OUT fields text, OUT pipeline text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-  SELECT coalesce(u.hris_id, u.email), coalesce(f.fields, ''), u.synced_pipeline
-  FROM {s}.users u LEFT JOIN {s}.field_sets f ON f.id = u.synced_field_set
-  WHERE u.id = user_id AND u.synced
-$fn$;
+-- The role they name owned the schema when it was made. The functions run
+-- as that role (SECURITY DEFINER): they read field_sets and users, which
+-- the roles they check need not be able to; and being trigger functions,
+-- nobody can call them to read those.
 
 CREATE FUNCTION {s}.read_only_refusal(field text, who text, pipeline text) RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -95,14 +89,16 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION {s}.users_synced_read_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE FUNCTION {s}.users_synced_read_only() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-  sync record;
+  who text := coalesce(OLD.hris_id, OLD.email);
+  synced_fields text;
   field text;
   changed boolean;
 BEGIN
-  SELECT * INTO sync FROM {s}.user_sync(OLD.id);
-  FOREACH field IN ARRAY string_to_array(coalesce(sync.fields, ''), ',') LOOP
+  SELECT f.fields INTO synced_fields FROM {s}.field_sets f WHERE f.id = OLD.synced_field_set;
+  FOREACH field IN ARRAY string_to_array(coalesce(synced_fields, ''), ',') LOOP
     changed := CASE field
       WHEN 'hris_id' THEN NEW.hris_id IS DISTINCT FROM OLD.hris_id
       WHEN 'email' THEN NEW.email IS DISTINCT FROM OLD.email
@@ -119,7 +115,7 @@ BEGIN
           IS DISTINCT FROM (OLD.profile_image_url, OLD.profile_image_last_modified, OLD.profile_image_cache_info)
       ELSE false END;
     IF changed THEN
-      PERFORM {s}.read_only_refusal(field, sync.who, sync.pipeline);
+      PERFORM {s}.read_only_refusal(field, who, OLD.synced_pipeline);
     END IF;
   END LOOP;
   -- What makes the user synced is the sync's to change, or the rule above
@@ -128,7 +124,7 @@ BEGIN
        IS DISTINCT FROM (OLD.synced, OLD.synced_field_set, OLD.synced_pipeline, OLD.sync_hash) THEN
     RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
       MESSAGE = format('%s is synced from the HRIS by pipeline %s; only its runs change synced, '
-                       'synced_field_set, synced_pipeline and sync_hash', sync.who, sync.pipeline);
+                       'synced_field_set, synced_pipeline and sync_hash', who, OLD.synced_pipeline);
   END IF;
   RETURN NEW;
 END
@@ -140,18 +136,21 @@ CREATE TRIGGER synced_fields_read_only BEFORE UPDATE ON {s}.users
 
 -- departments, when synced, is a field like the others: the user's
 -- memberships.
-CREATE FUNCTION {s}.memberships_synced_read_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE FUNCTION {s}.memberships_synced_read_only() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
   sync record;
 BEGIN
   IF TG_OP <> 'INSERT' THEN
-    SELECT * INTO sync FROM {s}.user_sync(OLD.user_id);
+    SELECT coalesce(u.hris_id, u.email) AS who, f.fields, u.synced_pipeline AS pipeline INTO sync
+      FROM {s}.users u LEFT JOIN {s}.field_sets f ON f.id = u.synced_field_set WHERE u.id = OLD.user_id AND u.synced;
     IF 'departments' = ANY(string_to_array(coalesce(sync.fields, ''), ',')) THEN
       PERFORM {s}.read_only_refusal('departments', sync.who, sync.pipeline);
     END IF;
   END IF;
   IF TG_OP <> 'DELETE' THEN
-    SELECT * INTO sync FROM {s}.user_sync(NEW.user_id);
+    SELECT coalesce(u.hris_id, u.email) AS who, f.fields, u.synced_pipeline AS pipeline INTO sync
+      FROM {s}.users u LEFT JOIN {s}.field_sets f ON f.id = u.synced_field_set WHERE u.id = NEW.user_id AND u.synced;
     IF 'departments' = ANY(string_to_array(coalesce(sync.fields, ''), ',')) THEN
       PERFORM {s}.read_only_refusal('departments', sync.who, sync.pipeline);
     END IF;
