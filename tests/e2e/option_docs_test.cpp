@@ -169,7 +169,8 @@ std::map<std::string, std::map<std::string, Listed>> listed_plugin_options() {
 
 TEST(OptionDocs, EveryBuiltInPluginsReadmeHasEveryOptionWithItsDefaultAndNoOther) {
     const auto plugins = listed_plugin_options();
-    for (const char* plugin : {"source-csv", "source-ldap", "source-webhook", "sink-directory", "sink-webhook"}) {
+    for (const char* plugin :
+         {"source-csv", "source-ldap", "source-webhook", "sink-directory", "sink-webhook", "sink-postgres"}) {
         SCOPED_TRACE(plugin);
         auto options = plugins.find(plugin);
         ASSERT_NE(options, plugins.end()) << "peoplesync plugins --options does not list " << plugin;

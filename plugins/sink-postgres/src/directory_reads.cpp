@@ -1,0 +1,162 @@
+#include "directory_reads.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace peoplesync::postgres {
+
+namespace {
+
+// The columns of a DestinationUser, in add_user()'s order.
+constexpr const char* user_columns = "SELECT id, coalesce(hris_id, ''), email, active, synced, sync_hash";
+
+void add_user(const Result& row, DestinationIndex& index) {
+    index.users.push_back({row.integer(0, 0), std::string(row.text(0, 1)), std::string(row.text(0, 2)),
+                           row.boolean(0, 3), row.boolean(0, 4), static_cast<std::uint64_t>(row.integer(0, 5))});
+}
+
+// Every department, and the memberships in which a user or a department
+// that exists is not synced (each once).
+void add_departments(Connection& connection, const std::string& s, DestinationIndex& index) {
+    connection.for_each_row(
+        "SELECT id, parent_id, name, synced FROM " + s + ".departments", {}, [&](const Result& row) {
+            index.departments.push_back(
+                {row.integer(0, 0), row.integer(0, 1), std::string(row.text(0, 2)), row.boolean(0, 3)});
+        });
+    connection.for_each_row("SELECT m.user_id, m.department_id FROM " + s + ".memberships m LEFT JOIN " + s +
+                                ".users u ON u.id = m.user_id LEFT JOIN " + s +
+                                ".departments d ON d.id = m.department_id "
+                                "WHERE u.synced = false OR d.synced = false",
+                            {}, [&](const Result& row) {
+                                index.memberships_outside_sync.push_back({row.integer(0, 0), row.integer(0, 1)});
+                            });
+}
+
+std::vector<std::string> split(std::string_view text, char separator) {
+    std::vector<std::string> out;
+    if (text.empty()) return out;
+    std::size_t start = 0;
+    while (true) {
+        const auto at = text.find(separator, start);
+        out.emplace_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+        if (at == std::string_view::npos) return out;
+        start = at + 1;
+    }
+}
+
+std::string id_array(std::span<const std::int64_t> ids) {
+    std::string out = "{";
+    for (const auto id : ids) {
+        if (out.size() > 1) out += ',';
+        out += std::to_string(id);
+    }
+    return out + "}";
+}
+
+}  // namespace
+
+std::string text_array(std::span<const std::string> texts) {
+    std::string out = "{";
+    for (const auto& text : texts) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (const char c : text) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
+DestinationIndex read_index(Connection& connection, const std::string& schema) {
+    const std::string s = connection.quote_identifier(schema);
+    DestinationIndex index;
+    // One snapshot of the database for all three reads.
+    Transaction reading(connection);
+    connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    // The planner's estimate (-1 before the first ANALYZE): enough to spare most reallocations.
+    const std::int64_t estimate =
+        connection.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass", {s + ".users"})
+            .integer(0, 0);
+    index.users.reserve(static_cast<std::size_t>(std::max<std::int64_t>(estimate, 0)));
+    connection.for_each_row(std::string(user_columns) + " FROM " + s + ".users", {},
+                            [&](const Result& row) { add_user(row, index); });
+    add_departments(connection, s, index);
+    reading.commit();
+    return index;
+}
+
+DestinationIndex read_index_for(Connection& connection, const std::string& schema,
+                                std::span<const std::string> hris_ids) {
+    const std::string s = connection.quote_identifier(schema);
+    DestinationIndex index;
+    Transaction reading(connection);
+    connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    connection.for_each_row(std::string(user_columns) + " FROM " + s + ".users WHERE NOT synced ORDER BY id", {},
+                            [&](const Result& row) { add_user(row, index); });
+    connection.for_each_row(
+        std::string(user_columns) + " FROM " + s + ".users WHERE synced AND hris_id = ANY($1::text[]) ORDER BY id",
+        {text_array(hris_ids)}, [&](const Result& row) { add_user(row, index); });
+    index.synced_users = connection.execute("SELECT count(*) FROM " + s + ".users WHERE synced").integer(0, 0);
+    add_departments(connection, s, index);
+    reading.commit();
+    return index;
+}
+
+std::vector<DestinationRecord> read_records(Connection& connection, const std::string& schema,
+                                            std::span<const std::int64_t> ids) {
+    std::vector<DestinationRecord> out;
+    if (ids.empty()) return out;
+    const std::string s = connection.quote_identifier(schema);
+    const std::string listed = id_array(ids);
+    Transaction reading(connection);
+    connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    std::unordered_map<std::int64_t, std::size_t> position;
+    connection.for_each_row(
+        "SELECT u.id, coalesce(u.hris_id, ''), u.email, u.first_name, u.last_name, u.job_title, u.phone_number, "
+        "u.employee_id, u.hire_date, u.profile_image_url, u.profile_image_last_modified, "
+        "u.profile_image_cache_info, u.active, "
+        "CASE WHEN u.manager_id IS NULL THEN '' "
+        "ELSE coalesce(m.hris_id, '(directory user ' || u.manager_id || ')') END, "
+        "CASE WHEN u.synced THEN coalesce(f.fields, '') ELSE '' END "
+        "FROM " +
+            s + ".users u LEFT JOIN " + s + ".users m ON m.id = u.manager_id LEFT JOIN " + s +
+            ".field_sets f ON f.id = u.synced_field_set WHERE u.id = ANY($1::bigint[]) ORDER BY u.id",
+        {listed}, [&](const Result& row) {
+            DestinationRecord record;
+            record.id = row.integer(0, 0);
+            User& u = record.user;
+            u.hris_id = row.text(0, 1);
+            u.email = row.text(0, 2);
+            u.first_name = row.text(0, 3);
+            u.last_name = row.text(0, 4);
+            u.job_title = row.text(0, 5);
+            u.phone_number = row.text(0, 6);
+            u.employee_id = row.text(0, 7);
+            u.hire_date = row.text(0, 8);
+            u.profile_image = {std::string(row.text(0, 9)), std::string(row.text(0, 10)), std::string(row.text(0, 11))};
+            u.active = row.boolean(0, 12);
+            u.manager_hris_id = row.text(0, 13);
+            record.synced_fields = split(row.text(0, 14), ',');
+            position[record.id] = out.size();
+            out.push_back(std::move(record));
+        });
+    connection.for_each_row(
+        "SELECT user_id, department_id FROM " + s + ".memberships WHERE user_id = ANY($1::bigint[]) ORDER BY 1, 2",
+        {listed}, [&](const Result& row) {
+            const auto it = position.find(row.integer(0, 0));
+            if (it != position.end()) out[it->second].department_ids.push_back(row.integer(0, 1));
+        });
+    reading.commit();
+    return out;
+}
+
+std::string read_state_token(Connection& connection, const std::string& schema) {
+    const Result meta = connection.execute("SELECT key, value FROM " + connection.quote_identifier(schema) +
+                                           ".directory_meta WHERE key IN ('instance', 'generation') ORDER BY key");
+    if (meta.rows() != 2) return "";
+    return "postgres " + std::string(meta.text(1, 1)) + " generation " + std::string(meta.text(0, 1));
+}
+
+}  // namespace peoplesync::postgres

@@ -1,0 +1,167 @@
+// sink `postgres`: the directory sink's model in a PostgreSQL schema, with
+// the read-only rule for synced fields enforced by the database's own
+// triggers. Here: the options, the connection (connection.cpp) and the
+// schema's migrations (schema.cpp), opened on first use, and the reads
+// (directory_reads.cpp). The run's writes come once the directory's
+// storage-independent semantics are shared between both sinks: until then
+// apply() throws.
+#include <cstdlib>
+#include <memory>
+
+#include <peoplesync/plugin.hpp>
+
+#include "connection.hpp"
+#include "directory_reads.hpp"
+#include "schema.hpp"
+
+namespace peoplesync::postgres {
+
+namespace {
+
+bool is_env_name(const std::string& name) {
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+    for (char c : name)
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    return true;
+}
+
+// As the webhook sink reads its secrets; the SDK has no shared helper yet.
+std::string from_environment(const ConfigValue& option, const std::string& holds) {
+    const std::string& name = option.text();
+    if (!is_env_name(name))
+        option.fail(
+            "give the name of an environment variable (letters, digits and _, e.g. PEOPLESYNC_PG_PASSWORD) "
+            "that holds " +
+            holds + ", not the value itself");
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) option.fail("the environment variable " + name + " is not set; it must hold " + holds);
+    if (*value == '\0') option.fail("the environment variable " + name + " is empty; it must hold " + holds);
+    return value;
+}
+
+}  // namespace
+
+class PostgresSink final : public Sink, public RunLedger {
+public:
+    static constexpr const char* type = "postgres";
+    static constexpr const char* description = "The people directory in a PostgreSQL schema (not yet usable)";
+
+    struct Options {
+        ConnectionSettings connection;
+        std::string schema;
+    };
+    static const OptionTable<Options>& option_table() {
+        static const OptionTable<Options> table = {
+            {option::string("dsn",
+                            "libpq connection string or URI (\"host=db.example.com dbname=people user=peoplesync\", "
+                            "\"postgresql://peoplesync@db.example.com/people\"); ${NAME} takes a value from the "
+                            "environment.")
+                 .required(),
+             [](Options& options, const ConfigValue& value) {
+                 if (value.as_string().empty()) value.fail("the dsn is empty");
+                 options.connection.dsn = value.as_string();
+             }},
+            {option::string("password_env",
+                            "The name of the environment variable holding the password; without it, libpq's "
+                            "(the dsn's, PGPASSWORD, ~/.pgpass)."),
+             [](Options& options, const ConfigValue& value) {
+                 options.connection.password = from_environment(value, "the PostgreSQL password");
+             }},
+            {option::string("schema", "The schema holding the directory's tables; created when missing.")
+                 .fallback("peoplesync"),
+             [](Options& options, const ConfigValue& value) {
+                 try {
+                     options.schema = checked_schema_name(value.as_string());
+                 } catch (const Error& e) {
+                     value.fail(e.what());
+                 }
+             }},
+            {option::integer("connect_timeout_secs", "How long to wait for the server to answer a connection.")
+                 .fallback("10")
+                 .range(2, 3600),
+             [](Options& options, const ConfigValue& value) {
+                 options.connection.connect_timeout_secs = value.as_integer();
+             }},
+            {option::integer("statement_timeout_secs",
+                             "The longest one statement may run before the server cancels it (and the run fails, "
+                             "nothing changed); 0: no limit.")
+                 .fallback("300")
+                 .range(0, 86400),
+             [](Options& options, const ConfigValue& value) {
+                 options.connection.statement_timeout_secs = value.as_integer();
+             }},
+            {option::string("sslmode", "TLS: libpq's sslmode; verify-full checks the server's certificate and name.")
+                 .fallback_described("the dsn's, else libpq's (prefer)")
+                 .one_of({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}),
+             [](Options& options, const ConfigValue& value) { options.connection.sslmode = value.as_string(); }},
+            {option::string("sslrootcert",
+                            "TLS: the CA certificate file that verify-ca and verify-full check the server's "
+                            "against. Relative paths resolve against the configuration file's folder."),
+             [](Options& options, const ConfigValue& value) {
+                 if (value.as_string().empty()) value.fail("the CA file's path is empty");
+                 options.connection.sslrootcert = value.as_string();
+             }},
+        };
+        return table;
+    }
+    static std::vector<OptionSpec> options() { return option_table().specs(); }
+
+    PostgresSink(const ConfigValue& config, Host& host) : PostgresSink(option_table().read(config), host) {}
+    PostgresSink(Options options, Host& host) : host_(host), settings_(std::move(options.connection)) {
+        schema_ = std::move(options.schema);
+        settings_.application_name = "peoplesync " + host.pipeline();
+        if (!settings_.sslrootcert.empty()) settings_.sslrootcert = host.resolve_path(settings_.sslrootcert);
+    }
+
+    DestinationIndex load_index() override { return read_index(connection(), schema_); }
+
+    std::optional<DestinationIndex> load_index_for(std::span<const std::string> hris_ids) override {
+        return read_index_for(connection(), schema_, hris_ids);
+    }
+
+    std::vector<DestinationRecord> fetch(std::span<const std::int64_t> ids) override {
+        return read_records(connection(), schema_, ids);
+    }
+
+    // Writes that bypass peoplesync (SQL from elsewhere) do not change it;
+    // the pipeline's full_resync_every_secs bounds how long they go unseen.
+    std::string state_token() override { return read_state_token(connection(), schema_); }
+    void apply(const Snapshot&, const ChangeSet&, const ApplyContext&) override {
+        connection();
+        not_yet("apply");
+    }
+
+    // A run's audit_runs row would be written in its transaction.
+    bool applied(std::int64_t run_id) override {
+        Connection& c = connection();
+        return c.execute(
+                    "SELECT 1 FROM " + c.quote_identifier(schema_) + ".audit_runs WHERE pipeline = $1 AND run_id = $2",
+                    {host_.pipeline(), std::to_string(run_id)})
+                   .rows() > 0;
+    }
+
+private:
+    [[noreturn]] void not_yet(const char* what) {
+        throw Error("sink postgres (schema " + schema_ + "): " + what +
+                    " is not yet implemented; use the directory sink meanwhile");
+    }
+
+    // Connects and migrates on first use, and again after the server went away.
+    Connection& connection() {
+        if (connection_ && connection_->usable()) return *connection_;
+        connection_.reset();
+        auto connection = std::make_unique<Connection>(settings_);
+        migrate(*connection, schema_);
+        connection_ = std::move(connection);
+        return *connection_;
+    }
+
+    Host& host_;
+    ConnectionSettings settings_;
+    std::string schema_;
+    std::unique_ptr<Connection> connection_;
+};
+
+}  // namespace peoplesync::postgres
+
+PEOPLESYNC_PLUGIN(peoplesync::postgres::PostgresSink)

@@ -1,0 +1,39 @@
+// The directory's tables in a PostgreSQL schema of their own, their
+// numbered migrations, the apply's advisory lock, and the marker that tells
+// the read-only trigger a write is peoplesync's own apply.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "connection.hpp"
+
+namespace peoplesync::postgres {
+
+// The version this build writes: each migration in schema.cpp is a
+// numbered step towards it, recorded in <schema>.schema_versions.
+inline constexpr int schema_version = 1;
+
+// Refuses a schema name that is not a plain lower-case SQL identifier,
+// saying why; returns it otherwise.
+std::string checked_schema_name(const std::string& name);
+
+// Creates the schema, or brings one an earlier build wrote up to this
+// build, in one transaction; refuses one a newer build wrote, naming both
+// versions. Two processes opening at once wait for each other.
+void migrate(Connection& connection, const std::string& schema);
+
+// The version the schema is at: 0 when it has none.
+int stored_version(Connection& connection, const std::string& schema);
+
+// Inside the apply's transaction: takes the schema's advisory lock (held
+// until the transaction ends) or throws Error naming the session that holds
+// it (application name, pid, client); then marks the transaction as
+// peoplesync's apply (`peoplesync.apply`, transaction-local), so the
+// read-only trigger lets it write synced fields.
+void begin_apply(Connection& connection, const std::string& schema, const std::string& marker);
+
+// The advisory lock key of a schema: stable across builds and processes.
+std::int64_t apply_lock_key(const std::string& schema);
+
+}  // namespace peoplesync::postgres
