@@ -26,6 +26,7 @@ using RecordPlace = std::uint64_t;
 struct StoredList {
     std::vector<RecordHash> hashes;
     std::vector<RecordPlace> places;  // as many as hashes
+    std::uint32_t hash_family = 0;    // of the hashes (hash.hpp)
 };
 
 // The records file's schema version (PRAGMA records.user_version).

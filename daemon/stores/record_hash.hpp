@@ -1,4 +1,5 @@
-// The 128-bit hash that names a stored record, and its cheaper relatives.
+// The 128-bit hash that names a stored record, and its relatives: the
+// snapshot's key and the rows files' checksum. All of them hash.hpp's family.
 #pragma once
 
 #include <array>
@@ -14,8 +15,8 @@ using RecordHash = std::array<std::uint64_t, 2>;
 RecordHash hash_bytes(std::string_view bytes);
 // hash_bytes() of the parts one after the other, without joining them.
 RecordHash hash_parts(std::initializer_list<std::string_view> parts);
-// hash_parts()[0] alone, in half the time: a checksum.
-std::uint64_t hash_parts_first(std::initializer_list<std::string_view> parts);
+// The 64-bit hash of the parts one after the other: a checksum.
+std::uint64_t hash_parts64(std::initializer_list<std::string_view> parts);
 
 // 32 hex digits.
 std::string hash_hex(const RecordHash& hash);

@@ -2,12 +2,14 @@
 // hashes, hris_ids, managers and email hashes, for change-only runs. A file
 // is whole, as written (renamed into place, checksummed), or it is not read:
 // a lost or damaged file costs one full read. No schema version: a file in
-// another layout fails its magic or checksum and is read as missing.
+// another layout fails its magic or checksum and is read as missing. The
+// hashes in it are of the hash family (hash.hpp) it names after its magic.
 #include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <memory>
 
+#include "hash.hpp"
 #include "record_hash.hpp"
 #include "state_store.hpp"
 
@@ -33,7 +35,8 @@ void RunRows::add(std::uint64_t hash, std::string_view hris_id, std::string_view
 
 namespace {
 
-constexpr std::string_view rows_magic = "PSROWS01";
+// PSROWS01: before the hash family was named in the file.
+constexpr std::string_view rows_magic = "PSROWS02";
 
 template <typename T>
 bool take(std::string_view& in, std::size_t count, std::vector<T>& values) {
@@ -85,11 +88,13 @@ std::optional<RunRows> StateStore::run_rows(const std::string& pipeline, std::in
     if (!in.read(buffer.get(), static_cast<std::streamsize>(size))) return std::nullopt;
     const std::string_view bytes(buffer.get(), size);
     // Whole, as written, or nothing: then the next run reads everything.
-    if (bytes.size() < rows_magic.size() + 3 * sizeof(std::uint64_t) || !bytes.starts_with(rows_magic)) return {};
+    if (bytes.size() < rows_magic.size() + 4 * sizeof(std::uint64_t) || !bytes.starts_with(rows_magic)) return {};
     std::string_view body(bytes.data(), bytes.size() - sizeof(std::uint64_t));
     std::string_view tail(bytes.data() + body.size(), sizeof(std::uint64_t));
-    if (number(tail) != hash_parts_first({body})) return std::nullopt;
+    if (number(tail) != hash_parts64({body})) return std::nullopt;
     body.remove_prefix(rows_magic.size());
+    // Hashes of another family say nothing about this build's.
+    if (number(body) != hash::family) return std::nullopt;
     const std::uint64_t count = number(body), text_bytes = number(body);
     RunRows rows;
     rows.run_id = run_id;
@@ -109,16 +114,17 @@ std::future<void> StateStore::store_run_rows_async(const std::string& pipeline, 
         RunRows rows = make();
         const std::filesystem::path file = rows_file(pipeline, rows.run_id);
         // Written part by part, each checked into the checksum on its way
-        // (as hash_parts_first() of the file without it): no copy of the
+        // (as hash_parts64() of the file without it): no copy of the
         // whole (80 MB for a million records).
-        const std::string count = text_of(rows.hashes_.size()), text_bytes = text_of(rows.texts_.size());
+        const std::string family = text_of(hash::family), count = text_of(rows.hashes_.size()),
+                          text_bytes = text_of(rows.texts_.size());
         auto bytes_of = [](const auto& part) {
             return std::string_view(reinterpret_cast<const char*>(part.data()), part.size() * sizeof(part[0]));
         };
         const std::initializer_list<std::string_view> parts = {
-            rows_magic,           count,      text_bytes, bytes_of(rows.hashes_), bytes_of(rows.email_hashes_),
+            rows_magic,           family,     count, text_bytes, bytes_of(rows.hashes_), bytes_of(rows.email_hashes_),
             bytes_of(rows.ends_), rows.texts_};
-        const std::string checksum = text_of(hash_parts_first(parts));
+        const std::string checksum = text_of(hash_parts64(parts));
         // Written beside and renamed into place: never half a file.
         std::filesystem::create_directories(file.parent_path());
         std::filesystem::path part = file;

@@ -10,6 +10,7 @@
 
 #include "compression.hpp"
 #include "flat_index.hpp"
+#include "hash.hpp"
 #include "record_codec.hpp"
 #include "sqlite_statement.hpp"
 
@@ -93,6 +94,9 @@ EncodedSnapshot compose_snapshot(const Snapshot& read, const StoredList& list, c
     if (origins.size() != from.size()) throw Error("a composed snapshot needs every record's origin");
     const std::vector<RecordHash>& base = list.hashes;
     if (list.places.size() != base.size()) throw Error("a composed snapshot's base list has no place for each record");
+    if (list.hash_family != hash::family)
+        throw Error("a composed snapshot's base list is of hash family " + std::to_string(list.hash_family) + ", not " +
+                    std::to_string(hash::family));
     EncodedSnapshot out = refer_to_snapshot(read);
     out.base = &list;
     out.stored.resize(from.size());
@@ -163,11 +167,16 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     const std::string& origins = snapshot.users != nullptr && !composed ? read_origins : snapshot.origins;
     const std::string_view list(reinterpret_cast<const char*>(hashes.data()), n * sizeof(RecordHash));
     const std::string key = hash_hex(hash_parts({list, origins, snapshot.meta}));
-    SqliteStatement exists(db_, "SELECT 1 FROM snapshot_lists WHERE key = ?");
+    SqliteStatement exists(db_, "SELECT hash_family FROM snapshot_lists WHERE key = ?");
     exists.bind(1, key);
     if (exists.next()) {
+        const std::int64_t family = exists.integer(0);
         exists.next();
-        return key;
+        if (family == hash::family) return key;
+        // Another family's key for other content: storing this one under it
+        // would lose that snapshot.
+        throw Error("the snapshot's key " + key + " is taken by a snapshot of hash family " + std::to_string(family) +
+                    "; nothing was stored");
     }
 
     // Records the pipeline's previous snapshot holds are stored already (a
@@ -175,10 +184,13 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
     StoredList loaded;
     const StoredList* known_list = composed && snapshot.base != nullptr ? snapshot.base : &loaded;
     if (known_list == &loaded) {
-        SqliteStatement previous(
-            db_, "SELECT records, places FROM snapshot_lists WHERE pipeline = ? ORDER BY rowid DESC LIMIT 1");
+        SqliteStatement previous(db_,
+                                 "SELECT records, places, hash_family FROM snapshot_lists WHERE pipeline = ? "
+                                 "ORDER BY rowid DESC LIMIT 1");
         previous.bind(1, snapshot.pipeline);
-        if (previous.next()) {
+        // A list of another hash family is no guide: its hashes may name
+        // other bytes than this build's do.
+        if (previous.next() && previous.integer(2) == hash::family) {
             try {
                 loaded = list_of(previous.blob(0), previous.blob(1));
             } catch (const Error&) {
@@ -249,10 +261,11 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
         const std::string at = Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT);
         SqliteStatement add(
             db_,
-            "INSERT INTO snapshot_lists(key, pipeline, users, stored_at, meta, records, origins, places) "
-            "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+            "INSERT INTO snapshot_lists(key, pipeline, users, stored_at, meta, records, origins, places, hash_family) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
         add.bind(1, key).bind(2, snapshot.pipeline).bind(3, static_cast<std::int64_t>(n)).bind(4, at);
-        add.bind_blob(5, packed_meta).bind_blob(6, list).bind_blob(7, packed_origins).bind_blob(8, packed_places).run();
+        add.bind_blob(5, packed_meta).bind_blob(6, list).bind_blob(7, packed_origins).bind_blob(8, packed_places);
+        add.bind(9, static_cast<std::int64_t>(hash::family)).run();
         execute(db_, "COMMIT");
     } catch (...) {
         execute(db_, "ROLLBACK");
@@ -262,7 +275,7 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
 }
 
 StoredList SnapshotStore::list(const std::string& key) {
-    SqliteStatement select(db_, "SELECT records, places FROM snapshot_lists WHERE key = ?");
+    SqliteStatement select(db_, "SELECT records, places, hash_family FROM snapshot_lists WHERE key = ?");
     select.bind(1, key);
     if (!select.next()) throw Error("the state database holds no snapshot " + key);
     StoredList list;
@@ -271,6 +284,7 @@ StoredList SnapshotStore::list(const std::string& key) {
     } catch (const Error& e) {
         throw Error("snapshot " + key + " in the state database: " + e.what());
     }
+    list.hash_family = static_cast<std::uint32_t>(select.integer(2));
     select.next();
     return list;
 }

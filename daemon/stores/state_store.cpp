@@ -102,8 +102,15 @@ void run_plans(sqlite3* db) {
     sqlite::add_column(db, "runs", "plan", "TEXT NOT NULL DEFAULT ''");
 }
 
+// The hash family of each list's record hashes (hash.hpp) (6 December):
+// lists stored before then are of the first.
+void snapshot_list_hash_families(sqlite3* db) {
+    sqlite::add_column(db, "snapshot_lists", "hash_family", "INTEGER NOT NULL DEFAULT 1");
+}
+
 constexpr sqlite::Migration state_migrations[] = {
-    {1, first_state_schema}, {2, run_inputs}, {3, snapshot_list_places}, {4, pipeline_changes}, {5, run_plans},
+    {1, first_state_schema}, {2, run_inputs}, {3, snapshot_list_places},
+    {4, pipeline_changes},   {5, run_plans},  {6, snapshot_list_hash_families},
 };
 
 }  // namespace

@@ -130,7 +130,7 @@ TEST_F(StateMigrations, EachEarlierStateSchemaOpensAndKeepsItsRows) {
         store.note_configuration("hr", "f2");
         EXPECT_FALSE(store.live("hr", "f2", 0));
         EXPECT_EQ(store.run_inputs("hr"), std::nullopt);
-        EXPECT_EQ(version("state"), 5);
+        EXPECT_EQ(version("state"), 6);
         EXPECT_EQ(number(dir_ / "state.snapshots.db", "PRAGMA user_version"), 1);
     }
 }
@@ -160,7 +160,7 @@ TEST_F(StateMigrations, AStateDatabaseOfANewerBuildIsRefusedAndLeftAsItIs) {
         "INSERT INTO schema_versions VALUES('state', 7)");
     const std::string error = open_error<StateStore>();
     EXPECT_NE(error.find("state database " + file_.string() +
-                         ": it was written by a newer peoplesync (state schema 7, this build knows 5); upgrade "
+                         ": it was written by a newer peoplesync (state schema 7, this build knows 6); upgrade "
                          "peoplesync or restore a backup"),
               std::string::npos)
         << error;
@@ -203,7 +203,7 @@ TEST_F(StateMigrations, EachComponentKeepsItsOwnVersion) {
     EXPECT_EQ(version("request_log"), 2);
     EXPECT_EQ(version("state"), -1);
     { StateStore store(file_); }
-    EXPECT_EQ(version("state"), 5);
+    EXPECT_EQ(version("state"), 6);
     EXPECT_EQ(version("outbox"), 2);
 }
 

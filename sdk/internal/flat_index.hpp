@@ -13,19 +13,17 @@
 
 #include <peoplesync/text.hpp>
 
+#include "hash.hpp"
+
 namespace peoplesync::flat {
 
 inline std::uint64_t hash(std::string_view text) {
-    std::uint64_t h = 14695981039346656037ull;
-    for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-    return h ^ (h >> 29);
+    return hash::bytes(text);
 }
 
-// Case-insensitive for ASCII letters: emails.
+// Case-insensitive for ASCII letters: emails. Stored in the rows cache.
 inline std::uint64_t folded_hash(std::string_view text) {
-    std::uint64_t h = 14695981039346656037ull;
-    for (char c : text) h = (h ^ static_cast<unsigned char>(fold(c))) * 1099511628211ull;
-    return h ^ (h >> 29);
+    return hash::folded(text);
 }
 
 inline bool folded_equal(std::string_view a, std::string_view b) {

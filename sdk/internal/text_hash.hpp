@@ -5,14 +5,15 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <string_view>
+
+#include "hash.hpp"
 
 namespace peoplesync {
 
 struct TextHash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+    std::size_t operator()(std::string_view text) const noexcept { return static_cast<std::size_t>(hash::bytes(text)); }
 };
 
 }  // namespace peoplesync

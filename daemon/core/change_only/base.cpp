@@ -1,6 +1,7 @@
 // What a change-only run compares with: the last clean run, its rows and its
 // snapshot list, and the lookups made from them while the source scans.
 #include "change_only.hpp"
+#include "hash.hpp"
 #include "pipeline.hpp"
 #include "run_support.hpp"
 
@@ -43,6 +44,8 @@ void Pipeline::look_up_while_scanning(ChangeOnlyBase& base) {
         auto lookups = std::make_shared<ChangeOnlyBase::Lookups>(base.rows);
         try {
             lookups->list = state_.snapshot_list(base.last.snapshot_key);
+            if (lookups->list.hash_family != hash::family)
+                lookups->list_error = "its record hashes are of another hash family";
         } catch (const Error& e) {
             lookups->list_error = e.what();
         }

@@ -407,11 +407,17 @@ private:
             result_.changes.created_memberships += half.memberships;
             result_.changes.created_managers += half.managers;
         }
+        // Hashes stored under another family than this build's say nothing:
+        // every synced user is compared whole, and gets this family's hash.
+        const bool hashes_count = index_.sync_hash_family == sync_hash_family;
+        auto unchanged = [&](std::size_t u, const DestinationUser& du) {
+            return hashes_count && du.synced && du.sync_hash == hash_[u] && du.hris_id == s_.users.hris_id(u);
+        };
         std::vector<std::int64_t> ids;
         for (std::size_t u = 0; u < n; ++u) {
             if (!valid(u) || match_[u] == none) continue;
             const auto& du = index_.users[static_cast<std::size_t>(match_[u])];
-            if (!(du.synced && du.sync_hash == hash_[u] && du.hris_id == s_.users.hris_id(u))) ids.push_back(du.id);
+            if (!unchanged(u, du)) ids.push_back(du.id);
         }
         for (std::size_t d : leaving_) ids.push_back(index_.users[d].id);
 
@@ -432,7 +438,7 @@ private:
         for (std::size_t u = 0; u < n; ++u) {
             if (!valid(u) || match_[u] == none) continue;
             const auto& du = index_.users[static_cast<std::size_t>(match_[u])];
-            if (du.synced && du.sync_hash == hash_[u] && du.hris_id == s_.users.hris_id(u)) continue;
+            if (unchanged(u, du)) continue;
             matched(u, du, record_of(du.id));
             processed_.insert(du.id);
         }

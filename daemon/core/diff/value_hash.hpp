@@ -4,58 +4,25 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <peoplesync/model.hpp>
 
+#include "hash.hpp"
+
 namespace peoplesync::core::values {
 
-// The last n < 8 bytes of a text as one word, zero above them, as a memcpy
-// of n bytes into a zeroed word makes it on a little-endian processor,
-// without a call that copies a length it only knows at run time:
-// two overlapping loads of 4, or up to three single bytes.
-inline std::uint64_t tail_word(const char* p, std::size_t n) {
-    if (n >= 4) {
-        std::uint32_t low, high;
-        std::memcpy(&low, p, 4);
-        std::memcpy(&high, p + n - 4, 4);
-        return low | (static_cast<std::uint64_t>(high) << (8 * (n - 4)));
-    }
-    if (n == 0) return 0;  // an empty view may be null
-    const auto byte = [p](std::size_t k) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[k])); };
-    return byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1));
-}
-
-// Hashes a user's synced values a word at a time.
+// Hashes a user's synced values one after the other (hash.hpp's combine).
 class ValueHash {
 public:
     explicit ValueHash(std::uint64_t seed) : hash_(seed) {}
-    void add(std::string_view text) {
-        std::size_t i = 0;
-        for (; i + 8 <= text.size(); i += 8) {
-            std::uint64_t word;
-            std::memcpy(&word, text.data() + i, 8);
-            step(word);
-        }
-        // The length separates fields.
-        step(tail_word(text.data() + i, text.size() - i) ^ (static_cast<std::uint64_t>(text.size()) << 56));
-    }
-    std::uint64_t value() const {
-        std::uint64_t h = hash_;
-        h ^= h >> 33;
-        h *= 0xff51afd7ed558ccdull;
-        h ^= h >> 33;
-        return h == 0 ? 1 : h;
-    }
+    void add(std::string_view text) { hash_ = hash::combine(hash_, text); }
+    // Never 0, which a sink stores for "no hash".
+    std::uint64_t value() const { return hash_ == 0 ? 1 : hash_; }
 
 private:
-    void step(std::uint64_t word) {
-        hash_ = (hash_ ^ (word * 0x9e3779b97f4a7c15ull)) * 0xc4ceb9fe1a85ec53ull;
-        hash_ ^= hash_ >> 29;
-    }
     std::uint64_t hash_;
 };
 

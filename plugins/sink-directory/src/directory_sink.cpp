@@ -150,6 +150,7 @@ public:
         } auto_checkpoint_back{db, checkpoint_apart};
         try {
             apply_changes(db, snapshot, changes, context, large);
+            SqliteStatement(db, record_sync_hash_family).bind(1, std::to_string(sync_hash_family)).run();
             execute(db, bump_generation);
             execute(db, "COMMIT");
         } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "schema.hpp"
 #include "sqlite_statement.hpp"
 #include "user_records.hpp"
 
@@ -46,6 +47,13 @@ void add_user(const SqliteStatement& row, DestinationIndex& index) {
 
 // Every department, and the memberships in which the user or the department
 // is not synced: typically few, found through the keys rather than a scan.
+void add_sync_hash_family(sqlite3* db, DestinationIndex& index) {
+    SqliteStatement select(db, stored_sync_hash_family);
+    select.next();
+    index.sync_hash_family = static_cast<std::uint32_t>(select.integer(0));
+    select.next();
+}
+
 void add_departments(sqlite3* db, DestinationIndex& index) {
     std::vector<std::int64_t> unsynced_users, unsynced_departments;
     for (const auto& user : index.users)
@@ -90,6 +98,7 @@ DestinationIndex read_index(sqlite3* db) {
     SqliteStatement users(db, std::string(user_columns) + " FROM users");
     while (users.next()) add_user(users, index);
     add_departments(db, index);
+    add_sync_hash_family(db, index);
     return index;
 }
 
@@ -119,6 +128,7 @@ DestinationIndex read_index_for(sqlite3* db, std::span<const std::string> hris_i
     index.synced_users = count.integer(0);
     count.next();
     add_departments(db, index);
+    add_sync_hash_family(db, index);
     return index;
 }
 

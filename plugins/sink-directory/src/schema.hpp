@@ -14,6 +14,13 @@ namespace peoplesync::directory {
 // (a run, an edit) raises: together, the sink's state token (directory_meta).
 inline constexpr const char* bump_generation =
     "UPDATE directory_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'";
+// The family of the users' sync hashes (peoplesync::sync_hash_family), in
+// directory_meta: set by each run, in its transaction. A directory without it
+// was written before families were recorded: its hashes are of the first.
+inline constexpr const char* record_sync_hash_family =
+    "INSERT OR REPLACE INTO directory_meta(key, value) VALUES('sync_hash_family', ?)";
+inline constexpr const char* stored_sync_hash_family =
+    "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM directory_meta WHERE key = 'sync_hash_family'), 1)";
 // Indexes are named so a large load can drop and rebuild them: building an
 // index once over sorted keys is several times faster than a million random
 // inserts into it.

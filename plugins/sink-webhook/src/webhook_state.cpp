@@ -229,6 +229,12 @@ WebhookState parse_state(std::string_view text) {
                 StateReader::fail("sync_hashes[" + std::to_string(i) + "]", "expected a number");
             state.sync_hashes.push_back(hashes[i].get<std::uint64_t>());
         }
+        state.sync_hash_family = 1;
+        if (const auto family = document.find("sync_hash_family"); family != document.end()) {
+            if (!family->is_number_unsigned() || family->get<std::uint64_t>() > UINT32_MAX)
+                StateReader::fail("sync_hash_family", "expected a number");
+            state.sync_hash_family = family->get<std::uint32_t>();
+        }
     } catch (const Error& e) {
         throw Error(std::string("the saved state of the webhook sink is corrupt at ") + e.what());
     }
@@ -238,11 +244,9 @@ WebhookState parse_state(std::string_view text) {
 std::string dump_state(const WebhookState& state) {
     json users = json::array();
     for (const UserView& user : state.snapshot.users) users.push_back(user_json(user, state.synced_fields));
-    json document = {{"version", state_version},
-                     {"synced_fields", state.synced_fields},
-                     {"departments", state.departments},
-                     {"users", std::move(users)},
-                     {"sync_hashes", state.sync_hashes}};
+    json document = {{"version", state_version},         {"synced_fields", state.synced_fields},
+                     {"departments", state.departments}, {"users", std::move(users)},
+                     {"sync_hashes", state.sync_hashes}, {"sync_hash_family", state.sync_hash_family}};
     return document.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -255,6 +259,7 @@ DestinationIndex index_of(const WebhookState& state) {
                                user.active, true, state.sync_hashes[i]});
     }
     index.departments = DepartmentTree(state).departments();
+    index.sync_hash_family = state.sync_hash_family;
     return index;
 }
 

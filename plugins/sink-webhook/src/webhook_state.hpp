@@ -23,6 +23,8 @@ struct WebhookState {
     // The users, in the order sent; a Snapshot so that sdk's to_json() writes them.
     Snapshot snapshot;
     std::vector<std::uint64_t> sync_hashes;  // one per user
+    // Of the sync hashes; a state saved without it holds the first family's.
+    std::uint32_t sync_hash_family = peoplesync::sync_hash_family;
 };
 
 // The state saved in the outbox; "" is the empty state. Throws Error naming

@@ -23,6 +23,7 @@
 
 #include "csv_reader.hpp"
 #include "csv_settings.hpp"
+#include "hash.hpp"
 #include "manager_cells.hpp"
 #include "record_splitter.hpp"
 #include "row_index.hpp"
@@ -91,7 +92,7 @@ std::uint64_t settings_hash(const CsvSettings& settings) {
     add(settings.department_separator);
     add(settings.department_level_separator);
     add(to_string(settings.manager_by));
-    return hash_bytes(text, 0x452821e638d01377ull);
+    return hash::bytes(text, 0x452821e638d01377ull);
 }
 
 [[noreturn]] void fail_without_header(const CsvSettings& settings, const std::string& file_name) {
@@ -180,7 +181,7 @@ public:
         parser.reset(data.substr(bounds.begin, std::min(bounds.end + 1, data.size()) - bounds.begin), bounds.line);
         parser.next(header);
         scanned->layout = read_header(header, file_name);
-        const std::uint64_t seed = hash_bytes(data.substr(bounds.begin, bounds.end - bounds.begin), settings_hash_);
+        const std::uint64_t seed = hash::bytes(data.substr(bounds.begin, bounds.end - bounds.begin), settings_hash_);
         const bool finds_managers = finds_managers_in_file(settings_, scanned->layout);
 
         // Rows are rarely shorter than half the header; reserved memory that
@@ -199,7 +200,7 @@ public:
         }
         std::int64_t count = 0;
         while (splitter.next(bounds)) {
-            result.hashes.push_back(hash_bytes(data.substr(bounds.begin, bounds.end - bounds.begin), seed));
+            result.hashes.push_back(hash::bytes(data.substr(bounds.begin, bounds.end - bounds.begin), seed));
             set_origin(result.origins.emplace_back(), file_name, bounds.line);
             places.begins.push_back(bounds.begin);
             places.lines.push_back(bounds.line);
@@ -410,7 +411,7 @@ private:
                     found = {3, static_cast<std::uint64_t>(lines[match.first]), 0};
                 else if (match.first != no_row)
                     found = {4, own[match.first], 0};
-                hashes[i] = hash_bytes({reinterpret_cast<const char*>(found.data()), sizeof found}, own[i]);
+                hashes[i] = hash::bytes({reinterpret_cast<const char*>(found.data()), sizeof found}, own[i]);
             }
         });
     }

@@ -1,8 +1,6 @@
 #include "record_splitter.hpp"
 
 #include <algorithm>
-#include <array>
-#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -19,7 +17,7 @@
 
 #include "csv_grammar.hpp"
 #include "csv_reader.hpp"
-#include "mix64.hpp"
+#include "hash.hpp"
 #include "two_threads.hpp"
 
 namespace peoplesync::csv {
@@ -41,7 +39,7 @@ namespace {
 constexpr std::size_t digest_chunk_bytes = std::size_t{1} << 20;
 
 std::uint64_t chunk_hash(std::string_view chunk, std::size_t number) {
-    return hash_bytes(chunk, 0xa4093822299f31d0ull ^ number);
+    return hash::bytes(chunk, 0xa4093822299f31d0ull ^ number);
 }
 
 }  // namespace
@@ -150,14 +148,14 @@ FileBytes FileBytes::read(const std::filesystem::path& file, const std::string& 
 }
 
 std::string FileBytes::digest_of(const std::vector<std::uint64_t>& chunk_hashes, std::uint64_t size) {
-    std::array<std::uint64_t, 2> h = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull};
-    for (const std::uint64_t part : chunk_hashes) {
-        h[0] = mix64(h[0] ^ part) * 0x9e3779b97f4a7c15ull;
-        h[1] = std::rotl(h[1] + part, 31) * 0xff51afd7ed558ccdull;
-    }
-    char text[64];
-    std::snprintf(text, sizeof text, "%016llx%016llx-%llu", static_cast<unsigned long long>(mix64(h[0] ^ size)),
-                  static_cast<unsigned long long>(mix64(h[1] + size)), static_cast<unsigned long long>(size));
+    const auto h = hash::parts128(
+        {{reinterpret_cast<const char*>(chunk_hashes.data()), chunk_hashes.size() * sizeof(std::uint64_t)},
+         {reinterpret_cast<const char*>(&size), sizeof size}});
+    // Led by the hash family: a digest stored under another never matches.
+    char text[80];
+    std::snprintf(text, sizeof text, "h%u-%016llx%016llx-%llu", static_cast<unsigned>(hash::family),
+                  static_cast<unsigned long long>(h[0]), static_cast<unsigned long long>(h[1]),
+                  static_cast<unsigned long long>(size));
     return text;
 }
 
@@ -246,46 +244,6 @@ bool RecordSplitter::next(RecordBounds& record) {
     pos_ = line_end < size ? line_end + 1 : size;
     line_ = line + (line_end < size ? 1 : 0);
     return true;
-}
-
-namespace {
-
-std::uint64_t load(const char* at) {
-    std::uint64_t word;
-    std::memcpy(&word, at, 8);
-    return word;
-}
-
-std::uint64_t step(std::uint64_t h, std::uint64_t word) {
-    h = (h ^ (word * 0x9e3779b97f4a7c15ull)) * 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 29);
-}
-
-}  // namespace
-
-// Four independent lanes, so that the multiplications of one do not wait for
-// those of another; the lanes are mixed once, at the end.
-std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t seed) {
-    const char* const data = bytes.data();
-    const std::size_t size = bytes.size();
-    std::uint64_t a = seed, b = seed ^ 0x243f6a8885a308d3ull, c = seed ^ 0x13198a2e03707344ull,
-                  d = seed ^ 0xa4093822299f31d0ull;
-    std::size_t i = 0;
-    for (; i + 32 <= size; i += 32) {
-        a = step(a, load(data + i));
-        b = step(b, load(data + i + 8));
-        c = step(c, load(data + i + 16));
-        d = step(d, load(data + i + 24));
-    }
-    for (std::uint64_t* lane : {&a, &b, &c}) {
-        if (i + 8 > size) break;
-        *lane = step(*lane, load(data + i));
-        i += 8;
-    }
-    std::uint64_t tail = 0;
-    if (i < size) std::memcpy(&tail, data + i, size - i);  // an empty view may be null
-    d = step(d, tail ^ (static_cast<std::uint64_t>(size) << 56) ^ size);
-    return mix64(a ^ std::rotl(b, 17) ^ std::rotl(c, 31) ^ std::rotl(d, 47));
 }
 
 }  // namespace peoplesync::csv

@@ -30,7 +30,7 @@ public:
 
     // A digest of the bytes at memory speed (not a cryptographic one: it
     // tells an unchanged export from a changed one, nothing more): each
-    // 1 MiB is hashed with hash_bytes as it is read, and those hashes are
+    // 1 MiB is hashed (hash.hpp) as it is read, and those hashes are
     // folded into two words with the size. Empty unless read with
     // Digest::yes.
     const std::string& digest() const { return digest_; }
@@ -81,9 +81,5 @@ private:
     std::size_t pos_ = 0;    // the next unread byte
     std::int64_t line_ = 1;  // the physical line at pos_
 };
-
-// A 64-bit hash of `bytes` with `seed`, several words at a time (not a
-// cryptographic one: it tells a changed record from an unchanged one).
-std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t seed);
 
 }  // namespace peoplesync::csv

@@ -21,7 +21,7 @@ inline constexpr std::uint32_t no_row = UINT32_MAX;
 // The hash RowIndex files `key` under; `fold` for keys matched
 // case-insensitively.
 inline std::size_t key_hash(std::string_view key, bool fold) {
-    return fold ? hash_folded(key) : std::hash<std::string_view>{}(key);
+    return fold ? hash_folded(key) : static_cast<std::size_t>(hash::bytes(key));
 }
 
 struct RowMatch {

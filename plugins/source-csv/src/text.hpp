@@ -8,6 +8,8 @@
 
 #include <peoplesync/text.hpp>
 
+#include "hash.hpp"
+
 namespace peoplesync::csv {
 
 using peoplesync::equal_folded;
@@ -22,14 +24,8 @@ inline std::string_view trim_blanks(std::string_view text) {
     return trim_view(text);
 }
 
-// FNV-1a over the case-folded bytes.
 inline std::size_t hash_folded(std::string_view text) {
-    std::uint64_t h = 1469598103934665603ull;
-    for (char c : text) {
-        h ^= static_cast<unsigned char>(fold(c));
-        h *= 1099511628211ull;
-    }
-    return static_cast<std::size_t>(h);
+    return static_cast<std::size_t>(hash::folded(text));
 }
 
 // Hash and equality for unordered containers keyed case-insensitively, with

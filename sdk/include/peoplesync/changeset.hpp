@@ -12,6 +12,12 @@
 
 namespace peoplesync {
 
+// The family of the sync hashes the pipeline computes (DestinationUser::
+// sync_hash); raised whenever they change for the same values. A sink that
+// stores sync hashes stores the family of the last ChangeSet it applied
+// beside them and reports it in DestinationIndex::sync_hash_family.
+inline constexpr std::uint32_t sync_hash_family = 2;
+
 // Every user a destination holds, in the few columns matching needs.
 struct DestinationUser {
     std::int64_t id = 0;
@@ -47,6 +53,11 @@ struct DestinationIndex {
     // Memberships in which the user or the department is not synced
     // (typically few): the pipeline keeps synced departments to synced users.
     std::vector<Membership> memberships_outside_sync;
+    // The family the users' sync hashes were stored under: of another than
+    // peoplesync::sync_hash_family, no hash is taken as "nothing to compare"
+    // (each synced user's record is fetched and compared, once). A sink that
+    // keeps no family leaves the current one.
+    std::uint32_t sync_hash_family = peoplesync::sync_hash_family;
 };
 
 // The full stored state of one user.
