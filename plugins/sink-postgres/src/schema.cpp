@@ -175,19 +175,13 @@ std::string substituted(std::string sql, const std::string& placeholder, const s
     return sql;
 }
 
-// FNV-1a: the same key in every build and process, unlike std::hash.
-std::int64_t stable_key(const std::string& text) {
-    std::uint64_t hash = 14695981039346656037ull;
-    for (unsigned char c : text) {
-        hash ^= c;
-        hash *= 1099511628211ull;
-    }
-    return static_cast<std::int64_t>(hash);
-}
-
-std::int64_t migration_lock_key(const std::string& schema) {
-    return stable_key("peoplesync migrate " + schema);
-}
+// The advisory locks, in their two-key form: a class of ours and, for the
+// apply, the schema's oid. No hash: every build and process agrees on them
+// whatever hash this build uses, and two schemas never share one. The
+// migration lock is one for every schema (the schema may not exist yet, and
+// migrations are rare and short).
+constexpr std::int32_t apply_lock_class = 0x70736170;    // "psap"
+constexpr std::int32_t migrate_lock_class = 0x70736d67;  // "psmg"
 
 }  // namespace
 
@@ -200,10 +194,6 @@ std::string checked_schema_name(const std::string& name) {
             throw Error("the schema name \"" + name + "\" may hold only lower-case letters, digits and _");
     if (name.rfind("pg_", 0) == 0) throw Error("the schema name \"" + name + "\" is reserved (pg_ is PostgreSQL's)");
     return name;
-}
-
-std::int64_t apply_lock_key(const std::string& schema) {
-    return stable_key("peoplesync apply " + schema);
 }
 
 int stored_version(Connection& connection, const std::string& schema) {
@@ -219,7 +209,7 @@ void migrate(Connection& connection, const std::string& schema) {
     const std::string quoted = connection.quote_identifier(schema);
     const std::string where = "postgres " + connection.describe() + ": schema " + schema;
     Transaction transaction(connection);
-    connection.execute("SELECT pg_advisory_xact_lock($1)", {std::to_string(migration_lock_key(schema))});
+    connection.execute("SELECT pg_advisory_xact_lock($1, 0)", {std::to_string(migrate_lock_class)});
     // Not CREATE SCHEMA IF NOT EXISTS: that needs CREATE on the database
     // even when the schema is there.
     if (connection.execute("SELECT 1 FROM pg_namespace WHERE nspname = $1", {schema}).rows() == 0)
@@ -255,17 +245,22 @@ void begin_apply(Connection& connection, const std::string& schema, const std::s
     // Outside a transaction both the lock and the marker would end with the statement.
     if (PQtransactionStatus(connection.handle()) != PQTRANS_INTRANS)
         throw std::logic_error("begin_apply() needs a transaction open on the connection");
-    const std::int64_t key = apply_lock_key(schema);
-    if (!connection.execute("SELECT pg_try_advisory_xact_lock($1)", {std::to_string(key)}).boolean(0, 0)) {
-        // A bigint key shows in pg_locks as its high and low 32 bits.
-        const auto bits = static_cast<std::uint64_t>(key);
+    const std::string lock_class = std::to_string(apply_lock_class);
+    const Result lock = connection.execute(
+        "SELECT oid::int4, pg_try_advisory_xact_lock($1, oid::int4) FROM pg_namespace WHERE nspname = $2",
+        {lock_class, schema});
+    if (lock.rows() == 0)
+        throw Error("postgres " + connection.describe() + ": schema " + schema +
+                    " does not exist (it is made on open)");
+    if (!lock.boolean(0, 1)) {
         const Result holder = connection.execute(
             "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'a local socket'), "
             "coalesce(a.client_port, 0), coalesce(a.usename::text, '') "
             "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.classid = $1::oid "
-            "AND l.objid = $2::oid AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-            {std::to_string(bits >> 32), std::to_string(bits & 0xffffffffu)});
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = $1::int4::oid "
+            "AND l.objid = $2::int4::oid "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            {lock_class, std::string(lock.text(0, 0))});
         std::string who = "a session that has ended since";
         if (holder.rows() > 0) {
             const std::string port = holder.integer(0, 3) > 0 ? ":" + std::string(holder.text(0, 3)) : "";

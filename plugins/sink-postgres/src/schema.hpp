@@ -33,7 +33,4 @@ int stored_version(Connection& connection, const std::string& schema);
 // read-only trigger lets it write synced fields.
 void begin_apply(Connection& connection, const std::string& schema, const std::string& marker);
 
-// The advisory lock key of a schema: stable across builds and processes.
-std::int64_t apply_lock_key(const std::string& schema);
-
 }  // namespace peoplesync::postgres

@@ -83,11 +83,5 @@ TEST_F(PgLock, OnlyInsideATransaction) {
     EXPECT_THROW(postgres::begin_apply(connection, "peoplesync", "a run 1"), std::logic_error);
 }
 
-TEST(PgLockKey, StableAndPerSchema) {
-    // Two builds (and two processes) must agree on it: FNV-1a of "peoplesync apply peoplesync", pinned.
-    EXPECT_EQ(postgres::apply_lock_key("peoplesync"), -6570243951606946869);
-    EXPECT_NE(postgres::apply_lock_key("peoplesync"), postgres::apply_lock_key("other"));
-}
-
 }  // namespace
 }  // namespace peoplesync::postgres_test
