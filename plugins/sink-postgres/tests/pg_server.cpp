@@ -1,5 +1,7 @@
 #include "pg_server.hpp"
 
+#include "free_port.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -18,6 +20,8 @@
 
 namespace peoplesync::postgres_test {
 
+using testing::free_port;
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -30,27 +34,6 @@ std::string read_text(const fs::path& file) {
     std::stringstream out;
     out << in.rdbuf();
     return out.str();
-}
-
-// A port of 127.0.0.1 nobody listens on now, below the kernel's ephemeral
-// range, so no outgoing connection of a test beside this one takes it
-// before the server binds it.
-int free_port() {
-    static std::mt19937 random(std::random_device{}());
-    std::uniform_int_distribution<int> pick(20000, 32000);
-    for (int attempt = 0; attempt < 200; ++attempt) {
-        const int port = pick(random);
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (fd < 0) throw std::runtime_error("socket() failed");
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        address.sin_port = htons(static_cast<std::uint16_t>(port));
-        const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-        ::close(fd);
-        if (bound) return port;
-    }
-    throw std::runtime_error("cannot find a free port on 127.0.0.1 between 20000 and 32000");
 }
 
 bool as_root() {

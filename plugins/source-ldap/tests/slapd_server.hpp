@@ -21,7 +21,11 @@
 #include <string>
 #include <thread>
 
+#include "free_port.hpp"
+
 namespace peoplesync::ldap_test {
+
+using testing::free_port;
 
 namespace fs = std::filesystem;
 
@@ -52,28 +56,6 @@ inline void run(const std::string& command, const fs::path& log) {
     if (status != 0)
         throw std::runtime_error("`" + command + "` failed (status " + std::to_string(status) + "):\n" +
                                  read_text(log));
-}
-
-// A port of 127.0.0.1 nobody listens on right now, below the kernel's
-// ephemeral range (32768 and up here): tests running beside this one get
-// their listening and outgoing ports from that range, so none of them can
-// take this port between now and slapd binding it.
-inline int free_port() {
-    static std::mt19937 random(std::random_device{}());
-    std::uniform_int_distribution<int> pick(20000, 32000);
-    for (int attempt = 0; attempt < 200; ++attempt) {
-        const int port = pick(random);
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (fd < 0) throw std::runtime_error("socket() failed");
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        address.sin_port = htons(static_cast<std::uint16_t>(port));
-        const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-        ::close(fd);
-        if (bound) return port;
-    }
-    throw std::runtime_error("cannot find a free port on 127.0.0.1 between 20000 and 32000");
 }
 
 inline bool accepts_connections(int port) {
