@@ -108,6 +108,60 @@ struct EndScan {
     }
 };
 
+// The run's snapshot and its records' rows, stored on the state store's
+// threads while the run goes on. Both wait for start(): validation and the
+// diff are on the run's critical path and use both cores (the diff its
+// second once validation is done), while the stores have until the apply
+// ends. However the run leaves, they start before their futures wait.
+class StoresMeanwhile {
+public:
+    // With `shared`, the store reads the snapshot as the run does (it only
+    // reads the users from here on); otherwise it takes a copy first.
+    StoresMeanwhile(StateStore& state, const std::string& pipeline, std::int64_t run_id, const Snapshot& snapshot,
+                    bool shared)
+        : state_(state), pipeline_(pipeline), run_id_(run_id), snapshot_(snapshot) {
+        stored_ = state_.store_snapshot_async(
+            snapshot, shared ? StateStore::Sharing::read_while_running : StateStore::Sharing::copy, after_checks_,
+            run_id);
+    }
+    StoresMeanwhile(const StoresMeanwhile&) = delete;
+    StoresMeanwhile& operator=(const StoresMeanwhile&) = delete;
+    ~StoresMeanwhile() { start(); }
+
+    void start() {
+        if (started_) return;
+        started_ = true;
+        checked_.set_value();
+    }
+    // Each record's hash, hris_id and manager, for the next run to read only
+    // what changed (kept if the run is clean): made on the store's thread
+    // from the normalized users. The scan goes.
+    void store_rows(std::optional<RecordScan>& scan) {
+        if (scan && scan->hashes.size() == snapshot_.users.size())
+            rows_stored_ = state_.store_run_rows_async(
+                pipeline_,
+                [&users = snapshot_.users, hashes = std::move(scan->hashes), id = run_id_] {
+                    return rows_of(users, hashes, id);
+                },
+                after_checks_);
+        scan.reset();
+    }
+    std::future<StateStore::StoredSnapshot>& snapshot_stored() { return stored_; }
+    // Waits for the rows; whether they are written.
+    bool rows_written() { return rows_stored_.valid() && finished(rows_stored_); }
+
+private:
+    StateStore& state_;
+    const std::string& pipeline_;
+    std::int64_t run_id_;
+    const Snapshot& snapshot_;
+    std::promise<void> checked_;
+    const std::shared_future<void> after_checks_ = checked_.get_future().share();
+    bool started_ = false;
+    std::future<StateStore::StoredSnapshot> stored_;
+    std::future<void> rows_stored_;
+};
+
 }  // namespace
 
 void take_stored_snapshot(std::future<StateStore::StoredSnapshot>& stored, RunRecord& record, RunReport& report) {
@@ -216,61 +270,27 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         // normalize -> validate -> diff -> guard -> apply (process), the
         // snapshot and the records' rows stored meanwhile. When the policy
         // keeps every field, normalizing drops nothing a later run could
-        // want, so the normalized snapshot is the one stored, read by the
-        // store as the run reads it (from here on the run only reads users);
-        // otherwise the store takes a copy first.
+        // want, so the normalized snapshot is the one stored; otherwise the
+        // store takes a copy first.
         const bool shared = keeps_every_field(settings_.sync);
         if (shared) {
             started = std::chrono::steady_clock::now();
             normalize(snapshot, settings_.sync);
         }
         const double normalize_seconds = shared ? seconds_since(started) : 0;
-        // Both stores wait for validation and the diff: those are on the
-        // run's critical path and use both cores (the diff its second once
-        // validation is done), while the stores have until the apply ends.
-        std::promise<void> checked;
-        const std::shared_future<void> after_checks = checked.get_future().share();
-        std::future<StateStore::StoredSnapshot> stored = state_.store_snapshot_async(
-            snapshot, shared ? StateStore::Sharing::read_while_running : StateStore::Sharing::copy, after_checks,
-            record.id);
-        // Each record's hash, hris_id and manager, for the next run to read
-        // only what changed; kept if the run is clean.
-        std::future<void> rows_stored;
-        // However the run leaves this block, the stores start (before the
-        // futures above wait for them).
-        struct StartStores {
-            std::promise<void>& checked;
-            bool started = false;
-            void operator()() {
-                if (started) return;
-                started = true;
-                checked.set_value();
-            }
-            ~StartStores() { (*this)(); }
-        } start_stores{checked};
-        // Made on that thread too: the run only reads the users from here on.
-        auto store_rows = [&] {
-            if (scan && scan->hashes.size() == snapshot.users.size())
-                rows_stored = state_.store_run_rows_async(
-                    settings_.name,
-                    [&snapshot, hashes = std::move(scan->hashes), id = record.id] {
-                        return rows_of(snapshot.users, hashes, id);
-                    },
-                    after_checks);
-            scan.reset();
-        };
-        if (shared) store_rows();
+        StoresMeanwhile stores(state_, settings_.name, record.id, snapshot, shared);
+        if (shared) stores.store_rows(scan);
         report = process(snapshot, request, record.id, progress, std::move(indexes), shared, nullptr,
-                         [&start_stores] { start_stores(); });
-        start_stores();
-        if (!shared) store_rows();  // normalized now
+                         [&stores] { stores.start(); });
+        stores.start();
+        if (!shared) stores.store_rows(scan);  // normalized now
         report.read_seconds = read_seconds;
         report.validate_seconds += normalize_seconds;
-        take_stored_snapshot(stored, record, report);
+        take_stored_snapshot(stores.snapshot_stored(), record, report);
         hold_after_commit_for_tests(report);
 
         // Written (or not) before anything is decided of them.
-        const bool rows_written = rows_stored.valid() && finished(rows_stored);
+        const bool rows_written = stores.rows_written();
         next = leave_for_next_run(report, record, digest, nullptr, rows_written);
     } catch (const RunCancelled& e) {
         report.status = RunStatus::interrupted;
