@@ -41,6 +41,7 @@ Pipeline::Pipeline(const Settings& settings, const PipelineSettings& pipeline, c
     if (source_->pushes() && !pipeline.schedule.empty())
         throw ConfigError(pipeline.schedule.where + ": source " + pipeline.source.type +
                           " receives its snapshots when they are pushed; it takes no schedule");
+    scanner_ = dynamic_cast<RecordScanner*>(source_.get());
     for (const auto& sink : pipeline.sinks) {
         sink_services_.push_back(std::make_unique<PluginServices>(settings, state, pipeline.name, "sink." + sink.name));
         sink_services_.back()->set_outbox(state.outbox().for_sink(pipeline.name, sink.name));
@@ -51,6 +52,7 @@ Pipeline::Pipeline(const Settings& settings, const PipelineSettings& pipeline, c
             throw ConfigError(sink.retry_where + ": sink " + sink.name + " (" + sink.type +
                               ") writes its destination itself; retry applies only to sinks that deliver to a "
                               "remote receiver (webhook)");
+        appliers_.push_back(dynamic_cast<ChangeOnlyApplier*>(sinks_.back().get()));
     }
 }
 

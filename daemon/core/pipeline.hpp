@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <peoplesync/change_only.hpp>
 #include <peoplesync/changeset.hpp>
 #include <peoplesync/plugin.hpp>
 
@@ -32,6 +33,12 @@ enum class PipelineMode { test, live };
 std::string_view to_string(PipelineMode mode);
 
 class PluginServices;
+// A run's boundaries, each in its own header: change-only runs
+// (change_only/change_only.hpp) and what a run leaves the next (next_run.hpp).
+struct ChangeOnlyBase;
+struct LastRun;
+struct UnreadRecords;
+struct NextRun;
 
 struct SinkOutcome {
     std::string name;
@@ -55,7 +62,7 @@ struct RunReport {
     // run left them (Source::input_digest).
     std::int64_t unchanged_since_run = 0;
     // Not -1: a change-only run, which parsed only the records that changed
-    // since run `changed_since_run` (Source::scan), this many.
+    // since run `changed_since_run` (RecordScanner::scan), this many.
     std::int64_t changed_records = -1;
     std::int64_t changed_since_run = 0;
     std::vector<Finding> findings;
@@ -165,36 +172,13 @@ private:
     // The apply stage: each sink's ChangeSet; `whole_snapshot`: the run has
     // every record, not only those that changed.
     void apply_changes(RunReport& report, const Snapshot& snapshot, bool whole_snapshot);
-    // What a change-only run compares with: the last run, when it was clean
-    // and the destinations are as it left them. Known before the source is
-    // scanned, so the run need not load whole destination indexes.
-    struct ChangeOnlyBase {
-        RunInputs last;
-        RunRows rows;
-        // What the run looks the last run's records up with, and that run's
-        // snapshot list: made from the above on a thread of its own while
-        // the source scans (look_up_while_scanning). Last, so it is waited
-        // for before what it reads goes.
-        struct Lookups;
-        std::future<std::shared_ptr<Lookups>> lookups;
-    };
-    // The last run's inputs and, when its configuration is this one and no
-    // full resync is due, its rows: the state only, so a thread reads them
-    // while the source takes its digest.
-    struct LastRun {
-        std::optional<RunInputs> inputs;
-        std::optional<RunRows> rows;
-    };
+    // Change-only runs (change_only/): whether this pipeline's plugins take
+    // them (the source is a RecordScanner, every sink a ChangeOnlyApplier),
+    // what such a run compares with, and the run.
+    bool takes_change_only_runs() const;
     LastRun read_last_run();
     std::optional<ChangeOnlyBase> change_only_base(LastRun last_run);
     void look_up_while_scanning(ChangeOnlyBase& base);
-    // What a run that went through leaves the next one: its inputs, recorded
-    // with the run in one transaction (so the next run never relies on a run
-    // not recorded as done), then its rows kept or forgotten.
-    struct ForNextRun {
-        std::optional<RunInputs> inputs;
-        std::function<void()> rows;
-    };
     // A run that parses only the records whose raw hash differs from the
     // base's. Empty when it cannot be one (then nothing was applied, and
     // `indexes` are loading for the full read the run then makes from the
@@ -204,11 +188,19 @@ private:
     std::optional<RunReport> change_only(const RecordScan& scan, ChangeOnlyBase& base, const RunRequest& request,
                                          RunRecord& record, const std::string& digest,
                                          std::vector<std::future<DestinationIndex>>& indexes,
-                                         ProgressListener& progress, std::string& attempted_snapshot, ForNextRun& next);
+                                         ProgressListener& progress, std::string& attempted_snapshot, NextRun& next);
+    // What a run that went through leaves the next (next_run.cpp). `since`:
+    // a change-only run's base; `rows_written`: the run's rows are stored.
+    NextRun leave_for_next_run(const RunReport& report, const RunRecord& record, const std::string& digest,
+                               const RunInputs* since, bool rows_written);
+    // Every record, through the scan when there is one (which lets go of its origins).
+    Snapshot read_whole(std::optional<RecordScan>& scan, ProgressListener& progress);
+    // Records the run's end, with what it leaves the next; forgets a
+    // snapshot a change-only attempt stored and the run did not keep.
+    RunReport finish_run(RunRecord& record, const RunReport& report, const NextRun& next,
+                         const std::string& attempted_snapshot);
     // Settles one run left "running" (settle_unfinished_runs).
     void settle(RunRecord& run);
-    // Whether every sink takes a change-only run's snapshot (Sink::applies_changes_only).
-    bool sinks_take_changes_only() const;
     // The sinks' state tokens; empty when a sink cannot tell.
     std::vector<std::string> sink_tokens();
     // The last run's inputs (StateStore::run_inputs), if that run is
@@ -225,6 +217,10 @@ private:
     std::vector<std::unique_ptr<PluginServices>> sink_services_;
     std::shared_ptr<Source> source_;
     std::vector<std::shared_ptr<Sink>> sinks_;
+    // The plugins' change-only capabilities (change_only.hpp); null where
+    // a plugin has none. Appliers in the sinks' order.
+    RecordScanner* scanner_ = nullptr;
+    std::vector<ChangeOnlyApplier*> appliers_;
 };
 
 }  // namespace peoplesync::core

@@ -12,6 +12,7 @@
 
 #include "change_only/change_only.hpp"
 #include "diff_stage.hpp"
+#include "next_run.hpp"
 #include "report.hpp"
 #include "run_support.hpp"
 
@@ -91,6 +92,107 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
     return report;
 }
 
+namespace {
+
+// However a run ends, a source that scans hears that what it kept for the
+// digest and the scan (a file's bytes) can go.
+struct EndScan {
+    RecordScanner* scanner;
+    ~EndScan() {
+        if (scanner == nullptr) return;
+        try {
+            scanner->end_scan();
+        } catch (...) {
+            // What it kept stays until its next scan.
+        }
+    }
+};
+
+// The run's snapshot and its records' rows, stored on the state store's
+// threads while the run goes on. Both wait for start(): validation and the
+// diff are on the run's critical path and use both cores (the diff its
+// second once validation is done), while the stores have until the apply
+// ends. However the run leaves, they start before their futures wait.
+class StoresMeanwhile {
+public:
+    // With `shared`, the store reads the snapshot as the run does (it only
+    // reads the users from here on); otherwise it takes a copy first.
+    StoresMeanwhile(StateStore& state, const std::string& pipeline, std::int64_t run_id, const Snapshot& snapshot,
+                    bool shared)
+        : state_(state), pipeline_(pipeline), run_id_(run_id), snapshot_(snapshot) {
+        stored_ = state_.store_snapshot_async(
+            snapshot, shared ? StateStore::Sharing::read_while_running : StateStore::Sharing::copy, after_checks_,
+            run_id);
+    }
+    StoresMeanwhile(const StoresMeanwhile&) = delete;
+    StoresMeanwhile& operator=(const StoresMeanwhile&) = delete;
+    ~StoresMeanwhile() { start(); }
+
+    void start() {
+        if (started_) return;
+        started_ = true;
+        checked_.set_value();
+    }
+    // Each record's hash, hris_id and manager, for the next run to read only
+    // what changed (kept if the run is clean): made on the store's thread
+    // from the normalized users. The scan goes.
+    void store_rows(std::optional<RecordScan>& scan) {
+        if (scan && scan->hashes.size() == snapshot_.users.size())
+            rows_stored_ = state_.store_run_rows_async(
+                pipeline_,
+                [&users = snapshot_.users, hashes = std::move(scan->hashes), id = run_id_] {
+                    return rows_of(users, hashes, id);
+                },
+                after_checks_);
+        scan.reset();
+    }
+    std::future<StateStore::StoredSnapshot>& snapshot_stored() { return stored_; }
+    // Waits for the rows; whether they are written.
+    bool rows_written() { return rows_stored_.valid() && finished(rows_stored_); }
+
+private:
+    StateStore& state_;
+    const std::string& pipeline_;
+    std::int64_t run_id_;
+    const Snapshot& snapshot_;
+    std::promise<void> checked_;
+    const std::shared_future<void> after_checks_ = checked_.get_future().share();
+    bool started_ = false;
+    std::future<StateStore::StoredSnapshot> stored_;
+    std::future<void> rows_stored_;
+};
+
+}  // namespace
+
+void take_stored_snapshot(std::future<StateStore::StoredSnapshot>& stored, RunRecord& record, RunReport& report) {
+    try {
+        const StateStore::StoredSnapshot done = stored.get();
+        record.snapshot_key = done.key;
+        report.store_seconds = done.seconds;
+    } catch (const std::exception& e) {
+        report.message +=
+            (report.message.empty() ? "" : "; ") + std::string("the snapshot could not be stored: ") + e.what();
+    }
+}
+
+RunReport Pipeline::finish_run(RunRecord& record, const RunReport& report, const NextRun& next,
+                               const std::string& attempted_snapshot) {
+    record.mode = std::string(to_string(report.mode));
+    record.status = std::string(to_string(report.status));
+    record.message = report.message;
+    record.result = report_json(report, true).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    state_.finish_run(record, next.inputs ? &*next.inputs : nullptr);
+    if (next.rows) next.rows();
+    if (!attempted_snapshot.empty() && attempted_snapshot != record.snapshot_key) {
+        try {
+            state_.forget_unused_snapshot(attempted_snapshot);
+        } catch (const std::exception&) {
+            // A list no run names stays: harmless.
+        }
+    }
+    return report;
+}
+
 RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
     try {
         settle_unfinished_runs();
@@ -110,53 +212,25 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
     report.mode = mode();
     report.run_id = record.id;
     std::string attempted_snapshot;  // stored by a change-only attempt
-    ForNextRun next;
-    auto finish = [&] {
-        record.mode = std::string(to_string(report.mode));
-        record.status = std::string(to_string(report.status));
-        record.message = report.message;
-        record.result = report_json(report, true).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        state_.finish_run(record, next.inputs ? &*next.inputs : nullptr);
-        if (next.rows) next.rows();
-        if (!attempted_snapshot.empty() && attempted_snapshot != record.snapshot_key) {
-            try {
-                state_.forget_unused_snapshot(attempted_snapshot);
-            } catch (const std::exception&) {
-                // A list no run names stays: harmless.
-            }
-        }
-        return report;
-    };
+    NextRun next;
     try {
-        Snapshot snapshot;
+        // The source: unchanged since the last run, read change-only, or read.
         auto started = std::chrono::steady_clock::now();
-        // What the source would read, by digest: the same input into
-        // unchanged destinations changes nothing.
         const bool live = report.mode == PipelineMode::live && !request.dry_run;
         const bool may_compare =
             live && !request.snapshot && !request.full && !request.force && settings_.full_resync_every_secs > 0;
+        const bool change_only_capable = live && takes_change_only_runs();
         // A change-only run compares with the last run's rows, read meanwhile.
         std::future<LastRun> last_run;
-        if (may_compare && sinks_take_changes_only())
-            last_run = threads::on_a_thread([this] { return read_last_run(); });
+        if (may_compare && change_only_capable) last_run = threads::on_a_thread([this] { return read_last_run(); });
+        // What the source would read, by digest: the same input into
+        // unchanged destinations changes nothing.
         const std::string digest =
             live && !request.snapshot ? calling(source_label(), [this] { return source_->input_digest(); }) : "";
-        // However the run ends, the source hears that what it kept for the
-        // digest and the scan (a file's bytes) can go.
-        struct EndScan {
-            Source* source;
-            ~EndScan() {
-                if (source == nullptr) return;
-                try {
-                    source->end_scan();
-                } catch (...) {
-                    // What it kept stays until its next scan.
-                }
-            }
-        } digest_done{digest.empty() ? nullptr : source_.get()};
+        EndScan digest_done{digest.empty() ? nullptr : scanner_};
         if (!digest.empty() && may_compare && unchanged(digest, record, report)) {
             report.read_seconds = seconds_since(started);
-            return finish();
+            return finish_run(record, report, next, attempted_snapshot);
         }
         // A change-only run reads only what it needs of the destinations.
         std::optional<ChangeOnlyBase> base;
@@ -166,6 +240,7 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         // on each other, and both take long for a large organisation.
         std::vector<std::future<DestinationIndex>> indexes;
         if (!base) indexes = load_indexes();
+        Snapshot snapshot;
         std::optional<RecordScan> scan;
         if (request.snapshot) {
             snapshot = *request.snapshot;
@@ -173,120 +248,50 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             enter_stage(progress, "read");
             // A live run reads through the source's scan when it can: with
             // the records' hashes the next run parses only what changed.
-            if (live && sinks_take_changes_only())
-                scan = calling(source_label(), [&] { return source_->scan(progress); });
-            // However the read ends, the source hears that the scan is done.
-            EndScan scan_done{scan ? source_.get() : nullptr};
+            if (change_only_capable) scan = calling(source_label(), [&] { return scanner_->scan(progress); });
+            EndScan scan_done{scan ? scanner_ : nullptr};
             if (scan && base) {
                 const double scan_seconds = seconds_since(started);
                 if (auto done = change_only(*scan, *base, request, record, digest, indexes, progress,
                                             attempted_snapshot, next)) {
                     report = std::move(*done);
                     report.read_seconds += scan_seconds;
-                    return finish();
+                    return finish_run(record, report, next, attempted_snapshot);
                 }
             }
             if (indexes.empty()) indexes = load_indexes();
-            if (scan) {
-                std::vector<std::int64_t> all(scan->hashes.size());
-                std::iota(all.begin(), all.end(), 0);
-                std::vector<std::string>().swap(scan->origins);  // the users will have them
-                snapshot = calling(source_label(), [&] { return source_->read_records(all, progress); });
-            } else {
-                snapshot = calling(source_label(), [&] { return source_->read(progress); });
-            }
+            snapshot = read_whole(scan, progress);
         }
-        double read_seconds = seconds_since(started);
+        const double read_seconds = seconds_since(started);
         snapshot.pipeline = settings_.name;
         if (snapshot.received_at.empty()) snapshot.received_at = now_iso8601();
         record.users = static_cast<std::int64_t>(snapshot.users.size());
-        // Written while the run goes on; the run is not recorded before it
-        // is. When the policy keeps every field, normalizing drops nothing
-        // a later run could want, so the normalized snapshot is the one
-        // stored, read by the store as the run reads it (from here on the
-        // run only reads users); otherwise the store takes a copy first.
+
+        // normalize -> validate -> diff -> guard -> apply (process), the
+        // snapshot and the records' rows stored meanwhile. When the policy
+        // keeps every field, normalizing drops nothing a later run could
+        // want, so the normalized snapshot is the one stored; otherwise the
+        // store takes a copy first.
         const bool shared = keeps_every_field(settings_.sync);
         if (shared) {
             started = std::chrono::steady_clock::now();
             normalize(snapshot, settings_.sync);
         }
         const double normalize_seconds = shared ? seconds_since(started) : 0;
-        // Both stores below wait for validation and the diff: those are on
-        // the run's critical path and use both cores (the diff its second
-        // once validation is done), while the stores have until the apply
-        // ends.
-        std::promise<void> checked;
-        const std::shared_future<void> after_checks = checked.get_future().share();
-        std::future<StateStore::StoredSnapshot> stored = state_.store_snapshot_async(
-            snapshot, shared ? StateStore::Sharing::read_while_running : StateStore::Sharing::copy, after_checks,
-            record.id);
-        // Each record's hash, hris_id and manager, for the next run to read
-        // only what changed; stored while the run goes on, kept if it is clean.
-        std::future<void> rows_stored;
-        // However the run leaves this block, the stores start (before the
-        // futures above wait for them).
-        struct StartStores {
-            std::promise<void>& checked;
-            bool started = false;
-            void operator()() {
-                if (started) return;
-                started = true;
-                checked.set_value();
-            }
-            ~StartStores() { (*this)(); }
-        } start_stores{checked};
-        // Made on that thread too: the run only reads the users from here on.
-        auto store_rows = [&] {
-            if (scan && scan->hashes.size() == snapshot.users.size())
-                rows_stored = state_.store_run_rows_async(
-                    settings_.name,
-                    [&snapshot, hashes = std::move(scan->hashes), id = record.id] {
-                        return rows_of(snapshot.users, hashes, id);
-                    },
-                    after_checks);
-            scan.reset();
-        };
-        if (shared) store_rows();
+        StoresMeanwhile stores(state_, settings_.name, record.id, snapshot, shared);
+        if (shared) stores.store_rows(scan);
         report = process(snapshot, request, record.id, progress, std::move(indexes), shared, nullptr,
-                         [&start_stores] { start_stores(); });
-        start_stores();
-        if (!shared) store_rows();  // normalized now
+                         [&stores] { stores.start(); });
+        stores.start();
+        if (!shared) stores.store_rows(scan);  // normalized now
         report.read_seconds = read_seconds;
         report.validate_seconds += normalize_seconds;
-        try {
-            StateStore::StoredSnapshot done = stored.get();
-            record.snapshot_key = done.key;
-            report.store_seconds = done.seconds;
-        } catch (const std::exception& e) {
-            report.message +=
-                (report.message.empty() ? "" : "; ") + std::string("the snapshot could not be stored: ") + e.what();
-        }
+        take_stored_snapshot(stores.snapshot_stored(), record, report);
         hold_after_commit_for_tests(report);
-        // What this run read and left behind, for the next one to compare,
-        // recorded with the run. Its rows are written (or not) before
-        // anything is decided of them.
-        const bool rows_written = rows_stored.valid() && finished(rows_stored);
-        const std::string& name = settings_.name;
-        const std::int64_t id = record.id;
-        if (!digest.empty() && !record.snapshot_key.empty() &&
-            (report.status == RunStatus::applied || report.status == RunStatus::noop)) {
-            RunInputs inputs;
-            inputs.fingerprint = settings_.fingerprint;
-            inputs.digest = digest;
-            inputs.tokens = sink_tokens();
-            inputs.run_id = record.id;
-            inputs.snapshot_key = record.snapshot_key;
-            inputs.users = record.users;
-            inputs.full_at = epoch_ms() / 1000;
-            if (all_known(inputs.tokens)) {
-                next.inputs = std::move(inputs);
-                // Records read cleanly (no finding at all) are what the next
-                // run compares with.
-                const std::int64_t keep = report.findings.empty() && rows_written ? id : 0;
-                next.rows = [this, name, keep] { state_.keep_run_rows(name, keep); };
-            }
-        }
-        if (!next.inputs && rows_written) next.rows = [this, name, id] { state_.forget_run_rows(name, id); };
+
+        // Written (or not) before anything is decided of them.
+        const bool rows_written = stores.rows_written();
+        next = leave_for_next_run(report, record, digest, nullptr, rows_written);
     } catch (const RunCancelled& e) {
         report.status = RunStatus::interrupted;
         report.message = e.what();
@@ -297,7 +302,15 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         report.status = RunStatus::failed;
         report.message = "a plugin threw an exception that is not a std::exception";
     }
-    return finish();
+    return finish_run(record, report, next, attempted_snapshot);
+}
+
+Snapshot Pipeline::read_whole(std::optional<RecordScan>& scan, ProgressListener& progress) {
+    if (!scan) return calling(source_label(), [&] { return source_->read(progress); });
+    std::vector<std::int64_t> all(scan->hashes.size());
+    std::iota(all.begin(), all.end(), 0);
+    std::vector<std::string>().swap(scan->origins);  // the users will have them
+    return calling(source_label(), [&] { return scanner_->read_records(all, progress); });
 }
 
 }  // namespace peoplesync::core

@@ -59,6 +59,10 @@ inline bool all_known(const std::vector<std::string>& tokens) {
     return std::none_of(tokens.begin(), tokens.end(), [](const std::string& t) { return t.empty(); });
 }
 
+// The snapshot a run stored, into its record; when it could not be stored,
+// the report's message says why.
+void take_stored_snapshot(std::future<StateStore::StoredSnapshot>& stored, RunRecord& record, RunReport& report);
+
 // For tests only: PEOPLESYNC_TEST_AFTER_COMMIT_DELAY_MS holds a run whose
 // sinks committed (and whose snapshot is stored) before it is recorded, so a
 // test can kill the process exactly there.

@@ -57,7 +57,7 @@ struct RunInputs {
 };
 
 // What a pipeline's last clean run read, record by record, so the next run
-// can parse only the records that changed (Source::scan): each record's raw
+// can parse only the records that changed (RecordScanner::scan): each record's raw
 // hash, the hris_id and manager it had once normalized and a hash of its
 // email (case-folded), in the order the source gave them.
 class RunRows {

@@ -706,7 +706,7 @@ TEST_F(PipelineTest, MalformedInputFailsTheRunAndKeepsTheDirectory) {
     EXPECT_EQ(directory_dump(), before);
 }
 
-// --- Change-only runs (Source::scan) -------------------------------------------
+// --- Change-only runs (RecordScanner) ------------------------------------------
 
 // Forty people under P0: teams of up to eight, each under the one before.
 std::vector<Person> staff(int count = 40) {

@@ -1,5 +1,7 @@
 #include <peoplesync/plugin.hpp>
 
+#include <peoplesync/change_only.hpp>
+
 #include <cctype>
 #include <utility>
 
@@ -19,6 +21,9 @@ ReadContext::~ReadContext() = default;
 Source::~Source() = default;
 Sink::~Sink() = default;
 RunLedger::~RunLedger() = default;
+HeldUsers::~HeldUsers() = default;
+RecordScanner::~RecordScanner() = default;
+ChangeOnlyApplier::~ChangeOnlyApplier() = default;
 
 Outbox::~Outbox() = default;
 HttpHandler::~HttpHandler() = default;
@@ -62,28 +67,6 @@ bool Sink::delivers() const {
 DeliveryResult Sink::deliver(const Delivery&) {
     throw Error("this sink does not deliver to a remote receiver");
 }
-
-std::optional<DestinationIndex> Sink::load_index_for(std::span<const std::string>) {
-    return std::nullopt;
-}
-
-std::optional<std::vector<std::string>> Sink::held_hris_ids(std::span<const std::string>) {
-    return std::nullopt;
-}
-
-bool Sink::applies_changes_only() const {
-    return false;
-}
-
-std::optional<RecordScan> Source::scan(ReadContext&) {
-    return std::nullopt;
-}
-
-Snapshot Source::read_records(std::span<const std::int64_t>, ReadContext&) {
-    throw Error("this source reads only whole snapshots (it has no scan())");
-}
-
-void Source::end_scan() {}
 
 bool Source::pushes() const {
     return false;

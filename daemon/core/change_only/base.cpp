@@ -7,11 +7,12 @@
 
 namespace peoplesync::core {
 
-bool Pipeline::sinks_take_changes_only() const {
-    return std::all_of(sinks_.begin(), sinks_.end(), [](const auto& sink) { return sink->applies_changes_only(); });
+bool Pipeline::takes_change_only_runs() const {
+    return scanner_ != nullptr &&
+           std::all_of(appliers_.begin(), appliers_.end(), [](const ChangeOnlyApplier* a) { return a != nullptr; });
 }
 
-Pipeline::LastRun Pipeline::read_last_run() {
+LastRun Pipeline::read_last_run() {
     LastRun last_run;
     last_run.inputs = done_run_inputs();
     const auto& last = last_run.inputs;
@@ -20,7 +21,7 @@ Pipeline::LastRun Pipeline::read_last_run() {
     return last_run;
 }
 
-std::optional<Pipeline::ChangeOnlyBase> Pipeline::change_only_base(LastRun last_run) {
+std::optional<ChangeOnlyBase> Pipeline::change_only_base(LastRun last_run) {
     auto whole = [&](const std::string& why, bool routine = false) -> std::optional<ChangeOnlyBase> {
         log_full_read(settings_.name, why, routine);
         return std::nullopt;

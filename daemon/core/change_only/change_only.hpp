@@ -1,7 +1,10 @@
 // The change-only boundary's own pieces, shared by its files and the run.
 #pragma once
 
+#include <functional>
 #include <future>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include <Poco/Logger.h>
@@ -35,6 +38,45 @@ inline bool finished(std::future<void>& write) {
     }
 }
 
+// The last run's inputs and, when its configuration is this one and no full
+// resync is due, its rows: the state only, so a thread reads them while the
+// source takes its digest (Pipeline::read_last_run).
+struct LastRun {
+    std::optional<RunInputs> inputs;
+    std::optional<RunRows> rows;
+};
+
+// What a change-only run compares with: the last run, when it was clean and
+// the destinations are as it left them. Known before the source is scanned,
+// so the run need not load whole destination indexes.
+struct ChangeOnlyBase {
+    RunInputs last;
+    RunRows rows;
+    // What the run looks the last run's records up with, and that run's
+    // snapshot list: made from the above on a thread of its own while the
+    // source scans (Pipeline::look_up_while_scanning). Last, so it is waited
+    // for before what it reads goes.
+    struct Lookups;
+    std::future<std::shared_ptr<Lookups>> lookups;
+};
+
+// A change-only run's snapshot holds only the records that changed since the
+// last run; the others are as that run left them in the destination.
+struct UnreadRecords final : RestOfSource {
+    // Whether a synced destination user is one of those records (by hris_id).
+    std::function<bool(std::string_view hris_id)> kept;
+    // The hris_ids of the last run's records that are gone from the source
+    // (and not among the records read).
+    std::vector<std::string> gone_records;
+    // Whether one of those records names this hris_id as its manager.
+    std::function<bool(std::string_view hris_id)> cited_as_manager;
+    // The synced users the last run left in every destination: one per record.
+    std::int64_t synced_before = 0;
+
+    bool holds(std::string_view hris_id) const override { return kept(hris_id); }
+    std::span<const std::string> gone() const override { return gone_records; }
+};
+
 // A change-only run that cannot be one; nothing was applied. Says why.
 class NotChangeOnly : public Error {
 public:
@@ -66,7 +108,7 @@ struct RowHash {
     const RunRows* rows;
     std::uint64_t operator()(std::size_t j) const { return rows->hash(j); }
 };
-struct Pipeline::ChangeOnlyBase::Lookups {
+struct ChangeOnlyBase::Lookups {
     explicit Lookups(const RunRows& rows)
         : previous(RowHash{&rows}, rows.size()),
           by_hris([&rows](std::int64_t j) { return rows.hris_id(static_cast<std::size_t>(j)); }, rows.size()) {

@@ -5,6 +5,7 @@
 
 #include "change_only.hpp"
 #include "flat_index.hpp"
+#include "next_run.hpp"
 #include "pipeline.hpp"
 #include "run_support.hpp"
 
@@ -14,7 +15,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
                                                const RunRequest& request, RunRecord& record, const std::string& digest,
                                                std::vector<std::future<DestinationIndex>>& indexes,
                                                ProgressListener& progress, std::string& attempted_snapshot,
-                                               ForNextRun& next) {
+                                               NextRun& next) {
     auto whole = [&](const std::string& why) -> std::optional<RunReport> {
         log_full_read(settings_.name, why);
         indexes = load_indexes();  // for the full read the run makes instead
@@ -58,7 +59,7 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
     if (changed.size() * 5 > n)
         return whole(std::to_string(changed.size()) + " of " + std::to_string(n) + " records changed since " + since);
 
-    Snapshot partial = calling(source_label(), [&] { return source_->read_records(changed, progress); });
+    Snapshot partial = calling(source_label(), [&] { return scanner_->read_records(changed, progress); });
     if (partial.users.size() != changed.size())
         throw Error("the source read " + std::to_string(partial.users.size()) + " records for the " +
                     std::to_string(changed.size()) + " asked");
@@ -80,20 +81,20 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
     UnreadRecords unread;
     for (std::size_t j = 0; j < m; ++j)
         if (!kept[j] && read_by_hris.find(rows->hris_id(j)) == flat::StringIndex<>::none)
-            unread.gone.emplace_back(rows->hris_id(j));
+            unread.gone_records.emplace_back(rows->hris_id(j));
     unread.synced_before = static_cast<std::int64_t>(m);
     // Of each destination, the users the records read, their managers and
     // the records gone name, loading while the rest is checked.
-    std::vector<std::string> asked(unread.gone);
+    std::vector<std::string> asked(unread.gone_records);
     for (const UserView& user : partial.users) {
         asked.emplace_back(user.hris_id);
         if (!user.manager_hris_id.empty()) asked.emplace_back(user.manager_hris_id);
     }
     std::vector<std::future<DestinationIndex>> some;
-    for (auto& sink : sinks_)
-        some.push_back(threads::on_a_thread([this, s = sink.get(), &asked] {
-            return calling(sink_label(s), [s, &asked] {
-                std::optional<DestinationIndex> index = s->load_index_for(asked);
+    for (std::size_t i = 0; i < sinks_.size(); ++i)
+        some.push_back(threads::on_a_thread([this, s = sinks_[i].get(), applier = appliers_[i], &asked] {
+            return calling(sink_label(s), [s, applier, &asked] {
+                std::optional<DestinationIndex> index = applier->load_index_for(asked);
                 return index ? std::move(*index) : s->load_index();
             });
         }));
@@ -210,32 +211,9 @@ std::optional<RunReport> Pipeline::change_only(const RecordScan& scan, ChangeOnl
     report.changed_records = static_cast<std::int64_t>(changed.size());
     report.changed_since_run = last->run_id;
     record.users = static_cast<std::int64_t>(n);
-    try {
-        const StateStore::StoredSnapshot done = stored.get();
-        record.snapshot_key = done.key;
-        report.store_seconds = done.seconds;
-    } catch (const std::exception& e) {
-        report.message +=
-            (report.message.empty() ? "" : "; ") + std::string("the snapshot could not be stored: ") + e.what();
-    }
+    take_stored_snapshot(stored, record, report);
     hold_after_commit_for_tests(report);
-    const std::string& name = settings_.name;
-    const std::int64_t id = record.id;
-    if (!record.snapshot_key.empty() && (report.status == RunStatus::applied || report.status == RunStatus::noop)) {
-        RunInputs inputs = *last;
-        inputs.digest = digest;
-        inputs.tokens = sink_tokens();
-        inputs.run_id = record.id;
-        inputs.snapshot_key = record.snapshot_key;
-        inputs.users = record.users;  // full_at stays: this run read only what changed
-        if (all_known(inputs.tokens) && finished(rows_stored)) {
-            next.inputs = std::move(inputs);
-            next.rows = [this, name, id] { state_.keep_run_rows(name, id); };
-            return report;
-        }
-    }
-    if (rows_stored.valid() && finished(rows_stored))
-        next.rows = [this, name, id] { state_.forget_run_rows(name, id); };
+    next = leave_for_next_run(report, record, digest, last, finished(rows_stored));
     return report;
 }
 

@@ -7,12 +7,12 @@
 namespace peoplesync::core {
 
 DiffStage::DiffStage(const Snapshot& snapshot, const SyncPolicy& policy, std::vector<Sink*> sinks,
-                     std::vector<std::future<DestinationIndex>> indexes, const UnreadRecords* unread)
+                     std::vector<std::future<DestinationIndex>> indexes, const RestOfSource* rest)
     : snapshot_(snapshot),
       policy_(policy),
       sinks_(std::move(sinks)),
       indexes_(std::move(indexes)),
-      unread_(unread),
+      rest_(rest),
       destinations_(sinks_.size()) {
     as_valid_ = threads::on_a_thread([this] {
         for (std::size_t i = 0; i < sinks_.size(); ++i) destinations_[i] = indexes_[i].get();
@@ -32,7 +32,7 @@ std::vector<DiffResult> DiffStage::diff_all(const std::vector<char>& invalid) {
         Sink& sink = *sinks_[i];
         out.push_back(diff(
             snapshot_, invalid, policy_, destinations_[i],
-            [&sink](std::span<const std::int64_t> ids) { return sink.fetch(ids); }, unread_));
+            [&sink](std::span<const std::int64_t> ids) { return sink.fetch(ids); }, rest_));
     }
     return out;
 }

@@ -21,7 +21,7 @@ namespace peoplesync::core {
 class DiffStage {
 public:
     DiffStage(const Snapshot& snapshot, const SyncPolicy& policy, std::vector<Sink*> sinks,
-              std::vector<std::future<DestinationIndex>> indexes, const UnreadRecords* unread);
+              std::vector<std::future<DestinationIndex>> indexes, const RestOfSource* rest);
     DiffStage(const DiffStage&) = delete;
     DiffStage& operator=(const DiffStage&) = delete;
 
@@ -35,7 +35,7 @@ private:
     const SyncPolicy& policy_;
     std::vector<Sink*> sinks_;
     std::vector<std::future<DestinationIndex>> indexes_;
-    const UnreadRecords* unread_;
+    const RestOfSource* rest_;
     std::vector<DestinationIndex> destinations_;
     // Last: its destructor waits for the diff, before what it reads goes.
     std::future<std::vector<DiffResult>> as_valid_;

@@ -45,9 +45,9 @@ std::vector<std::string_view> path_levels(std::string_view path) {
 class Differ {
 public:
     Differ(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy, const DestinationIndex& index,
-           const UnreadRecords* unread)
+           const RestOfSource* rest)
         : s_(snapshot),
-          unread_(unread),
+          rest_(rest),
           invalid_(std::move(invalid)),
           policy_(policy),
           index_(index),
@@ -89,19 +89,19 @@ private:
     static std::int64_t find(const Index& index, std::string_view key) {
         return index.find(key);
     }
-    // A synced destination user whose record a change-only run did not read.
+    // A synced destination user whose record the snapshot leaves out.
     bool kept(std::size_t d) const {
-        return unread_ != nullptr && index_.users[d].synced && unread_->kept(index_.users[d].hris_id);
+        return rest_ != nullptr && index_.users[d].synced && rest_->holds(index_.users[d].hris_id);
     }
-    // Who leaves the sync: of every destination user, or for a change-only
-    // run of those gone from the source.
+    // Who leaves the sync: of every destination user, or when the snapshot
+    // holds only some records, of those gone from the source.
     void find_leaving() {
-        if (unread_ == nullptr) {
+        if (rest_ == nullptr) {
             for (std::size_t d = 0; d < index_.users.size(); ++d)
                 if (leaves(d)) leaving_.push_back(d);
             return;
         }
-        for (const auto& hris_id : unread_->gone)
+        for (const auto& hris_id : rest_->gone())
             if (auto d = find(by_hris_, hris_id); d != none && leaves(static_cast<std::size_t>(d)))
                 leaving_.push_back(static_cast<std::size_t>(d));
         std::sort(leaving_.begin(), leaving_.end());
@@ -572,7 +572,7 @@ private:
     }
 
     const Snapshot& s_;
-    const UnreadRecords* unread_;
+    const RestOfSource* rest_;
     std::vector<char> invalid_;
     const SyncPolicy& policy_;
     SyncHasher hasher_{policy_};
@@ -601,8 +601,8 @@ private:
 }  // namespace
 
 DiffResult diff(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy,
-                const DestinationIndex& index, const FetchRecords& fetch, const UnreadRecords* unread) {
-    DiffResult result = Differ(snapshot, std::move(invalid), policy, index, unread).run(fetch);
+                const DestinationIndex& index, const FetchRecords& fetch, const RestOfSource* rest) {
+    DiffResult result = Differ(snapshot, std::move(invalid), policy, index, rest).run(fetch);
     result.changes.synced_fields = policy.fields;
     return result;
 }

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <peoplesync/changeset.hpp>
@@ -29,26 +31,26 @@ struct DiffResult {
     std::int64_t held_back = 0;      // removals withheld because an invalid record had no hris_id
 };
 
-// A change-only run's snapshot holds only the records that changed since the
-// last run; the others are as that run left them in the destination.
-struct UnreadRecords {
-    // Whether a synced destination user is one of those records (by hris_id).
-    std::function<bool(std::string_view hris_id)> kept;
-    // The hris_ids of the last run's records that are gone from the source
-    // (and not among the records read).
-    std::vector<std::string> gone;
-    // Whether one of those records names this hris_id as its manager.
-    std::function<bool(std::string_view hris_id)> cited_as_manager;
-    // The synced users the last run left in every destination: one per record.
-    std::int64_t synced_before = 0;
+// What the differ knows of the source's records a snapshot leaves out, when
+// it holds only some of them: the others are in the destination as they
+// were (a change-only run's, change_only/).
+class RestOfSource {
+public:
+    virtual ~RestOfSource() = default;
+    // Whether one of the records left out has this hris_id.
+    virtual bool holds(std::string_view hris_id) const = 0;
+    // The hris_ids of records the source had and no longer has: the only
+    // users who may leave the sync.
+    virtual std::span<const std::string> gone() const = 0;
 };
 
 // `invalid` marks the snapshot's quarantined records: they and the
-// destination users they name are left exactly as they are. With `unread`,
-// the snapshot is a change-only run's: users it does not name leave the sync
-// only when they are gone, and an address a kept user holds is an error.
+// destination users they name are left exactly as they are. With `rest`, the
+// snapshot holds only some of the source's records: users it does not name
+// leave the sync only when they are gone, and an address a synced user the
+// rest holds keeps is an error.
 DiffResult diff(const Snapshot& snapshot, std::vector<char> invalid, const SyncPolicy& policy,
-                const DestinationIndex& index, const FetchRecords& fetch, const UnreadRecords* unread = nullptr);
+                const DestinationIndex& index, const FetchRecords& fetch, const RestOfSource* rest = nullptr);
 
 // The hash stored with a synced user: its synced values under a policy.
 class SyncHasher {

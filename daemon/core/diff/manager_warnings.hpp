@@ -1,7 +1,7 @@
 // A manager must be somebody: a valid user of the snapshot or a user of the
 // destination; one who is neither stays unset, with a warning. The diff gives
 // that warning against each destination; a pushed snapshot's answer gives it
-// before the run, asking the sinks (Sink::held_hris_ids) only about the
+// before the run, asking the sinks (HeldUsers::held_hris_ids) only about the
 // managers the snapshot itself does not name, so a large push whose managers
 // are all in it loads nothing.
 #pragma once

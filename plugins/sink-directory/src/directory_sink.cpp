@@ -15,6 +15,7 @@
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
 
+#include <peoplesync/change_only.hpp>
 #include <peoplesync/plugin.hpp>
 
 #include "applier.hpp"
@@ -34,7 +35,7 @@ using sqlite::enable_row_feeds;
 using sqlite::execute;
 using sqlite::SqliteStatement;
 
-class DirectorySink final : public Sink, public RunLedger {
+class DirectorySink final : public Sink, public RunLedger, public HeldUsers, public ChangeOnlyApplier {
 public:
     static constexpr const char* type = "directory";
     static constexpr const char* description = "The local people directory in a SQLite database";
@@ -71,11 +72,12 @@ public:
 
     DestinationIndex load_index() override { return read_index(handle()); }
 
+    // apply() reads only the records the ChangeSet names: a ChangeOnlyApplier.
     std::optional<DestinationIndex> load_index_for(std::span<const std::string> hris_ids) override {
         return read_index_for(handle(), hris_ids);
     }
 
-    std::optional<std::vector<std::string>> held_hris_ids(std::span<const std::string> hris_ids) override {
+    std::vector<std::string> held_hris_ids(std::span<const std::string> hris_ids) override {
         return directory::held_hris_ids(path(), static_cast<int>(busy_timeout_ms_), hris_ids);
     }
 
@@ -159,9 +161,6 @@ public:
         }
         if (checkpoint_apart) checkpointer_.start(path(), host_.log());
     }
-
-    // apply() reads only the records the ChangeSet names.
-    bool applies_changes_only() const override { return true; }
 
     // Each run's audit_runs row is written in its transaction.
     bool applied(std::int64_t run_id) override {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include <peoplesync/change_only.hpp>
 #include <peoplesync/plugin.hpp>
 
 #include "connection.hpp"
@@ -41,7 +42,7 @@ std::string from_environment(const ConfigValue& option, const std::string& holds
 
 }  // namespace
 
-class PostgresSink final : public Sink, public RunLedger {
+class PostgresSink final : public Sink, public ChangeOnlyApplier, public RunLedger {
 public:
     static constexpr const char* type = "postgres";
     static constexpr const char* description = "The people directory in a PostgreSQL schema (not yet usable)";

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <peoplesync/change_only.hpp>
 #include <peoplesync/testing.hpp>
 
 #include "connection.hpp"
@@ -105,7 +106,7 @@ TEST_F(PgReads, TheIndexHoldsEveryUserDepartmentAndTheMembershipsOutsideTheSync)
 
 TEST_F(PgReads, AChangeOnlyIndexHoldsTheUsersAskedForAndThoseNotSynced) {
     const std::vector<std::string> asked{"W-2", "W-\"5\\", "W-404"};
-    auto index = sink_->load_index_for(asked);
+    auto index = dynamic_cast<ChangeOnlyApplier&>(*sink_).load_index_for(asked);
     ASSERT_TRUE(index.has_value());
     EXPECT_EQ(ids(index->users), (std::vector<std::int64_t>{2, 3, 4}));
     EXPECT_EQ(index->synced_users, 3);

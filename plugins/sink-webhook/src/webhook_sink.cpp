@@ -249,7 +249,7 @@ std::string counts(const ChangeSummary& summary) {
 
 }  // namespace
 
-class WebhookSink final : public Sink {
+class WebhookSink final : public Sink, public HeldUsers {
 public:
     static constexpr const char* type = "webhook";
     static constexpr const char* description =
@@ -278,7 +278,7 @@ public:
 
     // The state is read and parsed whole, apart from the run's (state_ is
     // the run's); the outbox is the core's and may be read from any thread.
-    std::optional<std::vector<std::string>> held_hris_ids(std::span<const std::string> hris_ids) override {
+    std::vector<std::string> held_hris_ids(std::span<const std::string> hris_ids) override {
         std::vector<std::string> held;
         if (hris_ids.empty()) return held;
         const WebhookState state = parse_state(host_.outbox().state());

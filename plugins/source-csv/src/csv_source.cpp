@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <peoplesync/change_only.hpp>
 #include <peoplesync/plugin.hpp>
 
 #include "csv_reader.hpp"
@@ -109,7 +110,7 @@ bool finds_managers_in_file(const CsvSettings& settings, const Layout& layout) {
 
 }  // namespace
 
-class CsvSource final : public Source {
+class CsvSource final : public Source, public RecordScanner {
 public:
     static constexpr const char* type = "csv";
     static constexpr const char* description =

@@ -81,12 +81,12 @@ TEST_F(ChangeOnlyCsv, ReadingEveryPositionOfAScanIsRead) {
         ASSERT_FALSE(whole.findings.empty());
 
         auto source = make(yaml);
-        const std::optional<RecordScan> scan = source->scan(context());
+        const std::optional<RecordScan> scan = scanner(*source).scan(context());
         ASSERT_TRUE(scan.has_value());
         ASSERT_EQ(scan->hashes.size(), whole.users.size());
         ASSERT_EQ(scan->origins.size(), whole.users.size());
         for (std::size_t i = 0; i < whole.users.size(); ++i) EXPECT_EQ(scan->origins[i], whole.users[i].origin);
-        const Snapshot records = source->read_records(all_positions(*scan), context());
+        const Snapshot records = scanner(*source).read_records(all_positions(*scan), context());
         expect_same_snapshot(records, whole);
     }
     // The managers were found in the file.
@@ -107,9 +107,9 @@ TEST_F(ChangeOnlyCsv, ReadingEveryPositionOfAScanIsReadForManagersByEmail) {
     const std::string yaml = "path: people.csv\nmanager_by: email\n";
     const Snapshot whole = read(yaml);
     auto source = make(yaml);
-    const std::optional<RecordScan> scan = source->scan(context());
+    const std::optional<RecordScan> scan = scanner(*source).scan(context());
     ASSERT_TRUE(scan.has_value());
-    expect_same_snapshot(source->read_records(all_positions(*scan), context()), whole);
+    expect_same_snapshot(scanner(*source).read_records(all_positions(*scan), context()), whole);
     EXPECT_EQ(whole.users[2].manager_hris_id, "W-2");
 }
 
@@ -125,9 +125,9 @@ TEST_F(ChangeOnlyCsv, ValueMapsApplyBeforeManagersAreFound) {
         "values: {employee_id: {one: E1, E2: E2, E3: E3}, manager: {one: E1, E2: E2, \"\": \"\"}}\n";
     const Snapshot whole = read(yaml);
     auto source = make(yaml);
-    const std::optional<RecordScan> scan = source->scan(context());
+    const std::optional<RecordScan> scan = scanner(*source).scan(context());
     ASSERT_TRUE(scan.has_value());
-    expect_same_snapshot(source->read_records(all_positions(*scan), context()), whole);
+    expect_same_snapshot(scanner(*source).read_records(all_positions(*scan), context()), whole);
     EXPECT_EQ(whole.users[1].manager_hris_id, "W-1");
     EXPECT_EQ(whole.users[3].manager_hris_id, "W-2");
 }
@@ -139,7 +139,7 @@ TEST_F(ChangeOnlyCsv, OriginsAreReadsIncludingAfterAMultiLineRecord) {
                             "2,Alan,Turing,alan@example.com\r\n"
                             "3,\"Gr\r\nace\",Hopper,grace@example.com");
     auto source = make("path: people.csv\n");
-    const std::optional<RecordScan> scan = source->scan(context());
+    const std::optional<RecordScan> scan = scanner(*source).scan(context());
     ASSERT_TRUE(scan.has_value());
     EXPECT_EQ(scan->origins, (std::vector<std::string>{"people.csv:2", "people.csv:5", "people.csv:6"}));
 
@@ -148,12 +148,12 @@ TEST_F(ChangeOnlyCsv, OriginsAreReadsIncludingAfterAMultiLineRecord) {
     const std::string yaml = "path: report.csv\nheader_line: 3\n";
     const Snapshot whole = read(yaml);
     auto report = make(yaml);
-    const std::optional<RecordScan> report_scan = report->scan(context());
+    const std::optional<RecordScan> report_scan = scanner(*report).scan(context());
     ASSERT_TRUE(report_scan.has_value());
     EXPECT_EQ(report_scan->origins, (std::vector<std::string>{"report.csv:5", "report.csv:7"}));
     ASSERT_EQ(whole.users.size(), 2u);
     EXPECT_EQ(whole.users[1].origin, "report.csv:7");
-    expect_same_snapshot(report->read_records(all_positions(*report_scan), context()), whole);
+    expect_same_snapshot(scanner(*report).read_records(all_positions(*report_scan), context()), whole);
 }
 
 TEST_F(ChangeOnlyCsv, HashesFollowTheBytesOfEachRecordAndTheHeader) {
@@ -164,7 +164,7 @@ TEST_F(ChangeOnlyCsv, HashesFollowTheBytesOfEachRecordAndTheHeader) {
     auto scan = [&](const std::string& text) {
         write("people.csv", text);
         auto source = make("path: people.csv\n");
-        std::optional<RecordScan> result = source->scan(context());
+        std::optional<RecordScan> result = scanner(*source).scan(context());
         EXPECT_TRUE(result.has_value());
         return result.value_or(RecordScan{});
     };
@@ -193,7 +193,7 @@ TEST_F(ChangeOnlyCsv, HashesFollowTheBytesOfEachRecordAndTheHeader) {
     // So does a changed configuration.
     write("people.csv", header + a + b + c);
     auto mapped = make("path: people.csv\nvalues: {job_title: {Admiral: Rear Admiral}}\n");
-    const std::optional<RecordScan> configured = mapped->scan(context());
+    const std::optional<RecordScan> configured = scanner(*mapped).scan(context());
     ASSERT_TRUE(configured.has_value());
     EXPECT_NE(configured->hashes[0], before.hashes[0]);
 }
@@ -206,7 +206,7 @@ TEST_F(ChangeOnlyCsv, AManagerFoundByEmployeeIdIsPartOfTheHash) {
     auto scan = [&](const std::string& text) {
         write("people.csv", text);
         auto source = make("path: people.csv\nmanager_by: employee_id\n");
-        std::optional<RecordScan> result = source->scan(context());
+        std::optional<RecordScan> result = scanner(*source).scan(context());
         EXPECT_TRUE(result.has_value());
         return result.value_or(RecordScan{});
     };
@@ -232,11 +232,11 @@ TEST_F(ChangeOnlyCsv, ReadingSomePositionsGivesThoseUsersWithTheirFindings) {
     const std::string yaml = quirky_config + "manager_by: employee_id\n";
     const Snapshot whole = read(yaml);
     auto source = make(yaml);
-    const std::optional<RecordScan> scan = source->scan(context());
+    const std::optional<RecordScan> scan = scanner(*source).scan(context());
     ASSERT_TRUE(scan.has_value());
 
     const std::vector<std::int64_t> positions = {2, 3, 5, 11, 12};
-    const Snapshot some = source->read_records(positions, context());
+    const Snapshot some = scanner(*source).read_records(positions, context());
     ASSERT_EQ(some.users.size(), positions.size());
     for (std::size_t i = 0; i < positions.size(); ++i)
         expect_same_user(some.users[i], whole.users[static_cast<std::size_t>(positions[i])]);
@@ -255,7 +255,7 @@ TEST_F(ChangeOnlyCsv, ReadingSomePositionsGivesThoseUsersWithTheirFindings) {
     EXPECT_EQ(some.users[0].manager_hris_id, "W-2");
     EXPECT_EQ(some.users[4].manager_hris_id, "W-12");
 
-    EXPECT_TRUE(source->read_records({}, context()).users.empty());
+    EXPECT_TRUE(scanner(*source).read_records({}, context()).users.empty());
 }
 
 TEST_F(ChangeOnlyCsv, ReadRecordsRefusesPositionsOutOfRangeOrOrder) {
@@ -263,14 +263,14 @@ TEST_F(ChangeOnlyCsv, ReadRecordsRefusesPositionsOutOfRangeOrOrder) {
     auto source = make("path: people.csv\n");
     auto error_of = [&](std::vector<std::int64_t> positions) -> std::string {
         try {
-            source->read_records(positions, context());
+            scanner(*source).read_records(positions, context());
         } catch (const Error& e) {
             return e.what();
         }
         return "";
     };
     EXPECT_EQ(error_of({0}), "the csv source reads records only from the bytes of its last scan: call scan() first");
-    ASSERT_TRUE(source->scan(context()).has_value());
+    ASSERT_TRUE(scanner(*source).scan(context()).has_value());
     EXPECT_EQ(error_of({0, 2}),
               "people.csv: there is no record at position 2; the last scan found 2 records (positions 0 to 1)");
     EXPECT_EQ(error_of({-1}),
@@ -281,12 +281,12 @@ TEST_F(ChangeOnlyCsv, ReadRecordsRefusesPositionsOutOfRangeOrOrder) {
               "people.csv: record positions must be in ascending order, each once; position 1 follows position 1");
     EXPECT_EQ(error_of({1}), "");
     // end_scan() drops what the scan kept; so do reading every record and a whole read.
-    source->end_scan();
+    scanner(*source).end_scan();
     EXPECT_EQ(error_of({1}), "the csv source reads records only from the bytes of its last scan: call scan() first");
-    ASSERT_TRUE(source->scan(context()).has_value());
+    ASSERT_TRUE(scanner(*source).scan(context()).has_value());
     EXPECT_EQ(error_of({0, 1}), "");
     EXPECT_EQ(error_of({0}), "the csv source reads records only from the bytes of its last scan: call scan() first");
-    ASSERT_TRUE(source->scan(context()).has_value());
+    ASSERT_TRUE(scanner(*source).scan(context()).has_value());
     source->read(context());
     EXPECT_EQ(error_of({0}), "the csv source reads records only from the bytes of its last scan: call scan() first");
 }
@@ -294,22 +294,22 @@ TEST_F(ChangeOnlyCsv, ReadRecordsRefusesPositionsOutOfRangeOrOrder) {
 TEST_F(ChangeOnlyCsv, ReadRecordsParsesTheBytesScannedEvenWhenTheFileChanges) {
     write("people.csv", std::string(plain_header) + "1,Ada,Lovelace,ada@example.com\n2,Alan,Turing,alan@example.com\n");
     auto source = make("path: people.csv\n");
-    ASSERT_TRUE(source->scan(context()).has_value());
+    ASSERT_TRUE(scanner(*source).scan(context()).has_value());
     write("people.csv", "other,header\nx,y\n");
-    const Snapshot s = source->read_records(std::vector<std::int64_t>{1}, context());
+    const Snapshot s = scanner(*source).read_records(std::vector<std::int64_t>{1}, context());
     ASSERT_EQ(s.users.size(), 1u);
     EXPECT_EQ(s.users[0].hris_id, "2");
     EXPECT_EQ(s.users[0].last_name, "Turing");
     EXPECT_EQ(s.users[0].origin, "people.csv:3");
     fs::remove(dir() / "people.csv");
-    EXPECT_EQ(source->read_records(std::vector<std::int64_t>{0}, context()).users.at(0).first_name, "Ada");
+    EXPECT_EQ(scanner(*source).read_records(std::vector<std::int64_t>{0}, context()).users.at(0).first_name, "Ada");
 }
 
 TEST_F(ChangeOnlyCsv, ScanRefusesAFileAsReadDoes) {
     auto scan_error = [&](const std::string& yaml) -> std::string {
         auto source = make(yaml);
         try {
-            source->scan(context());
+            scanner(*source).scan(context());
         } catch (const Error& e) {
             return e.what();
         }
@@ -323,7 +323,7 @@ TEST_F(ChangeOnlyCsv, ScanRefusesAFileAsReadDoes) {
         auto source = make("path: missing.csv\n");
         EXPECT_EQ(source->input_digest(), "");
         try {
-            source->scan(context());
+            scanner(*source).scan(context());
             ADD_FAILURE() << "the scan of a missing file after its digest did not fail";
         } catch (const Error& e) {
             EXPECT_EQ(std::string(e.what()),
@@ -366,7 +366,7 @@ TEST_F(ChangeOnlyCsv, ScanRefusesARecordLongerThan64MiBAsReadDoes) {
         EXPECT_NE(expected.find("longer than 64 MiB"), std::string::npos) << expected;
         auto source = make(yaml);
         try {
-            source->scan(context());
+            scanner(*source).scan(context());
             ADD_FAILURE() << name << ": no error";
         } catch (const Error& e) {
             EXPECT_EQ(e.what(), expected);
@@ -400,7 +400,7 @@ TEST_F(ChangeOnlyCsv, ScanSplitsRandomFilesAsReadDoes) {
         auto source = make(yaml);
         std::optional<RecordScan> scan;
         try {
-            scan = source->scan(context());
+            scan = scanner(*source).scan(context());
         } catch (const Error& e) {
             EXPECT_EQ(e.what(), read_failure);
             continue;
@@ -411,11 +411,11 @@ TEST_F(ChangeOnlyCsv, ScanSplitsRandomFilesAsReadDoes) {
         // Every other record alone, then all of them.
         std::vector<std::int64_t> odd;
         for (std::int64_t i = 1; i < static_cast<std::int64_t>(whole.users.size()); i += 2) odd.push_back(i);
-        const Snapshot some = source->read_records(odd, context());
+        const Snapshot some = scanner(*source).read_records(odd, context());
         ASSERT_EQ(some.users.size(), odd.size());
         for (std::size_t i = 0; i < odd.size(); ++i)
             expect_same_user(some.users[i], whole.users[static_cast<std::size_t>(odd[i])]);
-        expect_same_snapshot(source->read_records(all_positions(*scan), context()), whole);
+        expect_same_snapshot(scanner(*source).read_records(all_positions(*scan), context()), whole);
     }
 }
 
@@ -441,11 +441,11 @@ TEST_F(ChangeOnlyCsv, ALargeFileIsScannedAsReadReadsIt) {
         ASSERT_EQ(whole.users.size(), static_cast<std::size_t>(rows));
         auto source = make(yaml);
         for (int round = 0; round < 2; ++round) {  // the second scan reuses the first one's memory
-            const std::optional<RecordScan> scan = source->scan(context());
+            const std::optional<RecordScan> scan = scanner(*source).scan(context());
             ASSERT_TRUE(scan.has_value());
             ASSERT_EQ(scan->origins.size(), whole.users.size());
             for (std::size_t i = 0; i < whole.users.size(); ++i) ASSERT_EQ(scan->origins[i], whole.users[i].origin);
-            expect_same_snapshot(source->read_records(all_positions(*scan), context()), whole);
+            expect_same_snapshot(scanner(*source).read_records(all_positions(*scan), context()), whole);
         }
     }
     EXPECT_EQ(read("path: people.csv\nmanager_by: employee_id\n").users[9].manager_hris_id, "W-1");
@@ -485,19 +485,19 @@ TEST_F(ChangeOnlyCsv, ManyRecordsParseOnTwoThreadsAsReadReadsThem) {
     EXPECT_EQ(whole.findings.back().severity, Severity::warning);
 
     auto source = make(yaml);
-    std::optional<RecordScan> scan = source->scan(context());
+    std::optional<RecordScan> scan = scanner(*source).scan(context());
     ASSERT_TRUE(scan.has_value());
-    expect_same_snapshot(source->read_records(all_positions(*scan), context()), whole);
+    expect_same_snapshot(scanner(*source).read_records(all_positions(*scan), context()), whole);
     EXPECT_EQ(context().last, rows);
 
     // Most records, not all: each user is the one at its position, and the
     // findings are read()'s about those users, numbered by their places.
-    scan = source->scan(context());
+    scan = scanner(*source).scan(context());
     ASSERT_TRUE(scan.has_value());
     std::vector<std::int64_t> most;
     for (std::int64_t i = 0; i < rows; ++i)
         if (i % 16 != 9) most.push_back(i);
-    const Snapshot some = source->read_records(most, context());
+    const Snapshot some = scanner(*source).read_records(most, context());
     ASSERT_EQ(some.users.size(), most.size());
     for (std::size_t i = 0; i < most.size(); ++i)
         expect_same_user(some.users[i], whole.users[static_cast<std::size_t>(most[i])]);
@@ -567,18 +567,18 @@ TEST_F(ChangeOnlyCsv, AScanAfterTheDigestSplitsTheBytesTheDigestRead) {
     const std::string digest = source->input_digest();
     ASSERT_FALSE(digest.empty());
     write("people.csv", std::string(plain_header) + "2,Alan,Turing,alan@example.com\n3,Grace,Hopper,g@example.com\n");
-    std::optional<RecordScan> scan = source->scan(context());
+    std::optional<RecordScan> scan = scanner(*source).scan(context());
     ASSERT_TRUE(scan.has_value());
     ASSERT_EQ(scan->hashes.size(), 1u);
-    EXPECT_EQ(source->read_records(std::vector<std::int64_t>{0}, context()).users.at(0).hris_id, "1");
-    source->end_scan();
+    EXPECT_EQ(scanner(*source).read_records(std::vector<std::int64_t>{0}, context()).users.at(0).hris_id, "1");
+    scanner(*source).end_scan();
 
     EXPECT_NE(source->input_digest(), digest);
-    source->end_scan();  // the digest's bytes go too: the scan reads the file
+    scanner(*source).end_scan();  // the digest's bytes go too: the scan reads the file
     write("people.csv", before);
-    scan = source->scan(context());
+    scan = scanner(*source).scan(context());
     ASSERT_TRUE(scan.has_value());
-    EXPECT_EQ(source->read_records(std::vector<std::int64_t>{0}, context()).users.at(0).hris_id, "1");
+    EXPECT_EQ(scanner(*source).read_records(std::vector<std::int64_t>{0}, context()).users.at(0).hris_id, "1");
     EXPECT_EQ(source->input_digest(), digest);
 }
 
@@ -587,7 +587,7 @@ TEST_F(ChangeOnlyCsv, ScanReportsProgress) {
     for (int i = 0; i < 120000; ++i) text += std::to_string(i) + ",A,B,u" + std::to_string(i) + "@example.com\n";
     write("people.csv", text);
     auto source = make("path: people.csv\n");
-    const std::optional<RecordScan> scan = source->scan(context());
+    const std::optional<RecordScan> scan = scanner(*source).scan(context());
     ASSERT_TRUE(scan.has_value());
     EXPECT_EQ(scan->hashes.size(), 120000u);
     EXPECT_EQ(context().last, 120000);

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <peoplesync/change_only.hpp>
 #include <peoplesync/plugin.hpp>
 
 #include "settings.hpp"
@@ -51,6 +52,9 @@ protected:
     }
 
     Snapshot read(const std::string& yaml) { return make(yaml)->read(context_); }
+
+    // The csv source's change-only reads (a capability beside Source).
+    static RecordScanner& scanner(Source& source) { return dynamic_cast<RecordScanner&>(source); }
 
     // The message of the Error that reading throws, or "" when it does not.
     std::string read_error(const std::string& yaml) {

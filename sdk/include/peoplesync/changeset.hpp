@@ -43,7 +43,7 @@ struct Membership {
 };
 
 struct DestinationIndex {
-    // Every user, or for an index of some users (Sink::load_index_for)
+    // Every user, or for an index of some users (ChangeOnlyApplier::load_index_for)
     // those asked for and every user who is not synced.
     std::vector<DestinationUser> users;
     // -1: count the synced among `users`; otherwise how many users are

@@ -6,6 +6,11 @@
 // then calls read() or load_index()/fetch()/apply() once per run, from one
 // thread at a time. A plugin may keep state between runs in its members or,
 // durably, in Host::state().
+//
+// Optional capabilities are classes beside Source and Sink that a plugin
+// class derives from as well, found by the host with dynamic_cast: RunLedger
+// and HeldUsers (below), change-only runs (change_only.hpp). A plugin that
+// ignores them implements none and sees none of them.
 #pragma once
 
 #include <cstdint>
@@ -134,16 +139,6 @@ struct PluginCommand {
     std::string description;
 };
 
-// What Source::scan() finds: the input split into its records without
-// parsing them, in the order read() returns them.
-struct RecordScan {
-    // Per record, a hash of its raw bytes and of whatever else decides how
-    // they read (a CSV file's header): equal hashes promise equal records.
-    std::vector<std::uint64_t> hashes;
-    // Per record, the User::origin read() gives it.
-    std::vector<std::string> origins;
-};
-
 class Source {
 public:
     virtual ~Source();
@@ -170,22 +165,6 @@ public:
     // snapshots: with every sink's state_token() unchanged too, a live run
     // is a no-op without reading, validating or diffing anything.
     virtual std::string input_digest();
-
-    // Change-only reads, for sources that can split their input into
-    // records far more cheaply than they parse them (a file). scan() splits
-    // what read() would read now and keeps it; read_records() then parses
-    // the records at `positions` (ascending indexes into that scan) from the
-    // same input, as read() would: users in the order asked, each finding's
-    // record an index into the returned users, snapshot-wide findings as
-    // read() makes them. The host parses only the records whose hash
-    // differs from the last run's, and for every record when the run reads
-    // everything after all; then it calls end_scan(). The default scan()
-    // returns nothing: the source cannot, and is always read whole.
-    virtual std::optional<RecordScan> scan(ReadContext& context);
-    virtual Snapshot read_records(std::span<const std::int64_t> positions, ReadContext& context);
-    // The run is done with the last scan: what the source kept for it can go
-    // (a daemon keeps the source between runs).
-    virtual void end_scan();
 };
 
 struct ApplyContext {
@@ -197,20 +176,6 @@ class Sink {
 public:
     virtual ~Sink();
     virtual DestinationIndex load_index() = 0;
-    // The part of load_index() a change-only run needs, when the sink can
-    // read it far more cheaply: the users with one of these hris_ids, every
-    // user who is not synced, every department, the memberships outside the
-    // sync as load_index() gives them, and synced_users set. The default
-    // returns nothing: the run loads the whole index.
-    virtual std::optional<DestinationIndex> load_index_for(std::span<const std::string> hris_ids);
-    // Of these hris_ids, those a user of the destination has, synced or
-    // not: a push's answer asks about the managers its snapshot does not
-    // name, to give the warnings the run's diff will give before the run.
-    // Called from the daemon's HTTP threads, possibly while a run or
-    // deliver() uses the sink on another: it may use only what the
-    // constructor set up and connections of its own. The default returns
-    // nothing: the sink cannot tell, and those warnings come with the run.
-    virtual std::optional<std::vector<std::string>> held_hris_ids(std::span<const std::string> hris_ids);
     virtual std::vector<DestinationRecord> fetch(std::span<const std::int64_t> ids) = 0;
     // Applies all of `changes` or nothing: on any failure the destination is
     // left exactly as before and the call throws.
@@ -244,12 +209,6 @@ public:
     // constructor set up (and Host::now() and log()).
     virtual bool delivers() const;
     virtual DeliveryResult deliver(const Delivery& delivery);
-
-    // True when apply() uses only the snapshot records its ChangeSet names
-    // (a directory), so a change-only run may hand it just the records that
-    // changed; false (the default) when it needs the whole snapshot (a sink
-    // that sends it).
-    virtual bool applies_changes_only() const;
 };
 
 // An optional capability of a sink, beside Sink: the sink records in its
@@ -265,6 +224,19 @@ public:
     // Whether apply() committed the run with this ApplyContext::run_id for
     // this sink's pipeline (Host::pipeline()).
     virtual bool applied(std::int64_t run_id) = 0;
+};
+
+// An optional capability of a sink, beside Sink: of some hris_ids, those a
+// user of the destination has, synced or not. A push's answer asks about the
+// managers its snapshot does not name, to give the warnings the run's diff
+// will give before the run; without it those warnings come with the run.
+// Called from the daemon's HTTP threads, possibly while a run or deliver()
+// uses the sink on another: it may use only what the constructor set up and
+// connections of its own.
+class HeldUsers {
+public:
+    virtual ~HeldUsers();
+    virtual std::vector<std::string> held_hris_ids(std::span<const std::string> hris_ids) = 0;
 };
 
 enum class PluginKind { source, sink };
