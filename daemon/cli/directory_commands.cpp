@@ -1,4 +1,5 @@
 // directory show|set: a user of a directory sink, read or edited as its users would.
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <utility>
@@ -61,12 +62,15 @@ int directory(Session& session) {
               << "hris_id       " << u.hris_id << "\n"
               << "name          " << u.first_name << " " << u.last_name << "\n"
               << "email         " << u.email << "\n"
-              << "active        " << (u.active ? "yes" : "no") << "\n"
-              << "job_title     " << u.job_title << "\n"
-              << "phone_number  " << u.phone_number << "\n"
-              << "employee_id   " << u.employee_id << "\n"
-              << "hire_date     " << u.hire_date << "\n"
-              << "manager       " << u.manager_hris_id << "\n"
+              << "active        " << (u.active ? "yes" : "no") << "\n";
+    for_each_field(u, [](auto id, const auto& value) {
+        constexpr FieldSpec spec = spec_of(decltype(id)::value);
+        if constexpr (spec.kind == FieldKind::text && !spec.always_synced())
+            std::cout << spec.name
+                      << std::string(std::max<std::size_t>(14, spec.name.size() + 1) - spec.name.size(), ' ') << value
+                      << "\n";
+    });
+    std::cout << "manager       " << u.manager_hris_id << "\n"
               << "departments   ";
     for (std::size_t i = 0; i < u.departments.size(); ++i) std::cout << (i ? "; " : "") << u.departments[i];
     std::cout << "\nsynced        " << (synced.empty() ? "no" : "yes: " + synced + " are read-only") << "\n";

@@ -2,6 +2,8 @@
 #include "normalize.hpp"
 
 #include <algorithm>
+#include <array>
+#include <type_traits>
 
 #include <peoplesync/validation.hpp>
 
@@ -18,41 +20,55 @@ bool is_space(char c) {
 bool has_outer_space(std::string_view text) {
     return !text.empty() && (is_space(text.front()) || is_space(text.back()));
 }
+
+// What a field holds when it has no value: a flag, true (as active is in a
+// new User).
+template <typename Value>
+Value unset() {
+    if constexpr (std::is_same_v<Value, bool>)
+        return true;
+    else
+        return Value{};
+}
+template <typename Value>
+bool holds(const Value& value) {
+    if constexpr (std::is_same_v<Value, bool>)
+        return value != unset<bool>();
+    else
+        return !value.empty();
+}
+
 }  // namespace
 
 void normalize(Snapshot& snapshot, const SyncPolicy& policy) {
-    const bool departments = policy.syncs(field::departments);
-    const bool job_title = policy.syncs(field::job_title), phone_number = policy.syncs(field::phone_number),
-               employee_id = policy.syncs(field::employee_id), hire_date = policy.syncs(field::hire_date),
-               profile_image = policy.syncs(field::profile_image), manager = policy.syncs(field::manager);
+    std::array<bool, field_count> synced{};
+    for (const FieldSpec& spec : field_specs) synced[static_cast<std::size_t>(spec.id)] = policy.syncs(spec.name);
+    const bool departments = synced[static_cast<std::size_t>(FieldId::departments)];
+    const bool manager = synced[static_cast<std::size_t>(FieldId::manager)];
     // Whether a user reads differently once normalized: most do not, and
     // are left as they are stored.
     auto changes = [&](const UserView& user) {
-        for (std::string_view text :
-             {user.hris_id, user.first_name, user.last_name, user.email, user.job_title, user.phone_number,
-              user.employee_id, user.hire_date, user.profile_image.url, user.profile_image.last_modified,
-              user.profile_image.cache_info, user.manager_hris_id})
-            if (has_outer_space(text)) return true;
-        if (!departments) {
-            if (!user.departments.empty()) return true;
-        } else {
+        bool outer_space = false;
+        for_each_text(user, [&](Text text) { outer_space = outer_space || has_outer_space(text); });
+        if (outer_space) return true;
+        if (departments)
             for (std::size_t i = 0; i < user.departments.size(); ++i) {
                 if (!is_normal_department_path(user.departments[i])) return true;
                 for (std::size_t j = 0; j < i; ++j)
                     if (user.departments[j] == user.departments[i]) return true;
             }
-        }
-        return (!job_title && !user.job_title.empty()) || (!phone_number && !user.phone_number.empty()) ||
-               (!employee_id && !user.employee_id.empty()) || (!hire_date && !user.hire_date.empty()) ||
-               (!profile_image && !user.profile_image.empty()) || (!manager && !user.manager_hris_id.empty());
+        bool dropped = false;  // a value of a field the policy does not sync
+        for_each_field(user, [&](auto id, const auto& value) {
+            if constexpr (!spec_of(decltype(id)::value).always_synced())
+                dropped = dropped || (!synced[static_cast<std::size_t>(decltype(id)::value)] && holds(value));
+        });
+        return dropped;
     };
     auto normalized = [&](const UserView& view) {
         User user = view.to_user();
-        for (std::string* text :
-             {&user.hris_id, &user.first_name, &user.last_name, &user.email, &user.job_title, &user.phone_number,
-              &user.employee_id, &user.hire_date, &user.profile_image.url, &user.profile_image.last_modified,
-              &user.profile_image.cache_info, &user.manager_hris_id})
-            if (has_outer_space(*text)) *text = trim(*text);
+        for_each_text(user, [](std::string& text) {
+            if (has_outer_space(text)) text = trim(text);
+        });
         if (departments) {
             for (auto& path : user.departments)
                 if (!is_normal_department_path(path))
@@ -61,15 +77,12 @@ void normalize(Snapshot& snapshot, const SyncPolicy& policy) {
                 if (std::find(user.departments.begin(), user.departments.begin() + static_cast<std::ptrdiff_t>(i),
                               user.departments[i]) != user.departments.begin() + static_cast<std::ptrdiff_t>(i))
                     user.departments.erase(user.departments.begin() + static_cast<std::ptrdiff_t>(i--));
-        } else {
-            user.departments.clear();
         }
-        if (!job_title) user.job_title.clear();
-        if (!phone_number) user.phone_number.clear();
-        if (!employee_id) user.employee_id.clear();
-        if (!hire_date) user.hire_date.clear();
-        if (!profile_image) user.profile_image = {};
-        if (!manager) user.manager_hris_id.clear();
+        for_each_field(user, [&](auto id, auto& value) {
+            using Value = std::remove_reference_t<decltype(value)>;
+            if constexpr (!spec_of(decltype(id)::value).always_synced())
+                if (!synced[static_cast<std::size_t>(decltype(id)::value)]) value = unset<Value>();
+        });
         return user;
     };
     // Each user on their own: a large snapshot's halves on two cores. A

@@ -48,28 +48,26 @@ json detail_json(const DirectoryUserDetail& d) {
     json departments = json::array();
     for (const auto& m : d.departments)
         departments.push_back({{"id", m.department_id}, {"path", m.path}, {"synced", m.synced}});
-    return {{"id", d.id},
-            {"hris_id", text_or_null(u.hris_id)},
-            {"first_name", u.first_name},
-            {"last_name", u.last_name},
-            {"email", u.email},
-            {"active", u.active},
-            {"job_title", u.job_title},
-            {"phone_number", u.phone_number},
-            {"employee_id", u.employee_id},
-            {"hire_date", u.hire_date},
-            {"profile_image", u.profile_image.empty() ? json(nullptr)
-                                                      : json{{"url", u.profile_image.url},
-                                                             {"last_modified", u.profile_image.last_modified},
-                                                             {"cache_info", u.profile_image.cache_info}}},
-            {"updated_at", d.updated_at},
-            {"synced", d.synced},
-            {"synced_fields", d.synced_fields},
-            {"synced_by", text_or_null(d.synced_by)},
-            {"manager", d.manager ? person_json(*d.manager) : json(nullptr)},
-            {"reports", reports},
-            {"report_count", d.report_count},
-            {"departments", departments}};
+    json out = {{"id", d.id},
+                {"hris_id", text_or_null(u.hris_id)},
+                {"active", u.active},
+                {"profile_image", u.profile_image.empty() ? json(nullptr)
+                                                          : json{{"url", u.profile_image.url},
+                                                                 {"last_modified", u.profile_image.last_modified},
+                                                                 {"cache_info", u.profile_image.cache_info}}},
+                {"updated_at", d.updated_at},
+                {"synced", d.synced},
+                {"synced_fields", d.synced_fields},
+                {"synced_by", text_or_null(d.synced_by)},
+                {"manager", d.manager ? person_json(*d.manager) : json(nullptr)},
+                {"reports", reports},
+                {"report_count", d.report_count},
+                {"departments", departments}};
+    for_each_field(u, [&](auto id, const auto& value) {
+        constexpr FieldSpec spec = spec_of(decltype(id)::value);
+        if constexpr (spec.kind == FieldKind::text && spec.id != FieldId::hris_id) out[spec.name] = value;
+    });
+    return out;
 }
 
 class DirectoryCall {

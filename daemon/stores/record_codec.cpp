@@ -54,45 +54,75 @@ bool ByteReader::byte() {
 
 namespace {
 
-// A record's text fields in the order they are stored (User or const User).
-template <typename U>
-auto record_texts(U& u) {
-    return std::array{&u.hris_id,
-                      &u.first_name,
-                      &u.last_name,
-                      &u.email,
-                      &u.job_title,
-                      &u.phone_number,
-                      &u.employee_id,
-                      &u.hire_date,
-                      &u.profile_image.url,
-                      &u.profile_image.last_modified,
-                      &u.profile_image.cache_info,
-                      &u.manager_hris_id};
+// The first format stored the texts of the table's first twelve fields
+// (hris_id to manager), active and the departments. A field added to the
+// table since has its texts after those, up to the last that is not empty:
+// a record without a value for them keeps the bytes (and the content hash)
+// an earlier build gave it, and a record an earlier build wrote reads with
+// them empty.
+constexpr std::size_t first_format_fields = 12;
+static_assert(field_specs[first_format_fields - 1].id == FieldId::manager);
+constexpr std::size_t first_format_texts = [] {
+    std::size_t texts = 0;
+    for (std::size_t i = 0; i < first_format_fields; ++i) texts += field_specs[i].texts();
+    return texts;
+}();
+static_assert(first_format_texts == 12);
+constexpr bool later_fields_are_texts = [] {
+    for (std::size_t i = first_format_fields; i < field_count; ++i)
+        if (field_specs[i].kind != FieldKind::text) return false;
+    return true;
+}();
+static_assert(later_fields_are_texts, "a field added to the table after manager is stored only if it is a text");
+
+std::array<std::string_view, field_texts> texts_of(const UserView& u) {
+    std::array<std::string_view, field_texts> texts;
+    std::size_t k = 0;
+    for_each_text(u, [&](Text text) { texts[k++] = text; });
+    return texts;
+}
+
+// How many texts are stored: the first format's, and later fields' up to the
+// last that is not empty.
+std::size_t stored_texts(const std::array<std::string_view, field_texts>& texts) {
+    std::size_t end = field_texts;
+    while (end > first_format_texts && texts[end - 1].empty()) --end;
+    return end;
 }
 
 }  // namespace
 
 void encode_record(const UserView& u, std::string& out) {
-    for (const auto* text : record_texts(u)) put_text(out, *text);
+    const auto texts = texts_of(u);
+    for (std::size_t k = 0; k < first_format_texts; ++k) put_text(out, texts[k]);
     out.push_back(u.active ? '\1' : '\0');
     put_varint(out, u.departments.size());
     for (const auto& path : u.departments) put_text(out, path);
+    for (std::size_t k = first_format_texts, end = stored_texts(texts); k < end; ++k) put_text(out, texts[k]);
 }
 
 std::size_t record_size(const UserView& u) {
+    const auto texts = texts_of(u);
     std::size_t size = 1 + varint_size(u.departments.size());
-    for (const auto* text : record_texts(u)) size += text_size(*text);
+    for (std::size_t k = 0, end = stored_texts(texts); k < end; ++k) size += text_size(texts[k]);
     for (const auto& path : u.departments) size += text_size(path);
     return size;
 }
 
 void decode_record(std::string_view bytes, User& u) {
     ByteReader r(bytes);
-    for (std::string* text : record_texts(u)) *text = r.text();
+    std::array<std::string*, field_texts> texts;
+    std::size_t k = 0;
+    for_each_text(u, [&](std::string& text) { texts[k++] = &text; });
+    for (k = 0; k < first_format_texts; ++k) *texts[k] = r.text();
     u.active = r.byte();
     u.departments.resize(r.varint());
     for (auto& path : u.departments) path = r.text();
+    for (k = first_format_texts; k < field_texts; ++k)
+        if (r.at_end())
+            texts[k]->clear();
+        else
+            *texts[k] = r.text();
 }
 
 }  // namespace peoplesync::core

@@ -1,6 +1,7 @@
 // How a snapshot's records are stored as bytes: a user record (everything
-// but where it came from) as its twelve texts, its active flag and its
-// departments, each text as its length (a varint) and its bytes.
+// but where it came from) as the texts of its first twelve fields, its
+// active flag, its departments, then the texts of fields added since (see
+// record_codec.cpp), each text as its length (a varint) and its bytes.
 #pragma once
 
 #include <cstddef>
@@ -26,6 +27,7 @@ public:
     std::uint64_t varint();
     std::string text();
     bool byte();
+    bool at_end() const { return at_ == bytes_.size(); }
 
 private:
     std::string_view bytes_;

@@ -8,16 +8,21 @@
 namespace peoplesync {
 
 const std::vector<std::string_view>& all_fields() {
-    static const std::vector<std::string_view> fields = {field::hris_id,     field::first_name, field::last_name,
-                                                         field::email,       field::job_title,  field::phone_number,
-                                                         field::employee_id, field::hire_date,  field::profile_image,
-                                                         field::departments, field::active,     field::manager};
+    static const std::vector<std::string_view> fields = [] {
+        std::vector<std::string_view> names;
+        for (const FieldSpec& spec : field_specs) names.push_back(spec.name);
+        return names;
+    }();
     return fields;
 }
 
 const std::vector<std::string_view>& always_synced_fields() {
-    static const std::vector<std::string_view> fields = {field::hris_id, field::email, field::first_name,
-                                                         field::last_name, field::active};
+    static const std::vector<std::string_view> fields = [] {
+        std::vector<std::string_view> names;
+        for (const FieldId id : keys_first)
+            if (spec_of(id).always_synced()) names.push_back(spec_of(id).name);
+        return names;
+    }();
     return fields;
 }
 
@@ -56,12 +61,15 @@ std::int64_t Snapshot::unreadable(std::string record_origin, std::string message
 }
 
 void User::clear() {
-    for (std::string* text :
-         {&hris_id, &first_name, &last_name, &email, &job_title, &phone_number, &employee_id, &hire_date,
-          &profile_image.url, &profile_image.last_modified, &profile_image.cache_info, &manager_hris_id, &origin})
-        text->clear();
-    active = true;
-    departments.clear();
+    for_each_field(*this, [](auto, auto& value) {
+        if constexpr (std::is_same_v<std::remove_reference_t<decltype(value)>, bool>)
+            value = true;
+        else if constexpr (std::is_same_v<std::remove_reference_t<decltype(value)>, ProfileImage>)
+            value.url.clear(), value.last_modified.clear(), value.cache_info.clear();
+        else
+            value.clear();
+    });
+    origin.clear();
 }
 
 std::vector<std::string> DepartmentsView::to_vector() const {
@@ -72,35 +80,37 @@ bool operator==(const DepartmentsView& a, const DepartmentsView& b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
-UserView::UserView(const User& user)
-    : hris_id(user.hris_id),
-      first_name(user.first_name),
-      last_name(user.last_name),
-      email(user.email),
-      active(user.active),
-      job_title(user.job_title),
-      phone_number(user.phone_number),
-      employee_id(user.employee_id),
-      hire_date(user.hire_date),
-      profile_image(user.profile_image),
-      departments(user.departments),
-      manager_hris_id(user.manager_hris_id),
-      origin(user.origin) {}
+namespace {
+template <typename T>
+T owned_copy(T value) {
+    return value;
+}
+std::string owned_copy(Text text) {
+    return std::string(text);
+}
+ProfileImage owned_copy(const ProfileImageView& image) {
+    return image.to_image();
+}
+std::vector<std::string> owned_copy(const DepartmentsView& paths) {
+    return paths.to_vector();
+}
+
+constexpr std::size_t fields_of(FieldKind kind) {
+    return static_cast<std::size_t>(std::count_if(field_specs.begin(), field_specs.end(),
+                                                  [kind](const FieldSpec& spec) { return spec.kind == kind; }));
+}
+// A user's record in Users has one list of department paths and 8 bits of flags.
+static_assert(fields_of(FieldKind::departments) == 1);
+static_assert(fields_of(FieldKind::flag) <= 8);
+}  // namespace
+
+UserView::UserView(const User& user) : origin(user.origin) {
+    for_each_field(*this, user, [](auto, auto& view, const auto& owned) { view = owned; });
+}
 
 User UserView::to_user() const {
     User user;
-    user.hris_id = hris_id;
-    user.first_name = first_name;
-    user.last_name = last_name;
-    user.email = email;
-    user.active = active;
-    user.job_title = job_title;
-    user.phone_number = phone_number;
-    user.employee_id = employee_id;
-    user.hire_date = hire_date;
-    user.profile_image = profile_image.to_image();
-    user.departments = departments.to_vector();
-    user.manager_hris_id = manager_hris_id;
+    for_each_field(user, *this, [](auto, auto& owned, const auto& view) { owned = owned_copy(view); });
     user.origin = origin;
     return user;
 }
@@ -181,19 +191,15 @@ std::size_t Users::record_words(const std::uint32_t* record) {
 }
 
 void Users::encode(const UserView& user, std::vector<std::uint32_t>& out) {
-    const std::string_view fields[text_fields] = {user.hris_id,
-                                                  user.first_name,
-                                                  user.last_name,
-                                                  user.email,
-                                                  user.job_title,
-                                                  user.phone_number,
-                                                  user.employee_id,
-                                                  user.hire_date,
-                                                  user.profile_image.url,
-                                                  user.profile_image.last_modified,
-                                                  user.profile_image.cache_info,
-                                                  user.manager_hris_id,
-                                                  user.origin};
+    std::string_view fields[text_fields];
+    std::size_t filled = 0;
+    for_each_text(user, [&](Text text) { fields[filled++] = text; });
+    fields[filled] = user.origin;
+    std::uint32_t flags = 0;
+    for_each_field(user, [&](auto id, const auto& value) {
+        if constexpr (spec_of(decltype(id)::value).kind == FieldKind::flag)
+            flags |= value ? flag_bit(decltype(id)::value) : 0U;
+    });
     const std::size_t departments = user.departments.size();
     std::size_t text = 0;
     for (std::string_view f : fields) text += f.size();
@@ -209,7 +215,7 @@ void Users::encode(const UserView& user, std::vector<std::uint32_t>& out) {
         if (!fields[k].empty()) std::memcpy(at + end, fields[k].data(), fields[k].size());
         head[k] = end += static_cast<std::uint32_t>(fields[k].size());
     }
-    head[text_fields] = static_cast<std::uint32_t>(departments << 8) | (user.active ? 1U : 0U);
+    head[text_fields] = static_cast<std::uint32_t>(departments << 8) | flags;
     for (std::size_t d = 0; d < departments; ++d) {
         const std::string_view path = user.departments[d];
         if (!path.empty()) std::memcpy(at + end, path.data(), path.size());

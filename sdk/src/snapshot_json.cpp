@@ -101,23 +101,17 @@ public:
     }
 
     void read(const json& object) {
-        static const std::vector<std::string> known = {"hris_id",       "first_name",   "last_name",   "email",
-                                                       "job_title",     "phone_number", "employee_id", "hire_date",
-                                                       "profile_image", "departments",  "active",      "manager"};
         for (const auto& [key, value] : object.items())
-            if (std::find(known.begin(), known.end(), key) == known.end())
+            if (!field_named(key))
                 snapshot_.warning(index_, snapshot_.locate(user_, key), "unknown field \"" + key + "\" is ignored");
 
         // Missing required text fields are validate_records()'s to report
         // (once, as "missing or empty"); here only their types are checked.
-        text(object, "hris_id", user_.hris_id, false);
-        text(object, "first_name", user_.first_name, false);
-        text(object, "last_name", user_.last_name, false);
-        text(object, "email", user_.email, false);
-        text(object, "job_title", user_.job_title, false);
-        text(object, "phone_number", user_.phone_number, false);
-        text(object, "employee_id", user_.employee_id, false);
-        text(object, "hire_date", user_.hire_date, false);
+        // The text fields first, then the others, each its own way.
+        for_each_field(user_, [&](auto id, auto& value) {
+            constexpr FieldSpec spec = spec_of(decltype(id)::value);
+            if constexpr (spec.kind == FieldKind::text) text(object, spec.name, value, false);
+        });
 
         auto active = object.find("active");
         if (active == object.end() || active->is_null())
@@ -242,17 +236,11 @@ std::string to_json(const Snapshot& snapshot, const std::vector<std::string>& fi
     json users = json::array();
     for (const UserView user : snapshot.users) {
         json out = json::object();
-        out["hris_id"] = user.hris_id;
-        out["first_name"] = user.first_name;
-        out["last_name"] = user.last_name;
-        out["email"] = user.email;
-        auto optional = [&](const char* name, std::string_view value) {
-            if (selected(name) && !value.empty()) out[name] = value;
-        };
-        optional("job_title", user.job_title);
-        optional("phone_number", user.phone_number);
-        optional("employee_id", user.employee_id);
-        optional("hire_date", user.hire_date);
+        for_each_field(user, [&](auto id, const auto& value) {
+            constexpr FieldSpec spec = spec_of(decltype(id)::value);
+            if constexpr (spec.kind == FieldKind::text)
+                if (spec.always_synced() || (selected(spec.name) && !value.empty())) out[spec.name] = value;
+        });
         if (selected("profile_image") && !user.profile_image.url.empty()) {
             json image = {{"url", user.profile_image.url}};
             if (!user.profile_image.last_modified.empty()) {

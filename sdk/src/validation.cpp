@@ -122,10 +122,10 @@ std::vector<Emitted> check_each(const Snapshot& snapshot, const std::vector<char
             if (value.empty())
                 error(i, snapshot.locate(user, name), "required field " + std::string(name) + " is missing or empty");
         };
-        require(field::hris_id, user.hris_id);
-        require(field::first_name, user.first_name);
-        require(field::last_name, user.last_name);
-        require(field::email, user.email);
+        for_each_field(user, [&](auto id, const auto& value) {
+            constexpr FieldSpec spec = spec_of(decltype(id)::value);
+            if constexpr (spec.required()) require(spec.name, value);
+        });
         if (!user.email.empty() && !is_valid_email(user.email))
             error(i, snapshot.locate(user, field::email), "\"" + user.email + "\" is not an email address");
         for (const auto& path : user.departments)

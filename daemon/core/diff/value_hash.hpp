@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <peoplesync/model.hpp>
@@ -34,8 +35,9 @@ inline std::string profile_image_text(const ProfileImageView& image) {
     return text;
 }
 
-// The scalar fields compared one by one, in the order they are reported;
-// `view` compares them without a copy where the value is one text.
+// The scalar fields compared one by one, in the order they are reported
+// (the table's text fields and profile_image); `view` compares them without
+// a copy where the value is one text.
 struct ScalarField {
     std::string_view name;
     std::string (*get)(const UserView&);
@@ -43,33 +45,41 @@ struct ScalarField {
 };
 // The same without copies, for hashing; profile_image as its three parts.
 inline void add_scalars(ValueHash& h, const UserView& u, const std::vector<char>& synced) {
-    const std::string_view values[] = {u.hris_id,   u.first_name,   u.last_name,   u.email,
-                                       u.job_title, u.phone_number, u.employee_id, u.hire_date};
-    for (std::size_t i = 0; i < std::size(values); ++i)
-        if (synced[i]) h.add(values[i]);
-    if (synced[8]) {
-        h.add(u.profile_image.url);
-        h.add(u.profile_image.last_modified);
-        h.add(u.profile_image.cache_info);
-    }
+    std::size_t i = 0;
+    for_each_field(u, [&](auto id, const auto& value) {
+        constexpr FieldKind kind = spec_of(decltype(id)::value).kind;
+        if constexpr (kind == FieldKind::text) {
+            if (synced[i]) h.add(value);
+            ++i;
+        } else if constexpr (kind == FieldKind::image) {
+            if (synced[i]) {
+                h.add(value.url);
+                h.add(value.last_modified);
+                h.add(value.cache_info);
+            }
+            ++i;
+        }
+    });
 }
-template <Text UserView::*Member>
-ScalarField text_field(std::string_view name) {
-    return {name, [](const UserView& u) { return std::string(u.*Member); },
-            [](const UserView& u) -> std::string_view { return u.*Member; }};
+template <FieldId Id>
+void add_scalar_field(std::vector<ScalarField>& fields) {
+    constexpr FieldKind kind = spec_of(Id).kind;
+    if constexpr (kind == FieldKind::text)
+        fields.push_back({spec_of(Id).name, [](const UserView& u) { return std::string(field_member<Id>(u)); },
+                          [](const UserView& u) -> std::string_view { return field_member<Id>(u); }});
+    else if constexpr (kind == FieldKind::image)
+        fields.push_back({spec_of(Id).name,
+                          [](const UserView& u) -> std::string { return profile_image_text(field_member<Id>(u)); }});
 }
 inline const std::vector<ScalarField>& scalar_fields() {
-    static const std::vector<ScalarField> fields = {
-        text_field<&UserView::hris_id>(field::hris_id),
-        text_field<&UserView::first_name>(field::first_name),
-        text_field<&UserView::last_name>(field::last_name),
-        text_field<&UserView::email>(field::email),
-        text_field<&UserView::job_title>(field::job_title),
-        text_field<&UserView::phone_number>(field::phone_number),
-        text_field<&UserView::employee_id>(field::employee_id),
-        text_field<&UserView::hire_date>(field::hire_date),
-        {field::profile_image, [](const UserView& u) -> std::string { return profile_image_text(u.profile_image); }},
-    };
+    static const std::vector<ScalarField> fields = [] {
+        std::vector<ScalarField> out;
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (add_scalar_field<static_cast<FieldId>(I)>(out), ...);
+        }
+        (std::make_index_sequence<field_count>{});
+        return out;
+    }();
     return fields;
 }
 

@@ -211,49 +211,46 @@ private:
                     }
                 return found;
             });
-        SqliteStatement insert(
-            db_,
-            "INSERT INTO users(id, hris_id, email, first_name, last_name, job_title, phone_number, employee_id, "
-            "hire_date, profile_image_url, profile_image_last_modified, profile_image_cache_info, active, manager_id, "
-            "synced, synced_field_set, sync_hash, updated_at) SELECT c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, "
-            "c11, c12, c13, 1, c14, c15, c16 FROM peoplesync_rows(?)");
+        // c0 the id, c1 to cN the text columns, then the rest.
+        const std::vector<TextColumn>& text_columns = directory::text_columns();
+        const int texts_end = 1 + static_cast<int>(text_columns.size());
+        std::string names = "id", values = "c0";
+        for (int c = 1; c < texts_end; ++c) {
+            names += ", " + text_columns[static_cast<std::size_t>(c - 1)].name;
+            values += ", c" + std::to_string(c);
+        }
+        auto value_at = [&](int offset) { return ", c" + std::to_string(texts_end + offset); };
+        SqliteStatement insert(db_, "INSERT INTO users(" + names +
+                                        ", active, manager_id, synced, synced_field_set, sync_hash, updated_at) "
+                                        "SELECT " +
+                                        values + value_at(0) + value_at(1) + ", 1" + value_at(2) + value_at(3) +
+                                        value_at(4) + " FROM peoplesync_rows(?)");
         // SQLite asks for a row's values one after the other: its record is
-        // read once (its texts are c1 to c11).
+        // read once.
         std::size_t row_read = changes_.created.size();
-        std::array<std::string_view, 11> texts;
+        std::array<std::string_view, field_texts> texts;
         bool active = false;
         const auto rows = rows_of(changes_.created.size(), [&](std::size_t row, int column, RowValue& value) {
             const CreatedUser& change = changes_.created[row];
             if (row != row_read) {
                 const UserView u = snapshot_.users[static_cast<std::size_t>(change.snapshot_index)];
-                texts = {u.hris_id,
-                         u.email,
-                         u.first_name,
-                         u.last_name,
-                         u.job_title,
-                         u.phone_number,
-                         u.employee_id,
-                         u.hire_date,
-                         u.profile_image.url,
-                         u.profile_image.last_modified,
-                         u.profile_image.cache_info};
+                texts = texts_of(u);
                 active = u.active;
                 row_read = row;
             }
-            if (column >= 1 && column <= 11) return value.text(texts[static_cast<std::size_t>(column - 1)]);
-            switch (column) {
+            if (column == 0) return value.integer(first + static_cast<std::int64_t>(row));
+            if (column < texts_end) return value.text(texts[text_columns[static_cast<std::size_t>(column - 1)].text]);
+            switch (column - texts_end) {
                 case 0:
-                    return value.integer(first + static_cast<std::int64_t>(row));
-                case 12:
                     return value.integer(active);
-                case 13:
+                case 1:
                     return value.id(change.manager_snapshot_index >= 0 ? created_id(change.manager_snapshot_index)
                                                                        : change.manager_destination_id);
-                case 14:
+                case 2:
                     return value.integer(synced_fields_);
-                case 15:
+                case 3:
                     return value.integer(static_cast<std::int64_t>(change.sync_hash));
-                case 16:
+                case 4:
                     return value.text(at_);
                 default:
                     return;

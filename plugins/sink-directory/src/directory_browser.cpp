@@ -127,7 +127,7 @@ std::optional<SqliteDirectoryBrowser::Connection> SqliteDirectoryBrowser::reader
     // A directory no run of this build has opened yet may be of an earlier
     // schema than the reads name: brought up to date once, as the sink would
     // (and one of a newer build refused).
-    if (!schema_checked_ && sqlite::schema_version(db.get(), {}) != schema_version) {
+    if (!schema_checked_ && schema_outdated(db.get())) {
         try {
             create_schema(writer().get());
         } catch (const Error& e) {

@@ -1,5 +1,7 @@
 #include "schema.hpp"
 
+#include <algorithm>
+#include <exception>
 #include <iterator>
 #include <vector>
 
@@ -17,7 +19,40 @@ using sqlite::SqliteStatement;
 
 namespace {
 
-// The directory as the first development builds made it (28 November 2026).
+// The type of a field's text column: hris_id is NULL for users the
+// directory made (and unique otherwise), every user has an email.
+std::string column_type(const TextColumn& column) {
+    if (column.field == FieldId::hris_id) return "TEXT";
+    if (column.field == FieldId::email) return "TEXT NOT NULL";
+    return "TEXT NOT NULL DEFAULT ''";
+}
+
+std::string users_table() {
+    std::string sql = "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, ";
+    for (const TextColumn& column : text_columns()) sql += column.name + " " + column_type(column) + ", ";
+    return sql +
+           "active INTEGER NOT NULL DEFAULT 1,"
+           " manager_id INTEGER,"
+           " synced INTEGER NOT NULL DEFAULT 0,"
+           " synced_fields TEXT NOT NULL DEFAULT '',"  // before field_sets (step 3); '' since
+           " sync_hash INTEGER NOT NULL DEFAULT 0,"
+           " updated_at TEXT NOT NULL DEFAULT '')";
+}
+
+// The text columns the users table lacks: those of fields added to the
+// table after the database was made.
+std::vector<const TextColumn*> missing_columns(sqlite3* db) {
+    std::vector<std::string> present;
+    SqliteStatement columns(db, "SELECT name FROM pragma_table_info('users')");
+    while (columns.next()) present.emplace_back(columns.text(0));
+    std::vector<const TextColumn*> missing;
+    for (const TextColumn& column : text_columns())
+        if (std::find(present.begin(), present.end(), column.name) == present.end()) missing.push_back(&column);
+    return missing;
+}
+
+// The directory as the first development builds made it (28 November 2026),
+// with the columns of every field this build knows.
 void first_schema(sqlite3* db) {
     // The very first build kept each change's pipeline and time in audit_log
     // itself: no build after it reads that table.
@@ -28,26 +63,9 @@ void first_schema(sqlite3* db) {
             "its audit_log is in the format of a development build that no release wrote (a pipeline "
             "column, before audit_runs); make the directory again from a full run into a new database file");
     }
+    const std::string users = users_table();
     for (const char* statement : {
-             "CREATE TABLE IF NOT EXISTS users ("
-             " id INTEGER PRIMARY KEY,"
-             " hris_id TEXT,"  // NULL for users the directory made; unique otherwise
-             " email TEXT NOT NULL,"
-             " first_name TEXT NOT NULL DEFAULT '',"
-             " last_name TEXT NOT NULL DEFAULT '',"
-             " job_title TEXT NOT NULL DEFAULT '',"
-             " phone_number TEXT NOT NULL DEFAULT '',"
-             " employee_id TEXT NOT NULL DEFAULT '',"
-             " hire_date TEXT NOT NULL DEFAULT '',"
-             " profile_image_url TEXT NOT NULL DEFAULT '',"
-             " profile_image_last_modified TEXT NOT NULL DEFAULT '',"
-             " profile_image_cache_info TEXT NOT NULL DEFAULT '',"
-             " active INTEGER NOT NULL DEFAULT 1,"
-             " manager_id INTEGER,"
-             " synced INTEGER NOT NULL DEFAULT 0,"
-             " synced_fields TEXT NOT NULL DEFAULT '',"  // before field_sets (step 3); '' since
-             " sync_hash INTEGER NOT NULL DEFAULT 0,"
-             " updated_at TEXT NOT NULL DEFAULT '')",
+             users.c_str(),
              "CREATE TABLE IF NOT EXISTS departments ("
              " id INTEGER PRIMARY KEY,"
              " parent_id INTEGER NOT NULL DEFAULT 0,"  // 0: top level
@@ -109,8 +127,40 @@ static_assert(std::size(migrations) == schema_version);
 
 }  // namespace
 
+const std::vector<TextColumn>& text_columns() {
+    static const std::vector<TextColumn> columns = [] {
+        std::vector<TextColumn> out;
+        for (const FieldId id : keys_first) {
+            const FieldSpec& spec = spec_of(id);
+            if (spec.kind == FieldKind::text) out.push_back({std::string(spec.name), id, first_text_of(id)});
+            if (spec.kind == FieldKind::image)
+                for (std::size_t part = 0; part < image_parts.size(); ++part)
+                    out.push_back(
+                        {std::string(spec.name) + "_" + std::string(image_parts[part]), id, first_text_of(id) + part});
+        }
+        return out;
+    }();
+    return columns;
+}
+
 void create_schema(sqlite3* db) {
     sqlite::migrate(db, {}, migrations);
+    if (missing_columns(db).empty()) return;
+    // Of processes opening it at once, one adds them; the others, waiting
+    // on its lock, find them there.
+    execute(db, "BEGIN IMMEDIATE");
+    try {
+        for (const TextColumn* column : missing_columns(db))
+            sqlite::add_column(db, "users", column->name, column_type(*column));
+        execute(db, "COMMIT");
+    } catch (const std::exception& e) {
+        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw Error(std::string("cannot add the columns of new fields to its users: ") + e.what());
+    }
+}
+
+bool schema_outdated(sqlite3* db) {
+    return sqlite::schema_version(db, {}) != schema_version || !missing_columns(db).empty();
 }
 
 DepartmentPaths department_paths(sqlite3* db) {

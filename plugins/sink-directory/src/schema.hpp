@@ -2,9 +2,13 @@
 // it with.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include <sqlite3.h>
+
+#include <peoplesync/fields.hpp>
 
 #include "department_paths.hpp"
 
@@ -37,9 +41,24 @@ inline constexpr const char* indexes[] = {
 // migration in schema.cpp is a numbered step towards it.
 inline constexpr int schema_version = 4;
 
+// The users table's text columns, keys first (keys_first): one per text
+// field, named as the field, and profile_image's three (profile_image_url,
+// profile_image_last_modified, profile_image_cache_info). `text` is the
+// column's place among a user's texts (for_each_text's order).
+struct TextColumn {
+    std::string name;
+    FieldId field;
+    std::size_t text;
+};
+const std::vector<TextColumn>& text_columns();
+
 // Creates the schema in a new database, and brings a directory written by an
-// earlier build up to this one; refuses one written by a newer build.
+// earlier build up to this one; refuses one written by a newer build. A
+// field added to the SDK's table since the database was made gets its
+// column here, without a migration step of its own.
 void create_schema(sqlite3* db);
+// Whether create_schema() has anything to do.
+bool schema_outdated(sqlite3* db);
 
 // Every department of the directory and its path ("Engineering > Mobile
 // Team"), made from its parent's as the diff makes it.

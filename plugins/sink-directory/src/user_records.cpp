@@ -1,6 +1,7 @@
 #include "user_records.hpp"
 
 #include <algorithm>
+#include <array>
 #include <unordered_map>
 
 #include <peoplesync/directory.hpp>
@@ -15,32 +16,25 @@ namespace peoplesync::directory {
 using sqlite::SqliteStatement;
 
 const std::map<std::string, std::vector<std::string>, std::less<>>& field_columns() {
-    static const std::map<std::string, std::vector<std::string>, std::less<>> columns = {
-        {"hris_id", {"hris_id"}},
-        {"first_name", {"first_name"}},
-        {"last_name", {"last_name"}},
-        {"email", {"email"}},
-        {"job_title", {"job_title"}},
-        {"phone_number", {"phone_number"}},
-        {"employee_id", {"employee_id"}},
-        {"hire_date", {"hire_date"}},
-        {"profile_image", {"profile_image_url", "profile_image_last_modified", "profile_image_cache_info"}},
-    };
+    static const std::map<std::string, std::vector<std::string>, std::less<>> columns = [] {
+        std::map<std::string, std::vector<std::string>, std::less<>> out;
+        for (const TextColumn& column : text_columns())
+            out[std::string(spec_of(column.field).name)].push_back(column.name);
+        return out;
+    }();
     return columns;
 }
 
+std::array<std::string_view, field_texts> texts_of(const UserView& user) {
+    std::array<std::string_view, field_texts> texts;
+    std::size_t k = 0;
+    for_each_text(user, [&](Text text) { texts[k++] = text; });
+    return texts;
+}
+
 std::string_view column_value(const UserView& user, std::string_view column) {
-    if (column == "hris_id") return user.hris_id;
-    if (column == "first_name") return user.first_name;
-    if (column == "last_name") return user.last_name;
-    if (column == "email") return user.email;
-    if (column == "job_title") return user.job_title;
-    if (column == "phone_number") return user.phone_number;
-    if (column == "employee_id") return user.employee_id;
-    if (column == "hire_date") return user.hire_date;
-    if (column == "profile_image_url") return user.profile_image.url;
-    if (column == "profile_image_last_modified") return user.profile_image.last_modified;
-    if (column == "profile_image_cache_info") return user.profile_image.cache_info;
+    for (const TextColumn& c : text_columns())
+        if (c.name == column) return texts_of(user)[c.text];
     throw Error("no column " + std::string(column));
 }
 
@@ -82,18 +76,29 @@ std::vector<DestinationRecord> lookup(sqlite3* db, const std::string& who) {
     return records(db, ids, true);
 }
 
+namespace {
+// "COALESCE(u.hris_id, ''), u.email, ...": every text column, as text.
+std::string text_columns_selected() {
+    std::string out;
+    for (const TextColumn& column : text_columns()) {
+        if (!out.empty()) out += ", ";
+        out += column.field == FieldId::hris_id ? "COALESCE(u.hris_id, '')" : "u." + column.name;
+    }
+    return out;
+}
+}  // namespace
+
 std::vector<DestinationRecord> records(sqlite3* db, std::span<const std::int64_t> ids, bool with_paths) {
     const std::string listed = "(" + id_list(ids) + ")";
     SqliteStatement select(
         db,
-        "SELECT u.id, COALESCE(u.hris_id, ''), u.email, u.first_name, u.last_name, u.job_title, u.phone_number, "
-        "u.employee_id, u.hire_date, u.profile_image_url, u.profile_image_last_modified, "
-        "u.profile_image_cache_info, u.active, "
-        "CASE WHEN u.manager_id IS NULL THEN '' ELSE COALESCE(m.hris_id, '(directory user ' || u.manager_id || "
-        "')') END, "
-        "CASE WHEN u.synced = 1 THEN COALESCE(f.fields, u.synced_fields) ELSE '' END "
-        "FROM users u LEFT JOIN users m ON m.id = u.manager_id LEFT JOIN field_sets f ON f.id = u.synced_field_set "
-        "WHERE u.id IN " +
+        "SELECT u.id, " + text_columns_selected() +
+            ", u.active, "
+            "CASE WHEN u.manager_id IS NULL THEN '' ELSE COALESCE(m.hris_id, '(directory user ' || u.manager_id || "
+            "')') END, "
+            "CASE WHEN u.synced = 1 THEN COALESCE(f.fields, u.synced_fields) ELSE '' END "
+            "FROM users u LEFT JOIN users m ON m.id = u.manager_id LEFT JOIN field_sets f ON f.id = u.synced_field_set "
+            "WHERE u.id IN " +
             listed);
     std::vector<DestinationRecord> out;
     std::unordered_map<std::int64_t, std::size_t> position;
@@ -101,18 +106,14 @@ std::vector<DestinationRecord> records(sqlite3* db, std::span<const std::int64_t
         DestinationRecord record;
         record.id = select.integer(0);
         User& u = record.user;
-        u.hris_id = select.text(1);
-        u.email = select.text(2);
-        u.first_name = select.text(3);
-        u.last_name = select.text(4);
-        u.job_title = select.text(5);
-        u.phone_number = select.text(6);
-        u.employee_id = select.text(7);
-        u.hire_date = select.text(8);
-        u.profile_image = {std::string(select.text(9)), std::string(select.text(10)), std::string(select.text(11))};
-        u.active = select.integer(12) != 0;
-        u.manager_hris_id = select.text(13);
-        record.synced_fields = split(select.text(14), ',');
+        std::array<std::string*, field_texts> texts;
+        std::size_t k = 0;
+        for_each_text(u, [&](std::string& text) { texts[k++] = &text; });
+        int at = 1;
+        for (const TextColumn& column : text_columns()) *texts[column.text] = select.text(at++);
+        u.active = select.integer(at) != 0;
+        u.manager_hris_id = select.text(at + 1);
+        record.synced_fields = split(select.text(at + 2), ',');
         position[record.id] = out.size();
         out.push_back(std::move(record));
     }
@@ -131,6 +132,16 @@ std::vector<DestinationRecord> records(sqlite3* db, std::span<const std::int64_t
 }
 
 namespace {
+
+// What plan() takes: the text fields, active and manager (not the profile
+// image, nor departments, which are memberships).
+std::string editable_fields() {
+    std::string out;
+    for (const FieldSpec& spec : field_specs)
+        if (spec.kind == FieldKind::text || spec.kind == FieldKind::flag || spec.kind == FieldKind::manager)
+            out += (out.empty() ? "" : ", ") + std::string(spec.name);
+    return out;
+}
 
 // One checked edit, ready to write.
 struct PlannedEdit {
@@ -166,11 +177,10 @@ PlannedEdit plan(sqlite3* db, const DestinationRecord& record, const std::string
             edit.number = managers.front().id;
         }
     } else {
+        const auto f = field_named(field_name);
+        if (!f || spec_of(*f).kind != FieldKind::text)
+            throw Error("\"" + field_name + "\" is not a field one can set here (fields: " + editable_fields() + ")");
         auto columns = field_columns().find(field_name);
-        if (columns == field_columns().end() || field_name == "profile_image")
-            throw Error("\"" + field_name +
-                        "\" is not a field one can set here (fields: hris_id, first_name, "
-                        "last_name, email, job_title, phone_number, employee_id, hire_date, active, manager)");
         if (field_name == "email" && !is_valid_email(value)) throw Error("\"" + value + "\" is not an email address");
         if (field_name == "hris_id" && !value.empty()) {
             auto other = lookup(db, value);

@@ -3,6 +3,7 @@
 // edit comes from `peoplesync directory set` or the admin API.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <span>
@@ -18,9 +19,12 @@
 
 namespace peoplesync::directory {
 
-// The user columns a field is stored in; profile_image spans three.
+// The user columns a field is stored in (text_columns()); profile_image
+// spans three.
 const std::map<std::string, std::vector<std::string>, std::less<>>& field_columns();
 std::string_view column_value(const UserView& user, std::string_view column);
+// A user's texts in for_each_text's order (TextColumn::text).
+std::array<std::string_view, field_texts> texts_of(const UserView& user);
 
 std::vector<std::string> split(std::string_view text, char separator);
 std::string id_list(std::span<const std::int64_t> ids);

@@ -32,19 +32,13 @@ std::vector<std::string> path_levels(std::string_view path) {
 
 // The user as far as the receiver is sent it: the synced fields only.
 User restricted(const UserView& user, const std::vector<std::string>& fields) {
-    User out;
-    out.hris_id = user.hris_id;
-    out.first_name = user.first_name;
-    out.last_name = user.last_name;
-    out.email = user.email;
-    out.active = user.active;
-    if (has(fields, field::job_title)) out.job_title = user.job_title;
-    if (has(fields, field::phone_number)) out.phone_number = user.phone_number;
-    if (has(fields, field::employee_id)) out.employee_id = user.employee_id;
-    if (has(fields, field::hire_date)) out.hire_date = user.hire_date;
-    if (has(fields, field::profile_image)) out.profile_image = user.profile_image.to_image();
-    if (has(fields, field::departments)) out.departments = user.departments.to_vector();
-    if (has(fields, field::manager)) out.manager_hris_id = user.manager_hris_id;
+    User out = user.to_user();
+    out.origin.clear();
+    for_each_field(out, [&](auto id, auto& value) {
+        constexpr FieldSpec spec = spec_of(decltype(id)::value);
+        if constexpr (!spec.always_synced())
+            if (!has(fields, spec.name)) value = {};
+    });
     return out;
 }
 
@@ -85,14 +79,12 @@ public:
     static User user(const json& object, const std::string& where) {
         if (!object.is_object()) fail(where, "expected a user object");
         User u;
-        u.hris_id = text(object, "hris_id", where, true);
-        u.email = text(object, "email", where, true);
-        u.first_name = text(object, "first_name", where, false);
-        u.last_name = text(object, "last_name", where, false);
-        u.job_title = text(object, "job_title", where, false);
-        u.phone_number = text(object, "phone_number", where, false);
-        u.employee_id = text(object, "employee_id", where, false);
-        u.hire_date = text(object, "hire_date", where, false);
+        // The keys first: a state without them fails there.
+        for (const FieldId id : keys_first) {
+            const FieldSpec& spec = spec_of(id);
+            if (spec.kind == FieldKind::text)
+                *single_text(u, id) = text(object, std::string(spec.name).c_str(), where, spec.sync == FieldSync::key);
+        }
         auto active = object.find("active");
         if (active == object.end() || !active->is_boolean()) fail(where + ".active", "expected true or false");
         u.active = active->get<bool>();
@@ -173,17 +165,11 @@ json field_changes(const std::vector<FieldChange>& fields) {
 
 json user_json(const UserView& user, const std::vector<std::string>& fields) {
     json out = json::object();
-    out["hris_id"] = user.hris_id;
-    out["first_name"] = user.first_name;
-    out["last_name"] = user.last_name;
-    out["email"] = user.email;
-    auto optional = [&](std::string_view name, std::string_view value) {
-        if (has(fields, name) && !value.empty()) out[std::string(name)] = value;
-    };
-    optional(field::job_title, user.job_title);
-    optional(field::phone_number, user.phone_number);
-    optional(field::employee_id, user.employee_id);
-    optional(field::hire_date, user.hire_date);
+    for_each_field(user, [&](auto id, const auto& value) {
+        constexpr FieldSpec spec = spec_of(decltype(id)::value);
+        if constexpr (spec.kind == FieldKind::text)
+            if (spec.always_synced() || (has(fields, spec.name) && !value.empty())) out[std::string(spec.name)] = value;
+    });
     if (has(fields, field::profile_image) && !user.profile_image.url.empty()) {
         json image = {{"url", user.profile_image.url}};
         if (!user.profile_image.last_modified.empty()) image["last_modified"] = user.profile_image.last_modified;

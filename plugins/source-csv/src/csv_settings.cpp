@@ -6,15 +6,11 @@ namespace peoplesync::csv {
 
 namespace {
 
-constexpr std::array<std::string_view, field_count> field_names = {
-    "hris_id",      "first_name",  "last_name", "email",       "active",  "job_title",
-    "phone_number", "employee_id", "hire_date", "departments", "manager", "profile_image"};
-
 std::string known_fields() {
     std::string out;
-    for (auto name : field_names) {
+    for (const FieldSpec& spec : field_specs) {
         if (!out.empty()) out += ", ";
-        out += name;
+        out += spec.name;
     }
     return out;
 }
@@ -95,17 +91,11 @@ std::string ValueMap::describe_keys() const {
 }
 
 std::string_view name_of(Field f) {
-    return field_names[static_cast<std::size_t>(f)];
-}
-
-std::optional<Field> field_named(std::string_view name) {
-    for (std::size_t i = 0; i < field_count; ++i)
-        if (field_names[i] == name) return static_cast<Field>(i);
-    return std::nullopt;
+    return spec_of(f).name;
 }
 
 bool is_required(Field f) {
-    return f == Field::hris_id || f == Field::first_name || f == Field::last_name || f == Field::email;
+    return spec_of(f).required();
 }
 
 std::string_view to_string(ManagerBy by) {

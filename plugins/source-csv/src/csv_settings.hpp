@@ -10,30 +10,17 @@
 #include <vector>
 
 #include <peoplesync/config.hpp>
+#include <peoplesync/fields.hpp>
 #include <peoplesync/plugin.hpp>
 
 #include "text.hpp"
 
 namespace peoplesync::csv {
 
-// The schema fields a column can feed, in the order the README lists them.
-enum class Field : std::uint8_t {
-    hris_id,
-    first_name,
-    last_name,
-    email,
-    active,
-    job_title,
-    phone_number,
-    employee_id,
-    hire_date,
-    departments,
-    manager,
-    profile_image,
-};
-inline constexpr std::size_t field_count = 12;
+// The schema fields a column can feed: every field of the SDK's table.
+using Field = FieldId;
+using peoplesync::field_count;
 std::string_view name_of(Field f);
-std::optional<Field> field_named(std::string_view name);
 // hris_id, first_name, last_name, email: the file must have a column for them.
 bool is_required(Field f);
 

@@ -32,43 +32,11 @@ std::optional<bool> parse_flag(std::string_view text) {
     return std::nullopt;
 }
 
+// A text field's value; active and departments are read by read_active()
+// and read_departments(). A manager is an employee_id or email until
+// resolve_managers() when manager_by says so.
 void assign(User& user, Field f, std::string_view value) {
-    switch (f) {
-        case Field::hris_id:
-            user.hris_id.assign(value);
-            break;
-        case Field::first_name:
-            user.first_name.assign(value);
-            break;
-        case Field::last_name:
-            user.last_name.assign(value);
-            break;
-        case Field::email:
-            user.email.assign(value);
-            break;
-        case Field::job_title:
-            user.job_title.assign(value);
-            break;
-        case Field::phone_number:
-            user.phone_number.assign(value);
-            break;
-        case Field::employee_id:
-            user.employee_id.assign(value);
-            break;
-        case Field::hire_date:
-            user.hire_date.assign(value);
-            break;
-        case Field::manager:
-            // An employee_id or email until resolve_managers() when manager_by says so.
-            user.manager_hris_id.assign(value);
-            break;
-        case Field::profile_image:
-            user.profile_image.url.assign(value);
-            break;
-        case Field::active:       // read_active()
-        case Field::departments:  // read_departments()
-            break;
-    }
+    if (std::string* text = single_text(user, f)) text->assign(value);
 }
 
 // What a text field's value map makes of a cell: the cell itself without a

@@ -130,14 +130,16 @@ TEST_F(FlagsRecord, ValueMissingFromAValueMap) {
     EXPECT_TRUE(s.users[1].active);
     EXPECT_EQ(s.users[1].job_title, "");
     EXPECT_EQ(s.users[1].departments, std::vector<std::string>{"Engineering"});
-    EXPECT_EQ(findings(s),
-              (std::vector<std::string>{
-                  "error #0 people.csv:2 column \"Status\": \"Retired\" is not in values.active (known: Active, On "
-                  "Leave, Terminated)",
-                  "error #1 people.csv:3 column \"Status\": the value is empty (known: Active, On Leave, Terminated)",
-                  "error #1 people.csv:3 column \"job_title\": \"Chef\" is not in values.job_title (known: SWE)",
-                  "error #1 people.csv:3 column \"departments\": \"Kitchen\" is not in values.departments (known: "
-                  "ENG)"}));
+    EXPECT_EQ(
+        findings(s),
+        (std::vector<std::string>{
+            "error #0 people.csv:2 column \"Status\": \"Retired\" is not in values.active (known: Active, On "
+            "Leave, Terminated)",
+            // A record's fields in the schema table's order.
+            "error #1 people.csv:3 column \"job_title\": \"Chef\" is not in values.job_title (known: SWE)",
+            "error #1 people.csv:3 column \"departments\": \"Kitchen\" is not in values.departments (known: "
+            "ENG)",
+            "error #1 people.csv:3 column \"Status\": the value is empty (known: Active, On Leave, Terminated)"}));
 }
 
 TEST_F(FlagsRecord, BadBoolean) {
@@ -199,7 +201,7 @@ TEST_F(FlagsRecord, TextAfterAClosingQuote) {
 TEST_F(RefusesConfig, UnknownFieldInColumns) {
     EXPECT_EQ(config_error("path: people.csv\ncolumns:\n  email: Work Email\n  emial: Mail\n"),
               "source.yaml:4:10: columns.emial: \"emial\" is not a field (fields: hris_id, first_name, last_name, "
-              "email, active, job_title, phone_number, employee_id, hire_date, departments, manager, profile_image)");
+              "email, job_title, phone_number, employee_id, hire_date, profile_image, departments, active, manager)");
 }
 
 TEST_F(RefusesConfig, ColumnWithoutAHeader) {
@@ -230,7 +232,7 @@ TEST_F(RefusesConfig, UnknownOptionAndMissingPath) {
 TEST_F(RefusesConfig, BadValueMaps) {
     EXPECT_EQ(config_error("path: people.csv\nvalues:\n  actve: {Active: true}\n"),
               "source.yaml:3:10: values.actve: \"actve\" is not a field (fields: hris_id, first_name, last_name, "
-              "email, active, job_title, phone_number, employee_id, hire_date, departments, manager, profile_image)");
+              "email, job_title, phone_number, employee_id, hire_date, profile_image, departments, active, manager)");
     EXPECT_EQ(config_error("path: people.csv\nvalues:\n  active: {Active: maybe}\n"),
               "source.yaml:3:20: values.active.Active: expected true or false, found \"maybe\"");
     EXPECT_EQ(config_error("path: people.csv\nvalues:\n  active: {Active: true, ACTIVE: false}\n"),

@@ -11,25 +11,14 @@ namespace peoplesync::ldap_source {
 
 namespace {
 
-constexpr std::array<std::string_view, field_count> field_names = {
-    "hris_id",     "first_name", "last_name",   "email",   "job_title",    "phone_number",
-    "employee_id", "hire_date",  "departments", "manager", "profile_image"};
-
-constexpr std::array<std::string_view, field_count> default_attributes = {
-    "uid", "givenName",        "sn",      "mail", "title", "telephoneNumber", "employeeNumber",
-    "",    "departmentNumber", "manager", ""};
-
 std::string known_fields() {
     std::string out;
-    for (auto name : field_names) {
+    for (const FieldSpec& spec : field_specs) {
+        if (!is_attribute_field(spec.id)) continue;
         if (!out.empty()) out += ", ";
-        out += name;
+        out += spec.name;
     }
     return out;
-}
-
-bool is_required(Field f) {
-    return f == Field::hris_id || f == Field::first_name || f == Field::last_name || f == Field::email;
 }
 
 // Fails at `key` of `map`. An entry written without a value has no place of
@@ -163,18 +152,16 @@ std::vector<std::string> value_list(const ConfigValue& value) {
 
 }  // namespace
 
-std::string_view name_of(Field f) {
-    return field_names[static_cast<std::size_t>(f)];
+bool is_attribute_field(Field f) {
+    return f != Field::active;
 }
 
-std::optional<Field> field_named(std::string_view name) {
-    for (std::size_t i = 0; i < field_count; ++i)
-        if (field_names[i] == name) return static_cast<Field>(i);
-    return std::nullopt;
+std::string_view name_of(Field f) {
+    return spec_of(f).name;
 }
 
 std::string_view default_attribute(Field f) {
-    return default_attributes[static_cast<std::size_t>(f)];
+    return spec_of(f).ldap_attribute;
 }
 
 std::string_view to_string(Scope scope) {
@@ -192,10 +179,18 @@ std::string_view to_string(Scope scope) {
 // "{hris_id: uid, first_name: givenName, ...}", for listings.
 std::string default_attributes_text() {
     std::string out;
-    for (std::size_t i = 0; i < field_count; ++i)
-        if (!default_attributes[i].empty())
-            out += (out.empty() ? "{" : ", ") + std::string(field_names[i]) + ": " + std::string(default_attributes[i]);
+    for (const FieldSpec& spec : field_specs)
+        if (!spec.ldap_attribute.empty())
+            out += (out.empty() ? "{" : ", ") + std::string(spec.name) + ": " + std::string(spec.ldap_attribute);
     return out + "}";
+}
+
+// "uid, givenName, ...": the default attributes alone.
+std::string default_attribute_names() {
+    std::string out;
+    for (const FieldSpec& spec : field_specs)
+        if (!spec.ldap_attribute.empty()) out += (out.empty() ? "" : ", ") + std::string(spec.ldap_attribute);
+    return out;
 }
 
 const OptionTable<LdapSettings>& ldap_options() {
@@ -241,10 +236,8 @@ const OptionTable<LdapSettings>& ldap_options() {
              .fallback("500")
              .range(0, 100000),
          &LdapSettings::page_size},
-        {option::map("attributes",
-                     "Field → the attribute it is read from. Fields not named keep their default (uid, givenName, "
-                     "sn, mail, title, telephoneNumber, employeeNumber, departmentNumber, manager); a field set to "
-                     "~ or \"\" is not read.")
+        {option::map("attributes", "Field → the attribute it is read from. Fields not named keep their default (" +
+                                       default_attribute_names() + "); a field set to ~ or \"\" is not read.")
              .fallback_described(default_attributes_text())},
         {option::string("department_level_separator",
                         "The separator the directory writes between department levels (e.g. /); it becomes \" > \".")},
@@ -309,7 +302,7 @@ LdapSettings parse_settings(const ConfigValue& config, Host& host) {
 
     s.base_dn = checked_dn(config.at("base_dn"), "DN");
 
-    for (std::size_t i = 0; i < field_count; ++i) s.attributes[i] = std::string(default_attributes[i]);
+    for (const FieldSpec& spec : field_specs) s.attributes[static_cast<std::size_t>(spec.id)] = spec.ldap_attribute;
     if (const ConfigValue* attributes = config.find("attributes"); attributes != nullptr && !attributes->is_null()) {
         for (const auto& [key, value] : attributes->entries()) {
             if (key == "active")
@@ -317,9 +310,10 @@ LdapSettings parse_settings(const ConfigValue& config, Host& host) {
                         "active is not read from a plain attribute here: use active_attribute with active_values "
                         "or inactive_values, or active_filter");
             auto f = field_named(key);
-            if (!f) fail_at(*attributes, key, value, "\"" + key + "\" is not a field (fields: " + known_fields() + ")");
+            if (!f || !is_attribute_field(*f))
+                fail_at(*attributes, key, value, "\"" + key + "\" is not a field (fields: " + known_fields() + ")");
             std::string name = value.is_null() ? std::string() : std::string(trim_spaces(value.text()));
-            if (name.empty() && is_required(*f))
+            if (name.empty() && spec_of(*f).required())
                 fail_at(*attributes, key, value, key + " is required; name the attribute it is read from");
             if (!name.empty() && !is_attribute_description(name))
                 value.fail("\"" + name + "\" is not an attribute name");

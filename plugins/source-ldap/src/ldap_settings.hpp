@@ -10,28 +10,17 @@
 #include <vector>
 
 #include <peoplesync/config.hpp>
+#include <peoplesync/fields.hpp>
 #include <peoplesync/plugin.hpp>
 
 namespace peoplesync::ldap_source {
 
-// The schema fields an attribute can feed. `active` is not among them: it
-// comes from active_attribute or a filter.
-enum class Field : std::uint8_t {
-    hris_id,
-    first_name,
-    last_name,
-    email,
-    job_title,
-    phone_number,
-    employee_id,
-    hire_date,
-    departments,
-    manager,
-    profile_image,
-};
-inline constexpr std::size_t field_count = 11;
+// The schema fields an attribute can feed: the SDK's table but `active`,
+// which comes from active_attribute or a filter.
+using Field = FieldId;
+using peoplesync::field_count;
+bool is_attribute_field(Field f);
 std::string_view name_of(Field f);
-std::optional<Field> field_named(std::string_view name);
 // The attribute a field is read from when `attributes` does not say
 // (inetOrgPerson); empty when the field is not read by default.
 std::string_view default_attribute(Field f);
@@ -56,7 +45,7 @@ struct LdapSettings {
     std::string filter;
     std::int64_t page_size = 0;  // 0: no paging
 
-    std::array<std::string, field_count> attributes;  // empty: the field is not read
+    std::array<std::string, field_count> attributes;  // by Field; empty: the field is not read
     std::string department_level_separator;           // empty: values already use ">"
 
     // active from an attribute: an entry is active when the attribute holds

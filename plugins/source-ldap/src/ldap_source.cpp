@@ -23,42 +23,10 @@ std::string quoted(std::string_view text, std::size_t limit = 60) {
     return "\"" + std::string(text.substr(0, limit)) + "...\"";
 }
 
-// Sets a single-valued field; departments are a list and set elsewhere.
+// Sets a single-valued field; departments are a list and set elsewhere. A
+// manager is the manager's DN until resolve_managers().
 void assign(User& user, Field f, std::string_view value) {
-    switch (f) {
-        case Field::hris_id:
-            user.hris_id.assign(value);
-            break;
-        case Field::first_name:
-            user.first_name.assign(value);
-            break;
-        case Field::last_name:
-            user.last_name.assign(value);
-            break;
-        case Field::email:
-            user.email.assign(value);
-            break;
-        case Field::job_title:
-            user.job_title.assign(value);
-            break;
-        case Field::phone_number:
-            user.phone_number.assign(value);
-            break;
-        case Field::employee_id:
-            user.employee_id.assign(value);
-            break;
-        case Field::hire_date:
-            user.hire_date.assign(value);
-            break;
-        case Field::manager:
-            user.manager_hris_id.assign(value);  // the manager's DN until resolve_managers()
-            break;
-        case Field::profile_image:
-            user.profile_image.url.assign(value);
-            break;
-        case Field::departments:
-            break;
-    }
+    if (std::string* text = single_text(user, f)) text->assign(value);
 }
 
 // An attribute the search asks for and what it feeds.

@@ -70,7 +70,7 @@ TEST_F(LdapConfig, EveryMistakeIsNamedWithItsPlace) {
         {base + "filter: \"\"\n", "source.yaml:3:9: filter: the filter is empty"},
         {base + "attributes: {salary: employeeSalary}\n",
          "source.yaml:3:22: attributes.salary: \"salary\" is not a field (fields: hris_id, first_name, last_name, "
-         "email, job_title, phone_number, employee_id, hire_date, departments, manager, profile_image)"},
+         "email, job_title, phone_number, employee_id, hire_date, profile_image, departments, manager)"},
         {base + "attributes: {active: nsAccountLock}\n",
          "source.yaml:3:22: attributes.active: active is not read from a plain attribute here: use active_attribute "
          "with active_values or inactive_values, or active_filter"},

@@ -12,7 +12,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
+
+#include <peoplesync/fields.hpp>
 
 namespace peoplesync {
 
@@ -23,31 +28,6 @@ struct ProfileImage {
 
     bool empty() const { return url.empty() && last_modified.empty() && cache_info.empty(); }
     bool operator==(const ProfileImage&) const = default;
-};
-
-// One person as the HRIS describes them. Optional text fields are empty when
-// absent: a complete snapshot that does not name a value clears it.
-struct User {
-    std::string hris_id;
-    std::string first_name;
-    std::string last_name;
-    std::string email;
-    bool active = true;
-    std::string job_title;
-    std::string phone_number;
-    std::string employee_id;
-    std::string hire_date;
-    ProfileImage profile_image;
-    std::vector<std::string> departments;  // paths, levels separated by " > "
-    std::string manager_hris_id;           // the guide's manager.hris_id
-
-    // Where the record came from, e.g. "employees.csv:12", "users[3]" or an
-    // LDAP DN. See Snapshot::locate().
-    std::string origin;
-
-    // Empties every field, as a new User has them, keeping the strings'
-    // memory: a source that fills one User per record reuses it.
-    void clear();
 };
 
 // The text of one field of a UserView: a std::string_view that joins
@@ -184,21 +164,71 @@ private:
     std::size_t size_ = 0;
 };
 
-// A user as read from a Snapshot's users (or from a User): the same fields,
-// as views that live as long as what they view.
+namespace detail {
+// The member types of each kind of field, in a User and in a UserView.
+template <FieldKind>
+struct FieldTypes;
+template <>
+struct FieldTypes<FieldKind::text> {
+    using owned = std::string;
+    using view = Text;
+};
+template <>
+struct FieldTypes<FieldKind::manager> : FieldTypes<FieldKind::text> {};
+template <>
+struct FieldTypes<FieldKind::image> {
+    using owned = ProfileImage;
+    using view = ProfileImageView;
+};
+template <>
+struct FieldTypes<FieldKind::departments> {
+    using owned = std::vector<std::string>;  // paths, levels separated by " > "
+    using view = DepartmentsView;
+};
+template <>
+struct FieldTypes<FieldKind::flag> {
+    using owned = bool;
+    using view = bool;
+};
+// What a new user holds: nothing, and true for a flag (active).
+template <typename T>
+T fresh() {
+    if constexpr (std::is_same_v<T, bool>)
+        return true;
+    else
+        return T{};
+}
+}  // namespace detail
+
+// One person as the HRIS describes them: a member per field of
+// PEOPLESYNC_FIELDS (fields.hpp), named as there (the manager's is
+// manager_hris_id, the guide's manager.hris_id), of the type its kind says:
+// std::string for text, ProfileImage, std::vector<std::string> for
+// departments, bool for active. Optional text fields are empty when absent:
+// a complete snapshot that does not name a value clears it.
+struct User {
+#define PEOPLESYNC_USER_MEMBER(name, member, kind, ...) \
+    detail::FieldTypes<FieldKind::kind>::owned member = detail::fresh<detail::FieldTypes<FieldKind::kind>::owned>();
+    PEOPLESYNC_FIELDS(PEOPLESYNC_USER_MEMBER)
+#undef PEOPLESYNC_USER_MEMBER
+
+    // Where the record came from, e.g. "employees.csv:12", "users[3]" or an
+    // LDAP DN. See Snapshot::locate().
+    std::string origin;
+
+    // Empties every field, as a new User has them, keeping the strings'
+    // memory: a source that fills one User per record reuses it.
+    void clear();
+};
+
+// A user as read from a Snapshot's users (or from a User): the same
+// members, as views (Text, ProfileImageView, DepartmentsView, bool) that
+// live as long as what they view.
 struct UserView {
-    Text hris_id;
-    Text first_name;
-    Text last_name;
-    Text email;
-    bool active = true;
-    Text job_title;
-    Text phone_number;
-    Text employee_id;
-    Text hire_date;
-    ProfileImageView profile_image;
-    DepartmentsView departments;
-    Text manager_hris_id;
+#define PEOPLESYNC_VIEW_MEMBER(name, member, kind, ...) \
+    detail::FieldTypes<FieldKind::kind>::view member = detail::fresh<detail::FieldTypes<FieldKind::kind>::view>();
+    PEOPLESYNC_FIELDS(PEOPLESYNC_VIEW_MEMBER)
+#undef PEOPLESYNC_VIEW_MEMBER
     Text origin;
 
     UserView() = default;
@@ -206,6 +236,91 @@ struct UserView {
     // A copy that owns its text.
     User to_user() const;
 };
+
+template <FieldId Id>
+using FieldConstant = std::integral_constant<FieldId, Id>;
+
+namespace detail {
+// A user's field members in table order (origin closes the list).
+template <typename U>
+constexpr auto field_members(U& user) {
+#define PEOPLESYNC_MEMBER_OF(name, member, ...) user.member,
+    return std::tie(PEOPLESYNC_FIELDS(PEOPLESYNC_MEMBER_OF) user.origin);
+#undef PEOPLESYNC_MEMBER_OF
+}
+}  // namespace detail
+
+// The member of field Id in `user` (a User or a UserView).
+template <FieldId Id, typename U>
+constexpr auto& field_member(U& user) {
+    return std::get<static_cast<std::size_t>(Id)>(detail::field_members(user));
+}
+
+// Calls visit(FieldConstant<id>{}, member) for every field of `user` (a
+// User or a UserView), in table order; spec_of(decltype(id)::value) is a
+// constant there, so a visitor chooses by kind with `if constexpr`.
+template <typename U, typename Visit>
+constexpr void for_each_field(U& user, Visit&& visit) {
+    auto members = detail::field_members(user);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (visit(FieldConstant<static_cast<FieldId>(I)>{}, std::get<I>(members)), ...);
+    }
+    (std::make_index_sequence<field_count>{});
+}
+// The same over two users at once: visit(id, member of a, member of b).
+template <typename A, typename B, typename Visit>
+constexpr void for_each_field(A& a, B& b, Visit&& visit) {
+    auto of_a = detail::field_members(a);
+    auto of_b = detail::field_members(b);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (visit(FieldConstant<static_cast<FieldId>(I)>{}, std::get<I>(of_a), std::get<I>(of_b)), ...);
+    }
+    (std::make_index_sequence<field_count>{});
+}
+
+// Calls visit(text) for each of the user's texts, in table order: a text
+// field's, a profile image's three (image_parts), the manager's hris_id
+// (field_texts in all; origin is not among them).
+template <typename U, typename Visit>
+constexpr void for_each_text(U& user, Visit&& visit) {
+    for_each_field(user, [&](auto id, auto& value) {
+        constexpr FieldKind kind = spec_of(decltype(id)::value).kind;
+        if constexpr (kind == FieldKind::text || kind == FieldKind::manager) {
+            visit(value);
+        } else if constexpr (kind == FieldKind::image) {
+            visit(value.url);
+            visit(value.last_modified);
+            visit(value.cache_info);
+        }
+    });
+}
+
+// The text one value of field `id` fills in: the field's own, the profile
+// image's url, the manager's hris_id; null for the fields that are not one
+// text (active, departments). What a source that maps a value to a field
+// assigns.
+inline std::string* single_text(User& user, FieldId id) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        std::string* text = nullptr;
+        // One comparison per field, which the compiler makes a jump table.
+        (void)((id == static_cast<FieldId>(I) && (
+                                                     text = [&]() -> std::string* {
+                                                         constexpr FieldKind kind = field_specs[I].kind;
+                                                         auto& member = std::get<I>(detail::field_members(user));
+                                                         if constexpr (kind == FieldKind::text ||
+                                                                       kind == FieldKind::manager)
+                                                             return &member;
+                                                         else if constexpr (kind == FieldKind::image)
+                                                             return &member.url;
+                                                         else
+                                                             return nullptr;
+                                                     }(),
+                                                     true)) ||
+               ...);
+        return text;
+    }
+    (std::make_index_sequence<field_count>{});
+}
 
 // A snapshot's users, stored compactly: each user's text one after the other
 // in large blocks, so a million users take about the size of their text
@@ -237,7 +352,7 @@ public:
     std::size_t size() const { return records_.size(); }
     bool empty() const { return records_.empty(); }
     // What a user takes beside their text, department paths aside.
-    static constexpr std::size_t bytes_per_user = 14 * sizeof(std::uint32_t);
+    static constexpr std::size_t bytes_per_user = (field_texts + 2) * sizeof(std::uint32_t);
     // Room for `count` users' places (not their text).
     void reserve(std::size_t count) { records_.reserve(count); }
     // And room for `bytes` more of users' records (bytes_per_user and their
@@ -274,10 +389,10 @@ public:
     UserView at(std::size_t i) const;
     // One field of user i, without the others: for keys looked up in loops
     // over many users.
-    Text hris_id(std::size_t i) const { return text(i, 0); }
-    Text email(std::size_t i) const { return text(i, 3); }
-    Text manager_hris_id(std::size_t i) const { return text(i, 11); }
-    Text origin(std::size_t i) const { return text(i, 12); }
+    Text hris_id(std::size_t i) const { return text(i, first_text_of(FieldId::hris_id)); }
+    Text email(std::size_t i) const { return text(i, first_text_of(FieldId::email)); }
+    Text manager_hris_id(std::size_t i) const { return text(i, first_text_of(FieldId::manager)); }
+    Text origin(std::size_t i) const { return text(i, text_fields - 1); }
     UserView front() const { return (*this)[0]; }
     UserView back() const { return (*this)[size() - 1]; }
     const_iterator begin() const { return {this, 0}; }
@@ -288,12 +403,20 @@ public:
     std::size_t allocated_bytes() const;
 
 private:
-    // A user's record: the ends of its 13 text fields (text_fields order),
-    // a word with `active` in bit 0 and the number of departments above bit
-    // 8, the ends of its department paths, then the text, all fields one
-    // after the other. Ends count bytes from the start of the text.
-    static constexpr std::size_t text_fields = 13;
+    // A user's record: the ends of its texts (for_each_text's order, then
+    // origin), a word with the flags (active) in its low 8 bits and the
+    // number of departments above them, the ends of its department paths,
+    // then the text, all fields one after the other. Ends count bytes from
+    // the start of the text.
+    static constexpr std::size_t text_fields = field_texts + 1;
     static constexpr std::size_t head_words = text_fields + 1;
+    // A flag's bit in the word after the texts' ends: flags in table order.
+    static constexpr std::uint32_t flag_bit(FieldId id) {
+        std::uint32_t bit = 0;
+        for (std::size_t i = 0; i < static_cast<std::size_t>(id); ++i)
+            bit += field_specs[i].kind == FieldKind::flag ? 1 : 0;
+        return std::uint32_t{1} << bit;
+    }
     static std::size_t record_words(const std::uint32_t* record);
     Text text(std::size_t i, std::size_t k) const {
         const std::uint32_t* head = records_[i];
@@ -321,43 +444,29 @@ inline UserView Users::operator[](std::size_t i) const {
         return Text(text + begin, head[k] - begin);
     };
     UserView user;
-    user.hris_id = field(0);
-    user.first_name = field(1);
-    user.last_name = field(2);
-    user.email = field(3);
-    user.job_title = field(4);
-    user.phone_number = field(5);
-    user.employee_id = field(6);
-    user.hire_date = field(7);
-    user.profile_image.url = field(8);
-    user.profile_image.last_modified = field(9);
-    user.profile_image.cache_info = field(10);
-    user.manager_hris_id = field(11);
-    user.origin = field(12);
-    user.active = (head[text_fields] & 1U) != 0;
-    user.departments = DepartmentsView(text, head[text_fields - 1], head + head_words, departments);
+    std::size_t k = 0;
+    for_each_field(user, [&](auto id, auto& value) {
+        constexpr FieldKind kind = spec_of(decltype(id)::value).kind;
+        if constexpr (kind == FieldKind::text || kind == FieldKind::manager) {
+            value = field(k++);
+        } else if constexpr (kind == FieldKind::image) {
+            value.url = field(k++);
+            value.last_modified = field(k++);
+            value.cache_info = field(k++);
+        } else if constexpr (kind == FieldKind::flag) {
+            value = (head[text_fields] & flag_bit(decltype(id)::value)) != 0;
+        } else {
+            static_assert(kind == FieldKind::departments);
+            value = DepartmentsView(text, head[text_fields - 1], head + head_words, departments);
+        }
+    });
+    user.origin = field(text_fields - 1);
     return user;
 }
 
-// The fields a pipeline may choose to sync, in the guide's spelling.
-namespace field {
-inline constexpr std::string_view hris_id = "hris_id";
-inline constexpr std::string_view first_name = "first_name";
-inline constexpr std::string_view last_name = "last_name";
-inline constexpr std::string_view email = "email";
-inline constexpr std::string_view active = "active";
-inline constexpr std::string_view job_title = "job_title";
-inline constexpr std::string_view phone_number = "phone_number";
-inline constexpr std::string_view employee_id = "employee_id";
-inline constexpr std::string_view hire_date = "hire_date";
-inline constexpr std::string_view profile_image = "profile_image";
-inline constexpr std::string_view departments = "departments";
-inline constexpr std::string_view manager = "manager";
-}  // namespace field
-
-// Every field of the schema, in the guide's order.
+// Every field of the schema, in the guide's (the table's) order.
 const std::vector<std::string_view>& all_fields();
-// The fields that are synced whatever a pipeline selects.
+// The fields that are synced whatever a pipeline selects, keys first.
 const std::vector<std::string_view>& always_synced_fields();
 bool is_known_field(std::string_view name);
 
