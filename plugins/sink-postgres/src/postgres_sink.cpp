@@ -13,34 +13,12 @@
 
 #include "connection.hpp"
 #include "directory_reads.hpp"
+#include "option_values.hpp"
 #include "schema.hpp"
 
 namespace peoplesync::postgres {
 
-namespace {
-
-bool is_env_name(const std::string& name) {
-    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
-    for (char c : name)
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-    return true;
-}
-
-// As the webhook sink reads its secrets; the SDK has no shared helper yet.
-std::string from_environment(const ConfigValue& option, const std::string& holds) {
-    const std::string& name = option.text();
-    if (!is_env_name(name))
-        option.fail(
-            "give the name of an environment variable (letters, digits and _, e.g. PEOPLESYNC_PG_PASSWORD) "
-            "that holds " +
-            holds + ", not the value itself");
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) option.fail("the environment variable " + name + " is not set; it must hold " + holds);
-    if (*value == '\0') option.fail("the environment variable " + name + " is empty; it must hold " + holds);
-    return value;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 class PostgresSink final : public Sink, public ChangeOnlyApplier, public RunLedger {
 public:
@@ -66,7 +44,8 @@ public:
                             "The name of the environment variable holding the password; without it, libpq's "
                             "(the dsn's, PGPASSWORD, ~/.pgpass)."),
              [](Options& options, const ConfigValue& value) {
-                 options.connection.password = from_environment(value, "the PostgreSQL password");
+                 options.connection.password =
+                     options::from_environment(value, "the PostgreSQL password", "PEOPLESYNC_PG_PASSWORD");
              }},
             {option::string("schema", "The schema holding the directory's tables; created when missing.")
                  .fallback("peoplesync"),

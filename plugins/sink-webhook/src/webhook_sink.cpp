@@ -16,6 +16,7 @@
 #include <peoplesync/snapshot_json.hpp>
 
 #include "http_delivery.hpp"
+#include "option_values.hpp"
 #include "signature.hpp"
 #include "webhook_state.hpp"
 
@@ -39,27 +40,6 @@ struct Settings {
 bool present(const ConfigValue& config, std::string_view key) {
     const ConfigValue* value = config.find(key);
     return value != nullptr && !value->is_null();
-}
-
-bool is_env_name(std::string_view text) {
-    if (text.empty() || (text[0] >= '0' && text[0] <= '9')) return false;
-    for (char c : text)
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-    return true;
-}
-
-// The value of the environment variable an *_env option names; never empty.
-std::string from_environment(const ConfigValue& option, const std::string& holds) {
-    const std::string& name = option.text();
-    if (!is_env_name(name))
-        option.fail(
-            "give the name of an environment variable (letters, digits and _, e.g. HRIS_WEBHOOK_KEY) that "
-            "holds " +
-            holds + ", not the value itself");
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) option.fail("the environment variable " + name + " is not set; it must hold " + holds);
-    if (*value == '\0') option.fail("the environment variable " + name + " is empty; it must hold " + holds);
-    return value;
 }
 
 bool is_loopback(const std::string& host) {
@@ -182,7 +162,7 @@ Settings parse_settings(const ConfigValue& config, Host& host) {
     const bool events = settings.format == Format::events;
 
     if (present(config, "api_key_env"))
-        s.api_key = from_environment(config.at("api_key_env"), "the receiver's API key");
+        s.api_key = options::from_environment(config.at("api_key_env"), "the receiver's API key", "HRIS_WEBHOOK_KEY");
     else if (!events)
         config.fail(
             "api_key_env is missing: format hris sends the receiver's API key in X-HRIS-AUTHENTICATION; "
@@ -190,7 +170,8 @@ Settings parse_settings(const ConfigValue& config, Host& host) {
 
     if (present(config, "signing_secret_env")) {
         const ConfigValue& option = config.at("signing_secret_env");
-        const std::string secret = from_environment(option, "the signing secret (whsec_...)");
+        const std::string secret =
+            options::from_environment(option, "the signing secret (whsec_...)", "HRIS_WEBHOOK_KEY");
         try {
             s.signing_key = signing_key(secret);
         } catch (const Error& e) {

@@ -2,7 +2,11 @@
 
 #include <filesystem>
 
+#include "option_values.hpp"
+
 namespace peoplesync::csv {
+
+using options::fail_at;
 
 namespace {
 
@@ -13,14 +17,6 @@ std::string known_fields() {
         out += spec.name;
     }
     return out;
-}
-
-// Fails at `key` of `map`. An entry written without a value has no place of
-// its own, so the map's place and the key stand in for it.
-[[noreturn]] void fail_at(const ConfigValue& map, const std::string& key, const ConfigValue& value,
-                          const std::string& message) {
-    if (!value.is_null()) value.fail(message);
-    ConfigValue::scalar("", map.path().empty() ? key : map.path() + "." + key, map.mark()).fail(message);
 }
 
 bool has_wildcard(std::string_view text) {

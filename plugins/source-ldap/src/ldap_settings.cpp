@@ -5,9 +5,13 @@
 #include <memory>
 
 #include "dn.hpp"
+#include "option_values.hpp"
 #include "text.hpp"
 
 namespace peoplesync::ldap_source {
+
+using options::fail_at;
+using options::is_env_name;
 
 namespace {
 
@@ -19,14 +23,6 @@ std::string known_fields() {
         out += spec.name;
     }
     return out;
-}
-
-// Fails at `key` of `map`. An entry written without a value has no place of
-// its own, so the map's place and the key stand in for it.
-[[noreturn]] void fail_at(const ConfigValue& map, const std::string& key, const ConfigValue& value,
-                          const std::string& message) {
-    if (!value.is_null()) value.fail(message);
-    ConfigValue::scalar("", map.path().empty() ? key : map.path() + "." + key, map.mark()).fail(message);
 }
 
 bool is_alpha(char c) {
@@ -61,13 +57,6 @@ bool is_attribute_description(std::string_view text) {
     }
     for (char c : text.substr(type.size()))
         if (!is_alpha(c) && !is_digit(c) && c != '-' && c != ';') return false;
-    return true;
-}
-
-bool is_env_name(std::string_view text) {
-    if (text.empty() || is_digit(text[0])) return false;
-    for (char c : text)
-        if (!is_alpha(c) && !is_digit(c) && c != '_') return false;
     return true;
 }
 
