@@ -1,3 +1,12 @@
+// The diff of one snapshot against one destination's index: the Differ
+// class and its steps in the order run() takes them (match, who leaves,
+// managers, departments, user changes, memberships outside the sync).
+// A little over 600 lines, kept in one file on purpose: every step reads and
+// fills the same indexes (by hris_id, by email, by department path, the
+// matching), which live as members of the one object; split over files they
+// would be passed around or made public for no reader's gain. The value
+// hashes (value_hash.*), the manager warnings (manager_warnings.*) and the
+// stage that runs a diff per sink (diff_stage.*) are apart already.
 #include "differ.hpp"
 
 #include "department_paths.hpp"
