@@ -68,6 +68,7 @@ class SignIn(ConsoleTestCase):
         self.assertIsNone(self.driver.get_cookie("peoplesync_session"))
         self.go("#/runs")
         self.wait_for_heading("Sign in")
+        self.assert_no_console_errors()
 
 
 class WebhookGuide(ConsoleTestCase):
@@ -457,6 +458,7 @@ class PeopleAndDepartments(ConsoleTestCase):
         chooser.send_keys(Keys.END)
         self.wait(lambda: "contractors" in self.driver.current_url and "no departments" in self.main_text(),
                   "the other directory")
+        self.assert_no_console_errors()
 
 
 class Pagination(ConsoleTestCase):
