@@ -1,6 +1,6 @@
 # Turns the console's files into a C++ source peoplesyncd links: each file a
 # byte array with its content type and an ETag (a digest of its bytes).
-#   cmake -DSOURCE_DIR=daemon/console -DFILES="index.html;console.js" -DOUTPUT=console_files.cpp -P embed.cmake
+#   cmake -DSOURCE_DIR=daemon/console -DFILES="index.html;main.js;pages/runs.js" -DOUTPUT=console_files.cpp -P embed.cmake
 # The output is rewritten only when it changes, so an unchanged console
 # rebuilds nothing.
 cmake_minimum_required(VERSION 3.22)

@@ -8,7 +8,7 @@
 namespace peoplesync::server {
 
 struct ConsoleFile {
-    std::string_view name;  // "console.js"
+    std::string_view name;  // "main.js", "pages/runs.js"
     std::string_view content_type;
     std::string_view etag;  // quoted, as the header carries it
     std::string_view content;

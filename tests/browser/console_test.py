@@ -68,6 +68,7 @@ class SignIn(ConsoleTestCase):
         self.assertIsNone(self.driver.get_cookie("peoplesync_session"))
         self.go("#/runs")
         self.wait_for_heading("Sign in")
+        self.assert_no_console_errors()
 
 
 class WebhookGuide(ConsoleTestCase):
@@ -164,6 +165,7 @@ class WebhookGuide(ConsoleTestCase):
         self.assertTrue(self.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0",
                                                    chain[0]), "the chain icon did not load")
         self.shot("people")
+        self.assert_no_console_errors()
 
 
 class ForgedPost(ConsoleTestCase):
@@ -296,6 +298,7 @@ class BlockedRun(ConsoleTestCase):
         new_run = int(re.search(r"run (\d+)", approved).group(1))
         self.assertEqual(daemon.admin("GET", f"/runs/{new_run}")[1]["status"], "applied")
         self.shot("approved")
+        self.assert_no_console_errors()
 
 
 class StoppedDelivery(ConsoleTestCase):
@@ -343,6 +346,7 @@ class StoppedDelivery(ConsoleTestCase):
         self.assertEqual([s for s, _, _ in receiver.received], [401, 202])
         self.assertEqual(receiver.received[-1][1], "receiver-key-0123")
         self.shot("delivered")
+        self.assert_no_console_errors()
 
 
 class PeopleAndDepartments(ConsoleTestCase):
@@ -457,6 +461,7 @@ class PeopleAndDepartments(ConsoleTestCase):
         chooser.send_keys(Keys.END)
         self.wait(lambda: "contractors" in self.driver.current_url and "no departments" in self.main_text(),
                   "the other directory")
+        self.assert_no_console_errors()
 
 
 class Pagination(ConsoleTestCase):
@@ -484,6 +489,7 @@ class Pagination(ConsoleTestCase):
         self.assertEqual([r.text.split()[1] for r in self.find("main tbody tr")], ["3", "2"])
         self.find("main nav.pager a")[0].click()
         self.wait(lambda: [r.text.split()[1] for r in self.find("main tbody tr")] == ["1"], "the older runs")
+        self.assert_no_console_errors()
 
 
 if __name__ == "__main__":

@@ -202,6 +202,8 @@ def start_chromium(profile):
                      "--disable-dev-shm-usage", f"--user-data-dir={profile}",
                      f"--window-size={DESKTOP[0]},{DESKTOP[1]}"]:
         options.add_argument(argument)
+    # The page's console messages, so that a test sees a module that failed to load or threw.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(find_program("chromedriver", "/usr/bin/chromedriver"))
     return webdriver.Chrome(service=service, options=options)
 
@@ -304,6 +306,14 @@ class ConsoleTestCase(unittest.TestCase):
             self.fail(f"a JavaScript alert fired: {text!r}")
         except NoAlertPresentException:
             pass
+
+    def assert_no_console_errors(self):
+        """Nothing went wrong in the page's scripts since the last look: no error thrown or logged, no console
+        file refused. The API's refusals (a wrong token's 401, the sign-in page's session check) are answers
+        the page shows, so the browser's "Failed to load resource" for /admin/ and /console/session is left out."""
+        errors = [entry["message"] for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"
+                  and not (entry.get("source") == "network" and re.search(r"/(admin/|console/session)", entry["message"]))]
+        self.assertEqual(errors, [], "the browser's console logged errors")
 
     def sign_in(self, daemon, secret=ADMIN_TOKEN):
         self.open(daemon)

@@ -81,19 +81,24 @@ TEST_F(ConsoleAccessTest, ServesItsFilesWithTheSecurityHeaders) {
     EXPECT_EQ(page.headers["Content-Security-Policy"], content_security_policy);
     EXPECT_EQ(page.headers["X-Content-Type-Options"], "nosniff");
     EXPECT_EQ(page.headers["Referrer-Policy"], "no-referrer");
-    EXPECT_NE(page.body.find("<script src=\"console.js\""), std::string::npos) << page.body;
+    EXPECT_NE(page.body.find("<script type=\"module\" src=\"main.js\">"), std::string::npos) << page.body;
     EXPECT_EQ(page.body.find("<script>"), std::string::npos) << "the policy allows no inline script";
 
-    Answer script = get("/console/console.js");
+    Answer script = get("/console/main.js");
     ASSERT_EQ(script.status, 200);
     EXPECT_EQ(script.headers["Content-Type"], "text/javascript; charset=utf-8");
     EXPECT_FALSE(script.body.empty());
     const std::string etag = script.headers["ETag"];
     ASSERT_FALSE(etag.empty());
-    Answer again = http("GET", "/console/console.js", "", {{"If-None-Match", etag}});
+    Answer again = http("GET", "/console/main.js", "", {{"If-None-Match", etag}});
     EXPECT_EQ(again.status, 304);
     EXPECT_TRUE(again.body.empty());
     EXPECT_EQ(get("/console/chain.svg").headers["Content-Type"], "image/svg+xml");
+    // A module in a folder is served at its path, as the import in main.js names it.
+    Answer page_module = get("/console/pages/runs.js");
+    ASSERT_EQ(page_module.status, 200) << page_module.body;
+    EXPECT_EQ(page_module.headers["Content-Type"], "text/javascript; charset=utf-8");
+    EXPECT_NE(page_module.body.find("export async function runsPage"), std::string::npos);
 
     Answer missing = get("/console/nothing.js");
     EXPECT_EQ(missing.status, 404);
