@@ -14,7 +14,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/samples/ DESTINATION ${PEOPLESYNC_EXAMPL
 # The READMEs keep their places relative to each other, so their links work
 # in share/doc as in the repository (tests/install checks every one).
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(FILES ${PROJECT_SOURCE_DIR}/docs/performance.md DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
+install(FILES ${PROJECT_SOURCE_DIR}/docs/performance.md ${PROJECT_SOURCE_DIR}/docs/design.md
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
 file(GLOB doc_images ${PROJECT_SOURCE_DIR}/docs/*.png)
 install(FILES ${doc_images} DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
 install(FILES ${PROJECT_SOURCE_DIR}/samples/custom-source-plugin/README.md
