@@ -212,7 +212,7 @@ private:
                 return found;
             });
         // c0 the id, c1 to cN the text columns, then the rest.
-        const std::vector<TextColumn>& text_columns = directory::text_columns();
+        const std::vector<TextColumn>& text_columns = peoplesync::text_columns();
         const int texts_end = 1 + static_cast<int>(text_columns.size());
         std::string names = "id", values = "c0";
         for (int c = 1; c < texts_end; ++c) {

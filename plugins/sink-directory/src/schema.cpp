@@ -127,22 +127,6 @@ static_assert(std::size(migrations) == schema_version);
 
 }  // namespace
 
-const std::vector<TextColumn>& text_columns() {
-    static const std::vector<TextColumn> columns = [] {
-        std::vector<TextColumn> out;
-        for (const FieldId id : keys_first) {
-            const FieldSpec& spec = spec_of(id);
-            if (spec.kind == FieldKind::text) out.push_back({std::string(spec.name), id, first_text_of(id)});
-            if (spec.kind == FieldKind::image)
-                for (std::size_t part = 0; part < image_parts.size(); ++part)
-                    out.push_back(
-                        {std::string(spec.name) + "_" + std::string(image_parts[part]), id, first_text_of(id) + part});
-        }
-        return out;
-    }();
-    return columns;
-}
-
 void create_schema(sqlite3* db) {
     sqlite::migrate(db, {}, migrations);
     if (missing_columns(db).empty()) return;

@@ -11,6 +11,7 @@
 #include <peoplesync/fields.hpp>
 
 #include "department_paths.hpp"
+#include "text_columns.hpp"
 
 namespace peoplesync::directory {
 
@@ -40,17 +41,6 @@ inline constexpr const char* indexes[] = {
 // The schema's version (PRAGMA user_version) this build writes: each
 // migration in schema.cpp is a numbered step towards it.
 inline constexpr int schema_version = 4;
-
-// The users table's text columns, keys first (keys_first): one per text
-// field, named as the field, and profile_image's three (profile_image_url,
-// profile_image_last_modified, profile_image_cache_info). `text` is the
-// column's place among a user's texts (for_each_text's order).
-struct TextColumn {
-    std::string name;
-    FieldId field;
-    std::size_t text;
-};
-const std::vector<TextColumn>& text_columns();
 
 // Creates the schema in a new database, and brings a directory written by an
 // earlier build up to this one; refuses one written by a newer build. A

@@ -76,18 +76,6 @@ std::vector<DestinationRecord> lookup(sqlite3* db, const std::string& who) {
     return records(db, ids, true);
 }
 
-namespace {
-// "COALESCE(u.hris_id, ''), u.email, ...": every text column, as text.
-std::string text_columns_selected() {
-    std::string out;
-    for (const TextColumn& column : text_columns()) {
-        if (!out.empty()) out += ", ";
-        out += column.field == FieldId::hris_id ? "COALESCE(u.hris_id, '')" : "u." + column.name;
-    }
-    return out;
-}
-}  // namespace
-
 std::vector<DestinationRecord> records(sqlite3* db, std::span<const std::int64_t> ids, bool with_paths) {
     const std::string listed = "(" + id_list(ids) + ")";
     SqliteStatement select(
@@ -106,9 +94,7 @@ std::vector<DestinationRecord> records(sqlite3* db, std::span<const std::int64_t
         DestinationRecord record;
         record.id = select.integer(0);
         User& u = record.user;
-        std::array<std::string*, field_texts> texts;
-        std::size_t k = 0;
-        for_each_text(u, [&](std::string& text) { texts[k++] = &text; });
+        const auto texts = text_slots(u);
         int at = 1;
         for (const TextColumn& column : text_columns()) *texts[column.text] = select.text(at++);
         u.active = select.integer(at) != 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "text_columns.hpp"
+
 namespace peoplesync::postgres {
 
 namespace {
@@ -114,31 +116,24 @@ std::vector<DestinationRecord> read_records(Connection& connection, const std::s
     connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     std::unordered_map<std::int64_t, std::size_t> position;
     connection.for_each_row(
-        "SELECT u.id, coalesce(u.hris_id, ''), u.email, u.first_name, u.last_name, u.job_title, u.phone_number, "
-        "u.employee_id, u.hire_date, u.profile_image_url, u.profile_image_last_modified, "
-        "u.profile_image_cache_info, u.active, "
-        "CASE WHEN u.manager_id IS NULL THEN '' "
-        "ELSE coalesce(m.hris_id, '(directory user ' || u.manager_id || ')') END, "
-        "CASE WHEN u.synced THEN coalesce(f.fields, '') ELSE '' END "
-        "FROM " +
+        "SELECT u.id, " + text_columns_selected() +
+            ", u.active, "
+            "CASE WHEN u.manager_id IS NULL THEN '' "
+            "ELSE coalesce(m.hris_id, '(directory user ' || u.manager_id || ')') END, "
+            "CASE WHEN u.synced THEN coalesce(f.fields, '') ELSE '' END "
+            "FROM " +
             s + ".users u LEFT JOIN " + s + ".users m ON m.id = u.manager_id LEFT JOIN " + s +
             ".field_sets f ON f.id = u.synced_field_set WHERE u.id = ANY($1::bigint[]) ORDER BY u.id",
         {listed}, [&](const Result& row) {
             DestinationRecord record;
             record.id = row.integer(0, 0);
             User& u = record.user;
-            u.hris_id = row.text(0, 1);
-            u.email = row.text(0, 2);
-            u.first_name = row.text(0, 3);
-            u.last_name = row.text(0, 4);
-            u.job_title = row.text(0, 5);
-            u.phone_number = row.text(0, 6);
-            u.employee_id = row.text(0, 7);
-            u.hire_date = row.text(0, 8);
-            u.profile_image = {std::string(row.text(0, 9)), std::string(row.text(0, 10)), std::string(row.text(0, 11))};
-            u.active = row.boolean(0, 12);
-            u.manager_hris_id = row.text(0, 13);
-            record.synced_fields = split(row.text(0, 14), ',');
+            const auto texts = text_slots(u);
+            int at = 1;
+            for (const TextColumn& column : text_columns()) *texts[column.text] = row.text(0, at++);
+            u.active = row.boolean(0, at);
+            u.manager_hris_id = row.text(0, at + 1);
+            record.synced_fields = split(row.text(0, at + 2), ',');
             position[record.id] = out.size();
             out.push_back(std::move(record));
         });

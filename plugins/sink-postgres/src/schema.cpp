@@ -2,6 +2,9 @@
 
 #include <iterator>
 #include <stdexcept>
+#include <vector>
+
+#include "text_columns.hpp"
 
 namespace peoplesync::postgres {
 
@@ -175,6 +178,102 @@ std::string substituted(std::string sql, const std::string& placeholder, const s
     return sql;
 }
 
+// The users columns a field is stored in; none for departments (the
+// memberships, which their own trigger guards).
+std::vector<std::string> columns_of(const FieldSpec& spec) {
+    switch (spec.kind) {
+        case FieldKind::text:
+        case FieldKind::image: {
+            std::vector<std::string> out;
+            for (const TextColumn& column : text_columns())
+                if (column.field == spec.id) out.push_back(column.name);
+            return out;
+        }
+        case FieldKind::flag:
+            return {std::string(spec.name)};
+        case FieldKind::manager:
+            return {"manager_id"};
+        case FieldKind::departments:
+            return {};
+    }
+    return {};
+}
+
+std::string row_of(const std::vector<std::string>& columns, const char* record) {
+    std::string out;
+    for (const std::string& column : columns) out += (out.empty() ? "" : ", ") + std::string(record) + "." + column;
+    return columns.size() == 1 ? out : "(" + out + ")";
+}
+
+// The body of users_synced_read_only() for this build's fields: version 1's,
+// with a comparison per field of the table (one line each).
+std::string read_only_function_body(const std::string& quoted) {
+    std::string changed;
+    for (const FieldSpec& spec : field_specs) {
+        const std::vector<std::string> columns = columns_of(spec);
+        if (columns.empty()) continue;
+        changed += "      WHEN '" + std::string(spec.name) + "' THEN " + row_of(columns, "NEW") + " IS DISTINCT FROM " +
+                   row_of(columns, "OLD") + "\n";
+    }
+    return R"sql(
+DECLARE
+  who text := coalesce(OLD.hris_id, OLD.email);
+  synced_fields text;
+  field text;
+  changed boolean;
+BEGIN
+  SELECT f.fields INTO synced_fields FROM )sql" +
+           quoted + R"sql(.field_sets f WHERE f.id = OLD.synced_field_set;
+  FOREACH field IN ARRAY string_to_array(coalesce(synced_fields, ''), ',') LOOP
+    changed := CASE field
+)sql" + changed +
+           R"sql(      ELSE false END;
+    IF changed THEN
+      PERFORM )sql" +
+           quoted + R"sql(.read_only_refusal(field, who, OLD.synced_pipeline);
+    END IF;
+  END LOOP;
+  -- What makes the user synced is the sync's to change, or the rule above
+  -- would be one UPDATE away.
+  IF (NEW.synced, NEW.synced_field_set, NEW.synced_pipeline, NEW.sync_hash)
+       IS DISTINCT FROM (OLD.synced, OLD.synced_field_set, OLD.synced_pipeline, OLD.sync_hash) THEN
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+      MESSAGE = format('%s is synced from the HRIS by pipeline %s; only its runs change synced, '
+                       'synced_field_set, synced_pipeline and sync_hash', who, OLD.synced_pipeline);
+  END IF;
+  RETURN NEW;
+END
+)sql";
+}
+
+// A field added to the SDK's table after the schema was made gets its
+// columns, and the read-only trigger's function a comparison for it, without
+// a migration step of its own. Both only when they differ, so opening an up
+// to date schema needs no more rights than reading it. CREATE OR REPLACE
+// keeps the function's owner, so it still runs as the role that made the
+// schema (SECURITY DEFINER), and the triggers and their WHEN are untouched.
+void follow_field_table(Connection& connection, const std::string& schema, const std::string& quoted) {
+    const Result present = connection.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'users'",
+        {schema});
+    for (const TextColumn& column : text_columns()) {
+        bool found = false;
+        for (int row = 0; row < present.rows() && !found; ++row) found = present.text(row, 0) == column.name;
+        // The keys' columns (hris_id, email) are in version 1.
+        if (!found)
+            connection.execute("ALTER TABLE " + quoted + ".users ADD COLUMN " + column.name +
+                               " text NOT NULL DEFAULT ''");
+    }
+    const std::string body = read_only_function_body(quoted);
+    const Result installed = connection.execute("SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure($1)",
+                                                {quoted + ".users_synced_read_only()"});
+    if (installed.rows() == 1 && installed.text(0, 0) == body) return;
+    connection.execute("CREATE OR REPLACE FUNCTION " + quoted +
+                       ".users_synced_read_only() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+                       "SET search_path = pg_catalog, pg_temp AS $fn$" +
+                       body + "$fn$");
+}
+
 // The advisory locks, in their two-key form: a class of ours and, for the
 // apply, the schema's oid. No hash: every build and process agrees on them
 // whatever hash this build uses, and two schemas never share one. The
@@ -237,6 +336,14 @@ void migrate(Connection& connection, const std::string& schema) {
             throw Error(where + ": cannot migrate it to version " + std::to_string(step.version) +
                         ", nothing changed: " + e.what());
         }
+    }
+    try {
+        follow_field_table(connection, schema, quoted);
+    } catch (const Error& e) {
+        throw Error(where +
+                    ": cannot give its users table the columns and read-only checks of this build's fields, "
+                    "nothing changed: " +
+                    e.what());
     }
     transaction.commit();
 }
