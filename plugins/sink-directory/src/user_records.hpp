@@ -17,17 +17,15 @@
 #include <peoplesync/changeset.hpp>
 #include <peoplesync/model.hpp>
 
+#include "records.hpp"
+
 namespace peoplesync::directory {
 
-// The user columns a field is stored in (text_columns()); profile_image
-// spans three.
-const std::map<std::string, std::vector<std::string>, std::less<>>& field_columns();
-std::string_view column_value(const UserView& user, std::string_view column);
-// A user's texts in for_each_text's order (TextColumn::text).
-std::array<std::string_view, field_texts> texts_of(const UserView& user);
-
-std::vector<std::string> split(std::string_view text, char separator);
-std::string id_list(std::span<const std::int64_t> ids);
+using directory_model::column_value;
+using directory_model::field_columns;
+using directory_model::id_list;
+using directory_model::split;
+using directory_model::texts_of;
 
 // The users with these ids, whole; with their department paths when asked.
 std::vector<DestinationRecord> records(sqlite3* db, std::span<const std::int64_t> ids, bool with_paths);
