@@ -1,5 +1,9 @@
 #include "records.hpp"
 
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Timestamp.h>
+
 #include <peoplesync/error.hpp>
 
 namespace peoplesync::directory_model {
@@ -25,6 +29,10 @@ std::string_view column_value(const UserView& user, std::string_view column) {
     for (const TextColumn& c : text_columns())
         if (c.name == column) return texts_of(user)[c.text];
     throw Error("no column " + std::string(column));
+}
+
+std::string now_text() {
+    return Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT);
 }
 
 std::vector<std::string> split(std::string_view text, char separator) {

@@ -24,6 +24,9 @@ std::string_view column_value(const UserView& user, std::string_view column);
 // A user's texts in for_each_text's order (TextColumn::text).
 std::array<std::string_view, field_texts> texts_of(const UserView& user);
 
+// Now, as the directories write times (ISO 8601, UTC).
+std::string now_text();
+
 // "a,b" -> {"a", "b"}; "" -> {}.
 std::vector<std::string> split(std::string_view text, char separator);
 // "1,2,3"

@@ -5,10 +5,6 @@
 #include <iterator>
 #include <vector>
 
-#include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeFormatter.h>
-#include <Poco/Timestamp.h>
-
 #include "sqlite_migrations.hpp"
 #include "sqlite_statement.hpp"
 
@@ -164,10 +160,6 @@ DepartmentPaths department_paths(sqlite3* db) {
             const std::size_t begin = i == 0 ? 0 : name_ends[i - 1];
             return std::string_view(names).substr(begin, name_ends[i] - begin);
         });
-}
-
-std::string now_text() {
-    return Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT);
 }
 
 }  // namespace peoplesync::directory

@@ -11,6 +11,7 @@
 #include <peoplesync/fields.hpp>
 
 #include "department_paths.hpp"
+#include "records.hpp"
 #include "text_columns.hpp"
 
 namespace peoplesync::directory {
@@ -54,7 +55,6 @@ bool schema_outdated(sqlite3* db);
 // Team"), made from its parent's as the diff makes it.
 DepartmentPaths department_paths(sqlite3* db);
 
-// Now, as the directory writes times (ISO 8601, UTC).
-std::string now_text();
+using directory_model::now_text;
 
 }  // namespace peoplesync::directory

@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "records.hpp"
+#include "schema.hpp"
 #include "text_columns.hpp"
 
 namespace peoplesync::postgres {
 
 namespace {
+
+using directory_model::split;
 
 // The columns of a DestinationUser, in add_user()'s order.
 constexpr const char* user_columns = "SELECT id, coalesce(hris_id, ''), email, active, synced, sync_hash";
@@ -32,27 +36,6 @@ void add_departments(Connection& connection, const std::string& s, DestinationIn
                             {}, [&](const Result& row) {
                                 index.memberships_outside_sync.push_back({row.integer(0, 0), row.integer(0, 1)});
                             });
-}
-
-std::vector<std::string> split(std::string_view text, char separator) {
-    std::vector<std::string> out;
-    if (text.empty()) return out;
-    std::size_t start = 0;
-    while (true) {
-        const auto at = text.find(separator, start);
-        out.emplace_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
-        if (at == std::string_view::npos) return out;
-        start = at + 1;
-    }
-}
-
-std::string id_array(std::span<const std::int64_t> ids) {
-    std::string out = "{";
-    for (const auto id : ids) {
-        if (out.size() > 1) out += ',';
-        out += std::to_string(id);
-    }
-    return out + "}";
 }
 
 }  // namespace
@@ -85,6 +68,7 @@ DestinationIndex read_index(Connection& connection, const std::string& schema) {
     connection.for_each_row(std::string(user_columns) + " FROM " + s + ".users", {},
                             [&](const Result& row) { add_user(row, index); });
     add_departments(connection, s, index);
+    index.sync_hash_family = stored_sync_hash_family(connection, schema);
     reading.commit();
     return index;
 }
@@ -102,6 +86,7 @@ DestinationIndex read_index_for(Connection& connection, const std::string& schem
         {text_array(hris_ids)}, [&](const Result& row) { add_user(row, index); });
     index.synced_users = connection.execute("SELECT count(*) FROM " + s + ".users WHERE synced").integer(0, 0);
     add_departments(connection, s, index);
+    index.sync_hash_family = stored_sync_hash_family(connection, schema);
     reading.commit();
     return index;
 }
@@ -111,7 +96,7 @@ std::vector<DestinationRecord> read_records(Connection& connection, const std::s
     std::vector<DestinationRecord> out;
     if (ids.empty()) return out;
     const std::string s = connection.quote_identifier(schema);
-    const std::string listed = id_array(ids);
+    const std::string listed = "{" + directory_model::id_list(ids) + "}";
     Transaction reading(connection);
     connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     std::unordered_map<std::int64_t, std::size_t> position;

@@ -2,28 +2,28 @@
 // the read-only rule for synced fields enforced by the database's own
 // triggers. Here: the options, the connection (connection.cpp) and the
 // schema's migrations (schema.cpp), opened on first use, and the reads
-// (directory_reads.cpp). The run's writes come once the directory's
-// storage-independent semantics are shared between both sinks: until then
-// apply() throws.
+// (directory_reads.cpp), and a run's transaction around the shared apply
+// plan (plugins/directory-model) written by postgres_store.cpp.
 #include <cstdlib>
 #include <memory>
 
 #include <peoplesync/change_only.hpp>
 #include <peoplesync/plugin.hpp>
 
+#include "apply_plan.hpp"
 #include "connection.hpp"
 #include "directory_reads.hpp"
 #include "option_values.hpp"
+#include "postgres_store.hpp"
+#include "records.hpp"
 #include "schema.hpp"
 
 namespace peoplesync::postgres {
 
-namespace {}  // namespace
-
 class PostgresSink final : public Sink, public ChangeOnlyApplier, public RunLedger {
 public:
     static constexpr const char* type = "postgres";
-    static constexpr const char* description = "The people directory in a PostgreSQL schema (not yet usable)";
+    static constexpr const char* description = "The people directory in a PostgreSQL schema";
 
     struct Options {
         ConnectionSettings connection;
@@ -106,12 +106,25 @@ public:
     // Writes that bypass peoplesync (SQL from elsewhere) do not change it;
     // the pipeline's full_resync_every_secs bounds how long they go unseen.
     std::string state_token() override { return read_state_token(connection(), schema_); }
-    void apply(const Snapshot&, const ChangeSet&, const ApplyContext&) override {
-        connection();
-        not_yet("apply");
+
+    // One transaction: a failure anywhere, the server going away included,
+    // leaves the schema as it was.
+    void apply(const Snapshot& snapshot, const ChangeSet& changes, const ApplyContext& context) override {
+        Connection& c = connection();
+        try {
+            Transaction transaction(c);
+            begin_apply(c, schema_, host_.pipeline());
+            PostgresStore store(c, schema_);
+            directory_model::apply_plan(store, snapshot, changes, context, directory_model::now_text());
+            end_apply(c, schema_);
+            transaction.commit();
+        } catch (const std::exception& e) {
+            throw Error("sink postgres (schema " + schema_ + ", " + c.describe() +
+                        "): the run was rolled back, nothing changed: " + e.what());
+        }
     }
 
-    // A run's audit_runs row would be written in its transaction.
+    // Each run's audit_runs row is written in its transaction.
     bool applied(std::int64_t run_id) override {
         Connection& c = connection();
         return c.execute(
@@ -121,11 +134,6 @@ public:
     }
 
 private:
-    [[noreturn]] void not_yet(const char* what) {
-        throw Error("sink postgres (schema " + schema_ + "): " + what +
-                    " is not yet implemented; use the directory sink meanwhile");
-    }
-
     // Connects and migrates on first use, and again after the server went away.
     Connection& connection() {
         if (connection_ && connection_->usable()) return *connection_;

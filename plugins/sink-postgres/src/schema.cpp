@@ -380,4 +380,23 @@ void begin_apply(Connection& connection, const std::string& schema, const std::s
     connection.execute("SELECT set_config('peoplesync.apply', $1, true)", {marker});
 }
 
+void bump_generation(Connection& connection, const std::string& schema) {
+    connection.execute("UPDATE " + connection.quote_identifier(schema) +
+                       ".directory_meta SET value = (value::bigint + 1)::text WHERE key = 'generation'");
+}
+
+void end_apply(Connection& connection, const std::string& schema) {
+    connection.execute("INSERT INTO " + connection.quote_identifier(schema) +
+                           ".directory_meta(key, value) VALUES ('sync_hash_family', $1) "
+                           "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                       {std::to_string(sync_hash_family)});
+    bump_generation(connection, schema);
+}
+
+std::uint32_t stored_sync_hash_family(Connection& connection, const std::string& schema) {
+    const Result family = connection.execute("SELECT value::bigint FROM " + connection.quote_identifier(schema) +
+                                             ".directory_meta WHERE key = 'sync_hash_family'");
+    return family.rows() == 0 ? sync_hash_family : static_cast<std::uint32_t>(family.integer(0, 0));
+}
+
 }  // namespace peoplesync::postgres

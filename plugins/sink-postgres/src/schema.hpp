@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include <peoplesync/changeset.hpp>
+
 #include "connection.hpp"
 
 namespace peoplesync::postgres {
@@ -32,5 +34,18 @@ int stored_version(Connection& connection, const std::string& schema);
 // peoplesync's apply (`peoplesync.apply`, transaction-local), so the
 // read-only trigger lets it write synced fields.
 void begin_apply(Connection& connection, const std::string& schema, const std::string& marker);
+
+// Every write through peoplesync (a run, an edit) raises the generation in
+// directory_meta: with the schema's instance, the sink's state token.
+void bump_generation(Connection& connection, const std::string& schema);
+
+// The end of an apply, inside its transaction: the family of the users'
+// sync hashes (peoplesync::sync_hash_family) recorded, and the generation
+// raised.
+void end_apply(Connection& connection, const std::string& schema);
+
+// The family the stored sync hashes are of; this build's when no run
+// recorded one (no build before it wrote this schema).
+std::uint32_t stored_sync_hash_family(Connection& connection, const std::string& schema);
 
 }  // namespace peoplesync::postgres
