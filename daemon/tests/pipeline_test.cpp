@@ -1,6 +1,6 @@
 // The pipeline's semantics (docs/design.md §2) end to end: a real source plugin
-// reading a snapshot file, the real directory sink on a SQLite file, the real
-// state store.
+// reading a snapshot file, a real directory sink (the SQLite file, or the
+// PostgreSQL schema: directory_under_test.hpp), the real state store.
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -8,13 +8,13 @@
 #include <sstream>
 
 #include <Poco/Data/RecordSet.h>
-#include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "differ.hpp"
+#include "directory_under_test.hpp"
 #include "pipeline.hpp"
 #include "report.hpp"
 #include "test_dir.hpp"
@@ -85,13 +85,14 @@ class PipelineTest : public ::testing::Test {
 protected:
     void SetUp() override {
         dir_ = peoplesync::testing::fresh_test_dir("peoplesync-pipeline");
-        Poco::Data::SQLite::Connector::registerConnector();
+        directory_ = std::make_unique<testing::DirectoryUnderTest>(dir_);
         configure();
     }
 
     void TearDown() override {
         pipeline_.reset();
         state_.reset();
+        directory_.reset();
         std::filesystem::remove_all(dir_);
     }
 
@@ -107,7 +108,7 @@ protected:
             << "  - name: people\n"
             << "    source: {type: json-file, path: snapshot.json" << source_extra << "}\n"
             << (sync.empty() ? "" : "    sync:\n" + sync) << "    sinks:\n"
-            << "      - {type: directory, database: directory.db}\n";
+            << "      - " << directory_->sink_yaml() << "\n";
         settings_ = load_settings(dir_ / "peoplesync.yaml");
         plugins_ = std::make_unique<PluginHost>(settings_.plugin_dirs);
         state_ = std::make_unique<StateStore>(settings_.state_database);
@@ -133,11 +134,21 @@ protected:
 
     static std::string dump(const RunReport& report) { return report_json(report, true).dump(2); }
 
-    Poco::Data::Session db() { return Poco::Data::Session("SQLite", (dir_ / "directory.db").string()); }
+    Poco::Data::Session db() { return directory_->session(); }
 
+    // Portable SQL (both databases take it).
     void sql(const std::string& statement) {
         auto s = db();
         s << statement, now;
+    }
+
+    // A directory that exists before the pipeline's first run: in SQLite, a
+    // table made by hand (`sqlite_table`); in PostgreSQL, the sink's schema.
+    void existing_directory(const std::string& sqlite_table) {
+        if (testing::DirectoryUnderTest::postgres)
+            pipeline_->sink("directory").load_index();
+        else
+            sql(sqlite_table);
     }
 
     struct Row {
@@ -150,7 +161,8 @@ protected:
         std::vector<Poco::Tuple<Poco::Int64, std::string, std::string, std::string, int, int, std::string, std::string>>
             rows;
         auto s = db();
-        s << "SELECT u.id, COALESCE(u.hris_id, '#' || u.id), u.email, u.job_title, u.active, u.synced, "
+        s << "SELECT u.id, COALESCE(u.hris_id, '#' || u.id), u.email, u.job_title, CAST(u.active AS INTEGER), "
+             "CAST(u.synced AS INTEGER), "
              "COALESCE(m.hris_id, ''), u.first_name FROM users u LEFT JOIN users m ON m.id = u.manager_id",
             into(rows), now;
         std::map<std::string, Row> out;
@@ -179,8 +191,9 @@ protected:
         std::vector<Poco::Tuple<std::string, int>> rows;
         auto s = db();
         s << "WITH RECURSIVE paths(id, path, synced) AS ("
-             " SELECT id, name, synced FROM departments WHERE parent_id = 0"
-             " UNION ALL SELECT d.id, p.path || ' > ' || d.name, d.synced FROM departments d JOIN paths p ON "
+             " SELECT id, name, CAST(synced AS INTEGER) FROM departments WHERE parent_id = 0"
+             " UNION ALL SELECT d.id, p.path || ' > ' || d.name, CAST(d.synced AS INTEGER) FROM departments d JOIN "
+             "paths p ON "
              "d.parent_id = p.id)"
              " SELECT path, synced FROM paths",
             into(rows), now;
@@ -223,6 +236,7 @@ protected:
     }
 
     std::filesystem::path dir_;
+    std::unique_ptr<testing::DirectoryUnderTest> directory_;
     Settings settings_;
     std::unique_ptr<PluginHost> plugins_;
     std::unique_ptr<StateStore> state_;
@@ -390,7 +404,8 @@ TEST_F(PipelineTest, AReturningUserIsLinkedAgainAndReactivated) {
 }
 
 TEST_F(PipelineTest, ExistingUnsyncedUsersAreLinkedByEmailCaseInsensitively) {
-    sql("CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, hris_id TEXT UNIQUE, email TEXT NOT NULL, "
+    existing_directory(
+        "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, hris_id TEXT UNIQUE, email TEXT NOT NULL, "
         "first_name TEXT NOT NULL DEFAULT '', last_name TEXT NOT NULL DEFAULT '', job_title TEXT NOT NULL DEFAULT '', "
         "phone_number TEXT NOT NULL DEFAULT '', employee_id TEXT NOT NULL DEFAULT '', hire_date TEXT NOT NULL DEFAULT "
         "'', "
@@ -431,7 +446,7 @@ TEST_F(PipelineTest, SyncedDepartmentsHoldOnlySyncedUsers) {
     // Someone adds a hand-made user to a synced department, and to a
     // department of their own.
     sql("INSERT INTO users(id, email, first_name) VALUES(90, 'x@example.com', 'Hand')");
-    sql("INSERT INTO departments(id, parent_id, name, synced) VALUES(500, 0, 'Book Club', 0)");
+    sql("INSERT INTO departments(id, parent_id, name) VALUES(500, 0, 'Book Club')");  // not synced
     sql("INSERT INTO memberships(user_id, department_id) SELECT 90, id FROM departments WHERE name = 'Sales'");
     sql("INSERT INTO memberships(user_id, department_id) VALUES(90, 500)");
     RunReport report = run(org());
@@ -441,7 +456,8 @@ TEST_F(PipelineTest, SyncedDepartmentsHoldOnlySyncedUsers) {
 }
 
 TEST_F(PipelineTest, AnExistingDepartmentNamedByTheSnapshotIsAdopted) {
-    sql("CREATE TABLE departments (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL DEFAULT 0, name TEXT NOT NULL, "
+    existing_directory(
+        "CREATE TABLE departments (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL DEFAULT 0, name TEXT NOT NULL, "
         "synced INTEGER NOT NULL DEFAULT 0, UNIQUE(parent_id, name))");
     sql("INSERT INTO departments(id, parent_id, name) VALUES(7, 0, 'Sales')");
     RunReport report = go_live();
@@ -675,15 +691,22 @@ TEST_F(PipelineTest, AWriteFailureMidRunLeavesTheDirectoryExactlyAsBefore) {
     people.push_back({"F", "f@example.com", {"New > Team"}, "A"});
     people.push_back({"G", "g@example.com", {"New > Team"}, "F"});
     // A real failure inside the transaction: the database refuses G.
-    sql("CREATE TRIGGER refuse_g BEFORE INSERT ON memberships WHEN NEW.user_id = (SELECT id FROM users WHERE "
-        "hris_id = 'G') BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+    if (testing::DirectoryUnderTest::postgres)
+        directory_->administer(
+            "CREATE FUNCTION refuse_g() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.user_id = (SELECT id "
+            "FROM peoplesync.users WHERE hris_id = 'G') THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; "
+            "END $$; CREATE TRIGGER refuse_g BEFORE INSERT ON memberships FOR EACH ROW EXECUTE FUNCTION refuse_g()");
+    else
+        sql("CREATE TRIGGER refuse_g BEFORE INSERT ON memberships WHEN NEW.user_id = (SELECT id FROM users WHERE "
+            "hris_id = 'G') BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
     const std::string before = directory_dump();
     RunReport report = run(people);
     EXPECT_EQ(report.status, RunStatus::failed) << dump(report);
     EXPECT_NE(report.message.find("disk on fire"), std::string::npos) << report.message;
     EXPECT_NE(report.message.find("rolled back"), std::string::npos) << report.message;
     EXPECT_EQ(directory_dump(), before);
-    sql("DROP TRIGGER refuse_g");
+    directory_->administer(testing::DirectoryUnderTest::postgres ? "DROP TRIGGER refuse_g ON memberships"
+                                                                 : "DROP TRIGGER refuse_g");
     EXPECT_EQ(run(people).status, RunStatus::applied);
     EXPECT_EQ(users()["G"].manager, "F");
 }
@@ -857,8 +880,8 @@ protected:
     std::string fresh_directory_state(const std::vector<Person>& people) {
         pipeline_.reset();
         state_.reset();
-        for (const char* file : {"directory.db", "directory.db-wal", "directory.db-shm", "state.db", "state.db-wal",
-                                 "state.db-shm", "state.snapshots.db"})
+        directory_->erase();
+        for (const char* file : {"state.db", "state.db-wal", "state.db-shm", "state.snapshots.db"})
             std::filesystem::remove(dir_ / file);
         configure();
         pipeline_->enable();

@@ -108,6 +108,8 @@ Connection::Connection(const ConnectionSettings& settings) : conn_(nullptr, &PQf
         throw Error("postgres " + description_ + ": " + connect_failure(message, settings.connect_timeout_secs) + ": " +
                     redacted(message));
     }
+    // The schema's "already exists, skipping" on each open is no news; warnings still are.
+    execute("SET client_min_messages = warning");
     if (settings.statement_timeout_secs > 0)
         execute("SET statement_timeout = " + std::to_string(settings.statement_timeout_secs * 1000));
 }

@@ -132,6 +132,16 @@ std::vector<DestinationRecord> read_records(Connection& connection, const std::s
     return out;
 }
 
+std::vector<std::string> read_held_hris_ids(Connection& connection, const std::string& schema,
+                                            std::span<const std::string> hris_ids) {
+    std::vector<std::string> held;
+    if (hris_ids.empty()) return held;
+    connection.for_each_row("SELECT hris_id FROM " + connection.quote_identifier(schema) +
+                                ".users WHERE hris_id = ANY($1::text[]) ORDER BY hris_id",
+                            {text_array(hris_ids)}, [&](const Result& row) { held.emplace_back(row.text(0, 0)); });
+    return held;
+}
+
 std::string read_state_token(Connection& connection, const std::string& schema) {
     const Result meta = connection.execute("SELECT key, value FROM " + connection.quote_identifier(schema) +
                                            ".directory_meta WHERE key IN ('instance', 'generation') ORDER BY key");

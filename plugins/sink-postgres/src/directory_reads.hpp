@@ -22,6 +22,9 @@ DestinationIndex read_index_for(Connection& connection, const std::string& schem
 // In the order of their ids; ids no user has are left out.
 std::vector<DestinationRecord> read_records(Connection& connection, const std::string& schema,
                                             std::span<const std::int64_t> ids);
+// Of these hris_ids, those a user of the directory has, synced or not.
+std::vector<std::string> read_held_hris_ids(Connection& connection, const std::string& schema,
+                                            std::span<const std::string> hris_ids);
 // "postgres INSTANCE generation N": raised by every write through peoplesync.
 std::string read_state_token(Connection& connection, const std::string& schema);
 

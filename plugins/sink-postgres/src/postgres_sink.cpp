@@ -6,6 +6,7 @@
 // plan (plugins/directory-model) written by postgres_store.cpp.
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 
 #include <peoplesync/change_only.hpp>
 #include <peoplesync/plugin.hpp>
@@ -20,7 +21,7 @@
 
 namespace peoplesync::postgres {
 
-class PostgresSink final : public Sink, public ChangeOnlyApplier, public RunLedger {
+class PostgresSink final : public Sink, public ChangeOnlyApplier, public RunLedger, public HeldUsers {
 public:
     static constexpr const char* type = "postgres";
     static constexpr const char* description = "The people directory in a PostgreSQL schema";
@@ -93,23 +94,34 @@ public:
         if (!settings_.sslrootcert.empty()) settings_.sslrootcert = host.resolve_path(settings_.sslrootcert);
     }
 
-    DestinationIndex load_index() override { return read_index(connection(), schema_); }
+    // The host calls a sink from more than one thread (a run's reads beside
+    // its source's); the connection is one: each call has it to itself.
+    DestinationIndex load_index() override {
+        std::lock_guard lock(mutex_);
+        return read_index(connection(), schema_);
+    }
 
     std::optional<DestinationIndex> load_index_for(std::span<const std::string> hris_ids) override {
+        std::lock_guard lock(mutex_);
         return read_index_for(connection(), schema_, hris_ids);
     }
 
     std::vector<DestinationRecord> fetch(std::span<const std::int64_t> ids) override {
+        std::lock_guard lock(mutex_);
         return read_records(connection(), schema_, ids);
     }
 
     // Writes that bypass peoplesync (SQL from elsewhere) do not change it;
     // the pipeline's full_resync_every_secs bounds how long they go unseen.
-    std::string state_token() override { return read_state_token(connection(), schema_); }
+    std::string state_token() override {
+        std::lock_guard lock(mutex_);
+        return read_state_token(connection(), schema_);
+    }
 
     // One transaction: a failure anywhere, the server going away included,
     // leaves the schema as it was.
     void apply(const Snapshot& snapshot, const ChangeSet& changes, const ApplyContext& context) override {
+        std::lock_guard lock(mutex_);
         Connection& c = connection();
         try {
             Transaction transaction(c);
@@ -126,11 +138,25 @@ public:
 
     // Each run's audit_runs row is written in its transaction.
     bool applied(std::int64_t run_id) override {
+        std::lock_guard lock(mutex_);
         Connection& c = connection();
         return c.execute(
                     "SELECT 1 FROM " + c.quote_identifier(schema_) + ".audit_runs WHERE pipeline = $1 AND run_id = $2",
                     {host_.pipeline(), std::to_string(run_id)})
                    .rows() > 0;
+    }
+
+    // From the daemon's HTTP threads, while a run may hold the sink's own
+    // connection: on one of its own.
+    std::vector<std::string> held_hris_ids(std::span<const std::string> hris_ids) override {
+        std::lock_guard lock(lookup_mutex_);
+        if (!lookup_connection_ || !lookup_connection_->usable()) {
+            lookup_connection_.reset();
+            auto connection = std::make_unique<Connection>(settings_);
+            migrate(*connection, schema_);
+            lookup_connection_ = std::move(connection);
+        }
+        return read_held_hris_ids(*lookup_connection_, schema_, hris_ids);
     }
 
 private:
@@ -147,7 +173,10 @@ private:
     Host& host_;
     ConnectionSettings settings_;
     std::string schema_;
+    std::mutex mutex_;  // connection_'s
     std::unique_ptr<Connection> connection_;
+    std::mutex lookup_mutex_;  // lookup_connection_'s
+    std::unique_ptr<Connection> lookup_connection_;
 };
 
 }  // namespace peoplesync::postgres

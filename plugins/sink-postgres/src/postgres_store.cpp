@@ -161,7 +161,6 @@ void PostgresStore::update_users(const RunStamp& run, std::span<const UserUpdate
         set += name + " = CASE WHEN t.mask & " + std::to_string(std::uint64_t{1} << c) + " <> 0 THEN " + value +
                " ELSE u." + name + " END, ";
     }
-    connection_.execute("DROP TABLE IF EXISTS pg_temp.peoplesync_updates");
     connection_.execute(create + ") ON COMMIT DROP");
     std::vector<CopyWriter::Value> values(columns.size() + 4);
     connection_.copy_in("COPY pg_temp.peoplesync_updates(" + copied + ") FROM STDIN", [&](CopyWriter& rows) {
