@@ -1,11 +1,8 @@
 #include "directory_browser.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <unordered_map>
-
-#include <peoplesync/text.hpp>
 
 #include "browsing.hpp"
 #include "schema.hpp"

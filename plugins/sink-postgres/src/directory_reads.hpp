@@ -22,6 +22,9 @@ DestinationIndex read_index_for(Connection& connection, const std::string& schem
 // In the order of their ids; ids no user has are left out.
 std::vector<DestinationRecord> read_records(Connection& connection, const std::string& schema,
                                             std::span<const std::int64_t> ids);
+// The same inside the caller's transaction.
+std::vector<DestinationRecord> read_records_within(Connection& connection, const std::string& schema,
+                                                   std::span<const std::int64_t> ids);
 // "postgres INSTANCE generation N": raised by every write through peoplesync.
 std::string read_state_token(Connection& connection, const std::string& schema);
 

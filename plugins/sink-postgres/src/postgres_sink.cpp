@@ -12,9 +12,11 @@
 #include <peoplesync/plugin.hpp>
 
 #include "connection.hpp"
+#include "directory_browser.hpp"
 #include "directory_reads.hpp"
 #include "option_values.hpp"
 #include "schema.hpp"
+#include "user_records.hpp"
 
 namespace peoplesync::postgres {
 
@@ -91,6 +93,9 @@ public:
         schema_ = std::move(options.schema);
         settings_.application_name = "peoplesync " + host.pipeline();
         if (!settings_.sslrootcert.empty()) settings_.sslrootcert = host.resolve_path(settings_.sslrootcert);
+        ConnectionSettings browsing = settings_;
+        browsing.application_name += " (directory browser)";
+        browser_ = std::make_unique<PgDirectoryBrowser>(std::move(browsing), schema_, host.pipeline());
     }
 
     DestinationIndex load_index() override { return read_index(connection(), schema_); }
@@ -120,6 +125,30 @@ public:
                    .rows() > 0;
     }
 
+    std::optional<DestinationRecord> find_user(const std::string& who) override {
+        Connection& c = connection();
+        Transaction reading(c);
+        c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        PgUsers users(c, schema_);
+        auto found = directory_model::lookup(users, who);
+        reading.commit();
+        if (found.empty()) return std::nullopt;
+        return std::move(found.front());
+    }
+
+    void edit_user(const std::string& who, const std::string& field_name, const std::string& value) override {
+        Connection& c = connection();
+        Transaction editing(c);
+        PgUsers users(c, schema_);
+        const auto ids = directory_model::find_ids(users, who);
+        const std::pair<std::string, std::string> edit{field_name, value};
+        if (ids.empty() || !edit_fields(c, schema_, ids.front(), who, std::span(&edit, 1), host_.pipeline()))
+            throw Error("no user \"" + who + "\" in the directory (postgres schema " + schema_ + ")");
+        editing.commit();
+    }
+
+    DirectoryBrowser* browser() override { return browser_.get(); }
+
 private:
     [[noreturn]] void not_yet(const char* what) {
         throw Error("sink postgres (schema " + schema_ + "): " + what +
@@ -140,6 +169,7 @@ private:
     ConnectionSettings settings_;
     std::string schema_;
     std::unique_ptr<Connection> connection_;
+    std::unique_ptr<PgDirectoryBrowser> browser_;
 };
 
 }  // namespace peoplesync::postgres
