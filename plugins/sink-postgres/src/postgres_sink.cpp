@@ -1,10 +1,10 @@
 // sink `postgres`: the directory sink's model in a PostgreSQL schema, with
 // the read-only rule for synced fields enforced by the database's own
 // triggers. Here: the options, the connection (connection.cpp) and the
-// schema's migrations (schema.cpp), opened on first use, and the reads
-// (directory_reads.cpp). The run's writes come once the directory's
-// storage-independent semantics are shared between both sinks: until then
-// apply() throws.
+// schema's migrations (schema.cpp), opened on first use, the reads
+// (directory_reads.cpp), lookups and edits (user_records.cpp) and the
+// browser (directory_browser.cpp). The run's writes come once the shared
+// apply plan has a PostgreSQL store: until then apply() throws.
 #include <cstdlib>
 #include <memory>
 
