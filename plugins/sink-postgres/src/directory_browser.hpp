@@ -2,9 +2,9 @@
 // the admin API and the console, read from the schema as the SQLite
 // directory's browser reads its file, with the same answers. Calls come
 // from many threads while a run applies on the sink's own connection: each
-// call takes a connection of its own from a small pool (connecting costs
-// several milliseconds, more with TLS), and reads in one snapshot what is
-// committed. Searches read the users table (no search table, no index:
+// call takes a connection of its own from a small pool (so that it does not
+// pay a connection's authentication and TLS handshake), and reads in one
+// snapshot what is committed. Searches read the users table (no search table, no index:
 // see the README).
 #pragma once
 
