@@ -17,7 +17,10 @@ peoplesync::Sink& directory_sink(Session& session, const std::string& user) {
     for (const auto& p : session.settings().pipelines) {
         if (args.flag("pipeline") && p.name != args.value("pipeline")) continue;
         for (const auto& s : p.sinks) {
-            if (args.flag("sink") ? s.name == args.value("sink") : s.type == "directory")
+            // A directory is a sink one can browse (Sink::browser()): the
+            // directory sink's SQLite, postgres, or a plugin's.
+            if (args.flag("sink") ? s.name == args.value("sink")
+                                  : session.pipeline(p.name).sink(s.name).browser() != nullptr)
                 candidates.emplace_back(p.name, s.name);
         }
     }

@@ -184,11 +184,16 @@ PgServer& pg_server() {
     return *server;
 }
 
-void PgTest::SetUp() {
+std::string fresh_database() {
     static std::atomic<int> next{0};
-    database_ = "test_" + std::to_string(::getpid()) + "_" + std::to_string(next++);
+    const std::string database = "test_" + std::to_string(::getpid()) + "_" + std::to_string(next++);
     if (!pg_server().running()) pg_server().start();
-    pg_server().admin("CREATE DATABASE " + database_ + " OWNER " + PgServer::sink_user + " STRATEGY FILE_COPY");
+    pg_server().admin("CREATE DATABASE " + database + " OWNER " + PgServer::sink_user + " STRATEGY FILE_COPY");
+    return database;
+}
+
+void PgTest::SetUp() {
+    database_ = fresh_database();
 }
 
 }  // namespace peoplesync::postgres_test

@@ -56,6 +56,10 @@ private:
 // The server of this test process (started by PgEnvironment).
 PgServer& pg_server();
 
+// A new database owned by PgServer::sink_user, on the server (started again
+// if a test stopped it); its name.
+std::string fresh_database();
+
 // A test with a database of its own, owned by PgServer::sink_user.
 class PgTest : public ::testing::Test {
 protected:

@@ -1,12 +1,10 @@
 #include "directory_browser.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <unordered_map>
 
-#include <peoplesync/text.hpp>
-
+#include "browsing.hpp"
 #include "schema.hpp"
 #include "sqlite_migrations.hpp"
 #include "sqlite_statement.hpp"
@@ -14,12 +12,11 @@
 
 namespace peoplesync::directory {
 
+using namespace directory_model;
 using sqlite::execute;
 using sqlite::SqliteStatement;
 
 namespace {
-
-constexpr std::size_t most_per_page = 1000;
 
 // The columns of a DirectoryListedUser, in listed()'s order, of users `u`.
 constexpr const char* listed_columns =
@@ -28,26 +25,6 @@ constexpr const char* listed_columns =
 DirectoryListedUser listed(const SqliteStatement& row) {
     return {row.integer(0),           std::string(row.text(1)), std::string(row.text(2)), std::string(row.text(3)),
             std::string(row.text(4)), std::string(row.text(5)), row.integer(6) != 0,      row.integer(7) != 0};
-}
-
-// A page's next is the last id it holds (the users come in the order of
-// their ids), written out, so that the order may change without clients
-// noticing.
-std::string cursor(std::int64_t id) {
-    return std::to_string(id);
-}
-
-std::int64_t after_cursor(const std::string& after) {
-    if (after.empty()) return 0;
-    std::int64_t id = 0;
-    const auto [end, error] = std::from_chars(after.data(), after.data() + after.size(), id);
-    if (error != std::errc() || end != after.data() + after.size() || id < 0)
-        throw Error("\"" + after + "\" is not where a page of this directory ends (pass a page's \"next\")");
-    return id;
-}
-
-std::size_t page_size(std::size_t limit) {
-    return std::clamp<std::size_t>(limit, 1, most_per_page);
 }
 
 // Fills `page` with the rows of a statement that asked for one more than
@@ -82,12 +59,6 @@ std::string past_prefix(std::string prefix) {
     while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
     if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
     return prefix;
-}
-
-std::string person_name(std::string_view first, std::string_view last) {
-    std::string name(first);
-    if (!name.empty() && !last.empty()) name += ' ';
-    return name.append(last);
 }
 
 }  // namespace
@@ -248,12 +219,10 @@ void SqliteDirectoryBrowser::build() {
 UserPage SqliteDirectoryBrowser::users(const UserQuery& query) {
     const std::int64_t after = after_cursor(query.after);
     const std::size_t limit = page_size(query.limit);
-    const std::string_view text = trim_view(query.search);
-    if (find_invalid_utf8(text) != std::string_view::npos)
-        throw Error("the search \"" + replace_invalid_utf8(text) + "\" is not valid UTF-8");
+    const std::string folded = folded_search(query.search);
     auto db = reader();
     if (!db) return {};
-    if (!text.empty()) return search(db->get(), std::string(text), after, limit);
+    if (!folded.empty()) return search(db->get(), folded, after, limit);
     {
         std::lock_guard lock(mutex_);
         if (!table_) start_build();  // for the search that may follow
@@ -267,9 +236,7 @@ UserPage SqliteDirectoryBrowser::users(const UserQuery& query) {
     return page;
 }
 
-UserPage SqliteDirectoryBrowser::search(sqlite3* db, const std::string& text, std::int64_t after, std::size_t limit) {
-    std::string folded;
-    for (const char c : text) folded += fold(c);
+UserPage SqliteDirectoryBrowser::search(sqlite3* db, const std::string& folded, std::int64_t after, std::size_t limit) {
     SearchTable::Matches matches;
     if (!with_table(db, true, [&](const SearchTable& table) { matches = table.search(folded, after, limit); }))
         return search_in_order(db, folded, after, limit);
@@ -331,10 +298,13 @@ std::optional<DirectoryUserDetail> SqliteDirectoryBrowser::detail(sqlite3* db, s
     auto found = records(db, std::span(&id, 1), true);
     if (found.empty()) return std::nullopt;
     DestinationRecord& record = found.front();
-    DirectoryUserDetail out;
-    out.id = record.id;
-    out.user = std::move(record.user);
-    out.synced_fields = std::move(record.synced_fields);
+    std::unordered_map<std::int64_t, bool> synced_departments;
+    if (!record.department_ids.empty()) {
+        SqliteStatement departments(
+            db, "SELECT id, synced FROM departments WHERE id IN (" + id_list(record.department_ids) + ")");
+        while (departments.next()) synced_departments[departments.integer(0)] = departments.integer(1) != 0;
+    }
+    DirectoryUserDetail out = detail_of(std::move(record), synced_departments);
     {
         SqliteStatement select(db,
                                "SELECT u.synced, u.updated_at, m.id, m.first_name, m.last_name, COALESCE(m.hris_id, "
@@ -370,20 +340,6 @@ std::optional<DirectoryUserDetail> SqliteDirectoryBrowser::detail(sqlite3* db, s
             out.reports.push_back(
                 {people.integer(0), person_name(people.text(1), people.text(2)), std::string(people.text(3))});
     }
-    std::unordered_map<std::int64_t, bool> synced_departments;
-    if (!record.department_ids.empty()) {
-        SqliteStatement departments(
-            db, "SELECT id, synced FROM departments WHERE id IN (" + id_list(record.department_ids) + ")");
-        while (departments.next()) synced_departments[departments.integer(0)] = departments.integer(1) != 0;
-    }
-    for (std::size_t i = 0; i < record.department_ids.size(); ++i) {
-        const std::int64_t department = record.department_ids[i];
-        out.departments.push_back({department,
-                                   i < out.user.departments.size() ? out.user.departments[i] : std::string(),
-                                   synced_departments[department]});
-    }
-    std::sort(out.departments.begin(), out.departments.end(),
-              [](const auto& a, const auto& b) { return a.path < b.path; });
     return out;
 }
 
@@ -402,15 +358,11 @@ std::vector<DirectoryDepartment> SqliteDirectoryBrowser::departments() {
         SqliteStatement count(db->get(), "SELECT department_id, COUNT(*) FROM memberships GROUP BY department_id");
         while (count.next()) members[count.integer(0)] = count.integer(1);
     }
-    const DepartmentPaths paths(
-        out.size(), [&](std::size_t i) { return out[i].id; }, [&](std::size_t i) { return out[i].parent_id; },
-        [&](std::size_t i) { return std::string_view(out[i].name); });
     for (auto& department : out) {
-        department.path = paths.path_of(department.id).value_or(department.name);
         auto counted = members.find(department.id);
         if (counted != members.end()) department.members = counted->second;
     }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+    name_departments(out);
     return out;
 }
 

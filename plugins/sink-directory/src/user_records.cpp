@@ -1,34 +1,49 @@
 #include "user_records.hpp"
 
-#include <algorithm>
-#include <array>
 #include <unordered_map>
-
-#include <peoplesync/directory.hpp>
-#include <peoplesync/error.hpp>
-#include <peoplesync/validation.hpp>
 
 #include "schema.hpp"
 #include "sqlite_statement.hpp"
+#include "user_edits.hpp"
 
 namespace peoplesync::directory {
 
+using directory_model::PlannedEdit;
 using sqlite::SqliteStatement;
 
-std::vector<DestinationRecord> lookup(sqlite3* db, const std::string& who) {
-    std::vector<std::int64_t> ids;
-    SqliteStatement by_hris(db, "SELECT id FROM users WHERE hris_id = ?");
-    by_hris.bind(1, who);
-    while (by_hris.next()) ids.push_back(by_hris.integer(0));
-    if (ids.empty()) {
-        const std::string folded = fold_case(who);
-        SqliteStatement by_email(db, "SELECT id FROM users WHERE lower(email) = ?");
-        by_email.bind(1, folded);
-        while (by_email.next()) ids.push_back(by_email.integer(0));
+namespace {
+
+// The shared edit rules' reads, from this connection.
+class SqliteUsers final : public directory_model::UserReader {
+public:
+    explicit SqliteUsers(sqlite3* db) : db_(db) {}
+    std::vector<std::int64_t> ids_with_hris_id(const std::string& hris_id) override {
+        return ids("SELECT id FROM users WHERE hris_id = ?", hris_id);
     }
-    if (ids.size() > 1) throw Error("several users have the email \"" + who + "\"; name one by hris_id");
-    if (ids.empty()) return {};
-    return records(db, ids, true);
+    std::vector<std::int64_t> ids_with_email(const std::string& folded) override {
+        return ids("SELECT id FROM users WHERE lower(email) = ?", folded);
+    }
+    std::vector<DestinationRecord> records(std::span<const std::int64_t> ids, bool with_paths) override {
+        return directory::records(db_, ids, with_paths);
+    }
+
+private:
+    std::vector<std::int64_t> ids(const char* sql, const std::string& bound) {
+        std::vector<std::int64_t> out;
+        SqliteStatement select(db_, sql);
+        select.bind(1, bound);
+        while (select.next()) out.push_back(select.integer(0));
+        return out;
+    }
+
+    sqlite3* db_;
+};
+
+}  // namespace
+
+std::vector<DestinationRecord> lookup(sqlite3* db, const std::string& who) {
+    SqliteUsers users(db);
+    return directory_model::lookup(users, who);
 }
 
 std::vector<DestinationRecord> records(sqlite3* db, std::span<const std::int64_t> ids, bool with_paths) {
@@ -72,74 +87,10 @@ std::vector<DestinationRecord> records(sqlite3* db, std::span<const std::int64_t
     return out;
 }
 
-namespace {
-
-// What plan() takes: the text fields, active and manager (not the profile
-// image, nor departments, which are memberships).
-std::string editable_fields() {
-    std::string out;
-    for (const FieldSpec& spec : field_specs)
-        if (spec.kind == FieldKind::text || spec.kind == FieldKind::flag || spec.kind == FieldKind::manager)
-            out += (out.empty() ? "" : ", ") + std::string(spec.name);
-    return out;
-}
-
-// One checked edit, ready to write.
-struct PlannedEdit {
-    std::string field;
-    std::string column;
-    std::string old_value;
-    std::string value;
-    bool is_number = false;
-    std::int64_t number = 0;
-};
-
-PlannedEdit plan(sqlite3* db, const DestinationRecord& record, const std::string& who, const std::string& field_name,
-                 const std::string& value, const std::string& pipeline) {
-    if (std::find(record.synced_fields.begin(), record.synced_fields.end(), field_name) != record.synced_fields.end())
-        throw SyncedFieldError(field_name + " of " + who + " is synced from the HRIS and read-only here (pipeline " +
-                                   pipeline + " syncs it); change it in the HRIS, or sync fewer fields",
-                               field_name, pipeline);
-    PlannedEdit edit{field_name, "", "", value};
-    if (field_name == "active") {
-        if (value != "true" && value != "false") throw Error("active takes true or false, not \"" + value + "\"");
-        edit.old_value = record.user.active ? "true" : "false";
-        edit.column = "active";
-        edit.number = value == "true";
-        edit.is_number = true;
-    } else if (field_name == "manager") {
-        edit.old_value = record.user.manager_hris_id;
-        edit.column = "manager_id";
-        edit.is_number = true;
-        if (!value.empty()) {
-            auto managers = lookup(db, value);
-            if (managers.empty()) throw Error("no user \"" + value + "\" to be the manager");
-            if (managers.front().id == record.id) throw Error("a user cannot manage themselves");
-            edit.number = managers.front().id;
-        }
-    } else {
-        const auto f = field_named(field_name);
-        if (!f || spec_of(*f).kind != FieldKind::text)
-            throw Error("\"" + field_name + "\" is not a field one can set here (fields: " + editable_fields() + ")");
-        auto columns = field_columns().find(field_name);
-        if (field_name == "email" && !is_valid_email(value)) throw Error("\"" + value + "\" is not an email address");
-        if (field_name == "hris_id" && !value.empty()) {
-            auto other = lookup(db, value);
-            if (!other.empty() && other.front().id != record.id)
-                throw Error("hris_id \"" + value + "\" already belongs to another user");
-        }
-        edit.old_value = column_value(record.user, field_name);
-        edit.column = columns->second.front();
-    }
-    return edit;
-}
-
-}  // namespace
-
 void edit_fields(sqlite3* db, const DestinationRecord& record, const std::string& who,
                  std::span<const std::pair<std::string, std::string>> edits, const std::string& pipeline) {
-    std::vector<PlannedEdit> planned;
-    for (const auto& [field, value] : edits) planned.push_back(plan(db, record, who, field, value, pipeline));
+    SqliteUsers users(db);
+    const auto planned = directory_model::plan_edits(users, record, who, edits, pipeline);
     const std::string at = now_text();
     SqliteStatement audit(db,
                           "INSERT INTO audit_log(run_id, user_id, action, field, old_value, new_value) "
@@ -148,12 +99,17 @@ void edit_fields(sqlite3* db, const DestinationRecord& record, const std::string
         const std::string placeholder = edit.column == "hris_id" ? "NULLIF(?, '')" : "?";
         SqliteStatement update(
             db, "UPDATE users SET " + edit.column + " = " + placeholder + ", updated_at = ? WHERE id = ?");
-        if (edit.column == "manager_id")
-            update.bind_id(1, edit.number);  // 0: no manager
-        else if (edit.is_number)
-            update.bind(1, edit.number);
-        else
-            update.bind(1, edit.value);
+        switch (edit.kind) {
+            case PlannedEdit::Kind::user:
+                update.bind_id(1, edit.user_id);  // 0: no manager
+                break;
+            case PlannedEdit::Kind::flag:
+                update.bind(1, std::int64_t{edit.flag});
+                break;
+            case PlannedEdit::Kind::text:
+                update.bind(1, edit.value);
+                break;
+        }
         update.bind(2, at).bind(3, record.id).run();
         audit.bind(1, record.id).bind(2, edit.field).bind(3, edit.old_value).bind(4, edit.value).run();
     }

@@ -1,6 +1,6 @@
 // Whole users of the directory: read by id, looked up by hris_id or email,
-// and edited by the directory's own users, by the same rules whether the
-// edit comes from `peoplesync directory set` or the admin API.
+// and edited by the directory's own users, by the rules both directory
+// sinks share (directory-model's user_edits.hpp).
 #pragma once
 
 #include <array>
@@ -34,9 +34,8 @@ std::vector<DestinationRecord> records(sqlite3* db, std::span<const std::int64_t
 std::vector<DestinationRecord> lookup(sqlite3* db, const std::string& who);
 
 // Sets fields of `record`'s user inside the caller's write transaction:
-// every edit is checked first (a synced field throws SyncedFieldError naming
-// `pipeline`, an unknown field or a bad value Error), then all are written,
-// each with its audit row. `who` names the user in messages.
+// every edit is checked first (plan_edits()), then all are written, each
+// with its audit row. `who` names the user in messages.
 void edit_fields(sqlite3* db, const DestinationRecord& record, const std::string& who,
                  std::span<const std::pair<std::string, std::string>> edits, const std::string& pipeline);
 

@@ -108,8 +108,10 @@ Connection::Connection(const ConnectionSettings& settings) : conn_(nullptr, &PQf
         throw Error("postgres " + description_ + ": " + connect_failure(message, settings.connect_timeout_secs) + ": " +
                     redacted(message));
     }
-    // The schema's "already exists, skipping" on each open is no news; warnings still are.
-    execute("SET client_min_messages = warning");
+    // libpq prints the server's notices on stderr ("relation ... already
+    // exists, skipping" at every open): a daemon's journal has no use for them.
+    PQsetNoticeProcessor(
+        conn_.get(), [](void*, const char*) {}, nullptr);
     if (settings.statement_timeout_secs > 0)
         execute("SET statement_timeout = " + std::to_string(settings.statement_timeout_secs * 1000));
 }

@@ -93,12 +93,20 @@ DestinationIndex read_index_for(Connection& connection, const std::string& schem
 
 std::vector<DestinationRecord> read_records(Connection& connection, const std::string& schema,
                                             std::span<const std::int64_t> ids) {
+    if (ids.empty()) return {};
+    Transaction reading(connection);
+    connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    auto out = read_records_within(connection, schema, ids);
+    reading.commit();
+    return out;
+}
+
+std::vector<DestinationRecord> read_records_within(Connection& connection, const std::string& schema,
+                                                   std::span<const std::int64_t> ids) {
     std::vector<DestinationRecord> out;
     if (ids.empty()) return out;
     const std::string s = connection.quote_identifier(schema);
     const std::string listed = "{" + directory_model::id_list(ids) + "}";
-    Transaction reading(connection);
-    connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     std::unordered_map<std::int64_t, std::size_t> position;
     connection.for_each_row(
         "SELECT u.id, " + text_columns_selected() +
@@ -128,7 +136,6 @@ std::vector<DestinationRecord> read_records(Connection& connection, const std::s
             const auto it = position.find(row.integer(0, 0));
             if (it != position.end()) out[it->second].department_ids.push_back(row.integer(0, 1));
         });
-    reading.commit();
     return out;
 }
 

@@ -25,6 +25,9 @@ std::vector<DestinationRecord> read_records(Connection& connection, const std::s
 // Of these hris_ids, those a user of the directory has, synced or not.
 std::vector<std::string> read_held_hris_ids(Connection& connection, const std::string& schema,
                                             std::span<const std::string> hris_ids);
+// The same inside the caller's transaction.
+std::vector<DestinationRecord> read_records_within(Connection& connection, const std::string& schema,
+                                                   std::span<const std::int64_t> ids);
 // "postgres INSTANCE generation N": raised by every write through peoplesync.
 std::string read_state_token(Connection& connection, const std::string& schema);
 

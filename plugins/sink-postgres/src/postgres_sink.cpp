@@ -1,8 +1,9 @@
 // sink `postgres`: the directory sink's model in a PostgreSQL schema, with
 // the read-only rule for synced fields enforced by the database's own
 // triggers. Here: the options, the connection (connection.cpp) and the
-// schema's migrations (schema.cpp), opened on first use, and the reads
-// (directory_reads.cpp), and a run's transaction around the shared apply
+// schema's migrations (schema.cpp), opened on first use, the reads
+// (directory_reads.cpp), lookups and edits (user_records.cpp), the browser
+// (directory_browser.cpp), and a run's transaction around the shared apply
 // plan (plugins/directory-model) written by postgres_store.cpp.
 #include <cstdlib>
 #include <memory>
@@ -13,11 +14,13 @@
 
 #include "apply_plan.hpp"
 #include "connection.hpp"
+#include "directory_browser.hpp"
 #include "directory_reads.hpp"
 #include "option_values.hpp"
 #include "postgres_store.hpp"
 #include "records.hpp"
 #include "schema.hpp"
+#include "user_records.hpp"
 
 namespace peoplesync::postgres {
 
@@ -92,6 +95,9 @@ public:
         schema_ = std::move(options.schema);
         settings_.application_name = "peoplesync " + host.pipeline();
         if (!settings_.sslrootcert.empty()) settings_.sslrootcert = host.resolve_path(settings_.sslrootcert);
+        ConnectionSettings browsing = settings_;
+        browsing.application_name += " (directory browser)";
+        browser_ = std::make_unique<PgDirectoryBrowser>(std::move(browsing), schema_, host.pipeline());
     }
 
     // The host calls a sink from more than one thread (a run's reads beside
@@ -150,24 +156,46 @@ public:
     // connection: on one of its own.
     std::vector<std::string> held_hris_ids(std::span<const std::string> hris_ids) override {
         std::lock_guard lock(lookup_mutex_);
-        if (!lookup_connection_ || !lookup_connection_->usable()) {
-            lookup_connection_.reset();
-            auto connection = std::make_unique<Connection>(settings_);
-            migrate(*connection, schema_);
-            lookup_connection_ = std::move(connection);
-        }
-        return read_held_hris_ids(*lookup_connection_, schema_, hris_ids);
+        return read_held_hris_ids(opened(lookup_connection_), schema_, hris_ids);
     }
 
+    std::optional<DestinationRecord> find_user(const std::string& who) override {
+        std::lock_guard lock(mutex_);
+        Connection& c = connection();
+        Transaction reading(c);
+        c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        PgUsers users(c, schema_);
+        auto found = directory_model::lookup(users, who);
+        reading.commit();
+        if (found.empty()) return std::nullopt;
+        return std::move(found.front());
+    }
+
+    void edit_user(const std::string& who, const std::string& field_name, const std::string& value) override {
+        std::lock_guard lock(mutex_);
+        Connection& c = connection();
+        Transaction editing(c);
+        PgUsers users(c, schema_);
+        const auto ids = directory_model::find_ids(users, who);
+        const std::pair<std::string, std::string> edit{field_name, value};
+        if (ids.empty() || !edit_fields(c, schema_, ids.front(), who, std::span(&edit, 1), host_.pipeline()))
+            throw Error("no user \"" + who + "\" in the directory (postgres schema " + schema_ + ")");
+        editing.commit();
+    }
+
+    DirectoryBrowser* browser() override { return browser_.get(); }
+
 private:
+    Connection& connection() { return opened(connection_); }
+
     // Connects and migrates on first use, and again after the server went away.
-    Connection& connection() {
-        if (connection_ && connection_->usable()) return *connection_;
-        connection_.reset();
+    Connection& opened(std::unique_ptr<Connection>& held) {
+        if (held && held->usable()) return *held;
+        held.reset();
         auto connection = std::make_unique<Connection>(settings_);
         migrate(*connection, schema_);
-        connection_ = std::move(connection);
-        return *connection_;
+        held = std::move(connection);
+        return *held;
     }
 
     Host& host_;
@@ -177,6 +205,7 @@ private:
     std::unique_ptr<Connection> connection_;
     std::mutex lookup_mutex_;  // lookup_connection_'s
     std::unique_ptr<Connection> lookup_connection_;
+    std::unique_ptr<PgDirectoryBrowser> browser_;
 };
 
 }  // namespace peoplesync::postgres

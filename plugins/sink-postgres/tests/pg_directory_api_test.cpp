@@ -1,0 +1,440 @@
+// The directory's commands and admin API on both directory sinks, from one
+// set of tests: `peoplesync directory show|set` through the real CLI, and
+// the admin API's directory endpoints (what the console's People page asks)
+// through a real peoplesyncd, against the `directory` sink (SQLite) and the
+// `postgres` sink (PostgreSQL 15). The same organisation in each: Ada leads
+// Engineering, 24 engineers of its Mobile team report to her. The SQLite
+// directory is filled by a pushed snapshot's run; the PostgreSQL one by SQL
+// as a run would leave it (pg_directory_fill.hpp) until its apply() is in.
+#include <set>
+
+#include <sqlite3.h>
+
+#include "connection.hpp"
+#include "daemon_fixture.hpp"
+#include "pg_directory_fill.hpp"
+#include "pg_server.hpp"
+
+namespace peoplesync::postgres_test {
+namespace {
+
+using daemon_test::Answer;
+using daemon_test::json;
+using testing::Output;
+
+json organisation() {
+    json users = json::array();
+    users.push_back({{"hris_id", "B-1"},
+                     {"first_name", "Ada"},
+                     {"last_name", "Boss"},
+                     {"email", "ada.boss@example.com"},
+                     {"job_title", "CTO"},
+                     {"departments", {"Engineering"}},
+                     {"active", true}});
+    const char* firsts[] = {"Sam", "Kim", "Lee", "Ray"};
+    for (int i = 1; i <= 24; ++i) {
+        char id[8];
+        std::snprintf(id, sizeof id, "E-%02d", i);
+        users.push_back({{"hris_id", id},
+                         {"first_name", firsts[i % 4]},
+                         {"last_name", "Stone" + std::to_string(i)},
+                         {"email", "e" + std::to_string(i) + "@example.com"},
+                         {"job_title", "Engineer"},
+                         {"departments", {"Engineering > Mobile"}},
+                         {"manager", {{"hris_id", "B-1"}}},
+                         {"active", true}});
+    }
+    return json{{"users", users}};
+}
+
+constexpr const char* password_variable = "PEOPLESYNC_TEST_PG_PASSWORD";
+
+class DirectoryOnEitherSink : public daemon_test::DaemonTest, public ::testing::WithParamInterface<std::string> {
+protected:
+    bool postgres() const { return GetParam() == "postgres"; }
+
+    void SetUp() override {
+        DaemonTest::SetUp();
+        std::string sink = "{type: directory, name: people, database: var/directory.db}";
+        if (postgres()) {
+            database_ = fresh_database();
+            sink = "{type: postgres, name: people, dsn: '" + pg_server().dsn(database_) +
+                   "', password_env: " + password_variable + ", schema: people}";
+            fill_directory(pg(), "people", organisation(), "hris",
+                           "hris_id,first_name,last_name,email,job_title,employee_id,hire_date,departments,active,"
+                           "manager");
+        }
+        // phone_number is not synced; a second pipeline whose sink is no directory.
+        std::ofstream(config()) << "state_database: var/state.db\n"
+                                   "http:\n"
+                                   "  listen: 127.0.0.1:0\n"
+                                   "admin:\n"
+                                   "  token: "
+                                << daemon_test::admin_token
+                                << "\n"
+                                   "log:\n"
+                                   "  target: file\n"
+                                   "  path: daemon.log\n"
+                                   "pipelines:\n"
+                                   "  - name: hris\n"
+                                   "    source: {type: webhook}\n"
+                                   "    sinks:\n"
+                                   "      - "
+                                << sink
+                                << "\n"
+                                   "    sync:\n"
+                                   "      fields: [job_title, employee_id, hire_date, departments, manager]\n"
+                                   "  - name: outbound\n"
+                                   "    source: {type: csv, path: people.csv}\n"
+                                   "    sinks:\n"
+                                   "      - {name: remote, type: webhook, url: 'http://127.0.0.1:9/hook/', "
+                                   "api_key_env: OUTBOUND_KEY}\n";
+        ::setenv(password_variable, PgServer::sink_password, 1);
+        ::setenv("OUTBOUND_KEY", "outbound-key", 1);  // for the CLI, which reads the configuration too
+        start({{"OUTBOUND_KEY", "outbound-key"}, {password_variable, PgServer::sink_password}});
+        if (!postgres()) {
+            make_credentials();
+            ASSERT_EQ(admin("POST", "/pipelines/hris/enable").status, 200);
+            Answer posted = post_snapshot(organisation().dump());
+            ASSERT_EQ(posted.status, 202) << posted.body;
+            wait_for_request(posted.parsed()["request_id"], {"applied"});
+        }
+    }
+
+    void TearDown() override {
+        DaemonTest::TearDown();
+        ::unsetenv(password_variable);
+        ::unsetenv("OUTBOUND_KEY");
+    }
+
+    postgres::Connection& pg() {
+        if (!pg_) {
+            postgres::ConnectionSettings settings;
+            settings.dsn = pg_server().dsn(database_);
+            settings.password = PgServer::sink_password;
+            pg_ = std::make_unique<postgres::Connection>(settings);
+        }
+        return *pg_;
+    }
+
+    // Runs SQL (that both databases take) on the directory's tables.
+    void sql(const std::string& statement) {
+        if (postgres()) {
+            pg().execute("SET search_path = people; " + statement);
+            return;
+        }
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open((dir_ / "var" / "directory.db").string().c_str(), &db), SQLITE_OK);
+        char* error = nullptr;
+        const int rc = sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &error);
+        const std::string message = error != nullptr ? error : "";
+        sqlite3_free(error);
+        sqlite3_close(db);
+        ASSERT_EQ(rc, SQLITE_OK) << message;
+    }
+
+    // The audit rows of edits: "user_id field: old -> new", in order.
+    std::vector<std::string> edits_audited() {
+        const std::string select =
+            "SELECT user_id || ' ' || field || ': ' || old_value || ' -> ' || new_value FROM audit_log "
+            "WHERE run_id = 0 AND action = 'edited' ORDER BY id";
+        std::vector<std::string> out;
+        if (postgres()) {
+            const postgres::Result rows = pg().execute("SET search_path = people; " + select);
+            for (int row = 0; row < rows.rows(); ++row) out.emplace_back(rows.text(row, 0));
+            return out;
+        }
+        sqlite3* db = nullptr;
+        EXPECT_EQ(sqlite3_open((dir_ / "var" / "directory.db").string().c_str(), &db), SQLITE_OK);
+        sqlite3_exec(
+            db, select.c_str(),
+            [](void* to, int, char** values, char**) {
+                static_cast<std::vector<std::string>*>(to)->emplace_back(values[0]);
+                return 0;
+            },
+            &out, nullptr);
+        sqlite3_close(db);
+        return out;
+    }
+
+    static std::string users_of(const std::string& query = "") {
+        return "/directories/hris/people/users" + (query.empty() ? "" : "?" + query);
+    }
+
+    json get_json(const std::string& path, int status = 200) {
+        Answer answer = admin("GET", path);
+        EXPECT_EQ(answer.status, status) << path << ": " << answer.body;
+        return answer.parsed();
+    }
+
+    // Every page, following "next".
+    std::vector<json> all_pages(const std::string& query, std::vector<std::size_t>* sizes = nullptr) {
+        std::vector<json> out;
+        std::string after;
+        for (int pages = 0; pages < 1000; ++pages) {
+            json page = get_json(users_of(query + (after.empty() ? "" : "&after=" + after)));
+            if (!page.is_object()) break;
+            if (sizes) sizes->push_back(page["users"].size());
+            for (const auto& u : page["users"]) out.push_back(u);
+            if (page["next"].is_null()) return out;
+            after = page["next"].get<std::string>();
+        }
+        ADD_FAILURE() << "the pages of " << query << " never end";
+        return out;
+    }
+
+    static std::vector<std::string> ids_of(const std::vector<json>& users) {
+        std::vector<std::string> out;
+        for (const auto& u : users) out.push_back(u["hris_id"].get<std::string>());
+        return out;
+    }
+
+    std::int64_t id_of(const std::string& hris_id) {
+        json page = get_json(users_of("q=" + hris_id));
+        for (const auto& u : page["users"])
+            if (u["hris_id"] == hris_id) return u["id"].get<std::int64_t>();
+        ADD_FAILURE() << "no " << hris_id;
+        return 0;
+    }
+
+    std::string user_path(std::int64_t id) { return "/directories/hris/people/users/" + std::to_string(id); }
+
+    std::string database_;
+    std::unique_ptr<postgres::Connection> pg_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Sinks, DirectoryOnEitherSink, ::testing::Values("directory", "postgres"),
+                         [](const auto& sink) { return sink.param; });
+
+TEST_P(DirectoryOnEitherSink, IsListedAsADirectoryWithItsType) {
+    json listed = get_json("/directories");
+    ASSERT_TRUE(listed.is_array());
+    ASSERT_EQ(listed.size(), 1u) << listed.dump();
+    EXPECT_EQ(listed[0]["ref"], "hris/people");
+    EXPECT_EQ(listed[0]["type"], GetParam());
+}
+
+TEST_P(DirectoryOnEitherSink, PagesGoThroughEveryUserOnce) {
+    std::vector<std::size_t> sizes;
+    const auto users = all_pages("limit=7", &sizes);
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{7, 7, 7, 4}));
+    ASSERT_EQ(users.size(), 25u);
+    for (std::size_t i = 1; i < users.size(); ++i) EXPECT_LT(users[i - 1]["id"], users[i]["id"]);
+    EXPECT_EQ(users[0]["hris_id"], "B-1");
+    EXPECT_EQ(users[0]["email"], "ada.boss@example.com");
+    EXPECT_EQ(users[0]["job_title"], "CTO");
+    EXPECT_EQ(users[0]["synced"], true);
+    EXPECT_EQ(users[0]["active"], true);
+    EXPECT_EQ(get_json(users_of("limit=7"))["total"], 25);
+    json whole = get_json(users_of());
+    EXPECT_EQ(whole["users"].size(), 25u);
+    EXPECT_TRUE(whole["next"].is_null());
+}
+
+TEST_P(DirectoryOnEitherSink, SearchMatchesAPrefixOfIdEmailOrNameIgnoringCase) {
+    // Before the first search: the SQLite directory's search table sees
+    // users added by SQL from elsewhere when it is read.
+    sql("INSERT INTO users(hris_id, email, first_name, last_name) VALUES ('U-5', 'u5@example.com', 'Eve', 'Émond')");
+    EXPECT_EQ(ids_of(all_pages("q=ada")), (std::vector<std::string>{"B-1"}));
+    EXPECT_EQ(ids_of(all_pages("q=ADA%20BO")), (std::vector<std::string>{"B-1"}));  // "first last"
+    EXPECT_EQ(ids_of(all_pages("q=boss")), (std::vector<std::string>{"B-1"}));      // last name
+    EXPECT_EQ(ids_of(all_pages("q=e2%40")), (std::vector<std::string>{"E-02"}));    // email
+    EXPECT_EQ(ids_of(all_pages("q=e-1")), (std::vector<std::string>{"E-10", "E-11", "E-12", "E-13", "E-14", "E-15",
+                                                                    "E-16", "E-17", "E-18", "E-19"}));  // hris_id
+    EXPECT_TRUE(all_pages("q=oss").empty());  // a prefix, not anywhere in a key
+    std::vector<std::size_t> sizes;
+    EXPECT_EQ(all_pages("q=stone&limit=10", &sizes).size(), 24u);
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{10, 10, 4}));
+    EXPECT_EQ(get_json(users_of("q=sam"))["total"], 6);
+    json none = get_json(users_of("q=nobody"));
+    EXPECT_TRUE(none["users"].empty());
+    EXPECT_TRUE(none["next"].is_null());
+    EXPECT_EQ(none["total"], 0);
+    // ASCII case only: a non-ASCII letter matches itself, not its capital.
+    EXPECT_EQ(ids_of(all_pages("q=%C3%89mond")), (std::vector<std::string>{"U-5"}));
+    EXPECT_TRUE(all_pages("q=%C3%A9mond").empty());
+}
+
+TEST_P(DirectoryOnEitherSink, AUserComesWithManagerReportsDepartmentsAndSyncedFields) {
+    const std::int64_t ada = id_of("B-1");
+    json boss = get_json(user_path(ada));
+    EXPECT_EQ(boss["first_name"], "Ada");
+    EXPECT_EQ(boss["phone_number"], "");
+    EXPECT_TRUE(boss["manager"].is_null());
+    EXPECT_EQ(boss["report_count"], 24);
+    ASSERT_EQ(boss["reports"].size(), 24u);
+    EXPECT_EQ(boss["reports"][0]["name"], "Kim Stone1");
+    EXPECT_EQ(boss["reports"][0]["hris_id"], "E-01");
+    EXPECT_EQ(boss["synced"], true);
+    EXPECT_EQ(boss["synced_by"], "hris");
+    std::set<std::string> synced;
+    for (const auto& f : boss["synced_fields"]) synced.insert(f.get<std::string>());
+    EXPECT_TRUE(synced.count("job_title"));
+    EXPECT_TRUE(synced.count("email"));
+    EXPECT_TRUE(synced.count("manager"));
+    EXPECT_FALSE(synced.count("phone_number"));
+    ASSERT_EQ(boss["departments"].size(), 1u);
+    EXPECT_EQ(boss["departments"][0]["path"], "Engineering");
+    EXPECT_EQ(boss["departments"][0]["synced"], true);
+    EXPECT_FALSE(boss["updated_at"].get<std::string>().empty());
+
+    json engineer = get_json(user_path(id_of("E-07")));
+    EXPECT_EQ(engineer["manager"]["id"], ada);
+    EXPECT_EQ(engineer["manager"]["name"], "Ada Boss");
+    EXPECT_EQ(engineer["manager"]["hris_id"], "B-1");
+    EXPECT_EQ(engineer["departments"][0]["path"], "Engineering > Mobile");
+    EXPECT_TRUE(engineer["reports"].empty());
+    EXPECT_EQ(engineer["report_count"], 0);
+}
+
+TEST_P(DirectoryOnEitherSink, APatchOfUnsyncedFieldsIsMadeAuditedAndTheCliSeesIt) {
+    const std::int64_t ada = id_of("B-1");
+    Answer patched = admin("PATCH", user_path(ada), {{"phone_number", "+1 415 555 0199"}, {"employee_id", nullptr}});
+    // employee_id is synced: nothing of the edit is made.
+    EXPECT_EQ(patched.status, 409) << patched.body;
+    patched = admin("PATCH", user_path(ada), {{"phone_number", "+1 415 555 0199"}});
+    ASSERT_EQ(patched.status, 200) << patched.body;
+    EXPECT_EQ(patched.parsed()["phone_number"], "+1 415 555 0199");
+    EXPECT_EQ(patched.parsed()["job_title"], "CTO");
+    EXPECT_EQ(patched.parsed()["report_count"], 24);
+    Output shown = cli({"directory", "show", "B-1"});
+    ASSERT_EQ(shown.status, 0) << shown.err;
+    EXPECT_NE(shown.out.find("phone_number  +1 415 555 0199"), std::string::npos) << shown.out;
+    EXPECT_EQ(get_json(user_path(ada))["phone_number"], "+1 415 555 0199");
+    EXPECT_EQ(edits_audited(), (std::vector<std::string>{std::to_string(ada) + " phone_number:  -> +1 415 555 0199"}));
+}
+
+TEST_P(DirectoryOnEitherSink, APatchOfASyncedFieldIsRefusedNamingItAndItsPipelineAndChangesNothing) {
+    const std::int64_t ada = id_of("B-1");
+    Answer refused = admin("PATCH", user_path(ada), {{"phone_number", "+1 000"}, {"job_title", "Chief"}});
+    EXPECT_EQ(refused.status, 409) << refused.body;
+    EXPECT_EQ(refused.parsed().value("error", ""),
+              "job_title of B-1 is synced from the HRIS and read-only here (pipeline hris syncs it); change it in "
+              "the HRIS, or sync fewer fields");
+    json now = get_json(user_path(ada));
+    EXPECT_EQ(now["job_title"], "CTO");
+    EXPECT_EQ(now["phone_number"], "");
+    EXPECT_TRUE(edits_audited().empty());
+}
+
+TEST_P(DirectoryOnEitherSink, APatchWithABadFieldOrValueIsA400) {
+    const std::int64_t ada = id_of("B-1");
+    sql("INSERT INTO users(hris_id, email, first_name, last_name) VALUES ('U-1', 'una@example.com', 'Una', 'Own')");
+    const std::string una = user_path(id_of("U-1"));
+    auto error_of = [&](const json& body) {
+        Answer answer = admin("PATCH", una, body);
+        EXPECT_EQ(answer.status, 400) << body.dump() << ": " << answer.body;
+        return answer.parsed().value("error", "");
+    };
+    EXPECT_NE(
+        error_of({{"phone_number", "+1 999"}, {"salary", "1"}}).find("\"salary\" is not a field one can set here"),
+        std::string::npos);
+    EXPECT_EQ(error_of({{"active", "maybe"}}), "active takes true or false, not \"maybe\"");
+    EXPECT_EQ(error_of({{"email", "una@"}}), "\"una@\" is not an email address");
+    EXPECT_EQ(error_of({{"hris_id", "E-01"}}), "hris_id \"E-01\" already belongs to another user");
+    EXPECT_EQ(error_of({{"manager", "nobody"}}), "no user \"nobody\" to be the manager");
+    EXPECT_EQ(error_of({{"manager", "U-1"}}), "a user cannot manage themselves");
+    // Every field of a user nobody syncs is theirs: the manager (by email,
+    // ignoring case), active and the hris_id too.
+    Answer made =
+        admin("PATCH", una,
+              {{"manager", "ADA.Boss@example.com"}, {"active", false}, {"hris_id", "U-9"}, {"job_title", "Ops"}});
+    ASSERT_EQ(made.status, 200) << made.body;
+    EXPECT_EQ(made.parsed()["manager"]["id"], ada);
+    EXPECT_EQ(made.parsed()["active"], false);
+    EXPECT_EQ(made.parsed()["hris_id"], "U-9");
+    EXPECT_EQ(get_json(user_path(ada))["report_count"], 25);
+    EXPECT_EQ(edits_audited().size(), 4u);
+}
+
+TEST_P(DirectoryOnEitherSink, TheDepartmentTreeHasFlagsCountsAndMembers) {
+    sql("INSERT INTO departments(parent_id, name, synced) VALUES (0, 'Ops', false)");
+    json tree = get_json("/directories/hris/people/departments");
+    ASSERT_EQ(tree.size(), 3u) << tree.dump();
+    EXPECT_EQ(tree[0]["path"], "Engineering");
+    EXPECT_TRUE(tree[0]["parent_id"].is_null());
+    EXPECT_EQ(tree[0]["synced"], true);
+    EXPECT_EQ(tree[0]["members"], 1);
+    EXPECT_EQ(tree[1]["path"], "Engineering > Mobile");
+    EXPECT_EQ(tree[1]["name"], "Mobile");
+    EXPECT_EQ(tree[1]["parent_id"], tree[0]["id"]);
+    EXPECT_EQ(tree[1]["members"], 24);
+    EXPECT_EQ(tree[2]["path"], "Ops");
+    EXPECT_EQ(tree[2]["synced"], false);
+    EXPECT_EQ(tree[2]["members"], 0);
+
+    const std::string mobile = "/directories/hris/people/departments/" + std::to_string(tree[1]["id"].get<int>());
+    std::set<std::int64_t> members;
+    std::string after;
+    int pages = 0;
+    do {
+        json page = get_json(mobile + "/members?limit=10" + (after.empty() ? "" : "&after=" + after));
+        EXPECT_EQ(page["total"], 24);
+        for (const auto& u : page["users"]) members.insert(u["id"].get<std::int64_t>());
+        after = page["next"].is_null() ? "" : page["next"].get<std::string>();
+        ++pages;
+    } while (!after.empty() && pages < 10);
+    EXPECT_EQ(pages, 3);
+    EXPECT_EQ(members.size(), 24u);
+    EXPECT_EQ(get_json("/directories/hris/people/departments/" + std::to_string(tree[2]["id"].get<int>()) +
+                       "/members")["total"],
+              0);
+}
+
+TEST_P(DirectoryOnEitherSink, BadIdsAndCursorsAreClearErrors) {
+    auto error_of = [&](const std::string& method, const std::string& path, int status) {
+        Answer answer = admin(method, path, method == "PATCH" ? json{{"job_title", "x"}} : json(nullptr));
+        EXPECT_EQ(answer.status, status) << method << " " << path << ": " << answer.body;
+        return answer.parsed().value("error", "");
+    };
+    EXPECT_EQ(error_of("GET", "/directories/hris/people/users/999999", 404),
+              "directory hris/people has no user 999999");
+    EXPECT_EQ(error_of("PATCH", "/directories/hris/people/users/999999", 404),
+              "directory hris/people has no user 999999");
+    EXPECT_EQ(error_of("GET", "/directories/hris/people/departments/999999/members", 404),
+              "directory hris/people has no department 999999");
+    EXPECT_EQ(error_of("GET", "/directories/hris/people/users?after=zzz", 400),
+              "\"zzz\" is not where a page of this directory ends (pass a page's \"next\")");
+    EXPECT_EQ(error_of("GET", "/directories/hris/people/departments/1/members?after=-3", 400),
+              "\"-3\" is not where a page of this directory ends (pass a page's \"next\")");
+    EXPECT_EQ(error_of("GET", "/directories/hris/people/users?q=%FF", 400),
+              "the search \"\xef\xbf\xbd\" is not valid UTF-8");
+}
+
+TEST_P(DirectoryOnEitherSink, TheCliShowsAndSetsAUserWithoutBeingToldWhichSink) {
+    Output shown = cli({"directory", "show", "ADA.BOSS@example.com"});
+    ASSERT_EQ(shown.status, 0) << shown.err;
+    EXPECT_NE(shown.out.find("hris_id       B-1\n"), std::string::npos) << shown.out;
+    EXPECT_NE(shown.out.find("job_title     CTO\n"), std::string::npos) << shown.out;
+    EXPECT_NE(shown.out.find("departments   Engineering\n"), std::string::npos) << shown.out;
+    EXPECT_NE(shown.out.find("synced        yes: "), std::string::npos) << shown.out;
+    Output engineer = cli({"directory", "show", "E-05"});
+    EXPECT_NE(engineer.out.find("manager       B-1\n"), std::string::npos) << engineer.out;
+    EXPECT_NE(engineer.out.find("departments   Engineering > Mobile\n"), std::string::npos) << engineer.out;
+
+    Output refused = cli({"directory", "set", "B-1", "job_title", "Chief"});
+    EXPECT_EQ(refused.status, 1);
+    EXPECT_NE(refused.err.find("job_title of B-1 is synced from the HRIS and read-only here (pipeline hris syncs it); "
+                               "change it in the HRIS, or sync fewer fields"),
+              std::string::npos)
+        << refused.err;
+    Output unknown = cli({"directory", "set", "B-1", "salary", "1"});
+    EXPECT_EQ(unknown.status, 1);
+    EXPECT_NE(unknown.err.find("\"salary\" is not a field one can set here (fields: hris_id, first_name"),
+              std::string::npos)
+        << unknown.err;
+    Output nobody = cli({"directory", "show", "X-404"});
+    EXPECT_EQ(nobody.status, 1);
+
+    Output set = cli({"directory", "set", "e5@example.com", "phone_number", "+1 555 0100"});
+    ASSERT_EQ(set.status, 0) << set.err;
+    EXPECT_EQ(set.out, "updated phone_number of e5@example.com\n");
+    EXPECT_NE(cli({"directory", "show", "E-05"}).out.find("phone_number  +1 555 0100\n"), std::string::npos);
+    EXPECT_EQ(get_json(user_path(id_of("E-05")))["phone_number"], "+1 555 0100");
+    EXPECT_EQ(edits_audited(),
+              (std::vector<std::string>{std::to_string(id_of("E-05")) + " phone_number:  -> +1 555 0100"}));
+    EXPECT_EQ(get_json(user_path(id_of("B-1")))["job_title"], "CTO");
+}
+
+}  // namespace
+}  // namespace peoplesync::postgres_test
