@@ -4,15 +4,13 @@
 // through a real peoplesyncd, against the `directory` sink (SQLite) and the
 // `postgres` sink (PostgreSQL 15). The same organisation in each: Ada leads
 // Engineering, 24 engineers of its Mobile team report to her. The SQLite
-// directory is filled by a pushed snapshot's run; the PostgreSQL one by SQL
-// as a run would leave it (pg_directory_fill.hpp) until its apply() is in.
+// directory and the PostgreSQL one are filled by the same pushed snapshot's run.
 #include <set>
 
 #include <sqlite3.h>
 
 #include "connection.hpp"
 #include "daemon_fixture.hpp"
-#include "pg_directory_fill.hpp"
 #include "pg_server.hpp"
 
 namespace peoplesync::postgres_test {
@@ -60,9 +58,6 @@ protected:
             database_ = fresh_database();
             sink = "{type: postgres, name: people, dsn: '" + pg_server().dsn(database_) +
                    "', password_env: " + password_variable + ", schema: people}";
-            fill_directory(pg(), "people", organisation(), "hris",
-                           "hris_id,first_name,last_name,email,job_title,employee_id,hire_date,departments,active,"
-                           "manager");
         }
         // phone_number is not synced; a second pipeline whose sink is no directory.
         std::ofstream(config()) << "state_database: var/state.db\n"
@@ -92,13 +87,12 @@ protected:
         ::setenv(password_variable, PgServer::sink_password, 1);
         ::setenv("OUTBOUND_KEY", "outbound-key", 1);  // for the CLI, which reads the configuration too
         start({{"OUTBOUND_KEY", "outbound-key"}, {password_variable, PgServer::sink_password}});
-        if (!postgres()) {
-            make_credentials();
-            ASSERT_EQ(admin("POST", "/pipelines/hris/enable").status, 200);
-            Answer posted = post_snapshot(organisation().dump());
-            ASSERT_EQ(posted.status, 202) << posted.body;
-            wait_for_request(posted.parsed()["request_id"], {"applied"});
-        }
+        // Both directories filled by the same real run.
+        make_credentials();
+        ASSERT_EQ(admin("POST", "/pipelines/hris/enable").status, 200);
+        Answer posted = post_snapshot(organisation().dump());
+        ASSERT_EQ(posted.status, 202) << posted.body;
+        wait_for_request(posted.parsed()["request_id"], {"applied"});
     }
 
     void TearDown() override {

@@ -15,7 +15,6 @@
 #include <peoplesync/testing.hpp>
 
 #include "connection.hpp"
-#include "pg_directory_fill.hpp"
 #include "pg_server.hpp"
 #include "schema.hpp"
 
@@ -35,24 +34,32 @@ protected:
         settings.dsn = dsn();
         settings.password = PgServer::sink_password;
         db_ = std::make_unique<postgres::Connection>(settings);
-        nlohmann::json users = nlohmann::json::array();
-        users.push_back({{"hris_id", "W-1"},
-                         {"first_name", "Ann"},
-                         {"last_name", "Lee"},
-                         {"email", "ann@example.com"},
-                         {"job_title", "Engineer"},
-                         {"departments", {"Engineering"}}});
-        users.push_back({{"hris_id", "W-2"},
-                         {"first_name", "Bo"},
-                         {"last_name", "Ray"},
-                         {"email", "bo@example.com"},
-                         {"job_title", "Designer"},
-                         {"manager", {{"hris_id", "W-1"}}}});
-        fill_directory(*db_, "peoplesync", {{"users", users}}, "hr",
-                       "hris_id,first_name,last_name,email,job_title,active");
         sink_ = plugin_.make_sink(options({{"dsn", dsn()}, {"password_env", "PEOPLESYNC_TEST_PG_PASSWORD"}}), host_);
+        // Ann in Engineering, Bo reporting to her, by a run of pipeline hr.
+        std::vector<User> users{person("W-1", "Ann", "Lee", "ann@example.com", "Engineer"),
+                                person("W-2", "Bo", "Ray", "bo@example.com", "Designer")};
+        users[0].departments = {"Engineering"};
+        users[1].manager_hris_id = "W-1";
+        Snapshot snapshot;
+        snapshot.users = users;
+        ChangeSet changes;
+        changes.synced_fields = {"hris_id", "first_name", "last_name", "email", "job_title", "active"};
+        changes.departments_created = {"Engineering"};
+        changes.created = {{0, 1, 0, -1}, {1, 2, 0, 0}};
+        sink_->apply(snapshot, changes, ApplyContext{1, "hr"});
     }
     void TearDown() override { ::unsetenv("PEOPLESYNC_TEST_PG_PASSWORD"); }
+
+    static User person(std::string hris_id, std::string first, std::string last, std::string email,
+                       std::string title) {
+        User u;
+        u.hris_id = std::move(hris_id);
+        u.first_name = std::move(first);
+        u.last_name = std::move(last);
+        u.email = std::move(email);
+        u.job_title = std::move(title);
+        return u;
+    }
 
     std::string one(const std::string& sql) { return std::string(db_->execute(sql).text(0, 0)); }
 
@@ -96,7 +103,7 @@ TEST_F(PgDirectoryEdits, AnEditIsAuditedRaisesTheStateTokenAndIsNotMarkedAsARun)
     EXPECT_NE(sink_->state_token(), before);
     EXPECT_EQ(one("SELECT phone_number FROM peoplesync.users WHERE hris_id = 'W-2'"), "+1 555 0100");
     EXPECT_EQ(one("SELECT string_agg(run_id || ' ' || user_id || ' ' || action || ' ' || field || ' [' || old_value "
-                  "|| '] [' || new_value || ']', '; ') FROM peoplesync.audit_log"),
+                  "|| '] [' || new_value || ']', '; ') FROM peoplesync.audit_log WHERE run_id = 0"),
               "0 2 edited phone_number [] [+1 555 0100]");
     EXPECT_EQ(one("SELECT string_agg(marker, ',') FROM public.seen_marker"), "");
     EXPECT_EQ(one("SELECT count(*) FROM public.seen_marker"), "1");
@@ -113,7 +120,7 @@ TEST_F(PgDirectoryEdits, AnEditIsAuditedRaisesTheStateTokenAndIsNotMarkedAsARun)
         EXPECT_EQ(e.pipeline(), "hr");
     }
     EXPECT_EQ(sink_->state_token(), after_edit);
-    EXPECT_EQ(one("SELECT count(*) FROM peoplesync.audit_log"), "1");
+    EXPECT_EQ(one("SELECT count(*) FROM peoplesync.audit_log WHERE run_id = 0"), "1");
     try {
         sink_->edit_user("W-9", "phone_number", "1");
         FAIL() << "there is no W-9";
