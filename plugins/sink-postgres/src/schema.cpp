@@ -167,8 +167,17 @@ CREATE TRIGGER synced_departments_read_only BEFORE INSERT OR UPDATE OR DELETE ON
   EXECUTE FUNCTION {s}.memberships_synced_read_only();
 )sql";
 
+// The console's user page lists a user's reports, and a lookup by email
+// folds its case (user_records.cpp): on a large directory both scanned the
+// users.
+constexpr const char* version_2 = R"sql(
+CREATE INDEX users_by_manager ON {s}.users(manager_id) WHERE manager_id IS NOT NULL;
+CREATE INDEX users_by_email ON {s}.users(lower(email COLLATE "C"));
+)sql";
+
 constexpr Migration migrations[] = {
     {1, version_1},
+    {2, version_2},
 };
 static_assert(std::size(migrations) == schema_version);
 
@@ -304,7 +313,7 @@ int stored_version(Connection& connection, const std::string& schema) {
     return static_cast<int>(version.integer(0, 0));
 }
 
-void migrate(Connection& connection, const std::string& schema) {
+void migrate(Connection& connection, const std::string& schema, int up_to) {
     const std::string quoted = connection.quote_identifier(schema);
     const std::string where = "postgres " + connection.describe() + ": schema " + schema;
     Transaction transaction(connection);
@@ -327,7 +336,7 @@ void migrate(Connection& connection, const std::string& schema) {
                     ", this build knows " + std::to_string(schema_version) +
                     "); upgrade peoplesync, or give this one another schema");
     for (const Migration& step : migrations) {
-        if (step.version <= version) continue;
+        if (step.version <= version || step.version > up_to) continue;
         try {
             connection.execute(substituted(substituted(step.sql, "{s}", quoted), "{owner}", owner));
             connection.execute("INSERT INTO " + quoted + ".schema_versions(version) VALUES ($1)",

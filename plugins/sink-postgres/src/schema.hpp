@@ -14,7 +14,7 @@ namespace peoplesync::postgres {
 
 // The version this build writes: each migration in schema.cpp is a
 // numbered step towards it, recorded in <schema>.schema_versions.
-inline constexpr int schema_version = 1;
+inline constexpr int schema_version = 2;
 
 // Refuses a schema name that is not a plain lower-case SQL identifier,
 // saying why; returns it otherwise.
@@ -23,7 +23,8 @@ std::string checked_schema_name(const std::string& name);
 // Creates the schema, or brings one an earlier build wrote up to this
 // build, in one transaction; refuses one a newer build wrote, naming both
 // versions. Two processes opening at once wait for each other.
-void migrate(Connection& connection, const std::string& schema);
+// (`up_to` an earlier version: as that build left it, for tests.)
+void migrate(Connection& connection, const std::string& schema, int up_to = schema_version);
 
 // The version the schema is at: 0 when it has none.
 int stored_version(Connection& connection, const std::string& schema);

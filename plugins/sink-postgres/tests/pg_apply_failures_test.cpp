@@ -105,8 +105,9 @@ TEST_F(PgApplyFailures, TheServerStoppedMidLoadLeavesTheSchemaAsBeforeAndTheNext
         while (!copying && std::chrono::steady_clock::now() < deadline &&
                applying.wait_for(std::chrono::milliseconds(5)) == std::future_status::timeout)
             copying = observer
-                          .execute("SELECT 1 FROM pg_stat_activity WHERE application_name = 'peoplesync hr' AND "
-                                   "query LIKE 'COPY%users%'")
+                          .execute(
+                              "SELECT 1 FROM pg_stat_activity WHERE application_name = 'peoplesync hr' AND "
+                              "query LIKE 'COPY%users%'")
                           .rows() > 0;
         ASSERT_TRUE(copying) << "the run's COPY was never seen";
     }
@@ -126,7 +127,7 @@ TEST_F(PgApplyFailures, TheServerStoppedMidLoadLeavesTheSchemaAsBeforeAndTheNext
     EXPECT_EQ(state(c), "300003 users, 300003 memberships, 1 departments, 300004 audit rows, 2 runs, generation 2");
     EXPECT_EQ(c.execute("SELECT min(id), max(id) FROM peoplesync.users WHERE hris_id <> 'W-0' AND hris_id <> 'W-1' "
                         "AND hris_id <> 'W-2'")
-                  .integer(0, 1) -
+                      .integer(0, 1) -
                   c.execute("SELECT min(id) FROM peoplesync.users WHERE hris_id = 'W-3'").integer(0, 0),
               299999)
         << "created users' ids are consecutive";

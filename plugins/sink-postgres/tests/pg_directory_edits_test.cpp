@@ -50,8 +50,7 @@ protected:
     }
     void TearDown() override { ::unsetenv("PEOPLESYNC_TEST_PG_PASSWORD"); }
 
-    static User person(std::string hris_id, std::string first, std::string last, std::string email,
-                       std::string title) {
+    static User person(std::string hris_id, std::string first, std::string last, std::string email, std::string title) {
         User u;
         u.hris_id = std::move(hris_id);
         u.first_name = std::move(first);

@@ -56,7 +56,8 @@ TEST_F(PgSchema, OpeningAgainChangesNothing) {
         connection.execute("SELECT value FROM peoplesync.directory_meta WHERE key = 'instance'").text(0, 0));
     Connection other = connect();
     postgres::migrate(other, "peoplesync");
-    EXPECT_EQ(connection.execute("SELECT count(*) FROM peoplesync.schema_versions").integer(0, 0), 1);
+    EXPECT_EQ(connection.execute("SELECT count(*) FROM peoplesync.schema_versions").integer(0, 0),
+              postgres::schema_version);
     EXPECT_EQ(connection.execute("SELECT email FROM peoplesync.users WHERE hris_id = 'W-1'").text(0, 0),
               "ann@example.com");
     EXPECT_EQ(connection.execute("SELECT value FROM peoplesync.directory_meta WHERE key = 'instance'").text(0, 0),
@@ -115,7 +116,8 @@ TEST_F(PgSchema, TwoProcessesOpeningAtOnceBothSucceed) {
     EXPECT_EQ(errors[0], "");
     EXPECT_EQ(errors[1], "");
     Connection connection = connect();
-    EXPECT_EQ(connection.execute("SELECT count(*) FROM peoplesync.schema_versions").integer(0, 0), 1);
+    EXPECT_EQ(connection.execute("SELECT count(*) FROM peoplesync.schema_versions").integer(0, 0),
+              postgres::schema_version);
 }
 
 TEST(PgSchemaName, OnlyPlainLowerCaseIdentifiers) {
