@@ -131,7 +131,7 @@ public:
         Connection& c = connection();
         try {
             Transaction transaction(c);
-            begin_apply(c, schema_, host_.pipeline());
+            begin_apply(c, schema_, host_.pipeline() + " run " + std::to_string(context.run_id));
             PostgresStore store(c, schema_);
             directory_model::apply_plan(store, snapshot, changes, context, directory_model::now_text());
             end_apply(c, schema_);
