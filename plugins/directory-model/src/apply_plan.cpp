@@ -156,9 +156,7 @@ private:
         // One "created" row per user, standing for the user as their snapshot
         // record describes them (stored with the run), departments and
         // manager included.
-        store_.insert_audit(run_, {created.size(), [&](std::size_t k) {
-                                       return AuditRow{first + static_cast<std::int64_t>(k), "created", {}, {}, {}};
-                                   }});
+        store_.audit_created(run_, first, created.size());
     }
 
     std::int64_t created_id(std::int64_t snapshot_index) const {

@@ -11,6 +11,17 @@
 
 namespace peoplesync::directory_model {
 
+// A run is a large load when it creates more users than the directory
+// holds, and more than this many: the sinks build their indexes of users,
+// memberships and audit rows after such a load rather than into it (an
+// index built once over sorted keys is several times faster than as many
+// inserts into it).
+inline constexpr std::size_t large_load = 10000;
+template <typename CountUsers>
+bool is_large_load(const ChangeSet& changes, CountUsers count_users) {
+    return changes.created.size() > large_load && static_cast<std::int64_t>(changes.created.size()) > count_users();
+}
+
 // Inside the caller's transaction; `at` is the run's time as the store
 // writes times.
 void apply_plan(DirectoryStore& store, const Snapshot& snapshot, const ChangeSet& changes, const ApplyContext& context,

@@ -112,6 +112,8 @@ public:
     virtual void remove_memberships(std::span<const MembershipRow> memberships) = 0;
     virtual void set_managers(std::span<const ManagerRow> managers) = 0;
     virtual void insert_audit(const RunStamp& run, const RowsOf<AuditRow>& rows) = 0;
+    // A "created" audit row for each of the users first_id .. first_id + count - 1.
+    virtual void audit_created(const RunStamp& run, std::int64_t first_id, std::size_t count) = 0;
 };
 
 }  // namespace peoplesync::directory_model

@@ -233,6 +233,15 @@ public:
         bind_feed(insert.bind(1, run.run_id), 2, rows).run();
     }
 
+    void audit_created(const RunStamp& run, std::int64_t first_id, std::size_t count) override {
+        SqliteStatement created(
+            db_, "INSERT INTO audit_log(run_id, user_id, action) SELECT ?, c0, 'created' FROM peoplesync_rows(?)");
+        const auto ids = rows_of(count, [&](std::size_t row, int column, RowValue& value) {
+            if (column == 0) value.integer(first_id + static_cast<std::int64_t>(row));
+        });
+        bind_feed(created.bind(1, run.run_id), 2, ids).run();
+    }
+
 private:
     sqlite3* db_;
     std::optional<WriteBack> write_back_;  // a large load's

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #endif
 
+#include "apply_plan.hpp"
 #include "sqlite_statement.hpp"
 
 namespace peoplesync::directory {
@@ -13,10 +14,11 @@ using sqlite::execute;
 using sqlite::SqliteStatement;
 
 bool is_large_load(sqlite3* db, const ChangeSet& changes) {
-    if (changes.created.size() <= large_load) return false;
-    SqliteStatement count(db, "SELECT COUNT(*) FROM users");
-    count.next();
-    return static_cast<std::int64_t>(changes.created.size()) > count.integer(0);
+    return directory_model::is_large_load(changes, [&] {
+        SqliteStatement count(db, "SELECT COUNT(*) FROM users");
+        count.next();
+        return count.integer(0);
+    });
 }
 
 std::string switch_journal(sqlite3* db, const char* mode, int busy_timeout_ms) noexcept {

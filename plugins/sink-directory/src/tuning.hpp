@@ -33,8 +33,7 @@ inline constexpr const char* index_build_cache = "PRAGMA cache_size=-1024";
 inline constexpr const char* index_build_threads = "PRAGMA threads=2";
 inline constexpr const char* no_helper_threads = "PRAGMA threads=0";
 
-// Loads are "large" when they create more users than the directory holds.
-inline constexpr std::size_t large_load = 10000;
+// directory_model::is_large_load, counting the directory's users.
 bool is_large_load(sqlite3* db, const ChangeSet& changes);
 
 // The journal mode the database is in after asking for MODE, without waiting

@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <exception>
 #include <vector>
@@ -208,23 +209,16 @@ void CopyWriter::row(std::span<const Value> values) {
             buffer_ += "\\N";
             continue;
         }
-        for (const char c : *value) {
-            switch (c) {
-                case '\\':
-                    buffer_ += "\\\\";
-                    break;
-                case '\t':
-                    buffer_ += "\\t";
-                    break;
-                case '\n':
-                    buffer_ += "\\n";
-                    break;
-                case '\r':
-                    buffer_ += "\\r";
-                    break;
-                default:
-                    buffer_ += c;
-            }
+        // Most values have nothing to escape: appended whole.
+        std::string_view rest = *value;
+        while (!rest.empty()) {
+            const auto special = std::find_if(rest.begin(), rest.end(),
+                                              [](char c) { return c == '\\' || c == '\t' || c == '\n' || c == '\r'; });
+            buffer_.append(rest.begin(), special);
+            if (special == rest.end()) break;
+            buffer_ += '\\';
+            buffer_ += *special == '\\' ? '\\' : *special == '\t' ? 't' : *special == '\n' ? 'n' : 'r';
+            rest.remove_prefix(static_cast<std::size_t>(special - rest.begin()) + 1);
         }
     }
     buffer_ += '\n';

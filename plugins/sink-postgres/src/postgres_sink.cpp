@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include <peoplesync/change_only.hpp>
 #include <peoplesync/plugin.hpp>
@@ -133,7 +134,13 @@ public:
             Transaction transaction(c);
             begin_apply(c, schema_, host_.pipeline() + " run " + std::to_string(context.run_id));
             PostgresStore store(c, schema_);
+            std::optional<LoadIndexes> load_indexes;
+            if (directory_model::is_large_load(changes, [&] { return count_users(c); })) {
+                load_indexes.emplace(c, schema_);
+                load_indexes->drop();
+            }
             directory_model::apply_plan(store, snapshot, changes, context, directory_model::now_text());
+            if (load_indexes) load_indexes->build();
             end_apply(c, schema_);
             transaction.commit();
         } catch (const std::exception& e) {
@@ -187,6 +194,10 @@ public:
 
 private:
     Connection& connection() { return opened(connection_); }
+
+    std::int64_t count_users(Connection& c) {
+        return c.execute("SELECT count(*) FROM " + c.quote_identifier(schema_) + ".users").integer(0, 0);
+    }
 
     // Connects and migrates on first use, and again after the server went away.
     Connection& opened(std::unique_ptr<Connection>& held) {

@@ -240,4 +240,13 @@ void PostgresStore::insert_audit(const RunStamp& run, const RowsOf<AuditRow>& au
                         });
 }
 
+// Made by the server: nothing to send.
+void PostgresStore::audit_created(const RunStamp& run, std::int64_t first_id, std::size_t count) {
+    connection_.execute("INSERT INTO " + s_ +
+                            ".audit_log(run_id, user_id, action) SELECT $1, id, 'created' FROM "
+                            "generate_series($2::bigint, $3::bigint) AS id ORDER BY id",
+                        {std::to_string(run.run_id), std::to_string(first_id),
+                         std::to_string(first_id + static_cast<std::int64_t>(count) - 1)});
+}
+
 }  // namespace peoplesync::postgres

@@ -33,6 +33,7 @@ public:
     void set_managers(std::span<const directory_model::ManagerRow> managers) override;
     void insert_audit(const directory_model::RunStamp& run,
                       const directory_model::RowsOf<directory_model::AuditRow>& rows) override;
+    void audit_created(const directory_model::RunStamp& run, std::int64_t first_id, std::size_t count) override;
 
 private:
     Connection& connection_;

@@ -408,4 +408,34 @@ std::uint32_t stored_sync_hash_family(Connection& connection, const std::string&
     return family.rows() == 0 ? sync_hash_family : static_cast<std::uint32_t>(family.integer(0, 0));
 }
 
+LoadIndexes::LoadIndexes(Connection& connection, const std::string& schema) : connection_(connection) {
+    const std::string quoted = connection.quote_identifier(schema);
+    const Result constraint = connection.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::regclass "
+        "AND contype = 'u' AND conname = 'users_hris_id_key'",
+        {quoted + ".users"});
+    for (int row = 0; row < constraint.rows(); ++row) {
+        const std::string name = connection.quote_identifier(constraint.text(row, 0));
+        drops_.push_back("ALTER TABLE " + quoted + ".users DROP CONSTRAINT " + name);
+        builds_.push_back("ALTER TABLE " + quoted + ".users ADD CONSTRAINT " + name + " " +
+                          std::string(constraint.text(row, 1)));
+    }
+    const Result indexes = connection.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname IN ('users_by_email', "
+        "'users_by_manager', 'memberships_by_department', 'audit_by_run') ORDER BY indexname",
+        {schema});
+    for (int row = 0; row < indexes.rows(); ++row) {
+        drops_.push_back("DROP INDEX " + quoted + "." + connection.quote_identifier(indexes.text(row, 0)));
+        builds_.emplace_back(indexes.text(row, 1));
+    }
+}
+
+void LoadIndexes::drop() {
+    for (const std::string& sql : drops_) connection_.execute(sql);
+}
+
+void LoadIndexes::build() {
+    for (const std::string& sql : builds_) connection_.execute(sql);
+}
+
 }  // namespace peoplesync::postgres

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <peoplesync/changeset.hpp>
 
@@ -48,5 +49,22 @@ void end_apply(Connection& connection, const std::string& schema);
 // The family the stored sync hashes are of; this build's when no run
 // recorded one (no build before it wrote this schema).
 std::uint32_t stored_sync_hash_family(Connection& connection, const std::string& schema);
+
+// The indexes a large load (directory_model::is_large_load) drops before
+// its rows and builds again after, inside its transaction: those whose keys
+// the rows bring in no order (hris_id's uniqueness, emails, managers,
+// memberships by department, audit rows by run). Each is built again from
+// its own definition as the database holds it, whatever migration made it.
+class LoadIndexes {
+public:
+    LoadIndexes(Connection& connection, const std::string& schema);
+    void drop();
+    void build();
+
+private:
+    Connection& connection_;
+    std::vector<std::string> drops_;
+    std::vector<std::string> builds_;
+};
 
 }  // namespace peoplesync::postgres

@@ -9,6 +9,7 @@
 
 #include "connection.hpp"
 #include "pg_server.hpp"
+#include "schema.hpp"
 
 namespace peoplesync::postgres_test {
 namespace {
@@ -67,7 +68,7 @@ TEST_F(PgSinkPlugin, MakesTheSchemaOnFirstUseAndRecordsEachRun) {
     s.dsn = dsn();
     s.password = PgServer::sink_password;
     postgres::Connection check(s);
-    EXPECT_EQ(check.execute("SELECT max(version) FROM people.schema_versions").integer(0, 0), 1);
+    EXPECT_EQ(check.execute("SELECT max(version) FROM people.schema_versions").integer(0, 0), postgres::schema_version);
 }
 
 TEST_F(PgSinkPlugin, AWrongPasswordFailsTheRunSayingWhere) {
