@@ -29,10 +29,14 @@ void add_departments(Connection& connection, const std::string& s, DestinationIn
             index.departments.push_back(
                 {row.integer(0, 0), row.integer(0, 1), std::string(row.text(0, 2)), row.boolean(0, 3)});
         });
-    connection.for_each_row("SELECT m.user_id, m.department_id FROM " + s + ".memberships m LEFT JOIN " + s +
-                                ".users u ON u.id = m.user_id LEFT JOIN " + s +
-                                ".departments d ON d.id = m.department_id "
-                                "WHERE u.synced = false OR d.synced = false",
+    // Each side through its index (users nobody syncs, memberships by
+    // department): typically few rows, where a join would read every
+    // membership.
+    connection.for_each_row("SELECT m.user_id, m.department_id FROM " + s + ".users u JOIN " + s +
+                                ".memberships m ON m.user_id = u.id WHERE NOT u.synced UNION SELECT m.user_id, "
+                                "m.department_id FROM " +
+                                s + ".departments d JOIN " + s +
+                                ".memberships m ON m.department_id = d.id WHERE NOT d.synced",
                             {}, [&](const Result& row) {
                                 index.memberships_outside_sync.push_back({row.integer(0, 0), row.integer(0, 1)});
                             });
