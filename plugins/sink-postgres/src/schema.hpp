@@ -54,7 +54,8 @@ std::uint32_t stored_sync_hash_family(Connection& connection, const std::string&
 // its rows and builds again after, inside its transaction: those whose keys
 // the rows bring in no order (hris_id's uniqueness, emails, managers,
 // memberships by department, audit rows by run). Each is built again from
-// its own definition as the database holds it, whatever migration made it.
+// its own definition as the database holds it, whatever migration made it;
+// then the tables are analyzed.
 class LoadIndexes {
 public:
     LoadIndexes(Connection& connection, const std::string& schema);
@@ -63,6 +64,7 @@ public:
 
 private:
     Connection& connection_;
+    std::string schema_;  // quoted
     std::vector<std::string> drops_;
     std::vector<std::string> builds_;
 };
