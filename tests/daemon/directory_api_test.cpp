@@ -7,40 +7,15 @@
 
 #include <sqlite3.h>
 
-#include "daemon_fixture.hpp"
+#include "directory_pages.hpp"
 
 namespace peoplesync::daemon_test {
 namespace {
 
-// Ada leads Engineering; 24 engineers in its Mobile team report to her.
-std::string organisation() {
-    json users = json::array();
-    users.push_back({{"hris_id", "B-1"},
-                     {"first_name", "Ada"},
-                     {"last_name", "Boss"},
-                     {"email", "ada.boss@example.com"},
-                     {"job_title", "CTO"},
-                     {"departments", {"Engineering"}},
-                     {"active", true}});
-    const char* firsts[] = {"Sam", "Kim", "Lee", "Ray"};
-    for (int i = 1; i <= 24; ++i) {
-        char id[8];
-        std::snprintf(id, sizeof id, "E-%02d", i);
-        const std::string first = firsts[i % 4];
-        users.push_back({{"hris_id", id},
-                         {"first_name", first},
-                         {"last_name", "Stone" + std::to_string(i)},
-                         {"email", "e" + std::to_string(i) + "@example.com"},
-                         {"job_title", "Engineer"},
-                         {"departments", {"Engineering > Mobile"}},
-                         {"manager", {{"hris_id", "B-1"}}},
-                         {"active", true}});
-    }
-    return json{{"users", users}}.dump();
-}
-
-class DirectoryApiTest : public DaemonTest {
+class DirectoryApiTest : public DirectoryPagesTest {
 protected:
+    DirectoryApiTest() : DirectoryPagesTest("hris/directory") {}
+
     void SetUp() override {
         DaemonTest::SetUp();
         // phone_number is not synced; a second directory, and a sink that is no directory.
@@ -55,52 +30,10 @@ protected:
         start({{"OUTBOUND_KEY", "outbound-key"}});
         make_credentials();
         ASSERT_EQ(admin("POST", "/pipelines/hris/enable").status, 200);
-        Answer posted = post_snapshot(organisation());
+        Answer posted = post_snapshot(organisation().dump());
         ASSERT_EQ(posted.status, 202) << posted.body;
         wait_for_request(posted.parsed()["request_id"], {"applied"});
     }
-
-    static std::string users_of(const std::string& query = "") {
-        return "/directories/hris/directory/users" + (query.empty() ? "" : "?" + query);
-    }
-
-    json get_json(const std::string& path, int status = 200) {
-        Answer answer = admin("GET", path);
-        EXPECT_EQ(answer.status, status) << path << ": " << answer.body;
-        return answer.parsed();
-    }
-
-    // Every page, following "next".
-    std::vector<json> all_pages(const std::string& query, std::vector<std::size_t>* sizes = nullptr) {
-        std::vector<json> out;
-        std::string after;
-        for (int pages = 0; pages < 1000; ++pages) {
-            json page = get_json(users_of(query + (after.empty() ? "" : "&after=" + after)));
-            if (!page.is_object()) break;
-            if (sizes) sizes->push_back(page["users"].size());
-            for (const auto& u : page["users"]) out.push_back(u);
-            if (page["next"].is_null()) return out;
-            after = page["next"].get<std::string>();
-        }
-        ADD_FAILURE() << "the pages of " << query << " never end";
-        return out;
-    }
-
-    static std::vector<std::string> ids_of(const std::vector<json>& users) {
-        std::vector<std::string> out;
-        for (const auto& u : users) out.push_back(u["hris_id"].get<std::string>());
-        return out;
-    }
-
-    std::int64_t id_of(const std::string& hris_id) {
-        json page = get_json(users_of("q=" + hris_id));
-        for (const auto& u : page["users"])
-            if (u["hris_id"] == hris_id) return u["id"].get<std::int64_t>();
-        ADD_FAILURE() << "no " << hris_id;
-        return 0;
-    }
-
-    std::string user_path(std::int64_t id) { return "/directories/hris/directory/users/" + std::to_string(id); }
 };
 
 TEST_F(DirectoryApiTest, ListsEveryDirectorySinkAndNothingElse) {
@@ -323,7 +256,7 @@ TEST_F(DirectoryApiTest, BadIdsAndUnknownDirectoriesAreClearErrors) {
 
 TEST_F(DirectoryApiTest, RunsAndRequestsPageBackwardsWithBefore) {
     for (int i = 0; i < 3; ++i) {
-        Answer posted = post_snapshot(organisation());
+        Answer posted = post_snapshot(organisation().dump());
         ASSERT_EQ(posted.status, 202) << posted.body;
         wait_for_request(posted.parsed()["request_id"], {"applied", "noop"});
     }

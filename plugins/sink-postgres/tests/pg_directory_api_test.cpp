@@ -10,7 +10,7 @@
 #include <sqlite3.h>
 
 #include "connection.hpp"
-#include "daemon_fixture.hpp"
+#include "directory_pages.hpp"
 #include "pg_server.hpp"
 
 namespace peoplesync::postgres_test {
@@ -18,37 +18,16 @@ namespace {
 
 using daemon_test::Answer;
 using daemon_test::json;
+using daemon_test::organisation;
 using testing::Output;
-
-json organisation() {
-    json users = json::array();
-    users.push_back({{"hris_id", "B-1"},
-                     {"first_name", "Ada"},
-                     {"last_name", "Boss"},
-                     {"email", "ada.boss@example.com"},
-                     {"job_title", "CTO"},
-                     {"departments", {"Engineering"}},
-                     {"active", true}});
-    const char* firsts[] = {"Sam", "Kim", "Lee", "Ray"};
-    for (int i = 1; i <= 24; ++i) {
-        char id[8];
-        std::snprintf(id, sizeof id, "E-%02d", i);
-        users.push_back({{"hris_id", id},
-                         {"first_name", firsts[i % 4]},
-                         {"last_name", "Stone" + std::to_string(i)},
-                         {"email", "e" + std::to_string(i) + "@example.com"},
-                         {"job_title", "Engineer"},
-                         {"departments", {"Engineering > Mobile"}},
-                         {"manager", {{"hris_id", "B-1"}}},
-                         {"active", true}});
-    }
-    return json{{"users", users}};
-}
 
 constexpr const char* password_variable = "PEOPLESYNC_TEST_PG_PASSWORD";
 
-class DirectoryOnEitherSink : public daemon_test::DaemonTest, public ::testing::WithParamInterface<std::string> {
+class DirectoryOnEitherSink : public daemon_test::DirectoryPagesTest,
+                              public ::testing::WithParamInterface<std::string> {
 protected:
+    DirectoryOnEitherSink() : DirectoryPagesTest("hris/people") {}
+
     bool postgres() const { return GetParam() == "postgres"; }
 
     void SetUp() override {
@@ -150,48 +129,6 @@ protected:
         sqlite3_close(db);
         return out;
     }
-
-    static std::string users_of(const std::string& query = "") {
-        return "/directories/hris/people/users" + (query.empty() ? "" : "?" + query);
-    }
-
-    json get_json(const std::string& path, int status = 200) {
-        Answer answer = admin("GET", path);
-        EXPECT_EQ(answer.status, status) << path << ": " << answer.body;
-        return answer.parsed();
-    }
-
-    // Every page, following "next".
-    std::vector<json> all_pages(const std::string& query, std::vector<std::size_t>* sizes = nullptr) {
-        std::vector<json> out;
-        std::string after;
-        for (int pages = 0; pages < 1000; ++pages) {
-            json page = get_json(users_of(query + (after.empty() ? "" : "&after=" + after)));
-            if (!page.is_object()) break;
-            if (sizes) sizes->push_back(page["users"].size());
-            for (const auto& u : page["users"]) out.push_back(u);
-            if (page["next"].is_null()) return out;
-            after = page["next"].get<std::string>();
-        }
-        ADD_FAILURE() << "the pages of " << query << " never end";
-        return out;
-    }
-
-    static std::vector<std::string> ids_of(const std::vector<json>& users) {
-        std::vector<std::string> out;
-        for (const auto& u : users) out.push_back(u["hris_id"].get<std::string>());
-        return out;
-    }
-
-    std::int64_t id_of(const std::string& hris_id) {
-        json page = get_json(users_of("q=" + hris_id));
-        for (const auto& u : page["users"])
-            if (u["hris_id"] == hris_id) return u["id"].get<std::int64_t>();
-        ADD_FAILURE() << "no " << hris_id;
-        return 0;
-    }
-
-    std::string user_path(std::int64_t id) { return "/directories/hris/people/users/" + std::to_string(id); }
 
     std::string database_;
     std::unique_ptr<postgres::Connection> pg_;
