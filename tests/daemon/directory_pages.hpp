@@ -59,20 +59,30 @@ protected:
         return answer.parsed();
     }
 
-    // Every page, following "next".
-    std::vector<json> all_pages(const std::string& query, std::vector<std::size_t>* sizes = nullptr) {
+    // The users of every page of `list` (a directory's users or a
+    // department's members, with a query), following "next"; each page's
+    // size and total in `sizes` and `totals` when given.
+    std::vector<json> every_page(const std::string& list, std::vector<std::size_t>* sizes = nullptr,
+                                 std::vector<json>* totals = nullptr) {
         std::vector<json> out;
+        const std::string then = list.find('?') == std::string::npos ? "?after=" : "&after=";
         std::string after;
         for (int pages = 0; pages < 1000; ++pages) {
-            json page = get_json(users_of(query + (after.empty() ? "" : "&after=" + after)));
+            json page = get_json(list + (after.empty() ? "" : then + after));
             if (!page.is_object()) break;
             if (sizes) sizes->push_back(page["users"].size());
+            if (totals) totals->push_back(page["total"]);
             for (const auto& u : page["users"]) out.push_back(u);
             if (page["next"].is_null()) return out;
             after = page["next"].get<std::string>();
         }
-        ADD_FAILURE() << "the pages of " << query << " never end";
+        ADD_FAILURE() << "the pages of " << list << " never end";
         return out;
+    }
+
+    // Every page of the directory's users that match `query`.
+    std::vector<json> all_pages(const std::string& query, std::vector<std::size_t>* sizes = nullptr) {
+        return every_page(users_of(query), sizes);
     }
 
     static std::vector<std::string> ids_of(const std::vector<json>& users) {

@@ -320,18 +320,14 @@ TEST_P(DirectoryOnEitherSink, TheDepartmentTreeHasFlagsCountsAndMembers) {
     EXPECT_EQ(tree[2]["synced"], false);
     EXPECT_EQ(tree[2]["members"], 0);
 
-    const std::string mobile = department_path(tree[1]["id"].get<std::int64_t>());
+    std::vector<std::size_t> sizes;
+    std::vector<json> totals;
     std::set<std::int64_t> members;
-    std::string after;
-    int pages = 0;
-    do {
-        json page = get_json(mobile + "/members?limit=10" + (after.empty() ? "" : "&after=" + after));
-        EXPECT_EQ(page["total"], 24);
-        for (const auto& u : page["users"]) members.insert(u["id"].get<std::int64_t>());
-        after = page["next"].is_null() ? "" : page["next"].get<std::string>();
-        ++pages;
-    } while (!after.empty() && pages < 10);
-    EXPECT_EQ(pages, 3);
+    for (const auto& u :
+         every_page(department_path(tree[1]["id"].get<std::int64_t>()) + "/members?limit=10", &sizes, &totals))
+        members.insert(u["id"].get<std::int64_t>());
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{10, 10, 4}));
+    EXPECT_EQ(totals, std::vector<json>(3, 24));
     EXPECT_EQ(members.size(), 24u);
     EXPECT_EQ(get_json(department_path(tree[2]["id"].get<std::int64_t>()) + "/members")["total"], 0);
 }
