@@ -27,6 +27,13 @@ std::int64_t after_cursor(const std::string& after) {
     return id;
 }
 
+bool end_page(UserPage& page, std::size_t limit) {
+    if (page.users.size() <= limit) return false;
+    page.users.resize(limit);
+    page.next = cursor(page.users.back().id);
+    return true;
+}
+
 std::string folded_search(const std::string& search) {
     const std::string_view text = trim_view(search);
     if (find_invalid_utf8(text) != std::string_view::npos)

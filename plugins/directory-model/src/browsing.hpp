@@ -25,6 +25,10 @@ std::size_t page_size(std::size_t limit);
 std::string cursor(std::int64_t id);
 // The id a cursor names; 0 for none. Throws Error for what no page gave.
 std::int64_t after_cursor(const std::string& after);
+// Ends a page read for one user more than `limit` (1 or more): that user
+// only says that a next page exists, starting after the last one kept, and
+// is dropped. Whether there was one.
+bool end_page(UserPage& page, std::size_t limit);
 
 // A search as the browsers take it: trimmed, folded to lower case (ASCII
 // only, as SQLite's lower()); throws Error when it is not valid UTF-8.

@@ -27,18 +27,10 @@ DirectoryListedUser listed(const SqliteStatement& row) {
             std::string(row.text(4)), std::string(row.text(5)), row.integer(6) != 0,      row.integer(7) != 0};
 }
 
-// Fills `page` with the rows of a statement that asked for one more than
-// `limit`: that one only says a next page exists.
+// Fills `page` with the rows of a statement that asked for one more than `limit`.
 void fill(UserPage& page, SqliteStatement& rows, std::size_t limit) {
-    while (rows.next()) {
-        if (page.users.size() == limit) {
-            page.next = cursor(page.users.back().id);
-            while (rows.next()) {
-            }
-            break;
-        }
-        page.users.push_back(listed(rows));
-    }
+    while (rows.next()) page.users.push_back(listed(rows));
+    end_page(page, limit);
 }
 
 std::int64_t single_number(sqlite3* db, const std::string& sql, std::int64_t bound = -1) {
@@ -276,11 +268,7 @@ UserPage SqliteDirectoryBrowser::search_in_order(sqlite3* db, const std::string&
         rows.bind(1, folded).bind(2, to).bind(3, from_id).bind(4, to_id);
         rows.bind(5, static_cast<std::int64_t>(limit + 1 - page.users.size()));
         while (rows.next()) page.users.push_back(listed(rows));
-        if (page.users.size() > limit) {
-            page.users.pop_back();
-            page.next = cursor(page.users.back().id);
-            return page;
-        }
+        if (end_page(page, limit)) return page;
         from_id = to_id;
         if (std::chrono::steady_clock::now() >= until) break;
     }

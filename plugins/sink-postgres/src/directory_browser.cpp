@@ -74,13 +74,8 @@ UserPage PgDirectoryBrowser::page(Connection& connection, const std::string& sql
                                   std::initializer_list<Parameter> parameters, std::size_t limit) {
     const Result rows = connection.execute(sql, parameters);
     UserPage out;
-    for (int row = 0; row < rows.rows(); ++row) {
-        if (out.users.size() == limit) {
-            out.next = cursor(out.users.back().id);
-            break;
-        }
-        out.users.push_back(listed(rows, row));
-    }
+    for (int row = 0; row < rows.rows(); ++row) out.users.push_back(listed(rows, row));
+    end_page(out, limit);
     return out;
 }
 

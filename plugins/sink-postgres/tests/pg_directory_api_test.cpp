@@ -10,7 +10,7 @@
 #include <sqlite3.h>
 
 #include "connection.hpp"
-#include "daemon_fixture.hpp"
+#include "directory_pages.hpp"
 #include "pg_server.hpp"
 
 namespace peoplesync::postgres_test {
@@ -18,37 +18,16 @@ namespace {
 
 using daemon_test::Answer;
 using daemon_test::json;
+using daemon_test::organisation;
 using testing::Output;
-
-json organisation() {
-    json users = json::array();
-    users.push_back({{"hris_id", "B-1"},
-                     {"first_name", "Ada"},
-                     {"last_name", "Boss"},
-                     {"email", "ada.boss@example.com"},
-                     {"job_title", "CTO"},
-                     {"departments", {"Engineering"}},
-                     {"active", true}});
-    const char* firsts[] = {"Sam", "Kim", "Lee", "Ray"};
-    for (int i = 1; i <= 24; ++i) {
-        char id[8];
-        std::snprintf(id, sizeof id, "E-%02d", i);
-        users.push_back({{"hris_id", id},
-                         {"first_name", firsts[i % 4]},
-                         {"last_name", "Stone" + std::to_string(i)},
-                         {"email", "e" + std::to_string(i) + "@example.com"},
-                         {"job_title", "Engineer"},
-                         {"departments", {"Engineering > Mobile"}},
-                         {"manager", {{"hris_id", "B-1"}}},
-                         {"active", true}});
-    }
-    return json{{"users", users}};
-}
 
 constexpr const char* password_variable = "PEOPLESYNC_TEST_PG_PASSWORD";
 
-class DirectoryOnEitherSink : public daemon_test::DaemonTest, public ::testing::WithParamInterface<std::string> {
+class DirectoryOnEitherSink : public daemon_test::DirectoryPagesTest,
+                              public ::testing::WithParamInterface<std::string> {
 protected:
+    DirectoryOnEitherSink() : DirectoryPagesTest("hris/people") {}
+
     bool postgres() const { return GetParam() == "postgres"; }
 
     void SetUp() override {
@@ -151,48 +130,6 @@ protected:
         return out;
     }
 
-    static std::string users_of(const std::string& query = "") {
-        return "/directories/hris/people/users" + (query.empty() ? "" : "?" + query);
-    }
-
-    json get_json(const std::string& path, int status = 200) {
-        Answer answer = admin("GET", path);
-        EXPECT_EQ(answer.status, status) << path << ": " << answer.body;
-        return answer.parsed();
-    }
-
-    // Every page, following "next".
-    std::vector<json> all_pages(const std::string& query, std::vector<std::size_t>* sizes = nullptr) {
-        std::vector<json> out;
-        std::string after;
-        for (int pages = 0; pages < 1000; ++pages) {
-            json page = get_json(users_of(query + (after.empty() ? "" : "&after=" + after)));
-            if (!page.is_object()) break;
-            if (sizes) sizes->push_back(page["users"].size());
-            for (const auto& u : page["users"]) out.push_back(u);
-            if (page["next"].is_null()) return out;
-            after = page["next"].get<std::string>();
-        }
-        ADD_FAILURE() << "the pages of " << query << " never end";
-        return out;
-    }
-
-    static std::vector<std::string> ids_of(const std::vector<json>& users) {
-        std::vector<std::string> out;
-        for (const auto& u : users) out.push_back(u["hris_id"].get<std::string>());
-        return out;
-    }
-
-    std::int64_t id_of(const std::string& hris_id) {
-        json page = get_json(users_of("q=" + hris_id));
-        for (const auto& u : page["users"])
-            if (u["hris_id"] == hris_id) return u["id"].get<std::int64_t>();
-        ADD_FAILURE() << "no " << hris_id;
-        return 0;
-    }
-
-    std::string user_path(std::int64_t id) { return "/directories/hris/people/users/" + std::to_string(id); }
-
     std::string database_;
     std::unique_ptr<postgres::Connection> pg_;
 };
@@ -204,7 +141,7 @@ TEST_P(DirectoryOnEitherSink, IsListedAsADirectoryWithItsType) {
     json listed = get_json("/directories");
     ASSERT_TRUE(listed.is_array());
     ASSERT_EQ(listed.size(), 1u) << listed.dump();
-    EXPECT_EQ(listed[0]["ref"], "hris/people");
+    EXPECT_EQ(listed[0]["ref"], ref_);
     EXPECT_EQ(listed[0]["type"], GetParam());
 }
 
@@ -213,13 +150,21 @@ TEST_P(DirectoryOnEitherSink, PagesGoThroughEveryUserOnce) {
     const auto users = all_pages("limit=7", &sizes);
     EXPECT_EQ(sizes, (std::vector<std::size_t>{7, 7, 7, 4}));
     ASSERT_EQ(users.size(), 25u);
-    for (std::size_t i = 1; i < users.size(); ++i) EXPECT_LT(users[i - 1]["id"], users[i]["id"]);
+    std::set<std::int64_t> ids;
+    for (std::size_t i = 0; i < users.size(); ++i) {
+        ids.insert(users[i]["id"].get<std::int64_t>());
+        if (i > 0) {
+            EXPECT_LT(users[i - 1]["id"], users[i]["id"]);
+        }
+        EXPECT_EQ(users[i]["synced"], true);
+        EXPECT_EQ(users[i]["active"], true);
+    }
+    EXPECT_EQ(ids.size(), 25u);
     EXPECT_EQ(users[0]["hris_id"], "B-1");
     EXPECT_EQ(users[0]["email"], "ada.boss@example.com");
     EXPECT_EQ(users[0]["job_title"], "CTO");
-    EXPECT_EQ(users[0]["synced"], true);
-    EXPECT_EQ(users[0]["active"], true);
     EXPECT_EQ(get_json(users_of("limit=7"))["total"], 25);
+    // The default page is 50: everyone at once, and no next.
     json whole = get_json(users_of());
     EXPECT_EQ(whole["users"].size(), 25u);
     EXPECT_TRUE(whole["next"].is_null());
@@ -291,7 +236,8 @@ TEST_P(DirectoryOnEitherSink, APatchOfUnsyncedFieldsIsMadeAuditedAndTheCliSeesIt
     EXPECT_EQ(patched.parsed()["phone_number"], "+1 415 555 0199");
     EXPECT_EQ(patched.parsed()["job_title"], "CTO");
     EXPECT_EQ(patched.parsed()["report_count"], 24);
-    Output shown = cli({"directory", "show", "B-1"});
+    // The sink named here; TheCliShowsAndSetsAUserWithoutBeingToldWhichSink finds it alone.
+    Output shown = cli({"directory", "--pipeline", "hris", "--sink", "people", "show", "B-1"});
     ASSERT_EQ(shown.status, 0) << shown.err;
     EXPECT_NE(shown.out.find("phone_number  +1 415 555 0199"), std::string::npos) << shown.out;
     EXPECT_EQ(get_json(user_path(ada))["phone_number"], "+1 415 555 0199");
@@ -307,27 +253,42 @@ TEST_P(DirectoryOnEitherSink, APatchOfASyncedFieldIsRefusedNamingItAndItsPipelin
               "the HRIS, or sync fewer fields");
     json now = get_json(user_path(ada));
     EXPECT_EQ(now["job_title"], "CTO");
-    EXPECT_EQ(now["phone_number"], "");
+    EXPECT_EQ(now["phone_number"], "");  // not half of the edit either
     EXPECT_TRUE(edits_audited().empty());
+    Output shown = cli({"directory", "--pipeline", "hris", "--sink", "people", "show", "B-1"});
+    EXPECT_NE(shown.out.find("job_title     CTO"), std::string::npos) << shown.out;
 }
 
 TEST_P(DirectoryOnEitherSink, APatchWithABadFieldOrValueIsA400) {
     const std::int64_t ada = id_of("B-1");
     sql("INSERT INTO users(hris_id, email, first_name, last_name) VALUES ('U-1', 'una@example.com', 'Una', 'Own')");
     const std::string una = user_path(id_of("U-1"));
-    auto error_of = [&](const json& body) {
-        Answer answer = admin("PATCH", una, body);
-        EXPECT_EQ(answer.status, 400) << body.dump() << ": " << answer.body;
+    auto error_of = [&](const std::string& user, const json& body) {
+        Answer answer = admin("PATCH", user, body);
+        EXPECT_EQ(answer.status, 400) << user << " " << body.dump() << ": " << answer.body;
         return answer.parsed().value("error", "");
     };
-    EXPECT_NE(
-        error_of({{"phone_number", "+1 999"}, {"salary", "1"}}).find("\"salary\" is not a field one can set here"),
-        std::string::npos);
-    EXPECT_EQ(error_of({{"active", "maybe"}}), "active takes true or false, not \"maybe\"");
-    EXPECT_EQ(error_of({{"email", "una@"}}), "\"una@\" is not an email address");
-    EXPECT_EQ(error_of({{"hris_id", "E-01"}}), "hris_id \"E-01\" already belongs to another user");
-    EXPECT_EQ(error_of({{"manager", "nobody"}}), "no user \"nobody\" to be the manager");
-    EXPECT_EQ(error_of({{"manager", "U-1"}}), "a user cannot manage themselves");
+    // phone_number alone would be made; with a field that is not, neither
+    // is: on a synced user (a 400, not the 409 of a synced field) as on one
+    // nobody syncs.
+    for (const std::string& user : {user_path(ada), una})
+        EXPECT_NE(error_of(user, {{"phone_number", "+1 999"}, {"salary", "1"}})
+                      .find("\"salary\" is not a field one can set here"),
+                  std::string::npos);
+    EXPECT_EQ(error_of(user_path(ada), {{"phone_number", 12}}),
+              "phone_number: expected a text, true or false, or null, not 12");
+    EXPECT_EQ(error_of(user_path(ada), json::object()),
+              "nothing to change: the body names no field (e.g. {\"job_title\": \"...\"})");
+    Answer not_json = http("PATCH", "/admin/v1" + user_path(ada), "{phone",
+                           {{"Authorization", "Bearer " + daemon_test::admin_token}});
+    EXPECT_EQ(not_json.status, 400);
+    EXPECT_EQ(get_json(user_path(ada))["phone_number"], "");
+    EXPECT_EQ(get_json(una)["phone_number"], "");
+    EXPECT_EQ(error_of(una, {{"active", "maybe"}}), "active takes true or false, not \"maybe\"");
+    EXPECT_EQ(error_of(una, {{"email", "una@"}}), "\"una@\" is not an email address");
+    EXPECT_EQ(error_of(una, {{"hris_id", "E-01"}}), "hris_id \"E-01\" already belongs to another user");
+    EXPECT_EQ(error_of(una, {{"manager", "nobody"}}), "no user \"nobody\" to be the manager");
+    EXPECT_EQ(error_of(una, {{"manager", "U-1"}}), "a user cannot manage themselves");
     // Every field of a user nobody syncs is theirs: the manager (by email,
     // ignoring case), active and the hris_id too.
     Answer made =
@@ -343,56 +304,73 @@ TEST_P(DirectoryOnEitherSink, APatchWithABadFieldOrValueIsA400) {
 
 TEST_P(DirectoryOnEitherSink, TheDepartmentTreeHasFlagsCountsAndMembers) {
     sql("INSERT INTO departments(parent_id, name, synced) VALUES (0, 'Ops', false)");
-    json tree = get_json("/directories/hris/people/departments");
+    json tree = get_json(directory_ + "/departments");
     ASSERT_EQ(tree.size(), 3u) << tree.dump();
     EXPECT_EQ(tree[0]["path"], "Engineering");
+    EXPECT_EQ(tree[0]["name"], "Engineering");
     EXPECT_TRUE(tree[0]["parent_id"].is_null());
     EXPECT_EQ(tree[0]["synced"], true);
     EXPECT_EQ(tree[0]["members"], 1);
     EXPECT_EQ(tree[1]["path"], "Engineering > Mobile");
     EXPECT_EQ(tree[1]["name"], "Mobile");
     EXPECT_EQ(tree[1]["parent_id"], tree[0]["id"]);
+    EXPECT_EQ(tree[1]["synced"], true);
     EXPECT_EQ(tree[1]["members"], 24);
     EXPECT_EQ(tree[2]["path"], "Ops");
     EXPECT_EQ(tree[2]["synced"], false);
     EXPECT_EQ(tree[2]["members"], 0);
 
-    const std::string mobile = "/directories/hris/people/departments/" + std::to_string(tree[1]["id"].get<int>());
+    std::vector<std::size_t> sizes;
+    std::vector<json> totals;
     std::set<std::int64_t> members;
-    std::string after;
-    int pages = 0;
-    do {
-        json page = get_json(mobile + "/members?limit=10" + (after.empty() ? "" : "&after=" + after));
-        EXPECT_EQ(page["total"], 24);
-        for (const auto& u : page["users"]) members.insert(u["id"].get<std::int64_t>());
-        after = page["next"].is_null() ? "" : page["next"].get<std::string>();
-        ++pages;
-    } while (!after.empty() && pages < 10);
-    EXPECT_EQ(pages, 3);
+    for (const auto& u :
+         every_page(department_path(tree[1]["id"].get<std::int64_t>()) + "/members?limit=10", &sizes, &totals))
+        members.insert(u["id"].get<std::int64_t>());
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{10, 10, 4}));
+    EXPECT_EQ(totals, std::vector<json>(3, 24));
     EXPECT_EQ(members.size(), 24u);
-    EXPECT_EQ(get_json("/directories/hris/people/departments/" + std::to_string(tree[2]["id"].get<int>()) +
-                       "/members")["total"],
-              0);
+    EXPECT_EQ(get_json(department_path(tree[2]["id"].get<std::int64_t>()) + "/members")["total"], 0);
 }
 
-TEST_P(DirectoryOnEitherSink, BadIdsAndCursorsAreClearErrors) {
-    auto error_of = [&](const std::string& method, const std::string& path, int status) {
-        Answer answer = admin(method, path, method == "PATCH" ? json{{"job_title", "x"}} : json(nullptr));
-        EXPECT_EQ(answer.status, status) << method << " " << path << ": " << answer.body;
-        return answer.parsed().value("error", "");
+TEST_P(DirectoryOnEitherSink, BadIdsCursorsAndUnknownDirectoriesAreClearErrors) {
+    struct Refusal {
+        std::string method, path;
+        json body;
+        int status;
+        std::string error;
     };
-    EXPECT_EQ(error_of("GET", "/directories/hris/people/users/999999", 404),
-              "directory hris/people has no user 999999");
-    EXPECT_EQ(error_of("PATCH", "/directories/hris/people/users/999999", 404),
-              "directory hris/people has no user 999999");
-    EXPECT_EQ(error_of("GET", "/directories/hris/people/departments/999999/members", 404),
-              "directory hris/people has no department 999999");
-    EXPECT_EQ(error_of("GET", "/directories/hris/people/users?after=zzz", 400),
-              "\"zzz\" is not where a page of this directory ends (pass a page's \"next\")");
-    EXPECT_EQ(error_of("GET", "/directories/hris/people/departments/1/members?after=-3", 400),
-              "\"-3\" is not where a page of this directory ends (pass a page's \"next\")");
-    EXPECT_EQ(error_of("GET", "/directories/hris/people/users?q=%FF", 400),
-              "the search \"\xef\xbf\xbd\" is not valid UTF-8");
+    const std::string users = directory_ + "/users";
+    const std::string nothing_to_change = "nothing to change: the body names no field (e.g. {\"job_title\": \"...\"})";
+    const std::string not_a_page_end = " is not where a page of this directory ends (pass a page's \"next\")";
+    const std::vector<Refusal> refusals = {
+        {"GET", users + "/abc", nullptr, 400, "a user id must be a positive number, not \"abc\""},
+        {"GET", users + "/999999", nullptr, 404, "directory " + ref_ + " has no user 999999"},
+        {"PATCH", users + "/999999", nullptr, 400, nothing_to_change},
+        {"PATCH", users + "/999999", json{{"job_title", "x"}}, 404, "directory " + ref_ + " has no user 999999"},
+        {"GET", directory_ + "/departments/0/members", nullptr, 400,
+         "a department id must be a positive number, not \"0\""},
+        {"GET", department_path(999999) + "/members", nullptr, 404, "directory " + ref_ + " has no department 999999"},
+        {"GET", users + "?after=zzz", nullptr, 400, "\"zzz\"" + not_a_page_end},
+        {"GET", department_path(1) + "/members?after=-3", nullptr, 400, "\"-3\"" + not_a_page_end},
+        {"GET", users + "?limit=0", nullptr, 400, "limit must be a positive number, not \"0\""},
+        {"GET", users + "?limit=5000", nullptr, 400, "limit must be at most 1000, not 5000"},
+        {"GET", users + "?q=%FF", nullptr, 400, "the search \"\xef\xbf\xbd\" is not valid UTF-8"},
+        {"GET", "/directories/nope/people/users", nullptr, 404, "there is no pipeline \"nope\""},
+        {"GET", "/directories/hris/nope/users", nullptr, 404, "pipeline hris has no sink \"nope\""},
+        {"GET", "/directories/outbound/remote/users", nullptr, 404,
+         "sink \"remote\" of pipeline outbound (type webhook) is not a directory one can browse"},
+        {"GET", "/directories/hris", nullptr, 404,
+         "name a directory as /admin/v1/directories/PIPELINE/SINK/users (or /departments)"},
+    };
+    for (const auto& [method, path, body, status, error] : refusals) {
+        Answer answer = admin(method, path, body);
+        EXPECT_EQ(answer.status, status) << method << " " << path << ": " << answer.body;
+        EXPECT_EQ(answer.parsed().value("error", ""), error) << method << " " << path;
+    }
+    Answer wrong_method = admin("DELETE", users + "/1");
+    EXPECT_EQ(wrong_method.status, 405);
+    EXPECT_EQ(wrong_method.headers["Allow"], "GET, PATCH");
+    EXPECT_EQ(admin("POST", users).status, 405);
 }
 
 TEST_P(DirectoryOnEitherSink, TheCliShowsAndSetsAUserWithoutBeingToldWhichSink) {
