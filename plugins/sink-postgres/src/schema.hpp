@@ -52,7 +52,7 @@ std::uint32_t stored_sync_hash_family(Connection& connection, const std::string&
 
 // The indexes a large load (directory_model::is_large_load) drops before
 // its rows and builds again after, inside its transaction: those whose keys
-// the rows bring in no order (hris_id's uniqueness, emails, managers,
+// the rows bring in no order (hris_id's uniqueness, managers,
 // memberships by department, audit rows by run). Each is built again from
 // its own definition as the database holds it, whatever migration made it;
 // then the tables are analyzed.
