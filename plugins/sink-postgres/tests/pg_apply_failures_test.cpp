@@ -4,40 +4,23 @@
 // schema's lock is a clear error that names it, and nothing is written.
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <future>
 #include <thread>
 
 #include <gtest/gtest.h>
 
-#include <peoplesync/testing.hpp>
-
 #include "connection.hpp"
-#include "pg_server.hpp"
+#include "pg_sink_fixture.hpp"
 #include "schema.hpp"
 
 namespace peoplesync::postgres_test {
 namespace {
 
-using peoplesync::testing::MemoryHost;
-using peoplesync::testing::options;
-using peoplesync::testing::PluginFile;
-
-class PgApplyFailures : public PgTest {
+class PgApplyFailures : public PgSinkTest {
 protected:
     void SetUp() override {
-        PgTest::SetUp();
-        ::setenv("PEOPLESYNC_TEST_PG_PASSWORD", PgServer::sink_password, 1);
-        sink_ = plugin_.make_sink(options({{"dsn", dsn()}, {"password_env", "PEOPLESYNC_TEST_PG_PASSWORD"}}), host_);
-    }
-    void TearDown() override { ::unsetenv("PEOPLESYNC_TEST_PG_PASSWORD"); }
-
-    postgres::Connection connect() {
-        postgres::ConnectionSettings settings;
-        settings.dsn = dsn();
-        settings.password = PgServer::sink_password;
-        settings.application_name = "test observer";
-        return postgres::Connection(settings);
+        PgSinkTest::SetUp();
+        sink_ = make_sink();
     }
 
     // `count` people W-<first>... in Engineering, created by a run.
@@ -71,8 +54,6 @@ protected:
                                .text(0, 0));
     }
 
-    PluginFile plugin_ = PluginFile::load(PEOPLESYNC_POSTGRES_PLUGIN);
-    MemoryHost host_{".", "hr"};
     std::shared_ptr<Sink> sink_;
 };
 

@@ -15,26 +15,18 @@
 #include <peoplesync/testing.hpp>
 
 #include "connection.hpp"
-#include "pg_server.hpp"
+#include "pg_sink_fixture.hpp"
 #include "schema.hpp"
 
 namespace peoplesync::postgres_test {
 namespace {
 
-using peoplesync::testing::MemoryHost;
-using peoplesync::testing::options;
-using peoplesync::testing::PluginFile;
-
-class PgDirectoryEdits : public PgTest {
+class PgDirectoryEdits : public PgSinkTest {
 protected:
     void SetUp() override {
-        PgTest::SetUp();
-        ::setenv("PEOPLESYNC_TEST_PG_PASSWORD", PgServer::sink_password, 1);
-        postgres::ConnectionSettings settings;
-        settings.dsn = dsn();
-        settings.password = PgServer::sink_password;
-        db_ = std::make_unique<postgres::Connection>(settings);
-        sink_ = plugin_.make_sink(options({{"dsn", dsn()}, {"password_env", "PEOPLESYNC_TEST_PG_PASSWORD"}}), host_);
+        PgSinkTest::SetUp();
+        db_ = std::make_unique<postgres::Connection>(connect());
+        sink_ = make_sink();
         // Ann in Engineering, Bo reporting to her, by a run of pipeline hr.
         std::vector<User> users{person("W-1", "Ann", "Lee", "ann@example.com", "Engineer"),
                                 person("W-2", "Bo", "Ray", "bo@example.com", "Designer")};
@@ -48,7 +40,6 @@ protected:
         changes.created = {{0, 1, 0, -1}, {1, 2, 0, 0}};
         sink_->apply(snapshot, changes, ApplyContext{1, "hr"});
     }
-    void TearDown() override { ::unsetenv("PEOPLESYNC_TEST_PG_PASSWORD"); }
 
     static User person(std::string hris_id, std::string first, std::string last, std::string email, std::string title) {
         User u;
@@ -62,8 +53,6 @@ protected:
 
     std::string one(const std::string& sql) { return std::string(db_->execute(sql).text(0, 0)); }
 
-    PluginFile plugin_ = PluginFile::load(PEOPLESYNC_POSTGRES_PLUGIN);
-    MemoryHost host_{".", "hr"};
     std::unique_ptr<postgres::Connection> db_;
     std::shared_ptr<Sink> sink_;
 };

@@ -2,34 +2,21 @@
 // builds the indexes of users, memberships and audit rows after its rows:
 // afterwards the schema has exactly the indexes and constraints it had, and
 // a large load that fails leaves them (and everything else) as they were.
-#include <cstdlib>
-
 #include <gtest/gtest.h>
 
-#include <peoplesync/testing.hpp>
-
 #include "connection.hpp"
-#include "pg_server.hpp"
+#include "pg_sink_fixture.hpp"
 
 namespace peoplesync::postgres_test {
 namespace {
 
-using peoplesync::testing::MemoryHost;
-using peoplesync::testing::options;
-using peoplesync::testing::PluginFile;
-
-class PgLargeLoad : public PgTest {
+class PgLargeLoad : public PgSinkTest {
 protected:
     void SetUp() override {
-        PgTest::SetUp();
-        ::setenv("PEOPLESYNC_TEST_PG_PASSWORD", PgServer::sink_password, 1);
-        sink_ = plugin_.make_sink(options({{"dsn", dsn()}, {"password_env", "PEOPLESYNC_TEST_PG_PASSWORD"}}), host_);
-        postgres::ConnectionSettings settings;
-        settings.dsn = dsn();
-        settings.password = PgServer::sink_password;
-        db_ = std::make_unique<postgres::Connection>(settings);
+        PgSinkTest::SetUp();
+        sink_ = make_sink();
+        db_ = std::make_unique<postgres::Connection>(connect());
     }
-    void TearDown() override { ::unsetenv("PEOPLESYNC_TEST_PG_PASSWORD"); }
 
     // Every index and constraint of the schema, as the database defines them.
     std::string definitions() {
@@ -60,8 +47,6 @@ protected:
         return run;
     }
 
-    PluginFile plugin_ = PluginFile::load(PEOPLESYNC_POSTGRES_PLUGIN);
-    MemoryHost host_{".", "hr"};
     std::shared_ptr<Sink> sink_;
     std::unique_ptr<postgres::Connection> db_;
 };

@@ -4,28 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <peoplesync/change_only.hpp>
-#include <peoplesync/testing.hpp>
 
 #include "connection.hpp"
-#include "pg_server.hpp"
+#include "pg_sink_fixture.hpp"
 #include "schema.hpp"
 
 namespace peoplesync::postgres_test {
 namespace {
 
-using peoplesync::testing::MemoryHost;
-using peoplesync::testing::options;
-using peoplesync::testing::PluginFile;
-
-class PgMigration : public PgTest {
-protected:
-    postgres::Connection connect() const {
-        postgres::ConnectionSettings s;
-        s.dsn = dsn();
-        s.password = PgServer::sink_password;
-        return postgres::Connection(s);
-    }
-};
+using PgMigration = PgSinkTest;
 
 TEST_F(PgMigration, AFirstVersionSchemaWithUsersIsBroughtUpToThisBuildsOnOpen) {
     postgres::Connection c = connect();
@@ -52,12 +39,8 @@ TEST_F(PgMigration, AFirstVersionSchemaWithUsersIsBroughtUpToThisBuildsOnOpen) {
     };
     EXPECT_EQ(indexes(), "");
 
-    ::setenv("PEOPLESYNC_TEST_PG_PASSWORD", PgServer::sink_password, 1);
-    PluginFile plugin = PluginFile::load(PEOPLESYNC_POSTGRES_PLUGIN);
-    MemoryHost host{".", "hr"};
-    auto sink = plugin.make_sink(options({{"dsn", dsn()}, {"password_env", "PEOPLESYNC_TEST_PG_PASSWORD"}}), host);
+    auto sink = make_sink();
     const DestinationIndex index = sink->load_index();  // opens, and migrates
-    ::unsetenv("PEOPLESYNC_TEST_PG_PASSWORD");
     EXPECT_EQ(postgres::stored_version(c, "peoplesync"), postgres::schema_version);
     EXPECT_EQ(indexes(), "users_by_manager");
     ASSERT_EQ(index.users.size(), 2u);
