@@ -5,20 +5,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "records.hpp"
 #include "text_columns.hpp"
 
 namespace peoplesync::directory_model {
 
 namespace {
-
-std::string joined(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& item : items) {
-        if (!out.empty()) out += ',';
-        out += item;
-    }
-    return out;
-}
 
 // From this many created users on, their departments are looked up on a
 // thread of their own.
@@ -37,7 +29,7 @@ class Plan {
 public:
     Plan(DirectoryStore& store, const Snapshot& snapshot, const ChangeSet& changes, const ApplyContext& context,
          std::string_view at)
-        : store_(store), snapshot_(snapshot), changes_(changes), synced_fields_(joined(changes.synced_fields)) {
+        : store_(store), snapshot_(snapshot), changes_(changes), synced_fields_(join(changes.synced_fields, ',')) {
         static_assert(field_texts <= 64, "UserUpdate::columns has a bit per text column");
         run_.run_id = context.run_id;
         run_.pipeline = context.pipeline;

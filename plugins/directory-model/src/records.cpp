@@ -48,6 +48,15 @@ std::vector<std::string> split(std::string_view text, char separator) {
     return out;
 }
 
+std::string join(const std::vector<std::string>& items, char separator) {
+    std::string out;
+    for (const auto& item : items) {
+        if (!out.empty()) out += separator;
+        out += item;
+    }
+    return out;
+}
+
 std::string id_list(std::span<const std::int64_t> ids) {
     std::string out;
     for (auto id : ids) {

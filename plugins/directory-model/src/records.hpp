@@ -29,6 +29,8 @@ std::string now_text();
 
 // "a,b" -> {"a", "b"}; "" -> {}.
 std::vector<std::string> split(std::string_view text, char separator);
+// {"a", "b"} -> "a,b": split()'s inverse.
+std::string join(const std::vector<std::string>& items, char separator);
 // "1,2,3"
 std::string id_list(std::span<const std::int64_t> ids);
 
