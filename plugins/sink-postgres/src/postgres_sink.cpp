@@ -130,6 +130,7 @@ public:
     void apply(const Snapshot& snapshot, const ChangeSet& changes, const ApplyContext& context) override {
         std::lock_guard lock(mutex_);
         Connection& c = connection();
+        bool committing = false;
         try {
             Transaction transaction(c);
             begin_apply(c, schema_, host_.pipeline() + " run " + std::to_string(context.run_id));
@@ -142,10 +143,16 @@ public:
             directory_model::apply_plan(store, snapshot, changes, context, directory_model::now_text());
             if (load_indexes) load_indexes->build();
             end_apply(c, schema_);
+            committing = true;
             transaction.commit();
         } catch (const std::exception& e) {
-            throw Error("sink postgres (schema " + schema_ + ", " + c.describe() +
-                        "): the run was rolled back, nothing changed: " + e.what());
+            // A connection lost while committing leaves the outcome to the
+            // server: the run's audit_runs row (applied()) tells.
+            throw Error("sink postgres (schema " + schema_ + ", " + c.describe() + "): " +
+                        (committing ? "the run's commit did not answer; whether it applied is for its audit_runs row "
+                                      "to tell: "
+                                    : "the run was rolled back, nothing changed: ") +
+                        e.what());
         }
     }
 
