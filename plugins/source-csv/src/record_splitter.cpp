@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <new>
 #include <system_error>
 #include <vector>
 
@@ -44,6 +45,22 @@ std::uint64_t chunk_hash(std::string_view chunk, std::size_t number) {
 
 }  // namespace
 
+FileBytes::Bytes FileBytes::allocate(std::size_t size) {
+#if defined(__linux__)
+    constexpr std::size_t huge_page = std::size_t{2} << 20;
+    if (size >= huge_page) {
+        const std::size_t rounded = (size + huge_page - 1) / huge_page * huge_page;
+        if (void* memory = std::aligned_alloc(huge_page, rounded)) {
+            ::madvise(memory, rounded, MADV_HUGEPAGE);  // only a hint: without it, the usual pages
+            return Bytes(static_cast<char*>(memory));
+        }
+    }
+#endif
+    void* memory = std::malloc(std::max<std::size_t>(size, 1));
+    if (memory == nullptr) throw std::bad_alloc();
+    return Bytes(static_cast<char*>(memory));
+}
+
 FileBytes FileBytes::read(const std::filesystem::path& file, const std::string& name, FileBytes recycled,
                           Digest digest) {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(open_csv_file(file), &std::fclose);
@@ -58,14 +75,14 @@ FileBytes FileBytes::read(const std::filesystem::path& file, const std::string& 
         bytes.capacity_ = recycled.capacity_;
     } else {
         recycled = {};
-        bytes.data_ = std::make_unique_for_overwrite<char[]>(wanted);
+        bytes.data_ = allocate(wanted);
         bytes.capacity_ = wanted;
     }
     std::size_t& capacity = bytes.capacity_;
     auto make_room = [&bytes, &capacity] {
         if (bytes.size_ < capacity) return;
         capacity *= 2;  // the file grew while it was read
-        auto larger = std::make_unique_for_overwrite<char[]>(capacity);
+        Bytes larger = allocate(capacity);
         std::memcpy(larger.get(), bytes.data_.get(), bytes.size_);
         bytes.data_ = std::move(larger);
     };

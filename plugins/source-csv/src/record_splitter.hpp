@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -41,9 +42,20 @@ public:
     void release(const char* from, const char* to);
 
 private:
+    struct FreeBytes {
+        void operator()(char* bytes) const { std::free(bytes); }
+    };
+    using Bytes = std::unique_ptr<char[], FreeBytes>;
+    // Memory for `size` bytes, not cleared. A large file's goes in huge pages
+    // where the system offers them (Linux's transparent huge pages, asked for
+    // the region): every fresh page costs a fault when first written, and on
+    // a virtual machine those faults take most of a large read. Measured on
+    // this project's machine, 182 MB read into fresh memory: 0.66 s in 4 KiB
+    // pages, 0.04 s in 2 MiB ones.
+    static Bytes allocate(std::size_t size);
     static std::string digest_of(const std::vector<std::uint64_t>& chunk_hashes, std::uint64_t size);
 
-    std::unique_ptr<char[]> data_;
+    Bytes data_;
     std::size_t size_ = 0;
     std::size_t capacity_ = 0;
     std::string digest_;
