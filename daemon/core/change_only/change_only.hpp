@@ -39,8 +39,8 @@ inline bool finished(std::future<void>& write) {
 }
 
 // The last run's inputs and, when its configuration is this one and no full
-// resync is due, its rows: the state only, so a thread reads them while the
-// source takes its digest (Pipeline::read_last_run).
+// resync is due, its rows (Pipeline::read_last_run), read once the input
+// is known to have changed.
 struct LastRun {
     std::optional<RunInputs> inputs;
     std::optional<RunRows> rows;
