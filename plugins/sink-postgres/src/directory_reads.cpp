@@ -58,6 +58,10 @@ std::string text_array(std::span<const std::string> texts) {
     return out + "}";
 }
 
+std::string id_array(std::span<const std::int64_t> ids) {
+    return "{" + directory_model::id_list(ids) + "}";
+}
+
 DestinationIndex read_index(Connection& connection, const std::string& schema) {
     const std::string s = connection.quote_identifier(schema);
     DestinationIndex index;
@@ -110,7 +114,7 @@ std::vector<DestinationRecord> read_records_within(Connection& connection, const
     std::vector<DestinationRecord> out;
     if (ids.empty()) return out;
     const std::string s = connection.quote_identifier(schema);
-    const std::string listed = "{" + directory_model::id_list(ids) + "}";
+    const std::string listed = id_array(ids);
     std::unordered_map<std::int64_t, std::size_t> position;
     connection.for_each_row(
         "SELECT u.id, " + text_columns_selected() +

@@ -33,5 +33,7 @@ std::string read_state_token(Connection& connection, const std::string& schema);
 
 // A PostgreSQL array literal ({"a","b"}) of texts, for = ANY($1::text[]).
 std::string text_array(std::span<const std::string> texts);
+// The same ({1,2}) of ids, for = ANY($1::bigint[]).
+std::string id_array(std::span<const std::int64_t> ids);
 
 }  // namespace peoplesync::postgres

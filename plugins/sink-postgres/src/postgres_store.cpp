@@ -4,6 +4,7 @@
 #include <charconv>
 #include <vector>
 
+#include "directory_reads.hpp"
 #include "records.hpp"
 #include "text_columns.hpp"
 
@@ -111,7 +112,7 @@ void PostgresStore::insert_departments(std::span<const NewDepartment> department
 
 void PostgresStore::adopt_departments(std::span<const std::int64_t> ids) {
     connection_.execute("UPDATE " + s_ + ".departments SET synced = true WHERE id = ANY($1::bigint[])",
-                        {"{" + directory_model::id_list(ids) + "}"});
+                        {id_array(ids)});
 }
 
 void PostgresStore::insert_users(const RunStamp& run, const RowsOf<NewUser>& users) {
