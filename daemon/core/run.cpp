@@ -222,7 +222,7 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         const bool change_only_capable = live && takes_change_only_runs();
         // What the source would read, by digest: the same input into
         // unchanged destinations changes nothing.
-        const std::string digest =
+        std::string digest =
             live && !request.snapshot ? calling(source_label(), [this] { return source_->input_digest(); }) : "";
         EndScan digest_done{digest.empty() ? nullptr : scanner_};
         if (!digest.empty() && may_compare && unchanged(digest, record, report)) {
@@ -250,6 +250,8 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
             // the records' hashes the next run parses only what changed.
             if (change_only_capable) scan = calling(source_label(), [&] { return scanner_->scan(progress); });
             EndScan scan_done{scan ? scanner_ : nullptr};
+            // What the run stores is the digest of what it read.
+            if (scan && !scan->digest.empty() && !digest.empty()) digest = scan->digest;
             if (scan && base) {
                 const double scan_seconds = seconds_since(started);
                 if (auto done = change_only(*scan, *base, request, record, digest, indexes, progress,

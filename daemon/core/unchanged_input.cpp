@@ -17,7 +17,7 @@ std::optional<RunInputs> Pipeline::done_run_inputs() {
     if (!inputs) return inputs;
     // Recorded with their run since that run finished; a state database of
     // an earlier build may name a run that never did.
-    const auto run = state_.run(inputs->run_id);
+    const auto run = state_.run(inputs->run_id, StateStore::RunResult::none);
     if (!run ||
         (parse_run_status(run->status) != RunStatus::applied && parse_run_status(run->status) != RunStatus::noop))
         return std::nullopt;
@@ -38,7 +38,8 @@ bool Pipeline::unchanged(const std::string& digest, RunRecord& record, RunReport
                      "(run with --full to check everything)";
     // Nothing is read: what that run found holds still, and the records it
     // quarantined stay so.
-    if (const auto stood_on = state_.run(last->run_id)) carry_findings(*stood_on, report);
+    if (const auto stood_on = state_.run(last->run_id, StateStore::RunResult::findings))
+        carry_findings(*stood_on, report);
     if (!report.findings.empty()) report.message += "; the findings are those of run " + std::to_string(last->run_id);
     for (const auto& sink : settings_.sinks) {
         SinkOutcome outcome;

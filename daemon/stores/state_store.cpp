@@ -326,11 +326,20 @@ RunRecord to_record(const RunRow& r) {
 }
 }  // namespace
 
-std::optional<RunRecord> StateStore::run(std::int64_t id) {
+std::optional<RunRecord> StateStore::run(std::int64_t id, RunResult part) {
     std::lock_guard lock(mutex_);
     std::vector<RunRow> rows;
     Poco::Int64 key = id;
-    *session_ << "SELECT " + std::string(run_columns) + " FROM runs WHERE id = ?", use(key), into(rows), now;
+    std::string columns = run_columns;
+    if (part == RunResult::none) columns.replace(columns.find("result"), std::string("result").size(), "''");
+    if (part == RunResult::findings) {
+        // SQLite takes the two apart; nothing else of the result is parsed.
+        const std::string only =
+            "CASE WHEN json_valid(result) THEN json_object('findings', json(coalesce(json_extract(result, "
+            "'$.findings'), '[]')), 'quarantined', coalesce(json_extract(result, '$.quarantined'), 0)) ELSE '' END";
+        columns.replace(columns.find("result"), std::string("result").size(), only);
+    }
+    *session_ << "SELECT " + columns + " FROM runs WHERE id = ?", use(key), into(rows), now;
     if (rows.empty()) return std::nullopt;
     return to_record(rows.front());
 }

@@ -147,7 +147,12 @@ public:
     // run's (see run_inputs()) in the same transaction: the next run relies
     // only on inputs of a run recorded as done.
     void finish_run(RunRecord& run, const RunInputs* inputs = nullptr);
-    std::optional<RunRecord> run(std::int64_t id);
+    // RunResult::findings: the result holds only its findings and
+    // quarantined count, all a no-op carries on; the rest (a first load's
+    // lists of changes, a megabyte at a million) is not read into memory.
+    // RunResult::none: the result is empty.
+    enum class RunResult { whole, findings, none };
+    std::optional<RunRecord> run(std::int64_t id, RunResult part = RunResult::whole);
     // Newest first; an empty pipeline means all. `before`: only runs older
     // than that run id (the next page), 0 for none.
     std::vector<RunRecord> runs(const std::string& pipeline, std::int64_t limit, std::int64_t before = 0);

@@ -969,6 +969,30 @@ TEST_F(ChangeOnlyTest, ItsSnapshotIsStoredWholeAndSimulatesLikeAnyOther) {
     EXPECT_EQ(users()["P8"].job_title, "Lead");
 }
 
+// An export replaced between the run's digest and its scan: the run applies
+// what it scanned and stores that input's digest, so the export it asked the
+// digest of is read when it comes back, not taken as unchanged (stored under
+// the digest asked for, the directory kept the replacement's titles).
+TEST_F(ChangeOnlyTest, AnExportReplacedBetweenDigestAndScanStoresTheDigestOfWhatWasRead) {
+    configure("", ", scans: true, replaced_before_scan: replacement.json");
+    pipeline_->enable();
+    EXPECT_EQ(run(staff()).changed_records, -1);  // another configuration: read whole
+    std::vector<Person> exported = staff();
+    person(exported, "P6").job_title = "Architect";
+    std::ofstream(dir_ / "replacement.json") << snapshot_json(retitled());
+    RunReport replaced = run(exported);
+    ASSERT_EQ(replaced.status, RunStatus::applied) << dump(replaced);
+    EXPECT_EQ(users()["P5"].job_title, "Staff Engineer");
+    EXPECT_EQ(users()["P6"].job_title, "Engineer");
+
+    RunReport back = run(exported);
+    EXPECT_EQ(back.unchanged_since_run, 0) << dump(back);
+    EXPECT_EQ(back.status, RunStatus::applied) << dump(back);
+    EXPECT_EQ(users()["P5"].job_title, "Engineer");
+    EXPECT_EQ(users()["P6"].job_title, "Architect");
+    EXPECT_EQ(run(exported).unchanged_since_run, back.run_id);
+}
+
 TEST_F(ChangeOnlyTest, ARecordWithAFindingSendsTheRunBackToAFullRead) {
     configure("      on_invalid: skip\n", ", scans: true");
     pipeline_->enable();
@@ -979,6 +1003,12 @@ TEST_F(ChangeOnlyTest, ARecordWithAFindingSendsTheRunBackToAFullRead) {
     EXPECT_EQ(report.changed_records, -1) << dump(report);
     EXPECT_EQ(report.status, RunStatus::noop) << dump(report);  // on_invalid: skip quarantines it
     EXPECT_TRUE(has_finding(report, "users[5].email", "")) << dump(report);
+    // Unchanged since: the no-op carries that run's finding and quarantine on.
+    RunReport unchanged = run(people);
+    EXPECT_EQ(unchanged.unchanged_since_run, report.run_id) << dump(unchanged);
+    EXPECT_TRUE(has_finding(unchanged, "users[5].email", "")) << dump(unchanged);
+    EXPECT_EQ(unchanged.quarantined, report.quarantined);
+    EXPECT_EQ(unchanged.quarantined, 1);
 
     // That run had findings: the next reads everything too, and once a run
     // is clean again the one after it is change-only.

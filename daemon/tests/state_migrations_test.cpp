@@ -126,6 +126,9 @@ TEST_F(StateMigrations, EachEarlierStateSchemaOpensAndKeepsItsRows) {
         EXPECT_EQ(runs[0].plan, "");
         store.record_run_plan(runs[0].id, "{\"create\":3}");
         EXPECT_EQ(store.run(runs[0].id)->plan, "{\"create\":3}");
+        // A result of those days is no JSON: no findings to take from it.
+        EXPECT_EQ(store.run(runs[0].id, StateStore::RunResult::findings)->result, "");
+        EXPECT_EQ(store.run(runs[0].id, StateStore::RunResult::none)->status, "applied");
         EXPECT_EQ(store.get_value("csv", "offset"), std::optional<std::string>("42"));
         store.note_configuration("hr", "f2");
         EXPECT_FALSE(store.live("hr", "f2", 0));

@@ -157,15 +157,11 @@ public:
     // finds: the hris_id (as the bytes of that row) or why it finds none.
     std::optional<RecordScan> scan(ReadContext& context) override {
         auto scanned = std::make_unique<Scanned>();
-        if (digested_) {
-            // The bytes the digest describes: the run reads what it compared.
-            scanned->file = std::move(digested_->file);
-            scanned->bytes = take_bytes();
-        } else {
-            FileBytes recycled = take_bytes();
-            scanned->file = choose_file(settings_);
-            scanned->bytes = FileBytes::read(scanned->file, scanned->file.filename().string(), std::move(recycled));
-        }
+        // The file the digest chose; the digest of the bytes split goes with
+        // the scan, for the run to store: the file may have changed since.
+        scanned->file = digested_ ? std::move(digested_->file) : choose_file(settings_);
+        scanned->bytes =
+            FileBytes::read(scanned->file, scanned->file.filename().string(), take_bytes(), FileBytes::Digest::yes);
         scanned->file_name = scanned->file.filename().string();
         const std::string& file_name = scanned->file_name;
         host_.log().info("scanning " + scanned->file.string());
@@ -190,6 +186,7 @@ public:
         const std::size_t expected =
             (data.size() - bounds.end) / std::max<std::size_t>((bounds.end - bounds.begin) / 2, 8) + 1;
         RecordScan result;
+        result.digest = digest_text(scanned->file, scanned->bytes.digest());
         result.hashes.reserve(expected);
         result.origins.reserve(expected);
         RecordPlaces places;
@@ -332,21 +329,19 @@ public:
     }
 
     // The chosen file and its bytes: the same file with the same bytes reads
-    // as the same snapshot. The bytes are kept for a scan() right after,
-    // which splits them instead of reading the file again: the run then
-    // reads exactly what the digest describes, even if the file changes in
-    // between.
+    // as the same snapshot. Nothing is kept but the file chosen: a scan()
+    // right after reads that file again, and says the digest of the bytes it
+    // split (the file may have changed in between), which the run stores.
     std::string input_digest() override {
-        FileBytes recycled = take_bytes();
         auto digested = std::make_unique<Digested>();
+        std::string digest;
         try {
             digested->file = choose_file(settings_);
-            digested->bytes = FileBytes::read(digested->file, digested->file.filename().string(), std::move(recycled),
-                                              FileBytes::Digest::yes);
+            digest = digest_text(digested->file,
+                                 FileBytes::digest_of_file(digested->file, digested->file.filename().string()));
         } catch (const Error&) {
             return "";  // read() and scan() say why
         }
-        std::string digest = digested->file.string() + "\n" + digested->bytes.digest();
         digested_ = std::move(digested);
         return digest;
     }
@@ -464,16 +459,19 @@ private:
         }
     }
 
-    // What input_digest() read, until the scan() right after it splits it.
+    // What input_digest() chose, until the scan() right after reads it.
     struct Digested {
         std::filesystem::path file;
-        FileBytes bytes;
     };
 
-    // The bytes kept from before (the digest's first), to split or to read
-    // into again; what held them is gone.
+    // A digest names the file as well as its bytes.
+    static std::string digest_text(const std::filesystem::path& file, const std::string& bytes_digest) {
+        return file.string() + "\n" + bytes_digest;
+    }
+
+    // The bytes of the last scan, to read into again; what held them is gone.
     FileBytes take_bytes() {
-        FileBytes bytes = digested_ ? std::move(digested_->bytes) : scanned_ ? std::move(scanned_->bytes) : FileBytes();
+        FileBytes bytes = scanned_ ? std::move(scanned_->bytes) : FileBytes();
         digested_.reset();
         scanned_.reset();
         return bytes;

@@ -164,6 +164,24 @@ FileBytes FileBytes::read(const std::filesystem::path& file, const std::string& 
     return bytes;
 }
 
+std::string FileBytes::digest_of_file(const std::filesystem::path& file, const std::string& name) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(open_csv_file(file), &std::fclose);
+    std::vector<char> chunk(digest_chunk_bytes);
+    std::vector<std::uint64_t> chunk_hashes;
+    std::uint64_t size = 0;
+    while (true) {
+        const std::size_t got = std::fread(chunk.data(), 1, chunk.size(), in.get());
+        // Only the last chunk is short: read() hashes its bytes in the same
+        // 1 MiB chunks.
+        if (got > 0) chunk_hashes.push_back(chunk_hash({chunk.data(), got}, chunk_hashes.size()));
+        size += got;
+        if (got < chunk.size()) break;
+    }
+    if (std::ferror(in.get()) != 0)
+        throw Error(name + ": cannot read the file: " + std::error_code(errno, std::generic_category()).message());
+    return digest_of(chunk_hashes, size);
+}
+
 std::string FileBytes::digest_of(const std::vector<std::uint64_t>& chunk_hashes, std::uint64_t size) {
     const auto h = hash::parts128(
         {{reinterpret_cast<const char*>(chunk_hashes.data()), chunk_hashes.size() * sizeof(std::uint64_t)},

@@ -27,6 +27,12 @@ public:
     static FileBytes read(const std::filesystem::path& file, const std::string& name, FileBytes recycled,
                           Digest digest = Digest::no);
 
+    // The digest read() would give `file`'s bytes now, read through a small
+    // buffer and kept nowhere: telling an unchanged export costs no memory
+    // the size of the file (whose fresh pages, on a virtual machine, took
+    // most of that time: 182 MB in 0.10-0.26 s kept, 0.05 s through 1 MiB).
+    static std::string digest_of_file(const std::filesystem::path& file, const std::string& name);
+
     std::string_view view() const { return {data_.get(), size_}; }
 
     // A digest of the bytes at memory speed (not a cryptographic one: it

@@ -557,29 +557,44 @@ TEST_F(ChangeOnlyCsv, TheDigestOfTheSameBytesStaysAsEarlierVersionsMadeIt) {
     EXPECT_EQ(digest_of("hris_id,first_name\nW-1,Ada\n"), "h2-04bad9717345222c3944bdcb71bb647a-27");
 }
 
-// A scan right after the digest splits the bytes the digest read, so a run
-// applies exactly what it compared, even when the file is replaced in
-// between; end_scan() lets them go, and the next scan reads the file.
-TEST_F(ChangeOnlyCsv, AScanAfterTheDigestSplitsTheBytesTheDigestRead) {
+// A scan after the digest reads the file the digest chose as it is then,
+// and says the digest of what it split: when the file is replaced in between,
+// that is the new bytes' digest, which the run stores, never the one asked
+// for before (the same bytes back later would read as unchanged).
+TEST_F(ChangeOnlyCsv, AScanAfterTheDigestSaysTheDigestOfWhatItSplit) {
     const std::string before = std::string(plain_header) + "1,Ada,Lovelace,ada@example.com\n";
+    const std::string after =
+        std::string(plain_header) + "2,Alan,Turing,alan@example.com\n3,Grace,Hopper,g@example.com\n";
     write("people.csv", before);
     auto source = make("path: people.csv\n");
     const std::string digest = source->input_digest();
     ASSERT_FALSE(digest.empty());
-    write("people.csv", std::string(plain_header) + "2,Alan,Turing,alan@example.com\n3,Grace,Hopper,g@example.com\n");
+    write("people.csv", after);
     std::optional<RecordScan> scan = scanner(*source).scan(context());
     ASSERT_TRUE(scan.has_value());
-    ASSERT_EQ(scan->hashes.size(), 1u);
-    EXPECT_EQ(scanner(*source).read_records(std::vector<std::int64_t>{0}, context()).users.at(0).hris_id, "1");
+    ASSERT_EQ(scan->hashes.size(), 2u);
+    EXPECT_EQ(scanner(*source).read_records(std::vector<std::int64_t>{0}, context()).users.at(0).hris_id, "2");
+    EXPECT_NE(scan->digest, digest);
+    scanner(*source).end_scan();
+    EXPECT_EQ(source->input_digest(), scan->digest);
     scanner(*source).end_scan();
 
-    EXPECT_NE(source->input_digest(), digest);
-    scanner(*source).end_scan();  // the digest's bytes go too: the scan reads the file
+    // Unchanged in between: the scan's digest is the one asked for.
     write("people.csv", before);
+    EXPECT_EQ(source->input_digest(), digest);
     scan = scanner(*source).scan(context());
     ASSERT_TRUE(scan.has_value());
-    EXPECT_EQ(scanner(*source).read_records(std::vector<std::int64_t>{0}, context()).users.at(0).hris_id, "1");
-    EXPECT_EQ(source->input_digest(), digest);
+    EXPECT_EQ(scan->digest, digest);
+    scanner(*source).end_scan();
+
+    // A large file, read in two halves by the scan and through one small
+    // buffer by the digest: the same digest.
+    write("people.csv", large_file());
+    const std::string large = source->input_digest();
+    scan = scanner(*source).scan(context());
+    ASSERT_TRUE(scan.has_value());
+    EXPECT_EQ(scan->digest, large);
+    scanner(*source).end_scan();
 }
 
 TEST_F(ChangeOnlyCsv, ScanReportsProgress) {

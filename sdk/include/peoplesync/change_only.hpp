@@ -27,6 +27,10 @@ struct RecordScan {
     std::vector<std::uint64_t> hashes;
     // Per record, the User::origin read() gives it.
     std::vector<std::string> origins;
+    // The Source::input_digest() of the input split, when the source knows
+    // it: the input may have changed since the run asked for the digest, and
+    // the run stores this one. Empty: the run stores the digest it asked for.
+    std::string digest;
 };
 
 // A capability of a source that can split its input into records far more
