@@ -22,6 +22,7 @@
 
 #include <peoplesync/error.hpp>
 
+#include "body_memory.hpp"
 #include "push_gateway.hpp"
 
 namespace peoplesync::server {
@@ -106,6 +107,7 @@ BodyRead read_chunked(Connection& connection, std::string& body, std::int64_t li
                          " bytes, before its last chunk");
     };
     std::string line;
+    std::uint64_t next_memory_check = 1 << 20;
     try {
         while (true) {
             if (!connection.read_line(line, max_chunk_line_bytes, timeout)) return ended_early();
@@ -123,6 +125,12 @@ BodyRead read_chunked(Connection& connection, std::string& body, std::int64_t li
                 return {};
             }
             if (size > static_cast<std::uint64_t>(limit) - body.size()) return {BodyRead::too_large, {}};
+            // Asked again each time the body doubles: its length was not said.
+            if (const std::uint64_t grown = body.size() + size; grown >= next_memory_check) {
+                std::string problem = body_memory_problem(static_cast<std::int64_t>(grown), available_memory_bytes());
+                if (!problem.empty()) return {BodyRead::too_large, std::move(problem)};
+                next_memory_check = 2 * grown;
+            }
             const std::size_t start = body.size();
             body.resize(start + static_cast<std::size_t>(size));
             for (std::size_t got = 0; got < size;) {
@@ -482,6 +490,9 @@ bool HttpServer::exchange(Connection& connection, Pending& pending) {
         // Decided before "100 Continue" would be sent: a client that waits for it never sends the body.
         too_large(response, limit);
         unread_body = true;
+    } else if (const std::string problem = body_memory_problem(length, available_memory_bytes()); !problem.empty()) {
+        error_answer(response, 413, problem);
+        unread_body = true;
     } else if (!chunked && head.has(Poco::Net::HTTPMessage::TRANSFER_ENCODING)) {
         error_answer(response, 501,
                      "Transfer-Encoding \"" + head.getTransferEncoding() +
@@ -510,7 +521,10 @@ bool HttpServer::exchange(Connection& connection, Pending& pending) {
                     route = respond(request, response, logged_path);
                     break;
                 case BodyRead::too_large:
-                    too_large(response, limit);
+                    if (body.problem.empty())
+                        too_large(response, limit);
+                    else
+                        error_answer(response, 413, body.problem);
                     unread_body = true;
                     break;
                 case BodyRead::cut_short:

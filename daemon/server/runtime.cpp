@@ -57,6 +57,7 @@ PushGateway& Runtime::push(const std::string& pipeline) {
 
 void Runtime::recover() {
     auto& log = Poco::Logger::get("peoplesyncd.push");
+    services_.requests.remove_unlogged_bodies();  // nothing is being received yet
     for (auto& request : services_.requests.pending()) {
         Entry* entry = find(request.pipeline);
         if (entry == nullptr || !entry->pushes) {

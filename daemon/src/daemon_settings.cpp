@@ -47,7 +47,7 @@ const OptionTable<HttpSettings>& http_options() {
              .range(1, 3600),
          &HttpSettings::request_timeout_secs},
         {option::integer("max_body_bytes", "Largest request body; larger ones get 413 before they are read.")
-             .fallback("67108864")
+             .fallback("1073741824")
              .range(1, INT64_MAX),
          &HttpSettings::max_body_bytes},
         {option::map("tls", "HTTPS: certificate_file and private_key_file (PEM).")},

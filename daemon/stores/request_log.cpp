@@ -1,6 +1,10 @@
 #include "request_log.hpp"
 
+#include <atomic>
+#include <fstream>
 #include <limits>
+#include <set>
+#include <sstream>
 
 #include <Poco/Data/LOB.h>
 #include <Poco/DateTimeFormat.h>
@@ -10,6 +14,7 @@
 #include <peoplesync/snapshot_json.hpp>
 
 #include "compression.hpp"
+#include "durable_file.hpp"
 #include "durable_session.hpp"
 #include "state_store.hpp"
 
@@ -17,6 +22,13 @@ namespace peoplesync::core {
 
 using namespace Poco::Data::Keywords;
 using nlohmann::json;
+
+// Where a request's body is: a file of the bodies folder, or (requests
+// logged before there were files) compressed in the row.
+struct RequestLog::StoredBody {
+    std::string file;
+    Poco::Data::BLOB packed;
+};
 
 namespace {
 
@@ -57,11 +69,20 @@ std::vector<PushRequest> to_requests(const std::vector<Row>& rows) {
     return out;
 }
 
-// A request's stored body, compressed; empty when there is no such request.
-std::vector<Poco::Data::BLOB> packed_body(Poco::Data::Session& s, Poco::Int64 id) {
-    std::vector<Poco::Data::BLOB> rows;
-    s << "SELECT body FROM push_requests WHERE id = ?", use(id), into(rows), now;
-    return rows;
+// Empty when there is no such request.
+std::optional<RequestLog::StoredBody> stored_body(Poco::Data::Session& s, Poco::Int64 id) {
+    std::vector<Poco::Tuple<std::string, Poco::Data::BLOB>> rows;
+    s << "SELECT body_file, body FROM push_requests WHERE id = ?", use(id), into(rows), now;
+    if (rows.empty()) return std::nullopt;
+    return RequestLog::StoredBody{rows.front().get<0>(), rows.front().get<1>()};
+}
+
+std::string read_body_file(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw Error("the body of this request was kept in " + file.string() + ", which cannot be read");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return std::move(text).str();
 }
 
 // The request log's steps (component "request_log" of schema_versions).
@@ -88,7 +109,15 @@ void message_ids(sqlite3* db) {
                     "WHERE message_id <> ''");
 }
 
-constexpr sqlite::Migration request_log_migrations[] = {{1, first_request_log_schema}, {2, message_ids}};
+// Bodies as files beside the state database, written once and synced,
+// instead of compressed into the row: a 41 MB body took longer to compress
+// than to parse, and SQLite wrote it twice (its log, then the database).
+void body_files(sqlite3* db) {
+    sqlite::add_column(db, "push_requests", "body_file", "TEXT NOT NULL DEFAULT ''");
+}
+
+constexpr sqlite::Migration request_log_migrations[] = {
+    {1, first_request_log_schema}, {2, message_ids}, {3, body_files}};
 
 // received_at of a request received `secs` ago: the same fixed-width form, so
 // text order is time order.
@@ -124,31 +153,58 @@ json to_json(const PushRequest& r) {
     return out;
 }
 
+std::filesystem::path RequestLog::bodies_folder(const std::filesystem::path& state_database) {
+    return state_database.string() + ".requests";
+}
+
 RequestLog::RequestLog(const std::filesystem::path& state_database)
-    : session_(open_durable_session(state_database, {"main", "request_log"}, request_log_migrations, "")) {}
+    : session_(open_durable_session(state_database, {"main", "request_log"}, request_log_migrations, "")),
+      bodies_(bodies_folder(state_database)) {}
 
 RequestLog::~RequestLog() = default;
 
-void RequestLog::record(PushRequest& request, const std::string& body) {
-    const std::string packed = deflate(body, 3);
-    std::lock_guard lock(mutex_);
-    insert(request, packed);
+std::string RequestLog::keep_body(const std::string& body) {
+    if (body.empty()) return {};
+    std::error_code error;
+    std::filesystem::create_directories(bodies_, error);
+    if (error) throw Error(bodies_.string() + ": cannot make the folder for request bodies: " + error.message());
+    // Unique among this process's and earlier ones' (the time), and among
+    // requests in the same instant (the count).
+    static std::atomic<std::uint64_t> count{0};
+    const std::string name =
+        std::to_string(Poco::Timestamp().epochMicroseconds()) + "-" + std::to_string(count.fetch_add(1)) + ".json";
+    write_durably(bodies_ / name, body);
+    return name;
 }
 
-void RequestLog::insert(PushRequest& request, const std::string& packed_body) {
-    Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(packed_body.data()), packed_body.size());
+void RequestLog::record(PushRequest& request, const std::string& body) {
+    const std::string file = keep_body(body);  // the slow part, outside the lock
+    std::lock_guard lock(mutex_);
+    insert(request, file);
+}
+
+void RequestLog::insert(PushRequest& request, const std::string& body_file) {
+    try {
+        insert_row(request, body_file);
+    } catch (...) {
+        std::error_code ignored;
+        if (!body_file.empty()) std::filesystem::remove(bodies_ / body_file, ignored);
+        throw;
+    }
+}
+
+void RequestLog::insert_row(PushRequest& request, const std::string& body_file) {
     request.received_at = now_iso8601();
     request.updated_at = request.received_at;
     if (request.status.empty()) request.status = "received";
     const std::string findings = request.findings.dump();
     Poco::Int64 size = request.size, users = request.users, run = request.run_id;
-    // An empty body packs to nothing, which binds as NULL: it is stored as an empty blob.
     *session_ << "INSERT INTO push_requests(pipeline, received_at, status, mode, remote_address, content_type, size, "
-                 "users, run_id, findings, message, updated_at, body, message_id) "
-                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, X''), ?)",
+                 "users, run_id, findings, message, updated_at, body, message_id, body_file) "
+                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, X'', ?, ?)",
         use(request.pipeline), use(request.received_at), use(request.status), use(request.mode),
         use(request.remote_address), use(request.content_type), use(size), use(users), use(run), useRef(findings),
-        use(request.message), use(request.updated_at), use(blob), use(request.message_id), now;
+        use(request.message), use(request.updated_at), use(request.message_id), useRef(body_file), now;
     Poco::Int64 id = 0;
     *session_ << "SELECT last_insert_rowid()", into(id), now;
     request.id = id;
@@ -176,14 +232,35 @@ std::optional<PushRequest> RequestLog::get(std::int64_t id) {
 }
 
 std::string RequestLog::body(std::int64_t id) {
-    std::vector<Poco::Data::BLOB> rows;
+    std::optional<StoredBody> stored;
     {
         std::lock_guard lock(mutex_);
-        rows = packed_body(*session_, id);
+        stored = stored_body(*session_, id);
     }
-    if (rows.empty()) throw Error("there is no request " + std::to_string(id));
-    if (rows.front().size() == 0) return {};  // an empty body
-    return inflate(rows.front());
+    if (!stored) throw Error("there is no request " + std::to_string(id));
+    return body_of(*stored);
+}
+
+std::string RequestLog::body_of(const StoredBody& stored) const {
+    if (!stored.file.empty()) return read_body_file(bodies_ / stored.file);
+    if (stored.packed.size() == 0) return {};  // an empty body
+    return inflate(stored.packed);
+}
+
+void RequestLog::remove_unlogged_bodies() {
+    std::set<std::string> logged;
+    {
+        std::vector<std::string> files;
+        std::lock_guard lock(mutex_);
+        *session_ << "SELECT body_file FROM push_requests WHERE body_file <> ''", into(files), now;
+        logged.insert(files.begin(), files.end());
+    }
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(bodies_, error)) {
+        const std::string name = entry.path().filename().string();
+        if (entry.path().extension() == ".json" && logged.count(name) == 0)
+            std::filesystem::remove(entry.path(), error);
+    }
 }
 
 std::vector<PushRequest> RequestLog::list(const std::string& pipeline, std::int64_t limit, std::int64_t before) {
@@ -221,7 +298,7 @@ std::vector<PushRequest> RequestLog::pending() {
 
 RequestLog::EarlierCopy RequestLog::record_message(PushRequest& request, const std::string& body,
                                                    std::int64_t window_secs, std::chrono::milliseconds wait) {
-    const std::string packed = deflate(body, 3);
+    const std::string file = keep_body(body);
     const auto give_up = std::chrono::steady_clock::now() + wait;
     std::unique_lock lock(mutex_);
     EarlierCopy copy = earlier_copy(request, body, window_secs);
@@ -238,7 +315,7 @@ RequestLog::EarlierCopy RequestLog::record_message(PushRequest& request, const s
         request.status = "rejected";
         request.message = original + ", with the same webhook-id and body, is still being validated; send this again";
     }
-    insert(request, packed);
+    insert(request, file);
     return copy;
 }
 
@@ -258,8 +335,8 @@ RequestLog::EarlierCopy RequestLog::earlier_copy(const PushRequest& request, con
     EarlierCopy found;
     for (const auto& row : rows) {
         PushRequest earlier = to_request(row);
-        const auto stored = packed_body(*session_, earlier.id);
-        if (stored.empty() || inflate(stored.front()) != body) continue;
+        const auto stored = stored_body(*session_, earlier.id);
+        if (!stored || body_of(*stored) != body) continue;
         if (earlier.status != "received") return {EarlierCopy::Kind::accepted, std::move(earlier)};
         if (found.kind == EarlierCopy::Kind::none) found = {EarlierCopy::Kind::in_flight, std::move(earlier)};
     }

@@ -58,7 +58,11 @@ public:
     RequestLog(const RequestLog&) = delete;
     RequestLog& operator=(const RequestLog&) = delete;
 
-    // Stores a new request with its body (compressed); sets id and received_at.
+    // Where the bodies are kept: <state database>.requests/, a file each.
+    static std::filesystem::path bodies_folder(const std::filesystem::path& state_database);
+
+    // Stores a new request with its body (a file, synced before the row
+    // names it); sets id and received_at.
     void record(PushRequest& request, const std::string& body);
     // Writes status, users, run_id, findings and message.
     void update(PushRequest& request);
@@ -88,13 +92,24 @@ public:
     // Oldest first: every request still received or validated, any pipeline.
     std::vector<PushRequest> pending();
 
+    // Removes the body files no request names: those of a process that
+    // stopped between a body's file and its row. Only for the one process
+    // that receives requests (peoplesyncd), before it serves them.
+    void remove_unlogged_bodies();
+
+    struct StoredBody;
+
 private:
-    void insert(PushRequest& request, const std::string& packed_body);
+    std::string keep_body(const std::string& body);  // the file's name; empty for an empty body
+    void insert(PushRequest& request, const std::string& body_file);
+    void insert_row(PushRequest& request, const std::string& body_file);
+    std::string body_of(const StoredBody& stored) const;
     EarlierCopy earlier_copy(const PushRequest& request, const std::string& body, std::int64_t window_secs);
 
     std::mutex mutex_;
     std::condition_variable status_changed_;  // update() wakes record_message() waiting for an original
     std::unique_ptr<Poco::Data::Session> session_;
+    std::filesystem::path bodies_;
 };
 
 // A logged request's body as the snapshot its pipeline runs: the guide's

@@ -152,7 +152,7 @@ TEST_F(StateMigrations, TheFirstRequestLogAndOutboxOpenAndKeepTheirRows) {
         EXPECT_EQ(outbox.sink("hr", "hook").delivered, 5);
         EXPECT_EQ(outbox.queued_run("hr", "hook", 1), std::optional<bool>(false));
     }
-    EXPECT_EQ(version("request_log"), 2);
+    EXPECT_EQ(version("request_log"), 3);
     EXPECT_EQ(version("outbox"), 2);
     EXPECT_EQ(number(file_, "SELECT count(*) FROM sqlite_schema WHERE name = 'push_requests_by_message'"), 1);
 }
@@ -173,10 +173,10 @@ TEST_F(StateMigrations, AStateDatabaseOfANewerBuildIsRefusedAndLeftAsItIs) {
 TEST_F(StateMigrations, ARequestLogAndAnOutboxOfANewerBuildAreRefused) {
     sql(file_,
         "CREATE TABLE schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL);"
-        "INSERT INTO schema_versions VALUES('request_log', 3), ('outbox', 9)");
+        "INSERT INTO schema_versions VALUES('request_log', 4), ('outbox', 9)");
     std::string error = open_error<RequestLog>();
     EXPECT_NE(error.find("state database " + file_.string()), std::string::npos) << error;
-    EXPECT_NE(error.find("newer peoplesync (request_log schema 3, this build knows 2)"), std::string::npos) << error;
+    EXPECT_NE(error.find("newer peoplesync (request_log schema 4, this build knows 3)"), std::string::npos) << error;
     error = open_error<OutboxStore>();
     EXPECT_NE(error.find("state database " + file_.string()), std::string::npos) << error;
     EXPECT_NE(error.find("newer peoplesync (outbox schema 9, this build knows 2)"), std::string::npos) << error;
@@ -203,7 +203,7 @@ TEST_F(StateMigrations, AStateDatabaseThatIsNotADatabaseIsAClearError) {
 // before the state store finds the file as that component left it.
 TEST_F(StateMigrations, EachComponentKeepsItsOwnVersion) {
     { RequestLog log(file_); }
-    EXPECT_EQ(version("request_log"), 2);
+    EXPECT_EQ(version("request_log"), 3);
     EXPECT_EQ(version("state"), -1);
     { StateStore store(file_); }
     EXPECT_EQ(version("state"), 6);

@@ -107,7 +107,7 @@ protected:
         std::ofstream(dir_ / "peoplesync.yaml") << "state_database: var/state.db\n"
                                                 << "http:\n"
                                                 << "  listen: 127.0.0.1:0\n"
-                                                << "  max_body_bytes: 1048576\n"
+                                                << "  max_body_bytes: " << max_body_bytes_ << "\n"
                                                 << http_extra << "admin:\n"
                                                 << "  token: " << admin_token << "\n"
                                                 << "log:\n"
@@ -120,6 +120,8 @@ protected:
                                                 << "      - {type: directory, database: var/directory.db}\n"
                                                 << extra;
     }
+
+    std::int64_t max_body_bytes_ = 1048576;  // http.max_body_bytes of write_config()
 
     std::filesystem::path config() const { return dir_ / "peoplesync.yaml"; }
     std::filesystem::path runtime_file() const { return dir_ / "var" / "state.db.peoplesyncd.json"; }

@@ -48,7 +48,7 @@ TEST_F(DaemonSettingsTest, Defaults) {
     EXPECT_EQ(s.http.max_connections, 512);
     EXPECT_EQ(s.http.keepalive_timeout_secs, 10);
     EXPECT_EQ(s.http.request_timeout_secs, 30);
-    EXPECT_EQ(s.http.max_body_bytes, 64 << 20);
+    EXPECT_EQ(s.http.max_body_bytes, std::int64_t{1} << 30);
     EXPECT_FALSE(s.http.tls.enabled());
     EXPECT_TRUE(s.admin.token.empty());
     EXPECT_FALSE(s.admin.allow_remote);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <future>
 #include <optional>
 
 #include <Poco/DateTimeFormat.h>
@@ -81,6 +82,19 @@ json findings_json(const std::vector<Finding>& findings) {
     return out;
 }
 
+// A body as a snapshot, or why it is none.
+struct Parsed {
+    explicit Parsed(const std::string& body) {
+        try {
+            snapshot = parse_snapshot_json(body);
+        } catch (const Error& e) {
+            problem = e.what();
+        }
+    }
+    Snapshot snapshot;
+    std::string problem;
+};
+
 void answer(HttpResponse& response, int status, const json& body) {
     response.status = status;
     response.content_type = "application/json";
@@ -148,6 +162,9 @@ public:
             return true;
         }
 
+        // Parsed while the request is logged (its body synced to disk), as
+        // both take long for a large body; used only once it is logged.
+        auto parsed = std::async(std::launch::async, [&request] { return Parsed(request.body); });
         PushGateway& push = host_.push();
         RecordedMessage recorded;
         try {
@@ -169,13 +186,12 @@ public:
             return true;
         }
 
-        Snapshot snapshot;
-        try {
-            snapshot = parse_snapshot_json(request.body);
-        } catch (const Error& e) {
-            refused(response, 400, push.refuse(id, e.what()));  // "malformed JSON at byte N: ..."
+        Parsed payload = parsed.get();
+        if (!payload.problem.empty()) {
+            refused(response, 400, push.refuse(id, payload.problem));  // "malformed JSON at byte N: ..."
             return true;
         }
+        Snapshot snapshot = std::move(payload.snapshot);
         const auto users = static_cast<std::int64_t>(snapshot.users.size());
         PushReceipt receipt = push.submit(id, std::move(snapshot));
         if (!receipt.accepted) {
