@@ -84,6 +84,10 @@ struct RunRequest {
     bool full = false;
     // A snapshot to use instead of reading the source (pushed or replayed).
     std::optional<Snapshot> snapshot;
+    // With `snapshot`: it is normalized and validated already, under this
+    // pipeline's policy, which keeps every field (a push its gateway
+    // checked); this is what validation found, and the run does not repeat it.
+    std::optional<Validation> validated;
 };
 
 // A run stopped by its ProgressListener (the daemon is shutting down) before
@@ -124,7 +128,7 @@ public:
     // test mode and for dry runs nothing is applied. Every run is recorded.
     // Call it holding the pipeline's run lock (RunLocks): it first settles
     // the runs a process that died left "running".
-    RunReport run(const RunRequest& request, ProgressListener& progress);
+    RunReport run(RunRequest request, ProgressListener& progress);
     // Records what became of the pipeline's runs left "running" by a process
     // that died: "applied" where a sink committed the run (with what it can
     // say of it), else "interrupted". Call it holding the pipeline's run

@@ -57,7 +57,8 @@ RunReport Pipeline::process(Snapshot& snapshot, const RunRequest& request, std::
     std::vector<Sink*> sinks;
     for (auto& sink : sinks_) sinks.push_back(sink.get());
     DiffStage diffing(snapshot, policy, std::move(sinks), std::move(indexes), unread);
-    const Validation validation = validate_snapshot(snapshot, policy);
+    const Validation validation =
+        normalized && request.validated ? *request.validated : validate_snapshot(snapshot, policy);
     report.validate_seconds = seconds_since(started);
     for (const auto& f : snapshot.findings) findings.add(f);
     if (unread != nullptr) expect_clean_records(report);
@@ -193,7 +194,7 @@ RunReport Pipeline::finish_run(RunRecord& record, const RunReport& report, const
     return report;
 }
 
-RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
+RunReport Pipeline::run(RunRequest request, ProgressListener& progress) {
     try {
         settle_unfinished_runs();
     } catch (const std::exception& e) {
@@ -243,7 +244,7 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         Snapshot snapshot;
         std::optional<RecordScan> scan;
         if (request.snapshot) {
-            snapshot = *request.snapshot;
+            snapshot = std::move(*request.snapshot);
         } else {
             enter_stage(progress, "read");
             // A live run reads through the source's scan when it can: with
@@ -275,11 +276,13 @@ RunReport Pipeline::run(const RunRequest& request, ProgressListener& progress) {
         // want, so the normalized snapshot is the one stored; otherwise the
         // store takes a copy first.
         const bool shared = keeps_every_field(settings_.sync);
-        if (shared) {
+        if (!shared) request.validated.reset();  // the store needs the snapshot as received
+        const bool normalizes = shared && !request.validated;
+        if (normalizes) {
             started = std::chrono::steady_clock::now();
             normalize(snapshot, settings_.sync);
         }
-        const double normalize_seconds = shared ? seconds_since(started) : 0;
+        const double normalize_seconds = normalizes ? seconds_since(started) : 0;
         StoresMeanwhile stores(state_, settings_.name, record.id, snapshot, shared);
         if (shared) stores.store_rows(scan);
         report = process(snapshot, request, record.id, progress, std::move(indexes), shared, nullptr,

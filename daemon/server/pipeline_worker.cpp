@@ -117,9 +117,10 @@ void PipelineWorker::notify() {
     wake_.notify_all();
 }
 
-void PipelineWorker::remember(std::int64_t request_id, Snapshot snapshot) {
+void PipelineWorker::remember(std::int64_t request_id, Snapshot snapshot, std::optional<core::Validation> validated) {
     std::lock_guard lock(mutex_);
-    if (remembered_.size() < remembered_limit) remembered_.emplace(request_id, std::move(snapshot));
+    if (remembered_.size() < remembered_limit)
+        remembered_.emplace(request_id, Remembered{std::move(snapshot), std::move(validated)});
 }
 
 std::future<json> PipelineWorker::submit(std::function<json()> job) {
@@ -269,14 +270,15 @@ void PipelineWorker::process(core::PushRequest request) {
     // After a reload the worker of the previous configuration may have run it while this one waited for the lock.
     if (auto now = services_.requests.get(request.id); !now || now->status != "validated") return;
     std::optional<Snapshot> snapshot;
+    core::RunRequest run_request;
     {
         std::lock_guard lock(mutex_);
         if (auto it = remembered_.find(request.id); it != remembered_.end()) {
-            snapshot = std::move(it->second);
+            snapshot = std::move(it->second.snapshot);
+            run_request.validated = std::move(it->second.validated);
             remembered_.erase(it);
         }
     }
-    core::RunRequest run_request;
     run_request.trigger = "request " + std::to_string(request.id);
     // A request acknowledged in test mode is only ever simulated.
     run_request.dry_run = request.mode != "live";
@@ -291,9 +293,10 @@ void PipelineWorker::process(core::PushRequest request) {
         log_.error("pipeline " + name_ + " request " + std::to_string(request.id) + ": " + request.message);
         return;
     }
-    core::RunReport report = pipeline_.run(run_request, *progress_);
-    finished(report, run_request.trigger,
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    const std::string trigger = run_request.trigger;
+    const bool dry_run = run_request.dry_run;
+    core::RunReport report = pipeline_.run(std::move(run_request), *progress_);
+    finished(report, trigger, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (report.status == core::RunStatus::interrupted) {
         // Still acknowledged and validated: the next start runs it again.
         request.message = "the daemon stopped before its run could finish; it runs again at the next start";
@@ -307,7 +310,7 @@ void PipelineWorker::process(core::PushRequest request) {
     if (report.status == core::RunStatus::noop)
         request.message = "nothing to change: the destination already matched the snapshot";
     if (report.status == core::RunStatus::simulated && request.message.empty())
-        request.message = run_request.dry_run ? "test mode: simulated, nothing applied" : "simulated";
+        request.message = dry_run ? "test mode: simulated, nothing applied" : "simulated";
     services_.requests.update(request);
     services_.metrics.push_request(name_, request.status);
 }

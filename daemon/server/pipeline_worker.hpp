@@ -45,7 +45,7 @@ public:
     void notify();
     // Keeps a validated snapshot in memory so its run need not parse the
     // logged body again. Optional: the log alone is enough.
-    void remember(std::int64_t request_id, Snapshot snapshot);
+    void remember(std::int64_t request_id, Snapshot snapshot, std::optional<core::Validation> validated);
 
     // Runs `job` on the worker's thread after what is queued before it.
     std::future<nlohmann::json> submit(std::function<nlohmann::json()> job);
@@ -85,7 +85,11 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::packaged_task<nlohmann::json()>> jobs_;
-    std::map<std::int64_t, Snapshot> remembered_;
+    struct Remembered {
+        Snapshot snapshot;
+        std::optional<core::Validation> validated;  // see RunRequest::validated
+    };
+    std::map<std::int64_t, Remembered> remembered_;
     bool notified_ = true;  // look for waiting requests at start
     bool stopping_ = false;
     std::atomic<bool> cancel_{false};

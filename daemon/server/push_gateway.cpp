@@ -113,32 +113,36 @@ PushReceipt RequestGateway::admit(core::PushRequest& request, Snapshot snapshot)
     snapshot.received_at = request.received_at;
     snapshot.request_id = std::to_string(request.id);
 
-    // The pipeline's first two stages, on a copy: the run repeats them on the snapshot as received.
+    // The pipeline's first two stages. When the policy keeps every field
+    // the run stores the snapshot normalized anyway: it is checked as it is,
+    // and its run takes this validation. Otherwise they run on a copy, and
+    // the run repeats them on the snapshot as received.
     const core::SyncPolicy& policy = pipeline_.settings().sync;
-    Snapshot checked = snapshot;
+    const bool once = core::keeps_every_field(policy);
+    std::optional<Snapshot> copy;
+    if (!once) copy = snapshot;
+    Snapshot& checked = once ? snapshot : *copy;
     core::normalize(checked, policy);
-    const std::vector<char> invalid = core::validate(checked, policy);
-    const auto invalid_count = std::count(invalid.begin(), invalid.end(), 1);
-    const bool unusable = std::any_of(checked.findings.begin(), checked.findings.end(),
-                                      [](const Finding& f) { return f.severity == Severity::error && f.record < 0; });
+    core::Validation validation = core::validate_snapshot(checked, policy);
 
-    const bool refused = unusable || (invalid_count > 0 && policy.on_invalid == core::InvalidPolicy::reject);
+    const bool refused = !validation.rejection.empty();
+    std::vector<Finding> findings = checked.findings;
     if (!refused && policy.syncs(field::manager))
-        for (auto& warning : unknown_managers(checked, invalid)) checked.findings.push_back(std::move(warning));
+        for (auto& warning : unknown_managers(checked, validation.invalid)) findings.push_back(std::move(warning));
 
     request.users = static_cast<std::int64_t>(snapshot.users.size());
-    request.findings = core::findings_json(checked.findings);
-    PushReceipt receipt{std::to_string(request.id), request.mode, true, checked.findings};
+    request.findings = core::findings_json(findings);
+    PushReceipt receipt{std::to_string(request.id), request.mode, true, findings};
     if (refused) {
         request.status = "rejected";
-        request.message = unusable ? "the snapshot cannot be used; nothing was applied"
-                                   : std::to_string(invalid_count) + " invalid record" +
-                                         (invalid_count == 1 ? "" : "s") + "; nothing was applied (on_invalid: reject)";
+        request.message = validation.rejection;
         receipt.accepted = false;
     } else {
         request.status = "validated";
         request.message = "";
-        worker_.remember(request.id, std::move(snapshot));
+        std::optional<core::Validation> validated;
+        if (once) validated = std::move(validation);
+        worker_.remember(request.id, std::move(snapshot), std::move(validated));
     }
     services_.requests.update(request);
     services_.metrics.push_request(request.pipeline, request.status);
