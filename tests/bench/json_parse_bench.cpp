@@ -250,5 +250,11 @@ int main(int argc, char** argv) {
         std::printf("%-9s %10.3f %10.3f %7.2f %12.0f  %s\n", variant.c_str(), median(wall), median(parse),
                     median(ratio), median(rss), said.c_str());
     }
+    // The readers must agree, or the times compare different work.
+    const auto result = [&](const std::string& variant) {
+        const std::string& said = runs[variant].front().said;
+        return said.substr(said.find(' ') + 1);
+    };
+    if (result("dom") != result("sax")) return std::fprintf(stderr, "dom and sax read different snapshots\n"), 1;
     return 0;
 }
