@@ -2,6 +2,14 @@
 
 #include <peoplesync/config.hpp>
 
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 namespace peoplesync {
@@ -10,221 +18,427 @@ using nlohmann::json;
 
 namespace {
 
-std::string type_name(const json& value) {
-    switch (value.type()) {
-        case json::value_t::null:
+// A JSON value's type, as findings name it; absent is a key not given.
+enum class JsonType : std::uint8_t { absent, null, boolean, string, integer, number, array, object };
+
+std::string type_name(JsonType type) {
+    switch (type) {
+        case JsonType::null:
             return "null";
-        case json::value_t::boolean:
+        case JsonType::boolean:
             return "a boolean";
-        case json::value_t::string:
+        case JsonType::string:
             return "a string";
-        case json::value_t::number_integer:
-        case json::value_t::number_unsigned:
-        case json::value_t::number_float:
+        case JsonType::integer:
+        case JsonType::number:
             return "a number";
-        case json::value_t::array:
+        case JsonType::array:
             return "an array";
-        case json::value_t::object:
+        case JsonType::object:
             return "an object";
         default:
             return "a value of another type";
     }
 }
 
-// nlohmann's own document builder, keeping where parsing stopped: its
-// exceptions carry the byte only for syntax errors, not for a number no
-// double holds (1e400), which it reports as out_of_range.
-class DocumentBuilder : public nlohmann::detail::json_sax_dom_parser<json> {
-public:
-    explicit DocumentBuilder(json& document) : json_sax_dom_parser(document, false) {}
+// One value as the field rules read it: its type, a boolean's value, a
+// string's text or an integer's digits; what a container holds is not kept.
+struct JsonValue {
+    JsonType type = JsonType::absent;
+    bool flag = false;
+    std::string text;
 
+    bool missing() const { return type == JsonType::absent || type == JsonType::null; }
+    void clear() { type = JsonType::absent; }
+};
+
+// One user object as read, before the field rules decide what it means.
+// A key given twice keeps its last value, as in a JSON object.
+struct UserObject {
+    std::array<JsonValue, field_count> fields;
+    std::array<JsonValue, image_parts.size()> image;  // when profile_image is an object
+    JsonValue manager_hris_id;                        // when manager is an object
+    std::vector<JsonValue> departments;               // when departments is an array: its first department_count
+    std::size_t department_count = 0;
+    std::vector<std::string> unknown_keys;
+
+    JsonValue& field(FieldId id) { return fields[static_cast<std::size_t>(id)]; }
+    const JsonValue& field(FieldId id) const { return fields[static_cast<std::size_t>(id)]; }
+    JsonValue& add_department() {
+        if (department_count == departments.size()) departments.emplace_back();
+        JsonValue& value = departments[department_count++];
+        value.clear();
+        return value;
+    }
+    void clear() {
+        for (JsonValue& value : fields) value.clear();
+        unknown_keys.clear();
+    }
+};
+
+// The field rules, the one place that says what each field's JSON value
+// means: fills `user` (whose origin is set) from `object` and reports each
+// problem as a finding on record `index`. Unknown keys come first in sorted
+// order (the order a JSON object's keys were read in before), then the text
+// fields in table order, active, profile_image, departments, manager.
+// Missing required text fields are validate_records()'s to report (once, as
+// "missing or empty"); here only their types are checked.
+void read_user(UserObject& object, Snapshot& snapshot, std::int64_t index, User& user) {
+    const auto error = [&](std::string_view field, const std::string& message) {
+        snapshot.error(index, snapshot.locate(user, field), message);
+    };
+    // A string field; null or absent leaves `out` empty.
+    const auto text = [&](const JsonValue& value, std::string_view name, std::string& out) {
+        if (value.missing()) return;
+        if (value.type != JsonType::string)
+            error(name, "expected a string, found " + type_name(value.type));
+        else
+            out = value.text;
+    };
+
+    std::sort(object.unknown_keys.begin(), object.unknown_keys.end());
+    object.unknown_keys.erase(std::unique(object.unknown_keys.begin(), object.unknown_keys.end()),
+                              object.unknown_keys.end());
+    for (const std::string& key : object.unknown_keys)
+        snapshot.warning(index, snapshot.locate(user, key), "unknown field \"" + key + "\" is ignored");
+
+    for_each_field(user, [&](auto id, auto& value) {
+        constexpr FieldSpec spec = spec_of(decltype(id)::value);
+        if constexpr (spec.kind == FieldKind::text) text(object.field(spec.id), spec.name, value);
+    });
+
+    const JsonValue& active = object.field(FieldId::active);
+    if (active.missing())
+        error("active", "required field active is missing");
+    else if (active.type != JsonType::boolean)
+        error("active", "expected true or false, found " + type_name(active.type));
+    else
+        user.active = active.flag;
+
+    if (const JsonValue& image = object.field(FieldId::profile_image); !image.missing()) {
+        if (image.type != JsonType::object) {
+            error("profile_image", "expected an object, found " + type_name(image.type));
+        } else {
+            // The parts' type errors are located as "users[0].url", as they always were.
+            text(object.image[0], image_parts[0], user.profile_image.url);
+            if (user.profile_image.url.empty()) error("profile_image.url", "required field url is missing");
+            text(object.image[2], image_parts[2], user.profile_image.cache_info);
+            if (const JsonValue& modified = object.image[1]; !modified.missing()) {
+                // The guide's own example sends a number here, its schema a date-time.
+                if (modified.type == JsonType::string || modified.type == JsonType::integer)
+                    user.profile_image.last_modified = modified.text;
+                else
+                    error("profile_image.last_modified",
+                          "expected a date-time or a number, found " + type_name(modified.type));
+            }
+        }
+    }
+
+    if (const JsonValue& departments = object.field(FieldId::departments); !departments.missing()) {
+        if (departments.type != JsonType::array) {
+            error("departments", "expected an array of strings, found " + type_name(departments.type));
+        } else {
+            for (std::size_t i = 0; i < object.department_count; ++i) {
+                const JsonValue& path = object.departments[i];
+                if (path.type == JsonType::string)
+                    user.departments.push_back(path.text);
+                else
+                    error("departments[" + std::to_string(i) + "]", "expected a string, found " + type_name(path.type));
+            }
+        }
+    }
+
+    if (const JsonValue& manager = object.field(FieldId::manager); !manager.missing()) {
+        if (manager.type != JsonType::object) {
+            error("manager", "expected an object with hris_id, found " + type_name(manager.type));
+        } else {
+            text(object.manager_hris_id, "hris_id", user.manager_hris_id);
+            if (user.manager_hris_id.empty()) error("manager.hris_id", "required field hris_id is missing");
+        }
+    }
+}
+
+// Reads a payload, {"users": [...]}, as nlohmann's parser reports its values
+// (its SAX interface), adding each user to the snapshot when its object
+// closes: no document of the whole payload is built. Or, for add_user_json(),
+// reads one user object, which the caller adds once the whole text parsed.
+class PayloadReader {
+public:
+    enum class Reading { payload, one_user };
+
+    PayloadReader(Reading reading, Snapshot& snapshot) : reading_(reading), snapshot_(snapshot) {}
+
+    bool null() {
+        return value(JsonType::null, [](JsonValue&) {});
+    }
+    bool boolean(bool flag) {
+        return value(JsonType::boolean, [flag](JsonValue& into) { into.flag = flag; });
+    }
+    bool number_integer(std::int64_t number) {
+        return value(JsonType::integer, [number](JsonValue& into) { into.text = std::to_string(number); });
+    }
+    bool number_unsigned(std::uint64_t number) {
+        return value(JsonType::integer, [number](JsonValue& into) { into.text = std::to_string(number); });
+    }
+    bool number_float(double, const std::string&) {
+        return value(JsonType::number, [](JsonValue&) {});
+    }
+    bool string(std::string& text) {
+        return value(JsonType::string, [&text](JsonValue& into) { into.text = text; });
+    }
+    bool binary(json::binary_t&) { return true; }  // not in JSON text
+    bool start_object(std::size_t) {
+        return value(JsonType::object, [](JsonValue&) {});
+    }
+    bool start_array(std::size_t) {
+        return value(JsonType::array, [](JsonValue&) {});
+    }
+    bool end_object() { return close(); }
+    bool end_array() { return close(); }
+    bool key(std::string& name) {
+        if (skipped_ > 0) return true;
+        switch (frames_.back()) {
+            case Frame::payload:
+                next_ = nullptr;
+                users_next_ = name == "users";
+                if (users_next_) {
+                    // A key given twice keeps its last value: forget the users read.
+                    snapshot_.users.clear();
+                    snapshot_.findings.clear();
+                } else {
+                    payload_unknown_keys_.push_back(name);
+                }
+                break;
+            case Frame::user:
+                if (const auto id = field_named(name)) {
+                    next_ = &object_.field(*id);
+                } else {
+                    next_ = nullptr;
+                    object_.unknown_keys.push_back(name);
+                }
+                break;
+            case Frame::image: {
+                const auto part = std::find(image_parts.begin(), image_parts.end(), name);
+                next_ = part == image_parts.end()
+                            ? nullptr
+                            : &object_.image[static_cast<std::size_t>(part - image_parts.begin())];
+                break;
+            }
+            case Frame::manager:
+                next_ = name == "hris_id" ? &object_.manager_hris_id : nullptr;
+                break;
+            default:
+                break;
+        }
+        return true;
+    }
+
+    // Where parsing stopped, keeping nlohmann's message: its exceptions carry
+    // the byte only for syntax errors, not for a number no double holds
+    // (1e400), which it reports as out_of_range.
     template <typename Exception>
     bool parse_error(std::size_t byte, const std::string&, const Exception& e) {
-        byte_ = byte;
-        message_ = e.what();
+        error_byte_ = byte;
+        error_ = e.what();
         // "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..." -> "syntax error ..."
-        if (auto tag = message_.find("] "); message_.rfind("[json.exception.", 0) == 0 && tag != std::string::npos)
-            message_.erase(0, tag + 2);
-        if (message_.rfind("parse error", 0) == 0)
-            if (auto colon = message_.find(": "); colon != std::string::npos) message_.erase(0, colon + 2);
+        if (auto tag = error_.find("] "); error_.rfind("[json.exception.", 0) == 0 && tag != std::string::npos)
+            error_.erase(0, tag + 2);
+        if (error_.rfind("parse error", 0) == 0)
+            if (auto colon = error_.find(": "); colon != std::string::npos) error_.erase(0, colon + 2);
         return false;
     }
 
-    std::size_t byte() const { return byte_; }
-    const std::string& message() const { return message_; }
+    // Error("malformed JSON at byte N: ...") unless `text` is one JSON value
+    // with nothing but white space after it.
+    void parse(std::string_view text) {
+        // nlohmann stops at a NUL byte as at the end of the input, so what
+        // follows one would go unread; JSON allows a NUL nowhere.
+        if (const auto nul = text.find('\0'); nul != std::string_view::npos)
+            throw Error("malformed JSON at byte " + std::to_string(nul + 1) +
+                        ": a NUL byte, which JSON allows nowhere (in a string it is written \\u0000)");
+        if (!json::sax_parse(text.begin(), text.end(), this))
+            throw Error("malformed JSON at byte " + std::to_string(error_byte_) + ": " + error_);
+    }
+
+    // The findings about the payload as a whole, once it parsed: its unknown
+    // keys first (sorted, as a JSON object's were), then what is wrong with
+    // "users".
+    void finish_payload() {
+        if (top_type_ != JsonType::object) {
+            snapshot_.error(-1, "(payload)", "expected a JSON object with \"users\", found " + type_name(top_type_));
+            return;
+        }
+        std::sort(payload_unknown_keys_.begin(), payload_unknown_keys_.end());
+        payload_unknown_keys_.erase(std::unique(payload_unknown_keys_.begin(), payload_unknown_keys_.end()),
+                                    payload_unknown_keys_.end());
+        std::vector<Finding> warnings;
+        warnings.reserve(payload_unknown_keys_.size());
+        for (std::string& key : payload_unknown_keys_)
+            warnings.push_back({Severity::warning, key, "unknown field \"" + key + "\" is ignored", -1});
+        snapshot_.findings.insert(snapshot_.findings.begin(), std::make_move_iterator(warnings.begin()),
+                                  std::make_move_iterator(warnings.end()));
+        if (users_type_ == JsonType::absent)
+            snapshot_.error(-1, "users", "required field users is missing");
+        else if (users_type_ != JsonType::array)
+            snapshot_.error(-1, "users", "expected an array of users, found " + type_name(users_type_));
+    }
+
+    // The type of the value the text was, and when it was an object, one
+    // user's (Reading::one_user).
+    JsonType top_type() const { return top_type_; }
+    UserObject& user_object() { return object_; }
 
 private:
-    std::size_t byte_ = 0;
-    std::string message_;
-};
+    // What the container being read is, when it is one whose values matter.
+    enum class Frame : std::uint8_t { payload, users, user, image, manager, departments };
 
-// The JSON document `text` is, or Error("malformed JSON at byte N: ...").
-// Nothing may follow the document but white space.
-json parse_document(std::string_view text) {
-    // nlohmann stops at a NUL byte as at the end of the input, so what
-    // follows one would go unread; JSON allows a NUL nowhere.
-    if (const auto nul = text.find('\0'); nul != std::string_view::npos)
-        throw Error("malformed JSON at byte " + std::to_string(nul + 1) +
-                    ": a NUL byte, which JSON allows nowhere (in a string it is written \\u0000)");
-    json document;
-    DocumentBuilder builder(document);
-    if (!json::sax_parse(text.begin(), text.end(), &builder))
-        throw Error("malformed JSON at byte " + std::to_string(builder.byte()) + ": " + builder.message());
-    return document;
-}
+    // A value begins here (a container opens): where it goes, and whether
+    // its values are read.
+    template <typename Fill>
+    bool value(JsonType type, Fill&& fill) {
+        const bool container = type == JsonType::object || type == JsonType::array;
+        if (skipped_ > 0) {
+            skipped_ += container ? 1 : 0;
+            return true;
+        }
+        JsonValue* into = nullptr;
+        std::optional<Frame> opens;  // what this value is read as if it is the container expected
+        if (frames_.empty()) {
+            top_type_ = type;
+            if (reading_ == Reading::payload) {
+                opens = Frame::payload;
+            } else {
+                object_.clear();
+                opens = Frame::user;
+            }
+        } else {
+            switch (frames_.back()) {
+                case Frame::payload:
+                    if (users_next_) {
+                        users_type_ = type;
+                        opens = Frame::users;
+                    }
+                    break;
+                case Frame::users:
+                    if (type == JsonType::object) {
+                        object_.clear();
+                        opens = Frame::user;
+                    } else {
+                        not_a_user(type);
+                    }
+                    break;
+                case Frame::user:
+                    into = next_;
+                    if (next_ == &object_.field(FieldId::profile_image)) {
+                        for (JsonValue& part : object_.image) part.clear();
+                        opens = Frame::image;
+                    } else if (next_ == &object_.field(FieldId::manager)) {
+                        object_.manager_hris_id.clear();
+                        opens = Frame::manager;
+                    } else if (next_ == &object_.field(FieldId::departments)) {
+                        object_.department_count = 0;
+                        opens = Frame::departments;
+                    }
+                    break;
+                case Frame::image:
+                case Frame::manager:
+                    into = next_;
+                    break;
+                case Frame::departments:
+                    into = &object_.add_department();
+                    break;
+            }
+        }
+        if (into != nullptr) {
+            into->type = type;
+            fill(*into);
+        }
+        if (container) {
+            const bool array_expected = opens == Frame::users || opens == Frame::departments;
+            if (opens && array_expected == (type == JsonType::array))
+                frames_.push_back(*opens);
+            else
+                skipped_ = 1;
+        }
+        return true;
+    }
+
+    bool close() {
+        if (skipped_ > 0) {
+            --skipped_;
+            return true;
+        }
+        const Frame closed = frames_.back();
+        frames_.pop_back();
+        if (closed == Frame::user && reading_ == Reading::payload) add_user();
+        return true;
+    }
+
+    User& fresh_user() {
+        user_.clear();
+        user_.origin = "users[" + std::to_string(snapshot_.users.size()) + "]";
+        return user_;
+    }
+
+    void add_user() {
+        User& user = fresh_user();
+        read_user(object_, snapshot_, static_cast<std::int64_t>(snapshot_.users.size()), user);
+        snapshot_.users.push_back(user);
+    }
+
+    void not_a_user(JsonType type) {
+        User& user = fresh_user();
+        snapshot_.error(static_cast<std::int64_t>(snapshot_.users.size()), snapshot_.locate(user, ""),
+                        "expected a user object, found " + type_name(type));
+        snapshot_.users.push_back(user);
+    }
+
+    Reading reading_;
+    Snapshot& snapshot_;
+    std::vector<Frame> frames_;
+    std::size_t skipped_ = 0;    // depth inside a container whose values do not matter
+    JsonValue* next_ = nullptr;  // where the value after the last key goes, or null
+    bool users_next_ = false;    // the payload's last key was "users"
+    JsonType top_type_ = JsonType::absent;
+    JsonType users_type_ = JsonType::absent;
+    std::vector<std::string> payload_unknown_keys_;
+    UserObject object_;
+    User user_;  // reused, keeping its strings' memory
+    std::size_t error_byte_ = 0;
+    std::string error_;
+};
 
 bool only_white_space(std::string_view text) {
     return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
-
-// Reads the users of one payload, collecting every problem.
-class UserReader {
-public:
-    UserReader(Snapshot& snapshot, std::int64_t index, User& user) : snapshot_(snapshot), index_(index), user_(user) {}
-
-    void error(std::string_view field, const std::string& message) {
-        snapshot_.error(index_, snapshot_.locate(user_, field), message);
-    }
-
-    // A string field; null or absent leaves `out` empty.
-    void text(const json& object, std::string_view name, std::string& out, bool required) {
-        auto it = object.find(name);
-        if (it == object.end() || it->is_null()) {
-            if (required) error(name, "required field " + std::string(name) + " is missing");
-            return;
-        }
-        if (!it->is_string()) {
-            error(name, "expected a string, found " + type_name(*it));
-            return;
-        }
-        out = it->get<std::string>();
-    }
-
-    void read(const json& object) {
-        for (const auto& [key, value] : object.items())
-            if (!field_named(key))
-                snapshot_.warning(index_, snapshot_.locate(user_, key), "unknown field \"" + key + "\" is ignored");
-
-        // Missing required text fields are validate_records()'s to report
-        // (once, as "missing or empty"); here only their types are checked.
-        // The text fields first, then the others, each its own way.
-        for_each_field(user_, [&](auto id, auto& value) {
-            constexpr FieldSpec spec = spec_of(decltype(id)::value);
-            if constexpr (spec.kind == FieldKind::text) text(object, spec.name, value, false);
-        });
-
-        auto active = object.find("active");
-        if (active == object.end() || active->is_null())
-            error("active", "required field active is missing");
-        else if (!active->is_boolean())
-            error("active", "expected true or false, found " + type_name(*active));
-        else
-            user_.active = active->get<bool>();
-
-        if (auto image = object.find("profile_image"); image != object.end() && !image->is_null()) {
-            if (!image->is_object()) {
-                error("profile_image", "expected an object, found " + type_name(*image));
-            } else {
-                text(*image, "url", user_.profile_image.url, false);
-                if (user_.profile_image.url.empty()) error("profile_image.url", "required field url is missing");
-                text(*image, "cache_info", user_.profile_image.cache_info, false);
-                if (auto modified = image->find("last_modified"); modified != image->end() && !modified->is_null()) {
-                    // The guide's own example sends a number here, its schema a date-time.
-                    if (modified->is_string())
-                        user_.profile_image.last_modified = modified->get<std::string>();
-                    else if (modified->is_number_integer() || modified->is_number_unsigned())
-                        user_.profile_image.last_modified = modified->dump();
-                    else
-                        error("profile_image.last_modified",
-                              "expected a date-time or a number, found " + type_name(*modified));
-                }
-            }
-        }
-
-        if (auto departments = object.find("departments"); departments != object.end() && !departments->is_null()) {
-            if (!departments->is_array()) {
-                error("departments", "expected an array of strings, found " + type_name(*departments));
-            } else {
-                for (std::size_t i = 0; i < departments->size(); ++i) {
-                    const json& path = (*departments)[i];
-                    if (path.is_string())
-                        user_.departments.push_back(path.get<std::string>());
-                    else
-                        error("departments[" + std::to_string(i) + "]", "expected a string, found " + type_name(path));
-                }
-            }
-        }
-
-        if (auto manager = object.find("manager"); manager != object.end() && !manager->is_null()) {
-            if (!manager->is_object())
-                error("manager", "expected an object with hris_id, found " + type_name(*manager));
-            else
-                text(*manager, "hris_id", user_.manager_hris_id, false);
-            if (manager->is_object() && user_.manager_hris_id.empty())
-                error("manager.hris_id", "required field hris_id is missing");
-        }
-    }
-
-private:
-    Snapshot& snapshot_;
-    std::int64_t index_;
-    User& user_;
-};
 
 }  // namespace
 
 Snapshot parse_snapshot_json(std::string_view text) {
     if (only_white_space(text))
         throw Error("the body is empty: send the snapshot as a JSON object, {\"users\": [...]}");
-    const json document = parse_document(text);
-
     Snapshot snapshot;
-    if (!document.is_object()) {
-        snapshot.error(-1, "(payload)", "expected a JSON object with \"users\", found " + type_name(document));
-        return snapshot;
-    }
-    for (const auto& [key, value] : document.items())
-        if (key != "users") snapshot.warning(-1, key, "unknown field \"" + key + "\" is ignored");
-    auto users = document.find("users");
-    if (users == document.end()) {
-        snapshot.error(-1, "users", "required field users is missing");
-        return snapshot;
-    }
-    if (!users->is_array()) {
-        snapshot.error(-1, "users", "expected an array of users, found " + type_name(*users));
-        return snapshot;
-    }
-    snapshot.users.reserve(users->size());
-    for (std::size_t i = 0; i < users->size(); ++i) {
-        User user;
-        user.origin = "users[" + std::to_string(i) + "]";
-        const json& object = (*users)[i];
-        UserReader reader(snapshot, static_cast<std::int64_t>(i), user);
-        if (!object.is_object())
-            reader.error("", "expected a user object, found " + type_name(object));
-        else
-            reader.read(object);
-        snapshot.users.push_back(user);
-    }
+    PayloadReader reader(PayloadReader::Reading::payload, snapshot);
+    reader.parse(text);
+    reader.finish_payload();
     return snapshot;
 }
 
 UserView add_user_json(Snapshot& snapshot, std::string origin, std::string_view text) {
-    json object;
+    PayloadReader reader(PayloadReader::Reading::one_user, snapshot);
     try {
-        object = parse_document(text);
+        reader.parse(text);
     } catch (const Error& e) {
         snapshot.unreadable(std::move(origin), e.what());
         return snapshot.users.back();
     }
-    if (!object.is_object()) {
-        snapshot.unreadable(std::move(origin), "expected a user object, found " + type_name(object));
+    if (reader.top_type() != JsonType::object) {
+        snapshot.unreadable(std::move(origin), "expected a user object, found " + type_name(reader.top_type()));
         return snapshot.users.back();
     }
     User user;
     user.origin = std::move(origin);
-    UserReader reader(snapshot, static_cast<std::int64_t>(snapshot.users.size()), user);
-    reader.read(object);
+    read_user(reader.user_object(), snapshot, static_cast<std::int64_t>(snapshot.users.size()), user);
     snapshot.users.push_back(user);
     return snapshot.users.back();
 }
