@@ -176,9 +176,14 @@ daemon_ms() {
   grep "202 from .*request $(field "$work/$1.json" request_id))" "$2/daemon.log" | sed -n 's/.* \([0-9]*\) ms (pipeline.*/\1/p'
 }
 yardstick_c() { rm -f "$work/import.db"; measure import sqlite3 "$work/import.db" -cmd ".mode csv" ".import $big_csv t"; }
+# lag NAME: how long after its run's finished_at the client saw the request finished.
+lag() {
+  awk -v a="$(field "$work/$1.json" finished_seconds)" -v b="$(field "$work/$1.json" run_finished_at_seconds)" \
+    'BEGIN {print a - b}'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
 
-declare -a y5 p5 p5b r5 r5b poll y5c p5c_s r5c rss r_rss d5 d5c
+declare -a y5 p5 p5b r5 r5b poll poll_c y5c p5c_s r5c rss r_rss d5 d5c
 echo "== P5: $people users, $(awk -v b="$json_bytes" 'BEGIN {printf "%.1f MB", b/1e6}') of JSON, to a test-mode pipeline"
 dir=$work/p5
 start_daemon "$dir"
@@ -191,7 +196,7 @@ for k in $(seq 1 "$pairs"); do
   [ $((k % 2)) = 1 ] || { t=$(measure json_load "$python" -c "import json; json.load(open('$json'))"); y5+=("$t"); }
   check_push "p5-$k" simulated "$people" "$small/expected.json"
   p5b+=("$(field "$work/p5-$k.json" accepted_seconds)") p5+=("$(field "$work/p5-$k.json" finished_seconds)")
-  poll+=("$(awk -v a="${p5[-1]}" -v b="$(field "$work/p5-$k.json" run_finished_at_seconds)" 'BEGIN {print a - b}')")
+  poll+=("$(lag "p5-$k")")
   d5+=("$(daemon_ms "p5-$k" "$dir")")
   r5b+=("$(ratio "${p5b[-1]}" "${y5[-1]}")") r5+=("$(ratio "${p5[-1]}" "${y5[-1]}")")
   echo "   json.load ${y5[-1]} s, P5b ${p5b[-1]} s (the daemon: ${d5[-1]} ms), P5 ${p5[-1]} s"
@@ -209,7 +214,7 @@ for k in $(seq 1 "$pairs"); do
     check_push "p5c-$k" applied "$big" "$large/expected.json"
     users=$(sqlite3 "$dir/directory.db" "SELECT count(*) FROM users")
     [ "$users" = "$big" ] || { echo "p5c-$k: the directory holds $users users, not $big" >&2; exit 1; }
-    p5c_s+=("$(field "$work/p5c-$k.json" finished_seconds)")
+    p5c_s+=("$(field "$work/p5c-$k.json" finished_seconds)") poll_c+=("$(lag "p5c-$k")")
     d5c+=("$(daemon_ms "p5c-$k" "$dir")")
     r5c+=("$(ratio "${p5c_s[-1]}" "${y5c[-1]}")")
     r_rss+=("$(awk -v m="${rss[-1]}" -v b="$big_json_bytes" 'BEGIN {print m * 1024 / b}')")
@@ -248,7 +253,7 @@ summary() { if [ $# = 0 ]; then echo "0 0 0"; else echo "$(median "$@") $(lowest
 awk -v python="$python -c \"import json; json.load(open(F))\"" -v n="$people" -v bytes="$json_bytes" -v pairs="$pairs" -v cores="$(nproc)" \
     -v mem="$(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo)" \
     -v y5="$(median "${y5[@]}")" -v p5="$(median "${p5[@]}")" -v p5b="$(median "${p5b[@]}")" \
-    -v r5="$(summary "${r5[@]}")" -v r5b="$(summary "${r5b[@]}")" -v poll="$(summary "${poll[@]}")" \
+    -v r5="$(summary "${r5[@]}")" -v r5b="$(summary "${r5b[@]}")" -v poll="$(summary "${poll[@]}")" -v poll_c="$(summary "${poll_c[@]}")" \
     -v s5="$(stages p5)" -v with_c="$p5c" -v big="$big" -v big_bytes="${big_json_bytes:-0}" \
     -v csv_bytes="${big_csv_bytes:-0}" -v y5c="$( [ "$p5c" = 1 ] && median "${y5c[@]}" || echo 0)" \
     -v p5c="$( [ "$p5c" = 1 ] && median "${p5c_s[@]}" || echo 0)" \
@@ -256,7 +261,7 @@ awk -v python="$python -c \"import json; json.load(open(F))\"" -v n="$people" -v
     -v r5c="$(summary "${r5c[@]}")" -v rrss="$(summary "${r_rss[@]}")" \
     -v s5c="$( [ "$p5c" = 1 ] && stages p5c || echo "0 0 0 0 0 0 0")" \
     -v json="$out/push.json" 'BEGIN {
-  split(r5, a5, " "); split(r5b, a5b, " "); split(poll, apoll, " "); split(r5c, a5c, " "); split(rrss, arss, " ")
+  split(r5, a5, " "); split(r5b, a5b, " "); split(poll, apoll, " "); split(r5c, a5c, " "); split(rrss, arss, " "); split(poll_c, apollc, " ")
   printf "\npeoplesync push benchmark: %d core(s), %d GiB, %d pair(s), order alternated\n", cores, mem, pairs
   printf "yardstick: %s\n", python
   printf "P5: %d users, %.1f MB of JSON, to a test-mode webhook pipeline\n", n, bytes/1e6
@@ -271,12 +276,14 @@ awk -v python="$python -c \"import json; json.load(open(F))\"" -v n="$people" -v
     printf "%-48s %9s %9.2f %13s %8s %s\n", "P5c peak RSS of the daemon / body (" sprintf("%.0f MB", rss/1024) ")", "", arss[1], \
       sprintf("%.2f - %.2f", arss[2], arss[3]), "<= 1.5", (arss[1] <= 1.5 ? "met" : "MISSED")
   }
-  printf "\nP5 polls its request every 10 ms: its end came %.3f s (%.3f - %.3f) after the run'\''s finished_at\n", apoll[1], apoll[2], apoll[3]
+  printf "\nthe client polls its request every 10 ms and saw it finished %.3f s (%.3f - %.3f) after the run'\''s finished_at in P5", apoll[1], apoll[2], apoll[3]
+  if (with_c) printf ", %.3f s (%.3f - %.3f) in P5c", apollc[1], apollc[2], apollc[3]
+  printf "\n"
   printf "\nwhere the time goes, medians: the daemon'\''s own time for the 202 (its log), the run'\''s (its started_at to finished_at) and its stages'\'' seconds\n\n"
   printf "%-10s %9s %9s %9s %9s %9s %9s %9s\n", "step", "202", "run", "read", "validate", "diff", "apply", "store"
   stage_row("P5", s5); if (with_c) stage_row("P5c", s5c)
   printf "{\"people\": %d, \"json_bytes\": %d, \"cores\": %d, \"pairs\": %d, \"json_load_seconds\": %.3f, \"p5b_seconds\": %.3f, \"p5_seconds\": %.3f, \"p5b_ratio\": %.4f, \"p5b_ratio_min\": %.4f, \"p5b_ratio_max\": %.4f, \"p5_ratio\": %.4f, \"p5_ratio_min\": %.4f, \"p5_ratio_max\": %.4f, \"p5_poll_lag_seconds\": %.4f, \"p5_stage_seconds\": %s", n, bytes, cores, pairs, y5, p5b, p5, a5b[1], a5b[2], a5b[3], a5[1], a5[2], a5[3], apoll[1], stage_json(s5) > json
-  if (with_c) printf ", \"p5c_people\": %d, \"p5c_json_bytes\": %d, \"p5c_csv_bytes\": %d, \"import_seconds\": %.3f, \"p5c_seconds\": %.3f, \"p5c_ratio\": %.4f, \"p5c_ratio_min\": %.4f, \"p5c_ratio_max\": %.4f, \"p5c_peak_rss_bytes\": %d, \"p5c_rss_over_body\": %.4f, \"p5c_rss_over_body_min\": %.4f, \"p5c_rss_over_body_max\": %.4f, \"p5c_stage_seconds\": %s", big, big_bytes, csv_bytes, y5c, p5c, a5c[1], a5c[2], a5c[3], rss*1024, arss[1], arss[2], arss[3], stage_json(s5c) > json
+  if (with_c) printf ", \"p5c_people\": %d, \"p5c_json_bytes\": %d, \"p5c_csv_bytes\": %d, \"import_seconds\": %.3f, \"p5c_seconds\": %.3f, \"p5c_ratio\": %.4f, \"p5c_ratio_min\": %.4f, \"p5c_ratio_max\": %.4f, \"p5c_peak_rss_bytes\": %.0f, \"p5c_rss_over_body\": %.4f, \"p5c_rss_over_body_min\": %.4f, \"p5c_rss_over_body_max\": %.4f, \"p5c_poll_lag_seconds\": %.4f, \"p5c_stage_seconds\": %s", big, big_bytes, csv_bytes, y5c, p5c, a5c[1], a5c[2], a5c[3], rss*1024, arss[1], arss[2], arss[3], apollc[1], stage_json(s5c) > json
   printf "}\n" > json
 }
 function stage_json(stages,   s) {
