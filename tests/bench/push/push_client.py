@@ -52,8 +52,6 @@ def main():
 
     # The guide's HRIS sends no webhook-id, so no push is a copy of another.
     push = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=args.timeout)
-    admin = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=args.timeout)
-    admin.connect()
     push.connect()
 
     start = time.perf_counter()
@@ -68,18 +66,31 @@ def main():
     accepted_json = json.loads(answer_body)
     request_id = int(accepted_json["request_id"])
 
+    # Opened now: the daemon closes a keep-alive connection idle for
+    # http.keepalive_timeout_secs (10 s), less than a large push's 202 takes.
+    admin = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=args.timeout)
+
+    def admin_get(path):
+        for attempt in (1, 2):
+            try:
+                admin.request("GET", path, headers=admin_headers)
+                got = admin.getresponse()
+                return got.status, got.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                admin.close()  # closed while idle: once more on a new connection
+                if attempt == 2:
+                    raise
+
     finished = None
     polls = 0
     record = {}
     until = start + args.timeout
     while time.perf_counter() < until:
-        admin.request("GET", "/admin/v1/requests?pipeline=%s&limit=1&before=%d" % (args.pipeline, request_id + 1),
-                      headers=admin_headers)
-        listed = admin.getresponse()
-        listed_body = listed.read()
+        listed_status, listed_body = admin_get(
+            "/admin/v1/requests?pipeline=%s&limit=1&before=%d" % (args.pipeline, request_id + 1))
         polls += 1
-        if listed.status != 200:
-            fail("GET /admin/v1/requests answered %d: %s" % (listed.status, listed_body[:2000]))
+        if listed_status != 200:
+            fail("GET /admin/v1/requests answered %d: %s" % (listed_status, listed_body[:2000]))
         records = json.loads(listed_body)
         record = records[0] if records and records[0].get("id") == request_id else {}
         status = record.get("status", "")
@@ -94,11 +105,10 @@ def main():
              % (request_id, args.expect, args.timeout, json.dumps(record)))
 
     run_id = record.get("run")
-    admin.request("GET", "/admin/v1/runs/%d" % run_id, headers=admin_headers)
-    run_answer = admin.getresponse()
-    run = json.loads(run_answer.read())
-    if run_answer.status != 200:
-        fail("GET /admin/v1/runs/%d answered %d" % (run_id, run_answer.status))
+    run_status, run_body = admin_get("/admin/v1/runs/%d" % run_id)
+    if run_status != 200:
+        fail("GET /admin/v1/runs/%d answered %d" % (run_id, run_status))
+    run = json.loads(run_body)
     # The same end by the daemon's clock (this machine's), to show what polling adds.
     def timestamp(text):
         return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
