@@ -119,10 +119,9 @@ void read_user(UserObject& object, Snapshot& snapshot, std::int64_t index, User&
         if (image.type != JsonType::object) {
             error("profile_image", "expected an object, found " + type_name(image.type));
         } else {
-            // The parts' type errors are located as "users[0].url", as they always were.
-            text(object.image[0], image_parts[0], user.profile_image.url);
+            text(object.image[0], "profile_image.url", user.profile_image.url);
             if (user.profile_image.url.empty()) error("profile_image.url", "required field url is missing");
-            text(object.image[2], image_parts[2], user.profile_image.cache_info);
+            text(object.image[2], "profile_image.cache_info", user.profile_image.cache_info);
             if (const JsonValue& modified = object.image[1]; !modified.missing()) {
                 // The guide's own example sends a number here, its schema a date-time.
                 if (modified.type == JsonType::string || modified.type == JsonType::integer)
@@ -152,7 +151,7 @@ void read_user(UserObject& object, Snapshot& snapshot, std::int64_t index, User&
         if (manager.type != JsonType::object) {
             error("manager", "expected an object with hris_id, found " + type_name(manager.type));
         } else {
-            text(object.manager_hris_id, "hris_id", user.manager_hris_id);
+            text(object.manager_hris_id, "manager.hris_id", user.manager_hris_id);
             if (user.manager_hris_id.empty()) error("manager.hris_id", "required field hris_id is missing");
         }
     }

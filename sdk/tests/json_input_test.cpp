@@ -2,6 +2,7 @@
 // body, numbers no double holds, bytes after the payload, values that are no
 // user at all. Each is an Error or a finding with its place, never another
 // exception.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,28 @@ TEST(JsonInput, AUserReadOneAtATimeNeverThrows) {
     ASSERT_EQ(errors.size(), 2u);
     EXPECT_NE(errors[0].find("people.jsonl:1: malformed JSON at byte"), std::string::npos) << errors[0];
     EXPECT_NE(errors[1].find("people.jsonl:2: malformed JSON at byte 17"), std::string::npos) << errors[1];
+}
+
+// A part of profile_image or manager of the wrong type is located at that
+// part: until 2026-12-06 a manager's hris_id was located as "users[0].hris_id",
+// the user's own, and a profile image's url as "users[0].url", a field no
+// user has.
+TEST(JsonInputLocations, APartOfAnObjectFieldIsLocatedInsideIt) {
+    const Snapshot s = parse_snapshot_json(R"({"users": [{"hris_id": "1", "first_name": "A", "last_name": "B",
+        "email": "a@example.com", "active": true, "profile_image": {"url": 7, "cache_info": false},
+        "manager": {"hris_id": 12}}]})");
+    const std::vector<std::string> found = errors_of(s);
+    auto at = [&](const std::string& place, const std::string& message) {
+        return std::any_of(found.begin(), found.end(),
+                           [&](const std::string& e) { return e.find(place + ": " + message) != std::string::npos; });
+    };
+    EXPECT_TRUE(at(".profile_image.url", "expected a string, found a number")) << testing::PrintToString(found);
+    EXPECT_TRUE(at(".profile_image.cache_info", "expected a string, found a boolean")) << testing::PrintToString(found);
+    EXPECT_TRUE(at(".manager.hris_id", "expected a string, found a number")) << testing::PrintToString(found);
+    for (const std::string& e : found) {
+        EXPECT_EQ(e.find("].url:"), std::string::npos) << e;
+        EXPECT_EQ(e.find("].hris_id:"), std::string::npos) << e;
+    }
 }
 
 }  // namespace

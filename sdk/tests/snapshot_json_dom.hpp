@@ -93,14 +93,18 @@ public:
     }
 
     // A string field; null or absent leaves `out` empty.
-    void text(const json& object, std::string_view name, std::string& out, bool required) {
+    // `within`: the object's own field ("profile_image."), which locates the
+    // part's finding (the reader located it as "users[0].url" until
+    // 2026-12-06, which names a field the user does not have).
+    void text(const json& object, std::string_view name, std::string& out, bool required,
+              const std::string& within = "") {
         auto it = object.find(name);
         if (it == object.end() || it->is_null()) {
-            if (required) error(name, "required field " + std::string(name) + " is missing");
+            if (required) error(within + std::string(name), "required field " + std::string(name) + " is missing");
             return;
         }
         if (!it->is_string()) {
-            error(name, "expected a string, found " + type_name(*it));
+            error(within + std::string(name), "expected a string, found " + type_name(*it));
             return;
         }
         out = it->get<std::string>();
@@ -131,9 +135,9 @@ public:
             if (!image->is_object()) {
                 error("profile_image", "expected an object, found " + type_name(*image));
             } else {
-                text(*image, "url", user_.profile_image.url, false);
+                text(*image, "url", user_.profile_image.url, false, "profile_image.");
                 if (user_.profile_image.url.empty()) error("profile_image.url", "required field url is missing");
-                text(*image, "cache_info", user_.profile_image.cache_info, false);
+                text(*image, "cache_info", user_.profile_image.cache_info, false, "profile_image.");
                 if (auto modified = image->find("last_modified"); modified != image->end() && !modified->is_null()) {
                     // The guide's own example sends a number here, its schema a date-time.
                     if (modified->is_string())
@@ -165,7 +169,7 @@ public:
             if (!manager->is_object())
                 error("manager", "expected an object with hris_id, found " + type_name(*manager));
             else
-                text(*manager, "hris_id", user_.manager_hris_id, false);
+                text(*manager, "hris_id", user_.manager_hris_id, false, "manager.");
             if (manager->is_object() && user_.manager_hris_id.empty())
                 error("manager.hris_id", "required field hris_id is missing");
         }
