@@ -5,11 +5,12 @@
 #   P6         the whole `peoplesync run bench --json` process: the ldap source
 #              into a directory sink in a fresh folder, test mode (the run
 #              reads, validates, diffs, simulates and stores its snapshot)
-# both timed by /usr/bin/time (wall seconds), the yardstick first in odd pairs
-# and last in even ones. Prints the median seconds, the median of the per-pair
-# ratios with their range (target <= 1.0), the run's read stage against the
-# yardstick the same way, the run reports' stage seconds, and a JSON line (also
-# written to OUT/ldap.json). Each run must report N users, all created.
+# both timed by /usr/bin/time (wall seconds; CPU seconds shown beside), the
+# yardstick first in odd pairs and last in even ones. Prints the median
+# seconds, the median of the per-pair ratios with their range (target <= 1.0),
+# the run's read stage against the yardstick the same way, the run reports'
+# stage seconds, and a JSON line (also written to OUT/ldap.json). Each run
+# must report N users, all created.
 #   tests/bench/ldap/ldap_bench.sh [--quick] [--n N] [--pairs P] [--page-size S] [--build-dir DIR] [--out DIR]
 set -euo pipefail
 
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
     --page-size) page_size="$2"; shift ;;
     --build-dir) build_dir="$2"; shift ;;
     --out) out="$2"; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -134,6 +135,8 @@ for _ in $(seq 200); do
 done
 
 # The pipeline: the source's default mapping and filter, every field synced.
+# Its files are relative to the configuration, which each run has a fresh
+# copy of in a fresh folder.
 cat > "$work/peoplesync.yaml" <<YAML
 state_database: state.db
 pipelines:
@@ -148,26 +151,28 @@ pipelines:
 YAML
 
 # measure NAME COMMAND...: one process timed by GNU time, its output in
-# NAME.out; sets seconds (wall) and rss (peak, KB). Each starts once the disk
-# has written what the step before left dirty.
+# NAME.out; sets seconds (wall), cpu (user and system seconds) and rss (peak,
+# KB). Each starts once the disk has written what the step before left dirty.
 measure() {
   local name=$1; shift
   sync
-  /usr/bin/time -f "%e %M" -o "$work/$name.time" "$@" > "$work/$name.out" 2> "$work/$name.err" || {
+  /usr/bin/time -f "%e %U %S %M" -o "$work/$name.time" "$@" > "$work/$name.out" 2> "$work/$name.err" || {
     echo "$name failed:" >&2; cat "$work/$name.err" >&2; exit 1; }
-  read -r seconds rss < <(tail -n 1 "$work/$name.time")
+  local user system
+  read -r seconds user system rss < <(tail -n 1 "$work/$name.time")
+  cpu=$(awk -v u="$user" -v s="$system" 'BEGIN { print u + s }')
 }
 yardstick() {
   measure yardstick "$ldapsearch" -x -LLL -H "$uri" -b "$base" -E "pr=$page_size/noprompt" '(objectClass=inetOrgPerson)'
-  y+=("$seconds")
+  y+=("$seconds") y_cpu+=("$cpu")
 }
 # A run in a fresh folder: no state, an empty directory.
 p6() {
-  rm -rf "$work/run" && mkdir "$work/run"
+  rm -rf "$work/run" && mkdir "$work/run" && cp "$work/peoplesync.yaml" "$work/run/"
   cd "$work/run"
-  measure p6 "$peoplesync" --config "$work/peoplesync.yaml" run bench --json
+  measure p6 "$peoplesync" --config "$work/run/peoplesync.yaml" run bench --json
   cd "$work"
-  p+=("$seconds") p_rss+=("$rss")
+  p+=("$seconds") p_cpu+=("$cpu") p_rss+=("$rss")
   local got
   got=$(jq -r '"\(.status) \(.users) \(.changes.created)"' "$work/p6.out")
   [ "$got" = "simulated $n $n" ] || {
@@ -176,11 +181,11 @@ p6() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 spread() { printf '%s %s %s' "$(median "$@")" "$(printf '%s\n' "$@" | sort -g | head -n 1)" "$(printf '%s\n' "$@" | sort -g | tail -n 1)"; }
 
-declare -a y p p_rss r rr stage_read stage_validate stage_diff stage_store
+declare -a y y_cpu p p_cpu p_rss r rr stage_read stage_validate stage_diff stage_store
 echo "== warming up (one of each)"
 yardstick
 p6
-y=() p=() p_rss=()
+y=() y_cpu=() p=() p_cpu=() p_rss=()
 
 for i in $(seq 1 "$pairs"); do
   if [ $((i % 2)) = 1 ]; then yardstick; p6; else p6; yardstick; fi
@@ -192,17 +197,18 @@ for i in $(seq 1 "$pairs"); do
 done
 
 Y=$(median "${y[@]}") P=$(median "${p[@]}") RSS=$(median "${p_rss[@]}")
+YC=$(median "${y_cpu[@]}") PC=$(median "${p_cpu[@]}")
 read -r R RLO RHI <<< "$(spread "${r[@]}")"
 read -r RR RRLO RRHI <<< "$(spread "${rr[@]}")"
 SR=$(median "${stage_read[@]}") SV=$(median "${stage_validate[@]}")
 SD=$(median "${stage_diff[@]}") SS=$(median "${stage_store[@]}")
 met=$(awk -v r="$R" 'BEGIN { print (r <= 1.0) ? "met" : "missed" }')
 echo "== P6: N=$n, page size $page_size, $pairs pairs (medians; ratios: median of the pairs' ratios, range)"
-printf '%-62s %8s s\n' "yardstick: ldapsearch -x -LLL -E pr=$page_size/noprompt > /dev/null" "$Y"
-printf '%-62s %8s s  %s x (%s-%s), target <= 1.0: %s\n' "P6: peoplesync run (test mode, whole process)" "$P" "$R" "$RLO" "$RHI" "$met"
+printf '%-62s %8s s  (CPU %s s)\n' "yardstick: ldapsearch -x -LLL -E pr=$page_size/noprompt > /dev/null" "$Y" "$YC"
+printf '%-62s %8s s  %s x (%s-%s), target <= 1.0: %s  (CPU %s s)\n' "P6: peoplesync run (test mode, whole process)" "$P" "$R" "$RLO" "$RHI" "$met" "$PC"
 printf '%-62s %8s s  %s x (%s-%s)\n' "    its read stage (run report)" "$SR" "$RR" "$RRLO" "$RRHI"
 printf '%-62s %8s\n' "    stage seconds: validate / diff / store (beside)" "$SV / $SD / $SS"
 printf '%-62s %8s KB\n' "    peak RSS" "$RSS"
 mkdir -p "$out"
-json="{\"bench\":\"ldap\",\"n\":$n,\"pairs\":$pairs,\"page_size\":$page_size,\"ldapsearch_seconds\":$Y,\"run_seconds\":$P,\"ratio\":$R,\"ratio_min\":$RLO,\"ratio_max\":$RHI,\"read_ratio\":$RR,\"read_ratio_min\":$RRLO,\"read_ratio_max\":$RRHI,\"stage_seconds\":{\"read\":$SR,\"validate\":$SV,\"diff\":$SD,\"store\":$SS},\"peak_rss_kb\":$RSS,\"target\":1.0}"
+json="{\"bench\":\"ldap\",\"n\":$n,\"pairs\":$pairs,\"page_size\":$page_size,\"ldapsearch_seconds\":$Y,\"ldapsearch_cpu_seconds\":$YC,\"run_seconds\":$P,\"run_cpu_seconds\":$PC,\"ratio\":$R,\"ratio_min\":$RLO,\"ratio_max\":$RHI,\"read_ratio\":$RR,\"read_ratio_min\":$RRLO,\"read_ratio_max\":$RRHI,\"stage_seconds\":{\"read\":$SR,\"validate\":$SV,\"diff\":$SD,\"store\":$SS},\"peak_rss_kb\":$RSS,\"target\":1.0}"
 echo "$json" | tee "$out/ldap.json"
