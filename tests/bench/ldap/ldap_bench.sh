@@ -1,28 +1,40 @@
 #!/usr/bin/env bash
-# LDAP read benchmark: N inetOrgPerson entries (managers, departments) in a
-# temporary slapd on 127.0.0.1, pulled (a) by ldapsearch with paging to
-# /dev/null and (b) by the ldap source plugin into a normalized snapshot, in
-# the same run. Prints both medians, the ratio (target <= 1.2) and a JSON line.
-#   tests/bench/ldap/ldap_bench.sh [--quick] [--n N] [--runs R] [--page-size P] [--build-dir DIR]
+# LDAP benchmark (P6): N inetOrgPerson entries (managers, departments) in a
+# temporary slapd on 127.0.0.1, and in P pairs, run for run:
+#   yardstick  ldapsearch -x -LLL -E pr=PAGE/noprompt of the people to /dev/null
+#   P6         the whole `peoplesync run bench --json` process: the ldap source
+#              into a directory sink in a fresh folder, test mode (the run
+#              reads, validates, diffs, simulates and stores its snapshot)
+# both timed by /usr/bin/time (wall seconds; CPU seconds shown beside), the
+# yardstick first in odd pairs and last in even ones. Prints the median
+# seconds, the median of the per-pair ratios with their range (target <= 1.0),
+# the run's read stage against the yardstick the same way, the run reports'
+# stage seconds, and a JSON line (also written to OUT/ldap.json). Each run
+# must report N users, all created.
+#   tests/bench/ldap/ldap_bench.sh [--quick] [--n N] [--pairs P] [--page-size S] [--build-dir DIR] [--out DIR]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 n=100000
-runs=3
+pairs=5
 page_size=1000
 build_dir="$root/build"
+out=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) n=2000; runs=3 ;;
+    --quick) n=2000; pairs=1 ;;
     --n) n="$2"; shift ;;
-    --runs) runs="$2"; shift ;;
+    --pairs|--runs) pairs="$2"; shift ;;
     --page-size) page_size="$2"; shift ;;
     --build-dir) build_dir="$2"; shift ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    --out) out="$2"; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
+out=${out:-$build_dir/bench}
+. "$root/tests/bench/bench_lib.sh"
 
 find_program() {
   local p
@@ -35,10 +47,12 @@ find_program() {
 slapd=$(find_program slapd)
 slapadd=$(find_program slapadd)
 ldapsearch=$(find_program ldapsearch)
+command -v /usr/bin/time >/dev/null || { echo "ldap_bench needs GNU time (apt-get install time)" >&2; exit 1; }
+command -v jq >/dev/null || { echo "ldap_bench needs jq (apt-get install jq)" >&2; exit 1; }
 
-bench="$build_dir/bin/ldap_bench"
-echo "== building ldap_bench in $build_dir"
-cmake --build "$build_dir" --target ldap_bench peoplesync_source_ldap >/dev/null
+peoplesync="$build_dir/bin/peoplesync"
+echo "== building peoplesync and the ldap source in $build_dir"
+cmake --build "$build_dir" --target peoplesync peoplesync_source_ldap peoplesync_sink_directory >/dev/null
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/peoplesync-ldap-bench.XXXXXX")
 stop_slapd() {
@@ -120,51 +134,81 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# The pipeline: the source's default mapping and filter, every field synced.
+# Its files are relative to the configuration, which each run has a fresh
+# copy of in a fresh folder.
+cat > "$work/peoplesync.yaml" <<YAML
+state_database: state.db
+pipelines:
+  - name: bench
+    source:
+      type: ldap
+      uri: $uri
+      base_dn: "$base"
+      page_size: $page_size
+    sinks:
+      - {type: directory, database: directory.db}
+YAML
 
-run_ldapsearch() {
-  "$ldapsearch" -x -H "$uri" -b "$base" -E "pr=$page_size/noprompt" '(objectClass=inetOrgPerson)' >/dev/null
+# measure NAME COMMAND...: one process timed by GNU time, its output in
+# NAME.out; sets seconds (wall), cpu (user and system seconds) and rss (peak,
+# KB). Each starts once the disk has written what the step before left dirty.
+measure() {
+  local name=$1; shift
+  sync
+  /usr/bin/time -f "%e %U %S %M" -o "$work/$name.time" "$@" > "$work/$name.out" 2> "$work/$name.err" || {
+    echo "$name failed:" >&2; cat "$work/$name.err" >&2; exit 1; }
+  local user system
+  read -r seconds user system rss < <(tail -n 1 "$work/$name.time")
+  cpu=$(awk -v u="$user" -v s="$system" 'BEGIN { print u + s }')
 }
-run_plugin() {
-  "$bench" --uri "$uri" --base-dn "$base" --page-size "$page_size" --expect "$n"
+yardstick() {
+  measure yardstick "$ldapsearch" -x -LLL -H "$uri" -b "$base" -E "pr=$page_size/noprompt" '(objectClass=inetOrgPerson)'
+  y+=("$seconds") y_cpu+=("$cpu")
 }
+# A run in a fresh folder: no state, an empty directory.
+p6() {
+  rm -rf "$work/run" && mkdir "$work/run" && cp "$work/peoplesync.yaml" "$work/run/"
+  cd "$work/run"
+  measure p6 "$peoplesync" --config "$work/run/peoplesync.yaml" run bench --json
+  cd "$work"
+  p+=("$seconds") p_cpu+=("$cpu") p_rss+=("$rss")
+  local got
+  got=$(jq -r '"\(.status) \(.users) \(.changes.created)"' "$work/p6.out")
+  [ "$got" = "simulated $n $n" ] || {
+    echo "P6: expected status simulated, $n users, $n created; the run says \"$got\":" >&2; cat "$work/p6.out" >&2; exit 1; }
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+spread() { printf '%s %s %s' "$(median "$@")" "$(printf '%s\n' "$@" | sort -g | head -n 1)" "$(printf '%s\n' "$@" | sort -g | tail -n 1)"; }
 
-echo "== warming up (one run of each)"
-run_ldapsearch
-run_plugin >/dev/null
+declare -a y y_cpu p p_cpu p_rss r rr stage_read stage_validate stage_diff stage_store
+echo "== warming up (one of each)"
+yardstick
+p6
+y=() y_cpu=() p=() p_cpu=() p_rss=()
 
-search_ms=()
-plugin_ms=()
-process_ms=()
-time_ldapsearch() {
-  local started
-  started=$(date +%s%N)
-  run_ldapsearch
-  search_ms+=("$(ms_since "$started")")
-}
-time_plugin() {
-  local started line read_only normalize
-  started=$(date +%s%N)
-  line=$(run_plugin)
-  process_ms+=("$(ms_since "$started")")
-  read_only=$(echo "$line" | sed -E 's/.*"read_seconds":([0-9.e-]+).*/\1/')
-  normalize=$(echo "$line" | sed -E 's/.*"normalize_seconds":([0-9.e-]+).*/\1/')
-  plugin_ms+=("$(awk -v r="$read_only" -v z="$normalize" 'BEGIN { printf "%d", (r + z) * 1000 + 0.5 }')")
-}
-# Alternate which goes first, so that neither always finds the caches warm.
-for r in $(seq "$runs"); do
-  if [ $((r % 2)) -eq 1 ]; then time_ldapsearch; time_plugin; else time_plugin; time_ldapsearch; fi
-  echo "   run $r: ldapsearch ${search_ms[-1]} ms, plugin read+normalize ${plugin_ms[-1]} ms (process ${process_ms[-1]} ms)"
+for i in $(seq 1 "$pairs"); do
+  if [ $((i % 2)) = 1 ]; then yardstick; p6; else p6; yardstick; fi
+  read -r sr sv sd ss < <(jq -r '.seconds | map_values(. * 1000 | round / 1000) | "\(.read) \(.validate) \(.diff) \(.store)"' "$work/p6.out")
+  stage_read+=("$sr") stage_validate+=("$sv") stage_diff+=("$sd") stage_store+=("$ss")
+  r+=("$(ratio "${p[-1]}" "${y[-1]}")") rr+=("$(ratio "$sr" "${y[-1]}")")
+  echo "   pair $i ($([ $((i % 2)) = 1 ] && echo "ldapsearch first" || echo "peoplesync first")):" \
+       "ldapsearch ${y[-1]} s, peoplesync run ${p[-1]} s (${p_rss[-1]} KB; read $sr s), ratio ${r[-1]}"
 done
 
-search=$(median "${search_ms[@]}")
-plugin=$(median "${plugin_ms[@]}")
-process=$(median "${process_ms[@]}")
-ratio=$(awk -v p="$plugin" -v s="$search" 'BEGIN { printf "%.2f", p / s }')
-process_ratio=$(awk -v p="$process" -v s="$search" 'BEGIN { printf "%.2f", p / s }')
-echo "== N=$n, page size $page_size, median of $runs"
-echo "ldapsearch -E pr=$page_size/noprompt > /dev/null:   $search ms"
-echo "ldap source read + normalize:                  $plugin ms  (whole bench process: $process ms)"
-echo "ratio: $ratio (target <= 1.2; whole process: $process_ratio)"
-echo "{\"bench\":\"ldap\",\"n\":$n,\"runs\":$runs,\"page_size\":$page_size,\"ldapsearch_ms\":$search,\"plugin_ms\":$plugin,\"plugin_process_ms\":$process,\"ratio\":$ratio,\"process_ratio\":$process_ratio,\"target\":1.2}"
+Y=$(median "${y[@]}") P=$(median "${p[@]}") RSS=$(median "${p_rss[@]}")
+YC=$(median "${y_cpu[@]}") PC=$(median "${p_cpu[@]}")
+read -r R RLO RHI <<< "$(spread "${r[@]}")"
+read -r RR RRLO RRHI <<< "$(spread "${rr[@]}")"
+SR=$(median "${stage_read[@]}") SV=$(median "${stage_validate[@]}")
+SD=$(median "${stage_diff[@]}") SS=$(median "${stage_store[@]}")
+met=$(awk -v r="$R" 'BEGIN { print (r <= 1.0) ? "met" : "missed" }')
+echo "== P6: N=$n, page size $page_size, $pairs pairs (medians; ratios: median of the pairs' ratios, range)"
+printf '%-62s %8s s  (CPU %s s)\n' "yardstick: ldapsearch -x -LLL -E pr=$page_size/noprompt > /dev/null" "$Y" "$YC"
+printf '%-62s %8s s  %s x (%s-%s), target <= 1.0: %s  (CPU %s s)\n' "P6: peoplesync run (test mode, whole process)" "$P" "$R" "$RLO" "$RHI" "$met" "$PC"
+printf '%-62s %8s s  %s x (%s-%s)\n' "    its read stage (run report)" "$SR" "$RR" "$RRLO" "$RRHI"
+printf '%-62s %8s\n' "    stage seconds: validate / diff / store (beside)" "$SV / $SD / $SS"
+printf '%-62s %8s KB\n' "    peak RSS" "$RSS"
+mkdir -p "$out"
+json="{\"bench\":\"ldap\",\"n\":$n,\"pairs\":$pairs,\"page_size\":$page_size,\"ldapsearch_seconds\":$Y,\"ldapsearch_cpu_seconds\":$YC,\"run_seconds\":$P,\"run_cpu_seconds\":$PC,\"ratio\":$R,\"ratio_min\":$RLO,\"ratio_max\":$RHI,\"read_ratio\":$RR,\"read_ratio_min\":$RRLO,\"read_ratio_max\":$RRHI,\"stage_seconds\":{\"read\":$SR,\"validate\":$SV,\"diff\":$SD,\"store\":$SS},\"peak_rss_kb\":$RSS,\"target\":1.0}"
+echo "$json" | tee "$out/ldap.json"
