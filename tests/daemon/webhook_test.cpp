@@ -24,6 +24,21 @@ protected:
         make_credentials();
     }
 
+    // A POST's head saying `content_length`, without its body: the whole answer.
+    std::string head_alone(const std::string& content_length) {
+        Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port_));
+        socket.setReceiveTimeout(Poco::Timespan(5, 0));
+        const std::string head = "POST " + endpoint_path_ +
+                                 " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-HRIS-AUTHENTICATION: " + key_ +
+                                 "\r\nContent-Type: application/json\r\nContent-Length: " + content_length + "\r\n\r\n";
+        socket.sendBytes(head.data(), static_cast<int>(head.size()));
+        std::string answer;
+        char buffer[4096];
+        int n = 0;
+        while ((n = socket.receiveBytes(buffer, sizeof buffer)) > 0) answer.append(buffer, static_cast<std::size_t>(n));
+        return answer;
+    }
+
     // Whether the directory holds the user, asked the way an operator would.
     bool in_directory(const std::string& user) {
         Output shown = cli({"directory", "--pipeline", "hris", "show", user});
@@ -161,16 +176,7 @@ TEST_F(WebhookTest, ErrorsAreAnsweredAndNoneChangesTheDirectory) {
 // 413 as soon as the headers say the body is too large: the answer comes
 // before a byte of the body is sent.
 TEST_F(WebhookTest, AnOversizedBodyIsRefusedBeforeItIsSent) {
-    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port_));
-    socket.setReceiveTimeout(Poco::Timespan(5, 0));
-    const std::string head = "POST " + endpoint_path_ +
-                             " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-HRIS-AUTHENTICATION: " + key_ +
-                             "\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n";
-    socket.sendBytes(head.data(), static_cast<int>(head.size()));
-    std::string answer;
-    char buffer[4096];
-    int n = 0;
-    while ((n = socket.receiveBytes(buffer, sizeof buffer)) > 0) answer.append(buffer, static_cast<std::size_t>(n));
+    const std::string answer = head_alone("10000000000");
     EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
     EXPECT_NE(answer.find("max_body_bytes"), std::string::npos);
     EXPECT_NE(answer.find("Connection: Close"), std::string::npos);
@@ -183,16 +189,7 @@ TEST_F(WebhookTest, ABodyLargerThanMemoryAllowsIsRefusedBeforeItIsSent) {
     max_body_bytes_ = std::int64_t{1} << 60;
     write_config();
     start();
-    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port_));
-    socket.setReceiveTimeout(Poco::Timespan(5, 0));
-    const std::string head = "POST " + endpoint_path_ +
-                             " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-HRIS-AUTHENTICATION: " + key_ +
-                             "\r\nContent-Type: application/json\r\nContent-Length: 100000000000000\r\n\r\n";
-    socket.sendBytes(head.data(), static_cast<int>(head.size()));
-    std::string answer;
-    char buffer[4096];
-    int n = 0;
-    while ((n = socket.receiveBytes(buffer, sizeof buffer)) > 0) answer.append(buffer, static_cast<std::size_t>(n));
+    const std::string answer = head_alone("100000000000000");
     EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
     EXPECT_NE(answer.find("the request body (100000000000000 bytes) needs about"), std::string::npos) << answer;
     EXPECT_NE(answer.find("MiB available"), std::string::npos) << answer;
