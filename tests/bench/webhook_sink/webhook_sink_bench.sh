@@ -3,7 +3,8 @@
 # CLI's `peoplesync run` of the generator's org.csv (scripts/bench's pipeline)
 # into a `webhook` sink (format hris), POSTs to a RECEIVING peoplesyncd this
 # script starts on 127.0.0.1 (and stops on exit), whose webhook pipeline is
-# live into a directory.
+# live into a directory (both with scripts/bench's deletion guard, off: the
+# churn unsyncs 0.1% of the people).
 #
 #   tests/bench/webhook_sink/webhook_sink_bench.sh [--people N] [--pairs P] [--quick]
 #                                  [--timeout S] [--seed S] [--out DIR] [--build-dir DIR]
@@ -91,6 +92,8 @@ log: {target: file, path: daemon.log}
 pipelines:
   - name: hris
     source: {type: webhook}
+    sync:
+      guard: {max_removals: 1000000000, max_removal_percent: 100}
     sinks:
       - {type: directory, database: directory.db}
 EOF_CONFIG
@@ -148,7 +151,7 @@ step() {
   local name=$1 file=$2 request=${3:-} start sent done_at id status run until got
   sync
   start=$(date +%s.%N)
-  (cd "$sender" && BENCH_CSV=$file "$bin/peoplesync" --config "$sender/peoplesync.yaml" run bench --json > "$work/$name.out" 2> "$work/$name.err") || {
+  (cd "$sender" && BENCH_CSV=$file timeout "$timeout" "$bin/peoplesync" --config "$sender/peoplesync.yaml" run bench --json > "$work/$name.out" 2> "$work/$name.err") || {
     echo "$name: the sender's run failed:" >&2; cat "$work/$name.err" >&2; exit 1; }
   sent=$(date +%s.%N)
   if [ -n "$request" ]; then
