@@ -40,3 +40,39 @@ check_changes() {
 is_noop() { tr -d ' \n' < "$1" | grep -q '"status":"noop"'; }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+# start_webhook_daemon DIR PIPELINE [SYNC_YAML]: a peoplesyncd in DIR with one
+# webhook pipeline, PIPELINE, into an empty directory (SYNC_YAML: its `sync:`
+# lines), serving on a free port of 127.0.0.1 with http.max_body_bytes
+# $max_body_bytes and the admin token $admin_token; waits until it answers
+# and makes the pipeline's credentials. Sets daemon (its pid), url, key and
+# endpoint. Needs $bin.
+start_webhook_daemon() {
+  local dir=$1 pipeline=$2 sync=${3:-} made
+  mkdir -p "$dir"
+  cat > "$dir/peoplesync.yaml" <<EOF_CONFIG
+state_database: state.db
+http: {listen: 127.0.0.1:0, max_body_bytes: $max_body_bytes}
+admin: {token: $admin_token}
+log: {target: file, path: daemon.log}
+pipelines:
+  - name: $pipeline
+    source: {type: webhook}
+${sync}    sinks:
+      - {type: directory, database: directory.db}
+EOF_CONFIG
+  (cd "$dir" && exec "$bin/peoplesyncd" --config "$dir/peoplesync.yaml" > daemon.out 2>&1) &
+  daemon=$!
+  url=""
+  for _ in $(seq 1 500); do
+    url=$(sed -n 's/.*"url": "\(.*\)".*/\1/p' "$dir/state.db.peoplesyncd.json" 2>/dev/null || true)
+    [ -n "$url" ] && curl -sf "$url/health" >/dev/null && break
+    kill -0 "$daemon" 2>/dev/null || { echo "peoplesyncd did not start:" >&2; cat "$dir/daemon.out" "$dir/daemon.log" >&2; exit 1; }
+    url=""; sleep 0.02
+  done
+  [ -n "$url" ] || { echo "peoplesyncd did not answer" >&2; exit 1; }
+  made=$("$bin/peoplesync" --config "$dir/peoplesync.yaml" webhook-credentials "$pipeline")
+  key=$(echo "$made" | sed -n 's/^api_key: \([0-9a-f]*\)$/\1/p')
+  endpoint=$(echo "$made" | sed -n 's/^url: \(.*\)$/\1/p')
+  [ -n "$key" ] && [ -n "$endpoint" ] || { echo "no webhook credentials:" >&2; echo "$made" >&2; exit 1; }
+}

@@ -101,34 +101,8 @@ trap stop_daemons EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 start_daemon() {
-  local dir=$1 made
-  mkdir -p "$dir"
-  cat > "$dir/peoplesync.yaml" <<EOF_CONFIG
-state_database: state.db
-http: {listen: 127.0.0.1:0, max_body_bytes: $max_body_bytes}
-admin: {token: $admin_token}
-log: {target: file, path: daemon.log}
-pipelines:
-  - name: push
-    source: {type: webhook}
-    sinks:
-      - {type: directory, database: directory.db}
-EOF_CONFIG
-  (cd "$dir" && exec "$bin/peoplesyncd" --config "$dir/peoplesync.yaml" > daemon.out 2>&1) &
-  daemon=$!
+  start_webhook_daemon "$1" push
   daemons+=("$daemon")
-  url=""
-  for _ in $(seq 1 500); do
-    url=$(sed -n 's/.*"url": "\(.*\)".*/\1/p' "$dir/state.db.peoplesyncd.json" 2>/dev/null || true)
-    [ -n "$url" ] && curl -sf "$url/health" >/dev/null && break
-    kill -0 "$daemon" 2>/dev/null || { echo "peoplesyncd did not start:" >&2; cat "$dir/daemon.out" "$dir/daemon.log" >&2; exit 1; }
-    url=""; sleep 0.02
-  done
-  [ -n "$url" ] || { echo "peoplesyncd did not answer" >&2; exit 1; }
-  made=$("$bin/peoplesync" --config "$dir/peoplesync.yaml" webhook-credentials push)
-  key=$(echo "$made" | sed -n 's/^api_key: \([0-9a-f]*\)$/\1/p')
-  endpoint=$(echo "$made" | sed -n 's/^url: \(.*\)$/\1/p')
-  [ -n "$key" ] && [ -n "$endpoint" ] || { echo "no webhook credentials:" >&2; echo "$made" >&2; exit 1; }
 }
 stop_daemon() {  # stop_daemon DIR: SIGTERM to $daemon, and a clean exit
   local i
