@@ -55,20 +55,6 @@ std::string past_prefix(std::string prefix) {
 
 }  // namespace
 
-SqliteDirectoryBrowser::Connection::Connection(const std::string& file, int flags, std::int64_t busy_timeout_ms) {
-    const int rc = sqlite3_open_v2(file.c_str(), &db_, flags, nullptr);
-    if (rc != SQLITE_OK) {
-        const std::string why = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-        sqlite3_close_v2(db_);
-        throw Error("directory " + file + ": cannot open the database: " + why);
-    }
-    sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout_ms));
-}
-
-SqliteDirectoryBrowser::Connection::~Connection() {
-    sqlite3_close_v2(db_);
-}
-
 SqliteDirectoryBrowser::SqliteDirectoryBrowser(std::string file, std::int64_t busy_timeout_ms, std::string pipeline,
                                                Logger& log)
     : file_(std::move(file)), busy_timeout_ms_(busy_timeout_ms), pipeline_(std::move(pipeline)), log_(log) {}
@@ -85,7 +71,7 @@ SqliteDirectoryBrowser::~SqliteDirectoryBrowser() {
 std::optional<SqliteDirectoryBrowser::Connection> SqliteDirectoryBrowser::reader() {
     std::error_code missing;
     if (!std::filesystem::exists(file_, missing)) return std::nullopt;
-    Connection db(file_, SQLITE_OPEN_READONLY, busy_timeout_ms_);
+    Connection db("directory", file_, SQLITE_OPEN_READONLY, busy_timeout_ms_);
     std::lock_guard lock(schema_mutex_);
     // A directory no run of this build has opened yet may be of an earlier
     // schema than the reads name: brought up to date once, as the sink would
@@ -102,7 +88,7 @@ std::optional<SqliteDirectoryBrowser::Connection> SqliteDirectoryBrowser::reader
 }
 
 SqliteDirectoryBrowser::Connection SqliteDirectoryBrowser::writer() {
-    return Connection(file_, SQLITE_OPEN_READWRITE, busy_timeout_ms_);
+    return Connection("directory", file_, SQLITE_OPEN_READWRITE, busy_timeout_ms_);
 }
 
 template <typename Use>
@@ -161,18 +147,20 @@ void SqliteDirectoryBrowser::build() {
     const auto started = std::chrono::steady_clock::now();
     std::string failure;
     std::unique_ptr<SearchTable> table;
-    sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(file_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    std::optional<Connection> connection;
+    try {
+        connection.emplace("directory", file_, SQLITE_OPEN_READONLY, busy_timeout_ms_);
+    } catch (const Error& e) {
+        failure = e.what();
+    }
+    sqlite3* db = connection ? connection->get() : nullptr;
     bool go_on = false;
     {
         std::lock_guard lock(mutex_);
-        go_on = !stopping_ && rc == SQLITE_OK;
+        go_on = !stopping_ && db != nullptr;
         if (go_on) building_db_ = db;
     }
-    if (rc != SQLITE_OK) {
-        failure = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    } else if (go_on) {
-        sqlite3_busy_timeout(db, static_cast<int>(busy_timeout_ms_));
+    if (go_on) {
         try {
             // A table brought up to date will do, unless it is due to be read again.
             bool refreshed = false;
@@ -192,7 +180,7 @@ void SqliteDirectoryBrowser::build() {
     }
     std::lock_guard lock(mutex_);
     building_db_ = nullptr;
-    sqlite3_close_v2(db);
+    connection.reset();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (stopping_) {
     } else if (table) {

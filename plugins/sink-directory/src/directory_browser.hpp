@@ -22,6 +22,8 @@
 #include <peoplesync/directory.hpp>
 #include <peoplesync/plugin.hpp>
 
+#include "sqlite_connection.hpp"
+
 #include "search_table.hpp"
 
 namespace peoplesync::directory {
@@ -59,19 +61,7 @@ public:
     void changed();
 
 private:
-    class Connection {
-    public:
-        Connection(const std::string& file, int flags, std::int64_t busy_timeout_ms);
-        ~Connection();
-        Connection(Connection&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
-        Connection(const Connection&) = delete;
-        Connection& operator=(const Connection&) = delete;
-        Connection& operator=(Connection&&) = delete;
-        sqlite3* get() const { return db_; }
-
-    private:
-        sqlite3* db_ = nullptr;
-    };
+    using Connection = sqlite::SideConnection;
 
     // A read-only connection; none while the directory has no file yet.
     std::optional<Connection> reader();

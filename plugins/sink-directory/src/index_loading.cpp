@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "schema.hpp"
+#include "sqlite_connection.hpp"
 #include "sqlite_statement.hpp"
 #include "user_records.hpp"
 
@@ -137,16 +138,8 @@ std::vector<std::string> held_hris_ids(const std::string& file, int busy_timeout
     std::vector<std::string> held;
     // No database yet: the directory holds nobody.
     if (hris_ids.empty() || !std::filesystem::exists(file)) return held;
-    sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-    struct Close {
-        sqlite3* db;
-        ~Close() { sqlite3_close_v2(db); }
-    } close{db};
-    if (rc != SQLITE_OK)
-        throw Error("directory " + file +
-                    ": cannot open the database: " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
-    sqlite3_busy_timeout(db, busy_timeout_ms);
+    const sqlite::SideConnection connection("directory", file, SQLITE_OPEN_READONLY, busy_timeout_ms);
+    sqlite3* db = connection.get();
     const std::vector<std::string_view> wanted(hris_ids.begin(), hris_ids.end());
     const std::string list = json_array(wanted);
     SqliteStatement select(db, "SELECT hris_id FROM users WHERE hris_id IN (SELECT value FROM json_each(?))");

@@ -1,7 +1,12 @@
 // HeldUsers::held_hris_ids of the directory: which of some hris_ids it holds,
 // asked from the daemon's HTTP threads while the sink's own connection may be
 // in a run.
+#include <atomic>
+#include <mutex>
 #include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
@@ -71,6 +76,44 @@ TEST_F(DirectoryHeldIdsTest, AWriterInTheMiddleOfItsTransactionKeepsNobodyWaitin
     EXPECT_EQ(held({"A", "D"}), std::set<std::string>{"A"});
     writer << "COMMIT", now;
     EXPECT_EQ(held({"A", "D"}), (std::set<std::string>{"A", "D"}));
+}
+
+// Each call, and the checkpoint after each run, opens a connection of its own
+// and closes it again. Closing one must not make another, starting its read
+// that moment, fail at once: the HTTP threads ask while runs apply.
+TEST_F(DirectoryHeldIdsTest, RunsAndManyAskingAtOnceKeepNobodyWaiting) {
+    create({"A"});
+    std::atomic<bool> running{true};
+    std::atomic<int> asked{0};
+    std::mutex failure_mutex;
+    std::vector<std::string> failures;
+    auto failed = [&](const std::string& what) {
+        std::lock_guard lock(failure_mutex);
+        failures.push_back(what);
+    };
+    auto ask = [&] {
+        while (running) {
+            try {
+                if (held({"A"}) != std::set<std::string>{"A"}) failed("A is not held");
+            } catch (const std::exception& e) {
+                failed(e.what());
+            }
+            ++asked;
+        }
+    };
+    std::vector<std::thread> askers;
+    for (int t = 0; t < 3; ++t) askers.emplace_back(ask);
+    for (int run = 0; run < 60; ++run) {
+        try {
+            create({"U" + std::to_string(run)});
+        } catch (const std::exception& e) {
+            failed(std::string("run: ") + e.what());
+        }
+    }
+    running = false;
+    for (auto& asker : askers) asker.join();
+    EXPECT_GT(asked.load(), 0);
+    EXPECT_TRUE(failures.empty()) << failures.size() << " failed, the first: " << failures.front();
 }
 
 }  // namespace
