@@ -51,6 +51,7 @@ public:
         return store_.enqueue(pipeline_, sink_, messages);
     }
     std::string state() override { return store_.state(pipeline_, sink_); }
+    std::string state_token() override { return store_.state_token(pipeline_, sink_); }
 
 private:
     OutboxStore& store_;
@@ -126,7 +127,13 @@ void last_run_ids(sqlite3* db) {
     sqlite::add_column(db, "outbox_sinks", "last_run_id", "INTEGER NOT NULL DEFAULT 0");
 }
 
-constexpr sqlite::Migration outbox_migrations[] = {{1, first_outbox_schema}, {2, last_run_ids}};
+// Which message the acknowledged state came from, for state_token(); 0 for
+// one acknowledged before this step (or none).
+void acknowledged_ids(sqlite3* db) {
+    sqlite::add_column(db, "outbox_sinks", "acknowledged_id", "INTEGER NOT NULL DEFAULT 0");
+}
+
+constexpr sqlite::Migration outbox_migrations[] = {{1, first_outbox_schema}, {2, last_run_ids}, {3, acknowledged_ids}};
 
 }  // namespace
 
@@ -211,6 +218,22 @@ std::string OutboxStore::state(const std::string& pipeline, const std::string& s
     return std::string(reinterpret_cast<const char*>(rows.front().rawContent()), rows.front().size());
 }
 
+std::string OutboxStore::state_token(const std::string& pipeline, const std::string& sink) {
+    std::lock_guard lock(mutex_);
+    std::vector<Poco::Int64> queued;
+    *session_ << "SELECT id FROM outbox WHERE pipeline = ? AND sink = ? AND has_state = 1 ORDER BY id DESC LIMIT 1",
+        useRef(pipeline), useRef(sink), into(queued), now;
+    if (!queued.empty()) return "message " + std::to_string(queued.front());
+    // A message's state, once acknowledged, is still that message's.
+    std::vector<Poco::Tuple<Poco::Int64, Poco::Int64>> acknowledged;
+    *session_ << "SELECT acknowledged_id, acknowledged_state IS NOT NULL FROM outbox_sinks WHERE pipeline = ? AND "
+                 "sink = ?",
+        useRef(pipeline), useRef(sink), into(acknowledged), now;
+    if (acknowledged.empty() || acknowledged.front().get<1>() == 0) return "empty";
+    if (acknowledged.front().get<0>() == 0) return "";  // acknowledged by an earlier build: unknown
+    return "message " + std::to_string(acknowledged.front().get<0>());
+}
+
 std::optional<OutboxEntry> OutboxStore::head(const std::string& pipeline, const std::string& sink) {
     std::lock_guard lock(mutex_);
     std::vector<EntryRow> rows;
@@ -240,9 +263,9 @@ void OutboxStore::delivered(const OutboxEntry& entry, const std::string& answer)
             // The receiver holds what this message brings, even if an operator
             // dropped it meanwhile.
             s << "UPDATE outbox_sinks SET acknowledged_state = (SELECT state FROM outbox WHERE id = ? AND has_state = "
-                 "1) "
+                 "1), acknowledged_id = ? "
                  "WHERE pipeline = ? AND sink = ? AND EXISTS (SELECT 1 FROM outbox WHERE id = ? AND has_state = 1)",
-                use(id), useRef(entry.pipeline), useRef(entry.sink), use(id), now;
+                use(id), use(id), useRef(entry.pipeline), useRef(entry.sink), use(id), now;
             s << "UPDATE outbox_sinks SET delivered = delivered + 1, last_delivered_at_ms = ?, last_delivered = ? "
                  "WHERE pipeline = ? AND sink = ?",
                 use(at), useRef(answer), useRef(entry.pipeline), useRef(entry.sink), now;

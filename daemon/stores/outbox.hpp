@@ -74,6 +74,10 @@ public:
     std::vector<std::int64_t> enqueue(const std::string& pipeline, const std::string& sink,
                                       const std::vector<OutboxMessage>& messages);
     std::string state(const std::string& pipeline, const std::string& sink);
+    // Outbox::state_token(): the id of the message whose state state()
+    // returns ("message 7"), "empty" for none, "" when the acknowledged state
+    // came from a build that did not record its message.
+    std::string state_token(const std::string& pipeline, const std::string& sink);
     // Whether run `run_id` queued messages for the sink (in one enqueue, all
     // or none); nothing when a later run queued since, which hides it.
     std::optional<bool> queued_run(const std::string& pipeline, const std::string& sink, std::int64_t run_id);

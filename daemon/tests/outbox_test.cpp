@@ -199,6 +199,36 @@ TEST_F(OutboxTest, LargeBinaryBodiesComeBackByteForByte) {
     EXPECT_EQ(store_->state("p", "s"), body);
 }
 
+// The token names the message whose state state() returns: it stays as
+// that message is delivered, and changes with every new state and a drop.
+TEST_F(OutboxTest, TheStateTokenNamesTheMessageTheStateCameFrom) {
+    auto outbox = store_->for_sink("p", "s");
+    EXPECT_EQ(outbox->state_token(), "empty");
+    const auto first = outbox->enqueue({message(1, "one", "state-1")});
+    const std::string queued = outbox->state_token();
+    EXPECT_EQ(queued, "message " + std::to_string(first[0]));
+    deliver();
+    EXPECT_EQ(outbox->state(), "state-1");
+    EXPECT_EQ(outbox->state_token(), queued);
+
+    // A message without a state leaves it; one with a state changes it.
+    outbox->enqueue({message(2, "two", std::nullopt)});
+    EXPECT_EQ(outbox->state_token(), queued);
+    outbox->enqueue({message(3, "three", "state-3")});
+    const std::string newer = outbox->state_token();
+    EXPECT_NE(newer, queued);
+    EXPECT_EQ(store_->for_sink("p", "other")->state_token(), "empty");
+
+    // Dropped, the state is the acknowledged one again, and so is the token.
+    store_->drop("p", "s");
+    EXPECT_EQ(outbox->state(), "state-1");
+    EXPECT_EQ(outbox->state_token(), queued);
+
+    // Reopened, the same.
+    store_ = std::make_unique<OutboxStore>(dir_ / "state.db");
+    EXPECT_EQ(store_->for_sink("p", "s")->state_token(), queued);
+}
+
 TEST(RetryPolicy, BackoffDoublesUpToTheCeilingWithJitterInTheUpperHalf) {
     RetryPolicy policy;
     policy.initial_backoff_ms = 1000;

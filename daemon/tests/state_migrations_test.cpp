@@ -67,7 +67,7 @@ const char* first_outbox =
     "NOT NULL DEFAULT '', stopped_at_ms INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0, "
     "last_delivered_at_ms INTEGER NOT NULL DEFAULT 0, last_delivered TEXT NOT NULL DEFAULT '', "
     "PRIMARY KEY(pipeline, sink));"
-    "INSERT INTO outbox_sinks(pipeline, sink, delivered) VALUES('hr', 'hook', 5);";
+    "INSERT INTO outbox_sinks(pipeline, sink, acknowledged_state, delivered) VALUES('hr', 'hook', 'acked', 5);";
 
 class StateMigrations : public ::testing::Test {
 protected:
@@ -151,9 +151,12 @@ TEST_F(StateMigrations, TheFirstRequestLogAndOutboxOpenAndKeepTheirRows) {
         OutboxStore outbox(file_);
         EXPECT_EQ(outbox.sink("hr", "hook").delivered, 5);
         EXPECT_EQ(outbox.queued_run("hr", "hook", 1), std::optional<bool>(false));
+        EXPECT_EQ(outbox.state("hr", "hook"), "acked");
+        // Which message that state came from was not recorded: unknown.
+        EXPECT_EQ(outbox.state_token("hr", "hook"), "");
     }
     EXPECT_EQ(version("request_log"), 3);
-    EXPECT_EQ(version("outbox"), 2);
+    EXPECT_EQ(version("outbox"), 3);
     EXPECT_EQ(number(file_, "SELECT count(*) FROM sqlite_schema WHERE name = 'push_requests_by_message'"), 1);
 }
 
@@ -179,7 +182,7 @@ TEST_F(StateMigrations, ARequestLogAndAnOutboxOfANewerBuildAreRefused) {
     EXPECT_NE(error.find("newer peoplesync (request_log schema 4, this build knows 3)"), std::string::npos) << error;
     error = open_error<OutboxStore>();
     EXPECT_NE(error.find("state database " + file_.string()), std::string::npos) << error;
-    EXPECT_NE(error.find("newer peoplesync (outbox schema 9, this build knows 2)"), std::string::npos) << error;
+    EXPECT_NE(error.find("newer peoplesync (outbox schema 9, this build knows 3)"), std::string::npos) << error;
 }
 
 TEST_F(StateMigrations, ARecordsFileOfANewerBuildIsRefused) {
@@ -207,7 +210,7 @@ TEST_F(StateMigrations, EachComponentKeepsItsOwnVersion) {
     EXPECT_EQ(version("state"), -1);
     { StateStore store(file_); }
     EXPECT_EQ(version("state"), 6);
-    EXPECT_EQ(version("outbox"), 2);
+    EXPECT_EQ(version("outbox"), 3);
 }
 
 }  // namespace

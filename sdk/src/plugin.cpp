@@ -88,6 +88,10 @@ std::string Sink::state_token() {
     return "";
 }
 
+std::string Outbox::state_token() {
+    return "";
+}
+
 std::string Source::command(const std::string& name, const std::vector<std::string>&) {
     unknown_command(name);
 }

@@ -115,7 +115,12 @@ TEST_F(DeliveryTest, ServerErrorsRateLimitsAndSilenceAreRetriedUntilAcknowledged
     EXPECT_EQ(json::parse(got[0].body)["users"][0]["job_title"], "Engineer");
     // Retry-After: 1 was honoured: at least a second between the 429 and the next attempt.
     EXPECT_GE(std::chrono::steady_clock::now() - started, 1s);
-    const std::string log = read_text(a_dir_ / "daemon.log");
+    // The delivery is logged once it is recorded: a moment after the outbox shows it.
+    std::string log = read_text(a_dir_ / "daemon.log");
+    for (const auto until = std::chrono::steady_clock::now() + 5s;
+         log.find("delivered") == std::string::npos && std::chrono::steady_clock::now() < until;
+         log = read_text(a_dir_ / "daemon.log"))
+        std::this_thread::sleep_for(20ms);
     EXPECT_NE(log.find("HTTP 500"), std::string::npos) << log;
     EXPECT_NE(log.find("429"), std::string::npos);
     EXPECT_NE(log.find("delivered"), std::string::npos);

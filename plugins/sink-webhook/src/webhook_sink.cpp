@@ -286,6 +286,14 @@ public:
         state_.reset();
     }
 
+    // What load_index() returns is the outbox's state, changed by nothing
+    // but this sink's runs and an operator's drop; what the receiver's own
+    // users change there is not seen (full_resync_every_secs reads again).
+    std::string state_token() override {
+        const std::string outbox = host_.outbox().state_token();
+        return outbox.empty() ? "" : "outbox " + outbox;
+    }
+
     bool delivers() const override { return true; }
 
     DeliveryResult deliver(const Delivery& delivery) override { return delivery_->deliver(delivery, host_.now()); }

@@ -35,6 +35,7 @@ public:
             queued.push_back(message);
             ids.push_back(next_id++);
         }
+        ++changes;
         return ids;
     }
     std::string state() override {
@@ -42,16 +43,20 @@ public:
             if (it->state) return *it->state;
         return acknowledged;
     }
+    // Every enqueue and delivery counts as a new state.
+    std::string state_token() override { return "memory " + std::to_string(changes); }
     // As if the receiver acknowledged everything queued.
     void deliver_all() {
         acknowledged = state();
         queued.clear();
+        ++changes;
     }
 
     std::vector<OutboxMessage> queued;
     std::string acknowledged;  // the state of the last acknowledged message with one
     std::string stopped;       // not empty: delivery is stopped and enqueue() throws this
     std::int64_t next_id = 1;
+    std::int64_t changes = 0;
 };
 
 // A Host for tests: log lines and state in memory, a clock that stands
