@@ -13,7 +13,7 @@ build=$1 source=$2 work=$3
 rm -rf "$work"
 mkdir -p "$work"
 unset PEOPLESYNC_CONFIG PEOPLESYNC_VAR PEOPLESYNC_EXPORT PEOPLESYNC_LISTEN PEOPLESYNC_ADMIN_TOKEN \
-    PEOPLESYNC_LOG_LEVEL LD_LIBRARY_PATH
+    PEOPLESYNC_LOG_LEVEL STATE_DIRECTORY LD_LIBRARY_PATH
 
 step() { echo "== $*"; }
 fail() {
@@ -110,6 +110,10 @@ step "unpack it into $work/root; its CLI validates its configuration with its pl
 root=$work/root
 dpkg-deb -x "$deb" "$root"
 cli=("$root/usr/bin/peoplesync" --config "$root/etc/peoplesync/peoplesync.yaml")
+# The CLI opens (and makes) the state database, even to validate: here, as
+# systemd's StateDirectory= would say, in the work folder, never the host's
+# /var/lib/peoplesync.
+export STATE_DIRECTORY=$work/state
 # Through the binary's RUNPATH ($ORIGIN/../lib): the tree's SDK, not the build's or the system's.
 sdk_lib=$(ldd "$root/usr/bin/peoplesync" | sed -n 's/^\s*libpeoplesync-sdk\.so\.[0-9]* => \(.*\) (.*$/\1/p')
 [[ $(realpath -s "$sdk_lib") == "$root/usr/lib/libpeoplesync-sdk.so."* ]] || fail "the CLI loads the SDK from $sdk_lib"
@@ -119,12 +123,15 @@ contains "$work/plugins.txt" "$root/usr/lib/peoplesync/plugins/peoplesync-source
 lacks "$work/plugins.txt" "$build|refused"
 expect 0 "$work/validate.txt" -- "${cli[@]}" validate
 cat "$work/validate.txt"
+contains "$work/validate.txt" "^$root/etc/peoplesync/peoplesync\\.yaml: valid, 2 pipeline\\(s\\)\$"
+[[ -f $STATE_DIRECTORY/peoplesync-state.db ]] || fail "the state database is not in \$STATE_DIRECTORY: $(ls "$STATE_DIRECTORY")"
 # The same check fails on a configuration the daemon would refuse.
 sed 's/^state_database:/state_databse:/' "$root/etc/peoplesync/peoplesync.yaml" >"$work/broken.yaml"
 expect 2 "$work/broken.txt" -- "$root/usr/bin/peoplesync" --config "$work/broken.yaml" validate
 contains "$work/broken.txt" 'broken\.yaml:[0-9]+:[0-9]+: .*state_databse'
 # The installed binaries need no folder but their own tree and /var/lib/peoplesync.
 lacks "$root/etc/peoplesync/peoplesync.yaml" '^[^#]*(\.\./|/tmp/|/home/)'
+unset STATE_DIRECTORY
 
 unit=$root/lib/systemd/system/peoplesyncd.service
 if command -v systemd-analyze >/dev/null; then
