@@ -85,7 +85,7 @@ for script in postinst prerm postrm; do
 done
 contains "$work/control/postinst" 'adduser --quiet --system --group --home /var/lib/peoplesync'
 contains "$work/control/postinst" "deb-systemd-helper enable 'peoplesyncd.service'"
-contains "$work/control/postinst" 'deb-systemd-invoke \$_dh_action'
+contains "$work/control/postinst" 'deb-systemd-invoke [$]_dh_action'
 contains "$work/control/prerm" "deb-systemd-invoke stop 'peoplesyncd.service'"
 contains "$work/control/postrm" 'rm -rf /var/lib/peoplesync'
 contains "$work/control/triggers" 'activate-noawait ldconfig'
