@@ -7,7 +7,7 @@
 include(CMakePackageConfigHelpers)
 
 set(PEOPLESYNC_EXAMPLES_DIR ${CMAKE_INSTALL_DATADIR}/peoplesync/examples)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/etc/ DESTINATION ${PEOPLESYNC_EXAMPLES_DIR}/etc)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/etc/ DESTINATION ${PEOPLESYNC_EXAMPLES_DIR}/etc PATTERN deb EXCLUDE)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/samples/ DESTINATION ${PEOPLESYNC_EXAMPLES_DIR}/samples
   PATTERN "build*" EXCLUDE)
 
@@ -46,13 +46,13 @@ install(FILES ${CMAKE_BINARY_DIR}/PeopleSyncSDKConfig.cmake ${CMAKE_BINARY_DIR}/
   DESTINATION ${PEOPLESYNC_SDK_CMAKE_DIR})
 
 # The licence terms, in the place Debian looks for them.
-install(FILES ${PROJECT_SOURCE_DIR}/packaging/deb/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/etc/deb/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # What only the .deb installs, outside the prefix (component `deb`, left out of
 # a plain `cmake --install`): the service, its configuration, the Debian
-# changelog and lintian's overrides. packaging/deb holds them and the
+# changelog and lintian's overrides. etc/deb holds them and the
 # maintainer scripts.
-set(PEOPLESYNC_DEB_DIR ${PROJECT_SOURCE_DIR}/packaging/deb)
+set(PEOPLESYNC_DEB_DIR ${PROJECT_SOURCE_DIR}/etc/deb)
 install(FILES ${PROJECT_SOURCE_DIR}/etc/systemd/peoplesyncd.service DESTINATION /lib/systemd/system
   COMPONENT deb EXCLUDE_FROM_ALL)
 install(FILES ${PEOPLESYNC_DEB_DIR}/peoplesync.yaml DESTINATION /etc/peoplesync COMPONENT deb EXCLUDE_FROM_ALL)
@@ -88,13 +88,13 @@ set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
 set(CPACK_COMPONENTS_ALL Unspecified deb)
 set(CPACK_DEBIAN_PACKAGE_NAME peoplesync)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-# Debian revision 1: packaging/deb/changelog's top entry must name the same version.
+# Debian revision 1: etc/deb/changelog's top entry must name the same version.
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # The plugins link libpeoplesync-sdk, which the package itself ships.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${CMAKE_BINARY_DIR}/lib)
-# A shlibs file for libpeoplesync-sdk (packaging/deb/triggers runs ldconfig).
+# A shlibs file for libpeoplesync-sdk (etc/deb/triggers runs ldconfig).
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY "=")
 # Appended to the shlibdeps: postinst makes the system user.

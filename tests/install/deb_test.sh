@@ -91,9 +91,9 @@ contains "$work/control/postrm" 'rm -rf /var/lib/peoplesync'
 contains "$work/control/triggers" 'activate-noawait ldconfig'
 # The Debian changelog's top entry is this package's version.
 version=$(dpkg-deb -f "$deb" Version)
-changelog_version=$(sed -n '1s/^peoplesync (\([^)]*\)).*/\1/p' "$source/packaging/deb/changelog")
+changelog_version=$(sed -n '1s/^peoplesync (\([^)]*\)).*/\1/p' "$source/etc/deb/changelog")
 [[ $version == "$changelog_version" ]] ||
-    fail "the package is version $version, packaging/deb/changelog's top entry $changelog_version"
+    fail "the package is version $version, etc/deb/changelog's top entry $changelog_version"
 
 if command -v lintian >/dev/null; then
     step "lintian: no errors"
