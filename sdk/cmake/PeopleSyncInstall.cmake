@@ -7,7 +7,7 @@
 include(CMakePackageConfigHelpers)
 
 set(PEOPLESYNC_EXAMPLES_DIR ${CMAKE_INSTALL_DATADIR}/peoplesync/examples)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/etc/ DESTINATION ${PEOPLESYNC_EXAMPLES_DIR}/etc)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/etc/ DESTINATION ${PEOPLESYNC_EXAMPLES_DIR}/etc PATTERN deb EXCLUDE)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/samples/ DESTINATION ${PEOPLESYNC_EXAMPLES_DIR}/samples
   PATTERN "build*" EXCLUDE)
 
@@ -45,22 +45,63 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/PeopleSyncSDKConfigVersion.
 install(FILES ${CMAKE_BINARY_DIR}/PeopleSyncSDKConfig.cmake ${CMAKE_BINARY_DIR}/PeopleSyncSDKConfigVersion.cmake
   DESTINATION ${PEOPLESYNC_SDK_CMAKE_DIR})
 
-# `cpack -G DEB` in the build folder: one package with the CLI, the daemon,
-# the plugins, the SDK and the examples, installed under /usr. Its library
-# dependencies come from dpkg-shlibdeps.
+# The licence terms, in the place Debian looks for them.
+install(FILES ${PROJECT_SOURCE_DIR}/etc/deb/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# What only the .deb installs, outside the prefix (component `deb`, left out of
+# a plain `cmake --install`): the service, its configuration, the Debian
+# changelog and lintian's overrides. etc/deb holds them and the
+# maintainer scripts.
+set(PEOPLESYNC_DEB_DIR ${PROJECT_SOURCE_DIR}/etc/deb)
+install(FILES ${PROJECT_SOURCE_DIR}/etc/systemd/peoplesyncd.service DESTINATION /lib/systemd/system
+  COMPONENT deb EXCLUDE_FROM_ALL)
+install(FILES ${PEOPLESYNC_DEB_DIR}/peoplesync.yaml DESTINATION /etc/peoplesync COMPONENT deb EXCLUDE_FROM_ALL)
+# postinst gives it to the peoplesync group, which does not exist yet when dpkg unpacks it.
+install(FILES ${PEOPLESYNC_DEB_DIR}/peoplesyncd.env DESTINATION /etc/peoplesync
+  PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ COMPONENT deb EXCLUDE_FROM_ALL)
+set(deb_changelog ${CMAKE_BINARY_DIR}/deb/changelog.Debian.gz)
+set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PEOPLESYNC_DEB_DIR}/changelog)
+file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/deb)
+# -n: no name or time stamp in the gzip header, so the package is reproducible.
+execute_process(COMMAND gzip -9nc ${PEOPLESYNC_DEB_DIR}/changelog OUTPUT_FILE ${deb_changelog} COMMAND_ERROR_IS_FATAL ANY)
+install(FILES ${deb_changelog} DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT deb EXCLUDE_FROM_ALL)
+install(FILES ${PEOPLESYNC_DEB_DIR}/lintian-overrides DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides
+  RENAME peoplesync COMPONENT deb EXCLUDE_FROM_ALL)
+
+# `cpack -G DEB` in the build folder: one package with the CLI, the daemon
+# and its service, the plugins, the SDK and the examples, installed under
+# /usr. Its library dependencies come from dpkg-shlibdeps.
 set(CPACK_PACKAGE_NAME peoplesync)
 set(CPACK_PACKAGE_VENDOR "peoplesync")
-set(CPACK_PACKAGE_CONTACT "peoplesync maintainers <peoplesync@localhost>")
+set(CPACK_PACKAGE_CONTACT "peoplesync maintainers <peoplesync@example.org>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
-set(CPACK_PACKAGE_DESCRIPTION "peoplesync keeps a people directory in step with the HR system of record. \
-The package holds the peoplesync CLI and daemon, the built-in source and sink plugins, and the plugin SDK \
-(headers, libpeoplesync-sdk and the CMake package PeopleSyncSDK) for writing new ones.")
+set(CPACK_PACKAGE_DESCRIPTION "peoplesync keeps a people directory in step with the HR system of record.
+The package holds the peoplesync CLI, the daemon peoplesyncd with its systemd
+service, the built-in source and sink plugins, and the plugin SDK (headers,
+libpeoplesync-sdk and the CMake package PeopleSyncSDK) for writing new ones.")
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)
+# Both components in the one package: the default one and `deb`.
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
+set(CPACK_COMPONENTS_ALL Unspecified deb)
+set(CPACK_DEBIAN_PACKAGE_NAME peoplesync)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+# Debian revision 1: etc/deb/changelog's top entry must name the same version.
+set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # The plugins link libpeoplesync-sdk, which the package itself ships.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${CMAKE_BINARY_DIR}/lib)
+# A shlibs file for libpeoplesync-sdk (etc/deb/triggers runs ldconfig).
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY "=")
+# Appended to the shlibdeps: postinst makes the system user.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "g++, cmake")
+file(WRITE ${CMAKE_BINARY_DIR}/deb/conffiles "/etc/peoplesync/peoplesync.yaml\n/etc/peoplesync/peoplesyncd.env\n")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_BINARY_DIR}/deb/conffiles ${PEOPLESYNC_DEB_DIR}/postinst
+  ${PEOPLESYNC_DEB_DIR}/prerm ${PEOPLESYNC_DEB_DIR}/postrm ${PEOPLESYNC_DEB_DIR}/triggers)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)
