@@ -170,6 +170,9 @@ void HttpServer::poll_connections() {
         }
         for (auto& connection : returned)
             if (advance(connection)) waiting.push_back(std::move(connection));
+        // Those advance() is done with close now, not after the wait below
+        // (up to a second): a client that sent its last request waits for that.
+        returned.clear();
         if (!accepting_ && !listener_closed_) {
             listener_.close();
             {

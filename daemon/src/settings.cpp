@@ -113,7 +113,10 @@ ConfigValue convert(const YAML::Node& node, const std::string& file, const std::
         case YAML::NodeType::Map: {
             ConfigValue map = ConfigValue::map(path, mark);
             for (const auto& entry : node) {
-                std::string key = entry.first.as<std::string>();
+                // "? [a, b]": YAML allows any node as a key; a configuration's keys are names.
+                if (!entry.first.IsScalar())
+                    ConfigValue::null(path, mark_of(file, entry.first)).fail("a key must be a name, not a list or map");
+                std::string key = entry.first.Scalar();
                 std::string child = path.empty() ? key : path + "." + key;
                 if (map.find(key) != nullptr)
                     ConfigValue::scalar("", child, mark_of(file, entry.first)).fail("the key appears twice");

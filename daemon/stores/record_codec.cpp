@@ -116,7 +116,10 @@ void decode_record(std::string_view bytes, User& u) {
     for_each_text(u, [&](std::string& text) { texts[k++] = &text; });
     for (k = 0; k < first_format_texts; ++k) *texts[k] = r.text();
     u.active = r.byte();
-    u.departments.resize(r.varint());
+    // Each department takes a byte at least: a damaged count must not size the vector.
+    const std::uint64_t departments = r.varint();
+    if (departments > r.left()) throw Error("a stored snapshot is corrupt");
+    u.departments.resize(departments);
     for (auto& path : u.departments) path = r.text();
     for (k = first_format_texts; k < field_texts; ++k)
         if (r.at_end())

@@ -28,6 +28,7 @@ public:
     std::string text();
     bool byte();
     bool at_end() const { return at_ == bytes_.size(); }
+    std::size_t left() const { return bytes_.size() - at_; }
 
 private:
     std::string_view bytes_;

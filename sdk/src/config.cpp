@@ -258,7 +258,8 @@ void check_options(const ConfigValue& config, const std::vector<OptionSpec>& opt
         return;
     }
     for (const auto& [key, value] : config.entries()) {
-        auto spec = std::find_if(options.begin(), options.end(), [&](const OptionSpec& o) { return o.name == key; });
+        auto spec =
+            std::find_if(options.begin(), options.end(), [&key = key](const OptionSpec& o) { return o.name == key; });
         if (spec == options.end()) {
             std::vector<std::string> names;
             for (const auto& option : options) names.push_back(option.name);

@@ -48,8 +48,10 @@ struct DnDeleter {
 using DnPtr = std::unique_ptr<LDAPRDN, DnDeleter>;
 
 DnPtr parse(std::string_view text) {
-    // ldap_bv2dn reads `text` without writing to it; berval is not const.
-    berval bv{text.size(), const_cast<char*>(text.data())};
+    // ldap_bv2dn reads a byte past bv_len (it expects a NUL there): a view
+    // into a larger buffer would parse with what follows it.
+    std::string terminated(text);
+    berval bv{terminated.size(), terminated.data()};
     LDAPDN dn = nullptr;
     if (ldap_bv2dn(&bv, &dn, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS) {
         if (dn != nullptr) ldap_dnfree(dn);
