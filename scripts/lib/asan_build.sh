@@ -18,5 +18,5 @@ configure_asan_build() {
 build_asan() {
   local targets=()
   [ $# -gt 0 ] && targets=(--target "$@")
-  cmake --build "$asan_build" -j"${PEOPLESYNC_JOBS:-$(nproc)}" "${targets[@]}" 2>&1 | grep -E "error|warning: unused|Error" || true
+  cmake --build "$asan_build" -j"${PEOPLESYNC_JOBS:-$(nproc)}" "${targets[@]}" 2>&1 | grep -E "error:|warning: unused|Error [0-9]" || true
 }
