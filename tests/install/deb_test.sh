@@ -15,34 +15,7 @@ mkdir -p "$work"
 unset PEOPLESYNC_CONFIG PEOPLESYNC_VAR PEOPLESYNC_EXPORT PEOPLESYNC_LISTEN PEOPLESYNC_ADMIN_TOKEN \
     PEOPLESYNC_LOG_LEVEL STATE_DIRECTORY LD_LIBRARY_PATH
 
-step() { echo "== $*"; }
-fail() {
-    echo "FAILED: $*" >&2
-    exit 1
-}
-# expect STATUS OUTPUT_FILE -- COMMAND...: runs COMMAND, output to OUTPUT_FILE, checks its exit status.
-expect() {
-    local want=$1 out=$2
-    shift 3
-    local got=0
-    "$@" >"$out" 2>&1 || got=$?
-    if [[ $got != "$want" ]]; then
-        cat "$out" >&2
-        fail "exit status $got, expected $want: $*"
-    fi
-}
-contains() {
-    grep -qE -- "$2" "$1" || {
-        cat "$1" >&2
-        fail "$1 does not match: $2"
-    }
-}
-lacks() {
-    if grep -qE -- "$2" "$1"; then
-        cat "$1" >&2
-        fail "$1 matches: $2"
-    fi
-}
+. "$(dirname "$0")/check_lib.sh"
 
 step "cpack -G DEB (the build as it is) into $work/package"
 expect 0 "$work/cpack.log" -- cpack -G DEB -B "$work/package" --config "$build/CPackConfig.cmake"
@@ -58,37 +31,37 @@ for file in ./lib/systemd/system/peoplesyncd.service ./etc/peoplesync/peoplesync
     ./usr/lib/peoplesync/plugins/peoplesync-source-webhook.so ./usr/lib/peoplesync/plugins/peoplesync-sink-directory.so \
     ./usr/share/doc/peoplesync/copyright ./usr/share/doc/peoplesync/changelog.Debian.gz \
     ./usr/share/lintian/overrides/peoplesync ./usr/share/peoplesync/examples/samples/employees.csv; do
-    contains "$work/contents.txt" " ${file//./\\.}\$"
+    matches "$work/contents.txt" " ${file//./\\.}\$"
 done
 # Secrets go in the environment file: not world-readable (postinst gives it to the peoplesync group).
-contains "$work/contents.txt" '^-rw-r----- root/root .* \./etc/peoplesync/peoplesyncd\.env$'
-lacks "$work/contents.txt" ' \./usr/local/| \./var/| \./lib/systemd/system/.*\.service.+$'
+matches "$work/contents.txt" '^-rw-r----- root/root .* \./etc/peoplesync/peoplesyncd\.env$'
+unmatched "$work/contents.txt" ' \./usr/local/| \./var/| \./lib/systemd/system/.*\.service.+$'
 # Everything belongs to root: dpkg sets the owners it finds in the archive.
-lacks "$work/contents.txt" '^[^ ]+ ([^r]|r[^o]|ro[^o]|roo[^t])'
+unmatched "$work/contents.txt" '^[^ ]+ ([^r]|r[^o]|ro[^o]|roo[^t])'
 
 step "its control files"
 dpkg-deb -I "$deb" >"$work/info.txt"
 for control in conffiles postinst prerm postrm shlibs triggers; do
-    contains "$work/info.txt" "^ +[0-9]+ bytes, +[0-9]+ lines +\*? +$control( |$)"
+    matches "$work/info.txt" "^ +[0-9]+ bytes, +[0-9]+ lines +\*? +$control( |$)"
 done
 dpkg-deb -I "$deb" conffiles >"$work/conffiles"
 printf '%s\n' /etc/peoplesync/peoplesync.yaml /etc/peoplesync/peoplesyncd.env | diff - "$work/conffiles" ||
     fail "the conffiles are not the two files in /etc/peoplesync"
-contains "$work/info.txt" '^ Depends: .*adduser'
-contains "$work/info.txt" '^ Depends: .*libpoco'
-contains "$work/info.txt" '^ Section: admin$'
+matches "$work/info.txt" '^ Depends: .*adduser'
+matches "$work/info.txt" '^ Depends: .*libpoco'
+matches "$work/info.txt" '^ Section: admin$'
 mkdir -p "$work/control"
 dpkg-deb -e "$deb" "$work/control"
 for script in postinst prerm postrm; do
     [[ -x $work/control/$script ]] || fail "$script is not executable"
     sh -n "$work/control/$script" || fail "$script is not a valid sh script"
 done
-contains "$work/control/postinst" 'adduser --quiet --system --group --home /var/lib/peoplesync'
-contains "$work/control/postinst" "deb-systemd-helper enable 'peoplesyncd.service'"
-contains "$work/control/postinst" 'deb-systemd-invoke [$]_dh_action'
-contains "$work/control/prerm" "deb-systemd-invoke stop 'peoplesyncd.service'"
-contains "$work/control/postrm" 'rm -rf /var/lib/peoplesync'
-contains "$work/control/triggers" 'activate-noawait ldconfig'
+matches "$work/control/postinst" 'adduser --quiet --system --group --home /var/lib/peoplesync'
+matches "$work/control/postinst" "deb-systemd-helper enable 'peoplesyncd.service'"
+matches "$work/control/postinst" 'deb-systemd-invoke [$]_dh_action'
+matches "$work/control/prerm" "deb-systemd-invoke stop 'peoplesyncd.service'"
+matches "$work/control/postrm" 'rm -rf /var/lib/peoplesync'
+matches "$work/control/triggers" 'activate-noawait ldconfig'
 # The Debian changelog's top entry is this package's version.
 version=$(dpkg-deb -f "$deb" Version)
 changelog_version=$(sed -n '1s/^peoplesync (\([^)]*\)).*/\1/p' "$source/etc/deb/changelog")
@@ -101,7 +74,7 @@ if command -v lintian >/dev/null; then
     lintian --fail-on error --display-info --show-overrides "$deb" >"$work/lintian.txt" 2>&1 || lintian_status=$?
     cat "$work/lintian.txt"
     [[ $lintian_status == 0 ]] || fail "lintian found errors (above), exit status $lintian_status"
-    lacks "$work/lintian.txt" '^E: '
+    unmatched "$work/lintian.txt" '^E: '
 else
     echo "note: no lintian here; the lintian check is skipped"
 fi
@@ -118,23 +91,23 @@ export STATE_DIRECTORY=$work/state
 sdk_lib=$(ldd "$root/usr/bin/peoplesync" | sed -n 's/^\s*libpeoplesync-sdk\.so\.[0-9]* => \(.*\) (.*$/\1/p')
 [[ $(realpath -s "$sdk_lib") == "$root/usr/lib/libpeoplesync-sdk.so."* ]] || fail "the CLI loads the SDK from $sdk_lib"
 expect 0 "$work/plugins.txt" -- "${cli[@]}" plugins
-contains "$work/plugins.txt" "$root/usr/lib/peoplesync/plugins/peoplesync-source-csv\.so"
-contains "$work/plugins.txt" "$root/usr/lib/peoplesync/plugins/peoplesync-source-webhook\.so"
-lacks "$work/plugins.txt" "refused"
+matches "$work/plugins.txt" "$root/usr/lib/peoplesync/plugins/peoplesync-source-csv\.so"
+matches "$work/plugins.txt" "$root/usr/lib/peoplesync/plugins/peoplesync-source-webhook\.so"
+unmatched "$work/plugins.txt" "refused"
 # Every plugin from the tree (the work folder may be inside the build folder).
 if grep '^    /' "$work/plugins.txt" | grep -vF "    $root/usr/lib/peoplesync/plugins/"; then
     fail "plugins from outside $root/usr/lib/peoplesync/plugins (above)"
 fi
 expect 0 "$work/validate.txt" -- "${cli[@]}" validate
 cat "$work/validate.txt"
-contains "$work/validate.txt" "^$root/etc/peoplesync/peoplesync\\.yaml: valid, 2 pipeline\\(s\\)\$"
+matches "$work/validate.txt" "^$root/etc/peoplesync/peoplesync\\.yaml: valid, 2 pipeline\\(s\\)\$"
 [[ -f $STATE_DIRECTORY/peoplesync-state.db ]] || fail "the state database is not in \$STATE_DIRECTORY: $(ls "$STATE_DIRECTORY")"
 # The same check fails on a configuration the daemon would refuse.
 sed 's/^state_database:/state_databse:/' "$root/etc/peoplesync/peoplesync.yaml" >"$work/broken.yaml"
 expect 2 "$work/broken.txt" -- "$root/usr/bin/peoplesync" --config "$work/broken.yaml" validate
-contains "$work/broken.txt" 'broken\.yaml:[0-9]+:[0-9]+: .*state_databse'
+matches "$work/broken.txt" 'broken\.yaml:[0-9]+:[0-9]+: .*state_databse'
 # The installed binaries need no folder but their own tree and /var/lib/peoplesync.
-lacks "$root/etc/peoplesync/peoplesync.yaml" '^[^#]*(\.\./|/tmp/|/home/)'
+unmatched "$root/etc/peoplesync/peoplesync.yaml" '^[^#]*(\.\./|/tmp/|/home/)'
 unset STATE_DIRECTORY
 
 unit=$root/lib/systemd/system/peoplesyncd.service
@@ -144,9 +117,9 @@ if command -v systemd-analyze >/dev/null; then
     # (the host has none in /usr/bin); any complaint names the unit.
     mkdir -p "$work/unit"
     sed "s|^ExecStart=/usr/bin/peoplesyncd |ExecStart=$root/usr/bin/peoplesyncd |" "$unit" >"$work/unit/peoplesyncd.service"
-    contains "$work/unit/peoplesyncd.service" "^ExecStart=$root/usr/bin/peoplesyncd --config /etc/peoplesync/peoplesync\.yaml\$"
+    matches "$work/unit/peoplesyncd.service" "^ExecStart=$root/usr/bin/peoplesyncd --config /etc/peoplesync/peoplesync\.yaml\$"
     expect 0 "$work/verify.txt" -- systemd-analyze verify --man=no --generators=no "$work/unit/peoplesyncd.service"
-    lacks "$work/verify.txt" 'peoplesyncd\.service'
+    unmatched "$work/verify.txt" 'peoplesyncd\.service'
     # Exposure on systemd's 0-100 scale (the 0.0-10.0 it prints, times ten); 20: "OK".
     expect 0 "$work/security.txt" -- systemd-analyze security --offline=true --threshold=20 "$unit"
     tail -1 "$work/security.txt"

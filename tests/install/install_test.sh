@@ -14,34 +14,7 @@ rm -rf "$work"
 mkdir -p "$work"
 unset PEOPLESYNC_CONFIG PEOPLESYNC_VAR PEOPLESYNC_EXPORT LD_LIBRARY_PATH CMAKE_PREFIX_PATH
 
-step() { echo "== $*"; }
-fail() {
-    echo "FAILED: $*" >&2
-    exit 1
-}
-# expect STATUS OUTPUT_FILE -- COMMAND...: runs COMMAND, output to OUTPUT_FILE, checks its exit status.
-expect() {
-    local want=$1 out=$2
-    shift 3
-    local got=0
-    "$@" >"$out" 2>&1 || got=$?
-    if [[ $got != "$want" ]]; then
-        cat "$out" >&2
-        fail "exit status $got, expected $want: $*"
-    fi
-}
-contains() {
-    grep -qF -- "$2" "$1" || {
-        cat "$1" >&2
-        fail "$1 does not contain: $2"
-    }
-}
-lacks() {
-    if grep -qF -- "$2" "$1"; then
-        cat "$1" >&2
-        fail "$1 contains: $2"
-    fi
-}
+. "$(dirname "$0")/check_lib.sh"
 
 step "install peoplesync into $prefix"
 cmake --install "$build" --prefix "$prefix" >"$work/install.log"
