@@ -61,16 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const Error&) {
     }
 
-    static const std::filesystem::path folder = [] {
-        char name[] = "/tmp/peoplesync-fuzz-config-XXXXXX";
-        if (mkdtemp(name) == nullptr) fuzz::fail("no temporary folder");
-        return std::filesystem::path(name);
-    }();
-    const std::filesystem::path file = folder / "peoplesync.yaml";
-    {
-        std::ofstream out(file, std::ios::binary | std::ios::trunc);
-        out << text;
-    }
+    const std::filesystem::path file = fuzz::written_file("peoplesync.yaml", text);
     try {
         const core::Settings settings = core::load_settings(file);
         for (const core::PipelineSettings& pipeline : settings.pipelines)

@@ -112,19 +112,10 @@ std::string describe(const Snapshot& snapshot) {
 }
 
 void compare_read_and_scan(std::string_view file_bytes, char delimiter, int header_line, const char* manager_by) {
-    static const std::filesystem::path folder = [] {
-        char name[] = "/tmp/peoplesync-fuzz-csv-XXXXXX";
-        if (mkdtemp(name) == nullptr) fuzz::fail("no temporary folder");
-        return std::filesystem::path(name);
-    }();
-    const std::filesystem::path file = folder / "people.csv";
-    {
-        std::ofstream out(file, std::ios::binary | std::ios::trunc);
-        out.write(file_bytes.data(), static_cast<std::streamsize>(file_bytes.size()));
-    }
+    const std::filesystem::path file = fuzz::written_file("people.csv", file_bytes);
     // Per input: a host kept across inputs grows its log, which makes
     // libFuzzer look for leaks after every input.
-    testing::MemoryHost host(folder.string());
+    testing::MemoryHost host(file.parent_path().string());
     const ConfigValue options = testing::options({{"path", file.string()},
                                                   {"delimiter", delimiter == '\t' ? "\\t" : std::string(1, delimiter)},
                                                   {"header_line", std::to_string(header_line)},
