@@ -101,7 +101,7 @@ std::optional<RunRows> StateStore::run_rows(const std::string& pipeline, std::in
     if (!take(body, count, rows.hashes_) || !take(body, count, rows.email_hashes_) ||
         !take(body, 2 * count, rows.ends_) || body.size() != text_bytes ||
         !std::is_sorted(rows.ends_.begin(), rows.ends_.end()) ||
-        (!rows.ends_.empty() && rows.ends_.back() != text_bytes))
+        (rows.ends_.empty() ? 0 : rows.ends_.back()) != text_bytes)
         return std::nullopt;
     rows.texts_ = body;
     return rows;
