@@ -9,6 +9,7 @@
 #include <Poco/PatternFormatter.h>
 
 #include "arguments.hpp"
+#include "process_tuning.hpp"
 #include "session.hpp"
 #include "version.hpp"
 

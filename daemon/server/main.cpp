@@ -41,6 +41,7 @@
 
 #include "daemon.hpp"
 #include "logging.hpp"
+#include "process_tuning.hpp"
 #include "settings.hpp"
 #include "version.hpp"
 

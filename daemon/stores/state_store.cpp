@@ -4,10 +4,6 @@
 #include <chrono>
 #include <limits>
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/DateTimeFormat.h>
@@ -22,13 +18,6 @@ namespace peoplesync::core {
 
 using namespace Poco::Data::Keywords;
 using sqlite::SqliteStatement;
-
-void tune_process() {
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // SQLITE_MISUSE once initialized: then it stays as it is
-#ifdef __GLIBC__
-    mallopt(M_MMAP_THRESHOLD, 1 << 20);
-#endif
-}
 
 std::string now_iso8601() {
     return Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT);

@@ -210,14 +210,4 @@ std::string now_iso8601();
 // state.db -> state.rows.
 std::filesystem::path run_rows_folder(const std::filesystem::path& state_file);
 
-// Process-wide settings; call first thing in main(), before any database is
-// opened. SQLite without memory statistics, whose global mutex every SQLite
-// allocation would take (a run writes the directory and its snapshot on two
-// threads at once). With glibc, blocks of 1 MiB and more always get memory
-// of their own from the system and give it back when freed: by default the
-// threshold rises to 32 MiB after the first such block is freed, and a
-// large run's freed indexes then stay in the heap, at the cost of the peak
-// and, in the daemon, of the memory it holds between runs.
-void tune_process();
-
 }  // namespace peoplesync::core

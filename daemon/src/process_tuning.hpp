@@ -1,0 +1,28 @@
+// Process-wide settings of memory and SQLite, for the CLI and the daemon.
+#pragma once
+
+namespace peoplesync::core {
+
+// Call first thing in main(), before any thread starts and any database is
+// opened.
+// - SQLite without memory statistics, whose global mutex every SQLite
+//   allocation would take (a run writes the directory and its snapshot on
+//   two threads at once).
+// - With glibc, blocks of 1 MiB and more always get memory of their own from
+//   the system and give it back when freed: by default the threshold rises
+//   to 32 MiB after the first such block is freed, and a large run's freed
+//   indexes then stay in the heap, at the cost of the peak and, in the
+//   daemon, of the memory it holds between runs.
+// - With glibc, at most malloc_arenas() heaps ("arenas"). glibc gives each
+//   thread that allocates while another holds its heap a heap of its own,
+//   up to 8 per core: the daemon's HTTP, run and delivery threads (20 and
+//   more) each came to hold the freed pieces of pushes they had parsed, and
+//   under a steady load (scripts/soak) its resident memory grew by a fifth
+//   a minute with no end in sight; with two heaps it stayed flat at a third
+//   of it. MALLOC_ARENA_MAX in the environment, when set, decides instead.
+void tune_process();
+
+// The heaps tune_process() allows: the cores, from 2 to 4.
+int malloc_arenas();
+
+}  // namespace peoplesync::core
