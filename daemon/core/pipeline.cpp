@@ -69,6 +69,16 @@ std::vector<Pipeline::DeliveringSink> Pipeline::delivering_sinks() {
     return out;
 }
 
+void Pipeline::open_sinks() {
+    for (std::size_t i = 0; i < sinks_.size(); ++i) {
+        try {
+            sinks_[i]->open();
+        } catch (const std::exception& e) {
+            throw Error("pipeline " + settings_.name + ", sink " + settings_.sinks[i].name + ": " + e.what());
+        }
+    }
+}
+
 // Plugins go before the services they were given.
 Pipeline::~Pipeline() {
     sinks_.clear();

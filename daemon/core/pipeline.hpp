@@ -134,6 +134,9 @@ public:
     // say of it), else "interrupted". Call it holding the pipeline's run
     // lock, so that a run another process is doing is not taken for dead.
     void settle_unfinished_runs();
+    // Opens each sink's destination on this machine (Sink::open()), as the
+    // daemon starts or reloads: an Error names the pipeline and the sink.
+    void open_sinks();
     // Diffs a logged run's snapshot against the destinations as they are now.
     // Writes nothing.
     RunReport simulate(std::int64_t run_id, ProgressListener& progress);

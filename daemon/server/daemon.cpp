@@ -129,6 +129,8 @@ void Daemon::start() {
     server_ = std::make_unique<HttpServer>(settings_.http, *this, metrics_);
     server_->listen();
     auto runtime = std::make_shared<Runtime>(services_, settings_);
+    // A destination no run could write stops the start: said once, now, not by every run.
+    runtime->open_sinks();
     // Runs a dead process left "running"; not those another process (a CLI) is doing now.
     for (const auto& name : runtime->names()) {
         try {
@@ -176,6 +178,7 @@ std::string Daemon::reload() {
             new_http.tls.private_key_file != old_http.tls.private_key_file)
             log_.warning("http: the server's settings changed; they take effect when the daemon restarts");
         auto fresh = std::make_shared<Runtime>(services_, fresh_settings);
+        fresh->open_sinks();
         core::note_configurations(fresh_settings, state_);
         setup_logging(fresh_settings.log);
         fresh->start();

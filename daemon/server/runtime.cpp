@@ -44,6 +44,10 @@ std::vector<std::string> Runtime::names() const {
     return out;
 }
 
+void Runtime::open_sinks() {
+    for (const auto& name : names()) find(name)->pipeline->open_sinks();
+}
+
 void Runtime::add_route(const std::string& pipeline, const std::string& path_prefix, HttpHandler& handler) {
     if (started_) throw Error("routes are added in start(), while the daemon starts the source");
     routes_.push_back({path_prefix, pipeline, &handler});

@@ -57,6 +57,8 @@ public:
     // Null when the configuration has no such pipeline.
     Entry* find(const std::string& name);
     std::vector<std::string> names() const;
+    // Every pipeline's Pipeline::open_sinks(), before start().
+    void open_sinks();
 
     void add_route(const std::string& pipeline, const std::string& path_prefix, HttpHandler& handler) override;
     PushGateway& push(const std::string& pipeline) override;

@@ -13,6 +13,7 @@
 
 #include "sqlite_migrations.hpp"
 #include "sqlite_statement.hpp"
+#include "sqlite_writable.hpp"
 
 namespace peoplesync::core {
 
@@ -108,6 +109,9 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
     Poco::Data::SQLite::Connector::registerConnector();
     std::error_code ec;
     if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+    for (const auto& part : {file, snapshot_records_file(file)})
+        if (const std::string why = sqlite::unwritable(part); !why.empty())
+            throw Error("state database " + part.string() + " " + why);
     try {
         session_ = std::make_unique<Poco::Data::Session>("SQLite", file.string());
         auto& s = *session_;

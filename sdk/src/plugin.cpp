@@ -88,6 +88,8 @@ std::string Sink::state_token() {
     return "";
 }
 
+void Sink::open() {}
+
 std::string Outbox::state_token() {
     return "";
 }

@@ -25,6 +25,7 @@
 #include "schema.hpp"
 #include "sqlite_rows.hpp"
 #include "sqlite_statement.hpp"
+#include "sqlite_writable.hpp"
 #include "tuning.hpp"
 #include "user_records.hpp"
 
@@ -203,6 +204,10 @@ public:
 
     DirectoryBrowser* browser() override { return &browser_; }
 
+    // Opens the database (its schema brought up to date): one that is not a
+    // database, is read-only or is a newer build's stops the daemon's start.
+    void open() override { handle(); }
+
 private:
     std::string path() { return host_.resolve_path(database_); }
 
@@ -211,6 +216,8 @@ private:
         static std::once_flag registered;
         std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
         const std::string file = path();
+        if (const std::string why = sqlite::unwritable(file); !why.empty())
+            throw Error("directory " + file + " " + why);
         try {
             std::filesystem::path parent = std::filesystem::path(file).parent_path();
             if (!parent.empty()) std::filesystem::create_directories(parent);

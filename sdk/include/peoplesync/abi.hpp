@@ -13,7 +13,7 @@
 #ifdef PEOPLESYNC_ABI_VERSION
 #error "PEOPLESYNC_ABI_VERSION comes from peoplesync/abi.hpp: remove -DPEOPLESYNC_ABI_VERSION from the compile command"
 #endif
-#define PEOPLESYNC_ABI_VERSION 19
+#define PEOPLESYNC_ABI_VERSION 20
 
 #if defined(_WIN32)
 #define PEOPLESYNC_EXPORT __declspec(dllexport)

@@ -205,6 +205,15 @@ public:
     // the sink cannot tell. See Source::input_digest().
     virtual std::string state_token();
 
+    // Called as the daemon starts, and as it reloads, before the pipeline
+    // runs: opens what the sink keeps on this machine (a database file), so
+    // that one no run could use — not a database, read-only, made by a newer
+    // build — stops the start (or the reload) with the Error thrown, which
+    // says which file and why. A destination elsewhere that does not answer
+    // now is no reason to stop: leave it to the runs, which retry. The
+    // default does nothing.
+    virtual void open();
+
     // A sink that sends to a remote receiver returns true: its apply()
     // queues messages in Host::outbox() instead of sending, and the core
     // calls deliver() for each, oldest first, retrying as the result says.
