@@ -9,6 +9,7 @@
 #include <Poco/PatternFormatter.h>
 
 #include "arguments.hpp"
+#include "error_text.hpp"
 #include "process_tuning.hpp"
 #include "session.hpp"
 #include "version.hpp"
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
         std::cerr << "peoplesync: configuration error: " << e.what() << "\n";
         return cli::config_error;
     } catch (const std::exception& e) {
-        std::cerr << "peoplesync: " << e.what() << "\n";
+        std::cerr << "peoplesync: " << peoplesync::core::error_text(e) << "\n";
         return cli::failed;
     } catch (...) {
         // A plugin command may throw anything; say so rather than abort.

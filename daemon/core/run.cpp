@@ -1,5 +1,6 @@
 // A run (docs/design.md §2): source -> normalize -> validate -> diff per
 // sink -> guard -> apply, and its record in the state database.
+#include "error_text.hpp"
 #include "pipeline.hpp"
 
 #include <algorithm>
@@ -172,7 +173,7 @@ void take_stored_snapshot(std::future<StateStore::StoredSnapshot>& stored, RunRe
         report.store_seconds = done.seconds;
     } catch (const std::exception& e) {
         report.message +=
-            (report.message.empty() ? "" : "; ") + std::string("the snapshot could not be stored: ") + e.what();
+            (report.message.empty() ? "" : "; ") + std::string("the snapshot could not be stored: ") + error_text(e);
     }
 }
 
@@ -302,7 +303,7 @@ RunReport Pipeline::run(RunRequest request, ProgressListener& progress) {
         report.message = e.what();
     } catch (const std::exception& e) {
         report.status = RunStatus::failed;
-        report.message = e.what();
+        report.message = error_text(e);
     } catch (...) {
         report.status = RunStatus::failed;
         report.message = "a plugin threw an exception that is not a std::exception";

@@ -1,4 +1,5 @@
 #include "pipeline_worker.hpp"
+#include "error_text.hpp"
 
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeParser.h>
@@ -238,7 +239,7 @@ void PipelineWorker::loop() {
         } catch (const core::RunCancelled& e) {
             log_.information("pipeline " + name_ + ": " + e.what());
         } catch (const std::exception& e) {
-            log_.error("pipeline " + name_ + ": " + e.what());
+            log_.error("pipeline " + name_ + ": " + core::error_text(e));
         }
         set_doing("");
     }
@@ -287,7 +288,7 @@ void PipelineWorker::process(core::PushRequest request) {
             snapshot ? std::move(*snapshot) : core::pushed_snapshot(request, services_.requests.body(request.id));
     } catch (const std::exception& e) {
         request.status = "failed";
-        request.message = std::string("the logged body cannot be read again: ") + e.what();
+        request.message = "the logged body cannot be read again: " + core::error_text(e);
         services_.requests.update(request);
         services_.metrics.push_request(name_, request.status);
         log_.error("pipeline " + name_ + " request " + std::to_string(request.id) + ": " + request.message);

@@ -9,6 +9,7 @@
 #include <Poco/UUIDGenerator.h>
 
 #include "durable_session.hpp"
+#include "session_transaction.hpp"
 
 namespace peoplesync::core {
 
@@ -171,7 +172,7 @@ std::vector<std::int64_t> OutboxStore::enqueue(const std::string& pipeline, cons
                         "retry " +
                         pipeline + " " + sink + ") or drops it (peoplesync outbox drop " + pipeline + " " + sink + ")");
         try {
-            s.begin();
+            SessionTransaction transaction(s);
             s << "INSERT INTO outbox_sinks(pipeline, sink) VALUES(?, ?) ON CONFLICT DO NOTHING", useRef(pipeline),
                 useRef(sink), now;
             Poco::Int64 last_run = 0;
@@ -194,9 +195,8 @@ std::vector<std::int64_t> OutboxStore::enqueue(const std::string& pipeline, cons
                 s << "SELECT last_insert_rowid()", into(id), now;
                 ids.push_back(id);
             }
-            s.commit();
+            transaction.commit();
         } catch (const Poco::Exception& e) {
-            if (s.isTransaction()) s.rollback();
             throw Error("the outbox of sink " + sink + " (pipeline " + pipeline +
                         "): nothing was queued: " + e.displayText());
         }
@@ -268,7 +268,7 @@ void OutboxStore::delivered(const OutboxEntry& entry, const std::string& answer)
         auto& s = *session_;
         Poco::Int64 id = entry.id, at = epoch_ms();
         try {
-            s.begin();
+            SessionTransaction transaction(s);
             // The receiver holds what this message brings, even if an operator
             // dropped it meanwhile.
             s << "INSERT OR REPLACE INTO outbox_acknowledged(pipeline, sink, message, state) SELECT pipeline, sink, "
@@ -278,9 +278,8 @@ void OutboxStore::delivered(const OutboxEntry& entry, const std::string& answer)
                  "WHERE pipeline = ? AND sink = ?",
                 use(at), useRef(answer), useRef(entry.pipeline), useRef(entry.sink), now;
             s << "DELETE FROM outbox WHERE id = ?", use(id), now;
-            s.commit();
+            transaction.commit();
         } catch (const Poco::Exception& e) {
-            if (s.isTransaction()) s.rollback();
             throw Error("the outbox: recording the delivery of message " + std::to_string(entry.id) + ": " +
                         e.displayText());
         }
@@ -304,12 +303,12 @@ void OutboxStore::stop(const OutboxEntry& entry, const std::string& result, cons
         std::lock_guard lock(mutex_);
         auto& s = *session_;
         Poco::Int64 id = entry.id, at = epoch_ms();
-        s.begin();
+        SessionTransaction transaction(s);
         s << "UPDATE outbox SET attempts = attempts + 1, last_attempt_at_ms = ?, last_result = ? WHERE id = ?", use(at),
             useRef(result), use(id), now;
         s << "UPDATE outbox_sinks SET stopped = ?, stopped_at_ms = ? WHERE pipeline = ? AND sink = ?", useRef(why),
             use(at), useRef(entry.pipeline), useRef(entry.sink), now;
-        s.commit();
+        transaction.commit();
     }
     changed();
 }
@@ -320,14 +319,14 @@ std::int64_t OutboxStore::resume(const std::string& pipeline, const std::string&
         std::lock_guard lock(mutex_);
         auto& s = *session_;
         Poco::Int64 at = epoch_ms();
-        s.begin();
+        SessionTransaction transaction(s);
         s << "UPDATE outbox_sinks SET stopped = '', stopped_at_ms = 0 WHERE pipeline = ? AND sink = ?",
             useRef(pipeline), useRef(sink), now;
         s << "UPDATE outbox SET attempts = 0, next_attempt_at_ms = ?, age_from_ms = ? WHERE pipeline = ? AND sink = ?",
             use(at), use(at), useRef(pipeline), useRef(sink), now;
         s << "SELECT count(*) FROM outbox WHERE pipeline = ? AND sink = ?", useRef(pipeline), useRef(sink),
             into(waiting), now;
-        s.commit();
+        transaction.commit();
     }
     changed();
     return waiting;
@@ -338,13 +337,13 @@ std::int64_t OutboxStore::drop(const std::string& pipeline, const std::string& s
     {
         std::lock_guard lock(mutex_);
         auto& s = *session_;
-        s.begin();
+        SessionTransaction transaction(s);
         s << "SELECT count(*) FROM outbox WHERE pipeline = ? AND sink = ?", useRef(pipeline), useRef(sink),
             into(dropped), now;
         s << "DELETE FROM outbox WHERE pipeline = ? AND sink = ?", useRef(pipeline), useRef(sink), now;
         s << "UPDATE outbox_sinks SET stopped = '', stopped_at_ms = 0 WHERE pipeline = ? AND sink = ?",
             useRef(pipeline), useRef(sink), now;
-        s.commit();
+        transaction.commit();
     }
     changed();
     return dropped;

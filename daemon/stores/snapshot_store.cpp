@@ -18,6 +18,7 @@ namespace peoplesync::core {
 
 using nlohmann::json;
 using sqlite::execute;
+using sqlite::roll_back;
 using sqlite::SqliteStatement;
 
 namespace {
@@ -249,7 +250,7 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
             blocks.flush();
             execute(db_, "COMMIT");
         } catch (...) {
-            execute(db_, "ROLLBACK");
+            roll_back(db_);
             throw;
         }
     }
@@ -268,7 +269,7 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
         add.bind(9, static_cast<std::int64_t>(hash::family)).run();
         execute(db_, "COMMIT");
     } catch (...) {
-        execute(db_, "ROLLBACK");
+        roll_back(db_);
         throw;
     }
     return key;

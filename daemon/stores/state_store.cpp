@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
+#include "session_transaction.hpp"
 #include "sqlite_migrations.hpp"
 #include "sqlite_statement.hpp"
 #include "sqlite_writable.hpp"
@@ -144,31 +145,21 @@ void StateStore::enable(const std::string& pipeline, const std::string& fingerpr
     std::lock_guard lock(mutex_);
     std::string at = now_iso8601();
     // In one transaction: a change seen before this enabling never voids it.
-    session_->begin();
-    try {
-        *session_ << "INSERT INTO pipelines(name, enabled_fingerprint, enabled_at) VALUES(?, ?, ?) "
-                     "ON CONFLICT(name) DO UPDATE SET enabled_fingerprint = excluded.enabled_fingerprint, "
-                     "enabled_at = excluded.enabled_at",
-            useRef(pipeline), useRef(fingerprint), use(at), now;
-        *session_ << "DELETE FROM pipeline_changes WHERE name = ?", useRef(pipeline), now;
-        session_->commit();
-    } catch (...) {
-        session_->rollback();
-        throw;
-    }
+    SessionTransaction transaction(*session_);
+    *session_ << "INSERT INTO pipelines(name, enabled_fingerprint, enabled_at) VALUES(?, ?, ?) "
+                 "ON CONFLICT(name) DO UPDATE SET enabled_fingerprint = excluded.enabled_fingerprint, "
+                 "enabled_at = excluded.enabled_at",
+        useRef(pipeline), useRef(fingerprint), use(at), now;
+    *session_ << "DELETE FROM pipeline_changes WHERE name = ?", useRef(pipeline), now;
+    transaction.commit();
 }
 
 void StateStore::disable(const std::string& pipeline) {
     std::lock_guard lock(mutex_);
-    session_->begin();
-    try {
-        *session_ << "DELETE FROM pipelines WHERE name = ?", useRef(pipeline), now;
-        *session_ << "DELETE FROM pipeline_changes WHERE name = ?", useRef(pipeline), now;
-        session_->commit();
-    } catch (...) {
-        session_->rollback();
-        throw;
-    }
+    SessionTransaction transaction(*session_);
+    *session_ << "DELETE FROM pipelines WHERE name = ?", useRef(pipeline), now;
+    *session_ << "DELETE FROM pipeline_changes WHERE name = ?", useRef(pipeline), now;
+    transaction.commit();
 }
 
 void StateStore::note_configuration(const std::string& pipeline, const std::string& fingerprint) {
@@ -258,11 +249,16 @@ std::int64_t StateStore::begin_run(RunRecord& run) {
     std::lock_guard lock(mutex_);
     run.started_at = now_iso8601();
     run.status = run.status.empty() ? "running" : run.status;
-    *session_ << "INSERT INTO runs(pipeline, trigger, mode, status, started_at, fingerprint) VALUES(?, ?, ?, ?, ?, ?)",
-        use(run.pipeline), use(run.trigger), use(run.mode), use(run.status), use(run.started_at), use(run.fingerprint),
-        now;
     Poco::Int64 id = 0;
-    *session_ << "SELECT last_insert_rowid()", into(id), now;
+    try {
+        *session_
+            << "INSERT INTO runs(pipeline, trigger, mode, status, started_at, fingerprint) VALUES(?, ?, ?, ?, ?, ?)",
+            use(run.pipeline), use(run.trigger), use(run.mode), use(run.status), use(run.started_at),
+            use(run.fingerprint), now;
+        *session_ << "SELECT last_insert_rowid()", into(id), now;
+    } catch (const Poco::Exception& e) {
+        throw Error("state database " + file_.string() + ": cannot record the start of a run: " + e.displayText());
+    }
     run.id = id;
     return id;
 }
@@ -278,17 +274,17 @@ void StateStore::finish_run(RunRecord& run, const RunInputs* inputs) {
     run.finished_at = now_iso8601();
     Poco::Int64 users = run.users, id = run.id;
     auto& s = *session_;
-    s.begin();
     try {
+        SessionTransaction transaction(s);
         s << "UPDATE runs SET mode = ?, status = ?, finished_at = ?, snapshot_key = ?, users = ?, result = ?, "
              "message = ? WHERE id = ?",
             use(run.mode), use(run.status), use(run.finished_at), use(run.snapshot_key), use(users), use(run.result),
             use(run.message), use(id), now;
         if (inputs != nullptr) write_run_inputs(run.pipeline, *inputs);
-        s.commit();
-    } catch (...) {
-        s.rollback();
-        throw;
+        transaction.commit();
+    } catch (const Poco::Exception& e) {
+        throw Error("state database " + file_.string() + ": cannot record the end of run " + std::to_string(run.id) +
+                    " (" + run.status + "): " + e.displayText());
     }
 }
 

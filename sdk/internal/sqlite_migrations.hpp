@@ -83,14 +83,12 @@ inline void migrate(sqlite3* db, const SchemaVersion& where, std::span<const Mig
     newer_refused(found);
     if (found == known) return;
     execute(db, "BEGIN IMMEDIATE");
-    // Never throws: the transaction may be over already after an error.
-    auto roll_back = [db] { sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr); };
     int version = 0;
     try {
         version = schema_version(db, where);
         newer_refused(version);
     } catch (...) {
-        roll_back();
+        roll_back(db);
         throw;
     }
     try {
@@ -108,7 +106,7 @@ inline void migrate(sqlite3* db, const SchemaVersion& where, std::span<const Mig
         }
         execute(db, "COMMIT");
     } catch (const std::exception& e) {
-        roll_back();
+        roll_back(db);
         throw Error("cannot bring it from " + (where.component.empty() ? std::string() : where.component + " ") +
                     "schema " + std::to_string(version) + " to " + std::to_string(known) + ": " + e.what());
     }

@@ -93,6 +93,14 @@ private:
     sqlite3_stmt* statement_ = nullptr;
 };
 
+// Ends the transaction `db` is in, if any, without a word: after an error
+// SQLite may have ended it already (a full disk, SQLITE_FULL, can roll it
+// back with the statement), and a ROLLBACK that fails then must not take
+// the place of the error that matters.
+inline void roll_back(sqlite3* db) noexcept {
+    if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
 inline void execute(sqlite3* db, const std::string& sql) {
     char* message = nullptr;
     if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {

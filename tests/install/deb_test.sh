@@ -15,7 +15,7 @@ mkdir -p "$work"
 unset PEOPLESYNC_CONFIG PEOPLESYNC_VAR PEOPLESYNC_EXPORT PEOPLESYNC_LISTEN PEOPLESYNC_ADMIN_TOKEN \
     PEOPLESYNC_LOG_LEVEL STATE_DIRECTORY LD_LIBRARY_PATH
 
-. "$(dirname "$0")/check_lib.sh"
+. "$(dirname "$0")/../support/check_lib.sh"
 
 step "cpack -G DEB (the build as it is) into $work/package"
 expect 0 "$work/cpack.log" -- cpack -G DEB -B "$work/package" --config "$build/CPackConfig.cmake"

@@ -14,7 +14,7 @@ rm -rf "$work"
 mkdir -p "$work"
 unset PEOPLESYNC_CONFIG PEOPLESYNC_VAR PEOPLESYNC_EXPORT LD_LIBRARY_PATH CMAKE_PREFIX_PATH
 
-. "$(dirname "$0")/check_lib.sh"
+. "$(dirname "$0")/../support/check_lib.sh"
 
 step "install peoplesync into $prefix"
 cmake --install "$build" --prefix "$prefix" >"$work/install.log"

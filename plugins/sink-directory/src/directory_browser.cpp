@@ -14,6 +14,7 @@ namespace peoplesync::directory {
 
 using namespace directory_model;
 using sqlite::execute;
+using sqlite::roll_back;
 using sqlite::SqliteStatement;
 
 namespace {
@@ -117,7 +118,7 @@ bool SqliteDirectoryBrowser::refresh_table(sqlite3* db) {
         fresh = table_->refresh(db);
         execute(db, "COMMIT");
     } catch (...) {
-        execute(db, "ROLLBACK");
+        roll_back(db);
         table_.reset();
         throw;
     }
@@ -369,7 +370,7 @@ std::optional<DirectoryUserDetail> SqliteDirectoryBrowser::edit_user(
     try {
         auto found = records(db.get(), std::span(&id, 1), false);
         if (found.empty()) {
-            execute(db.get(), "ROLLBACK");
+            roll_back(db.get());
             return std::nullopt;
         }
         const DestinationRecord& record = found.front();
@@ -378,7 +379,7 @@ std::optional<DirectoryUserDetail> SqliteDirectoryBrowser::edit_user(
         execute(db.get(), bump_generation);
         execute(db.get(), "COMMIT");
     } catch (...) {
-        execute(db.get(), "ROLLBACK");
+        roll_back(db.get());
         throw;
     }
     return detail(db.get(), id);

@@ -34,6 +34,7 @@ namespace peoplesync::directory {
 using Poco::Data::Session;
 using sqlite::enable_row_feeds;
 using sqlite::execute;
+using sqlite::roll_back;
 using sqlite::SqliteStatement;
 
 class DirectorySink final : public Sink, public RunLedger, public HeldUsers, public ChangeOnlyApplier {
@@ -157,7 +158,7 @@ public:
             execute(db, bump_generation);
             execute(db, "COMMIT");
         } catch (const std::exception& e) {
-            execute(db, "ROLLBACK");
+            roll_back(db);
             throw Error("directory " + path() + ": the run was rolled back, nothing changed: " + e.what());
         }
         if (checkpoint_apart) checkpointer_.start(path(), host_.log());
@@ -197,7 +198,7 @@ public:
             execute(db, bump_generation);
             execute(db, "COMMIT");
         } catch (...) {
-            execute(db, "ROLLBACK");
+            roll_back(db);
             throw;
         }
     }

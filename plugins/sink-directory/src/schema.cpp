@@ -134,7 +134,7 @@ void create_schema(sqlite3* db) {
             sqlite::add_column(db, "users", column->name, column_type(*column));
         execute(db, "COMMIT");
     } catch (const std::exception& e) {
-        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite::roll_back(db);
         throw Error(std::string("cannot add the columns of new fields to its users: ") + e.what());
     }
 }

@@ -1,4 +1,4 @@
-# Sourced by the install tests: steps, failures and output checks.
+# Sourced by the shell tests (install, faults): steps, failures and output checks.
 step() { echo "== $*"; }
 fail() {
     echo "FAILED: $*" >&2
