@@ -364,7 +364,8 @@ def soak(args):
 
         load = Load(a, b, organisation, export_path, push_endpoint, push_key)
         counts = multiprocessing.Manager().dict()
-        flooder = multiprocessing.Process(target=flood, args=(a.port, load.push_path, args.seconds, counts))
+        flooder = multiprocessing.Process(target=flood, args=(a.port, load.push_path, args.seconds, counts),
+                                          daemon=True)
         flooder.start()
         threads = [load.run_thread(f) for f in (load.exports, load.pushes, load.admin_reads_loop, load.sampler)]
         load.stop.wait(args.seconds)
