@@ -22,7 +22,7 @@ if [ -z "${PEOPLESYNC_FAULTS_NAMESPACE:-}" ]; then
   exec env PEOPLESYNC_FAULTS_NAMESPACE=1 unshare "${namespace[@]}" bash "$0" "$build" "$work"
 fi
 . "$here/../support/check_lib.sh"
-. "$here/../bench/bench_lib.sh"  # check_changes
+. "$here/../bench/bench_lib.sh"  # bench_pipeline (the CSV ${BENCH_CSV} into one sink), check_changes
 
 bin=$build/bin
 rm -rf "${work:?}"/*
@@ -49,39 +49,22 @@ fill() {
 }
 unfill() { rm -f "$1/filler"; }
 users_of() { sqlite3 "$1" "PRAGMA integrity_check; SELECT * FROM users ORDER BY id; SELECT * FROM memberships;"; }
-# pipeline YAML STATE SINK: a CSV pipeline (${CSV}) into one sink (a flow mapping).
-pipeline() {
-  cat <<EOF
-state_database: $1
-pipelines:
-  - name: hr
-    source:
-      type: csv
-      path: \${CSV}
-      columns: {hris_id: Worker ID, employee_id: Employee No, first_name: First Name, last_name: Last Name,
-                email: Work Email, job_title: Job Title, departments: Department, manager: Manager Employee No,
-                active: Employment Status, hire_date: Hire Date, phone_number: Work Phone}
-      manager_by: employee_id
-      values: {active: {Active: true, Terminated: false}}
-    sync: {guard: {max_removals: 100000, max_removal_percent: 100}}
-    sinks: [$2]
-EOF
-}
 
 step "a directory's apply: the disk fills in the middle, the run rolls back"
 small "$work/apply-disk" 2m
-pipeline "$work/apply-state/state.db" "{type: directory, database: $work/apply-disk/directory.db}" > "$work/apply.yaml"
-cli=("$bin/peoplesync" --config "$work/apply.yaml")
-CSV=$work/base/org.csv expect 0 "$work/enable.out" -- "${cli[@]}" enable hr
-CSV=$work/base/org.csv expect 0 "$work/apply1.out" -- "${cli[@]}" run hr
+mkdir -p "$work/apply-state"  # the state database beside its configuration, off the small disk
+bench_pipeline "{type: directory, database: $work/apply-disk/directory.db}" > "$work/apply-state/peoplesync.yaml"
+cli=("$bin/peoplesync" --config "$work/apply-state/peoplesync.yaml")
+BENCH_CSV=$work/base/org.csv expect 0 "$work/enable.out" -- "${cli[@]}" enable bench
+BENCH_CSV=$work/base/org.csv expect 0 "$work/apply1.out" -- "${cli[@]}" run bench
 users_of "$work/apply-disk/directory.db" > "$work/before.txt"
 fill "$work/apply-disk" 200
-CSV=$work/churn/org.csv expect 1 "$work/apply2.out" -- "${cli[@]}" run hr
+BENCH_CSV=$work/churn/org.csv expect 1 "$work/apply2.out" -- "${cli[@]}" run bench
 contains "$work/apply2.out" "directory $work/apply-disk/directory.db: the run was rolled back, nothing changed: database or disk is full"
 users_of "$work/apply-disk/directory.db" > "$work/after.txt"
 cmp -s "$work/before.txt" "$work/after.txt" || fail "the directory changed in a run that failed"
 unfill "$work/apply-disk"
-CSV=$work/churn/org.csv expect 0 "$work/apply3.json" -- "${cli[@]}" run hr --json
+BENCH_CSV=$work/churn/org.csv expect 0 "$work/apply3.json" -- "${cli[@]}" run bench --json
 check_changes "$work/apply3.json" "$work/churn/expected.json"
 matches "$work/apply3.json" '"status": ?"applied"'
 
@@ -168,26 +151,26 @@ receiver=$!
 for _ in $(seq 1 200); do [ -s "$work/receiver.port" ] && break; sleep 0.02; done
 [ -s "$work/receiver.port" ] || fail "the receiver did not start"
 export FAULTS_RECEIVER_KEY=receiver-key
-pipeline "$work/outbox-disk/state.db" \
-  "{name: b, type: webhook, url: \"http://127.0.0.1:$(cat "$work/receiver.port")/hook\", api_key_env: FAULTS_RECEIVER_KEY, format: hris}" \
-  > "$work/outbox.yaml"
-cli=("$bin/peoplesync" --config "$work/outbox.yaml")
-export CSV=$work/base/org.csv
-expect 0 "$work/enable.out" -- "${cli[@]}" enable hr
-expect 0 "$work/outbox1.out" -- "${cli[@]}" run hr
+# The state database (with the outbox) beside its configuration, on the small disk.
+bench_pipeline "{name: b, type: webhook, url: \"http://127.0.0.1:$(cat "$work/receiver.port")/hook\", api_key_env: FAULTS_RECEIVER_KEY, format: hris}" \
+  > "$work/outbox-disk/peoplesync.yaml"
+cli=("$bin/peoplesync" --config "$work/outbox-disk/peoplesync.yaml")
+export BENCH_CSV=$work/base/org.csv
+expect 0 "$work/enable.out" -- "${cli[@]}" enable bench
+expect 0 "$work/outbox1.out" -- "${cli[@]}" run bench
 contains "$work/outbox1.out" "message 1 (run 1): delivered (HTTP 202 Accepted)"
 # Room for the run's own records, not for its message: the first message's size and a half.
 message_bytes=$(stat -c %s "$work/received/0001.json")
 fill "$work/outbox-disk" $((message_bytes * 3 / 2 / 1024))
-export CSV=$work/churn/org.csv
-expect 1 "$work/outbox2.out" -- "${cli[@]}" run hr
-contains "$work/outbox2.out" "the outbox of sink b (pipeline hr): nothing was queued"
+export BENCH_CSV=$work/churn/org.csv
+expect 1 "$work/outbox2.out" -- "${cli[@]}" run bench
+contains "$work/outbox2.out" "the outbox of sink b (pipeline bench): nothing was queued"
 contains "$work/outbox2.out" "database or disk is full"
 expect 0 "$work/outbox.out" -- "${cli[@]}" outbox
-contains "$work/outbox.out" "hr/b: idle, 0 waiting, 1 delivered"
+contains "$work/outbox.out" "bench/b: idle, 0 waiting, 1 delivered"
 [ "$(find "$work/received" -type f | wc -l)" = 1 ] || fail "the receiver got a message from the run that failed"
 unfill "$work/outbox-disk"
-expect 0 "$work/outbox3.out" -- "${cli[@]}" run hr
+expect 0 "$work/outbox3.out" -- "${cli[@]}" run bench
 contains "$work/outbox3.out" "message 2 (run 3): delivered (HTTP 202 Accepted)"
 [ "$(find "$work/received" -type f | wc -l)" = 2 ] || fail "the run once there is space again delivered nothing"
 python3 - "$work/received/0002.json" "$work/churn/org.json" <<'EOF' || fail "the receiver's last message is not the churned export"
