@@ -11,14 +11,16 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
+import sys
 import tempfile
 import threading
 import time
 import unittest
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import peoplesyncd  # noqa: E402  (a daemon started and talked to, as the soak does)
 
 try:
     from selenium import webdriver
@@ -51,45 +53,25 @@ def find_program(*names):
     raise SystemExit(f"none of {', '.join(names)} is installed (scripts/setup installs chromium and chromium-driver)")
 
 
-class Daemon:
+class Daemon(peoplesyncd.Daemon):
     """peoplesyncd on a configuration of the test's, in a temporary folder."""
 
     def __init__(self, pipelines, admin_extra=""):
-        self.dir = tempfile.mkdtemp(prefix="peoplesync-browser-")
-        shutil.copy(os.path.join(SOURCE_DIR, "samples", "webhook-data-example.json"), self.dir)
-        with open(os.path.join(self.dir, "peoplesync.yaml"), "w") as config:
-            config.write("state_database: var/state.db\n"
+        folder = tempfile.mkdtemp(prefix="peoplesync-browser-")
+        shutil.copy(os.path.join(SOURCE_DIR, "samples", "webhook-data-example.json"), folder)
+        super().__init__(PEOPLESYNCD, folder,
+                         "state_database: var/state.db\n"
                          "http:\n  listen: 127.0.0.1:0\n"
                          f"admin:\n  token: {ADMIN_TOKEN}\n{admin_extra}"
                          "log:\n  target: file\n  path: daemon.log\n"
-                         f"pipelines:\n{pipelines}")
-        self.process = None
-        self.url = None
-
-    @property
-    def config(self):
-        return os.path.join(self.dir, "peoplesync.yaml")
+                         f"pipelines:\n{pipelines}", ADMIN_TOKEN)
 
     def start(self, env=None):
-        runtime = os.path.join(self.dir, "var", "state.db.peoplesyncd.json")
-        self.process = subprocess.Popen([PEOPLESYNCD, "--config", self.config], cwd=self.dir,
-                                        env={**os.environ, **(env or {})},
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                with open(runtime) as f:
-                    info = json.load(f)
-                if info.get("pid") == self.process.pid:
-                    self.url = info["url"]
-                    if self.request("GET", "/health")[0] == 200:
-                        return self
-            except (OSError, ValueError):
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.02)
-        raise AssertionError("peoplesyncd did not start; its log:\n" + self.log())
+        self.env = {**os.environ, **(env or {})}
+        try:
+            return super().start(15)
+        except peoplesyncd.DaemonError as error:
+            raise AssertionError(str(error)) from error
 
     def log(self):
         try:
@@ -99,40 +81,15 @@ class Daemon:
             return "(no log)"
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        super().stop(10)
 
     def remove(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def request(self, method, path, body=None, headers=None):
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        """(status, text); a body that is not bytes is sent as JSON."""
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                return answer.status, answer.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
-
-    def admin(self, method, path, body=None):
-        status, text = self.request(method, "/admin/v1" + path, body,
-                                    {"Authorization": "Bearer " + ADMIN_TOKEN, "Content-Type": "application/json"})
-        try:
-            return status, json.loads(text)
-        except ValueError:
-            return status, text
-
-    def credentials(self, pipeline):
-        status, answer = self.admin("POST", f"/pipelines/{pipeline}/commands/source/credentials",
-                                    {"arguments": [self.url]})
-        assert status == 200, answer
-        output = answer["output"]
-        return (re.search(r"api_key: (\S+)", output).group(1), re.search(r"url: (\S+)", output).group(1))
+        return super().request(method, path, data, headers, timeout)
 
     def post_snapshot(self, endpoint, key, snapshot):
         body = snapshot if isinstance(snapshot, bytes) else json.dumps(snapshot).encode()

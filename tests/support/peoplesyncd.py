@@ -1,7 +1,8 @@
 """A real peoplesyncd for Python tests and tools: started on a free port of
 127.0.0.1 in a folder of its own, found through its runtime file
 (<state_database>.peoplesyncd.json), talked to over HTTP, stopped with
-SIGTERM. Used by the soak (tests/soak/soak.py)."""
+SIGTERM. Used by the soak (tests/soak/soak.py) and the browser tests
+(tests/browser/harness.py)."""
 
 import http.client
 import json
