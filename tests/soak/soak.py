@@ -2,7 +2,7 @@
 """The soak: two real peoplesyncd on 127.0.0.1 under mixed load for N seconds,
 then checked. Run by scripts/soak (which builds first):
 
-  scripts/soak --seconds N [--people P] [--out DIR] [--keep]
+  scripts/soak --seconds N [--people P] [--push-every S] [--out DIR] [--keep]
 
 Daemon A has two pipelines:
   export  the generator's org.csv (P people, 10,000 by default), rewritten by
@@ -10,8 +10,9 @@ Daemon A has two pipelines:
           title says "Generation G" and 50 others change title), pulled on a
           schedule of every 2s into a directory and into a webhook sink
           (format hris) that delivers to daemon B's webhook pipeline;
-  pushes  a webhook source into a directory, receiving P-user pushes in the
-          guide's format back to back (the first person's title says "Push N").
+  pushes  a webhook source into a directory, receiving a P-user push in the
+          guide's format every 2 s (--push-every; 0: back to back), each once
+          the previous one has run (the first person's title says "Push N").
 Meanwhile a client reads the admin API (pipelines, runs, requests, outbox,
 directory pages, metrics) and another process floods the push endpoint with
 a wrong key (each must be a 401).
@@ -136,12 +137,13 @@ class Load:
     """The threads that load daemon A, until stop is set; each records what
     it did and any failure."""
 
-    def __init__(self, a, b, organisation, export_path, push_endpoint, push_key):
+    def __init__(self, a, b, organisation, export_path, push_endpoint, push_key, push_every):
         self.a, self.b = a, b
         self.organisation = organisation
         self.export_path = export_path
         self.push_path = push_endpoint[push_endpoint.index("/", len("http://")):]
         self.push_key = push_key
+        self.push_every = push_every
         self.stop = threading.Event()
         self.failures = []
         self.generation = 0              # the last written
@@ -174,6 +176,7 @@ class Load:
         connection = self.a.connection(timeout=120)
         while not self.stop.is_set():
             number += 1
+            posted = time.monotonic()
             body = self.organisation.push_body(number)
             connection.request("POST", self.push_path, body=body,
                                headers={"X-HRIS-AUTHENTICATION": self.push_key, "Content-Type": "application/json"})
@@ -187,6 +190,7 @@ class Load:
             # that grows with the soak's length.
             wait_until(lambda: request_status(self.a, request_id) not in ("received", "validated"),
                        f"push {number} (request {request_id}) to run", 120, self.stop)
+            self.stop.wait(max(0.0, posted + self.push_every - time.monotonic()))
 
     def admin_reads_loop(self):
         paths = ["/admin/v1/pipelines", "/admin/v1/runs?limit=20", "/admin/v1/requests?pipeline=pushes&limit=20",
@@ -362,7 +366,7 @@ def soak(args):
         log(f"A {a.url} (pid {a.process.pid}), B {b.url} (pid {b.process.pid}); {args.people} people; "
             f"load for {args.seconds} s")
 
-        load = Load(a, b, organisation, export_path, push_endpoint, push_key)
+        load = Load(a, b, organisation, export_path, push_endpoint, push_key, args.push_every)
         counts = multiprocessing.Manager().dict()
         flooder = multiprocessing.Process(target=flood, args=(a.port, load.push_path, args.seconds, counts),
                                           daemon=True)
@@ -521,6 +525,8 @@ def main():
     parser = argparse.ArgumentParser(description="two peoplesyncd under mixed load, then checked")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--people", type=int, default=10000)
+    parser.add_argument("--push-every", type=float, default=2.0,
+                        help="seconds from one push to the next (default 2; 0: back to back)")
     parser.add_argument("--build-dir", required=True)
     parser.add_argument("--out", default=None, help="the work folder (default: a temporary one, removed on success)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
