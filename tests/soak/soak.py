@@ -286,9 +286,11 @@ def title_history(path, hris_id, prefix):
 
 
 def log_problems(daemon):
-    """The Error, Critical and Fatal lines of a daemon's log and output."""
+    """The Error, Critical and Fatal lines of a daemon's log (its rotated
+    files too) and output."""
     problems = []
-    for name in ("daemon.log", "daemon.out"):
+    logs = sorted(n for n in os.listdir(daemon.dir) if n.startswith("daemon.log")) + ["daemon.out"]
+    for name in logs:
         try:
             with open(os.path.join(daemon.dir, name), errors="replace") as f:
                 problems += [f"{name}: {line.rstrip()}" for line in f
@@ -313,7 +315,8 @@ def config(pipelines, extra=""):
     return ("state_database: var/state.db\n"
             "http: {listen: 127.0.0.1:0, max_body_bytes: 268435456}\n"
             f"admin: {{token: {ADMIN_TOKEN}}}\n"
-            "log: {target: file, path: daemon.log}\n" + extra + "pipelines:\n" + pipelines)
+            # Every request is logged (the flood too): keep every rotated file for the check.
+            "log: {target: file, path: daemon.log, keep_files: 1000}\n" + extra + "pipelines:\n" + pipelines)
 
 
 def soak(args):
