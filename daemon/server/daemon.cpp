@@ -7,7 +7,6 @@
 #include <Poco/Process.h>
 
 #include "admin_client.hpp"
-#include "logging.hpp"
 #include "tls_files.hpp"
 #include "version.hpp"
 
@@ -180,7 +179,11 @@ std::string Daemon::reload() {
         auto fresh = std::make_shared<Runtime>(services_, fresh_settings);
         fresh->open_sinks();
         core::note_configurations(fresh_settings, state_);
-        setup_logging(fresh_settings.log);
+        // The log keeps its settings until a restart: Poco's loggers read
+        // their channel and level without a lock, so neither may change
+        // while other threads log (ThreadSanitizer saw it on a reload).
+        if (!(fresh_settings.log == settings_.log))
+            log_.warning("log: its settings changed; they take effect when the daemon restarts");
         fresh->start();
         std::shared_ptr<Runtime> old;
         {
@@ -188,8 +191,10 @@ std::string Daemon::reload() {
             old = runtime_;
             runtime_ = fresh;
             const auto http = settings_.http;  // the server keeps the settings it started with
+            const auto log = settings_.log;    // and so does the log
             settings_ = std::move(fresh_settings);
             settings_.http = http;
+            settings_.log = log;
             if (settings_.admin.token.empty() && generated_token_.empty()) generated_token_ = random_hex(24);
             reloaded_at_ = core::now_iso8601();
         }

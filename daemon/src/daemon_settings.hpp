@@ -55,6 +55,7 @@ struct LogSettings {
     std::filesystem::path path;  // for target: file
     std::int64_t rotate_bytes = 0;
     int keep_files = 0;
+    bool operator==(const LogSettings&) const = default;
 };
 
 // `every 30m`: a pull pipeline's runs, at most this far apart.

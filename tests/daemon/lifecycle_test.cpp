@@ -76,6 +76,25 @@ TEST_F(LifecycleTest, SigtermStopsWithinTenSecondsAndTheWaitingRequestRunsAtTheN
     stop();
 }
 
+// The log keeps the settings it started with: Poco's loggers read their
+// channel without a lock, and a reload that replaced it raced every thread
+// that logged (ThreadSanitizer, ConsoleAccessTest.ANewAdminTokenSignsEveryoneOut).
+TEST_F(LifecycleTest, AReloadLeavesTheLogAsItStartedAndSaysSo) {
+    start();
+    std::string yaml = read_text(config());
+    const std::string path = "  path: daemon.log\n";
+    ASSERT_NE(yaml.find(path), std::string::npos) << yaml;
+    yaml.replace(yaml.find(path), path.size(), path + "  level: debug\n");
+    std::ofstream(config()) << yaml;
+    signal(SIGHUP);
+    ASSERT_TRUE(wait_for_log("configuration reloaded")) << log_text();
+    EXPECT_NE(log_text().find("log: its settings changed; they take effect when the daemon restarts"),
+              std::string::npos)
+        << log_text();
+    EXPECT_EQ(log_text().find(" Debug "), std::string::npos) << "the reload changed the log's level";
+    stop();
+}
+
 TEST_F(LifecycleTest, SighupWithABadConfigurationKeepsTheOldOneAndAGoodOneIsApplied) {
     start();
     make_credentials();
