@@ -2,6 +2,9 @@
 
 #include <sstream>
 
+#include "process_tuning.hpp"
+#include "sqlite_memory.hpp"
+
 namespace peoplesync::server {
 
 namespace {
@@ -124,6 +127,15 @@ std::string Metrics::render(const ServerGauges& server, const std::vector<core::
     header(out, "peoplesync_http_idle_connections", "gauge",
            "Open connections waiting for (the rest of) a request, holding no thread.");
     out << "peoplesync_http_idle_connections " << server.idle_connections << '\n';
+    if (core::sqlite_memory_counted()) {
+        const sqlite::HeapUse sqlite = sqlite::heap_use();
+        header(out, "peoplesync_sqlite_memory_bytes", "gauge",
+               "Memory SQLite holds now: the page caches, schemas and statements of every database connection of "
+               "the process (each cache grows up to its cache_size as its database grows, then holds).");
+        out << "peoplesync_sqlite_memory_bytes " << sqlite.now << '\n';
+        header(out, "peoplesync_sqlite_memory_max_bytes", "gauge", "The most memory SQLite has held since the start.");
+        out << "peoplesync_sqlite_memory_max_bytes " << sqlite.most << '\n';
+    }
     return out.str();
 }
 

@@ -292,7 +292,25 @@ TEST_F(LifecycleTest, HealthAndMetricsAnswerWithoutAToken) {
          {"peoplesync_runs_total", "peoplesync_changes_applied_total", "peoplesync_http_requests_total",
           "peoplesync_last_success_timestamp_seconds", "peoplesync_http_refused_connections_total"})
         EXPECT_NE(metrics.body.find(std::string("# TYPE ") + name), std::string::npos) << name;
+    // SQLite's memory is not counted unless asked (it would cost every
+    // allocation a global mutex), so it is not shown as 0 either.
+    EXPECT_EQ(metrics.body.find("peoplesync_sqlite_memory"), std::string::npos) << metrics.body;
     EXPECT_EQ(get("/nothing").status, 404);
+    stop();
+}
+
+TEST_F(LifecycleTest, MetricsShowSQLitesMemoryWhenAskedToCountIt) {
+    Poco::Process::Env env;
+    env["PEOPLESYNC_SQLITE_STATS"] = "1";
+    start(env);
+    const std::string body = get("/metrics").body;
+    // The daemon has its state database open, so SQLite holds some memory.
+    for (const std::string name : {"peoplesync_sqlite_memory_bytes", "peoplesync_sqlite_memory_max_bytes"}) {
+        const std::string line = "\n" + name + " ";
+        const std::size_t at = body.find(line);
+        ASSERT_NE(at, std::string::npos) << name << '\n' << body;
+        EXPECT_GT(std::stoll(body.substr(at + line.size())), 0) << name << '\n' << body;
+    }
     stop();
 }
 
