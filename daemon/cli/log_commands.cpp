@@ -143,6 +143,8 @@ int request(Session& session) {
               << (r->content_type.empty() ? "no content type" : r->content_type) << ", " << r->size << " bytes, "
               << r->users << " users\n";
     if (!r->message.empty()) std::cout << "  " << r->message << "\n";
+    if (!r->body_removed_at.empty())
+        std::cout << "  its body was removed " << r->body_removed_at << " (requests.keep_bodies)\n";
     if (out.contains("run_report")) {
         core::print_report(std::cout, out["run_report"], true);
     } else {

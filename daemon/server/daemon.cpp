@@ -7,6 +7,7 @@
 #include <Poco/Process.h>
 
 #include "admin_client.hpp"
+#include "error_text.hpp"
 #include "tls_files.hpp"
 #include "version.hpp"
 
@@ -115,6 +116,18 @@ void Daemon::write_runtime_file() {
     core::write_daemon_info(core::daemon_info_file(settings_.state_database), info);
 }
 
+void Daemon::keep_request_bodies() {
+    services_.requests.set_body_retention({settings_.requests.keep_bodies, settings_.requests.keep_bodies_days});
+    try {
+        if (const auto removed = services_.requests.remove_old_bodies(); removed > 0)
+            log_.information("requests: removed " + std::to_string(removed) +
+                             " bodies of finished requests past requests.keep_bodies or keep_bodies_days");
+    } catch (const std::exception& e) {
+        log_.warning("requests: the bodies past requests.keep_bodies or keep_bodies_days were not removed: " +
+                     core::error_text(e));
+    }
+}
+
 void Daemon::start() {
     // Unreadable or mismatched files are a configuration error, said with
     // their place before anything starts.
@@ -141,6 +154,7 @@ void Daemon::start() {
     }
     core::note_configurations(settings_, state_);
     runtime->recover();
+    keep_request_bodies();
     recall_last_successes(*runtime);
     runtime->start();
     {
@@ -198,6 +212,7 @@ std::string Daemon::reload() {
             if (settings_.admin.token.empty() && generated_token_.empty()) generated_token_ = random_hex(24);
             reloaded_at_ = core::now_iso8601();
         }
+        keep_request_bodies();
         // The server keeps its TLS settings until a restart, and so its cookies.
         access_.configure(settings_.admin, admin_token(), settings_.http.tls.enabled());
         // The old pipelines finish what they run now; requests they validated wait in the log for the new ones.

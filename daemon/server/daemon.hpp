@@ -61,6 +61,8 @@ public:
 
 private:
     void write_runtime_file();
+    // The configuration's requests settings to the request log, and the bodies they no longer keep removed.
+    void keep_request_bodies();
     void recall_last_successes(Runtime& runtime);
 
     const std::filesystem::path config_file_;

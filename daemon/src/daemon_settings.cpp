@@ -116,6 +116,23 @@ const OptionTable<LogSettings>& log_options() {
     return table;
 }
 
+const OptionTable<RequestSettings>& request_options() {
+    static const OptionTable<RequestSettings> table = {
+        {option::integer("keep_bodies",
+                         "Bodies of pushed requests kept per pipeline, the newest; older finished requests stay "
+                         "listed without their bodies. 0: no limit.")
+             .fallback("1000")
+             .range(0, INT64_MAX),
+         &RequestSettings::keep_bodies},
+        {option::integer("keep_bodies_days",
+                         "Days a finished request's body is kept at most, whatever keep_bodies says. 0: no limit.")
+             .fallback("30")
+             .range(0, 36500),
+         &RequestSettings::keep_bodies_days},
+    };
+    return table;
+}
+
 void split_listen_address(const std::string& text, std::string& host, std::uint16_t& port) {
     std::string host_part, port_part;
     if (!text.empty() && text.front() == '[') {
@@ -178,6 +195,10 @@ LogSettings parse_log_settings(const ConfigValue& value, const std::filesystem::
     }
     if (log.target == "file" && log.path.empty()) value.fail("target: file needs a path");
     return log;
+}
+
+RequestSettings parse_request_settings(const ConfigValue& value) {
+    return request_options().read(value);
 }
 
 Schedule parse_schedule(const ConfigValue& value) {

@@ -58,6 +58,14 @@ struct LogSettings {
     bool operator==(const LogSettings&) const = default;
 };
 
+// How long the request log keeps the bodies of pushed requests (0: no
+// limit); the requests themselves stay listed.
+struct RequestSettings {
+    std::int64_t keep_bodies = 0;       // the newest this many of each pipeline
+    std::int64_t keep_bodies_days = 0;  // and none received longer ago than this
+    bool operator==(const RequestSettings&) const = default;
+};
+
 // `every 30m`: a pull pipeline's runs, at most this far apart.
 struct Schedule {
     std::string text;  // as written; empty: no schedule
@@ -70,12 +78,14 @@ struct Schedule {
 const OptionTable<HttpSettings>& http_options();
 const OptionTable<AdminSettings>& admin_options();
 const OptionTable<LogSettings>& log_options();
+const OptionTable<RequestSettings>& request_options();
 
 // Each checks its section (null: all defaults) and throws ConfigError with
 // the file, line and key of the first problem.
 HttpSettings parse_http_settings(const ConfigValue& value, const std::filesystem::path& base_dir);
 AdminSettings parse_admin_settings(const ConfigValue& value);
 LogSettings parse_log_settings(const ConfigValue& value, const std::filesystem::path& base_dir);
+RequestSettings parse_request_settings(const ConfigValue& value);
 Schedule parse_schedule(const ConfigValue& value);
 
 // "[::1]:8080" / "127.0.0.1:8080" / ":8080" -> host and port. Throws Error.

@@ -190,6 +190,7 @@ const OptionTable<Settings>& top_level_options() {
         {option::map("http", "The daemon's HTTP server.")},
         {option::map("admin", "The daemon's admin API.")},
         {option::map("log", "The daemon's log.")},
+        {option::map("requests", "The daemon's log of pushed requests: how long it keeps their bodies.")},
     };
     return table;
 }
@@ -309,6 +310,7 @@ std::vector<OptionSection> configuration_option_tables() {
         {"http.tls", tls_options()},
         {"admin", admin_options().specs()},
         {"log", log_options().specs()},
+        {"requests", request_options().specs()},
         {"pipelines[]", pipeline_options().specs()},
         {"pipelines[].sync", sync_options().specs()},
         {"pipelines[].sync.guard", guard_options().specs()},
@@ -357,6 +359,7 @@ Settings load_settings(const std::filesystem::path& file) {
     settings.http = parse_http_settings(section("http"), settings.base_dir);
     settings.admin = parse_admin_settings(section("admin"));
     settings.log = parse_log_settings(section("log"), settings.base_dir);
+    settings.requests = parse_request_settings(section("requests"));
 
     static const std::regex valid_name("[A-Za-z0-9][A-Za-z0-9_.-]*");
     const auto& pipelines = config.at("pipelines");

@@ -68,6 +68,7 @@ struct Settings {
     HttpSettings http;
     AdminSettings admin;
     LogSettings log;
+    RequestSettings requests;
 
     const PipelineSettings& pipeline(const std::string& name) const;  // throws ConfigError
     std::filesystem::path resolve(const std::string& path) const;

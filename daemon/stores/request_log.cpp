@@ -1,6 +1,7 @@
 #include "request_log.hpp"
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -16,6 +17,8 @@
 #include "compression.hpp"
 #include "durable_file.hpp"
 #include "durable_session.hpp"
+#include "hash.hpp"
+#include "session_transaction.hpp"
 #include "state_store.hpp"
 
 namespace peoplesync::core {
@@ -28,6 +31,7 @@ using nlohmann::json;
 struct RequestLog::StoredBody {
     std::string file;
     Poco::Data::BLOB packed;
+    std::string removed_at;  // when the retention removed it; then neither of the above holds it
 };
 
 namespace {
@@ -36,11 +40,12 @@ std::string inflate(const Poco::Data::BLOB& data) {
     return core::inflate(std::string_view(reinterpret_cast<const char*>(data.rawContent()), data.size()));
 }
 
-using Row = Poco::Tuple<Poco::Int64, std::string, std::string, std::string, std::string, std::string, std::string,
-                        Poco::Int64, Poco::Int64, Poco::Int64, std::string, std::string, std::string, std::string>;
+using Row =
+    Poco::Tuple<Poco::Int64, std::string, std::string, std::string, std::string, std::string, std::string, Poco::Int64,
+                Poco::Int64, Poco::Int64, std::string, std::string, std::string, std::string, std::string>;
 constexpr const char* columns =
     "id, pipeline, received_at, status, mode, remote_address, content_type, size, users, run_id, findings, message, "
-    "updated_at, message_id";
+    "updated_at, message_id, body_removed_at";
 
 PushRequest to_request(const Row& row) {
     PushRequest r;
@@ -59,6 +64,7 @@ PushRequest to_request(const Row& row) {
     r.message = row.get<11>();
     r.updated_at = row.get<12>();
     r.message_id = row.get<13>();
+    r.body_removed_at = row.get<14>();
     return r;
 }
 
@@ -71,10 +77,20 @@ std::vector<PushRequest> to_requests(const std::vector<Row>& rows) {
 
 // Empty when there is no such request.
 std::optional<RequestLog::StoredBody> stored_body(Poco::Data::Session& s, Poco::Int64 id) {
-    std::vector<Poco::Tuple<std::string, Poco::Data::BLOB>> rows;
-    s << "SELECT body_file, body FROM push_requests WHERE id = ?", use(id), into(rows), now;
+    std::vector<Poco::Tuple<std::string, Poco::Data::BLOB, std::string>> rows;
+    s << "SELECT body_file, body, body_removed_at FROM push_requests WHERE id = ?", use(id), into(rows), now;
     if (rows.empty()) return std::nullopt;
-    return RequestLog::StoredBody{rows.front().get<0>(), rows.front().get<1>()};
+    return RequestLog::StoredBody{rows.front().get<0>(), rows.front().get<1>(), rows.front().get<2>()};
+}
+
+// What tells two bodies apart once one is removed: its hash family, then
+// its XXH3 128-bit hash in hexadecimal.
+std::string body_digest(std::string_view body) {
+    const auto words = hash::bytes128(body);
+    char text[48];
+    std::snprintf(text, sizeof text, "%u:%016llx%016llx", static_cast<unsigned>(hash::family),
+                  static_cast<unsigned long long>(words[1]), static_cast<unsigned long long>(words[0]));
+    return text;
 }
 
 std::string read_body_file(const std::filesystem::path& file) {
@@ -116,8 +132,20 @@ void body_files(sqlite3* db) {
     sqlite::add_column(db, "push_requests", "body_file", "TEXT NOT NULL DEFAULT ''");
 }
 
+// Bodies removed once the retention no longer keeps them (the rows stay),
+// and each body's digest, which tells a resent message from a new one once
+// its first copy's body is gone. The index holds only the requests whose
+// bodies are kept: what the retention looks through.
+void body_retention(sqlite3* db) {
+    sqlite::add_column(db, "push_requests", "body_digest", "TEXT NOT NULL DEFAULT ''");
+    sqlite::add_column(db, "push_requests", "body_removed_at", "TEXT NOT NULL DEFAULT ''");
+    sqlite::execute(db,
+                    "CREATE INDEX IF NOT EXISTS push_requests_keeping_body ON push_requests(pipeline, id) "
+                    "WHERE body_removed_at = ''");
+}
+
 constexpr sqlite::Migration request_log_migrations[] = {
-    {1, first_request_log_schema}, {2, message_ids}, {3, body_files}};
+    {1, first_request_log_schema}, {2, message_ids}, {3, body_files}, {4, body_retention}};
 
 // received_at of a request received `secs` ago: the same fixed-width form, so
 // text order is time order.
@@ -150,6 +178,7 @@ json to_json(const PushRequest& r) {
     out["run"] = r.run_id != 0 ? json(r.run_id) : json(nullptr);
     if (!r.message.empty()) out["message"] = r.message;
     if (!r.message_id.empty()) out["message_id"] = r.message_id;
+    if (!r.body_removed_at.empty()) out["body_removed_at"] = r.body_removed_at;
     return out;
 }
 
@@ -163,8 +192,8 @@ RequestLog::RequestLog(const std::filesystem::path& state_database)
 
 RequestLog::~RequestLog() = default;
 
-std::string RequestLog::keep_body(const std::string& body) {
-    if (body.empty()) return {};
+RequestLog::KeptBody RequestLog::keep_body(const std::string& body) {
+    if (body.empty()) return {"", body_digest(body)};
     std::error_code error;
     std::filesystem::create_directories(bodies_, error);
     if (error) throw Error(bodies_.string() + ": cannot make the folder for request bodies: " + error.message());
@@ -174,37 +203,41 @@ std::string RequestLog::keep_body(const std::string& body) {
     const std::string name =
         std::to_string(Poco::Timestamp().epochMicroseconds()) + "-" + std::to_string(count.fetch_add(1)) + ".json";
     write_durably(bodies_ / name, body);
-    return name;
+    return {name, body_digest(body)};
 }
 
 void RequestLog::record(PushRequest& request, const std::string& body) {
-    const std::string file = keep_body(body);  // the slow part, outside the lock
-    std::lock_guard lock(mutex_);
-    insert(request, file);
+    const KeptBody kept = keep_body(body);  // the slow part, outside the lock
+    {
+        std::lock_guard lock(mutex_);
+        insert(request, kept);
+    }
+    tidy(request.pipeline);
 }
 
-void RequestLog::insert(PushRequest& request, const std::string& body_file) {
+void RequestLog::insert(PushRequest& request, const KeptBody& body) {
     try {
-        insert_row(request, body_file);
+        insert_row(request, body);
     } catch (...) {
         std::error_code ignored;
-        if (!body_file.empty()) std::filesystem::remove(bodies_ / body_file, ignored);
+        if (!body.file.empty()) std::filesystem::remove(bodies_ / body.file, ignored);
         throw;
     }
 }
 
-void RequestLog::insert_row(PushRequest& request, const std::string& body_file) {
+void RequestLog::insert_row(PushRequest& request, const KeptBody& body) {
     request.received_at = now_iso8601();
     request.updated_at = request.received_at;
     if (request.status.empty()) request.status = "received";
     const std::string findings = request.findings.dump();
     Poco::Int64 size = request.size, users = request.users, run = request.run_id;
     *session_ << "INSERT INTO push_requests(pipeline, received_at, status, mode, remote_address, content_type, size, "
-                 "users, run_id, findings, message, updated_at, body, message_id, body_file) "
-                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, X'', ?, ?)",
+                 "users, run_id, findings, message, updated_at, body, message_id, body_file, body_digest) "
+                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, X'', ?, ?, ?)",
         use(request.pipeline), use(request.received_at), use(request.status), use(request.mode),
         use(request.remote_address), use(request.content_type), use(size), use(users), use(run), useRef(findings),
-        use(request.message), use(request.updated_at), use(request.message_id), useRef(body_file), now;
+        use(request.message), use(request.updated_at), use(request.message_id), useRef(body.file), useRef(body.digest),
+        now;
     Poco::Int64 id = 0;
     *session_ << "SELECT last_insert_rowid()", into(id), now;
     request.id = id;
@@ -214,12 +247,15 @@ void RequestLog::update(PushRequest& request) {
     request.updated_at = now_iso8601();
     const std::string findings = request.findings.dump(-1, ' ', false, json::error_handler_t::replace);
     Poco::Int64 users = request.users, run = request.run_id, id = request.id;
-    std::lock_guard lock(mutex_);
-    *session_ << "UPDATE push_requests SET status = ?, users = ?, run_id = ?, findings = ?, message = ?, "
-                 "updated_at = ? WHERE id = ?",
-        use(request.status), use(users), use(run), useRef(findings), use(request.message), use(request.updated_at),
-        use(id), now;
-    status_changed_.notify_all();
+    {
+        std::lock_guard lock(mutex_);
+        *session_ << "UPDATE push_requests SET status = ?, users = ?, run_id = ?, findings = ?, message = ?, "
+                     "updated_at = ? WHERE id = ?",
+            use(request.status), use(users), use(run), useRef(findings), use(request.message), use(request.updated_at),
+            use(id), now;
+        status_changed_.notify_all();
+    }
+    if (!request.pending()) tidy(request.pipeline);
 }
 
 std::optional<PushRequest> RequestLog::get(std::int64_t id) {
@@ -238,7 +274,84 @@ std::string RequestLog::body(std::int64_t id) {
         stored = stored_body(*session_, id);
     }
     if (!stored) throw Error("there is no request " + std::to_string(id));
+    if (!stored->removed_at.empty())
+        throw Error("the body of request " + std::to_string(id) + " is no longer kept: it was removed " +
+                    stored->removed_at +
+                    ", past the newest requests.keep_bodies of its pipeline or older than "
+                    "requests.keep_bodies_days (the daemon's configuration)");
     return body_of(*stored);
+}
+
+void RequestLog::tidy(const std::string& pipeline) {
+    try {
+        remove_old_bodies(pipeline);
+    } catch (const std::exception&) {
+        // What was asked (a request recorded or updated) is done: the next
+        // request tries again, and the daemon's start says what failed.
+    }
+}
+
+void RequestLog::set_body_retention(const BodyRetention& retention) {
+    std::lock_guard lock(mutex_);
+    retention_ = retention;
+}
+
+std::int64_t RequestLog::remove_old_bodies(const std::string& pipeline) {
+    std::vector<std::string> files;
+    {
+        std::lock_guard lock(mutex_);
+        if (retention_.keep <= 0 && retention_.keep_days <= 0) return 0;
+        std::vector<std::string> pipelines;
+        if (pipeline.empty())
+            *session_ << "SELECT DISTINCT pipeline FROM push_requests WHERE body_removed_at = ''", into(pipelines), now;
+        else
+            pipelines.push_back(pipeline);
+        // Finished requests whose bodies are kept, and are either past the
+        // pipeline's newest `keep` (at or below the id of its keep+1-th
+        // newest) or received before the cutoff. Through the index of kept
+        // bodies: as many rows as are kept, not every request ever logged.
+        Poco::Int64 offset = retention_.keep;
+        const std::string cutoff = retention_.keep_days > 0 ? received_at_ago(retention_.keep_days * 86400) : "";
+        std::vector<Poco::Tuple<Poco::Int64, std::string, std::string, std::string>> rows;
+        for (const std::string& name : pipelines) {
+            std::vector<Poco::Tuple<Poco::Int64, std::string, std::string, std::string>> found;
+            *session_ << "SELECT id, body_file, message_id, body_digest FROM push_requests INDEXED BY "
+                         "push_requests_keeping_body WHERE pipeline = ?1 AND body_removed_at = '' "
+                         "AND status NOT IN ('received', 'validated') AND ("
+                         "(?2 > 0 AND id <= (SELECT id FROM push_requests INDEXED BY push_requests_keeping_body "
+                         "WHERE pipeline = ?1 AND body_removed_at = '' ORDER BY id DESC LIMIT 1 OFFSET ?2)) "
+                         "OR received_at < ?3) ORDER BY id",
+                useRef(name), use(offset), useRef(cutoff), into(found), now;
+            rows.insert(rows.end(), found.begin(), found.end());
+        }
+        if (rows.empty()) return 0;
+        const std::string removed_at = now_iso8601();
+        SessionTransaction transaction(*session_);
+        for (auto& row : rows) {
+            Poco::Int64 id = row.get<0>();
+            std::string digest = row.get<3>();
+            // A message logged before bodies had digests: its digest, from
+            // its body, so a resent copy is still told apart.
+            if (digest.empty() && !row.get<2>().empty()) {
+                if (auto stored = stored_body(*session_, id)) {
+                    try {
+                        digest = body_digest(body_of(*stored));
+                    } catch (const Error&) {  // a body file gone already: nothing to tell copies by
+                    }
+                }
+            }
+            *session_ << "UPDATE push_requests SET body_file = '', body = X'', body_digest = ?, body_removed_at = ? "
+                         "WHERE id = ?",
+                useRef(digest), useRef(removed_at), use(id), now;
+            if (!row.get<1>().empty()) files.push_back(row.get<1>());
+        }
+        transaction.commit();
+    }
+    // After the rows say so: a file left by a stop here is an unlogged body,
+    // which the next start removes (remove_unlogged_bodies).
+    std::error_code ignored;
+    for (const auto& file : files) std::filesystem::remove(bodies_ / file, ignored);
+    return static_cast<std::int64_t>(files.size());
 }
 
 std::string RequestLog::body_of(const StoredBody& stored) const {
@@ -298,13 +411,13 @@ std::vector<PushRequest> RequestLog::pending() {
 
 RequestLog::EarlierCopy RequestLog::record_message(PushRequest& request, const std::string& body,
                                                    std::int64_t window_secs, std::chrono::milliseconds wait) {
-    const std::string file = keep_body(body);
+    const KeptBody kept = keep_body(body);
     const auto give_up = std::chrono::steady_clock::now() + wait;
     std::unique_lock lock(mutex_);
-    EarlierCopy copy = earlier_copy(request, body, window_secs);
+    EarlierCopy copy = earlier_copy(request, body, kept.digest, window_secs);
     while (copy.kind == EarlierCopy::Kind::in_flight && std::chrono::steady_clock::now() < give_up) {
         status_changed_.wait_until(lock, give_up);
-        copy = earlier_copy(request, body, window_secs);
+        copy = earlier_copy(request, body, kept.digest, window_secs);
     }
     const std::string original = "request " + std::to_string(copy.original.id);
     if (copy.kind == EarlierCopy::Kind::accepted) {
@@ -315,13 +428,15 @@ RequestLog::EarlierCopy RequestLog::record_message(PushRequest& request, const s
         request.status = "rejected";
         request.message = original + ", with the same webhook-id and body, is still being validated; send this again";
     }
-    insert(request, file);
+    insert(request, kept);
+    lock.unlock();
+    tidy(request.pipeline);
     return copy;
 }
 
 // Oldest first, so a copy names the request that was run.
 RequestLog::EarlierCopy RequestLog::earlier_copy(const PushRequest& request, const std::string& body,
-                                                 std::int64_t window_secs) {
+                                                 const std::string& digest, std::int64_t window_secs) {
     // Accepted: answered 202. A request refused before its run (400, 415)
     // never ran, so the sender may send it again, corrected or not, under
     // its id; one whose run rejected it was accepted all the same.
@@ -335,12 +450,23 @@ RequestLog::EarlierCopy RequestLog::earlier_copy(const PushRequest& request, con
     EarlierCopy found;
     for (const auto& row : rows) {
         PushRequest earlier = to_request(row);
-        const auto stored = stored_body(*session_, earlier.id);
-        if (!stored || body_of(*stored) != body) continue;
+        if (!same_body(earlier.id, body, digest)) continue;
         if (earlier.status != "received") return {EarlierCopy::Kind::accepted, std::move(earlier)};
         if (found.kind == EarlierCopy::Kind::none) found = {EarlierCopy::Kind::in_flight, std::move(earlier)};
     }
     return found;
+}
+
+bool RequestLog::same_body(std::int64_t id, const std::string& body, const std::string& digest) {
+    std::vector<std::string> stored_digest;
+    Poco::Int64 key = id;
+    *session_ << "SELECT body_digest FROM push_requests WHERE id = ?", use(key), into(stored_digest), now;
+    if (stored_digest.empty()) return false;
+    // Bodies logged with a digest are told apart by it (without reading the
+    // earlier one); earlier ones by their bodies, while they are kept.
+    if (!stored_digest.front().empty()) return stored_digest.front() == digest;
+    const auto stored = stored_body(*session_, key);
+    return stored && stored->removed_at.empty() && body_of(*stored) == body;
 }
 
 Snapshot pushed_snapshot(const PushRequest& request, const std::string& body) {

@@ -41,12 +41,26 @@ struct PushRequest {
     std::string message;
     std::string updated_at;
     std::string message_id;  // the sender's id for its message (webhook-id); empty when it sent none
+    // When its body was removed (BodyRetention); empty while it is kept.
+    std::string body_removed_at;
 
     bool pending() const { return status == "received" || status == "validated"; }
 };
 
 nlohmann::json findings_json(const std::vector<Finding>& findings);
 nlohmann::json to_json(const PushRequest& request);
+
+// How long the bodies of finished requests are kept (0: no limit). A
+// request's row stays for good; its body (needed only to run it, to
+// simulate a request refused before its run, and to tell a copy from a new
+// message) goes once it is finished (not received or validated) and either
+// of its pipeline's `keep` newer requests exist or it was received more than
+// `keep_days` days ago.
+struct BodyRetention {
+    std::int64_t keep = 0;
+    std::int64_t keep_days = 0;
+    bool operator==(const BodyRetention&) const = default;
+};
 
 class RequestLog {
 public:
@@ -62,10 +76,21 @@ public:
     static std::filesystem::path bodies_folder(const std::filesystem::path& state_database);
 
     // Stores a new request with its body (a file, synced before the row
-    // names it); sets id and received_at.
+    // names it); sets id and received_at. Then removes the bodies of the
+    // pipeline that the retention no longer keeps.
     void record(PushRequest& request, const std::string& body);
-    // Writes status, users, run_id, findings and message.
+    // Writes status, users, run_id, findings and message; once the request is
+    // finished, removes the bodies of the pipeline the retention no longer
+    // keeps.
     void update(PushRequest& request);
+
+    // None until set: the CLI keeps every body; the daemon sets its
+    // configuration's `requests` at start and at each reload.
+    void set_body_retention(const BodyRetention& retention);
+    // Removes the bodies that the retention no longer keeps, of one pipeline
+    // or (empty) of all; returns how many. Their rows say when
+    // (body_removed_at); their files go once the rows say so.
+    std::int64_t remove_old_bodies(const std::string& pipeline = "");
 
     // What record_message() found before it stored a request.
     struct EarlierCopy {
@@ -100,16 +125,24 @@ public:
     struct StoredBody;
 
 private:
-    std::string keep_body(const std::string& body);  // the file's name; empty for an empty body
-    void insert(PushRequest& request, const std::string& body_file);
-    void insert_row(PushRequest& request, const std::string& body_file);
+    struct KeptBody {
+        std::string file;    // the file's name; empty for an empty body
+        std::string digest;  // body_digest()
+    };
+    KeptBody keep_body(const std::string& body);
+    void insert(PushRequest& request, const KeptBody& body);
+    void insert_row(PushRequest& request, const KeptBody& body);
     std::string body_of(const StoredBody& stored) const;
-    EarlierCopy earlier_copy(const PushRequest& request, const std::string& body, std::int64_t window_secs);
+    EarlierCopy earlier_copy(const PushRequest& request, const std::string& body, const std::string& digest,
+                             std::int64_t window_secs);
+    bool same_body(std::int64_t id, const std::string& body, const std::string& digest);
+    void tidy(const std::string& pipeline);  // remove_old_bodies(), its failure left for the next time
 
     std::mutex mutex_;
     std::condition_variable status_changed_;  // update() wakes record_message() waiting for an original
     std::unique_ptr<Poco::Data::Session> session_;
     std::filesystem::path bodies_;
+    BodyRetention retention_;  // under mutex_
 };
 
 // A logged request's body as the snapshot its pipeline runs: the guide's

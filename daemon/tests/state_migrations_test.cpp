@@ -155,7 +155,7 @@ TEST_F(StateMigrations, TheFirstRequestLogAndOutboxOpenAndKeepTheirRows) {
         // Which message that state came from was not recorded: unknown.
         EXPECT_EQ(outbox.state_token("hr", "hook"), "");
     }
-    EXPECT_EQ(version("request_log"), 3);
+    EXPECT_EQ(version("request_log"), 4);
     EXPECT_EQ(version("outbox"), 3);
     EXPECT_EQ(number(file_, "SELECT count(*) FROM sqlite_schema WHERE name = 'push_requests_by_message'"), 1);
 }
@@ -176,10 +176,10 @@ TEST_F(StateMigrations, AStateDatabaseOfANewerBuildIsRefusedAndLeftAsItIs) {
 TEST_F(StateMigrations, ARequestLogAndAnOutboxOfANewerBuildAreRefused) {
     sql(file_,
         "CREATE TABLE schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL);"
-        "INSERT INTO schema_versions VALUES('request_log', 4), ('outbox', 9)");
+        "INSERT INTO schema_versions VALUES('request_log', 5), ('outbox', 9)");
     std::string error = open_error<RequestLog>();
     EXPECT_NE(error.find("state database " + file_.string()), std::string::npos) << error;
-    EXPECT_NE(error.find("newer peoplesync (request_log schema 4, this build knows 3)"), std::string::npos) << error;
+    EXPECT_NE(error.find("newer peoplesync (request_log schema 5, this build knows 4)"), std::string::npos) << error;
     error = open_error<OutboxStore>();
     EXPECT_NE(error.find("state database " + file_.string()), std::string::npos) << error;
     EXPECT_NE(error.find("newer peoplesync (outbox schema 9, this build knows 3)"), std::string::npos) << error;
@@ -206,7 +206,7 @@ TEST_F(StateMigrations, AStateDatabaseThatIsNotADatabaseIsAClearError) {
 // before the state store finds the file as that component left it.
 TEST_F(StateMigrations, EachComponentKeepsItsOwnVersion) {
     { RequestLog log(file_); }
-    EXPECT_EQ(version("request_log"), 3);
+    EXPECT_EQ(version("request_log"), 4);
     EXPECT_EQ(version("state"), -1);
     { StateStore store(file_); }
     EXPECT_EQ(version("state"), 6);

@@ -48,6 +48,7 @@ export async function requestPage(r) {
         request.message ? ["Message", request.message] : null,
         ["Users", String(request.users)],
         ["Size", bytes(request.size)],
+        request.body_removed_at ? ["Body", `removed ${when(request.body_removed_at)} (requests.keep_bodies)`] : null,
         ["Content type", request.content_type || "—"],
         ["From", request.remote_address],
         request.message_id ? ["Message id (webhook-id)", h("code", null, request.message_id)] : null,
