@@ -2,6 +2,10 @@
 
 #include <sstream>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "process_tuning.hpp"
 #include "sqlite_memory.hpp"
 
@@ -127,6 +131,17 @@ std::string Metrics::render(const ServerGauges& server, const std::vector<core::
     header(out, "peoplesync_http_idle_connections", "gauge",
            "Open connections waiting for (the rest of) a request, holding no thread.");
     out << "peoplesync_http_idle_connections " << server.idle_connections << '\n';
+#ifdef __GLIBC__
+    // glibc's heaps: memory handed out, and memory freed but kept for later
+    // (not given back to the system). Together with SQLite's memory they tell
+    // a leak (in use grows) from fragmentation (free grows).
+    const struct mallinfo2 heap = mallinfo2();
+    header(out, "peoplesync_heap_in_use_bytes", "gauge", "Memory the process's heaps have handed out (glibc).");
+    out << "peoplesync_heap_in_use_bytes " << heap.uordblks + heap.hblkhd << '\n';
+    header(out, "peoplesync_heap_free_bytes", "gauge",
+           "Memory freed into the process's heaps and kept there, not given back to the system (glibc).");
+    out << "peoplesync_heap_free_bytes " << heap.fordblks << '\n';
+#endif
     if (core::sqlite_memory_counted()) {
         const sqlite::HeapUse sqlite = sqlite::heap_use();
         header(out, "peoplesync_sqlite_memory_bytes", "gauge",

@@ -4,6 +4,7 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeParser.h>
 
+#include "process_tuning.hpp"
 #include "report.hpp"
 
 namespace peoplesync::server {
@@ -183,6 +184,7 @@ void PipelineWorker::finished(const core::RunReport& report, const std::string& 
         log_.warning(line);
     else
         log_.information(line);
+    ran_ = true;
     services_.metrics.run_finished(name_, report.status,
                                    report.status == core::RunStatus::applied ? report.changes() : ChangeSummary{});
     if (report.status == core::RunStatus::applied || report.status == core::RunStatus::noop ||
@@ -242,6 +244,9 @@ void PipelineWorker::loop() {
             log_.error("pipeline " + name_ + ": " + core::error_text(e));
         }
         set_doing("");
+        // What the run parsed and indexed, given back; if another pipeline
+        // just did, at a later turn (at most poll_interval away).
+        if (ran_.load() && core::release_free_memory()) ran_ = false;
     }
     std::deque<std::packaged_task<json()>> left;
     {

@@ -94,6 +94,7 @@ private:
     bool stopping_ = false;
     std::atomic<bool> cancel_{false};
     std::atomic<bool> finished_{false};
+    std::atomic<bool> ran_{false};  // a run finished since the loop last gave memory back
     std::string doing_;
     std::optional<std::chrono::system_clock::time_point> next_run_;
     std::thread thread_;

@@ -1,7 +1,11 @@
 #include "process_tuning.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <string_view>
 #include <thread>
 
@@ -29,6 +33,20 @@ bool sqlite_stats_asked() {
 bool sqlite_memory_counted() {
     static const bool counted = sqlite_stats_asked();
     return counted;
+}
+
+bool release_free_memory() {
+#ifdef __GLIBC__
+    using namespace std::chrono;
+    static std::atomic<std::int64_t> last_ms{std::numeric_limits<std::int64_t>::min() / 2};
+    const std::int64_t now_ms = duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+    std::int64_t last = last_ms.load();
+    // At most every 10 s: back-to-back runs do not each pay for a walk of the
+    // heaps and for faulting the pages in again.
+    if (now_ms - last < 10000 || !last_ms.compare_exchange_strong(last, now_ms)) return false;
+    malloc_trim(0);
+#endif
+    return true;
 }
 
 void tune_process() {

@@ -290,7 +290,8 @@ TEST_F(LifecycleTest, HealthAndMetricsAnswerWithoutAToken) {
     EXPECT_EQ(metrics.headers["Content-Type"].rfind("text/plain; version=0.0.4", 0), 0u);
     for (const char* name :
          {"peoplesync_runs_total", "peoplesync_changes_applied_total", "peoplesync_http_requests_total",
-          "peoplesync_last_success_timestamp_seconds", "peoplesync_http_refused_connections_total"})
+          "peoplesync_last_success_timestamp_seconds", "peoplesync_http_refused_connections_total",
+          "peoplesync_heap_in_use_bytes", "peoplesync_heap_free_bytes"})
         EXPECT_NE(metrics.body.find(std::string("# TYPE ") + name), std::string::npos) << name;
     // SQLite's memory is not counted unless asked (it would cost every
     // allocation a global mutex), so it is not shown as 0 either.

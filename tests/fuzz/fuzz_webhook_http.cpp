@@ -13,11 +13,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include <peoplesync/http.hpp>
 #include <peoplesync/testing.hpp>
@@ -147,13 +150,25 @@ std::string with_credentials(std::string bytes, const Endpoint& endpoint) {
 // Sends the bytes, then no more, and reads the answer until the server
 // closes; fails when it has not within `patience`.
 std::string exchange(std::uint16_t port, const std::string& request, std::chrono::seconds patience) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) fuzz::fail("no socket");
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) fuzz::fail("cannot connect");
+    // A machine making many connections at once (this target makes one per
+    // input, the soak floods) can run out of local ports for a moment: wait
+    // for one rather than call that a finding.
+    const auto no_port_until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    int fd = -1;
+    while (true) {
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0) fuzz::fail(std::string("no socket: ") + std::strerror(errno));
+        if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) break;
+        const int error = errno;
+        close(fd);
+        if ((error != EADDRNOTAVAIL && error != EAGAIN) || std::chrono::steady_clock::now() > no_port_until)
+            fuzz::fail(std::string("cannot connect: ") + std::strerror(error));
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     const auto deadline = std::chrono::steady_clock::now() + patience;
     std::string answer;
     std::size_t sent = 0;

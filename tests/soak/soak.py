@@ -27,6 +27,7 @@ Checked at the end, or the soak fails saying what:
   - every admin read answered 200 and every wrong key 401;
   - no Error, Critical or Fatal line in either daemon's log, and both stop
     cleanly on SIGTERM;
+  - each daemon keeps at most requests.keep_bodies (50) request bodies;
   - the resident memory (RSS) of each daemon less the memory SQLite holds
     (its page caches fill up to their cache_size as the databases grow; the
     daemons run with PEOPLESYNC_SQLITE_STATS=1 so /metrics shows it), the
@@ -63,6 +64,7 @@ SCHEDULE = "every 2s"
 CHANGED = 50          # people whose title changes in each generation or push, besides the first
 FD_SLACK = 4
 COUNT_SQLITE = {"PEOPLESYNC_SQLITE_STATS": "1"}  # /metrics then shows SQLite's memory
+KEEP_BODIES = 50      # requests.keep_bodies: each daemon has one push pipeline
 
 
 class SoakFailure(Exception):
@@ -154,7 +156,8 @@ class Load:
         self.generation = 0              # the last written
         self.acknowledged = []            # (push number, request id), in order sent
         self.admin_reads = 0
-        # (seconds since the start, rss A, fds A, rss B, fds B, SQLite's memory in A, in B), in KiB
+        # (seconds since the start, rss A, fds A, rss B, fds B, SQLite's memory in A, in B,
+        #  heap in use in A, heap free in A, in B, in B), memory in KiB
         self.samples = []
         self.started = time.monotonic()
 
@@ -219,7 +222,9 @@ class Load:
             try:
                 at = time.monotonic() - self.started
                 a_rss, a_fds, b_rss, b_fds = self.a.rss_kib(), self.a.open_fds(), self.b.rss_kib(), self.b.open_fds()
-                self.samples.append((at, a_rss, a_fds, b_rss, b_fds, sqlite_kib(self.a), sqlite_kib(self.b)))
+                a, b = memory_kib(self.a), memory_kib(self.b)
+                self.samples.append((at, a_rss, a_fds, b_rss, b_fds, a["sqlite"], b["sqlite"], a["heap_in_use"],
+                                     a["heap_free"], b["heap_in_use"], b["heap_free"]))
             except OSError as error:
                 raise SoakFailure(f"a daemon is gone: {error}")
             self.stop.wait(1.0)
@@ -307,14 +312,18 @@ def log_problems(daemon):
     return problems
 
 
-def sqlite_kib(daemon):
-    """SQLite's memory in the daemon, from /metrics (the soak runs the daemons
-    with PEOPLESYNC_SQLITE_STATS=1, so SQLite counts it)."""
+def memory_kib(daemon):
+    """From the daemon's /metrics, in KiB: SQLite's memory (the soak runs the
+    daemons with PEOPLESYNC_SQLITE_STATS=1, so SQLite counts it), and glibc's
+    heaps, in use and free (0 where they are not shown)."""
     status, text = daemon.request("GET", "/metrics")
-    found = re.search(r"^peoplesync_sqlite_memory_bytes (\d+)$", text, re.M) if status == 200 else None
-    if not found:
-        raise SoakFailure(f"no SQLite memory in /metrics of {daemon.url}: {status} {text[-300:]}")
-    return int(found.group(1)) // 1024
+    found = {}
+    for key, name in (("sqlite", "sqlite_memory"), ("heap_in_use", "heap_in_use"), ("heap_free", "heap_free")):
+        match = re.search(rf"^peoplesync_{name}_bytes (\d+)$", text, re.M) if status == 200 else None
+        if key == "sqlite" and not match:
+            raise SoakFailure(f"no SQLite memory in /metrics of {daemon.url}: {status} {text[-300:]}")
+        found[key] = int(match.group(1)) // 1024 if match else 0
+    return found
 
 
 def steady(samples, value, baseline_at, window):
@@ -340,7 +349,8 @@ def config(pipelines, extra=""):
             "http: {listen: 127.0.0.1:0, max_body_bytes: 268435456}\n"
             f"admin: {{token: {ADMIN_TOKEN}}}\n"
             # Every request is logged (the flood too): keep every rotated file for the check.
-            "log: {target: file, path: daemon.log, keep_files: 1000}\n" + extra + "pipelines:\n" + pipelines)
+            "log: {target: file, path: daemon.log, keep_files: 1000}\n"
+            f"requests: {{keep_bodies: {KEEP_BODIES}}}\n" + extra + "pipelines:\n" + pipelines)
 
 
 def soak(args):
@@ -485,7 +495,7 @@ def check(args, a, b, load, counts, last, loaded):
     baseline_at = min(60.0, args.seconds / 3)
     window = min(60.0, args.seconds / 6)
     memory = {}
-    for name, rss, fds, sql in (("A", 1, 2, 5), ("B", 3, 4, 6)):
+    for name, rss, fds, sql, used, free in (("A", 1, 2, 5, 7, 8), ("B", 3, 4, 6, 9, 10)):
         rss_base, rss_end = steady(load.samples, lambda s: s[rss], baseline_at, window)
         sql_base, sql_end = steady(load.samples, lambda s: s[sql], baseline_at, window)
         rest_base, rest_end = steady(load.samples, lambda s: s[rss] - s[sql], baseline_at, window)
@@ -495,7 +505,9 @@ def check(args, a, b, load, counts, last, loaded):
                         "sqlite_kib_baseline": sql_base, "sqlite_kib_end": sql_end,
                         "sqlite_kib_peak": peak(load.samples, lambda s: s[sql]),
                         "rest_kib_baseline": rest_base, "rest_kib_end": rest_end,
-                        "rest_ratio": round(rest_end / rest_base, 3), "fds_baseline": fds_base, "fds_end": fds_end}
+                        "rest_ratio": round(rest_end / rest_base, 3), "fds_baseline": fds_base, "fds_end": fds_end,
+                        "heap_in_use_kib": steady(load.samples, lambda s: s[used], baseline_at, window),
+                        "heap_free_kib": steady(load.samples, lambda s: s[free], baseline_at, window)}
         # SQLite's page caches fill up to their cache_size as the databases grow (the
         # request log, the audit log): memory meant to grow for a while, then hold,
         # counted apart. The rest of the resident memory is what must stay flat.
@@ -540,8 +552,16 @@ def check_after_stop(organisation, a, b, load, last):
                                 organisation.push_titles(load.acknowledged[-1][0]))
     for daemon in (a, b):
         problems += log_problems(daemon)
+    bodies = {}
+    for name, daemon in (("A", a), ("B", b)):
+        folder = os.path.join(daemon.dir, "var", "state.db.requests")
+        bodies[name] = len(os.listdir(folder)) if os.path.isdir(folder) else 0
+        # Every request is finished once the daemons settled: none keeps its body past the newest.
+        if bodies[name] > KEEP_BODIES:
+            problems.append(f"daemon {name} keeps {bodies[name]} request bodies, more than requests.keep_bodies "
+                            f"({KEEP_BODIES})")
     return problems, {"generations_applied_by_a": len(exported), "generations_delivered_to_b": len(delivered),
-            "pushes_taken_in_order": len(pushed)}
+            "pushes_taken_in_order": len(pushed), "request_bodies_kept": bodies}
 
 
 def differences(name, rows, titles):
