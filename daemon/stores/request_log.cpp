@@ -298,6 +298,7 @@ void RequestLog::set_body_retention(const BodyRetention& retention) {
 
 std::int64_t RequestLog::remove_old_bodies(const std::string& pipeline) {
     std::vector<std::string> files;
+    std::int64_t removed = 0;
     {
         std::lock_guard lock(mutex_);
         if (retention_.keep <= 0 && retention_.keep_days <= 0) return 0;
@@ -346,12 +347,13 @@ std::int64_t RequestLog::remove_old_bodies(const std::string& pipeline) {
             if (!row.get<1>().empty()) files.push_back(row.get<1>());
         }
         transaction.commit();
+        removed = static_cast<std::int64_t>(rows.size());
     }
     // After the rows say so: a file left by a stop here is an unlogged body,
     // which the next start removes (remove_unlogged_bodies).
     std::error_code ignored;
     for (const auto& file : files) std::filesystem::remove(bodies_ / file, ignored);
-    return static_cast<std::int64_t>(files.size());
+    return removed;
 }
 
 std::string RequestLog::body_of(const StoredBody& stored) const {
