@@ -156,8 +156,9 @@ class Load:
         self.generation = 0              # the last written
         self.acknowledged = []            # (push number, request id), in order sent
         self.admin_reads = 0
-        # (seconds since the start, rss A, fds A, rss B, fds B, SQLite's memory in A, in B,
-        #  heap in use in A, heap free in A, in B, in B), memory in KiB
+        # one a second: {"at": seconds since the start, "A": {...}, "B": {...}},
+        # each daemon's rss, anon, file, shmem (its RSS and the parts of it),
+        # fds, sqlite, heap_in_use, heap_free; memory in KiB
         self.samples = []
         self.started = time.monotonic()
 
@@ -221,10 +222,7 @@ class Load:
         while not self.stop.is_set():
             try:
                 at = time.monotonic() - self.started
-                a_rss, a_fds, b_rss, b_fds = self.a.rss_kib(), self.a.open_fds(), self.b.rss_kib(), self.b.open_fds()
-                a, b = memory_kib(self.a), memory_kib(self.b)
-                self.samples.append((at, a_rss, a_fds, b_rss, b_fds, a["sqlite"], b["sqlite"], a["heap_in_use"],
-                                     a["heap_free"], b["heap_in_use"], b["heap_free"]))
+                self.samples.append({"at": at, "A": sample(self.a), "B": sample(self.b)})
             except OSError as error:
                 raise SoakFailure(f"a daemon is gone: {error}")
             self.stop.wait(1.0)
@@ -326,15 +324,21 @@ def memory_kib(daemon):
     return found
 
 
+def sample(daemon):
+    status = daemon.memory_status_kib()
+    return {"rss": status["VmRSS"], "anon": status["RssAnon"], "file": status["RssFile"],
+            "shmem": status["RssShmem"], "fds": daemon.open_fds(), **memory_kib(daemon)}
+
+
 def steady(samples, value, baseline_at, window):
     """(at the baseline, at the end): the median of value(sample) over the
     `window` seconds from `baseline_at`, and over the last `window` seconds.
     A median, not the most: a push being parsed as the sample is taken is
     memory in use for a second, not memory kept; what is kept raises the
     median."""
-    last = samples[-1][0]
-    base = [value(s) for s in samples if baseline_at <= s[0] <= baseline_at + window]
-    end = [value(s) for s in samples if s[0] >= last - window]
+    last = samples[-1]["at"]
+    base = [value(s) for s in samples if baseline_at <= s["at"] <= baseline_at + window]
+    end = [value(s) for s in samples if s["at"] >= last - window]
     return statistics.median(base), statistics.median(end)
 
 
@@ -409,7 +413,13 @@ def soak(args):
                                           daemon=True)
         flooder.start()
         threads = [load.run_thread(f) for f in (load.exports, load.pushes, load.admin_reads_loop, load.sampler)]
-        load.stop.wait(args.seconds)
+        # Each daemon's mappings at the end of the baseline minute and at the end
+        # of the load (DIR/smaps-A-start.txt, ...): where memory that grew is.
+        baseline_end = min(60.0, args.seconds / 3) + min(60.0, args.seconds / 6)
+        if not load.stop.wait(baseline_end):
+            save_smaps(work, "start", a, b)
+        load.stop.wait(args.seconds - baseline_end)
+        save_smaps(work, "end", a, b)
         load.stop.set()
         for thread in threads:
             thread.join(150)
@@ -446,6 +456,12 @@ def soak(args):
     if problems:
         raise SoakFailure("\n  ".join(["the soak found:"] + problems[:40]))
     return figures
+
+
+def save_smaps(work, when, a, b):
+    for name, daemon in (("A", a), ("B", b)):
+        with open(os.path.join(work, f"smaps-{name}-{when}.txt"), "w") as f:
+            f.write(daemon.smaps())
 
 
 def outbox_sinks(daemon):
@@ -495,19 +511,21 @@ def check(args, a, b, load, counts, last, loaded):
     baseline_at = min(60.0, args.seconds / 3)
     window = min(60.0, args.seconds / 6)
     memory = {}
-    for name, rss, fds, sql, used, free in (("A", 1, 2, 5, 7, 8), ("B", 3, 4, 6, 9, 10)):
-        rss_base, rss_end = steady(load.samples, lambda s: s[rss], baseline_at, window)
-        sql_base, sql_end = steady(load.samples, lambda s: s[sql], baseline_at, window)
-        rest_base, rest_end = steady(load.samples, lambda s: s[rss] - s[sql], baseline_at, window)
-        fds_base, fds_end = steady(load.samples, lambda s: s[fds], baseline_at, window)
+    for name in ("A", "B"):
+        def figures(key):
+            return steady(load.samples, lambda s: s[name][key], baseline_at, window)
+        rss_base, rss_end = figures("rss")
+        sql_base, sql_end = figures("sqlite")
+        rest_base, rest_end = steady(load.samples, lambda s: s[name]["rss"] - s[name]["sqlite"], baseline_at, window)
+        fds_base, fds_end = figures("fds")
         memory[name] = {"rss_kib_baseline": rss_base, "rss_kib_end": rss_end, "rss_ratio": round(rss_end / rss_base, 3),
-                        "rss_kib_peak": peak(load.samples, lambda s: s[rss]),
+                        "rss_kib_peak": peak(load.samples, lambda s: s[name]["rss"]),
+                        "anon_kib": figures("anon"), "file_kib": figures("file"), "shmem_kib": figures("shmem"),
                         "sqlite_kib_baseline": sql_base, "sqlite_kib_end": sql_end,
-                        "sqlite_kib_peak": peak(load.samples, lambda s: s[sql]),
+                        "sqlite_kib_peak": peak(load.samples, lambda s: s[name]["sqlite"]),
                         "rest_kib_baseline": rest_base, "rest_kib_end": rest_end,
                         "rest_ratio": round(rest_end / rest_base, 3), "fds_baseline": fds_base, "fds_end": fds_end,
-                        "heap_in_use_kib": steady(load.samples, lambda s: s[used], baseline_at, window),
-                        "heap_free_kib": steady(load.samples, lambda s: s[free], baseline_at, window)}
+                        "heap_in_use_kib": figures("heap_in_use"), "heap_free_kib": figures("heap_free")}
         # SQLite's page caches fill up to their cache_size as the databases grow (the
         # request log, the audit log): memory meant to grow for a while, then hold,
         # counted apart. The rest of the resident memory is what must stay flat.

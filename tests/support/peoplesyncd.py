@@ -125,11 +125,24 @@ class Daemon:
         self.admin_ok("POST", f"/pipelines/{pipeline}/enable")
 
     def rss_kib(self):
+        return self.memory_status_kib()["VmRSS"]
+
+    def memory_status_kib(self):
+        """VmRSS and its parts from /proc/PID/status, in KiB: RssAnon (heaps,
+        stacks), RssFile (mapped files: the code, the libraries), RssShmem
+        (shared memory: SQLite's -shm files)."""
+        found = {"VmRSS": 0, "RssAnon": 0, "RssFile": 0, "RssShmem": 0}
         with open(f"/proc/{self.process.pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
+                name = line.split(":", 1)[0]
+                if name in found:
+                    found[name] = int(line.split()[1])
+        return found
+
+    def smaps(self):
+        """/proc/PID/smaps: the memory of each mapping."""
+        with open(f"/proc/{self.process.pid}/smaps") as f:
+            return f.read()
 
     def open_fds(self):
         return len(os.listdir(f"/proc/{self.process.pid}/fd"))
