@@ -1,7 +1,8 @@
 // What the state store reads back from disk, damaged: a snapshot record's
 // bytes (decode_record), a stored list (list_of: hashes and deflated
-// places), and a rows cache file (StateStore::run_rows), whose checksum the
-// target makes right so the damage reaches the parser behind it. A damaged
+// places), a rows cache file (StateStore::run_rows), whose checksum the
+// target makes right so the damage reaches the parser behind it, and the
+// webhook sink's state in the outbox (parse_state of bytes). A damaged
 // input is an Error (or, for a rows file, read as missing), never a crash;
 // what decodes re-encodes to bytes that decode to the same; what is encoded
 // decodes to what was encoded.
@@ -21,6 +22,7 @@
 #include "hash.hpp"
 #include "record_codec.hpp"
 #include "state_store.hpp"
+#include "webhook_state.hpp"
 
 using namespace peoplesync;
 using namespace peoplesync::core;
@@ -115,11 +117,31 @@ void read_rows_file(std::string_view body) {
     fuzz::check(text_bytes == rows->text_bytes(), "a rows file's texts overlap or leave gaps");
 }
 
+// A webhook sink's state of bytes: an Error, or a state that writes bytes
+// that read back to the same.
+void read_webhook_state(std::string_view bytes) {
+    std::string state = "PSWS";
+    state.append(bytes);
+    webhook_sink::WebhookState read;
+    try {
+        read = webhook_sink::parse_state(state);
+    } catch (const Error&) {
+        return;
+    }
+    const std::string once = webhook_sink::dump_state(read);
+    fuzz::check(webhook_sink::dump_state(webhook_sink::parse_state(once)) == once,
+                "a webhook sink state does not read back to what was written");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
     const std::string_view bytes = fuzz::bytes(data + 1, size - 1);
+    if ((data[0] & 7) == 4) {
+        read_webhook_state(bytes);
+        return 0;
+    }
     switch (data[0] & 3) {
         case 0:
             decode_damaged_record(bytes);

@@ -1,5 +1,6 @@
 #include "webhook_state.hpp"
 
+#include "record_codec.hpp"
 #include "text_hash.hpp"
 
 #include <algorithm>
@@ -15,7 +16,12 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int state_version = 1;
+// The first states were JSON ({"version": 1, ...}); those this build writes
+// are bytes, after this mark: the users as the snapshot store keeps them.
+constexpr int json_state_version = 1;
+constexpr std::string_view binary_state_mark = "PSWS";
+constexpr std::uint64_t binary_state_version = 2;
+constexpr std::string_view state_bytes = "the saved state of the webhook sink";
 
 bool has(const std::vector<std::string>& fields, std::string_view name) {
     return std::find(fields.begin(), fields.end(), name) != fields.end();
@@ -183,9 +189,11 @@ json user_json(const UserView& user, const std::vector<std::string>& fields) {
     return out;
 }
 
-WebhookState parse_state(std::string_view text) {
+namespace {
+
+// A state of the first version: JSON of the users as user_json() writes them.
+WebhookState parse_json_state(std::string_view text) {
     WebhookState state;
-    if (text.empty()) return state;
     json document;
     try {
         document = json::parse(text.begin(), text.end());
@@ -195,8 +203,8 @@ WebhookState parse_state(std::string_view text) {
     try {
         if (!document.is_object()) StateReader::fail("(state)", "expected a JSON object");
         const json& version = StateReader::member(document, "version");
-        if (!version.is_number_integer() || version.get<std::int64_t>() != state_version)
-            StateReader::fail("version", "expected " + std::to_string(state_version) +
+        if (!version.is_number_integer() || version.get<std::int64_t>() != json_state_version)
+            StateReader::fail("version", "expected " + std::to_string(json_state_version) +
                                              " (a state written by another version of the webhook sink?)");
         state.synced_fields = StateReader::strings(StateReader::member(document, "synced_fields"), "synced_fields");
         state.departments = StateReader::strings(StateReader::member(document, "departments"), "departments");
@@ -227,13 +235,102 @@ WebhookState parse_state(std::string_view text) {
     return state;
 }
 
+std::vector<std::string> texts(ByteReader& r, const char* what) {
+    const std::uint64_t count = r.varint();
+    // Each text takes a byte at least: a damaged count must not size the vector.
+    if (count > r.left())
+        r.fail(std::string("corrupt at ") + what + ": " + std::to_string(count) + " of them in " +
+               std::to_string(r.left()) + " bytes");
+    std::vector<std::string> out(count);
+    for (auto& text : out) text = r.text();
+    return out;
+}
+
+void put_texts(std::string& out, const std::vector<std::string>& texts) {
+    put_varint(out, texts.size());
+    for (const auto& text : texts) put_text(out, text);
+}
+
+// A state as dump_state() writes it, after its mark.
+WebhookState parse_binary_state(std::string_view bytes) {
+    WebhookState state;
+    ByteReader r(bytes, state_bytes);
+    if (const std::uint64_t version = r.varint(); version != binary_state_version)
+        r.fail("of version " + std::to_string(version) + ", not " + std::to_string(binary_state_version) +
+               " (written by another version of the webhook sink?)");
+    const std::uint64_t family = r.varint();
+    if (family > UINT32_MAX) r.fail("corrupt at sync_hash_family");
+    state.sync_hash_family = static_cast<std::uint32_t>(family);
+    state.synced_fields = texts(r, "synced_fields");
+    state.departments = texts(r, "departments");
+    const std::uint64_t users = r.varint();
+    // A user takes 16 bytes at least: their record's size, twelve texts'
+    // sizes, active, a count of departments, their hash.
+    if (users > r.left() / 16)
+        r.fail("corrupt: " + std::to_string(users) + " users in " + std::to_string(r.left()) + " bytes");
+    state.snapshot.users.reserve(users, users * Users::bytes_per_user + r.left());
+    state.sync_hashes.reserve(users);
+    User user;
+    for (std::uint64_t i = 0; i < users; ++i) {
+        try {
+            decode_record(r.bytes(r.varint()), user, state_bytes);
+            state.sync_hashes.push_back(r.varint());
+        } catch (const Error&) {
+            r.fail("truncated or corrupt at users[" + std::to_string(i) + "]");
+        }
+        state.snapshot.users.push_back(user);
+    }
+    if (!r.at_end()) r.fail("corrupt: " + std::to_string(r.left()) + " bytes after the last user");
+    return state;
+}
+
+// Users in the state hold nothing but their synced fields; those it carries
+// from a run with more fields synced lose what is no longer synced.
+bool holds_only(const UserView& user, const std::vector<std::string>& fields) {
+    bool only = true;
+    for_each_field(user, [&](auto id, const auto& value) {
+        constexpr FieldSpec spec = spec_of(decltype(id)::value);
+        if constexpr (!spec.always_synced())
+            if (!value.empty() && !has(fields, spec.name)) only = false;
+    });
+    return only;
+}
+
+}  // namespace
+
+WebhookState parse_state(std::string_view text) {
+    if (text.empty()) return {};
+    if (text.starts_with(binary_state_mark)) return parse_binary_state(text.substr(binary_state_mark.size()));
+    return parse_json_state(text);
+}
+
 std::string dump_state(const WebhookState& state) {
-    json users = json::array();
-    for (const UserView& user : state.snapshot.users) users.push_back(user_json(user, state.synced_fields));
-    json document = {{"version", state_version},         {"synced_fields", state.synced_fields},
-                     {"departments", state.departments}, {"users", std::move(users)},
-                     {"sync_hashes", state.sync_hashes}, {"sync_hash_family", state.sync_hash_family}};
-    return document.dump(-1, ' ', false, json::error_handler_t::replace);
+    const auto& users = state.snapshot.users;
+    std::size_t size = binary_state_mark.size() + 32;
+    for (const auto& f : state.synced_fields) size += text_size(f);
+    for (const auto& d : state.departments) size += text_size(d);
+    for (const UserView& user : users) size += record_size(user) + 2 * 10;
+    std::string out;
+    out.reserve(size);
+    out.append(binary_state_mark);
+    put_varint(out, binary_state_version);
+    put_varint(out, state.sync_hash_family);
+    put_texts(out, state.synced_fields);
+    put_texts(out, state.departments);
+    put_varint(out, users.size());
+    for (std::size_t i = 0; i < users.size(); ++i) {
+        const UserView user = users[i];
+        if (holds_only(user, state.synced_fields)) {
+            put_varint(out, record_size(user));
+            encode_record(user, out);
+        } else {
+            const User kept = restricted(user, state.synced_fields);
+            put_varint(out, record_size(kept));
+            encode_record(kept, out);
+        }
+        put_varint(out, state.sync_hashes[i]);
+    }
+    return out;
 }
 
 DestinationIndex index_of(const WebhookState& state) {

@@ -27,8 +27,11 @@ struct WebhookState {
     std::uint32_t sync_hash_family = peoplesync::sync_hash_family;
 };
 
-// The state saved in the outbox; "" is the empty state. Throws Error naming
-// the place of the first problem when the text is not a state this sink wrote.
+// The state saved in the outbox: bytes (a mark, the synced fields, the
+// departments, then each user's record as the snapshot store keeps it, with
+// their sync hash); "" is the empty state, and a JSON state of the first
+// version still reads. Throws Error naming the place of the first problem
+// when the text is not a state this sink wrote.
 WebhookState parse_state(std::string_view text);
 std::string dump_state(const WebhookState& state);
 

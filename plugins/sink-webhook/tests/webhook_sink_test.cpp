@@ -418,6 +418,74 @@ TEST_F(WebhookSinkTest, ACorruptStateIsAClearError) {
     EXPECT_NE(error_of([&] { s.load_index(); }).find("users[0].active"), std::string::npos);
 }
 
+// The state is bytes (the users as the snapshot store keeps them); the JSON
+// states of the first version, which outboxes may still hold, still read.
+TEST_F(WebhookSinkTest, AStateOfTheFirstVersionStillReadsAndTheNextRunWritesBytes) {
+    Sink& s = sink();
+    outbox().acknowledged =
+        R"({"version":1,"synced_fields":["hris_id","email","first_name","last_name","active"],"departments":[],)"
+        R"("users":[{"hris_id":"A1","email":"ann@example.com","first_name":"ann","last_name":"Doe","active":true},)"
+        R"({"hris_id":"B2","email":"bob@example.com","first_name":"bob","last_name":"Doe","active":false}],)"
+        R"("sync_hashes":[11,22],"sync_hash_family":7})";
+    const DestinationIndex index = s.load_index();
+    ASSERT_EQ(index.users.size(), 2u);
+    EXPECT_EQ(index.users[0].hris_id, "A1");
+    EXPECT_EQ(index.users[1].email, "bob@example.com");
+    EXPECT_FALSE(index.users[1].active);
+    EXPECT_EQ(index.users[1].sync_hash, 22u);
+    EXPECT_EQ(index.sync_hash_family, 7u);
+
+    // Hashes of another family: each user is compared; B2 comes back.
+    Snapshot snapshot;
+    snapshot.users = {person("A1", "ann"), person("B2", "bob")};
+    run(s, snapshot, core_fields);
+    ASSERT_TRUE(last().state.has_value());
+    EXPECT_EQ(last().state->substr(0, 4), "PSWS");
+    Snapshot body = sent();
+    ASSERT_EQ(body.users.size(), 2u);
+    EXPECT_TRUE(body.users[1].active);
+    EXPECT_TRUE(run(s, snapshot, core_fields).empty());
+}
+
+TEST_F(WebhookSinkTest, ADamagedStateOfBytesIsAClearErrorWhereverItIsCut) {
+    Sink& s = sink();
+    Snapshot snapshot;
+    snapshot.users = {person("A1", "ann"), person("B2", "bob"), person("C3", "cid")};
+    snapshot.users.edit(1, [](User& u) {
+        u.departments = {"Sales > EMEA", "Sales"};
+        u.manager_hris_id = "A1";
+    });
+    run(s, snapshot, every_field);
+    const std::string state = *last().state;
+    outbox().queued.clear();
+    outbox().acknowledged = state;
+    ASSERT_EQ(s.load_index().users.size(), 3u);
+
+    for (std::size_t size = 0; size < state.size(); ++size) {
+        outbox().acknowledged = state.substr(0, size);
+        if (size == 0) {
+            EXPECT_TRUE(s.load_index().users.empty());  // "" is the empty state
+            continue;
+        }
+        const std::string message = error_of([&] { s.load_index(); });
+        EXPECT_NE(message.find("the saved state of the webhook sink is "), std::string::npos)
+            << size << " of " << state.size() << " bytes: " << message;
+    }
+    outbox().acknowledged = state + "x";
+    EXPECT_NE(error_of([&] { s.load_index(); }).find("1 bytes after the last user"), std::string::npos);
+    std::string later = state;
+    later[4] = '\3';
+    outbox().acknowledged = later;
+    EXPECT_NE(error_of([&] { s.load_index(); }).find("of version 3, not 2"), std::string::npos);
+    // Any byte changed: an error or a state, never a crash (the sanitizers' run checks reads).
+    for (std::size_t at = 4; at < state.size(); ++at) {
+        std::string changed = state;
+        changed[at] = static_cast<char>(changed[at] ^ 0x5a);
+        outbox().acknowledged = changed;
+        error_of([&] { s.load_index(); });
+    }
+}
+
 TEST_F(WebhookSinkTest, AStoppedOutboxRefusesTheRunAndKeepsTheState) {
     Sink& s = sink();
     Snapshot snapshot;
