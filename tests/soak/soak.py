@@ -35,8 +35,11 @@ Checked at the end, or the soak fails saying what:
     over the minute after the first (a third and a sixth of a run shorter
     than 3 minutes); its open file descriptors, counted the same way, at
     most 4 more (the clients' connections in flight). RSS and SQLite's
-    memory are reported too, with their peaks.
-Prints the figures and writes them to DIR/soak.json.
+    memory are reported too, with their peaks, and RSS in its parts
+    (anonymous, mapped files, shared memory).
+Prints the figures and writes them to DIR/soak.json, beside each daemon's
+/proc/PID/smaps after the baseline minute and at the end of the load
+(DIR/smaps-A-start.txt, smaps-A-end.txt, and B's).
 """
 
 import argparse
