@@ -1,11 +1,14 @@
 // The JSON reader as it was before it streamed: nlohmann's document of the
 // whole payload, then the users walked out of it. Kept as the reference the
 // streaming reader is compared with (snapshot_json_stream_test.cpp) and
-// measured against (tests/bench/json_parse_bench.cpp).
+// measured against (tests/bench/json_parse_bench.cpp). And the writer as it
+// was before it wrote as it went (to_json, at the end).
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -235,6 +238,37 @@ inline UserView add_user_json_dom(Snapshot& snapshot, std::string origin, std::s
     reader.read(object);
     snapshot.users.push_back(user);
     return snapshot.users.back();
+}
+
+// to_json() as it was: a document of every user, then dumped.
+inline std::string to_json(const Snapshot& snapshot, const std::vector<std::string>& fields = {}) {
+    auto selected = [&](std::string_view name) {
+        return fields.empty() || std::find(fields.begin(), fields.end(), name) != fields.end();
+    };
+    json users = json::array();
+    for (const UserView user : snapshot.users) {
+        json out = json::object();
+        for_each_field(user, [&](auto id, const auto& value) {
+            constexpr FieldSpec spec = spec_of(decltype(id)::value);
+            if constexpr (spec.kind == FieldKind::text)
+                if (spec.always_synced() || (selected(spec.name) && !value.empty())) out[spec.name] = value;
+        });
+        if (selected("profile_image") && !user.profile_image.url.empty()) {
+            json image = {{"url", user.profile_image.url}};
+            if (!user.profile_image.last_modified.empty()) {
+                const std::string_view modified = user.profile_image.last_modified;
+                bool digits = modified.find_first_not_of("0123456789") == std::string::npos && modified.size() < 19;
+                image["last_modified"] = digits ? json(std::stoll(std::string(modified))) : json(modified);
+            }
+            if (!user.profile_image.cache_info.empty()) image["cache_info"] = user.profile_image.cache_info;
+            out["profile_image"] = std::move(image);
+        }
+        if (selected("departments") && !user.departments.empty()) out["departments"] = user.departments.to_vector();
+        out["active"] = user.active;
+        if (selected("manager") && !user.manager_hris_id.empty()) out["manager"] = {{"hris_id", user.manager_hris_id}};
+        users.push_back(std::move(out));
+    }
+    return json({{"users", std::move(users)}}).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace peoplesync::dom_reference

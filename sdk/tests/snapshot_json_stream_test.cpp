@@ -401,6 +401,67 @@ TEST(SnapshotJsonStream, ReadsGeneratedUsersAsTheDocumentDid) {
     }
 }
 
+// to_json() writes as it goes; it must write the bytes the document it
+// replaced wrote, for the users the generated payloads give, for users of
+// raw bytes (control characters, invalid UTF-8, quotes, digits with leading
+// zeros) and for each selection of fields.
+TEST(SnapshotJsonStream, WritesWhatTheDocumentWrote) {
+    const std::vector<std::vector<std::string>> selections = {
+        {}, {"departments"}, {"job_title", "manager", "profile_image"}, {"hris_id", "email", "first_name"}};
+    std::size_t compared = 0;
+    auto expect_same_json = [&](const Snapshot& snapshot) {
+        for (const auto& fields : selections) {
+            ASSERT_EQ(to_json(snapshot, fields), dom_reference::to_json(snapshot, fields))
+                << snapshot.users.size() << " users, " << fields.size() << " fields";
+            ++compared;
+        }
+    };
+    Generator generate(99);
+    for (int i = 0; i < 1500; ++i) {
+        try {
+            ASSERT_NO_FATAL_FAILURE(expect_same_json(parse_snapshot_json(generate.payload())));
+        } catch (const Error&) {
+        }
+    }
+    std::mt19937 random(5);
+    const std::vector<std::string> pieces = {"",
+                                             "a",
+                                             "Ada",
+                                             "\"",
+                                             "\\",
+                                             "\n",
+                                             "\x01",
+                                             "\x7f",
+                                             "\xc3\xa9",
+                                             "\xff",
+                                             "\xe2\x82",
+                                             "007",
+                                             "123456789012345678",
+                                             "1234567890123456789",
+                                             " ",
+                                             "/",
+                                             "\xf0\x9f\x98\x80"};
+    auto text = [&] {
+        std::string out;
+        for (int k = static_cast<int>(random() % 4); k > 0; --k) out += pieces[random() % pieces.size()];
+        return out;
+    };
+    for (int i = 0; i < 500; ++i) {
+        Snapshot snapshot;
+        std::vector<User> users(1 + random() % 4);
+        for (User& u : users) {
+            for_each_text(u, [&](std::string& t) { t = text(); });
+            u.active = random() % 2 == 0;
+            for (int d = static_cast<int>(random() % 3); d > 0; --d) u.departments.push_back(text());
+        }
+        snapshot.users = users;
+        ASSERT_NO_FATAL_FAILURE(expect_same_json(snapshot));
+    }
+    Snapshot none;
+    expect_same_json(none);
+    EXPECT_GT(compared, 3000u);
+}
+
 // The generated inputs reach what they are meant to: each outcome is seen.
 TEST(SnapshotJsonStream, TheGeneratedInputsCoverEachOutcome) {
     Generator generate(20240501);
