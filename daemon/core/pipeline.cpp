@@ -136,12 +136,27 @@ RunReport Pipeline::simulate(std::int64_t run_id, ProgressListener& progress) {
                          ? std::string("it stopped before its snapshot was stored")
                          : std::string("its source could not be read, or its snapshot could not be stored")) +
                     ")");
+    check_snapshot_kept(*record, "simulate");
     RunRequest request;
     request.dry_run = true;
     Snapshot snapshot = state_.load_snapshot(record->snapshot_key);
     RunReport report = process(snapshot, request, 0, progress);
     report.run_id = run_id;
     return report;
+}
+
+void Pipeline::check_snapshot_kept(const RunRecord& run, std::string_view to) {
+    if (state_.holds_snapshot(run.snapshot_key)) return;
+    const RunSettings& kept = global_.runs;
+    std::string rule;
+    if (kept.keep_snapshots != 0)
+        rule = "those of each pipeline's newest " + std::to_string(kept.keep_snapshots) + " runs (runs.keep_snapshots)";
+    if (kept.keep_snapshots_days != 0)
+        rule += (rule.empty() ? "" : ", ") + std::string("none of a run started more than ") +
+                std::to_string(kept.keep_snapshots_days) + " days ago (runs.keep_snapshots_days)";
+    if (rule.empty()) rule = "every snapshot now, but this one was removed under an earlier runs.keep_snapshots";
+    throw Error("run " + std::to_string(run.id) + "'s snapshot is no longer kept, so there is nothing to " +
+                std::string(to) + "; the state database keeps " + rule);
 }
 
 RunReport Pipeline::simulate_snapshot(Snapshot snapshot, ProgressListener& progress) {
@@ -162,6 +177,7 @@ RunReport Pipeline::approve(std::int64_t run_id, ProgressListener& progress) {
                     std::to_string(record->approved_by_run));
     if (mode() != PipelineMode::live)
         throw Error("pipeline \"" + settings_.name + "\" is in test mode; enable it before approving a run");
+    check_snapshot_kept(*record, "approve");
     RunRequest request;
     request.trigger = "approval of run " + std::to_string(run_id);
     request.force = true;

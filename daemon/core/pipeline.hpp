@@ -206,6 +206,12 @@ private:
     // snapshot a change-only attempt stored and the run did not keep.
     RunReport finish_run(RunRecord& record, const RunReport& report, const NextRun& next,
                          const std::string& attempted_snapshot);
+    // Removes the snapshots of runs past runs.keep_snapshots and
+    // keep_snapshots_days (StateStore::keep_snapshots).
+    void keep_snapshots();
+    // Throws when run `run_id` names a snapshot the state database no
+    // longer keeps; `to`: what it was to be used for.
+    void check_snapshot_kept(const RunRecord& run, std::string_view to);
     // Settles one run left "running" (settle_unfinished_runs).
     void settle(RunRecord& run);
     // The sinks' state tokens; empty when a sink cannot tell.

@@ -192,7 +192,25 @@ RunReport Pipeline::finish_run(RunRecord& record, const RunReport& report, const
             // A list no run names stays: harmless.
         }
     }
+    keep_snapshots();
     return report;
+}
+
+void Pipeline::keep_snapshots() {
+    try {
+        const auto removed =
+            state_.keep_snapshots(settings_.name, {global_.runs.keep_snapshots, global_.runs.keep_snapshots_days});
+        if (removed.snapshots > 0)
+            Poco::Logger::get("peoplesync." + settings_.name)
+                .debug("removed the snapshots of " + std::to_string(removed.snapshots) +
+                       " runs past runs.keep_snapshots or keep_snapshots_days, and " + std::to_string(removed.blocks) +
+                       " blocks of records only they held");
+    } catch (const std::exception& e) {
+        Poco::Logger::get("peoplesync." + settings_.name)
+            .warning(std::string("the snapshots of runs past runs.keep_snapshots or keep_snapshots_days were not "
+                                 "removed: ") +
+                     e.what());
+    }
 }
 
 RunReport Pipeline::run(RunRequest request, ProgressListener& progress) {

@@ -341,9 +341,16 @@ private:
         PipelineWorker& worker = *entry.worker;
         core::Pipeline& p = *entry.pipeline;
         core::RequestLog& log = daemon_.services().requests;
-        return wait(worker.submit([&worker, &p, &log, request] {
-            // A request with a run replays that run's snapshot; one refused before its run, its logged body.
-            if (request.run_id != 0) return core::report_json(p.simulate(request.run_id, worker.progress()), true);
+        core::StateStore& state = daemon_.services().state;
+        return wait(worker.submit([&worker, &p, &log, &state, request] {
+            // A request with a run replays that run's snapshot; one refused
+            // before its run, or whose run's snapshot is no longer kept
+            // (runs.keep_snapshots) while its body is, its logged body.
+            const auto run =
+                request.run_id != 0 ? state.run(request.run_id, core::StateStore::RunResult::none) : std::nullopt;
+            const bool snapshot_kept = run && state.holds_snapshot(run->snapshot_key);
+            if (request.run_id != 0 && (snapshot_kept || !request.body_removed_at.empty()))
+                return core::report_json(p.simulate(request.run_id, worker.progress()), true);
             return core::report_json(
                 p.simulate_snapshot(core::pushed_snapshot(request, log.body(request.id)), worker.progress()), true);
         }));

@@ -191,9 +191,31 @@ const OptionTable<Settings>& top_level_options() {
         {option::map("admin", "The daemon's admin API.")},
         {option::map("log", "The daemon's log.")},
         {option::map("requests", "The daemon's log of pushed requests: how long it keeps their bodies.")},
+        {option::map("runs", "The runs' history: how long it keeps their snapshots.")},
     };
     return table;
 }
+
+}  // namespace
+
+const OptionTable<RunSettings>& run_options() {
+    static const OptionTable<RunSettings> table = {
+        {option::integer("keep_snapshots",
+                         "Snapshots kept per pipeline: those of its newest runs. Older runs stay listed but can no "
+                         "longer be simulated or approved. 0: no limit.")
+             .fallback("100")
+             .range(0, INT64_MAX),
+         &RunSettings::keep_snapshots},
+        {option::integer("keep_snapshots_days",
+                         "Days a run's snapshot is kept at most, whatever keep_snapshots says. 0: no limit.")
+             .fallback("30")
+             .range(0, 36500),
+         &RunSettings::keep_snapshots_days},
+    };
+    return table;
+}
+
+namespace {
 
 const OptionTable<PipelineSettings>& pipeline_options() {
     static const OptionTable<PipelineSettings> table = {
@@ -311,6 +333,7 @@ std::vector<OptionSection> configuration_option_tables() {
         {"admin", admin_options().specs()},
         {"log", log_options().specs()},
         {"requests", request_options().specs()},
+        {"runs", run_options().specs()},
         {"pipelines[]", pipeline_options().specs()},
         {"pipelines[].sync", sync_options().specs()},
         {"pipelines[].sync.guard", guard_options().specs()},
@@ -360,6 +383,7 @@ Settings load_settings(const std::filesystem::path& file) {
     settings.admin = parse_admin_settings(section("admin"));
     settings.log = parse_log_settings(section("log"), settings.base_dir);
     settings.requests = parse_request_settings(section("requests"));
+    settings.runs = run_options().read(section("runs"));
 
     static const std::regex valid_name("[A-Za-z0-9][A-Za-z0-9_.-]*");
     const auto& pipelines = config.at("pipelines");

@@ -58,6 +58,15 @@ struct PipelineSettings {
     std::string fingerprint;
 };
 
+// How long the state database keeps the runs' snapshots, per pipeline (0:
+// no limit); the runs stay listed. The snapshot the next run builds on, and
+// the newest run awaiting approval's, are kept whatever these say
+// (StateStore::keep_snapshots).
+struct RunSettings {
+    std::int64_t keep_snapshots = 0;       // those of the newest this many runs
+    std::int64_t keep_snapshots_days = 0;  // and none of a run started longer ago than this
+};
+
 struct Settings {
     std::filesystem::path file;      // the configuration file, absolute
     std::int64_t loaded_at_ms = 0;   // when it was read (ms since the epoch), for StateStore::live()
@@ -69,6 +78,7 @@ struct Settings {
     AdminSettings admin;
     LogSettings log;
     RequestSettings requests;
+    RunSettings runs;
 
     const PipelineSettings& pipeline(const std::string& name) const;  // throws ConfigError
     std::filesystem::path resolve(const std::string& path) const;
@@ -80,6 +90,8 @@ Settings load_settings(const std::filesystem::path& file);
 
 // Parses YAML text into a configuration tree (with ${ENV} substitution);
 // `file` names it in errors. For tests and tools.
+const OptionTable<RunSettings>& run_options();
+
 ConfigValue parse_config_text(const std::string& yaml, const std::string& file = "<text>");
 
 // The plugin folder of the build tree or installation this binary belongs to.

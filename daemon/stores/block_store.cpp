@@ -1,5 +1,6 @@
 #include "block_store.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <Poco/Exception.h>
@@ -143,6 +144,51 @@ std::vector<RecordPlace> places_of(std::string_view packed, std::size_t count) {
 }
 
 }  // namespace
+
+std::vector<std::int64_t> blocks_of(const std::vector<RecordPlace>& places) {
+    std::vector<std::int64_t> blocks;
+    for (const RecordPlace place : places) {
+        const auto block = static_cast<std::int64_t>(place >> 32);
+        if (blocks.empty() || blocks.back() != block) blocks.push_back(block);
+    }
+    std::sort(blocks.begin(), blocks.end());
+    blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
+    return blocks;
+}
+
+std::string pack_blocks(const std::vector<std::int64_t>& blocks) {
+    std::string packed;
+    std::int64_t last = 0;
+    for (const std::int64_t block : blocks) {
+        put_varint(packed, static_cast<std::uint64_t>(block - last));
+        last = block;
+    }
+    return packed;
+}
+
+std::vector<std::int64_t> unpack_blocks(std::string_view packed) {
+    std::vector<std::int64_t> blocks;
+    ByteReader reader(packed, "a snapshot's list of blocks");
+    std::int64_t last = 0;
+    while (!reader.at_end()) {
+        last += static_cast<std::int64_t>(reader.varint());
+        blocks.push_back(last);
+    }
+    return blocks;
+}
+
+void remove_blocks(sqlite3* db, const std::vector<std::int64_t>& blocks) {
+    if (blocks.empty()) return;
+    execute(db, "BEGIN");
+    try {
+        SqliteStatement remove(db, "DELETE FROM records.snapshot_blocks WHERE id = ?");
+        for (const std::int64_t block : blocks) remove.bind(1, block).run();
+        execute(db, "COMMIT");
+    } catch (...) {
+        sqlite::roll_back(db);
+        throw;
+    }
+}
 
 StoredList list_of(std::string_view hashes, std::string_view packed_places) {
     StoredList list;

@@ -77,4 +77,12 @@ private:
 // deflated.
 StoredList list_of(std::string_view hashes, std::string_view packed_places);
 
+// The blocks records at these places are in, each once, in increasing order.
+std::vector<std::int64_t> blocks_of(const std::vector<RecordPlace>& places);
+// Blocks as snapshot_list_blocks keeps them: increasing ids as varint deltas.
+std::string pack_blocks(const std::vector<std::int64_t>& blocks);
+std::vector<std::int64_t> unpack_blocks(std::string_view packed);
+// Removes these blocks from the records file, in one transaction.
+void remove_blocks(sqlite3* db, const std::vector<std::int64_t>& blocks);
+
 }  // namespace peoplesync::core

@@ -254,6 +254,7 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
             throw;
         }
     }
+    const std::string packed_blocks = pack_blocks(blocks_of(places));
     execute(db_, "BEGIN IMMEDIATE");
     try {
         const std::string packed_meta = deflate(snapshot.meta, 1), packed_origins = deflate(origins, 1);
@@ -267,6 +268,10 @@ std::string SnapshotStore::store(const EncodedSnapshot& snapshot) {
         add.bind(1, key).bind(2, snapshot.pipeline).bind(3, static_cast<std::int64_t>(n)).bind(4, at);
         add.bind_blob(5, packed_meta).bind_blob(6, list).bind_blob(7, packed_origins).bind_blob(8, packed_places);
         add.bind(9, static_cast<std::int64_t>(hash::family)).run();
+        SqliteStatement(db_, "INSERT OR REPLACE INTO snapshot_list_blocks(key, blocks) VALUES(?, ?)")
+            .bind(1, key)
+            .bind_blob(2, packed_blocks)
+            .run();
         execute(db_, "COMMIT");
     } catch (...) {
         roll_back(db_);
@@ -288,6 +293,14 @@ StoredList SnapshotStore::list(const std::string& key) {
     list.hash_family = static_cast<std::uint32_t>(select.integer(2));
     select.next();
     return list;
+}
+
+bool SnapshotStore::holds(const std::string& key) {
+    SqliteStatement select(db_, "SELECT 1 FROM snapshot_lists WHERE key = ?");
+    select.bind(1, key);
+    const bool found = select.next();
+    if (found) select.next();
+    return found;
 }
 
 Snapshot SnapshotStore::load(const std::string& key) {

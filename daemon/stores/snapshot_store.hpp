@@ -80,8 +80,24 @@ public:
     Snapshot load(const std::string& key);
     // A stored snapshot's list.
     StoredList list(const std::string& key);
+    bool holds(const std::string& key);
+
+    // Removes the snapshots with these keys (those not stored are passed
+    // over), then the blocks that held their records and that no snapshot
+    // left holds. The caller makes sure no snapshot being stored refers to
+    // them (snapshot_retention.cpp). A process that stops in between leaves
+    // blocks no list names: wasted space, never a wrong read.
+    struct Removed {
+        std::size_t snapshots = 0;
+        std::size_t blocks = 0;
+    };
+    Removed remove(const std::vector<std::string>& keys);
 
 private:
+    // The blocks a stored list's records are in (recorded with the list, or
+    // made from its places and recorded, for a list stored before that).
+    std::vector<std::int64_t> blocks_of_list(const std::string& key);
+
     sqlite3* db_;
 };
 

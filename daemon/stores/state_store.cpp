@@ -99,9 +99,22 @@ void snapshot_list_hash_families(sqlite3* db) {
     sqlite::add_column(db, "snapshot_lists", "hash_family", "INTEGER NOT NULL DEFAULT 1");
 }
 
+// Snapshots removed past runs.keep_snapshots (7 December): the blocks each
+// list's records are in, so a removal knows which blocks no list holds any
+// more without reading every list (lists stored before then have none; it is
+// made from their places when needed), and the runs whose snapshots are kept
+// whatever the retention says.
+void snapshot_retention(sqlite3* db) {
+    sqlite::execute(db, "CREATE TABLE IF NOT EXISTS snapshot_list_blocks (key TEXT PRIMARY KEY, blocks BLOB NOT NULL)");
+    sqlite::execute(db,
+                    "CREATE INDEX IF NOT EXISTS runs_awaiting ON runs(pipeline, id) WHERE status IN ('running', "
+                    "'blocked') AND approved_by_run = 0");
+}
+
 constexpr sqlite::Migration state_migrations[] = {
     {1, first_state_schema}, {2, run_inputs}, {3, snapshot_list_places},
     {4, pipeline_changes},   {5, run_plans},  {6, snapshot_list_hash_families},
+    {7, snapshot_retention},
 };
 
 }  // namespace

@@ -140,6 +140,20 @@ public:
     // Removes a stored snapshot's list unless a run names it (its records
     // stay: others may hold them).
     void forget_unused_snapshot(const std::string& key);
+    bool holds_snapshot(const std::string& key);
+
+    // How long a pipeline's runs' snapshots are kept (0: no limit).
+    struct SnapshotRetention {
+        std::int64_t keep_runs = 0;  // those of its newest this many runs that have one
+        std::int64_t keep_days = 0;  // and of none started longer ago than this
+    };
+    // Removes the pipeline's snapshots past the retention, and the records
+    // only they held. Kept whatever it says: the snapshot the pipeline's
+    // next run builds on (run_inputs()), those of its runs still running,
+    // and its newest blocked run's, which can still be approved. Call it
+    // holding the pipeline's run lock: then none of its runs is storing a
+    // snapshot that refers to what is removed.
+    SnapshotStore::Removed keep_snapshots(const std::string& pipeline, const SnapshotRetention& retention);
 
     std::int64_t begin_run(RunRecord& run);                              // sets id and started_at
     void record_run_plan(std::int64_t run_id, const std::string& plan);  // RunRecord::plan

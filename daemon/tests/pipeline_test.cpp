@@ -98,13 +98,13 @@ protected:
 
     // (Re)writes the configuration and builds the pipeline from it, as a
     // restarted daemon would.
-    void configure(const std::string& sync = "", const std::string& source_extra = "") {
+    void configure(const std::string& sync = "", const std::string& source_extra = "", const std::string& top = "") {
         pipeline_.reset();
         state_.reset();
         std::ofstream(dir_ / "peoplesync.yaml")
             << "plugin_dirs: [" << default_plugin_dir().string() << ", " << PEOPLESYNC_FIXTURE_PLUGIN_DIR << "/json]\n"
             << "state_database: state.db\n"
-            << "pipelines:\n"
+            << top << "pipelines:\n"
             << "  - name: people\n"
             << "    source: {type: json-file, path: snapshot.json" << source_extra << "}\n"
             << (sync.empty() ? "" : "    sync:\n" + sync) << "    sinks:\n"
@@ -346,6 +346,37 @@ TEST_F(PipelineTest, ALoggedRunCanBeSimulatedAgainAgainstTheCurrentState) {
     EXPECT_EQ(again.changes().created, 1);              // only E is missing now
     EXPECT_EQ(again.changes().total(), 1 + 1 + 1 + 1);  // E, its membership, Sales, its manager
     EXPECT_EQ(users().size(), 4u);                      // simulating changed nothing
+}
+
+// The runs past runs.keep_snapshots stay listed; their snapshots are gone,
+// and simulating one says why instead of failing to read it.
+TEST_F(PipelineTest, ARunPastKeepSnapshotsIsListedAndSimulatingItSaysWhy) {
+    configure("", "", "runs: {keep_snapshots: 2}\n");
+    RunReport first = run(org());
+    std::vector<std::int64_t> runs{first.run_id};
+    for (const std::string title : {"Chief", "Chair", "Boss"}) {
+        std::vector<Person> people = org();
+        people[0].job_title = title;
+        runs.push_back(run(people).run_id);
+    }
+    EXPECT_TRUE(state_->run(first.run_id).has_value());
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        if (i >= 2) {
+            EXPECT_EQ(pipeline_->simulate(runs[i], progress_).status, RunStatus::simulated);
+            continue;
+        }
+        try {
+            pipeline_->simulate(runs[i], progress_);
+            ADD_FAILURE() << "run " << runs[i] << " was simulated";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find("run " + std::to_string(runs[i]) +
+                                                 "'s snapshot is no longer kept, so there is nothing to simulate; "
+                                                 "the state database keeps those of each pipeline's newest 2 runs "
+                                                 "(runs.keep_snapshots), none of a run started more than 30 days ago"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
 }
 
 // --- Normal and 1:1 modes -----------------------------------------------------

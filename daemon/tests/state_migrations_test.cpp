@@ -133,7 +133,7 @@ TEST_F(StateMigrations, EachEarlierStateSchemaOpensAndKeepsItsRows) {
         store.note_configuration("hr", "f2");
         EXPECT_FALSE(store.live("hr", "f2", 0));
         EXPECT_EQ(store.run_inputs("hr"), std::nullopt);
-        EXPECT_EQ(version("state"), 6);
+        EXPECT_EQ(version("state"), 7);
         EXPECT_EQ(number(dir_ / "state.snapshots.db", "PRAGMA user_version"), 1);
     }
 }
@@ -163,10 +163,10 @@ TEST_F(StateMigrations, TheFirstRequestLogAndOutboxOpenAndKeepTheirRows) {
 TEST_F(StateMigrations, AStateDatabaseOfANewerBuildIsRefusedAndLeftAsItIs) {
     sql(file_,
         "CREATE TABLE schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL);"
-        "INSERT INTO schema_versions VALUES('state', 7)");
+        "INSERT INTO schema_versions VALUES('state', 8)");
     const std::string error = open_error<StateStore>();
     EXPECT_NE(error.find("state database " + file_.string() +
-                         ": it was written by a newer peoplesync (state schema 7, this build knows 6); upgrade "
+                         ": it was written by a newer peoplesync (state schema 8, this build knows 7); upgrade "
                          "peoplesync or restore a backup"),
               std::string::npos)
         << error;
@@ -209,7 +209,7 @@ TEST_F(StateMigrations, EachComponentKeepsItsOwnVersion) {
     EXPECT_EQ(version("request_log"), 4);
     EXPECT_EQ(version("state"), -1);
     { StateStore store(file_); }
-    EXPECT_EQ(version("state"), 6);
+    EXPECT_EQ(version("state"), 7);
     EXPECT_EQ(version("outbox"), 3);
 }
 

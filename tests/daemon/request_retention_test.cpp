@@ -82,5 +82,37 @@ TEST_F(RequestRetentionTest, OnlyTheNewestFinishedRequestsKeepTheirBodies) {
     stop();
 }
 
+// Past runs.keep_snapshots a run's snapshot is gone: simulating the run says
+// so, and its request, whose body is still kept, is simulated from the body.
+TEST_F(RequestRetentionTest, ARequestWhoseRunsSnapshotIsGoneIsSimulatedFromItsBody) {
+    write_config();
+    std::ofstream(config(), std::ios::app) << "runs: {keep_snapshots: 1}\n";
+    start();
+    make_credentials();
+    ASSERT_EQ(admin("POST", "/pipelines/hris/enable").status, 200);
+    std::vector<std::string> ids;
+    for (int n = 1; n <= 3; ++n) {
+        Answer sent = post_snapshot(person(n));
+        ASSERT_EQ(sent.status, 202) << sent.body;
+        ids.push_back(sent.parsed()["request_id"]);
+        wait_for_request(ids.back(), {"applied"});
+    }
+    const std::string run_id = std::to_string(request_record(ids[0])["run"].get<std::int64_t>());
+    Answer run = admin("POST", "/runs/" + run_id + "/simulate");
+    EXPECT_NE(run.status, 200);
+    EXPECT_NE(run.body.find("run " + run_id + "'s snapshot is no longer kept, so there is nothing to simulate"),
+              std::string::npos)
+        << run.body;
+    Answer request = admin("POST", "/requests/" + ids[0] + "/simulate");
+    ASSERT_EQ(request.status, 200) << request.body;
+    // Against the directory as it is now: the job title goes back to the first.
+    EXPECT_EQ(request.parsed()["status"], "simulated") << request.body;
+    EXPECT_EQ(request.parsed()["changes"]["updated"], 1) << request.body;
+    // The newest run's snapshot is kept.
+    const std::string newest = std::to_string(request_record(ids[2])["run"].get<std::int64_t>());
+    EXPECT_EQ(admin("POST", "/runs/" + newest + "/simulate").status, 200);
+    stop();
+}
+
 }  // namespace
 }  // namespace peoplesync::daemon_test
