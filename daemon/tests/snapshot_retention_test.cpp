@@ -49,13 +49,16 @@ protected:
 
     // A finished run of pipeline "people" that stored generation `number`.
     std::int64_t run(int number, const std::string& status = "applied", bool leaves_inputs = false) {
+        return run_of(generation(number), status, leaves_inputs);
+    }
+    std::int64_t run_of(const Snapshot& snapshot, const std::string& status = "applied", bool leaves_inputs = false) {
         RunRecord record;
         record.pipeline = "people";
         record.trigger = "test";
         record.mode = "live";
         record.fingerprint = "f";
         store_->begin_run(record);
-        record.snapshot_key = store_->store_snapshot(generation(number));
+        record.snapshot_key = store_->store_snapshot(snapshot);
         record.status = status;
         keys_[record.id] = record.snapshot_key;
         if (status == "running") {  // as a run's snapshot is named while it runs
@@ -136,20 +139,8 @@ TEST_F(SnapshotRetentionTest, TheNewestRunsKeepTheirSnapshotsAndTheOthersGoWithT
 TEST_F(SnapshotRetentionTest, RecordsAKeptSnapshotSharesStay) {
     // Most records are the same from one run to the next: they are stored
     // once, in the first run's blocks, which the newest snapshot still needs.
-    auto with_title = [](const std::string& title) { return generation(1, 400, title); };
     std::vector<std::string> keys;
-    for (const std::string title : {"A", "B", "C", "D"}) {
-        RunRecord record;
-        record.pipeline = "people";
-        record.trigger = "test";
-        record.mode = "live";
-        record.fingerprint = "f";
-        store_->begin_run(record);
-        record.snapshot_key = store_->store_snapshot(with_title(title));
-        record.status = "applied";
-        store_->finish_run(record);
-        keys.push_back(record.snapshot_key);
-    }
+    for (const std::string title : {"A", "B", "C", "D"}) keys.push_back(keys_[run_of(generation(1, 400, title))]);
     EXPECT_EQ(store_->keep_snapshots("people", {1, 0}).snapshots, 3u);
     const Snapshot last = store_->load_snapshot(keys.back());
     ASSERT_EQ(last.users.size(), 400u);

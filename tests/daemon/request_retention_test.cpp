@@ -23,6 +23,18 @@ protected:
         std::ofstream(config(), std::ios::app) << "requests: {keep_bodies: " << keep_bodies << "}\n";
     }
 
+    // Pushes person(1) to person(n), each applied before the next; their request ids.
+    std::vector<std::string> push_people(int n) {
+        std::vector<std::string> ids;
+        for (int i = 1; i <= n; ++i) {
+            Answer sent = post_snapshot(person(i));
+            EXPECT_EQ(sent.status, 202) << sent.body;
+            ids.push_back(sent.parsed()["request_id"]);
+            wait_for_request(ids.back(), {"applied"});
+        }
+        return ids;
+    }
+
     std::size_t body_files() const {
         std::size_t n = 0;
         std::error_code ignored;
@@ -43,13 +55,7 @@ TEST_F(RequestRetentionTest, OnlyTheNewestFinishedRequestsKeepTheirBodies) {
     Answer refused = post_snapshot("{\"users\": [{\"hris_id\": 1}");  // cut short: not JSON
     ASSERT_EQ(refused.status, 400) << refused.body;
     const std::string refused_id = refused.parsed()["request_id"];
-    std::vector<std::string> ids;
-    for (int n = 1; n <= 3; ++n) {
-        Answer sent = post_snapshot(person(n));
-        ASSERT_EQ(sent.status, 202) << sent.body;
-        ids.push_back(sent.parsed()["request_id"]);
-        wait_for_request(ids.back(), {"applied"});
-    }
+    const std::vector<std::string> ids = push_people(3);
     EXPECT_EQ(body_files(), 2u);
     for (const std::string& id : {refused_id, ids[0]}) {
         const json gone = request_record(id);
@@ -90,13 +96,7 @@ TEST_F(RequestRetentionTest, ARequestWhoseRunsSnapshotIsGoneIsSimulatedFromItsBo
     start();
     make_credentials();
     ASSERT_EQ(admin("POST", "/pipelines/hris/enable").status, 200);
-    std::vector<std::string> ids;
-    for (int n = 1; n <= 3; ++n) {
-        Answer sent = post_snapshot(person(n));
-        ASSERT_EQ(sent.status, 202) << sent.body;
-        ids.push_back(sent.parsed()["request_id"]);
-        wait_for_request(ids.back(), {"applied"});
-    }
+    const std::vector<std::string> ids = push_people(3);
     const std::string run_id = std::to_string(request_record(ids[0])["run"].get<std::int64_t>());
     Answer run = admin("POST", "/runs/" + run_id + "/simulate");
     EXPECT_NE(run.status, 200);
