@@ -193,6 +193,7 @@ RunReport Pipeline::finish_run(RunRecord& record, const RunReport& report, const
         }
     }
     keep_snapshots();
+    state_.release_caches();
     return report;
 }
 

@@ -53,7 +53,7 @@ void tune_process() {
     // SQLITE_MISUSE once SQLite is initialized: then it stays as it is.
     if (!sqlite_memory_counted()) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 #ifdef __GLIBC__
-    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 1 << 20);
     if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, malloc_arenas());
 #endif
 }

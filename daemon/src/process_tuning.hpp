@@ -14,7 +14,8 @@ namespace peoplesync::core {
 //   the system and give it back when freed: by default the threshold rises
 //   to 32 MiB after the first such block is freed, and a large run's freed
 //   indexes then stay in the heap, at the cost of the peak and, in the
-//   daemon, of the memory it holds between runs.
+//   daemon, of the memory it holds between runs. MALLOC_MMAP_THRESHOLD_ in
+//   the environment, when set, decides instead.
 // - With glibc, at most malloc_arenas() heaps ("arenas"). glibc gives each
 //   thread that allocates while another holds its heap a heap of its own,
 //   up to 8 per core: the daemon's HTTP, run and delivery threads (20 and

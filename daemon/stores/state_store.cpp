@@ -328,6 +328,11 @@ RunRecord to_record(const RunRow& r) {
 }
 }  // namespace
 
+void StateStore::release_caches() {
+    std::lock_guard lock(mutex_);
+    sqlite3_db_release_memory(Poco::Data::SQLite::Utility::dbHandle(*session_));
+}
+
 std::optional<RunRecord> StateStore::run(std::int64_t id, RunResult part) {
     std::lock_guard lock(mutex_);
     std::vector<RunRow> rows;

@@ -161,6 +161,10 @@ public:
     // run's (see run_inputs()) in the same transaction: the next run relies
     // only on inputs of a run recorded as done.
     void finish_run(RunRecord& run, const RunInputs* inputs = nullptr);
+    // Empties the connection's page caches (the state database's and the
+    // records file's): between runs they would hold memory for the next,
+    // which reads what it needs again from the system's file cache.
+    void release_caches();
     // RunResult::findings: the result holds only its findings and
     // quarantined count, all a no-op carries on; the rest (a first load's
     // lists of changes, a megabyte at a million) is not read into memory.

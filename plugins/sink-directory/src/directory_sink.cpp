@@ -121,8 +121,9 @@ public:
             }
         } back_to_wal{db, rollback_journal, static_cast<int>(busy_timeout_ms_)};
         // The run's page cache (see writing_cache), and the usual one back
-        // however it ends, once its transaction is over; so is SQLite's
-        // single thread after an index rebuild's two.
+        // however it ends, once its transaction is over, empty (see
+        // between_runs); so is SQLite's single thread after an index
+        // rebuild's two.
         struct RunCache {
             sqlite3* db;
             ~RunCache() {
@@ -132,6 +133,7 @@ public:
                 } catch (...) {
                     // The run's settings stay until the next run sets them.
                 }
+                sqlite3_db_release_memory(db);
             }
         } run_cache{db};
         execute(db, large ? large_load_cache : writing_cache);
