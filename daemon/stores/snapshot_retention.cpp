@@ -67,14 +67,28 @@ SnapshotStore::Removed SnapshotStore::remove(const std::vector<std::string>& key
     if (freed.empty()) return removed;
 
     // Of those, the blocks a list left holds stay. If one of them cannot be
-    // told, every block stays.
-    std::vector<std::string> left;
-    {
-        SqliteStatement all(db_, "SELECT key FROM snapshot_lists");
-        while (all.next()) left.emplace_back(all.text(0));
-    }
+    // told, every block stays. Lists stored before their blocks were
+    // recorded get theirs made after the read (blocks_of_list() records them).
     std::vector<std::int64_t> held;
-    for (const std::string& key : left) {
+    std::vector<std::string> unrecorded;
+    {
+        SqliteStatement all(db_,
+                            "SELECT l.key, b.key IS NULL, b.blocks FROM snapshot_lists l "
+                            "LEFT JOIN snapshot_list_blocks b ON b.key = l.key");
+        while (all.next()) {
+            if (all.integer(1) != 0) {
+                unrecorded.emplace_back(all.text(0));
+                continue;
+            }
+            try {
+                const std::vector<std::int64_t> blocks = unpack_blocks(all.blob(2));
+                held.insert(held.end(), blocks.begin(), blocks.end());
+            } catch (const Error&) {
+                return removed;
+            }
+        }
+    }
+    for (const std::string& key : unrecorded) {
         try {
             const std::vector<std::int64_t> blocks = blocks_of_list(key);
             held.insert(held.end(), blocks.begin(), blocks.end());
