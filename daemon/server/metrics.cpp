@@ -141,6 +141,12 @@ std::string Metrics::render(const ServerGauges& server, const std::vector<core::
     header(out, "peoplesync_heap_free_bytes", "gauge",
            "Memory freed into the process's heaps and kept there, not given back to the system (glibc).");
     out << "peoplesync_heap_free_bytes " << heap.fordblks << '\n';
+    const core::TrimCount trims = core::trims_done();
+    header(out, "peoplesync_heap_trims_total", "counter",
+           "Times the freed memory of the heaps was given back to the system (after each run).");
+    out << "peoplesync_heap_trims_total " << trims.trims << '\n';
+    header(out, "peoplesync_heap_trim_seconds_total", "counter", "The time those took, in all.");
+    out << "peoplesync_heap_trim_seconds_total " << trims.seconds << '\n';
 #endif
     if (core::sqlite_memory_counted()) {
         const sqlite::HeapUse sqlite = sqlite::heap_use();

@@ -244,9 +244,7 @@ void PipelineWorker::loop() {
             log_.error("pipeline " + name_ + ": " + core::error_text(e));
         }
         set_doing("");
-        // What the run parsed and indexed, given back; if another pipeline
-        // just did, at a later turn (at most poll_interval away).
-        if (ran_.load() && core::release_free_memory()) ran_ = false;
+        give_back_memory();
     }
     std::deque<std::packaged_task<json()>> left;
     {
@@ -266,7 +264,13 @@ void PipelineWorker::process_waiting_requests() {
             if (stopping_) return;
         }
         process(std::move(request));
+        give_back_memory();
     }
+}
+
+void PipelineWorker::give_back_memory() {
+    // What the run parsed and indexed, given back to the system.
+    if (ran_.exchange(false)) core::release_free_memory();
 }
 
 void PipelineWorker::process(core::PushRequest request) {

@@ -68,6 +68,7 @@ private:
     void loop();
     void process_waiting_requests();
     void process(core::PushRequest request);
+    void give_back_memory();
     void scheduled_run();
     core::PipelineLock lock();
     void finished(const core::RunReport& report, const std::string& trigger, double seconds);
@@ -94,7 +95,7 @@ private:
     bool stopping_ = false;
     std::atomic<bool> cancel_{false};
     std::atomic<bool> finished_{false};
-    std::atomic<bool> ran_{false};  // a run finished since the loop last gave memory back
+    std::atomic<bool> ran_{false};  // a run finished since give_back_memory()
     std::string doing_;
     std::optional<std::chrono::system_clock::time_point> next_run_;
     std::thread thread_;

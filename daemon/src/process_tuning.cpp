@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <limits>
 #include <string_view>
 #include <thread>
 
@@ -35,18 +34,28 @@ bool sqlite_memory_counted() {
     return counted;
 }
 
-bool release_free_memory() {
+namespace {
+std::atomic<bool> trimming{false};
+std::atomic<std::uint64_t> trims{0};
+std::atomic<std::uint64_t> trim_nanoseconds{0};
+}  // namespace
+
+void release_free_memory() {
 #ifdef __GLIBC__
-    using namespace std::chrono;
-    static std::atomic<std::int64_t> last_ms{std::numeric_limits<std::int64_t>::min() / 2};
-    const std::int64_t now_ms = duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-    std::int64_t last = last_ms.load();
-    // At most every 10 s: back-to-back runs do not each pay for a walk of the
-    // heaps and for faulting the pages in again.
-    if (now_ms - last < 10000 || !last_ms.compare_exchange_strong(last, now_ms)) return false;
+    // One trim at a time: a second one would wait for the heaps' locks to walk
+    // what the first has just given back.
+    if (trimming.exchange(true)) return;
+    const auto started = std::chrono::steady_clock::now();
     malloc_trim(0);
+    const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
+    trim_nanoseconds += static_cast<std::uint64_t>(took.count());
+    ++trims;
+    trimming = false;
 #endif
-    return true;
+}
+
+TrimCount trims_done() {
+    return {trims.load(), static_cast<double>(trim_nanoseconds.load()) / 1e9};
 }
 
 void tune_process() {

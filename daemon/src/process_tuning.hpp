@@ -1,6 +1,8 @@
 // Process-wide settings of memory and SQLite, for the CLI and the daemon.
 #pragma once
 
+#include <cstdint>
+
 namespace peoplesync::core {
 
 // Call first thing in main(), before any thread starts and any database is
@@ -25,17 +27,24 @@ namespace peoplesync::core {
 //   of it. MALLOC_ARENA_MAX in the environment, when set, decides instead.
 void tune_process();
 
-// Gives the memory freed into glibc's heaps back to the system (malloc_trim),
-// unless this process did less than 10 s ago (then returns false, and the
-// caller tries again later): the daemon's pipelines call it after their runs.
-// A run frees what it parsed and indexed in pieces spread over the heaps, and
-// glibc keeps them: in the soak, daemon A held 44 MB of free heap beside
-// 46 MB in use. Trimming after every run cut A's RSS under load by a third
-// (112 -> 76 MB), but one trim of a 95 MB fragmented heap took 40-90 ms,
-// holding each heap's lock: at most every 10 s, it costs a run nothing and
-// gives a daemon that goes quiet its memory back. Elsewhere: nothing
-// (returns true).
-bool release_free_memory();
+// Gives the memory freed into glibc's heaps back to the system (malloc_trim);
+// the daemon's pipelines call it after each run. A run frees what it parsed
+// and indexed in pieces spread over the heaps, and glibc keeps them resident:
+// under the soak's load (a 10,000-person push every moment), daemon A held
+// 40 MB of free heap beside 11 MB in use, and what it held crept up by a
+// fifth over the first quarter of an hour (57 -> 69 MB). Trimming after
+// every run, A held 37 MB, flat over ten minutes (0.97x); trimming at most
+// every 10 s, 57-69 MB. What the trims cost is in /metrics
+// (peoplesync_heap_trim_seconds_total). When a trim is under way (another
+// pipeline's), returns at once. Elsewhere than glibc: nothing.
+void release_free_memory();
+
+// The trims release_free_memory() made, and the seconds they took in all.
+struct TrimCount {
+    std::uint64_t trims = 0;
+    double seconds = 0;
+};
+TrimCount trims_done();
 
 // Whether SQLite counts its memory (PEOPLESYNC_SQLITE_STATS=1 at start):
 // sqlite::heap_use() says 0 when it does not.

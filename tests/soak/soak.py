@@ -324,6 +324,11 @@ def memory_kib(daemon):
         if key == "sqlite" and not match:
             raise SoakFailure(f"no SQLite memory in /metrics of {daemon.url}: {status} {text[-300:]}")
         found[key] = int(match.group(1)) // 1024 if match else 0
+    # The heap trims after each run, and their time in all.
+    trims = re.search(r"^peoplesync_heap_trims_total (\d+)$", text, re.M) if status == 200 else None
+    trim_seconds = re.search(r"^peoplesync_heap_trim_seconds_total (\S+)$", text, re.M) if status == 200 else None
+    found["trims"] = int(trims.group(1)) if trims else 0
+    found["trim_seconds"] = float(trim_seconds.group(1)) if trim_seconds else 0.0
     return found
 
 
@@ -529,6 +534,10 @@ def check(args, a, b, load, counts, last, loaded):
                         "rest_kib_baseline": rest_base, "rest_kib_end": rest_end,
                         "rest_ratio": round(rest_end / rest_base, 3), "fds_baseline": fds_base, "fds_end": fds_end,
                         "heap_in_use_kib": figures("heap_in_use"), "heap_free_kib": figures("heap_free")}
+        final = load.samples[-1][name]
+        if final["trims"]:
+            memory[name]["heap_trims"] = final["trims"]
+            memory[name]["heap_trim_ms_mean"] = round(1000 * final["trim_seconds"] / final["trims"], 2)
         # SQLite's page caches fill up to their cache_size as the databases grow (the
         # request log, the audit log): memory meant to grow for a while, then hold,
         # counted apart. The rest of the resident memory is what must stay flat.
