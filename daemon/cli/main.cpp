@@ -7,6 +7,9 @@
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/PatternFormatter.h>
+#if defined(_WIN32)
+#include <Poco/Net/Net.h>
+#endif
 
 #include "arguments.hpp"
 #include "error_text.hpp"
@@ -52,6 +55,9 @@ int run(const cli::Arguments& args) {
 
 int main(int argc, char** argv) {
     peoplesync::core::tune_process();
+#if defined(_WIN32)
+    Poco::Net::initializeNetwork();  // Winsock, for the admin API's client
+#endif
     cli::Arguments args;
     try {
         cli::parse(argc, argv, args);

@@ -39,6 +39,12 @@
 #include <unistd.h>
 #endif
 
+#if defined(_WIN32)
+#include <Poco/Net/Net.h>
+
+#include "windows_service.hpp"
+#endif
+
 #include "daemon.hpp"
 #include "logging.hpp"
 #include "process_tuning.hpp"
@@ -170,7 +176,13 @@ class PeoplesyncDaemon final : public Poco::Util::ServerApplication {
 public:
     // `ready_pipe`: with --daemon, where the waiting parent learns that the
     // daemon serves (see detach()); -1 in the foreground.
-    explicit PeoplesyncDaemon(int ready_pipe) : ready_pipe_(ready_pipe) {}
+    // `config`: the configuration file main() found on the command line, for
+    // a Windows service, whose own arguments Poco does not read (empty: none).
+    PeoplesyncDaemon(int ready_pipe, std::filesystem::path config)
+        : ready_pipe_(ready_pipe), config_(std::move(config)) {
+        // --config FILE on Windows too (Poco's default there is /config:FILE).
+        setUnixOptions(true);
+    }
 
 protected:
     void defineOptions(Poco::Util::OptionSet& options) override {
@@ -261,10 +273,21 @@ protected:
         if (help_) {
             Poco::Util::HelpFormatter help(options());
             help.setCommand(commandName());
+            help.setUnixStyle(true);
+#if defined(_WIN32)
+            help.setUsage(
+                "[--config FILE] | --registerService [--config FILE] [--startup=automatic|manual] "
+                "[--displayName=NAME] [--description=TEXT] | --unregisterService | --version");
+            help.setHeader(
+                "The peoplesync daemon: serves webhook sources and the admin API, runs scheduled pipelines. "
+                "Ctrl-C, or a stop of the service, stops it. The service commands may also be written "
+                "/registerService, /unregisterService, /startup=...");
+#else
             help.setUsage("[--config FILE] [--daemon] [--pidfile FILE] | --version");
             help.setHeader(
                 "The peoplesync daemon: serves webhook sources and the admin API, runs scheduled pipelines. "
                 "SIGHUP reloads the configuration; SIGTERM or SIGINT stops it.");
+#endif
             help.format(std::cout);
             std::cout << std::endl;  // Poco's formatter ends without one
             return EXIT_OK;
@@ -454,8 +477,32 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
 #endif
+    std::filesystem::path config;
+#if defined(_WIN32)
+    Poco::Net::initializeNetwork();
+    std::vector<std::string> words(args.begin(), args.end());
+    peoplesync::server::windows::accept_slash_options(words);
+    config = peoplesync::server::windows::config_option(words);
+    args.clear();
+    for (auto& word : words) args.push_back(word.data());
+#endif
     const int count = static_cast<int>(args.size());
     args.push_back(nullptr);
-    PeoplesyncDaemon app(ready_pipe);
-    return app.run(count, args.data());
+    PeoplesyncDaemon app(ready_pipe, config);
+    const int status = app.run(count, args.data());
+#if defined(_WIN32)
+    if (status == Application::EXIT_OK && peoplesync::server::windows::registers_service(words)) {
+        if (config.empty()) config = std::filesystem::absolute(default_config()).lexically_normal();
+        try {
+            peoplesync::server::windows::set_service_config(app.config().getString("application.baseName"),
+                                                            app.config().getString("application.path"), config);
+            std::cout << "peoplesyncd: registered the service " << app.config().getString("application.baseName")
+                      << ", with the configuration " << config.string() << std::endl;
+        } catch (const std::exception& e) {
+            std::cerr << "peoplesyncd: " << e.what() << std::endl;
+            return Application::EXIT_SOFTWARE;
+        }
+    }
+#endif
+    return status;
 }

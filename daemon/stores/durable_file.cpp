@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #if defined(_WIN32)
 #include <io.h>
+#include <sys/stat.h>
 #else
 #include <unistd.h>
 #endif

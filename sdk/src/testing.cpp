@@ -3,7 +3,11 @@
 #include <cstring>
 #include <filesystem>
 
+#if defined(_WIN32)
+#include <windows.h>
+#else
 #include <dlfcn.h>
+#endif
 
 #include <peoplesync/validation.hpp>
 
@@ -66,11 +70,37 @@ std::string describe_stamp(const peoplesync_abi_stamp& s) {
            (s.stdlib ? s.stdlib : "?");
 }
 
+#if defined(_WIN32)
+void* open_library(const std::string& file) {
+    return reinterpret_cast<void*>(::LoadLibraryW(std::filesystem::path(file).wstring().c_str()));
+}
+void close_library(void* library) {
+    ::FreeLibrary(reinterpret_cast<HMODULE>(library));
+}
+std::string library_error() {
+    return "Windows error " + std::to_string(::GetLastError());
+}
+template <typename Function>
+Function* symbol(void* library, const char* name) {
+    return reinterpret_cast<Function*>(
+        reinterpret_cast<void (*)()>(::GetProcAddress(reinterpret_cast<HMODULE>(library), name)));
+}
+#else
+void* open_library(const std::string& file) {
+    return ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+}
+void close_library(void* library) {
+    ::dlclose(library);
+}
+std::string library_error() {
+    return ::dlerror();
+}
 template <typename Function>
 Function* symbol(void* library, const char* name) {
     // POSIX guarantees that a data pointer from dlsym converts to a function pointer.
     return reinterpret_cast<Function*>(::dlsym(library, name));
 }
+#endif
 
 class Reading final : public ReadContext {
 public:
@@ -80,10 +110,10 @@ public:
 }  // namespace
 
 PluginFile PluginFile::load(const std::string& file) {
-    void* handle = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) throw Error(file + ": cannot be loaded: " + ::dlerror());
+    void* handle = open_library(file);
+    if (handle == nullptr) throw Error(file + ": cannot be loaded: " + library_error());
     PluginFile plugin;
-    plugin.library_ = std::shared_ptr<void>(handle, [](void* h) { ::dlclose(h); });
+    plugin.library_ = std::shared_ptr<void>(handle, close_library);
     auto* abi = symbol<const peoplesync_abi_stamp*()>(handle, "peoplesync_plugin_abi");
     if (abi == nullptr) throw Error(file + ": not a peoplesync plugin (it exports no peoplesync_plugin_abi)");
     const peoplesync_abi_stamp* stamp = abi();
