@@ -9,6 +9,7 @@ set(PEOPLESYNC_MINGW_TRIPLE x86_64-w64-mingw32)
 set(CMAKE_C_COMPILER ${PEOPLESYNC_MINGW_TRIPLE}-gcc-posix)
 set(CMAKE_CXX_COMPILER ${PEOPLESYNC_MINGW_TRIPLE}-g++-posix)
 set(CMAKE_RC_COMPILER ${PEOPLESYNC_MINGW_TRIPLE}-windres)
+set(CMAKE_STRIP /usr/bin/${PEOPLESYNC_MINGW_TRIPLE}-strip)
 # Poco's CMake wants the message compiler by its full path.
 find_program(CMAKE_MC_COMPILER ${PEOPLESYNC_MINGW_TRIPLE}-windmc REQUIRED)
 

@@ -50,7 +50,12 @@ std::filesystem::path default_plugin_dir() {
     auto installed = (exe.parent_path() / ".." / PEOPLESYNC_PLUGIN_INSTALL_SUBDIR).lexically_normal();
     std::error_code ec;
     if (std::filesystem::is_directory(installed, ec)) return installed;
-#ifdef PEOPLESYNC_BUILD_PLUGIN_DIR
+#if defined(_WIN32)
+    // The Windows build tree is cross-compiled: its path means nothing to the
+    // programs. They find its plugins beside their folder (bin\..\plugins).
+    auto built = (exe.parent_path() / ".." / "plugins").lexically_normal();
+    if (std::filesystem::is_directory(built, ec)) return built;
+#elif defined(PEOPLESYNC_BUILD_PLUGIN_DIR)
     std::filesystem::path built(PEOPLESYNC_BUILD_PLUGIN_DIR);
     if (std::filesystem::is_directory(built, ec)) return built;
 #endif

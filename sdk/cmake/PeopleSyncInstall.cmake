@@ -48,6 +48,12 @@ install(FILES ${CMAKE_BINARY_DIR}/PeopleSyncSDKConfig.cmake ${CMAKE_BINARY_DIR}/
 # The licence terms, in the place Debian looks for them.
 install(FILES ${PROJECT_SOURCE_DIR}/etc/deb/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
+if(WIN32)
+  # The Windows build packs a zip instead (scripts/windows).
+  include(${PROJECT_SOURCE_DIR}/cmake/windows-package.cmake)
+  return()
+endif()
+
 # What only the .deb installs, outside the prefix (component `deb`, left out of
 # a plain `cmake --install`): the service, its configuration, the Debian
 # changelog and lintian's overrides. etc/deb holds them and the

@@ -2,6 +2,7 @@
 
 #include <peoplesync/config.hpp>
 
+#include "environment.hpp"
 #include "settings.hpp"
 
 namespace peoplesync {
@@ -50,7 +51,7 @@ TEST(Options, ChecksTypesRangesAndChoices) {
 }
 
 TEST(Options, EnvironmentVariablesAreSubstituted) {
-    ::setenv("PEOPLESYNC_TEST_VALUE", "from-env", 1);
+    peoplesync::testing::set_env("PEOPLESYNC_TEST_VALUE", "from-env");
     ConfigValue v =
         core::parse_config_text("path: ${PEOPLESYNC_TEST_VALUE}/x\nother: ${PEOPLESYNC_UNSET_VALUE:-fallback}\n");
     EXPECT_EQ(v.at("path").as_string(), "from-env/x");

@@ -23,8 +23,11 @@ class Daemon:
     whose state_database is var/state.db, whose http.listen is
     127.0.0.1:0 and whose admin.token is `admin_token`)."""
 
-    def __init__(self, program, folder, config, admin_token, env=None):
+    def __init__(self, program, folder, config, admin_token, env=None, launcher=None):
         self.program = program
+        # A program to start it through (["wine64"] for peoplesyncd.exe): its
+        # process id is then not the daemon's own.
+        self.launcher = launcher or []
         self.dir = folder
         self.admin_token = admin_token
         self.env = {**os.environ, **(env or {})}
@@ -38,15 +41,17 @@ class Daemon:
 
     def start(self, seconds=30):
         runtime = os.path.join(self.dir, "var", "state.db.peoplesyncd.json")
+        if self.launcher and os.path.exists(runtime):
+            os.remove(runtime)  # the one it writes is the only one then
         with open(os.path.join(self.dir, "daemon.out"), "ab") as out:
-            self.process = subprocess.Popen([self.program, "--config", self.config], cwd=self.dir, env=self.env,
-                                            stdout=out, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(self.launcher + [self.program, "--config", self.config], cwd=self.dir,
+                                            env=self.env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
                 with open(runtime) as f:
                     info = json.load(f)
-                if info.get("pid") == self.process.pid:
+                if info.get("pid") == self.process.pid or self.launcher:
                     self.url = info["url"]
                     self.port = urllib.parse.urlsplit(self.url).port
                     if self.get("/health")[0] == 200:

@@ -8,6 +8,7 @@
 
 #include <peoplesync/plugin.hpp>
 
+#include "environment.hpp"
 #include "test_host.hpp"
 
 namespace peoplesync::webhook_sink_test {
@@ -18,7 +19,7 @@ constexpr const char* key_variable = "PEOPLESYNC_TEST_HELD_IDS_KEY";
 class WebhookSinkHeldIds : public ::testing::Test {
 protected:
     void SetUp() override {
-        ::setenv(key_variable, "773603159c636db69c1e596c68a6368624305bcb", 1);
+        peoplesync::testing::set_env(key_variable, "773603159c636db69c1e596c68a6368624305bcb");
         sink_ = testing::built_plugins().make_sink(
             "webhook",
             core::parse_config_text(
@@ -28,7 +29,7 @@ protected:
     }
     void TearDown() override {
         sink_.reset();
-        ::unsetenv(key_variable);
+        peoplesync::testing::unset_env(key_variable);
     }
 
     // Sends users with these hris_ids, created, as a run would.

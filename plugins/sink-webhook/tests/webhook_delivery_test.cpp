@@ -17,6 +17,7 @@
 #include <Poco/Timestamp.h>
 #include <gtest/gtest.h>
 
+#include "environment.hpp"
 #include "signature.hpp"
 #include "test_host.hpp"
 
@@ -102,8 +103,8 @@ private:
 class WebhookDeliveryTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        ::setenv(key_variable, api_key, 1);
-        ::setenv(secret_variable, secret, 1);
+        peoplesync::testing::set_env(key_variable, api_key);
+        peoplesync::testing::set_env(secret_variable, secret);
         server_ = std::make_unique<Poco::Net::HTTPServer>(
             new RecordingFactory(receiver_), Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0)),
             new Poco::Net::HTTPServerParams);
@@ -112,8 +113,8 @@ protected:
     void TearDown() override {
         sink_.reset();
         server_->stopAll(true);
-        ::unsetenv(key_variable);
-        ::unsetenv(secret_variable);
+        peoplesync::testing::unset_env(key_variable);
+        peoplesync::testing::unset_env(secret_variable);
     }
 
     std::string url(std::uint16_t port) const {
@@ -271,11 +272,11 @@ TEST_F(WebhookDeliveryTest, AClosedPortIsRetried) {
 // and for another host name).
 class WebhookTlsTest : public ::testing::Test {
 protected:
-    void SetUp() override { ::setenv(key_variable, api_key, 1); }
+    void SetUp() override { peoplesync::testing::set_env(key_variable, api_key); }
     void TearDown() override {
         sink_.reset();
         if (server_) server_->stopAll(true);
-        ::unsetenv(key_variable);
+        peoplesync::testing::unset_env(key_variable);
     }
 
     void serve(const std::string& certificate) {

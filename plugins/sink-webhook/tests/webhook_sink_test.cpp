@@ -11,6 +11,7 @@
 #include <peoplesync/snapshot_json.hpp>
 
 #include "differ.hpp"
+#include "environment.hpp"
 #include "test_host.hpp"
 
 namespace peoplesync::webhook_sink_test {
@@ -57,14 +58,14 @@ std::string error_of(const std::function<void()>& action) {
 class WebhookSinkTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        ::setenv(key_variable, api_key, 1);
-        ::setenv(secret_variable, secret, 1);
-        ::unsetenv(unset_variable);
+        peoplesync::testing::set_env(key_variable, api_key);
+        peoplesync::testing::set_env(secret_variable, secret);
+        peoplesync::testing::unset_env(unset_variable);
     }
     void TearDown() override {
         sink_.reset();
-        ::unsetenv(key_variable);
-        ::unsetenv(secret_variable);
+        peoplesync::testing::unset_env(key_variable);
+        peoplesync::testing::unset_env(secret_variable);
     }
 
     Sink& sink(const std::string& yaml = std::string("url: https://hr.example.com/hriswebhook/sync/e4a7/\n"
@@ -156,20 +157,20 @@ TEST_F(WebhookSinkTest, EveryBadOptionIsRefusedNamingIt) {
 }
 
 TEST_F(WebhookSinkTest, ABadSigningSecretIsRefusedWithoutShowingIt) {
-    ::setenv(secret_variable, "whsec_not*base64!", 1);
+    peoplesync::testing::set_env(secret_variable, "whsec_not*base64!");
     std::string message = error_of([&] { events_sink(10); });
     EXPECT_NE(message.find("signing_secret_env"), std::string::npos) << message;
     EXPECT_NE(message.find("base64"), std::string::npos) << message;
     EXPECT_EQ(message.find("not*base64"), std::string::npos) << message;
 
-    ::setenv(secret_variable, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1);  // without whsec_
+    peoplesync::testing::set_env(secret_variable, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");  // without whsec_
     message = error_of([&] { events_sink(10); });
     EXPECT_NE(message.find("whsec_"), std::string::npos) << message;
     EXPECT_EQ(message.find("MfKQ9r8G"), std::string::npos) << message;
 }
 
 TEST_F(WebhookSinkTest, AnEmptyKeyVariableIsRefused) {
-    ::setenv(key_variable, "", 1);
+    peoplesync::testing::set_env(key_variable, "");
     std::string message = error_of([&] { sink(); });
     EXPECT_NE(message.find(std::string(key_variable) + " is empty"), std::string::npos) << message;
 }

@@ -1,6 +1,10 @@
 #include "dn.hpp"
 
+#ifdef _WIN32
+#include "dn_parser.hpp"  // wldap32 has no structured DN parser
+#else
 #include <ldap.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -42,6 +46,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 24> type_ali
     {"2.5.4.42", "givenname"},
 }};
 
+#ifndef _WIN32
 struct DnDeleter {
     void operator()(LDAPDN dn) const { ldap_dnfree(dn); }
 };
@@ -63,6 +68,7 @@ DnPtr parse(std::string_view text) {
 std::string_view view(const berval& bv) {
     return bv.bv_len == 0 ? std::string_view() : std::string_view(bv.bv_val, bv.bv_len);
 }
+#endif
 
 std::string type_key(std::string_view type) {
     std::string folded = fold_ascii(type);
@@ -74,9 +80,8 @@ std::string type_key(std::string_view type) {
 
 // The value with its separators escaped so that the key parses back
 // unambiguously, runs of spaces collapsed, ASCII folded.
-void append_value(std::string& out, const LDAPAVA& ava) {
-    const std::string_view value = view(ava.la_value);
-    if ((ava.la_flags & LDAP_AVA_BINARY) != 0) {
+void append_value(std::string& out, std::string_view value, bool binary) {
+    if (binary) {
         out += '#';
         out += hex_preview(value, value.size());
         return;
@@ -95,7 +100,15 @@ void append_value(std::string& out, const LDAPAVA& ava) {
     }
 }
 
+#ifndef _WIN32
+void append_value(std::string& out, const LDAPAVA& ava) {
+    append_value(out, view(ava.la_value), (ava.la_flags & LDAP_AVA_BINARY) != 0);
+}
+#endif
+
 }  // namespace
+
+#ifndef _WIN32
 
 std::optional<std::string> dn_key(std::string_view dn) {
     DnPtr parsed = parse(dn);
@@ -127,5 +140,44 @@ std::optional<std::string> dn_key(std::string_view dn) {
 bool is_dn(std::string_view dn) {
     return trim_spaces(dn).empty() || static_cast<bool>(parse(dn));
 }
+
+#else
+
+// The same key from the portable parser, which gives what ldap_bv2dn gives
+// (an empty list for the empty DN, as ldap_bv2dn gives no DN for it).
+std::optional<std::string> dn_key(std::string_view dn) {
+    const auto parsed = portable::parse_dn(dn);
+    if (!parsed || parsed->empty()) {
+        if (trim_spaces(dn).empty()) return std::string();
+        return std::nullopt;
+    }
+    std::string key;
+    key.reserve(dn.size());
+    std::vector<std::string> avas;
+    for (const portable::Rdn& rdn : *parsed) {
+        if (!key.empty()) key += ',';
+        avas.clear();
+        for (const portable::Ava& ava : rdn) {
+            std::string one = type_key(ava.type);
+            one += '=';
+            append_value(one, ava.value, ava.binary);
+            avas.push_back(std::move(one));
+        }
+        std::sort(avas.begin(), avas.end());
+        for (std::size_t i = 0; i < avas.size(); ++i) {
+            if (i > 0) key += '+';
+            key += avas[i];
+        }
+    }
+    return key;
+}
+
+bool is_dn(std::string_view dn) {
+    if (trim_spaces(dn).empty()) return true;
+    const auto parsed = portable::parse_dn(dn);
+    return parsed && !parsed->empty();
+}
+
+#endif
 
 }  // namespace peoplesync::ldap_source

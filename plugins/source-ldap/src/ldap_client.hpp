@@ -1,7 +1,8 @@
-// A connection to one directory server through OpenLDAP's libldap: connect,
-// TLS, simple bind, and searches that hand each entry over as it arrives.
-// Every libldap call lives in ldap_client.cpp; failures throw
-// peoplesync::Error with a message from ldap_errors.hpp.
+// A connection to one directory server: connect, TLS, simple bind, and
+// searches that hand each entry over as it arrives. On Linux through
+// OpenLDAP's libldap, every call of which lives in ldap_client.cpp; on
+// Windows through Windows' own client, wldap32, in ldap_client_windows.cpp.
+// Failures throw peoplesync::Error with a message from ldap_errors.hpp.
 #pragma once
 
 #include <chrono>
@@ -12,7 +13,11 @@
 #include <string_view>
 #include <vector>
 
+#ifdef _WIN32
+#include "winldap_api.hpp"  // struct berval, LDAP (struct ldap), LDAPMessage (struct ldapmsg)
+#else
 #include <lber.h>
+#endif
 
 #include <peoplesync/error.hpp>
 
@@ -64,21 +69,38 @@ public:
     std::int64_t references() const { return references_; }
 
 private:
+#ifndef _WIN32
     class Watchdog;  // bounds the waits libldap does not bound itself
+#endif
 
     [[noreturn]] void fail(Failure failure) const;
     std::string diagnostic() const;
     int result_code() const;
+#ifndef _WIN32
     std::chrono::seconds backstop() const;
     int request_page(const std::string& filter, std::vector<char*>& attributes, const berval& cookie, Failure& failure);
+#endif
     void deliver(struct ldapmsg* entry, SearchHandler& handler, Failure& failure);
 
     const LdapSettings& settings_;
+#ifndef _WIN32
     // Declared before ld_: the handle's callbacks use it until it is freed.
     std::unique_ptr<Watchdog> watchdog_;
+#endif
     struct ldap* ld_ = nullptr;
     std::vector<Attribute> attributes_;  // reused for every entry
+#ifdef _WIN32
+    // wldap32 gives an entry's DN and attribute names as UTF-16 and each
+    // attribute's values as an array of pointers: the entry is converted
+    // into these, reused for every entry, for the views handed over.
+    std::string dn_;
+    std::vector<std::string> names_;
+    std::vector<berval> values_;
+    std::vector<std::size_t> value_counts_;
+    std::vector<berval**> value_arrays_;
+#else
     std::vector<berval*> value_arrays_;  // likewise
+#endif
     std::int64_t references_ = 0;
 };
 

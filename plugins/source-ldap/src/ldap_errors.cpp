@@ -1,19 +1,32 @@
 #include "ldap_errors.hpp"
 
+#ifdef _WIN32
+#include "platform.hpp"
+#include "winldap_api.hpp"
+#else
 #include <netdb.h>
 #include <strings.h>
 #include <unistd.h>
 
 #include <ldap.h>
+#endif
 
 namespace peoplesync::ldap_source {
 
 namespace {
 
+#ifndef _WIN32
 std::string libldap_words(int code) {
     const char* words = ldap_err2string(code);
     return words != nullptr ? words : "error " + std::to_string(code);
 }
+#else
+// wldap32's words, as UTF-8 (ldap_err2stringA gives the ANSI code page).
+std::string libldap_words(int code) {
+    const std::string words = narrow(ldap_err2stringW(static_cast<ULONG>(code)));
+    return !words.empty() ? words : "error " + std::to_string(code);
+}
+#endif
 
 // "Invalid credentials (49; the server said: ...)" — the code's name and
 // whatever the server added.
@@ -33,6 +46,7 @@ std::string after(const Failure& f) {
 
 const char* const discarded = "; the read is incomplete and was discarded, nothing is synced from it";
 
+#ifndef _WIN32
 bool names_localhost(const std::string& uri) {
     LDAPURLDesc* url = nullptr;
     if (ldap_url_parse(uri.c_str(), &url) != LDAP_URL_SUCCESS || url == nullptr) return false;
@@ -95,6 +109,56 @@ std::string connect_failure(const LdapSettings& s, const Failure& f) {
            "system trusts, or not issued for the host name in uri); if it is signed by a private CA, give that "
            "CA's certificate in ca_file";
 }
+#else
+// The certificate errors of SSPI and CryptoAPI (SEC_E_*, CERT_E_*,
+// CRYPT_E_* revocation).
+bool is_certificate_error(std::uint32_t code) {
+    switch (code) {
+        case 0x80090325:  // SEC_E_UNTRUSTED_ROOT
+        case 0x80090322:  // SEC_E_WRONG_PRINCIPAL
+        case 0x80090327:  // SEC_E_CERT_UNKNOWN
+        case 0x80090328:  // SEC_E_CERT_EXPIRED
+        case 0x80090349:  // SEC_E_CERT_WRONG_USAGE
+        case 0x800B0101:  // CERT_E_EXPIRED
+        case 0x800B0109:  // CERT_E_UNTRUSTEDROOT
+        case 0x800B010A:  // CERT_E_CHAINING
+        case 0x800B010C:  // CERT_E_REVOKED
+        case 0x800B010F:  // CERT_E_CN_NO_MATCH
+        case 0x80092012:  // CRYPT_E_NO_REVOCATION_CHECK
+        case 0x80092013:  // CRYPT_E_REVOCATION_OFFLINE
+            return true;
+        default:
+            return false;
+    }
+}
+
+// wldap32 has no diagnostic text for a failed connection; the Winsock or
+// SSPI error behind it (f.system_error) says more. Windows checks the
+// certificate against its certificate store and the host name as written
+// in uri (localhost included).
+std::string connect_failure(const LdapSettings& s, const Failure& f) {
+    const std::string& uri = s.uri;
+    if (f.code == LDAP_TIMEOUT)
+        return uri + ": no connection within " + std::to_string(s.connect_timeout_secs) + " s (connect_timeout_secs" +
+               (s.ldaps ? std::string(", for the TCP connection and the TLS handshake") : std::string()) +
+               "); check the host and port in uri and any firewall in between";
+    const bool tls = s.ldaps || f.step == Step::start_tls;
+    const std::string system = system_message(f.system_error);
+    const std::string words = system.empty() ? details(f) : details(f) + "; " + system;
+    if (tls && is_certificate_error(f.system_error))
+        return uri + ": the TLS handshake failed: the server's certificate was refused (" + system +
+               "). Windows checks it against the Windows certificate store and the host name in uri: if it is "
+               "signed by a private CA, import that CA's certificate into Trusted Root Certification Authorities "
+               "(certutil -addstore Root ca.pem, as an administrator), and write in uri the host name the "
+               "certificate is issued for";
+    // SSPI errors are HRESULTs (0x8009...), Winsock's are 10000 and up.
+    if (tls && (f.system_error & 0x80000000u) != 0)
+        return uri + ": the TLS handshake failed (" + words + ")" +
+               (s.ldaps ? "; check that the port in uri speaks ldaps:// (636), not ldap:// (389)" : std::string());
+    return uri + ": cannot connect to the server (" + words +
+           "); check the host and port in uri and that the server is running";
+}
+#endif
 
 std::string bind_failure(const LdapSettings& s, const Failure& f) {
     const std::string& uri = s.uri;
@@ -191,7 +255,9 @@ std::string describe(const LdapSettings& settings, const Failure& failure) {
                        " s (timeout_secs)";
             if (failure.code == LDAP_CONNECT_ERROR || failure.code == LDAP_SERVER_DOWN) {
                 Failure handshake = failure;
+#ifndef _WIN32
                 if (handshake.diagnostic.empty()) handshake.diagnostic = "(unknown error code)";
+#endif
                 return connect_failure(settings, handshake);
             }
             return settings.uri + ": StartTLS failed (" + details(failure) +

@@ -22,6 +22,7 @@ struct Failure {
     std::string filter;                    // the filter that was sent
     std::string filter_option = "filter";  // the option it comes from
     std::int64_t entries = 0;              // entries read by the failing search before it failed
+    std::uint32_t system_error = 0;        // Windows: the Winsock or SSPI error behind a failed connection
 };
 
 std::string describe(const LdapSettings& settings, const Failure& failure);

@@ -1,6 +1,11 @@
 #include "ldap_settings.hpp"
 
+#ifdef _WIN32
+#include "ldap_url.hpp"  // wldap32 has no URL parser
+#include "platform.hpp"
+#else
 #include <ldap.h>
+#endif
 
 #include <memory>
 
@@ -82,6 +87,7 @@ std::string checked_filter(const ConfigValue& value) {
     return "(" + std::string(text) + ")";
 }
 
+#ifndef _WIN32
 struct UrlDeleter {
     void operator()(LDAPURLDesc* url) const { ldap_free_urldesc(url); }
 };
@@ -105,6 +111,26 @@ void check_uri(const ConfigValue& value) {
     if ((url->lud_dn != nullptr && *url->lud_dn != '\0') || url->lud_attrs != nullptr || url->lud_filter != nullptr)
         value.fail("give only the scheme, host and port here; the base DN goes in base_dn, the filter in filter");
 }
+#else
+// The same checks, with the same words, over the portable parser; and the
+// port, which wldap32 takes as a number.
+void check_uri(const ConfigValue& value) {
+    const std::string& text = value.text();
+    if (trim_spaces(text).empty()) value.fail("the URI is empty; write ldap://host:389 or ldaps://host:636");
+    const auto url = portable::parse_ldap_url(text);
+    if (!url) {
+        if (text.find("://") == std::string::npos)
+            value.fail("\"" + text + "\" is not an LDAP URI; write ldap://" + text + " or ldaps://" + text);
+        value.fail("\"" + text + "\" is not an LDAP URI; write ldap://host:389 or ldaps://host:636");
+    }
+    if (url->scheme != "ldap" && url->scheme != "ldaps")
+        value.fail("the scheme \"" + url->scheme + "://\" is not supported; use ldap:// (with start_tls) or ldaps://");
+    if (!url->host) value.fail("name the server: ldap://host:389 or ldaps://host:636");
+    if ((url->dn && !url->dn->empty()) || url->attributes || url->filter)
+        value.fail("give only the scheme, host and port here; the base DN goes in base_dn, the filter in filter");
+    if (url->port < 1 || url->port > 65535) value.fail("the port must be a number from 1 to 65535");
+}
+#endif
 
 std::string checked_dn(const ConfigValue& value, std::string_view what) {
     const std::string& text = value.text();
@@ -267,6 +293,29 @@ LdapSettings parse_settings(const ConfigValue& config, Host& host) {
     if (!s.verify_certificate && !tls)
         config.at("verify_certificate")
             .fail("there is no certificate to verify without TLS (an ldaps:// URI or start_tls: true)");
+#ifdef _WIN32
+    // wldap32 takes no CA file: Windows checks the server's certificate
+    // against its certificate store (README, Windows).
+    if (!s.ca_file.empty())
+        config.at("ca_file").fail(
+            "ca_file is not supported on Windows: Windows' LDAP client (wldap32) checks the server's certificate "
+            "against the Windows certificate store. Import the CA certificate into Trusted Root Certification "
+            "Authorities (certutil -addstore Root " +
+            s.ca_file + ", as an administrator) and leave ca_file out");
+    // Wine's wldap32 runs the TLS handshake without checking the server's
+    // certificate at all, and takes no certificate callback: the check
+    // asked for cannot be made there.
+    if (tls && s.verify_certificate && running_under_wine()) {
+        const ConfigValue* verify = config.find("verify_certificate");
+        const ConfigValue& at = verify != nullptr && !verify->is_null() ? *verify
+                                : ldaps                                 ? config.at("uri")
+                                                                        : config.at("start_tls");
+        at.fail(
+            "verify_certificate: true cannot be honoured under Wine: Wine's wldap32 does not check the server's "
+            "certificate (Windows does, against its certificate store). Under Wine, set verify_certificate: false "
+            "to use TLS without the check, knowing that the server is then not authenticated");
+    }
+#endif
 
     const ConfigValue* bind_dn = config.find("bind_dn");
     const ConfigValue* password_env = config.find("bind_password_env");

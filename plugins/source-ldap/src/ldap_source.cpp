@@ -12,6 +12,7 @@
 #include "dn.hpp"
 #include "ldap_client.hpp"
 #include "ldap_settings.hpp"
+#include "platform.hpp"
 #include "text.hpp"
 
 namespace peoplesync::ldap_source {
@@ -198,14 +199,14 @@ private:
 
 std::string LdapSource::password() const {
     if (settings_.bind_dn.empty()) return {};
-    const char* value = std::getenv(settings_.bind_password_env.c_str());
-    if (value == nullptr)
+    const std::optional<std::string> value = environment_text(settings_.bind_password_env);
+    if (!value)
         throw Error(settings_.uri + ": the environment variable " + settings_.bind_password_env +
                     " (bind_password_env) is not set; it must hold the password of \"" + settings_.bind_dn + "\"");
-    if (*value == '\0')
+    if (value->empty())
         throw Error(settings_.uri + ": the environment variable " + settings_.bind_password_env +
                     " (bind_password_env) is empty; a bind with an empty password is anonymous, so it is refused");
-    return value;
+    return *value;
 }
 
 Snapshot LdapSource::read(ReadContext& context) {

@@ -1,0 +1,240 @@
+"""peoplesync for Windows (scripts/windows) under wine64, end to end: the
+CLI on the shipped configuration, written with CRLF line ends and Windows
+paths; peoplesyncd.exe taking the guide's push over real HTTP on 127.0.0.1
+from this Linux side; and the service's life cycle through Wine's service
+control manager (register, start, query, /health, stop, unregister).
+
+    python3 tests/windows/windows_test.py --build-dir build-windows [-v]
+
+`ctest -L windows` in build-windows runs it (scripts/windows --test). Wine
+shows the Linux file system as drive Z:, so Z:\\work\\... is /work/...."""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from peoplesyncd import Daemon  # noqa: E402
+
+ADMIN_TOKEN = "windows-test-admin-token-0123456789"
+SERVICE = "peoplesyncd"
+BUILD = None   # set by main()
+WINE = None
+
+
+def windows_path(path):
+    """The Windows name Wine gives a Linux path."""
+    return "Z:" + os.path.abspath(path).replace("/", "\\")
+
+
+def wine_env():
+    env = dict(os.environ)
+    env.setdefault("WINEDEBUG", "-all")
+    env.setdefault("WINEPREFIX", os.path.join(os.path.expanduser("~"), ".cache", "peoplesync", "wine"))
+    return env
+
+
+def wine(*args, timeout=120, check=True, env=None):
+    """(exit status, output) of a Windows program under Wine."""
+    done = subprocess.run([WINE, *args], env={**wine_env(), **(env or {})}, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=timeout)
+    output = done.stdout.decode(errors="replace")
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} ended with {done.returncode}:\n{output}")
+    return done.returncode, output
+
+
+def program(name):
+    return os.path.join(BUILD, "bin", name)
+
+
+def shipped_config(folder, log_to_file=False):
+    """etc/peoplesync.yaml as a Windows admin would keep it: CRLF line ends,
+    the export named by a drive letter and backslashes, the databases in
+    var\\ beside it. Returns its Windows path."""
+    with open(os.path.join(ROOT, "etc", "peoplesync.yaml")) as f:
+        text = f.read()
+    export = windows_path(os.path.join(ROOT, "samples", "employees.csv"))
+    text = text.replace("${PEOPLESYNC_VAR:-../var}/peoplesync-state.db", "var\\state.db")
+    text = text.replace("${PEOPLESYNC_VAR:-../var}/", "var\\")
+    text = text.replace("${PEOPLESYNC_EXPORT:-../samples/employees.csv}", export)
+    text = text.replace("${PEOPLESYNC_LISTEN:-127.0.0.1:8080}", "127.0.0.1:0")
+    text = text.replace("${PEOPLESYNC_ADMIN_TOKEN:-}", ADMIN_TOKEN)
+    if log_to_file:
+        text = re.sub(r"target: console\b", "target: file\n  path: log\\\\peoplesyncd.log", text)
+    os.makedirs(os.path.join(folder, "var"), exist_ok=True)
+    os.makedirs(os.path.join(folder, "log"), exist_ok=True)
+    path = os.path.join(folder, "peoplesync.yaml")
+    with open(path, "w", newline="\r\n") as f:
+        f.write(text)
+    return path
+
+
+class WindowsTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="peoplesync-windows-")
+
+    def tearDown(self):
+        if os.environ.get("PEOPLESYNC_KEEP"):
+            print(f"kept {self.dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def cli(self, config, *args, check=True):
+        return wine(program("peoplesync.exe"), "--config", windows_path(config), *args, check=check)
+
+    def test_the_cli_applies_the_csv_sample_from_a_crlf_configuration_with_windows_paths(self):
+        config = shipped_config(self.dir)
+        _, output = self.cli(config, "validate")
+        self.assertIn("hr-csv", output)
+        _, output = self.cli(config, "enable", "hr-csv")
+        _, output = self.cli(config, "run", "hr-csv")
+        self.assertRegex(output, r"run 1 of pipeline hr-csv: applied")
+        self.assertRegex(output, r"created\s+50\b")
+        _, output = self.cli(config, "directory", "--pipeline", "hr-csv", "show", "jose.alvarez@example.com")
+        self.assertIn("Álvarez", output)
+        self.assertIn("VP Engineering", output)
+        # The run lock is a LockFileEx lock beside the state database.
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "var", "state.db.hr-csv.lock")))
+        # A second run changes nothing.
+        _, output = self.cli(config, "run", "hr-csv")
+        self.assertRegex(output, r"run 2 of pipeline hr-csv: noop")
+
+    def test_a_bad_configuration_is_refused_with_its_line(self):
+        path = os.path.join(self.dir, "peoplesync.yaml")
+        with open(path, "w", newline="\r\n") as f:
+            f.write("state_database: var\\state.db\npipelines:\n  - name: x\n    source: {type: csv, pathh: a.csv}\n"
+                    "    sinks: [{type: directory, database: var\\directory.db}]\n")
+        status, output = self.cli(path, "validate", check=False)
+        self.assertNotEqual(status, 0)
+        self.assertIn("pathh", output)
+        self.assertRegex(output, r"peoplesync\.yaml:4")
+
+    def test_peoplesyncd_takes_the_guides_push_from_a_linux_client(self):
+        config = shipped_config(self.dir)
+        with open(config) as f:
+            text = f.read()
+        daemon = Daemon(program("peoplesyncd.exe"), self.dir, text, ADMIN_TOKEN, env=wine_env(), launcher=[WINE])
+        daemon.start(seconds=60)
+        try:
+            status, text = daemon.get("/health")
+            self.assertEqual(status, 200, text)
+            api_key, endpoint = daemon.credentials("hris-webhook")
+            path = endpoint[endpoint.index("/", len("http://")):]
+            with open(os.path.join(ROOT, "samples", "webhook-data-example.json"), "rb") as f:
+                body = f.read()
+            headers = {"X-HRIS-AUTHENTICATION": api_key, "Content-Type": "application/json"}
+            status, text = daemon.request("POST", path, body, headers)
+            self.assertEqual(status, 202, text)
+            self.assertEqual(json.loads(text)["mode"], "test")
+            status, text = daemon.request("POST", path, body, {**headers, "X-HRIS-AUTHENTICATION": "wrong"})
+            self.assertEqual(status, 401, text)
+            daemon.enable("hris-webhook")
+            status, text = daemon.request("POST", path, body, headers)
+            self.assertEqual(status, 202, text)
+            live = json.loads(text)
+            self.assertEqual(live["mode"], "live")
+            deadline = time.monotonic() + 60
+            while True:
+                answer = daemon.admin_ok("GET", f"/requests/{live['request_id']}")
+                if answer.get("status") in ("applied", "failed", "rejected") or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            self.assertEqual(answer.get("status"), "applied", answer)
+            users = daemon.admin_ok("GET", "/directories/hris-webhook/directory/users?q=john")
+            self.assertIn("john.doe@7geese.com", json.dumps(users))
+        finally:
+            daemon.process.kill()
+            daemon.process.wait()
+
+    def test_the_service_starts_serves_and_stops_under_the_service_control_manager(self):
+        config = shipped_config(self.dir, log_to_file=True)
+        wine(program("peoplesyncd.exe"), "--unregisterService", check=False)
+        _, output = wine(program("peoplesyncd.exe"), "/registerService", "/startup=manual", "--config",
+                         windows_path(config))
+        self.assertIn("registered", output)
+        try:
+            # The service's command line names the configuration (Wine's sc has no qc: the registry).
+            _, output = wine("reg.exe", "query", "HKLM\\System\\CurrentControlSet\\Services\\" + SERVICE, "/v",
+                             "ImagePath")
+            self.assertIn(f'peoplesyncd.exe" --config "{windows_path(config)}"', output)
+            wine("sc.exe", "start", SERVICE)
+            runtime = os.path.join(self.dir, "var", "state.db.peoplesyncd.json")
+            deadline = time.monotonic() + 60
+            while not os.path.exists(runtime) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            self.assertTrue(os.path.exists(runtime), self.log())
+            with open(runtime) as f:
+                url = json.load(f)["url"]
+            status = subprocess.run(["curl", "-s", "-m", "10", url + "/health"], stdout=subprocess.PIPE)
+            self.assertIn(b'"status":"ok"', status.stdout, self.log())
+            _, output = wine("sc.exe", "query", SERVICE)
+            self.assertIn("RUNNING", output)
+            wine("sc.exe", "stop", SERVICE, check=False)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                _, output = wine("sc.exe", "query", SERVICE)
+                if "STOPPED" in output:
+                    break
+                time.sleep(0.5)
+            self.assertIn("STOPPED", output, self.log())
+            log = self.log()
+            self.assertIn("service stop", log)
+            self.assertNotRegex(log, r" (Error|Critical|Fatal) ")
+        finally:
+            wine(program("peoplesyncd.exe"), "--unregisterService", check=False)
+        status, _ = wine("sc.exe", "query", SERVICE, check=False)
+        self.assertNotEqual(status, 0)  # gone
+
+    def test_the_zip_runs_its_shipped_configuration_as_it_is(self):
+        zips = [name for name in os.listdir(BUILD) if re.fullmatch(r"peoplesync-.*-win64\.zip", name)]
+        self.assertEqual(len(zips), 1, f"no zip in {BUILD}: scripts/windows makes it (cpack -G ZIP)")
+        subprocess.run(["unzip", "-q", os.path.join(BUILD, zips[0]), "-d", self.dir], check=True)
+        root = os.path.join(self.dir, zips[0][:-len(".zip")])
+        # Nothing from the build tree: the unpacked folder only, its plugins found beside its programs.
+        env = {"PEOPLESYNC_VAR": windows_path(os.path.join(self.dir, "var"))}
+        config = windows_path(os.path.join(root, "etc", "peoplesync.yaml"))
+        program_path = windows_path(os.path.join(root, "bin", "peoplesync.exe"))
+        _, output = wine(program_path, "--config", config, "plugins", env=env)
+        self.assertIn("lib\\peoplesync\\plugins", output)
+        for plugin in ("csv", "directory", "webhook", "ldap"):
+            self.assertIn(plugin, output)
+        wine(program_path, "--config", config, "enable", "hr-csv", env=env)
+        _, output = wine(program_path, "--config", config, "run", "hr-csv", env=env)
+        self.assertRegex(output, r"applied")
+        self.assertRegex(output, r"created\s+50\b")
+        _, output = wine(windows_path(os.path.join(root, "bin", "peoplesyncd.exe")), "--version")
+        self.assertIn("peoplesyncd", output)
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "log", "peoplesyncd.log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return "(no log)"
+
+
+def main():
+    global BUILD, WINE
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build-dir", required=True)
+    args, rest = parser.parse_known_args()
+    BUILD = os.path.abspath(args.build_dir)
+    WINE = shutil.which("wine64") or "/usr/lib/wine/wine64"
+    try:
+        unittest.main(argv=[sys.argv[0], *rest])
+    finally:
+        subprocess.run(["/usr/lib/wine/wineserver", "-k"], env=wine_env(), check=False)
+
+
+if __name__ == "__main__":
+    main()
