@@ -100,11 +100,25 @@ void append_value(std::string& out, std::string_view value, bool binary) {
     }
 }
 
-#ifndef _WIN32
-void append_value(std::string& out, const LDAPAVA& ava) {
-    append_value(out, view(ava.la_value), (ava.la_flags & LDAP_AVA_BINARY) != 0);
+// One attribute of an RDN in the key: its type, '=', its value.
+std::string ava_key(std::string_view type, std::string_view value, bool binary) {
+    std::string one = type_key(type);
+    one += '=';
+    append_value(one, value, binary);
+    return one;
 }
-#endif
+
+// An RDN's attributes in the key, sorted (a multi-valued RDN's order is not
+// significant), after a ',' unless it is the first; empties `avas`.
+void append_rdn(std::string& key, std::vector<std::string>& avas) {
+    if (!key.empty()) key += ',';
+    std::sort(avas.begin(), avas.end());
+    for (std::size_t i = 0; i < avas.size(); ++i) {
+        if (i > 0) key += '+';
+        key += avas[i];
+    }
+    avas.clear();
+}
 
 }  // namespace
 
@@ -120,19 +134,10 @@ std::optional<std::string> dn_key(std::string_view dn) {
     key.reserve(dn.size());
     std::vector<std::string> avas;
     for (LDAPRDN* rdn = parsed.get(); *rdn != nullptr; ++rdn) {
-        if (!key.empty()) key += ',';
-        avas.clear();
-        for (LDAPAVA** ava = *rdn; *ava != nullptr; ++ava) {
-            std::string one = type_key(view((*ava)->la_attr));
-            one += '=';
-            append_value(one, **ava);
-            avas.push_back(std::move(one));
-        }
-        std::sort(avas.begin(), avas.end());
-        for (std::size_t i = 0; i < avas.size(); ++i) {
-            if (i > 0) key += '+';
-            key += avas[i];
-        }
+        for (LDAPAVA** ava = *rdn; *ava != nullptr; ++ava)
+            avas.push_back(
+                ava_key(view((*ava)->la_attr), view((*ava)->la_value), ((*ava)->la_flags & LDAP_AVA_BINARY) != 0));
+        append_rdn(key, avas);
     }
     return key;
 }
@@ -155,19 +160,8 @@ std::optional<std::string> dn_key(std::string_view dn) {
     key.reserve(dn.size());
     std::vector<std::string> avas;
     for (const portable::Rdn& rdn : *parsed) {
-        if (!key.empty()) key += ',';
-        avas.clear();
-        for (const portable::Ava& ava : rdn) {
-            std::string one = type_key(ava.type);
-            one += '=';
-            append_value(one, ava.value, ava.binary);
-            avas.push_back(std::move(one));
-        }
-        std::sort(avas.begin(), avas.end());
-        for (std::size_t i = 0; i < avas.size(); ++i) {
-            if (i > 0) key += '+';
-            key += avas[i];
-        }
+        for (const portable::Ava& ava : rdn) avas.push_back(ava_key(ava.type, ava.value, ava.binary));
+        append_rdn(key, avas);
     }
     return key;
 }
