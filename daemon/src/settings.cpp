@@ -37,9 +37,13 @@ const PipelineSettings& Settings::pipeline(const std::string& name) const {
     throw ConfigError(file.string() + ": no pipeline named \"" + name + "\" (configured: " + known + ")");
 }
 
-std::filesystem::path Settings::resolve(const std::string& path) const {
+std::filesystem::path resolve_path(const std::filesystem::path& base, const std::string& path) {
     std::filesystem::path p(path);
-    return (p.is_absolute() ? p : base_dir / p).lexically_normal();
+    return (p.is_absolute() ? p : base / p).lexically_normal();
+}
+
+std::filesystem::path Settings::resolve(const std::string& path) const {
+    return resolve_path(base_dir, path);
 }
 
 std::filesystem::path default_plugin_dir() {

@@ -84,6 +84,10 @@ struct Settings {
     std::filesystem::path resolve(const std::string& path) const;
 };
 
+// A configured path: an absolute one as it is, a relative one against `base`,
+// in the platform's spelling ("a/../b" is "b"; backslashes on Windows).
+std::filesystem::path resolve_path(const std::filesystem::path& base, const std::string& path);
+
 // Reads and checks a configuration file. Throws ConfigError naming the file,
 // line, column and key of the first problem.
 Settings load_settings(const std::filesystem::path& file);

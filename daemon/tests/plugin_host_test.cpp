@@ -10,7 +10,8 @@
 namespace peoplesync::core {
 namespace {
 
-const std::filesystem::path fixtures = PEOPLESYNC_FIXTURE_PLUGIN_DIR;
+// As the loader names them: in the platform's spelling.
+const std::filesystem::path fixtures = std::filesystem::path(PEOPLESYNC_FIXTURE_PLUGIN_DIR).make_preferred();
 
 std::string refusal(const PluginHost& host) {
     std::string out;
@@ -22,7 +23,7 @@ TEST(PluginHost, LoadsTheBuiltInPlugins) {
     PluginHost host({default_plugin_dir()});
     EXPECT_TRUE(host.refused().empty()) << refusal(host);
     const auto& directory = host.find(PluginKind::sink, "directory");
-    EXPECT_EQ(directory.file.filename(), "peoplesync-sink-directory.so");
+    EXPECT_EQ(directory.file.filename(), "peoplesync-sink-directory" PEOPLESYNC_PLUGIN_SUFFIX);
     EXPECT_FALSE(directory.options.empty());
 }
 
@@ -30,7 +31,7 @@ TEST(PluginHost, RefusesAPluginBuiltForAnotherAbiNamingBothVersions) {
     PluginHost host({fixtures / "bad-abi"});
     ASSERT_EQ(host.refused().size(), 1u);
     const std::string reason = host.refused()[0].reason;
-    EXPECT_NE(reason.find("fixture-bad-abi.so"), std::string::npos) << reason;
+    EXPECT_NE(reason.find("fixture-bad-abi" PEOPLESYNC_PLUGIN_SUFFIX), std::string::npos) << reason;
     EXPECT_NE(reason.find("built for ABI " + std::to_string(PEOPLESYNC_ABI_VERSION + 998)), std::string::npos)
         << reason;
     EXPECT_NE(reason.find("needs ABI " + std::to_string(PEOPLESYNC_ABI_VERSION)), std::string::npos) << reason;
@@ -46,10 +47,10 @@ TEST(PluginHost, RefusesAFileThatIsNotAPlugin) {
 TEST(PluginHost, RefusesAFileThatIsNotEvenALibrary) {
     auto dir = std::filesystem::temp_directory_path() / ("peoplesync-junk-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    { std::ofstream(dir / "junk.so") << "not an ELF file"; }
+    { std::ofstream(dir / "junk" PEOPLESYNC_PLUGIN_SUFFIX) << "not an ELF file"; }
     PluginHost host({dir});
     ASSERT_EQ(host.refused().size(), 1u);
-    EXPECT_EQ(host.refused()[0].reason, (dir / "junk.so").string() +
+    EXPECT_EQ(host.refused()[0].reason, (dir / "junk" PEOPLESYNC_PLUGIN_SUFFIX).string() +
                                             ": not a shared library, so not a plugin (a plugin is a shared library "
                                             "built against the peoplesync SDK)");
     std::filesystem::remove_all(dir);
@@ -68,8 +69,8 @@ TEST(PluginHost, RefusesTwoPluginsClaimingOneTypeAndNamesBoth) {
         FAIL() << "an ambiguous type was used";
     } catch (const Error& e) {
         std::string message = e.what();
-        EXPECT_NE(message.find("peoplesync-sink-directory.so"), std::string::npos) << message;
-        EXPECT_NE(message.find("fixture-second-directory.so"), std::string::npos) << message;
+        EXPECT_NE(message.find("peoplesync-sink-directory" PEOPLESYNC_PLUGIN_SUFFIX), std::string::npos) << message;
+        EXPECT_NE(message.find("fixture-second-directory" PEOPLESYNC_PLUGIN_SUFFIX), std::string::npos) << message;
     }
 }
 

@@ -16,13 +16,14 @@
 namespace peoplesync::core {
 namespace {
 
-const std::filesystem::path fixtures = PEOPLESYNC_FIXTURE_PLUGIN_DIR;
+// As the loader names them: in the platform's spelling.
+const std::filesystem::path fixtures = std::filesystem::path(PEOPLESYNC_FIXTURE_PLUGIN_DIR).make_preferred();
 
 TEST(PluginSafety, RefusesAPluginBuiltWithAnotherStandardLibraryNamingBoth) {
     PluginHost host({fixtures / "foreign-stdlib"});
     ASSERT_EQ(host.refused().size(), 1u);
     const std::string reason = host.refused()[0].reason;
-    EXPECT_NE(reason.find("fixture-foreign-stdlib.so"), std::string::npos) << reason;
+    EXPECT_NE(reason.find("fixture-foreign-stdlib" PEOPLESYNC_PLUGIN_SUFFIX), std::string::npos) << reason;
     EXPECT_NE(reason.find("built for ABI " + std::to_string(PEOPLESYNC_ABI_VERSION) + ", clang-17, libc++-17"),
               std::string::npos)
         << reason;
@@ -87,9 +88,10 @@ TEST_F(PluginFailureTest, AConstructorThatThrowsIsAnErrorWithItsMessageNamingThe
         configure("{type: throwing, throw_from: constructor, message: no API key for tenant 7}", directory_sink);
         FAIL() << "the pipeline was built";
     } catch (const Error& e) {
-        EXPECT_EQ(std::string(e.what()), "pipeline people: the source plugin \"throwing\" (" +
-                                             (fixtures / "throwing" / "fixture-throwing-source.so").string() +
-                                             ") could not be created: no API key for tenant 7");
+        EXPECT_EQ(std::string(e.what()),
+                  "pipeline people: the source plugin \"throwing\" (" +
+                      (fixtures / "throwing" / "fixture-throwing-source" PEOPLESYNC_PLUGIN_SUFFIX).string() +
+                      ") could not be created: no API key for tenant 7");
     }
 }
 
@@ -98,9 +100,10 @@ TEST_F(PluginFailureTest, AConstructorThatThrowsSomethingElseIsAnErrorNamingTheP
         configure(json_source, "{type: throwing, throw_from: constructor, exception: other}");
         FAIL() << "the pipeline was built";
     } catch (const Error& e) {
-        EXPECT_EQ(std::string(e.what()), "pipeline people, sink throwing: the sink plugin \"throwing\" (" +
-                                             (fixtures / "throwing" / "fixture-throwing-sink.so").string() +
-                                             ") threw an exception that is not a std::exception while it was created");
+        EXPECT_EQ(std::string(e.what()),
+                  "pipeline people, sink throwing: the sink plugin \"throwing\" (" +
+                      (fixtures / "throwing" / "fixture-throwing-sink" PEOPLESYNC_PLUGIN_SUFFIX).string() +
+                      ") threw an exception that is not a std::exception while it was created");
     }
 }
 

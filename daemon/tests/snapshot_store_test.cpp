@@ -271,11 +271,16 @@ TEST_F(SnapshotStoreTest, AComposedSnapshotIsTheWholeOne) {
 }
 
 TEST_F(SnapshotStoreTest, AComposedSnapshotWhoseStoredRecordsAreGoneIsRefused) {
-    StateStore store(dir_ / "state.db");
     const Snapshot before = organisation(5, "CEO");
-    const std::string first = store.store_snapshot(before);
-    const StoredList base = store.snapshot_list(first);
-    std::filesystem::remove(dir_ / "state.snapshots.db");  // the records file lost
+    StoredList base;
+    {
+        StateStore first_store(dir_ / "state.db");
+        base = first_store.snapshot_list(first_store.store_snapshot(before));
+    }
+    // The records file lost while the daemon was stopped (Windows would not
+    // let it be removed while it is open).
+    std::filesystem::remove(dir_ / "state.snapshots.db");
+    StateStore store(dir_ / "state.db");
     Snapshot read = before;
     read.users = {before.users[0]};
     std::vector<std::string> origins;

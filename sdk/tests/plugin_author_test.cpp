@@ -80,8 +80,15 @@ TEST(TestingHelpers, MemoryHostKeepsEverythingInMemory) {
     EXPECT_EQ(host.state().get("cursor"), "42");
     host.state().erase("cursor");
     EXPECT_FALSE(host.state().get("cursor"));
-    EXPECT_EQ(host.resolve_path("x/people.jsonl"), "/data/base/x/people.jsonl");
-    EXPECT_EQ(host.resolve_path("/abs.jsonl"), "/abs.jsonl");
+    // In the platform's own spelling: backslashes on Windows, where a path
+    // with a drive letter is absolute and one without is on the base's drive.
+    const auto native = [](const char* p) { return std::filesystem::path(p).make_preferred().string(); };
+    EXPECT_EQ(host.resolve_path("x/people.jsonl"), native("/data/base/x/people.jsonl"));
+    EXPECT_EQ(host.resolve_path("/abs.jsonl"), native("/abs.jsonl"));
+#if defined(_WIN32)
+    EXPECT_EQ(host.resolve_path("D:/exports/people.jsonl"), "D:\\exports\\people.jsonl");
+    EXPECT_EQ(host.resolve_path("x\\..\\people.jsonl"), "\\data\\base\\people.jsonl");
+#endif
     EXPECT_EQ(host.pipeline(), "hr");
     host.clock = 5;
     EXPECT_EQ(host.now(), 5);
@@ -93,7 +100,7 @@ TEST(TestingHelpers, ReadsASourceFromItsFileAndValidatesWhatItRead) {
     std::ofstream(dir / "people.json")
         << R"({"users": [{"hris_id": "1", "first_name": "A", "last_name": "B", "email": "a@", "active": true}]})";
     testing::MemoryHost host(dir.string());
-    auto plugin = testing::PluginFile::load(fixtures + "/json/fixture-json-file-source.so");
+    auto plugin = testing::PluginFile::load(fixtures + "/json/fixture-json-file-source" PEOPLESYNC_PLUGIN_SUFFIX);
     EXPECT_EQ(plugin.info().type, "json-file");
     auto source = plugin.make_source(testing::options({{"path", "people.json"}}), host);
     Snapshot snapshot = testing::read_and_validate(*source);
@@ -106,7 +113,7 @@ TEST(TestingHelpers, ReadsASourceFromItsFileAndValidatesWhatItRead) {
 
 TEST(TestingHelpers, ChecksTheOptionTableBeforeConstructing) {
     testing::MemoryHost host;
-    auto plugin = testing::PluginFile::load(fixtures + "/json/fixture-json-file-source.so");
+    auto plugin = testing::PluginFile::load(fixtures + "/json/fixture-json-file-source" PEOPLESYNC_PLUGIN_SUFFIX);
     try {
         plugin.make_source(testing::options({{"pth", "x"}}), host);
         FAIL() << "an unknown option was accepted";
@@ -119,7 +126,7 @@ TEST(TestingHelpers, ChecksTheOptionTableBeforeConstructing) {
 
 TEST(TestingHelpers, RefusesAPluginOfAnotherAbiOrStandardLibraryAsTheDaemonWould) {
     try {
-        testing::PluginFile::load(fixtures + "/bad-abi/fixture-bad-abi.so");
+        testing::PluginFile::load(fixtures + "/bad-abi/fixture-bad-abi" PEOPLESYNC_PLUGIN_SUFFIX);
         FAIL() << "a plugin of another ABI was loaded";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("built for ABI " + std::to_string(PEOPLESYNC_ABI_VERSION + 998)),
@@ -127,12 +134,13 @@ TEST(TestingHelpers, RefusesAPluginOfAnotherAbiOrStandardLibraryAsTheDaemonWould
             << e.what();
     }
     try {
-        testing::PluginFile::load(fixtures + "/foreign-stdlib/fixture-foreign-stdlib.so");
+        testing::PluginFile::load(fixtures + "/foreign-stdlib/fixture-foreign-stdlib" PEOPLESYNC_PLUGIN_SUFFIX);
         FAIL() << "a plugin of another standard library was loaded";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("libc++-17, but this SDK is ABI"), std::string::npos) << e.what();
     }
-    EXPECT_THROW(testing::PluginFile::load(fixtures + "/not-a-plugin/fixture-not-a-plugin.so"), Error);
+    EXPECT_THROW(testing::PluginFile::load(fixtures + "/not-a-plugin/fixture-not-a-plugin" PEOPLESYNC_PLUGIN_SUFFIX),
+                 Error);
 }
 
 }  // namespace

@@ -36,10 +36,7 @@ public:
     Logger& log() override { return *this; }
     KeyValueStore& state() override { return values; }
     std::int64_t now() override { return clock; }
-    std::string resolve_path(const std::string& path) override {
-        std::filesystem::path p(path);
-        return (p.is_absolute() ? p : base_dir_ / p).string();
-    }
+    std::string resolve_path(const std::string& path) override { return core::resolve_path(base_dir_, path).string(); }
     const std::string& pipeline() override { return pipeline_; }
     Outbox& outbox() override { return memory_outbox; }
     void debug(const std::string& m) override { lines.push_back("debug: " + m); }

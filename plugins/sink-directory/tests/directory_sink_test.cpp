@@ -109,7 +109,7 @@ TEST_F(DirectorySinkTest, AFileThatIsNotADatabaseIsAClearErrorAndIsLeftAlone) {
 TEST_F(DirectorySinkTest, AnUnwritableLocationIsAClearError) {
     std::ofstream(dir_ / "file") << "x";
     std::string message = error_of([&] { sink("database: file/directory.db\n").load_index(); });
-    EXPECT_NE(message.find("directory " + (dir_ / "file/directory.db").string()), std::string::npos) << message;
+    EXPECT_NE(message.find("directory " + (dir_ / "file" / "directory.db").string()), std::string::npos) << message;
 }
 
 TEST_F(DirectorySinkTest, FindsUsersByHrisIdOrEmailIgnoringCase) {

@@ -1,12 +1,17 @@
 // The parts of the ldap source that need no server: DN normal forms, the
 // UTF-8 check, and the messages for failures a test server will not produce
 // on cue (time limits, referrals, a server without paging).
+#ifdef _WIN32
+#include "winldap_api.hpp"
+#else
 #include <ldap.h>
+#endif
 
 #include <gtest/gtest.h>
 
 #include "dn.hpp"
 #include "ldap_errors.hpp"
+#include "platform.hpp"
 #include "text.hpp"
 
 namespace peoplesync::ldap_source {
@@ -94,6 +99,17 @@ Failure search(int code, std::int64_t entries = 0) {
     return f;
 }
 
+// The client library's words for a result code: OpenLDAP's, spelled out, on
+// Linux; wldap32's own on Windows (Wine's differ from OpenLDAP's).
+std::string words(int code, const std::string& openldap) {
+#ifdef _WIN32
+    return narrow(ldap_err2stringW(static_cast<ULONG>(code)));
+#else
+    static_cast<void>(code);
+    return openldap;
+#endif
+}
+
 TEST(Messages, ATimeLimitSaysTheReadIsDiscardedAndWhatToChange) {
     EXPECT_EQ(
         describe(settings(0), search(LDAP_TIMELIMIT_EXCEEDED, 1200)),
@@ -119,8 +135,9 @@ TEST(Messages, ASizeLimitDespitePagingPointsAtTheServersPagedLimit) {
 
 TEST(Messages, AServerWithoutPagingIsToldApart) {
     EXPECT_EQ(describe(settings(), search(LDAP_UNAVAILABLE_CRITICAL_EXTENSION)),
-              "ldap://ldap.example.com: the server does not support paged results (RFC 2696) here (Critical "
-              "extension is unavailable); set page_size: 0 to read without paging");
+              "ldap://ldap.example.com: the server does not support paged results (RFC 2696) here (" +
+                  words(LDAP_UNAVAILABLE_CRITICAL_EXTENSION, "Critical extension is unavailable") +
+                  "); set page_size: 0 to read without paging");
 }
 
 TEST(Messages, AReferralNamesWhereItPoints) {
@@ -137,13 +154,16 @@ TEST(Messages, AccessAndTlsRequirements) {
     denied.diagnostic = "no read access";
     EXPECT_EQ(describe(settings(), denied),
               "ldap://ldap.example.com: \"cn=peoplesync,ou=services,dc=example,dc=com\" may not search base_dn "
-              "\"ou=people,dc=example,dc=com\" (Insufficient access: no read access)");
+              "\"ou=people,dc=example,dc=com\" (" +
+                  words(LDAP_INSUFFICIENT_ACCESS, "Insufficient access") + ": no read access)");
     Failure tls;
     tls.step = Step::bind;
     tls.code = LDAP_CONFIDENTIALITY_REQUIRED;
     EXPECT_EQ(describe(settings(), tls),
               "ldap://ldap.example.com: the server refuses the bind as \"cn=peoplesync,ou=services,dc=example,dc=com\" "
-              "without TLS (Confidentiality required); use an ldaps:// URI or start_tls: true");
+              "without TLS (" +
+                  words(LDAP_CONFIDENTIALITY_REQUIRED, "Confidentiality required") +
+                  "); use an ldaps:// URI or start_tls: true");
 }
 
 TEST(Messages, AnythingElseKeepsTheServersWords) {
@@ -151,8 +171,9 @@ TEST(Messages, AnythingElseKeepsTheServersWords) {
     f.diagnostic = "try again later";
     EXPECT_EQ(describe(settings(), f),
               "ldap://ldap.example.com: the search of base_dn \"ou=people,dc=example,dc=com\" with filter "
-              "\"(objectClass=inetOrgPerson)\" failed after 10 entries (Server is busy: try again later); the read is "
-              "incomplete and was discarded, nothing is synced from it");
+              "\"(objectClass=inetOrgPerson)\" failed after 10 entries (" +
+                  words(LDAP_BUSY, "Server is busy") +
+                  ": try again later); the read is incomplete and was discarded, nothing is synced from it");
 }
 
 }  // namespace
