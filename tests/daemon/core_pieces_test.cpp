@@ -11,19 +11,6 @@ namespace {
 
 using core::RunLocks;
 
-TEST_F(DaemonTest, APipelineLockIsHeldOnceAndSaysByWhom) {
-    RunLocks mine(dir_ / "var" / "state.db", "test process");
-    auto held = mine.try_lock("hris");
-    ASSERT_TRUE(held);
-    std::string holder;
-    RunLocks other(dir_ / "var" / "state.db", "other");
-    EXPECT_FALSE(other.try_lock("hris", &holder));
-    EXPECT_EQ(holder, "test process");
-    EXPECT_TRUE(other.try_lock("another-pipeline")) << "locks are per pipeline";
-    held.reset();
-    EXPECT_TRUE(other.try_lock("hris"));
-}
-
 TEST_F(DaemonTest, TheCliDoesNotRunAPipelineAnotherProcessRuns) {
     std::ofstream(dir_ / "people.csv") << "hris_id,first_name,last_name,email,active\n1,A,B,a@example.com,true\n";
     write_config(

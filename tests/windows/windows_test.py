@@ -128,6 +128,13 @@ class WindowsTest(unittest.TestCase):
         try:
             status, text = daemon.get("/health")
             self.assertEqual(status, 200, text)
+            # A second daemon on the same state database is refused (a
+            # LockFileEx lock), and the first one goes on serving.
+            status, output = wine(program("peoplesyncd.exe"), "--config", windows_path(daemon.config), check=False,
+                                  timeout=60)
+            self.assertEqual(status, 70, output)
+            self.assertRegex(output, r"another daemon, peoplesyncd \(pid \d+\), serves the state database")
+            self.assertEqual(daemon.get("/health")[0], 200)
             api_key, endpoint = daemon.credentials("hris-webhook")
             path = endpoint[endpoint.index("/", len("http://")):]
             with open(os.path.join(ROOT, "samples", "webhook-data-example.json"), "rb") as f:
