@@ -38,5 +38,14 @@ find_file(PEOPLESYNC_WINPTHREAD_DLL libwinpthread-1.dll
   PATHS /usr/${PEOPLESYNC_MINGW_TRIPLE}/lib NO_CMAKE_FIND_ROOT_PATH REQUIRED)
 set(PEOPLESYNC_MINGW_RUNTIME_DLLS ${PEOPLESYNC_MINGW_RUNTIME_DIR}/libstdc++-6.dll
   ${PEOPLESYNC_MINGW_RUNTIME_DIR}/libgcc_s_seh-1.dll ${PEOPLESYNC_WINPTHREAD_DLL})
-file(COPY ${PEOPLESYNC_MINGW_RUNTIME_DLLS} DESTINATION ${CMAKE_BINARY_DIR}/bin)
-install(FILES ${PEOPLESYNC_MINGW_RUNTIME_DLLS} DESTINATION ${CMAKE_INSTALL_BINDIR})
+# Debian's carry their debugging symbols (libstdc++-6.dll: 23 MB, 2 MB
+# without): the copies in bin/, which the zip takes, are stripped.
+foreach(dll ${PEOPLESYNC_MINGW_RUNTIME_DLLS})
+  get_filename_component(name ${dll} NAME)
+  set(copy ${CMAKE_BINARY_DIR}/bin/${name})
+  if(NOT EXISTS ${copy} OR ${dll} IS_NEWER_THAN ${copy})
+    file(COPY ${dll} DESTINATION ${CMAKE_BINARY_DIR}/bin)
+    execute_process(COMMAND ${CMAKE_STRIP} --strip-unneeded ${copy} COMMAND_ERROR_IS_FATAL ANY)
+  endif()
+  install(FILES ${copy} DESTINATION ${CMAKE_INSTALL_BINDIR})
+endforeach()

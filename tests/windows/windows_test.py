@@ -6,8 +6,8 @@ control manager (register, start, query, /health, stop, unregister).
 
     python3 tests/windows/windows_test.py --build-dir build-windows [-v]
 
-`ctest -L windows` in build-windows runs it (scripts/windows --test). Wine
-shows the Linux file system as drive Z:, so Z:\\work\\... is /work/...."""
+`ctest -L windows` in build-windows runs it (scripts/windows --test); the
+Wine helpers are tests/support/wine.py."""
 
 import argparse
 import json
@@ -24,33 +24,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 from peoplesyncd import Daemon  # noqa: E402
+from wine import WINE, run, stop_wineserver, windows_path, wine_env  # noqa: E402
 
 ADMIN_TOKEN = "windows-test-admin-token-0123456789"
 SERVICE = "peoplesyncd"
 BUILD = None   # set by main()
-WINE = None
-
-
-def windows_path(path):
-    """The Windows name Wine gives a Linux path."""
-    return "Z:" + os.path.abspath(path).replace("/", "\\")
-
-
-def wine_env():
-    env = dict(os.environ)
-    env.setdefault("WINEDEBUG", "-all")
-    env.setdefault("WINEPREFIX", os.path.join(os.path.expanduser("~"), ".cache", "peoplesync", "wine"))
-    return env
 
 
 def wine(*args, timeout=120, check=True, env=None):
     """(exit status, output) of a Windows program under Wine."""
-    done = subprocess.run([WINE, *args], env={**wine_env(), **(env or {})}, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, timeout=timeout)
-    output = done.stdout.decode(errors="replace")
-    if check and done.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} ended with {done.returncode}:\n{output}")
-    return done.returncode, output
+    status, output, _ = run(*args, timeout=timeout, env=env)
+    if check and status != 0:
+        raise AssertionError(f"{' '.join(args)} ended with {status}:\n{output}")
+    return status, output
 
 
 def program(name):
@@ -231,16 +217,15 @@ class WindowsTest(unittest.TestCase):
 
 
 def main():
-    global BUILD, WINE
+    global BUILD
     parser = argparse.ArgumentParser()
     parser.add_argument("--build-dir", required=True)
     args, rest = parser.parse_known_args()
     BUILD = os.path.abspath(args.build_dir)
-    WINE = shutil.which("wine64") or "/usr/lib/wine/wine64"
     try:
         unittest.main(argv=[sys.argv[0], *rest])
     finally:
-        subprocess.run(["/usr/lib/wine/wineserver", "-k"], env=wine_env(), check=False)
+        stop_wineserver()
 
 
 if __name__ == "__main__":

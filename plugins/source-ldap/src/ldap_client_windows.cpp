@@ -5,9 +5,6 @@
 // survive; attribute values are bytes and pass untouched.
 #include "ldap_client.hpp"
 
-// SOCKET; after windows.h (winldap_api.hpp), with WIN32_LEAN_AND_MEAN.
-#include <winsock2.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <deque>

@@ -14,6 +14,8 @@
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
+// winsock2.h (SOCKET, for the watchdog) must come before windows.h.
+#include <winsock2.h>
 #include <windows.h>
 // In this order: windows.h, then winldap.h (struct berval), then winber.h.
 #include <winldap.h>

@@ -101,7 +101,7 @@ Failure search(int code, std::int64_t entries = 0) {
 
 // The client library's words for a result code: OpenLDAP's, spelled out, on
 // Linux; wldap32's own on Windows (Wine's differ from OpenLDAP's).
-std::string words(int code, const std::string& openldap) {
+std::string words(int code, [[maybe_unused]] const std::string& openldap) {
 #ifdef _WIN32
     return narrow(ldap_err2stringW(static_cast<ULONG>(code)));
 #else

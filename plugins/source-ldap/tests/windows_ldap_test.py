@@ -9,7 +9,7 @@ peoplesync.exe reads it through a pipeline with an ldap source into a
 directory sink, with a configuration written as a Windows admin would
 (CRLF line ends, backslashes), as tests/windows/windows_test.py does.
 
-    python3 plugins/source-ldap/tests/windows_ldap_test.py --build-dir build-windows-ldap [-v]
+    python3 plugins/source-ldap/tests/windows_ldap_test.py --build-dir build-windows [-v]
 
 Needs wine64, slapd, slapadd and openssl (scripts/setup). Wine shows the
 Linux file system as drive Z:, so Z:\\tmp\\... is /tmp/...."""
@@ -29,8 +29,10 @@ import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests", "support"))
+from wine import run as wine, windows_path  # noqa: E402
+
 BUILD = None   # set by main()
-WINE = None
 
 SUFFIX = "dc=example,dc=com"
 PEOPLE = "ou=people,dc=example,dc=com"
@@ -311,26 +313,6 @@ def yaml_scalar(value):
     return json.dumps(value, ensure_ascii=False)  # a YAML double-quoted string
 
 
-def windows_path(path):
-    """The Windows name Wine gives a Linux path."""
-    return "Z:" + os.path.abspath(path).replace("/", "\\")
-
-
-def wine_env():
-    env = dict(os.environ)
-    env.setdefault("WINEDEBUG", "-all")
-    env.setdefault("WINEPREFIX", os.path.join(os.path.expanduser("~"), ".cache", "peoplesync", "wine"))
-    return env
-
-
-def wine(*args, timeout=180, env=None):
-    """(exit status, output, seconds) of a Windows program under Wine."""
-    started = time.monotonic()
-    done = subprocess.run([WINE, *args], env={**wine_env(), **(env or {})}, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, timeout=timeout)
-    return done.returncode, done.stdout.decode(errors="replace"), time.monotonic() - started
-
-
 class WindowsLdapTest(unittest.TestCase):
     server = None
 
@@ -529,12 +511,11 @@ class WindowsLdapTest(unittest.TestCase):
 
 
 def main():
-    global BUILD, WINE
+    global BUILD
     parser = argparse.ArgumentParser()
     parser.add_argument("--build-dir", required=True, help="the Windows build folder (with bin/peoplesync.exe)")
     args, rest = parser.parse_known_args()
     BUILD = os.path.abspath(args.build_dir)
-    WINE = shutil.which("wine64") or "/usr/lib/wine/wine64"
     if not os.path.exists(os.path.join(BUILD, "plugins", "peoplesync-source-ldap.dll")):
         sys.exit(f"{BUILD}/plugins/peoplesync-source-ldap.dll is missing: build the Windows build with "
                  "-DPEOPLESYNC_WINDOWS_LDAP=ON")

@@ -1,0 +1,39 @@
+"""The Windows build's programs under wine64, for the Windows tests
+(tests/windows/windows_test.py, plugins/source-ldap/tests/windows_ldap_test.py).
+Wine shows the Linux file system as drive Z:, so Z:\\work\\... is /work/...."""
+
+import os
+import shutil
+import subprocess
+import time
+
+WINE = shutil.which("wine64") or "/usr/lib/wine/wine64"
+WINESERVER = shutil.which("wineserver") or "/usr/lib/wine/wineserver"
+
+
+def windows_path(path):
+    """The Windows name Wine gives a Linux path."""
+    return "Z:" + os.path.abspath(path).replace("/", "\\")
+
+
+def wine_env():
+    """The environment of a Windows program: Wine quiet, in the prefix
+    scripts/windows prepares (WINEPREFIX, else ~/.cache/peoplesync/wine)."""
+    env = dict(os.environ)
+    env.setdefault("WINEDEBUG", "-all")
+    env.setdefault("WINEPREFIX", os.path.join(os.path.expanduser("~"), ".cache", "peoplesync", "wine"))
+    return env
+
+
+def run(*args, timeout=120, env=None):
+    """(exit status, output, seconds) of a Windows program under Wine; its
+    stderr is in the output."""
+    started = time.monotonic()
+    done = subprocess.run([WINE, *args], env={**wine_env(), **(env or {})}, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=timeout)
+    return done.returncode, done.stdout.decode(errors="replace"), time.monotonic() - started
+
+
+def stop_wineserver():
+    """Ends the prefix's Wine processes (services included)."""
+    subprocess.run([WINESERVER, "-k"], env=wine_env(), check=False)
