@@ -16,6 +16,7 @@
 #endif
 // winsock2.h (SOCKET, for the watchdog) must come before windows.h.
 #include <winsock2.h>
+// then
 #include <windows.h>
 // In this order: windows.h, then winldap.h (struct berval), then winber.h.
 #include <winldap.h>
