@@ -149,6 +149,22 @@ class WindowsTest(unittest.TestCase):
             daemon.process.kill()
             daemon.process.wait()
 
+    def test_log_target_syslog_writes_to_the_event_log(self):
+        # Wine's event log keeps nothing to read back; its trace channel shows
+        # each ReportEventW call, and so what the daemon reported.
+        text = re.sub(r"target: console\b", "target: syslog", open(shipped_config(self.dir)).read())
+        daemon = Daemon(program("peoplesyncd.exe"), self.dir, text, ADMIN_TOKEN,
+                        env={**wine_env(), "WINEDEBUG": "-all,+eventlog"}, launcher=[WINE])
+        daemon.start(seconds=60)
+        try:
+            self.assertEqual(daemon.get("/health")[0], 200)
+        finally:
+            daemon.process.kill()
+            daemon.process.wait()
+        output = daemon.output()
+        self.assertRegex(output, r'ReportEventW L"peoplesyncd: peoplesyncd [0-9.]+ \(pid \d+\) serves http://127\.0\.0\.1:')
+        self.assertIn('ReportEventW L"peoplesyncd.http: GET /health 200 from 127.0.0.1', output)
+
     def test_the_service_starts_serves_and_stops_under_the_service_control_manager(self):
         config = shipped_config(self.dir, log_to_file=True)
         wine(program("peoplesyncd.exe"), "--unregisterService", check=False)
