@@ -68,6 +68,7 @@ def shipped_config(folder, log_to_file=False):
 class WindowsTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="peoplesync-windows-")
+        self.log_dir = self.dir  # where shipped_config put log\peoplesyncd.log
 
     def tearDown(self):
         if os.environ.get("PEOPLESYNC_KEEP"):
@@ -152,7 +153,8 @@ class WindowsTest(unittest.TestCase):
     def test_log_target_syslog_writes_to_the_event_log(self):
         # Wine's event log keeps nothing to read back; its trace channel shows
         # each ReportEventW call, and so what the daemon reported.
-        text = re.sub(r"target: console\b", "target: syslog", open(shipped_config(self.dir)).read())
+        with open(shipped_config(self.dir)) as f:
+            text = re.sub(r"target: console\b", "target: syslog", f.read())
         daemon = Daemon(program("peoplesyncd.exe"), self.dir, text, ADMIN_TOKEN,
                         env={**wine_env(), "WINEDEBUG": "-all,+eventlog"}, launcher=[WINE])
         daemon.start(seconds=60)
@@ -166,10 +168,13 @@ class WindowsTest(unittest.TestCase):
         self.assertIn('ReportEventW L"peoplesyncd.http: GET /health 200 from 127.0.0.1', output)
 
     def test_the_service_starts_serves_and_stops_under_the_service_control_manager(self):
-        config = shipped_config(self.dir, log_to_file=True)
-        wine(program("peoplesyncd.exe"), "--unregisterService", check=False)
-        _, output = wine(program("peoplesyncd.exe"), "/registerService", "/startup=manual", "--config",
-                         windows_path(config))
+        # As the README installs it: from the unpacked zip, with its etc\peoplesync.yaml edited.
+        root = self.unpacked_zip()
+        self.log_dir = os.path.join(root, "etc")
+        config = shipped_config(self.log_dir, log_to_file=True)
+        daemon_exe = windows_path(os.path.join(root, "bin", "peoplesyncd.exe"))
+        wine(daemon_exe, "--unregisterService", check=False)
+        _, output = wine(daemon_exe, "/registerService", "/startup=manual", "--config", windows_path(config))
         self.assertIn("registered", output)
         try:
             # The service's command line names the configuration (Wine's sc has no qc: the registry).
@@ -177,7 +182,7 @@ class WindowsTest(unittest.TestCase):
                              "ImagePath")
             self.assertIn(f'peoplesyncd.exe" --config "{windows_path(config)}"', output)
             wine("sc.exe", "start", SERVICE)
-            runtime = os.path.join(self.dir, "var", "state.db.peoplesyncd.json")
+            runtime = os.path.join(self.log_dir, "var", "state.db.peoplesyncd.json")
             deadline = time.monotonic() + 60
             while not os.path.exists(runtime) and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -200,15 +205,19 @@ class WindowsTest(unittest.TestCase):
             self.assertIn("service stop", log)
             self.assertNotRegex(log, r" (Error|Critical|Fatal) ")
         finally:
-            wine(program("peoplesyncd.exe"), "--unregisterService", check=False)
+            wine(daemon_exe, "--unregisterService", check=False)
         status, _ = wine("sc.exe", "query", SERVICE, check=False)
         self.assertNotEqual(status, 0)  # gone
 
-    def test_the_zip_runs_its_shipped_configuration_as_it_is(self):
+    def unpacked_zip(self):
+        """The zip unpacked in the test's folder: the folder it holds."""
         zips = [name for name in os.listdir(BUILD) if re.fullmatch(r"peoplesync-.*-win64\.zip", name)]
         self.assertEqual(len(zips), 1, f"no zip in {BUILD}: scripts/windows makes it (cpack -G ZIP)")
         subprocess.run(["unzip", "-q", os.path.join(BUILD, zips[0]), "-d", self.dir], check=True)
-        root = os.path.join(self.dir, zips[0][:-len(".zip")])
+        return os.path.join(self.dir, zips[0][:-len(".zip")])
+
+    def test_the_zip_runs_its_shipped_configuration_as_it_is(self):
+        root = self.unpacked_zip()
         # Nothing from the build tree: the unpacked folder only, its plugins found beside its programs.
         env = {"PEOPLESYNC_VAR": windows_path(os.path.join(self.dir, "var"))}
         config = windows_path(os.path.join(root, "etc", "peoplesync.yaml"))
@@ -226,7 +235,7 @@ class WindowsTest(unittest.TestCase):
 
     def log(self):
         try:
-            with open(os.path.join(self.dir, "log", "peoplesyncd.log"), errors="replace") as f:
+            with open(os.path.join(self.log_dir, "log", "peoplesyncd.log"), errors="replace") as f:
                 return f.read()
         except OSError:
             return "(no log)"
