@@ -12,9 +12,12 @@
 namespace peoplesync::testing {
 
 inline std::filesystem::path fresh_test_dir(const std::string& prefix) {
-    const auto dir =
-        std::filesystem::temp_directory_path() / (prefix + "-" + std::to_string(::getpid()) + "-" +
-                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    // A parameterised test is named "Name/0": one folder, not a folder in a
+    // folder that removing the test's folder would leave behind.
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : name)
+        if (c == '/' || c == '\\') c = '-';
+    const auto dir = std::filesystem::temp_directory_path() / (prefix + "-" + std::to_string(::getpid()) + "-" + name);
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     return dir;
