@@ -34,6 +34,15 @@ def run(*args, timeout=120, env=None):
     return done.returncode, done.stdout.decode(errors="replace"), time.monotonic() - started
 
 
+def wait_for_wineserver():
+    """Waits until the prefix's Wine server, if one runs, has ended: a
+    program started while the server of a test before is shutting down
+    fails with no output (seen once in six runs)."""
+    subprocess.run([WINESERVER, "-w"], env=wine_env(), check=False, timeout=120)
+
+
 def stop_wineserver():
-    """Ends the prefix's Wine processes (services included)."""
+    """Ends the prefix's Wine processes (services included) and waits for
+    the server to end."""
     subprocess.run([WINESERVER, "-k"], env=wine_env(), check=False)
+    wait_for_wineserver()

@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 from peoplesyncd import Daemon  # noqa: E402
-from wine import WINE, run, stop_wineserver, windows_path, wine_env  # noqa: E402
+from wine import WINE, run, stop_wineserver, wait_for_wineserver, windows_path, wine_env  # noqa: E402
 
 ADMIN_TOKEN = "windows-test-admin-token-0123456789"
 SERVICE = "peoplesyncd"
@@ -247,6 +247,7 @@ def main():
     parser.add_argument("--build-dir", required=True)
     args, rest = parser.parse_known_args()
     BUILD = os.path.abspath(args.build_dir)
+    wait_for_wineserver()
     try:
         unittest.main(argv=[sys.argv[0], *rest])
     finally:

@@ -30,7 +30,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests", "support"))
-from wine import run as wine, windows_path  # noqa: E402
+from wine import run as wine, stop_wineserver, wait_for_wineserver, windows_path  # noqa: E402
 
 BUILD = None   # set by main()
 
@@ -519,7 +519,11 @@ def main():
     if not os.path.exists(os.path.join(BUILD, "plugins", "peoplesync-source-ldap.dll")):
         sys.exit(f"{BUILD}/plugins/peoplesync-source-ldap.dll is missing: build the Windows build with "
                  "-DPEOPLESYNC_WINDOWS_LDAP=ON")
-    unittest.main(argv=[sys.argv[0], *rest])
+    wait_for_wineserver()
+    try:
+        unittest.main(argv=[sys.argv[0], *rest])
+    finally:
+        stop_wineserver()
 
 
 if __name__ == "__main__":
