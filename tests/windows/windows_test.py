@@ -233,6 +233,32 @@ class WindowsTest(unittest.TestCase):
         _, output = wine(windows_path(os.path.join(root, "bin", "peoplesyncd.exe")), "--version")
         self.assertIn("peoplesyncd", output)
 
+    def test_a_plugin_built_against_the_zips_sdk_runs_in_a_pipeline(self):
+        # As a plugin author on Windows would: the sample plugin, built with the same mingw-w64
+        # g++ against the SDK in the zip alone, named in plugin_dirs beside the zip's plugins.
+        root = self.unpacked_zip()
+        build = os.path.join(self.dir, "plugin-build")
+        subprocess.run(["cmake", "-S", os.path.join(ROOT, "samples", "custom-source-plugin"), "-B", build,
+                        f"-DCMAKE_TOOLCHAIN_FILE={os.path.join(ROOT, 'cmake', 'mingw-w64.cmake')}",
+                        f"-DPeopleSyncSDK_DIR={os.path.join(root, 'lib', 'cmake', 'PeopleSyncSDK')}",
+                        "-DBUILD_TESTING=OFF", "-DCMAKE_BUILD_TYPE=Release"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["cmake", "--build", build], check=True, stdout=subprocess.DEVNULL)
+        self.assertTrue(os.path.exists(os.path.join(build, "peoplesync-source-jsonl.dll")))
+        shutil.copy(os.path.join(ROOT, "samples", "custom-source-plugin", "example", "people.jsonl"), self.dir)
+        config = os.path.join(self.dir, "peoplesync.yaml")
+        with open(config, "w", newline="\r\n") as f:
+            f.write(f"plugin_dirs: [{windows_path(os.path.join(root, 'lib', 'peoplesync', 'plugins'))}, "
+                    f"{windows_path(build)}]\nstate_database: var\\state.db\npipelines:\n  - name: mine\n"
+                    "    source: {type: jsonl, path: people.jsonl}\n"
+                    "    sinks: [{type: directory, database: var\\directory.db}]\n")
+        cli = windows_path(os.path.join(root, "bin", "peoplesync.exe"))
+        _, output = wine(cli, "--config", windows_path(config), "plugins")
+        self.assertIn("source jsonl: People from a JSON-lines file", output)
+        wine(cli, "--config", windows_path(config), "enable", "mine")
+        _, output = wine(cli, "--config", windows_path(config), "run", "mine")
+        self.assertIn("run 1 of pipeline mine: applied (live mode, 3 users read)", output)
+        self.assertRegex(output, r"created\s+3\b")
+
     def log(self):
         try:
             with open(os.path.join(self.log_dir, "log", "peoplesyncd.log"), errors="replace") as f:
