@@ -2,10 +2,13 @@
 (tests/windows/windows_test.py, plugins/source-ldap/tests/windows_ldap_test.py).
 Wine shows the Linux file system as drive Z:, so Z:\\work\\... is /work/...."""
 
+import argparse
 import os
 import shutil
 import subprocess
+import sys
 import time
+import unittest
 
 WINE = shutil.which("wine64") or "/usr/lib/wine/wine64"
 WINESERVER = shutil.which("wineserver") or "/usr/lib/wine/wineserver"
@@ -46,3 +49,19 @@ def stop_wineserver():
     the server to end."""
     subprocess.run([WINESERVER, "-k"], env=wine_env(), check=False)
     wait_for_wineserver()
+
+
+def run_tests(take_build_dir):
+    """The calling script's unittest tests: --build-dir DIR (the Windows
+    build folder, given absolute to take_build_dir, which may refuse it with
+    sys.exit), then the tests, after the Wine server of the tests before has
+    ended and ending theirs."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build-dir", required=True, help="the Windows build folder (with bin/peoplesync.exe)")
+    args, rest = parser.parse_known_args()
+    take_build_dir(os.path.abspath(args.build_dir))
+    wait_for_wineserver()
+    try:
+        unittest.main(module="__main__", argv=[sys.argv[0], *rest])
+    finally:
+        stop_wineserver()

@@ -9,7 +9,6 @@ control manager (register, start, query, /health, stop, unregister).
 `ctest -L windows` in build-windows runs it (scripts/windows --test); the
 Wine helpers are tests/support/wine.py."""
 
-import argparse
 import json
 import os
 import re
@@ -24,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 from peoplesyncd import Daemon  # noqa: E402
-from wine import WINE, run, stop_wineserver, wait_for_wineserver, windows_path, wine_env  # noqa: E402
+from wine import WINE, run, run_tests, windows_path, wine_env  # noqa: E402
 
 ADMIN_TOKEN = "windows-test-admin-token-0123456789"
 SERVICE = "peoplesyncd"
@@ -268,16 +267,10 @@ class WindowsTest(unittest.TestCase):
 
 
 def main():
-    global BUILD
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--build-dir", required=True)
-    args, rest = parser.parse_known_args()
-    BUILD = os.path.abspath(args.build_dir)
-    wait_for_wineserver()
-    try:
-        unittest.main(argv=[sys.argv[0], *rest])
-    finally:
-        stop_wineserver()
+    def take(build_dir):
+        global BUILD
+        BUILD = build_dir
+    run_tests(take)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,14 @@ std::string after(const Failure& f) {
 
 const char* const discarded = "; the read is incomplete and was discarded, nothing is synced from it";
 
+// A connection (and its TLS handshake) that did not complete in time, on
+// either client library.
+std::string no_connection_in_time(const LdapSettings& s) {
+    return s.uri + ": no connection within " + std::to_string(s.connect_timeout_secs) + " s (connect_timeout_secs" +
+           (s.ldaps ? std::string(", for the TCP connection and the TLS handshake") : std::string()) +
+           "); check the host and port in uri and any firewall in between";
+}
+
 #ifndef _WIN32
 bool names_localhost(const std::string& uri) {
     LDAPURLDesc* url = nullptr;
@@ -75,10 +83,7 @@ std::string machine_name() {
 // the TLS handshake does; GnuTLS has no words for a refused certificate.
 std::string connect_failure(const LdapSettings& s, const Failure& f) {
     const std::string& uri = s.uri;
-    if (f.code == LDAP_TIMEOUT)
-        return uri + ": no connection within " + std::to_string(s.connect_timeout_secs) + " s (connect_timeout_secs" +
-               (s.ldaps ? std::string(", for the TCP connection and the TLS handshake") : std::string()) +
-               "); check the host and port in uri and any firewall in between";
+    if (f.code == LDAP_TIMEOUT) return no_connection_in_time(s);
     const bool tls = s.ldaps || f.step == Step::start_tls;
     if (!tls || f.diagnostic.empty())
         return uri + ": cannot connect to the server (" + details(f) +
@@ -138,10 +143,7 @@ bool is_certificate_error(std::uint32_t code) {
 // in uri (localhost included).
 std::string connect_failure(const LdapSettings& s, const Failure& f) {
     const std::string& uri = s.uri;
-    if (f.code == LDAP_TIMEOUT)
-        return uri + ": no connection within " + std::to_string(s.connect_timeout_secs) + " s (connect_timeout_secs" +
-               (s.ldaps ? std::string(", for the TCP connection and the TLS handshake") : std::string()) +
-               "); check the host and port in uri and any firewall in between";
+    if (f.code == LDAP_TIMEOUT) return no_connection_in_time(s);
     const bool tls = s.ldaps || f.step == Step::start_tls;
     const std::string system = system_message(f.system_error);
     const std::string words = system.empty() ? details(f) : details(f) + "; " + system;

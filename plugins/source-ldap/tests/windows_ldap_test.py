@@ -14,7 +14,6 @@ directory sink, with a configuration written as a Windows admin would
 Needs wine64, slapd, slapadd and openssl (scripts/setup). Wine shows the
 Linux file system as drive Z:, so Z:\\tmp\\... is /tmp/...."""
 
-import argparse
 import base64
 import json
 import os
@@ -30,7 +29,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests", "support"))
-from wine import run as wine, stop_wineserver, wait_for_wineserver, windows_path  # noqa: E402
+from wine import run as wine, run_tests, windows_path  # noqa: E402
 
 BUILD = None   # set by main()
 
@@ -511,19 +510,13 @@ class WindowsLdapTest(unittest.TestCase):
 
 
 def main():
-    global BUILD
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--build-dir", required=True, help="the Windows build folder (with bin/peoplesync.exe)")
-    args, rest = parser.parse_known_args()
-    BUILD = os.path.abspath(args.build_dir)
-    if not os.path.exists(os.path.join(BUILD, "plugins", "peoplesync-source-ldap.dll")):
-        sys.exit(f"{BUILD}/plugins/peoplesync-source-ldap.dll is missing: build the Windows build with "
-                 "-DPEOPLESYNC_WINDOWS_LDAP=ON")
-    wait_for_wineserver()
-    try:
-        unittest.main(argv=[sys.argv[0], *rest])
-    finally:
-        stop_wineserver()
+    def take(build_dir):
+        global BUILD
+        BUILD = build_dir
+        if not os.path.exists(os.path.join(BUILD, "plugins", "peoplesync-source-ldap.dll")):
+            sys.exit(f"{BUILD}/plugins/peoplesync-source-ldap.dll is missing: build the Windows build with "
+                     "-DPEOPLESYNC_WINDOWS_LDAP=ON")
+    run_tests(take)
 
 
 if __name__ == "__main__":
